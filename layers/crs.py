@@ -1,0 +1,100 @@
+"""Coordinate reference systems and the project area.
+
+Stored coordinates are WGS84 longitude/latitude (EPSG:4326). Distances,
+areas and buffers are computed in a metric CRS: the UTM zone that
+:func:`metric_crs` picks for the data's extent.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import geopandas as gpd
+import numpy as np
+import pyproj
+import shapely
+from numpy.typing import NDArray
+
+WGS84 = pyproj.CRS.from_epsg(4326)
+
+
+def metric_crs(gdf: gpd.GeoDataFrame | gpd.GeoSeries) -> pyproj.CRS:
+    """The UTM CRS for ``gdf``'s extent (metres); ``gdf`` must have a CRS."""
+    if gdf.crs is None:
+        raise ValueError("metric_crs needs data with a CRS, got crs=None")
+    crs = gdf.estimate_utm_crs()
+    return pyproj.CRS(crs)
+
+
+def latlon(point: shapely.Point) -> list[float]:
+    """``[lat, lon]`` of a WGS84 point, in the order folium and Leaflet want."""
+    return [float(point.y), float(point.x)]
+
+
+def haversine_km(
+    lon: NDArray[np.float64], lat: NDArray[np.float64], lon0: float, lat0: float
+) -> NDArray[np.float64]:
+    """Great-circle distance in km from (lon0, lat0) to each (lon, lat), in degrees."""
+    r = 6371.0088
+    p1, p2 = np.radians(lat), np.radians(lat0)
+    dphi = p2 - p1
+    dlmb = np.radians(lon0) - np.radians(lon)
+    a = np.sin(dphi / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dlmb / 2) ** 2
+    return 2 * r * np.arcsin(np.sqrt(np.clip(a, 0, 1)))
+
+
+@dataclass(frozen=True)
+class ProjectArea:
+    """Where data may lie.
+
+    Either a polygon (WGS84) grown by ``margin_m``, or, with no polygon, a
+    circle of ``radius_km`` around a centre.
+    """
+
+    polygon: shapely.Geometry | None = None
+    margin_m: float = 0.0
+    center: tuple[float, float] | None = None  # (lon, lat)
+    radius_km: float | None = None
+
+    def describe(self) -> str:
+        if self.polygon is not None:
+            return f"the stored neighborhoods' extent plus {self.margin_m / 1000:g} km"
+        return f"{self.radius_km:g} km of the median point of the import"
+
+    def distance_outside_km(self, points: gpd.GeoSeries) -> NDArray[np.float64]:
+        """For each WGS84 geometry: how far (km) it lies outside the area; 0 when inside.
+
+        Empty or missing geometries give NaN.
+        """
+        reps = points.representative_point()
+        lon = np.asarray(reps.x, dtype=float)
+        lat = np.asarray(reps.y, dtype=float)
+        if self.polygon is None:
+            assert self.center is not None and self.radius_km is not None
+            d = haversine_km(lon, lat, *self.center)
+            return np.where(np.isnan(d), np.nan, np.maximum(d - self.radius_km, 0.0))
+        poly = gpd.GeoSeries([self.polygon], crs=WGS84)
+        crs = metric_crs(poly)
+        region = poly.to_crs(crs).iloc[0]
+        pts = gpd.GeoSeries(reps.values, crs=WGS84).to_crs(crs)
+        d = np.asarray(pts.distance(region), dtype=float) - self.margin_m
+        return np.where(np.isnan(d), np.nan, np.maximum(d, 0.0) / 1000.0)
+
+
+def area_from_points(lon: NDArray[np.float64], lat: NDArray[np.float64],
+                     radius_km: float) -> ProjectArea | None:
+    """A circle of ``radius_km`` around the coordinate-wise median, robust to a few far-off points."""
+    ok = np.isfinite(lon) & np.isfinite(lat)
+    if not ok.any():
+        return None
+    return ProjectArea(center=(float(np.median(lon[ok])), float(np.median(lat[ok]))),
+                       radius_km=radius_km)
+
+
+def area_from_polygons(polygons: gpd.GeoSeries, margin_m: float) -> ProjectArea | None:
+    """The extent (convex hull) of WGS84 polygons grown by ``margin_m`` metres."""
+    geoms = polygons[~(polygons.isna() | polygons.is_empty)]
+    if geoms.empty:
+        return None
+    hull = shapely.convex_hull(shapely.union_all(shapely.make_valid(geoms.values)))
+    return ProjectArea(polygon=hull, margin_m=margin_m)

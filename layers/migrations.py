@@ -1,0 +1,90 @@
+"""Versioned schema migrations.
+
+Each migration is a numbered function run once, in order, inside the same
+transaction as the record of it in ``cpted_migrations``. A database made by
+a newer version of the code than this one is refused rather than guessed at.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from layers import gpkg
+from layers.errors import StoreError
+from layers.schema import SCHEMAS
+
+
+def _v1_initial(conn: Connection) -> None:
+    from layers.store import METADATA, TABLES, geometry_type_name, now_iso
+
+    sqlite = conn.dialect.name == "sqlite"
+    if sqlite:
+        conn.exec_driver_sql(f"PRAGMA application_id = {gpkg.APPLICATION_ID}")
+        conn.exec_driver_sql(f"PRAGMA user_version = {gpkg.USER_VERSION}")
+        for ddl in gpkg.CORE_DDL:
+            conn.exec_driver_sql(ddl)
+        for row in gpkg.SRS_ROWS:
+            conn.execute(sa.text(
+                "INSERT OR IGNORE INTO gpkg_spatial_ref_sys (srs_name, srs_id, organization, "
+                "organization_coordsys_id, definition, description) "
+                "VALUES (:a, :b, :c, :d, :e, :f)"),
+                dict(zip("abcdef", row, strict=True)))
+    METADATA.create_all(conn, checkfirst=True)
+    if sqlite:
+        for layer, schema in SCHEMAS.items():
+            conn.execute(sa.text(
+                "INSERT INTO gpkg_contents (table_name, data_type, identifier, description, "
+                "last_change, srs_id) VALUES (:n, 'features', :n, :d, :t, 4326)"),
+                {"n": TABLES[layer].name, "d": schema.title, "t": now_iso()})
+            conn.execute(sa.text(
+                "INSERT INTO gpkg_geometry_columns (table_name, column_name, "
+                "geometry_type_name, srs_id, z, m) VALUES (:n, 'geom', :g, 4326, 0, 0)"),
+                {"n": TABLES[layer].name, "g": geometry_type_name(schema)})
+
+
+MIGRATIONS: list[tuple[int, str, Callable[[Connection], None]]] = [
+    (1, "layers, settings and import log", _v1_initial),
+]
+
+LATEST = MIGRATIONS[-1][0]
+
+
+def current_version(conn: Connection) -> int:
+    insp = sa.inspect(conn)
+    if not insp.has_table("cpted_migrations"):
+        return 0
+    v = conn.execute(sa.text("SELECT MAX(version) FROM cpted_migrations")).scalar()
+    return int(v or 0)
+
+
+def migrate(conn: Connection) -> list[int]:
+    """Apply every pending migration; return the versions applied."""
+    from layers.store import now_iso
+
+    version = current_version(conn)
+    if version > LATEST:
+        raise StoreError(
+            f"this database is at schema version {version}, newer than this program "
+            f"understands ({LATEST}); upgrade cpted-mapper"
+        )
+    if version == 0 and conn.dialect.name == "sqlite":
+        tables = set(sa.inspect(conn).get_table_names())
+        foreign = tables - {"gpkg_spatial_ref_sys", "gpkg_contents", "gpkg_geometry_columns",
+                            "gpkg_ogr_contents", "gpkg_extensions", "sqlite_sequence"}
+        if foreign:
+            raise StoreError(
+                "this file is a database that cpted-mapper did not create (it holds tables "
+                f"{', '.join(sorted(foreign)[:5])}); give a new file for the store"
+            )
+    applied = []
+    for number, description, step in MIGRATIONS:
+        if number <= version:
+            continue
+        step(conn)
+        conn.execute(sa.text("INSERT INTO cpted_migrations (version, description, applied_at) "
+                             "VALUES (:v, :d, :t)"), {"v": number, "d": description, "t": now_iso()})
+        applied.append(number)
+    return applied

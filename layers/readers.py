@@ -1,0 +1,338 @@
+"""Readers: any supported file to a WGS84 GeoDataFrame plus what was noticed.
+
+Vector formats go through pyogrio; CSV goes through pandas (GDAL's CSV
+driver reads every column as text anyway, and pandas handles encodings and
+quoting more predictably). Rows whose coordinates are missing or out of
+range are kept with no geometry and a reason, so the importer can report
+them by row number.
+"""
+
+from __future__ import annotations
+
+import re
+import tempfile
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+import pyproj
+from pyogrio.errors import DataSourceError, DataLayerError
+
+from layers.archive import safe_extract
+from layers.crs import WGS84
+from layers.errors import CRSError, UnusableInputError, UploadTooLargeError
+from layers.settings import Settings
+
+
+class InputFormat(StrEnum):
+    CSV = "csv"
+    GEOJSON = "geojson"
+    GPKG = "gpkg"
+    SHAPEFILE = "shapefile"
+    PARQUET = "parquet"
+    KC311 = "kc311"
+
+
+_SUFFIX_FORMATS = {
+    ".csv": InputFormat.CSV, ".txt": InputFormat.CSV, ".tsv": InputFormat.CSV,
+    ".geojson": InputFormat.GEOJSON, ".json": InputFormat.GEOJSON,
+    ".gpkg": InputFormat.GPKG,
+    ".zip": InputFormat.SHAPEFILE, ".shp": InputFormat.SHAPEFILE,
+    ".parquet": InputFormat.PARQUET, ".geoparquet": InputFormat.PARQUET,
+}
+
+LON_NAMES = ("longitude", "lon", "long", "lng", "x_coord", "point_x")
+LAT_NAMES = ("latitude", "lat", "y_coord", "point_y")
+
+
+def fold(name: object) -> str:
+    """A column name folded for matching: lower case, runs of non-alphanumerics as ``_``."""
+    return re.sub(r"[^0-9a-z]+", "_", str(name).strip().lower()).strip("_")
+
+
+@dataclass
+class RawTable:
+    """What a reader found.
+
+    ``frame`` is in EPSG:4326; its index is the 0-based record number in the
+    file (row ``i + 1`` for people). ``row_reasons`` maps such an index to
+    ``(reason, detail)`` for rows that cannot be placed.
+    """
+
+    frame: gpd.GeoDataFrame
+    format: InputFormat
+    notes: list[str] = field(default_factory=list)
+    row_reasons: dict[int, tuple[str, str]] = field(default_factory=dict)
+
+
+def parse_format(name: str) -> InputFormat:
+    try:
+        return InputFormat(name.strip().lower())
+    except ValueError:
+        allowed = ", ".join(f.value for f in InputFormat)
+        raise ValueError(f"unknown format {name!r}; expected one of: {allowed}") from None
+
+
+def guess_format(path: Path) -> InputFormat:
+    fmt = _SUFFIX_FORMATS.get(path.suffix.lower())
+    if fmt is None:
+        allowed = ", ".join(sorted(_SUFFIX_FORMATS))
+        raise UnusableInputError(
+            f"cannot tell the format of {path.name!r} from its ending; expected one of "
+            f"{allowed}, or give the format explicitly"
+        )
+    return fmt
+
+
+def check_size(path: Path, settings: Settings) -> None:
+    """Refuse a missing, empty or oversized file before reading any of it."""
+    if not path.exists():
+        raise UnusableInputError(f"no file at {path}")
+    size = path.stat().st_size
+    if size > settings.max_upload_bytes:
+        raise UploadTooLargeError(
+            f"{path.name} is {size / 2**20:.1f} MB; the upload limit is "
+            f"{settings.max_upload_mb:g} MB (setting max_upload_mb)"
+        )
+    if size == 0:
+        raise UnusableInputError(f"{path.name} is empty (0 bytes)")
+
+
+def read_table(
+    path: Path | str,
+    *,
+    fmt: InputFormat | str | None = None,
+    crs: str | None = None,
+    lon_col: str | None = None,
+    lat_col: str | None = None,
+    x_col: str | None = None,
+    y_col: str | None = None,
+    encoding: str | None = None,
+    settings: Settings | None = None,
+) -> RawTable:
+    """Read ``path`` into a :class:`RawTable` in EPSG:4326.
+
+    Parameters
+    ----------
+    fmt
+        An :class:`InputFormat`; guessed from the file ending when omitted.
+    crs
+        Source CRS (anything pyproj accepts, e.g. ``"EPSG:2817"`` for US State
+        Plane feet) of a CSV's ``x_col``/``y_col``, or of a vector file that
+        declares none.
+    lon_col, lat_col, x_col, y_col
+        CSV coordinate columns. Longitude/latitude are in degrees; x/y are in
+        ``crs``. Common names are detected when none are given.
+    encoding
+        CSV text encoding; UTF-8 (with or without a byte-order mark) is
+        tried first, then latin-1.
+
+    Raises
+    ------
+    UnusableInputError
+        (or a subclass) when the file cannot be read as geodata at all.
+    """
+    settings = settings or Settings()
+    path = Path(path)
+    check_size(path, settings)
+    fmt = parse_format(fmt) if isinstance(fmt, str) else (fmt or guess_format(path))
+    if fmt in (InputFormat.CSV, InputFormat.KC311):
+        table = _read_csv(path, encoding=encoding, crs=crs, lon_col=lon_col, lat_col=lat_col,
+                          x_col=x_col, y_col=y_col)
+        table.format = fmt
+        return table
+    if fmt is InputFormat.SHAPEFILE and path.suffix.lower() == ".zip":
+        with tempfile.TemporaryDirectory(prefix="cpted-zip-") as tmp:
+            files = safe_extract(path, Path(tmp), max_bytes=settings.max_unzip_bytes,
+                                 max_entries=settings.max_zip_entries)
+            candidates = [f for f in files if f.suffix.lower() in (".shp", ".gpkg", ".geojson")]
+            if len(candidates) != 1:
+                names = ", ".join(sorted(f.name for f in files)) or "nothing"
+                raise UnusableInputError(
+                    f"expected exactly one .shp (or .gpkg/.geojson) file in {path.name}, "
+                    f"found {len(candidates)}; it holds: {names}"
+                )
+            return _read_vector(candidates[0], fmt, crs=crs, display=path.name)
+    return _read_vector(path, fmt, crs=crs, display=path.name)
+
+
+def _read_vector(path: Path, fmt: InputFormat, *, crs: str | None, display: str) -> RawTable:
+    notes: list[str] = []
+    try:
+        if fmt is InputFormat.PARQUET:
+            gdf = gpd.read_parquet(path)
+        else:
+            gdf = pyogrio.read_dataframe(path)
+    except (DataSourceError, DataLayerError, ValueError, OSError) as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise UnusableInputError(
+            f"{display} could not be read as {fmt.value} geodata: {reason}"
+        ) from None
+    except Exception as exc:  # pyarrow raises its own types for non-parquet files
+        raise UnusableInputError(
+            f"{display} could not be read as {fmt.value} geodata: {exc}"
+        ) from None
+    if not isinstance(gdf, gpd.GeoDataFrame) or gdf.geometry.name not in gdf.columns:
+        raise UnusableInputError(f"{display} holds a table but no geometry column")
+    if len(gdf) == 0:
+        raise UnusableInputError(f"{display} holds no features")
+    gdf = gdf.reset_index(drop=True)
+    if gdf.crs is None:
+        if crs is not None:
+            gdf = gdf.set_crs(pyproj.CRS.from_user_input(crs))
+        else:
+            minx, miny, maxx, maxy = gdf.total_bounds
+            if -180 <= minx and maxx <= 180 and -90 <= miny and maxy <= 90:
+                gdf = gdf.set_crs(WGS84)
+                notes.append(f"{display} declares no CRS; its coordinates are in degrees, "
+                             "so they were read as WGS84 longitude/latitude")
+            else:
+                raise CRSError(
+                    f"{display} declares no CRS and its coordinates "
+                    f"(x {minx:.0f} to {maxx:.0f}) are not degrees; give its CRS, "
+                    "for example --crs EPSG:2817"
+                )
+    elif crs is not None and pyproj.CRS.from_user_input(crs) != gdf.crs:
+        notes.append(f"{display} declares {gdf.crs.to_string()}; the given CRS {crs} was not used")
+    if not gdf.crs.equals(WGS84):
+        notes.append(f"reprojected from {gdf.crs.to_string()} to EPSG:4326")
+        gdf = gdf.to_crs(WGS84)
+    return RawTable(gdf, fmt, notes)
+
+
+def _decode(path: Path, encoding: str | None) -> tuple[str, str]:
+    raw = path.read_bytes()
+    if b"\x00" in raw[:4096]:
+        raise UnusableInputError(f"{path.name} is a binary file, not CSV text")
+    if encoding:
+        try:
+            return raw.decode(encoding), encoding
+        except (UnicodeDecodeError, LookupError) as exc:
+            raise UnusableInputError(
+                f"{path.name} could not be decoded as {encoding}: {exc}"
+            ) from None
+    try:
+        return raw.decode("utf-8-sig"), "utf-8"
+    except UnicodeDecodeError:
+        return raw.decode("latin-1"), "latin-1"
+
+
+def _pick(columns: dict[str, str], names: tuple[str, ...]) -> str | None:
+    for n in names:
+        if n in columns:
+            return columns[n]
+    return None
+
+
+def _read_csv(path: Path, *, encoding: str | None, crs: str | None, lon_col: str | None,
+              lat_col: str | None, x_col: str | None, y_col: str | None) -> RawTable:
+    import io
+
+    text, used = _decode(path, encoding)
+    notes = [] if used == "utf-8" else [f"{path.name} is not UTF-8; it was read as {used}"]
+    if not text.strip():
+        raise UnusableInputError(f"{path.name} is empty")
+    header = text.lstrip().split("\n", 1)[0]
+    sep = max(",;\t|", key=header.count)
+    try:
+        df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, sep=sep)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, csv_error()) as exc:
+        raise UnusableInputError(f"{path.name} is not a readable CSV table: {exc}") from None
+    if df.empty:
+        raise UnusableInputError(f"{path.name} has a header but no rows")
+    df.columns = [str(c).strip() for c in df.columns]
+    folded = {fold(c): c for c in df.columns}
+
+    def need(col: str | None) -> str | None:
+        if col is not None and col not in df.columns:
+            raise UnusableInputError(
+                f"column {col!r} is not in {path.name}; its columns are: {', '.join(df.columns)}"
+            )
+        return col
+
+    need(lon_col), need(lat_col), need(x_col), need(y_col)
+    src = pyproj.CRS.from_user_input(crs) if crs else None
+    if (x_col or y_col) and not (x_col and y_col):
+        raise UnusableInputError("give both --x-col and --y-col")
+    if (lon_col or lat_col) and not (lon_col and lat_col):
+        raise UnusableInputError("give both --lon-col and --lat-col")
+    if x_col and y_col:
+        if src is None:
+            raise CRSError("--x-col/--y-col need the coordinates' CRS, e.g. --crs EPSG:2817")
+        xcol, ycol, projected = x_col, y_col, True
+    else:
+        xcol = lon_col or _pick(folded, LON_NAMES)
+        ycol = lat_col or _pick(folded, LAT_NAMES)
+        projected = False
+        if xcol is None or ycol is None:
+            px, py = _pick(folded, ("x",)), _pick(folded, ("y",))
+            if px and py:
+                xcol, ycol, projected = px, py, src is not None and not src.is_geographic
+        if xcol is None or ycol is None:
+            raise UnusableInputError(
+                f"{path.name} has no coordinate columns: expected a longitude column (one of "
+                f"{', '.join(LON_NAMES)}) and a latitude column (one of {', '.join(LAT_NAMES)}), "
+                "or x and y with --crs; give them with --lon-col/--lat-col or --x-col/--y-col. "
+                f"Its columns are: {', '.join(df.columns)}"
+            )
+        if src is not None and not src.is_geographic:
+            projected = True
+    x = pd.to_numeric(df[xcol].str.strip(), errors="coerce").to_numpy(dtype=float)
+    y = pd.to_numeric(df[ycol].str.strip(), errors="coerce").to_numpy(dtype=float)
+    reasons: dict[int, tuple[str, str]] = {}
+    missing = ~(np.isfinite(x) & np.isfinite(y))
+    for i in np.flatnonzero(missing):
+        reasons[int(i)] = ("no coordinates", f"row {i + 1}: {xcol}={df[xcol].iat[i]!r}, "
+                                             f"{ycol}={df[ycol].iat[i]!r}")
+    have = ~missing
+    if not have.any():
+        raise UnusableInputError(
+            f"{path.name}: no row has numeric coordinates in columns {xcol!r} and {ycol!r}"
+        )
+    if projected:
+        assert src is not None
+        tr = pyproj.Transformer.from_crs(src, WGS84, always_xy=True)
+        lon, lat = tr.transform(x, y)
+        lon, lat = np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
+        notes.append(f"coordinates {xcol}/{ycol} transformed from {src.to_string()} to EPSG:4326")
+    else:
+        lon, lat = x.copy(), y.copy()
+        bad_lat = have & (np.abs(lat) > 90)
+        bad_lon = have & (np.abs(lon) > 180)
+        if (bad_lat | bad_lon).sum() > 0.5 * have.sum():
+            swapped_ok = have & (np.abs(lon) <= 90) & (np.abs(lat) <= 180)
+            if bad_lat.sum() > 0.5 * have.sum() and swapped_ok.sum() > 0.9 * have.sum():
+                lon, lat = lat, lon
+                notes.append(f"latitude and longitude were swapped in {path.name} "
+                             f"({ycol!r} holds longitudes); they were exchanged")
+            else:
+                top = np.nanmax(np.abs(np.concatenate([x[have], y[have]])))
+                raise CRSError(
+                    f"columns {xcol!r}/{ycol!r} should hold longitude/latitude in degrees, but "
+                    f"values reach {top:,.0f}: these look like projected coordinates. Give "
+                    "their CRS and columns, e.g. --crs EPSG:2817 --x-col X --y-col Y"
+                )
+        bad_lat = have & (np.abs(lat) > 90)
+        bad_lon = have & (np.abs(lon) > 180)
+        for i in np.flatnonzero(bad_lat | bad_lon):
+            reasons[int(i)] = ("coordinates out of range",
+                               f"row {i + 1}: longitude {lon[i]:g}, latitude {lat[i]:g} "
+                               "are not valid degrees")
+    ok = np.isfinite(lon) & np.isfinite(lat)
+    for i in reasons:
+        ok[i] = False
+    geom = gpd.GeoSeries.from_xy(np.where(ok, lon, np.nan), np.where(ok, lat, np.nan), crs=WGS84)
+    geom[~ok] = None
+    attrs = df.drop(columns=[c for c in (xcol, ycol) if c in df.columns])
+    frame = gpd.GeoDataFrame(attrs, geometry=geom.values, crs=WGS84)
+    return RawTable(frame, InputFormat.CSV, notes, reasons)
+
+
+def csv_error() -> type[Exception]:
+    import csv
+
+    return csv.Error

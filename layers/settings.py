@@ -1,0 +1,96 @@
+"""Validated settings: limits and defaults in one documented object.
+
+Every value can be overridden by an environment variable ``CPTED_<NAME>``
+(upper case), read once by :func:`load_settings`.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+
+#: Where the embedded store lives when neither ``--db`` nor ``CPTED_DB_URL`` is given.
+DEFAULT_DB_PATH = Path("var") / "cpted.gpkg"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Limits and defaults.
+
+    Attributes
+    ----------
+    db_url
+        Database URL or plain file path of the embedded store.
+    max_upload_mb
+        Largest file accepted by an import, in megabytes.
+    max_unzip_mb
+        Largest total an uploaded zip may unpack to, in megabytes.
+    max_zip_entries
+        Most entries a zip may hold.
+    outlier_distance_km
+        With no neighborhoods stored, a point further than this from the
+        median of an import's points is rejected as outside the project area.
+    area_margin_m
+        With neighborhoods stored, the project area is their extent grown by
+        this many metres; points outside it are rejected.
+    timezone
+        IANA time zone in which times without a zone are read and shown.
+    map_point_limit
+        Past this many concerns the Map page aggregates them into cells
+        instead of drawing one marker each.
+    """
+
+    db_url: str = str(DEFAULT_DB_PATH)
+    max_upload_mb: float = 200.0
+    max_unzip_mb: float = 1000.0
+    max_zip_entries: int = 1000
+    outlier_distance_km: float = 50.0
+    area_margin_m: float = 5000.0
+    timezone: str = "America/Chicago"
+    map_point_limit: int = 5000
+
+    def __post_init__(self) -> None:
+        problems = []
+        for name in ("max_upload_mb", "max_unzip_mb", "outlier_distance_km"):
+            if not getattr(self, name) > 0:
+                problems.append(f"{name} must be positive, got {getattr(self, name)!r}")
+        if self.area_margin_m < 0:
+            problems.append(f"area_margin_m must be >= 0, got {self.area_margin_m!r}")
+        if self.max_zip_entries < 1 or self.map_point_limit < 1:
+            problems.append("max_zip_entries and map_point_limit must be at least 1")
+        try:
+            from zoneinfo import ZoneInfo
+
+            ZoneInfo(self.timezone)
+        except Exception:
+            problems.append(f"timezone {self.timezone!r} is not an IANA time zone name")
+        if problems:
+            raise ValueError("invalid settings: " + "; ".join(problems))
+
+    @property
+    def max_upload_bytes(self) -> int:
+        return int(self.max_upload_mb * 1024 * 1024)
+
+    @property
+    def max_unzip_bytes(self) -> int:
+        return int(self.max_unzip_mb * 1024 * 1024)
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Settings from defaults, then ``CPTED_*`` environment variables, then ``overrides``."""
+    values: dict[str, object] = {}
+    for f in fields(Settings):
+        env = os.environ.get(f"CPTED_{f.name.upper()}")
+        if env is None:
+            continue
+        kind = type(getattr(Settings, f.name))
+        try:
+            values[f.name] = kind(env)
+        except ValueError:
+            raise ValueError(
+                f"environment variable CPTED_{f.name.upper()} should be a {kind.__name__}, "
+                f"got {env!r}"
+            ) from None
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    return replace(Settings(), **values)  # type: ignore[arg-type]

@@ -1,0 +1,475 @@
+"""The store: every layer in one transactional database.
+
+One interface (:class:`Store`) over SQLAlchemy Core. The default backend is
+an embedded GeoPackage: a single SQLite file that needs no server and that
+QGIS (or any GDAL tool) opens directly. A write either lands whole or not at
+all: :meth:`Store.add` runs in one transaction. The schema is created and
+upgraded by the numbered migrations in :mod:`layers.migrations`.
+
+Every value reaches the database as a bound parameter; identifiers in SQL
+text come only from our own schema.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from layers import gpkg
+from layers.crs import WGS84
+from layers.errors import StoreError
+from layers.schema import SCHEMAS, FieldType, Layer, LayerSchema
+
+OnConflict = Literal["error", "skip", "replace"]
+Progress = Callable[[int, int], None]
+
+#: Rows per INSERT batch; progress is reported after each.
+CHUNK_ROWS = 20_000
+
+
+class _Declared(sa.types.UserDefinedType[Any]):
+    """A column type whose declared name is what GeoPackage readers look for."""
+
+    cache_ok = True
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def get_col_spec(self, **_: Any) -> str:
+        return self.name
+
+
+def geometry_type_name(schema: LayerSchema) -> str:
+    types = schema.geometry_types
+    if types == ("Point",):
+        return "POINT"
+    if types[-1] == "MultiPolygon":
+        return "MULTIPOLYGON"
+    return "GEOMETRY"
+
+
+def _sql_type(ftype: FieldType) -> sa.types.TypeEngine[Any]:
+    return {
+        FieldType.TEXT: sa.Text(),
+        FieldType.INTEGER: sa.Integer(),
+        FieldType.REAL: sa.Float(),
+        FieldType.DATETIME: _Declared("DATETIME"),
+    }[ftype]
+
+
+def build_metadata() -> tuple[sa.MetaData, dict[Layer, sa.Table]]:
+    """SQLAlchemy tables for every layer plus our bookkeeping tables."""
+    md = sa.MetaData()
+    tables: dict[Layer, sa.Table] = {}
+    for layer, schema in SCHEMAS.items():
+        cols: list[sa.Column[Any]] = [
+            sa.Column("fid", sa.Integer, primary_key=True, autoincrement=True),
+        ]
+        for spec in schema.fields:
+            cols.append(sa.Column(
+                spec.name, _sql_type(spec.type),
+                nullable=not spec.required,
+                unique=spec.name == schema.id_field,
+            ))
+        cols.append(sa.Column("geom", _Declared(geometry_type_name(schema))))
+        tables[layer] = sa.Table(layer.value, md, *cols, sqlite_autoincrement=True)
+    sa.Table("cpted_migrations", md,
+             sa.Column("version", sa.Integer, primary_key=True),
+             sa.Column("description", sa.Text, nullable=False),
+             sa.Column("applied_at", sa.Text, nullable=False))
+    sa.Table("cpted_settings", md,
+             sa.Column("key", sa.Text, primary_key=True),
+             sa.Column("value", sa.Text, nullable=False))
+    sa.Table("cpted_imports", md,
+             sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+             sa.Column("layer", sa.Text, nullable=False),
+             sa.Column("source", sa.Text, nullable=False),
+             sa.Column("imported_at", sa.Text, nullable=False),
+             sa.Column("summary", sa.Text, nullable=False))
+    return md, tables
+
+
+METADATA, TABLES = build_metadata()
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+def format_datetimes(s: pd.Series) -> list[str | None]:
+    """UTC timestamps as GeoPackage DATETIME text (``YYYY-MM-DDTHH:MM:SS.SSSZ``)."""
+    s = pd.to_datetime(s, utc=True)
+    text = s.dt.strftime("%Y-%m-%dT%H:%M:%S.%f").str[:-3] + "Z"
+    return [None if pd.isna(v) else str(v) for v in text]
+
+
+def _column_values(frame: gpd.GeoDataFrame, schema: LayerSchema) -> dict[str, list[Any]]:
+    values: dict[str, list[Any]] = {}
+    for spec in schema.fields:
+        col = frame[spec.name] if spec.name in frame.columns else pd.Series(
+            None, index=frame.index, dtype=object)
+        if spec.type is FieldType.DATETIME:
+            values[spec.name] = format_datetimes(col)
+        elif spec.type is FieldType.INTEGER:
+            num = pd.to_numeric(col, errors="coerce")
+            values[spec.name] = [None if pd.isna(v) else int(v) for v in num]
+        elif spec.type is FieldType.REAL:
+            num = pd.to_numeric(col, errors="coerce").astype(float)
+            values[spec.name] = [None if np.isnan(v) else float(v) for v in num]
+        else:
+            values[spec.name] = [None if v is None or v is pd.NA or (isinstance(v, float)
+                                 and np.isnan(v)) else str(v) for v in col]
+    values["geom"] = gpkg.encode(np.asarray(frame.geometry.values, dtype=object))
+    return values
+
+
+class Store:
+    """Layers kept in one database. Create with :func:`open_store`."""
+
+    def __init__(self, engine: Engine, *, url: str, path: Path | None) -> None:
+        self.engine = engine
+        self.url = url
+        self.path = path
+
+    # -- lifecycle ---------------------------------------------------------
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def schema_version(self) -> int:
+        from layers.migrations import current_version
+
+        with self.engine.connect() as conn:
+            return current_version(conn)
+
+    # -- settings and bookkeeping -----------------------------------------
+    def get_setting(self, key: str, default: str | None = None) -> str | None:
+        t = METADATA.tables["cpted_settings"]
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(t.c.value).where(t.c.key == key)).first()
+        return default if row is None else str(row[0])
+
+    def set_setting(self, key: str, value: str) -> None:
+        with self.engine.begin() as conn:
+            self._set_setting(conn, key, value)
+
+    def _set_setting(self, conn: Connection, key: str, value: str) -> None:
+        t = METADATA.tables["cpted_settings"]
+        conn.execute(sa.delete(t).where(t.c.key == key))
+        conn.execute(sa.insert(t).values(key=key, value=value))
+
+    def revision(self) -> int:
+        """A number that changes on every write; caches key on it."""
+        return int(self.get_setting("revision", "0") or 0)
+
+    def _bump(self, conn: Connection) -> None:
+        t = METADATA.tables["cpted_settings"]
+        row = conn.execute(sa.select(t.c.value).where(t.c.key == "revision")).first()
+        self._set_setting(conn, "revision", str(int(row[0]) + 1 if row else 1))
+
+    def imports(self) -> pd.DataFrame:
+        """The import log, newest first."""
+        t = METADATA.tables["cpted_imports"]
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.select(t).order_by(t.c.id.desc())).mappings().all()
+        return pd.DataFrame([dict(r) for r in rows],
+                            columns=["id", "layer", "source", "imported_at", "summary"])
+
+    # -- reading -----------------------------------------------------------
+    def count(self, layer: Layer, *, where: Mapping[str, Sequence[Any]] | None = None) -> int:
+        t = TABLES[layer]
+        q = sa.select(sa.func.count()).select_from(t)
+        q = self._filter(q, t, where, None)
+        with self.engine.connect() as conn:
+            return int(conn.execute(q).scalar_one())
+
+    def counts(self) -> dict[Layer, int]:
+        return {layer: self.count(layer) for layer in Layer}
+
+    def distinct(self, layer: Layer, column: str) -> list[Any]:
+        t = TABLES[layer]
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.select(t.c[column]).distinct().order_by(t.c[column]))
+            return [r[0] for r in rows if r[0] is not None]
+
+    def time_range(self, layer: Layer, column: str) -> tuple[pd.Timestamp, pd.Timestamp] | None:
+        t = TABLES[layer]
+        with self.engine.connect() as conn:
+            lo, hi = conn.execute(sa.select(sa.func.min(t.c[column]),
+                                            sa.func.max(t.c[column]))).one()
+        if lo is None:
+            return None
+        return pd.Timestamp(lo).tz_convert("UTC"), pd.Timestamp(hi).tz_convert("UTC")
+
+    def existing_ids(self, layer: Layer, ids: Iterable[str],
+                     conn: Connection | None = None) -> set[str]:
+        t = TABLES[layer]
+        idcol = t.c[SCHEMAS[layer].id_field]
+        ids = list(ids)
+        found: set[str] = set()
+
+        def run(c: Connection) -> None:
+            for start in range(0, len(ids), 5000):
+                chunk = ids[start:start + 5000]
+                found.update(r[0] for r in c.execute(sa.select(idcol).where(idcol.in_(chunk))))
+
+        if conn is None:
+            with self.engine.connect() as c:
+                run(c)
+        else:
+            run(conn)
+        return found
+
+    def _filter(self, q: Any, t: sa.Table, where: Mapping[str, Sequence[Any]] | None,
+                time: tuple[str, Any, Any] | None) -> Any:
+        for col, allowed in (where or {}).items():
+            if col not in t.c:
+                raise StoreError(f"layer {t.name} has no column {col!r}")
+            q = q.where(t.c[col].in_(list(allowed)))
+        if time is not None:
+            col, start, end = time
+            if start is not None:
+                q = q.where(t.c[col] >= format_datetimes(pd.Series([start]))[0])
+            if end is not None:
+                q = q.where(t.c[col] < format_datetimes(pd.Series([end]))[0])
+        return q
+
+    def read(
+        self,
+        layer: Layer,
+        *,
+        where: Mapping[str, Sequence[Any]] | None = None,
+        time: tuple[str, Any, Any] | None = None,
+        ids: Sequence[str] | None = None,
+    ) -> gpd.GeoDataFrame:
+        """A layer as a GeoDataFrame in EPSG:4326, indexed 0..n-1.
+
+        Parameters
+        ----------
+        where
+            ``{column: allowed values}``; rows must match every entry.
+        time
+            ``(datetime column, start, end)``: rows with ``start <= value < end``;
+            either bound may be None.
+        ids
+            Only these ids.
+        """
+        schema = SCHEMAS[layer]
+        t = TABLES[layer]
+        q = sa.select(*[t.c[f] for f in schema.field_names], t.c.geom).order_by(t.c.fid)
+        q = self._filter(q, t, where, time)
+        if ids is not None:
+            q = q.where(t.c[schema.id_field].in_(list(ids)))
+        with self.engine.connect() as conn:
+            result = conn.execute(q)
+            rows = result.fetchall()
+        cols = [*schema.field_names, "geom"]
+        data = {c: [r[i] for r in rows] for i, c in enumerate(cols)}
+        geoms = gpkg.decode(data.pop("geom"))
+        frame = pd.DataFrame(data, columns=schema.field_names)
+        for spec in schema.fields:
+            if spec.type is FieldType.DATETIME:
+                frame[spec.name] = pd.to_datetime(frame[spec.name], utc=True, format="ISO8601")
+            elif spec.type is FieldType.INTEGER:
+                frame[spec.name] = pd.array(frame[spec.name], dtype="Int64")
+            elif spec.type is FieldType.REAL:
+                frame[spec.name] = pd.to_numeric(frame[spec.name]).astype(float)
+            else:
+                frame[spec.name] = frame[spec.name].astype(object)
+        return gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(geoms, crs=WGS84))
+
+    # -- writing -----------------------------------------------------------
+    def add(
+        self,
+        layer: Layer,
+        frame: gpd.GeoDataFrame,
+        *,
+        on_conflict: OnConflict = "error",
+        progress: Progress | None = None,
+        log: Mapping[str, Any] | None = None,
+    ) -> int:
+        """Add validated rows to ``layer`` in one transaction; return how many were written.
+
+        Parameters
+        ----------
+        frame
+            Rows in EPSG:4326 with the layer's fields (see :func:`layers.validate.validate`).
+        on_conflict
+            What to do with ids already stored: ``"error"`` refuses the whole
+            write, ``"skip"`` keeps the stored rows, ``"replace"`` overwrites them.
+        progress
+            Called as ``progress(rows_done, rows_total)`` after each batch.
+        log
+            When given, an entry (source, summary) written to the import log in
+            the same transaction.
+
+        Raises
+        ------
+        StoreError
+            Ids already stored with ``on_conflict="error"``, or a database error;
+            in every case nothing was written.
+        """
+        schema = SCHEMAS[layer]
+        if on_conflict not in ("error", "skip", "replace"):
+            raise ValueError(f"on_conflict should be error, skip or replace, got {on_conflict!r}")
+        if frame.crs is not None and not frame.crs.equals(WGS84):
+            raise StoreError(f"rows must be in EPSG:4326, got {frame.crs.to_string()}")
+        t = TABLES[layer]
+        idcol = t.c[schema.id_field]
+        try:
+            with self.engine.begin() as conn:
+                ids = [str(v) for v in frame[schema.id_field]]
+                clash = self.existing_ids(layer, ids, conn) if ids else set()
+                if clash and on_conflict == "error":
+                    shown = ", ".join(sorted(clash)[:10])
+                    raise StoreError(
+                        f"{len(clash)} id(s) are already in the {layer.value} layer (e.g. "
+                        f"{shown}); nothing was imported. Import with on-conflict 'skip' to keep "
+                        "the stored rows or 'replace' to overwrite them"
+                    )
+                if clash and on_conflict == "skip":
+                    frame = frame[~frame[schema.id_field].astype(str).isin(clash)]
+                if clash and on_conflict == "replace":
+                    ordered = sorted(clash)
+                    for start in range(0, len(ordered), 5000):
+                        conn.execute(sa.delete(t).where(idcol.in_(ordered[start:start + 5000])))
+                written = self._insert(conn, layer, frame, progress)
+                self._touch_contents(conn, layer)
+                self._bump(conn)
+                if log is not None:
+                    conn.execute(sa.insert(METADATA.tables["cpted_imports"]).values(
+                        layer=layer.value, source=str(log.get("source", "")),
+                        imported_at=now_iso(), summary=json.dumps(log.get("summary", {}),
+                                                                   default=str)))
+        except StoreError:
+            raise
+        except sa.exc.SQLAlchemyError as exc:
+            raise StoreError(f"the database refused the write; nothing was stored ({exc.orig})"
+                             ) from exc
+        return written
+
+    def _insert(self, conn: Connection, layer: Layer, frame: gpd.GeoDataFrame,
+                progress: Progress | None) -> int:
+        total = len(frame)
+        if progress:
+            progress(0, total)
+        schema = SCHEMAS[layer]
+        t = TABLES[layer]
+        names = [*schema.field_names, "geom"]
+        for start in range(0, total, CHUNK_ROWS):
+            part = frame.iloc[start:start + CHUNK_ROWS]
+            values = _column_values(part, schema)
+            rows = [dict(zip(names, r, strict=True))
+                    for r in zip(*(values[n] for n in names), strict=True)]
+            conn.execute(sa.insert(t), rows)
+            if progress:
+                progress(min(start + CHUNK_ROWS, total), total)
+        return total
+
+    def _touch_contents(self, conn: Connection, layer: Layer) -> None:
+        if conn.dialect.name != "sqlite":
+            return
+        # The extent is the union of the stored blobs' envelopes; cheap enough to recompute.
+        geoms = gpkg.decode([r[0] for r in conn.execute(sa.select(TABLES[layer].c.geom))])
+        geoms = geoms[~pd.isna(geoms)]
+        import shapely
+
+        bounds = shapely.total_bounds(geoms) if len(geoms) else [None] * 4
+        b = [None if v is None or np.isnan(v) else float(v) for v in bounds]
+        conn.execute(
+            sa.text("UPDATE gpkg_contents SET last_change = :t, min_x = :a, min_y = :b, "
+                    "max_x = :c, max_y = :d WHERE table_name = :n"),
+            {"t": now_iso(), "a": b[0], "b": b[1], "c": b[2], "d": b[3], "n": layer.value},
+        )
+
+    def delete(self, layer: Layer, ids: Sequence[str]) -> int:
+        t = TABLES[layer]
+        idcol = t.c[SCHEMAS[layer].id_field]
+        with self.engine.begin() as conn:
+            n = conn.execute(sa.delete(t).where(idcol.in_(list(ids)))).rowcount
+            self._touch_contents(conn, layer)
+            self._bump(conn)
+        return int(n)
+
+    def clear(self, layer: Layer) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(sa.delete(TABLES[layer]))
+            self._touch_contents(conn, layer)
+            self._bump(conn)
+
+
+def _sqlite_engine(path: Path) -> Engine:
+    engine = sa.create_engine(f"sqlite:///{path}")
+
+    @sa.event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        # Let SQLAlchemy, not the driver, decide when transactions begin, so that
+        # engine.begin() wraps every statement (DDL included) in one transaction.
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA foreign_keys = ON")
+        cur.execute("PRAGMA busy_timeout = 10000")
+        cur.close()
+
+    @sa.event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine
+
+
+def resolve_url(db: str | Path | None) -> str:
+    """``db``, else ``CPTED_DB_URL``, else the default file (see :mod:`layers.settings`)."""
+    import os
+
+    from layers.settings import DEFAULT_DB_PATH
+
+    if db:
+        return str(db)
+    return os.environ.get("CPTED_DB_URL") or str(DEFAULT_DB_PATH)
+
+
+def open_store(db: str | Path | None = None, *, upgrade: bool = True) -> Store:
+    """Open (and create or migrate) the store at ``db``.
+
+    ``db`` is a database URL (``sqlite:///PATH``; ``postgresql+psycopg://...``
+    for PostGIS) or a plain file path of any name for the embedded GeoPackage
+    store, created when absent. Default: ``CPTED_DB_URL``, else ``var/cpted.gpkg``.
+    """
+    from layers.migrations import migrate
+
+    url = resolve_url(db)
+    if url.startswith(("postgresql", "postgres:")):
+        raise StoreError("the PostGIS backend is not available in this version; "
+                         "use a file path for the embedded store")
+    path = Path(url.removeprefix("sqlite:///")) if url.startswith("sqlite:") else Path(url)
+    if path.exists():
+        head = path.read_bytes()[:16] if path.is_file() else b""
+        if head and head != b"SQLite format 3\x00":
+            raise StoreError(f"{path} exists but is not a GeoPackage/SQLite database")
+    else:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    engine = _sqlite_engine(path)
+    store = Store(engine, url=url, path=path)
+    try:
+        if upgrade:
+            with engine.begin() as conn:
+                migrate(conn)
+    except Exception:
+        engine.dispose()
+        raise
+    return store
