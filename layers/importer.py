@@ -13,6 +13,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+import geopandas as gpd
+
 from layers.crs import ProjectArea, area_from_points, area_from_polygons
 from layers.errors import StoreError, UnusableInputError
 from layers.formats import kc311_to_concerns, looks_like_kc311
@@ -62,7 +64,53 @@ def project_area(store: Store, settings: Settings) -> ProjectArea | None:
     return area_from_polygons(store.read(Layer.NEIGHBORHOODS).geometry, settings.area_margin_m)
 
 
+@dataclass
+class PreparedImport:
+    """A checked import not yet written: its summary and the rows to store."""
+
+    layer: Layer
+    summary: ImportSummary
+    accepted: gpd.GeoDataFrame
+
+
 def import_file(
+    store: Store,
+    path: Path | str,
+    layer: Layer,
+    *,
+    on_conflict: OnConflict = "error",
+    dry_run: bool = False,
+    progress: Progress | None = None,
+    **options: Any,
+) -> ImportSummary:
+    """Check ``path`` with :func:`prepare_import` and, unless ``dry_run``, store it.
+
+    Raises
+    ------
+    UnusableInputError
+        Nothing can be imported (unreadable file, no coordinate columns,
+        repeated ids, ids already stored, no row accepted...); the store is unchanged.
+    """
+    prepared = prepare_import(store, path, layer, **options)
+    prepared.summary.dry_run = dry_run
+    if not dry_run:
+        commit_import(store, prepared, on_conflict=on_conflict, progress=progress)
+    return prepared.summary
+
+
+def commit_import(store: Store, prepared: PreparedImport, *, on_conflict: OnConflict = "error",
+                  progress: Progress | None = None) -> int:
+    """Write a prepared import in one transaction and log it; return rows written."""
+    try:
+        return store.add(prepared.layer, prepared.accepted, on_conflict=on_conflict,
+                         progress=progress,
+                         log={"source": prepared.summary.source,
+                              "summary": prepared.summary.to_dict(details=False)})
+    except StoreError as exc:
+        raise UnusableInputError(str(exc)) from None
+
+
+def prepare_import(
     store: Store,
     path: Path | str,
     layer: Layer,
@@ -77,21 +125,19 @@ def import_file(
     column_map: Mapping[str, str] | None = None,
     tz: str | None = None,
     repair: bool = True,
-    on_conflict: OnConflict = "error",
-    dry_run: bool = False,
     settings: Settings | None = None,
-    progress: Progress | None = None,
     source_name: str | None = None,
-) -> ImportSummary:
-    """Import ``path`` as ``layer``; see :func:`layers.readers.read_table` for the reading options.
+) -> PreparedImport:
+    """Read and check ``path`` as ``layer``; nothing is written.
 
-    With ``dry_run`` everything is checked and summarised but nothing is written.
+    See :func:`layers.readers.read_table` for the reading options;
+    ``column_map`` is ``{field: column}``; ``tz`` is the zone of times given
+    without one (default: the store's, else the settings').
 
     Raises
     ------
     UnusableInputError
-        Nothing can be imported (unreadable file, no coordinate columns,
-        repeated ids, ids already stored, no row accepted...); the store is unchanged.
+        When nothing can be imported; the store is unchanged.
     """
     settings = settings or Settings()
     path = Path(path)
@@ -127,7 +173,7 @@ def import_file(
     summary = ImportSummary(
         layer=layer.value, source=source, format=raw.format.value, read=len(frame),
         accepted=len(checked.accepted), rejected=checked.rejected_counts, notes=notes,
-        rejections=checked.rejections, dry_run=dry_run,
+        rejections=checked.rejections,
     )
     if len(checked.accepted) == 0:
         first = "; ".join(r.detail for r in checked.rejections[:3])
@@ -136,11 +182,4 @@ def import_file(
             f"(read {summary.read}, all rejected: {first})",
             [f"{reason}: {n}" for reason, n in checked.rejected_counts.items()],
         )
-    if dry_run:
-        return summary
-    try:
-        store.add(layer, checked.accepted, on_conflict=on_conflict, progress=progress,
-                  log={"source": source, "summary": summary.to_dict(details=False)})
-    except StoreError as exc:
-        raise UnusableInputError(str(exc)) from None
-    return summary
+    return PreparedImport(layer, summary, checked.accepted)

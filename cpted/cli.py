@@ -1,0 +1,163 @@
+"""The ``cpted`` command line: every batch job the app does, for scripting.
+
+Exit status: 0 on success, 1 when the input or the store refused the work
+(one clear message on standard error, the store unchanged), 2 for wrong usage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+from layers.errors import CptedError
+from layers.schema import Layer, parse_layer
+from layers.settings import load_settings
+
+SAMPLE_DIR = Path(__file__).resolve().parents[1] / "sample_data"
+
+
+def _db_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--db", help="database URL or file path of the embedded store "
+                                "(default: $CPTED_DB_URL, else var/cpted.gpkg)")
+
+
+def _parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(prog="cpted", description=__doc__.splitlines()[0])
+    sub = ap.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("sample", help="load the bundled sample district into the store")
+    _db_arg(p)
+    p.add_argument("--regenerate", metavar="DIR", type=Path,
+                   help="write the sample district's files to DIR instead of loading them")
+    p.add_argument("--seed", type=int, default=None, help="random seed for --regenerate")
+
+    p = sub.add_parser("import", help="import a file into a layer")
+    p.add_argument("path", type=Path)
+    p.add_argument("--layer", required=True, help=", ".join(layer.value for layer in Layer))
+    p.add_argument("--format", dest="fmt",
+                   help="csv, geojson, gpkg, shapefile, parquet or kc311 (default: from the ending)")
+    p.add_argument("--crs", help="source CRS of x/y columns or of a file that declares none")
+    p.add_argument("--lon-col")
+    p.add_argument("--lat-col")
+    p.add_argument("--x-col")
+    p.add_argument("--y-col")
+    p.add_argument("--encoding", help="CSV text encoding (default: UTF-8, else latin-1)")
+    p.add_argument("--map", action="append", default=[], metavar="FIELD=COLUMN",
+                   help="use COLUMN for FIELD (repeatable)")
+    p.add_argument("--tz", help="time zone of times written without one")
+    p.add_argument("--on-conflict", choices=["error", "skip", "replace"], default="error",
+                   help="ids already stored: refuse (default), keep stored, or overwrite")
+    p.add_argument("--no-repair", action="store_true",
+                   help="reject invalid polygons instead of repairing them")
+    p.add_argument("--dry-run", action="store_true", help="check and summarise; store nothing")
+    p.add_argument("--json", action="store_true", help="print the summary as one JSON object")
+    _db_arg(p)
+
+    p = sub.add_parser("export", help="write a stored layer to a file")
+    p.add_argument("--layer", required=True)
+    p.add_argument("--format", dest="fmt", required=True, help="geojson, gpkg, csv or parquet")
+    p.add_argument("--out", required=True, type=Path)
+    _db_arg(p)
+
+    p = sub.add_parser("info", help="what the store holds")
+    _db_arg(p)
+    p.add_argument("--json", action="store_true")
+    return ap
+
+
+def _column_map(items: Sequence[str]) -> dict[str, str]:
+    out = {}
+    for item in items:
+        field, sep, col = item.partition("=")
+        if not sep or not field or not col:
+            raise ValueError(f"--map takes FIELD=COLUMN, got {item!r}")
+        out[field.strip()] = col.strip()
+    return out
+
+
+def load_sample(store: object, *, progress: object = None) -> list[object]:
+    """Import the bundled sample district (generating it when the files are absent)."""
+    from layers.importer import import_file
+    from layers.sample import LAYER_ORDER, TIMEZONE, write_sample
+    from layers.store import Store
+
+    assert isinstance(store, Store)
+    if store.get_setting("timezone") is None:
+        store.set_setting("timezone", TIMEZONE)
+    with tempfile.TemporaryDirectory(prefix="cpted-sample-") as tmp:
+        folder = SAMPLE_DIR
+        if not all((folder / f"{n}.geojson").exists() for n in LAYER_ORDER):
+            folder = Path(tmp)
+            write_sample(folder)
+        return [import_file(store, folder / f"{name}.geojson", Layer(name), on_conflict="skip",
+                            source_name=f"sample_data/{name}.geojson")
+                for name in LAYER_ORDER]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return _run(args)
+    except (CptedError, ValueError) as exc:
+        print(f"cpted {args.command}: {exc}", file=sys.stderr)
+        return 1
+
+
+def _run(args: argparse.Namespace) -> int:
+    from layers.store import open_store
+
+    settings = load_settings()
+    if args.command == "sample" and args.regenerate:
+        from layers.sample import DEFAULT_SEED, write_sample
+
+        paths = write_sample(args.regenerate, seed=args.seed or DEFAULT_SEED)
+        for name, path in paths.items():
+            print(f"wrote {name}: {path}")
+        return 0
+    with open_store(args.db or settings.db_url) as store:
+        if args.command == "sample":
+            for summary in load_sample(store):
+                print(summary.text())  # type: ignore[attr-defined]
+            print(f"store: {store.url}")
+        elif args.command == "import":
+            from layers.importer import import_file
+
+            summary = import_file(
+                store, args.path, parse_layer(args.layer), fmt=args.fmt, crs=args.crs,
+                lon_col=args.lon_col, lat_col=args.lat_col, x_col=args.x_col, y_col=args.y_col,
+                encoding=args.encoding, column_map=_column_map(args.map), tz=args.tz,
+                repair=not args.no_repair, on_conflict=args.on_conflict, dry_run=args.dry_run,
+                settings=settings,
+            )
+            if args.json:
+                d = summary.to_dict()
+                d["rejections"] = [r.__dict__ for r in summary.rejections]
+                print(json.dumps(d, default=str))
+            else:
+                print(summary.text())
+        elif args.command == "export":
+            from layers.writers import parse_output_format, write_layer
+
+            layer = parse_layer(args.layer)
+            fmt = parse_output_format(args.fmt)
+            gdf = store.read(layer)
+            write_layer(gdf, args.out, fmt, layer_name=layer.value)
+            print(f"wrote {len(gdf):,} {layer.value} to {args.out}")
+        elif args.command == "info":
+            counts = {layer.value: n for layer, n in store.counts().items()}
+            if args.json:
+                print(json.dumps({"db": store.url, "schema_version": store.schema_version(),
+                                  "counts": counts}))
+            else:
+                print(f"store: {store.url} (schema version {store.schema_version()})")
+                for name, n in counts.items():
+                    print(f"  {name}: {n:,}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

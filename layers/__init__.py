@@ -1,0 +1,1 @@
+"""Geodata: layer schemas, validation, readers and writers, the store, the sample district."""

@@ -1,0 +1,90 @@
+"""Map page: every layer on one map, with toggles, filters and a legend."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pandas as pd
+import streamlit as st
+from streamlit_folium import st_folium
+
+from cpted.maps import MapLayers, build_map
+from layers.schema import ConcernStatus, Layer, TimeOfDay
+from pages._state import category_names, layer, settings, store
+
+s = store()
+st.title("Map")
+counts = s.counts()
+if sum(counts.values()) == 0:
+    st.info("The store is empty. Load the bundled sample district, or import your own "
+            "city's files on the Import page.")
+    if st.button("Load the sample district", type="primary"):
+        from cpted.cli import load_sample
+
+        with st.spinner("Loading the sample district..."):
+            load_sample(s)
+        st.rerun()
+    st.stop()
+
+tz = s.get_setting("timezone") or settings().timezone
+with st.sidebar:
+    st.subheader("Layers")
+    show = {
+        Layer.CONCERNS: st.checkbox(f"Concerns ({counts[Layer.CONCERNS]:,})", value=True),
+        Layer.NEIGHBORHOODS: st.checkbox(
+            f"Neighborhoods ({counts[Layer.NEIGHBORHOODS]:,})", value=True),
+        Layer.STREETS: st.checkbox(f"Streets ({counts[Layer.STREETS]:,})", value=True),
+        Layer.STREETLIGHTS: st.checkbox(
+            f"Streetlights ({counts[Layer.STREETLIGHTS]:,})", value=True),
+        Layer.BUILDINGS: st.checkbox(f"Buildings ({counts[Layer.BUILDINGS]:,})", value=False),
+    }
+    st.subheader("Concern filters")
+    codes = s.distinct(Layer.CONCERNS, "service_code")
+    names = category_names(s.url, s.revision())
+    chosen_codes = st.multiselect("Category", codes, default=codes,
+                                  format_func=lambda c: names.get(c, c),
+                                  help="Open311 service code of the concern")
+    chosen_status = st.multiselect("Status", [x.value for x in ConcernStatus],
+                                   default=[x.value for x in ConcernStatus])
+    chosen_tod = st.multiselect("Time of day", [x.value for x in TimeOfDay],
+                                default=[x.value for x in TimeOfDay])
+    span = s.time_range(Layer.CONCERNS, "requested_datetime")
+    start = end = None
+    if span is not None:
+        lo = span[0].tz_convert(tz).date()
+        hi = span[1].tz_convert(tz).date()
+        picked = st.date_input("Reported between", value=(lo, hi), min_value=lo, max_value=hi,
+                               format="YYYY-MM-DD")
+        if isinstance(picked, tuple) and len(picked) == 2:
+            start = pd.Timestamp(picked[0], tz=tz)
+            end = pd.Timestamp(picked[1], tz=tz) + timedelta(days=1)
+    st.caption(f"Store: `{s.url}` · times in {tz}")
+
+where = {"service_code": chosen_codes, "status": chosen_status, "time_of_day": chosen_tod}
+concerns = layer(Layer.CONCERNS, where=where, time=("requested_datetime", start, end))
+n_open = int((concerns["status"] == "open").sum()) if len(concerns) else 0
+n_night = int((concerns["time_of_day"] == "night").sum()) if len(concerns) else 0
+c1, c2, c3, c4 = st.columns(4)
+c1.metric("Concerns shown", f"{len(concerns):,}")
+c2.metric("Open", f"{n_open:,}")
+c3.metric("Reported at night", f"{n_night / max(len(concerns), 1):.0%}")
+c4.metric("Streetlights out", f"{s.count(Layer.STREETLIGHTS, where={'status': ['out']}):,}")
+if len(concerns) > settings().map_point_limit:
+    st.caption(f"{len(concerns):,} concerns are more than the map draws one by one "
+               f"({settings().map_point_limit:,}); they are counted in 150 m cells.")
+
+layers = MapLayers(
+    concerns=concerns if show[Layer.CONCERNS] else None,
+    neighborhoods=layer(Layer.NEIGHBORHOODS) if show[Layer.NEIGHBORHOODS] else None,
+    streets=layer(Layer.STREETS) if show[Layer.STREETS] else None,
+    streetlights=layer(Layer.STREETLIGHTS) if show[Layer.STREETLIGHTS] else None,
+    buildings=layer(Layer.BUILDINGS) if show[Layer.BUILDINGS] else None,
+)
+fmap = build_map(layers, point_limit=settings().map_point_limit)
+st_folium(fmap, height=620, use_container_width=True, returned_objects=[], key="main-map")
+
+with st.expander(f"Concerns in view ({len(concerns):,})"):
+    table = concerns.drop(columns="geometry").copy()
+    for col in ("requested_datetime", "updated_datetime"):
+        table[col] = table[col].dt.tz_convert(tz).dt.strftime("%Y-%m-%d %H:%M")
+    st.dataframe(table.head(2000), hide_index=True, use_container_width=True)
