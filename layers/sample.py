@@ -267,9 +267,9 @@ def _concerns(rng: np.random.Generator, streets: list[Street], lights: list[dict
             a = anchors[int(rng.integers(len(anchors)))]
             x, y = a.x + rng.normal(0, 20), a.y + rng.normal(0, 20)
             day = rng.uniform(0, PERIOD_DAYS)
-        elif rng.random() < 0.6:
+        elif rng.random() < 0.75:
             h = int(rng.integers(len(hot)))
-            x, y = hot[h][0] + rng.normal(0, 70), hot[h][1] + rng.normal(0, 70)
+            x, y = hot[h][0] + rng.normal(0, 55), hot[h][1] + rng.normal(0, 55)
             day = hot_start[h] + rng.uniform(0, hot_len[h])
         else:
             x, y = rng.uniform(0, WIDTH_M), rng.uniform(0, HEIGHT_M)
