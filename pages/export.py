@@ -28,7 +28,7 @@ if gdf.empty:
     st.info(f"The {layer.value} layer is empty: nothing to export.")
     st.stop()
 st.caption(f"{len(gdf):,} rows, coordinates in WGS84 (EPSG:4326).")
-st.dataframe(gdf.drop(columns="geometry").head(20), hide_index=True, use_container_width=True)
+st.dataframe(gdf.drop(columns="geometry").head(20), hide_index=True, width="stretch")
 
 
 @st.cache_data(show_spinner="Preparing the file...", max_entries=8)

@@ -93,12 +93,12 @@ if summary.rejected:
     st.bar_chart(pd.Series(summary.rejected, name="rows").rename_axis("reason"), horizontal=True,
                  height=min(60 + 40 * len(summary.rejected), 300))
     st.dataframe(pd.DataFrame([r.__dict__ for r in summary.rejections]),
-                 hide_index=True, use_container_width=True,
+                 hide_index=True, width="stretch",
                  column_config={"row": st.column_config.NumberColumn("Row", format="%d")})
 st.markdown("**Preview of accepted rows**")
 preview = prepared.accepted.drop(columns="geometry").head(50).copy()
 preview["geometry"] = prepared.accepted.geometry.head(50).to_wkt(rounding_precision=6)
-st.dataframe(preview, hide_index=True, use_container_width=True)
+st.dataframe(preview, hide_index=True, width="stretch")
 
 if st.button(f"Import {summary.accepted:,} rows into {layer.value}", type="primary"):
     bar = st.progress(0.0, text="Writing...")
@@ -119,4 +119,4 @@ log = s.imports()
 if len(log):
     with st.expander("Import history"):
         st.dataframe(log[["imported_at", "layer", "source"]], hide_index=True,
-                     use_container_width=True)
+                     width="stretch")

@@ -87,4 +87,4 @@ with st.expander(f"Concerns in view ({len(concerns):,})"):
     table = concerns.drop(columns="geometry").copy()
     for col in ("requested_datetime", "updated_datetime"):
         table[col] = table[col].dt.tz_convert(tz).dt.strftime("%Y-%m-%d %H:%M")
-    st.dataframe(table.head(2000), hide_index=True, use_container_width=True)
+    st.dataframe(table.head(2000), hide_index=True, width="stretch")

@@ -1,0 +1,84 @@
+"""Page tests with Streamlit's AppTest (no browser; the map component is not rendered)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from tests.conftest import ROOT
+
+APP = str(ROOT / "app.py")
+
+
+@pytest.fixture(autouse=True)
+def _fresh_caches() -> Iterator[None]:
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    yield
+    st.cache_data.clear()
+    st.cache_resource.clear()
+
+
+@pytest.fixture
+def app(sample_db: Path, monkeypatch: pytest.MonkeyPatch) -> AppTest:
+    monkeypatch.setenv("CPTED_DB_URL", str(sample_db))
+    monkeypatch.chdir(ROOT)
+    return AppTest.from_file(APP, default_timeout=60)
+
+
+def test_map_page_shows_the_sample_with_filters(app: AppTest) -> None:
+    app.run()
+    assert not app.exception
+    assert app.title[0].value == "Map"
+    metrics = {m.label: m.value for m in app.metric}
+    assert metrics["Concerns shown"] == "2,000"
+    category = app.sidebar.multiselect[0]
+    assert category.label == "Category"
+    category.set_value(["dark_area"]).run()
+    metrics = {m.label: m.value for m in app.metric}
+    shown = int(metrics["Concerns shown"].replace(",", ""))
+    assert 0 < shown < 2000
+    status = app.sidebar.multiselect[1]
+    status.set_value(["open"]).run()
+    assert int(app.metric[1].value.replace(",", "")) == int(
+        app.metric[0].value.replace(",", ""))  # every concern shown is open
+
+
+def test_map_page_on_an_empty_store_offers_the_sample(tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CPTED_DB_URL", str(tmp_path / "empty.gpkg"))
+    monkeypatch.chdir(ROOT)
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    assert not at.exception
+    assert "store is empty" in at.info[0].value
+    at.button[0].click().run()
+    assert not at.exception
+    assert {m.label: m.value for m in at.metric}["Concerns shown"] == "2,000"
+
+
+def test_import_page_renders_its_form(app: AppTest) -> None:
+    app.switch_page("pages/import_data.py").run()
+    assert not app.exception
+    assert app.title[0].value == "Import"
+    assert app.selectbox[0].label == "Layer"
+    assert "Concerns" in app.selectbox[0].options
+
+
+def test_export_page_offers_every_layer_and_format(app: AppTest) -> None:
+    app.switch_page("pages/export.py").run()
+    assert not app.exception
+    assert app.title[0].value == "Export"
+    layer = app.selectbox[0]
+    assert any(o.startswith("Concerns (2,000)") for o in layer.options)
+    fmt = app.selectbox[1]
+    assert len(fmt.options) == 4
+    layer.set_value("concerns").run()
+    assert "2,000 rows" in app.caption[0].value
+    button = app.get("download_button")[0]
+    assert "concerns.geojson" in button.proto.label
+    layer.set_value("incidents").run()
+    assert "empty" in app.info[0].value

@@ -1,0 +1,109 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+
+from cpted.cli import main
+from layers.schema import Layer
+from layers.store import open_store
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_import_json_summary(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    src = tmp_path / "c.csv"
+    src.write_text("id,category,created,status,lat,lon\n"
+                   "a,graffiti,2025-05-01 22:00,open,39.05,-94.57\n"
+                   "b,graffiti,2025-05-01 22:00,open,,\n")
+    db = tmp_path / "any-name.sqlite"
+    code, out, err = run(capsys, "import", str(src), "--layer", "concerns", "--db", str(db),
+                         "--json")
+    assert code == 0, err
+    summary = json.loads(out)
+    assert summary["read"] == 2 and summary["accepted"] == 1
+    assert summary["rejected"] == {"no coordinates": 1}
+    assert summary["rejections"][0]["row"] == 2
+    with open_store(db) as s:
+        assert s.count(Layer.CONCERNS) == 1
+
+
+def test_unusable_input_exits_non_zero_with_one_message(
+        sample_db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    src = tmp_path / "nocoords.csv"
+    src.write_text("id,address\n1,Main St\n")
+    with open_store(sample_db) as s:
+        before = s.counts()
+    code, out, err = run(capsys, "import", str(src), "--layer", "concerns", "--db",
+                         str(sample_db))
+    assert code == 1
+    assert out == ""
+    assert err.startswith("cpted import: nocoords.csv has no coordinate columns")
+    with open_store(sample_db) as s:
+        assert s.counts() == before
+
+
+def test_wrong_layer_name_lists_the_allowed_ones(tmp_path: Path,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    src = tmp_path / "x.csv"
+    src.write_text("id,lat,lon\n1,39,-94\n")
+    code, _, err = run(capsys, "import", str(src), "--layer", "potholes", "--db",
+                       str(tmp_path / "db.gpkg"))
+    assert code == 1
+    assert "unknown layer 'potholes'" in err and "concerns" in err
+
+
+@pytest.mark.parametrize("fmt", ["geojson", "gpkg", "csv", "parquet"])
+def test_export_round_trips_through_import(sample_db: Path, tmp_path: Path, fmt: str,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / f"concerns.{fmt}"
+    code, text, err = run(capsys, "export", "--layer", "concerns", "--format", fmt, "--out",
+                          str(out), "--db", str(sample_db))
+    assert code == 0, err
+    assert "wrote 2,000 concerns" in text
+    fresh = tmp_path / "fresh.gpkg"
+    code, _, err = run(capsys, "import", str(out), "--layer", "concerns", "--db", str(fresh))
+    assert code == 0, err
+    with open_store(sample_db) as a, open_store(fresh) as b:
+        left, right = a.read(Layer.CONCERNS), b.read(Layer.CONCERNS)
+    pd.testing.assert_frame_equal(
+        pd.DataFrame(left.drop(columns="geometry")), pd.DataFrame(right.drop(columns="geometry")),
+        check_dtype=False)
+    assert gpd.GeoSeries(left.geometry).geom_equals_exact(right.geometry, 1e-7).all()
+
+
+def test_sample_is_idempotent(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    db = str(tmp_path / "s.gpkg")
+    assert run(capsys, "sample", "--db", db)[0] == 0
+    code, out, _ = run(capsys, "sample", "--db", db)
+    assert code == 0
+    code, out, _ = run(capsys, "info", "--db", db, "--json")
+    counts = json.loads(out)["counts"]
+    assert counts["concerns"] == 2000 and counts["neighborhoods"] == 8
+
+
+def test_sample_regenerate_writes_files(tmp_path: Path,
+                                        capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "sample", "--regenerate", str(tmp_path / "out"))
+    assert code == 0
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
+        "buildings.geojson", "concerns.geojson", "neighborhoods.geojson",
+        "streetlights.geojson", "streets.geojson"]
+
+
+def test_console_script_is_installed() -> None:
+    import shutil
+    import subprocess
+    import sys
+
+    exe = shutil.which("cpted", path=str(Path(sys.executable).parent))
+    assert exe is not None, "the cpted console script is not installed"
+    done = subprocess.run([exe, "--help"], capture_output=True, text=True, check=True)
+    assert "import" in done.stdout and "export" in done.stdout
