@@ -1,0 +1,88 @@
+"""The importers on real Kansas City exports (../shared/data, never committed)."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from layers.crs import haversine_km
+from layers.importer import import_file
+from layers.schema import Layer
+from layers.store import Store
+
+pytestmark = pytest.mark.realdata
+
+
+def kc(real_data: Path, name: str) -> Path:
+    path = real_data / "kansas_city" / name
+    assert path.exists(), f"{path} is missing from the real data folder"
+    return path
+
+
+def far_rows(path: Path, lat_col: str, lon_col: str, km: float) -> set[int]:
+    """1-based rows lying more than ``km`` from the coordinate-wise median, computed here
+    independently of the importer (plain csv module and a haversine)."""
+    with open(path, encoding="utf-8-sig", newline="") as f:
+        rows = list(csv.DictReader(f))
+    lat = np.array([float(r[lat_col]) for r in rows])
+    lon = np.array([float(r[lon_col]) for r in rows])
+    d = haversine_km(lon, lat, float(np.median(lon)), float(np.median(lat)))
+    return {int(i) + 1 for i in np.flatnonzero(d > km)}
+
+
+def test_kc_neighborhoods_all_load(store: Store, real_data: Path) -> None:
+    s = import_file(store, kc(real_data, "kcmo_neighborhoods.geojson"), Layer.NEIGHBORHOODS)
+    assert (s.read, s.accepted, s.rejected) == (246, 246, {})
+    hoods = store.read(Layer.NEIGHBORHOODS)
+    assert hoods.geometry.is_valid.all()
+    assert hoods["id"].is_unique
+    assert any("repaired with make_valid" in n for n in s.notes)  # the file has a bad ring
+    print("\n" + s.text())
+
+
+def test_kc_311_imports_with_far_off_rows_rejected(store: Store, real_data: Path) -> None:
+    path = kc(real_data, "kcmo_311_potholes_2020JanFeb.csv")
+    far = far_rows(path, "LATITUDE", "LONGITUDE", 50)
+    assert len(far) == 42  # as documented for this file
+    s = import_file(store, path, Layer.CONCERNS)
+    assert s.read == 4493
+    assert s.rejected == {"outside project area": 42}
+    assert {r.row for r in s.rejections} == far
+    assert s.accepted == 4493 - 42 == store.count(Layer.CONCERNS)
+    print("\n" + s.text())
+
+
+def test_kc_311_against_stored_neighborhoods(store: Store, real_data: Path) -> None:
+    import_file(store, kc(real_data, "kcmo_neighborhoods.geojson"), Layer.NEIGHBORHOODS)
+    path = kc(real_data, "kcmo_311_potholes_2020JanFeb.csv")
+    s = import_file(store, path, Layer.CONCERNS, fmt="kc311")
+    far = far_rows(path, "LATITUDE", "LONGITUDE", 50)
+    assert far <= {r.row for r in s.rejections}
+    assert s.accepted >= 4493 - 42 - 10  # a few rows may sit just past the city's edge
+
+
+def test_kc_crime_loads_with_out_of_city_rows_rejected(store: Store, real_data: Path) -> None:
+    path = kc(real_data, "kcpd_crime_2017.csv")
+    far = far_rows(path, "Latitude", "Longitude", 50)
+    assert len(far) == 67  # as documented for this file
+    s = import_file(store, path, Layer.INCIDENTS)
+    assert s.read == 32283
+    assert {r.row for r in s.rejections} == far
+    incidents = store.read(Layer.INCIDENTS)
+    assert len(incidents) == 32283 - 67
+    # Date and Hour were combined: not every incident is at midnight local time.
+    local = incidents["occurred_datetime"].dt.tz_convert("America/Chicago")
+    assert local.dt.hour.nunique() == 24
+    print("\n" + s.text())
+
+
+def test_kc_streetlight_poles_load_with_their_pole_ids(store: Store, real_data: Path) -> None:
+    s = import_file(store, kc(real_data, "kcmo_streetlight_poles_sample.geojson"),
+                    Layer.STREETLIGHTS)
+    assert (s.read, s.accepted) == (111, 111)
+    lights = store.read(Layer.STREETLIGHTS)
+    assert lights["id"].str.match(r"^[A-Z]{3}\d{4}$").all()  # POLEID, not OBJECTID
+    assert lights["lumens"].isna().all()  # the sample has ids only
