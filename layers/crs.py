@@ -66,7 +66,8 @@ class ProjectArea:
 
         Empty or missing geometries give NaN.
         """
-        reps = points.representative_point()
+        is_point = np.asarray(points.geom_type == "Point")
+        reps = points if is_point.all() else points.representative_point()
         lon = np.asarray(reps.x, dtype=float)
         lat = np.asarray(reps.y, dtype=float)
         if self.polygon is None:
