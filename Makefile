@@ -31,7 +31,7 @@ test: $(VENV)/.installed
 	$(BIN)/python -m pytest
 
 lint: $(VENV)/.installed
-	$(BIN)/ruff check cpted layers pages tests benchmarks app.py
+	$(BIN)/ruff check cpted layers app_pages tests benchmarks app.py
 
 sample: $(VENV)/.installed
 	$(BIN)/cpted sample --regenerate sample_data

@@ -39,7 +39,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("path", type=Path)
     p.add_argument("--layer", required=True, help=", ".join(layer.value for layer in Layer))
     p.add_argument("--format", dest="fmt",
-                   help="csv, geojson, gpkg, shapefile, parquet or kc311 (default: from the ending)")
+                   help="csv, geojson, gpkg, shapefile, parquet or kc311 "
+                        "(default: from the ending)")
     p.add_argument("--crs", help="source CRS of x/y columns or of a file that declares none")
     p.add_argument("--lon-col")
     p.add_argument("--lat-col")

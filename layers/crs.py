@@ -84,7 +84,7 @@ class ProjectArea:
 
 def area_from_points(lon: NDArray[np.float64], lat: NDArray[np.float64],
                      radius_km: float) -> ProjectArea | None:
-    """A circle of ``radius_km`` around the coordinate-wise median, robust to a few far-off points."""
+    """A circle of ``radius_km`` around the coordinate-wise median (robust to outliers)."""
     ok = np.isfinite(lon) & np.isfinite(lat)
     if not ok.any():
         return None

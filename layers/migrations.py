@@ -85,6 +85,7 @@ def migrate(conn: Connection) -> list[int]:
             continue
         step(conn)
         conn.execute(sa.text("INSERT INTO cpted_migrations (version, description, applied_at) "
-                             "VALUES (:v, :d, :t)"), {"v": number, "d": description, "t": now_iso()})
+                             "VALUES (:v, :d, :t)"),
+                     {"v": number, "d": description, "t": now_iso()})
         applied.append(number)
     return applied

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 import pyogrio
 import pyproj
-from pyogrio.errors import DataSourceError, DataLayerError
+from pyogrio.errors import DataLayerError, DataSourceError
 
 from layers.archive import safe_extract
 from layers.crs import WGS84
@@ -163,10 +163,7 @@ def read_table(
 def _read_vector(path: Path, fmt: InputFormat, *, crs: str | None, display: str) -> RawTable:
     notes: list[str] = []
     try:
-        if fmt is InputFormat.PARQUET:
-            gdf = gpd.read_parquet(path)
-        else:
-            gdf = pyogrio.read_dataframe(path)
+        gdf = gpd.read_parquet(path) if fmt is InputFormat.PARQUET else pyogrio.read_dataframe(path)
     except (DataSourceError, DataLayerError, ValueError, OSError) as exc:
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise UnusableInputError(
@@ -186,7 +183,7 @@ def _read_vector(path: Path, fmt: InputFormat, *, crs: str | None, display: str)
             gdf = gdf.set_crs(pyproj.CRS.from_user_input(crs))
         else:
             minx, miny, maxx, maxy = gdf.total_bounds
-            if -180 <= minx and maxx <= 180 and -90 <= miny and maxy <= 90:
+            if minx >= -180 and maxx <= 180 and miny >= -90 and maxy <= 90:
                 gdf = gdf.set_crs(WGS84)
                 notes.append(f"{display} declares no CRS; its coordinates are in degrees, "
                              "so they were read as WGS84 longitude/latitude")

@@ -17,6 +17,7 @@ rounded to 1e-6 degrees (about 0.1 m).
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -67,7 +68,8 @@ DESCRIPTIONS = {
                   "Bus stop has no light after dusk", "Corner feels unsafe once it's dark"],
     "streetlight_out": ["Light on the pole by the corner is out", "Streetlight flickers then dies",
                         "Two lights out in a row on this block", "Pole light out for a week"],
-    "overgrown_vegetation": ["Hedges block the view of the sidewalk", "Tree branches cover the light",
+    "overgrown_vegetation": ["Hedges block the view of the sidewalk",
+                             "Tree branches cover the light",
                              "Overgrown lot, can't see the path", "Bushes hide the doorway"],
     "vacant_property": ["House open to the street, door off hinges", "Vacant house, windows broken",
                         "Empty storefront, people going in at night"],
@@ -112,7 +114,7 @@ def _streets(rng: np.random.Generator) -> list[Street]:
     for i, x in enumerate(xs):
         cls = _class_x(x)
         name = "Prospect Ave" if cls == "arterial" else f"{_ordinal(30 + i)} St"
-        for y0, y1 in zip(ys[:-1], ys[1:], strict=True):
+        for y0, y1 in itertools.pairwise(ys):
             if cls == "local" and _inside(x, (y0 + y1) / 2, CURVED_CELL):
                 continue
             if cls == "local" and rng.random() < 0.05:
@@ -121,7 +123,7 @@ def _streets(rng: np.random.Generator) -> list[Street]:
     for j, y in enumerate(ys):
         cls = _class_y(y)
         name = "Linwood Blvd" if cls == "arterial" else f"{EW_NAMES[j % len(EW_NAMES)]} Ave"
-        for x0, x1 in zip(xs[:-1], xs[1:], strict=True):
+        for x0, x1 in itertools.pairwise(xs):
             if cls == "local" and _inside((x0 + x1) / 2, y, CURVED_CELL):
                 continue
             if cls == "local" and rng.random() < 0.05:

@@ -311,8 +311,9 @@ def validate(
             filled = [spec.fill.format(id=v) for v in ids[null]]
             col = col.astype(object).copy()
             col[null] = filled
+            rows_named = ", ".join(str(i + 1) for i in np.flatnonzero(null)[:10])
             notes.append(f"{int(null.sum())} row(s) had no {spec.name}; named like "
-                         f"{filled[0]!r} (rows {', '.join(str(i + 1) for i in np.flatnonzero(null)[:10])})")
+                         f"{filled[0]!r} (rows {rows_named})")
             null = np.zeros(n, dtype=bool)
         if spec.required:
             rows.reject(null, MISSING_VALUE,

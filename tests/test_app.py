@@ -61,7 +61,7 @@ def test_map_page_on_an_empty_store_offers_the_sample(tmp_path: Path,
 
 
 def test_import_page_renders_its_form(app: AppTest) -> None:
-    app.switch_page("pages/import_data.py").run()
+    app.switch_page("app_pages/import_data.py").run()
     assert not app.exception
     assert app.title[0].value == "Import"
     assert app.selectbox[0].label == "Layer"
@@ -69,7 +69,7 @@ def test_import_page_renders_its_form(app: AppTest) -> None:
 
 
 def test_export_page_offers_every_layer_and_format(app: AppTest) -> None:
-    app.switch_page("pages/export.py").run()
+    app.switch_page("app_pages/export.py").run()
     assert not app.exception
     assert app.title[0].value == "Export"
     layer = app.selectbox[0]

@@ -91,7 +91,7 @@ def test_sample_is_idempotent(tmp_path: Path, capsys: pytest.CaptureFixture[str]
 
 def test_sample_regenerate_writes_files(tmp_path: Path,
                                         capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = run(capsys, "sample", "--regenerate", str(tmp_path / "out"))
+    code, _out, _ = run(capsys, "sample", "--regenerate", str(tmp_path / "out"))
     assert code == 0
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
         "buildings.geojson", "concerns.geojson", "neighborhoods.geojson",

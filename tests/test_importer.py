@@ -107,3 +107,48 @@ def test_kc311_mapping_from_a_small_file(store: Store, tmp_path: Path) -> None:
     # 9:05 AM on 4 July 2020 (CDT, UTC-5) is 14:05 UTC.
     assert got.loc["2020002531", "requested_datetime"].isoformat() == "2020-07-04T14:05:00+00:00"
     assert got.loc["2020002531", "status"] == "open"
+
+
+def _bowtie_geojson(tmp_path: Path) -> Path:
+    import json
+
+    x, y, d = -94.58, 39.04, 0.001
+    ring = [[x, y], [x + d, y + d], [x + d, y], [x, y + d], [x, y]]
+    p = tmp_path / "bowtie.geojson"
+    p.write_text(json.dumps({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"id": "b1", "name": "Bow"},
+         "geometry": {"type": "Polygon", "coordinates": [ring]}}]}))
+    return p
+
+
+def test_self_intersecting_polygon_without_repair_is_refused_and_store_unchanged(
+        sample_store: Store, tmp_path: Path) -> None:
+    before = sample_store.counts()
+    with pytest.raises(UnusableInputError, match="Self-intersection"):
+        import_file(sample_store, _bowtie_geojson(tmp_path), Layer.NEIGHBORHOODS, repair=False)
+    assert sample_store.counts() == before
+
+
+def test_self_intersecting_polygon_is_repaired_by_default(store: Store, tmp_path: Path) -> None:
+    s = import_file(store, _bowtie_geojson(tmp_path), Layer.NEIGHBORHOODS)
+    assert s.accepted == 1
+    assert any("repaired with make_valid" in n for n in s.notes)
+    assert store.read(Layer.NEIGHBORHOODS).geometry.iloc[0].is_valid
+
+
+def test_unsafe_zip_and_oversized_upload_leave_the_store_unchanged(sample_store: Store,
+                                                                   tmp_path: Path) -> None:
+    import zipfile
+
+    from layers.settings import Settings
+
+    before = sample_store.counts()
+    evil = tmp_path / "evil.zip"
+    with zipfile.ZipFile(evil, "w") as zf:
+        zf.writestr("../escape.shp", b"x")
+    with pytest.raises(UnusableInputError, match="outside the folder"):
+        import_file(sample_store, evil, Layer.STREETLIGHTS)
+    big = csv(tmp_path, CSV * 50, "big.csv")
+    with pytest.raises(UnusableInputError, match="upload limit"):
+        import_file(sample_store, big, Layer.CONCERNS, settings=Settings(max_upload_mb=0.001))
+    assert sample_store.counts() == before

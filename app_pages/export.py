@@ -7,10 +7,10 @@ from pathlib import Path
 
 import streamlit as st
 
+from app_pages._state import layer as read_layer
+from app_pages._state import store
 from layers.schema import SCHEMAS, Layer
 from layers.writers import MEDIA_TYPES, OutputFormat, write_layer
-from pages._state import layer as read_layer
-from pages._state import store
 
 s = store()
 st.title("Export")

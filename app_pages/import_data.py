@@ -1,4 +1,4 @@
-"""Import page: upload a file, check it, see what would be accepted and why rows are rejected, commit."""
+"""Import page: upload a file, check every row, see what is accepted and why not, then commit."""
 
 from __future__ import annotations
 
@@ -8,11 +8,11 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
+from app_pages._state import settings, store
 from layers.errors import UnusableInputError
 from layers.importer import commit_import, prepare_import
 from layers.readers import InputFormat
 from layers.schema import SCHEMAS, Layer
-from pages._state import settings, store
 
 s = store()
 st.title("Import")
@@ -26,7 +26,8 @@ with left:
         help="CSV with coordinate columns, GeoJSON, GeoPackage, zipped Shapefile or GeoParquet. "
              f"At most {settings().max_upload_mb:g} MB.")
 with right:
-    layer = Layer(st.selectbox("Layer", [x.value for x in Layer],
+    choices = [x.value for x in Layer]
+    layer = Layer(st.selectbox("Layer", choices, index=choices.index(Layer.CONCERNS.value),
                                format_func=lambda v: SCHEMAS[Layer(v)].title))
     schema = SCHEMAS[layer]
     st.caption("Fields: " + ", ".join(
@@ -44,7 +45,8 @@ with st.expander("Reading options"):
     y_col = o3.text_input("Y column (projected)")
     encoding = o1.text_input("Text encoding", placeholder="UTF-8, else latin-1")
     on_conflict = o2.selectbox("Ids already stored", ["error", "skip", "replace"],
-                               format_func={"error": "refuse the import", "skip": "keep stored rows",
+                               format_func={"error": "refuse the import",
+                                            "skip": "keep stored rows",
                                             "replace": "overwrite stored rows"}.get)
     repair = o3.checkbox("Repair invalid polygons", value=True)
 
@@ -55,9 +57,9 @@ if upload.size > settings().max_upload_bytes:
              f"{settings().max_upload_mb:g} MB.")
     st.stop()
 
-options = dict(fmt=None if fmt.startswith("(") else fmt, crs=crs or None,
-               lon_col=lon_col or None, lat_col=lat_col or None, x_col=x_col or None,
-               y_col=y_col or None, encoding=encoding or None, repair=repair)
+options = {"fmt": None if fmt.startswith("(") else fmt, "crs": crs or None,
+               "lon_col": lon_col or None, "lat_col": lat_col or None, "x_col": x_col or None,
+               "y_col": y_col or None, "encoding": encoding or None, "repair": repair}
 key = (upload.file_id, layer.value, tuple(sorted(options.items())))
 if st.session_state.get("prepared_key") != key:
     st.session_state.pop("prepared", None)
@@ -94,7 +96,9 @@ if summary.rejected:
                  height=min(60 + 40 * len(summary.rejected), 300))
     st.dataframe(pd.DataFrame([r.__dict__ for r in summary.rejections]),
                  hide_index=True, width="stretch",
-                 column_config={"row": st.column_config.NumberColumn("Row", format="%d")})
+                 column_config={"row": st.column_config.NumberColumn("Row", format="%d"),
+                                "reason": st.column_config.TextColumn("Reason", width="small"),
+                                "detail": st.column_config.TextColumn("Detail", width="large")})
 st.markdown("**Preview of accepted rows**")
 preview = prepared.accepted.drop(columns="geometry").head(50).copy()
 preview["geometry"] = prepared.accepted.geometry.head(50).to_wkt(rounding_precision=6)
@@ -112,6 +116,7 @@ if st.button(f"Import {summary.accepted:,} rows into {layer.value}", type="prima
         bar.empty()
         st.error(str(exc))
     else:
+        bar.empty()
         st.success(f"Imported {written:,} rows into {layer.value} from {summary.source}.")
         st.session_state.pop("prepared_key", None)
 

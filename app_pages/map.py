@@ -8,9 +8,9 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
+from app_pages._state import category_names, layer, settings, store
 from cpted.maps import MapLayers, build_map
 from layers.schema import ConcernStatus, Layer, TimeOfDay
-from pages._state import category_names, layer, settings, store
 
 s = store()
 st.title("Map")
