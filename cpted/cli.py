@@ -60,8 +60,25 @@ def _parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("export", help="write a stored layer to a file")
     p.add_argument("--layer", required=True)
-    p.add_argument("--format", dest="fmt", required=True, help="geojson, gpkg, csv or parquet")
+    p.add_argument("--format", dest="fmt", required=True,
+                   help="geojson, gpkg, csv, parquet, or open311 (concerns as GeoReport v2 JSON)")
     p.add_argument("--out", required=True, type=Path)
+    p.add_argument("--public", action="store_true",
+                   help="apply the public rules: sensitive categories blurred to a grid")
+    _db_arg(p)
+
+    p = sub.add_parser("services", help="the service list (categories) as Open311 JSON")
+    p.add_argument("action", choices=["import", "export", "list"])
+    p.add_argument("path", nargs="?", type=Path, help="services.json to import or write")
+    _db_arg(p)
+
+    p = sub.add_parser("overlay", help="concerns per neighborhood: counts, rates, scorecard")
+    p.add_argument("--out", required=True, type=Path, help="a .csv or .geojson file")
+    p.add_argument("--category", action="append", help="service code (repeatable)")
+    p.add_argument("--status", choices=["open", "closed"])
+    p.add_argument("--time-of-day", choices=["day", "night", "unknown"])
+    p.add_argument("--since", help="reported on or after this date (YYYY-MM-DD, local)")
+    p.add_argument("--until", help="reported before this date (YYYY-MM-DD, local)")
     _db_arg(p)
 
     p = sub.add_parser("info", help="what the store holds")
@@ -141,13 +158,20 @@ def _run(args: argparse.Namespace) -> int:
             else:
                 print(summary.text())
         elif args.command == "export":
-            from layers.writers import parse_output_format, write_layer
+            from cpted.exports import EXPORT_FORMATS, export_layer
 
             layer = parse_layer(args.layer)
-            fmt = parse_output_format(args.fmt)
-            gdf = store.read(layer)
-            write_layer(gdf, args.out, fmt, layer_name=layer.value)
-            print(f"wrote {len(gdf):,} {layer.value} to {args.out}")
+            if args.fmt not in EXPORT_FORMATS:
+                raise ValueError(f"unknown output format {args.fmt!r}; expected one of: "
+                                 f"{', '.join(EXPORT_FORMATS)}")
+            n = export_layer(store, layer, args.out, args.fmt, public=args.public,
+                             settings=settings)
+            rules = " (public: sensitive categories blurred)" if args.public else ""
+            print(f"wrote {n:,} {layer.value} to {args.out}{rules}")
+        elif args.command == "services":
+            _services(store, args)
+        elif args.command == "overlay":
+            _overlay(store, args, settings)
         elif args.command == "info":
             counts = {layer.value: n for layer, n in store.counts().items()}
             if args.json:
@@ -158,6 +182,66 @@ def _run(args: argparse.Namespace) -> int:
                 for name, n in counts.items():
                     print(f"  {name}: {n:,}")
     return 0
+
+
+def _services(store: object, args: argparse.Namespace) -> None:
+    from cpted.concerns import save_services, services
+    from layers import open311
+    from layers.store import Store
+
+    assert isinstance(store, Store)
+    if args.action == "list":
+        for code, s in services(store).items():
+            flag = " (sensitive)" if s.sensitive else ""
+            print(f"{code}: {s.service_name}{flag}")
+        return
+    if args.path is None:
+        raise ValueError(f"services {args.action} needs a file path")
+    if args.action == "import":
+        n = save_services(store, open311.read_services(args.path))
+        print(f"imported {n} service(s) from {args.path}")
+    else:
+        open311.write_json(open311.services_json(services(store).values()), args.path)
+        print(f"wrote the service list to {args.path}")
+
+
+def _overlay(store: object, args: argparse.Namespace, settings: object) -> None:
+    import pandas as pd
+
+    from cpted.concerns import reopened_ids, services
+    from cpted.overlay import overlay
+    from layers.store import Store
+
+    assert isinstance(store, Store)
+    tz = store.get_setting("timezone") or settings.timezone  # type: ignore[attr-defined]
+    where: dict[str, list[str]] = {}
+    if args.category:
+        where["service_code"] = args.category
+    if args.status:
+        where["status"] = [args.status]
+    if args.time_of_day:
+        where["time_of_day"] = [args.time_of_day]
+    start = pd.Timestamp(args.since, tz=tz) if args.since else None
+    end = pd.Timestamp(args.until, tz=tz) if args.until else None
+    concerns = store.read(Layer.CONCERNS, where=where, time=("requested_datetime", start, end))
+    hoods = store.read(Layer.NEIGHBORHOODS)
+    if hoods.empty:
+        raise ValueError("the store holds no neighborhoods to overlay on; import some first")
+    table = overlay(concerns, hoods, reopened=reopened_ids(store),
+                    target_days={c: s.target_days for c, s in services(store).items()})
+    suffix = args.out.suffix.lower()
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    if suffix == ".csv":
+        table.to_csv(args.out, index=False)
+    elif suffix in (".geojson", ".json"):
+        import geopandas as gpd
+
+        gdf = gpd.GeoDataFrame(table, geometry=hoods.geometry.values, crs=hoods.crs)
+        gdf.to_file(args.out, driver="GeoJSON")
+    else:
+        raise ValueError(f"--out should end in .csv or .geojson, got {args.out.name!r}")
+    print(f"wrote {len(table)} neighborhoods ({int(table['count'].sum()):,} concerns inside "
+          f"them of {len(concerns):,} selected) to {args.out}")
 
 
 if __name__ == "__main__":

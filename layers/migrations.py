@@ -32,7 +32,9 @@ def _v1_initial(conn: Connection) -> None:
                 "organization_coordsys_id, definition, description) "
                 "VALUES (:a, :b, :c, :d, :e, :f)"),
                 dict(zip("abcdef", row, strict=True)))
-    METADATA.create_all(conn, checkfirst=True)
+    v1 = [*TABLES.values(), *(METADATA.tables[n] for n in
+                                ("cpted_migrations", "cpted_settings", "cpted_imports"))]
+    METADATA.create_all(conn, tables=v1, checkfirst=True)
     if sqlite:
         for layer, schema in SCHEMAS.items():
             conn.execute(sa.text(
@@ -45,8 +47,23 @@ def _v1_initial(conn: Connection) -> None:
                 {"n": TABLES[layer].name, "g": geometry_type_name(schema)})
 
 
+def _v2_concern_workflow(conn: Connection) -> None:
+    import layers.workflow_tables as wt
+    from layers.services import load_default_services
+
+    if "attributes" not in {c["name"] for c in sa.inspect(conn).get_columns("concerns")}:
+        conn.exec_driver_sql("ALTER TABLE concerns ADD COLUMN attributes TEXT")
+    for table in (wt.services, wt.concern_contacts, wt.concern_events, wt.concern_photos,
+                  wt.problem_spots, wt.spot_reports, wt.action_plans, wt.plan_reports):
+        table.create(conn, checkfirst=True)
+    for service in load_default_services():
+        conn.execute(sa.insert(wt.services).values(**service.to_row()))
+
+
 MIGRATIONS: list[tuple[int, str, Callable[[Connection], None]]] = [
     (1, "layers, settings and import log", _v1_initial),
+    (2, "service list, contacts, status history, photos, problem spots, action plans",
+     _v2_concern_workflow),
 ]
 
 LATEST = MIGRATIONS[-1][0]

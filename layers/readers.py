@@ -35,6 +35,7 @@ class InputFormat(StrEnum):
     SHAPEFILE = "shapefile"
     PARQUET = "parquet"
     KC311 = "kc311"
+    OPEN311 = "open311"
 
 
 _SUFFIX_FORMATS = {
@@ -79,6 +80,11 @@ def parse_format(name: str) -> InputFormat:
 
 def guess_format(path: Path) -> InputFormat:
     fmt = _SUFFIX_FORMATS.get(path.suffix.lower())
+    if fmt is InputFormat.GEOJSON and path.suffix.lower() == ".json":
+        with open(path, "rb") as f:
+            head = f.read(4096).lstrip(b"\xef\xbb\xbf \t\r\n")
+        if head.startswith(b"["):  # GeoJSON is an object; an Open311 requests.json an array
+            return InputFormat.OPEN311
     if fmt is None:
         allowed = ", ".join(sorted(_SUFFIX_FORMATS))
         raise UnusableInputError(
@@ -140,6 +146,10 @@ def read_table(
     path = Path(path)
     check_size(path, settings)
     fmt = parse_format(fmt) if isinstance(fmt, str) else (fmt or guess_format(path))
+    if fmt is InputFormat.OPEN311:
+        from layers.open311 import read_requests
+
+        return RawTable(read_requests(path), fmt)
     if fmt in (InputFormat.CSV, InputFormat.KC311):
         table = _read_csv(path, encoding=encoding, crs=crs, lon_col=lon_col, lat_col=lat_col,
                           x_col=x_col, y_col=y_col)

@@ -180,6 +180,8 @@ SCHEMAS: dict[Layer, LayerSchema] = {
             FieldSpec("detailed_status", FieldType.TEXT, choices=_choices(DetailedStatus)),
             FieldSpec("time_of_day", FieldType.TEXT, choices=_choices(TimeOfDay)),
             FieldSpec("source", FieldType.TEXT, aliases=("channel", "origin")),
+            FieldSpec("attributes", FieldType.TEXT,
+                      description="JSON object of answers to the service's questions"),
         ),
     ),
     Layer.STREETLIGHTS: LayerSchema(

@@ -39,6 +39,12 @@ class Settings:
     map_point_limit
         Past this many concerns the Map page aggregates them into cells
         instead of drawing one marker each.
+    sensitive_grid_m
+        Public views show concerns in sensitive categories at the centre of a
+        square cell of this many metres.
+    staff_mode
+        Until accounts exist, whether this deployment's pages act for staff
+        (exact sensitive points, reporter contact, status changes). Off by default.
     """
 
     db_url: str = str(DEFAULT_DB_PATH)
@@ -49,10 +55,13 @@ class Settings:
     area_margin_m: float = 5000.0
     timezone: str = "America/Chicago"
     map_point_limit: int = 5000
+    sensitive_grid_m: float = 250.0
+    staff_mode: bool = False
 
     def __post_init__(self) -> None:
         problems = []
-        for name in ("max_upload_mb", "max_unzip_mb", "outlier_distance_km"):
+        for name in ("max_upload_mb", "max_unzip_mb", "outlier_distance_km",
+                     "sensitive_grid_m"):
             if not getattr(self, name) > 0:
                 problems.append(f"{name} must be positive, got {getattr(self, name)!r}")
         if self.area_margin_m < 0:
@@ -86,6 +95,11 @@ def load_settings(**overrides: object) -> Settings:
             continue
         kind = type(getattr(Settings, f.name))
         try:
+            if kind is bool:
+                if env.strip().lower() not in ("1", "0", "true", "false", "yes", "no", ""):
+                    raise ValueError
+                values[f.name] = env.strip().lower() in ("1", "true", "yes")
+                continue
             values[f.name] = kind(env)
         except ValueError:
             raise ValueError(

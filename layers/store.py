@@ -12,8 +12,9 @@ text come only from our own schema.
 
 from __future__ import annotations
 
+import contextlib
 import json
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
@@ -156,6 +157,20 @@ class Store:
 
         with self.engine.connect() as conn:
             return current_version(conn)
+
+    @contextlib.contextmanager
+    def transaction(self, conn: Connection | None = None) -> Iterator[Connection]:
+        """A connection in a transaction: ``conn``'s own when given, else a new one
+        that commits on success and rolls back on any exception."""
+        if conn is not None:
+            yield conn
+            return
+        with self.engine.begin() as new:
+            yield new
+
+    def bump(self, conn: Connection) -> None:
+        """Mark a write made through :meth:`transaction`, so cached reads refresh."""
+        self._bump(conn)
 
     # -- settings and bookkeeping -----------------------------------------
     def get_setting(self, key: str, default: str | None = None) -> str | None:
@@ -308,6 +323,7 @@ class Store:
         on_conflict: OnConflict = "error",
         progress: Progress | None = None,
         log: Mapping[str, Any] | None = None,
+        conn: Connection | None = None,
     ) -> int:
         """Add validated rows to ``layer`` in one transaction; return how many were written.
 
@@ -323,6 +339,8 @@ class Store:
         log
             When given, an entry (source, summary) written to the import log in
             the same transaction.
+        conn
+            Run inside this caller's transaction instead of a new one.
 
         Raises
         ------
@@ -338,7 +356,7 @@ class Store:
         t = TABLES[layer]
         idcol = t.c[schema.id_field]
         try:
-            with self.engine.begin() as conn:
+            with self.transaction(conn) as conn:
                 ids = [str(v) for v in frame[schema.id_field]]
                 clash = self.existing_ids(layer, ids, conn) if ids else set()
                 if clash and on_conflict == "error":

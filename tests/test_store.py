@@ -33,6 +33,7 @@ def concerns(n: int, start: int = 0) -> gpd.GeoDataFrame:
         "detailed_status": ["submitted"] * n,
         "time_of_day": ["night"] * n,
         "source": ["test"] * n,
+        "attributes": None,
     }, geometry=[shapely.Point(-94.58 + i * 1e-4, 39.04) for i in range(start, start + n)],
         crs=4326)
 

@@ -1,0 +1,313 @@
+"""Concern reports that close the loop: submit, find duplicates, support, change status.
+
+Every status change carries a note from whoever made it, kept in
+``concern_events`` with the report's creation, support ("me too") and links
+to problem spots and action plans, so the whole history can be shown.
+Each operation is one transaction.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import sqlalchemy as sa
+from shapely import Point
+
+from cpted.photos import clean_photo
+from layers import workflow_tables as wt
+from layers.crs import WGS84, metric_crs
+from layers.errors import StoreError, UnusableInputError
+from layers.schema import OPEN311_STATUS, ConcernStatus, DetailedStatus, Layer, TimeOfDay
+from layers.services import Service, check_answers
+from layers.store import Store, format_datetimes
+
+MAX_DESCRIPTION_CHARS = 4000
+MAX_NOTE_CHARS = 2000
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+class ReportError(UnusableInputError):
+    """A report or a status change was refused; ``problems`` lists every reason."""
+
+
+@dataclass(frozen=True)
+class ReportDraft:
+    """What a resident fills in. Coordinates are WGS84 degrees."""
+
+    service_code: str
+    lon: float
+    lat: float
+    description: str = ""
+    time_of_day: TimeOfDay = TimeOfDay.UNKNOWN
+    observed_at: datetime | None = None
+    address: str | None = None
+    answers: dict[str, Any] = field(default_factory=dict)
+    photo: bytes | None = None
+    contact_name: str | None = None
+    contact_email: str | None = None
+    contact_phone: str | None = None
+
+
+def _now(now: datetime | None) -> datetime:
+    out = now or datetime.now(UTC)
+    if out.tzinfo is None:
+        raise ValueError("times must be timezone-aware")
+    return out.astimezone(UTC)
+
+
+def _iso(t: datetime) -> str:
+    return format_datetimes(pd.Series([t]))[0] or ""
+
+
+def services(store: Store) -> dict[str, Service]:
+    """The store's service list, by code."""
+    with store.engine.connect() as conn:
+        rows = conn.execute(sa.select(wt.services).order_by(wt.services.c.service_name))
+        return {r.service_code: Service.from_row(dict(r._mapping)) for r in rows}
+
+
+def save_services(store: Store, items: Sequence[Service]) -> int:
+    """Add or replace services by code; return how many were written."""
+    with store.transaction() as conn:
+        for s in items:
+            conn.execute(sa.delete(wt.services).where(wt.services.c.service_code == s.service_code))
+            conn.execute(sa.insert(wt.services).values(**s.to_row()))
+        store.bump(conn)
+    return len(items)
+
+
+def _event(conn: sa.Connection, request_id: str, kind: str, at: datetime, *,
+           actor: str | None, note: str | None = None, from_status: str | None = None,
+           to_status: str | None = None) -> None:
+    conn.execute(sa.insert(wt.concern_events).values(
+        service_request_id=request_id, at=_iso(at), kind=kind, actor=actor, note=note,
+        from_status=from_status, to_status=to_status))
+
+
+def submit_report(store: Store, draft: ReportDraft, *, now: datetime | None = None,
+                  actor: str = "resident") -> str:
+    """Validate and store a new report; return its ``service_request_id``.
+
+    The contact details, if any, go to a private table; the photo, if any,
+    is stored with its metadata stripped.
+
+    Raises
+    ------
+    ReportError
+        Listing every problem (unknown category, missing answers, bad
+        coordinates, text too long, an unreadable photo...); nothing is stored.
+    """
+    now = _now(now)
+    problems: list[str] = []
+    catalogue = services(store)
+    service = catalogue.get(draft.service_code)
+    if service is None:
+        problems.append(f"unknown category {draft.service_code!r}; expected one of: "
+                        f"{', '.join(sorted(catalogue))}")
+    else:
+        problems += check_answers(service, draft.answers)
+    if not (np.isfinite(draft.lon) and np.isfinite(draft.lat)
+            and -180 <= draft.lon <= 180 and -90 <= draft.lat <= 90):
+        problems.append(f"the location ({draft.lat}, {draft.lon}) is not a valid latitude "
+                        "and longitude")
+    if len(draft.description) > MAX_DESCRIPTION_CHARS:
+        problems.append(f"the description has {len(draft.description):,} characters; at most "
+                        f"{MAX_DESCRIPTION_CHARS:,}")
+    if draft.contact_email and not _EMAIL.match(draft.contact_email.strip()):
+        problems.append(f"{draft.contact_email!r} does not look like an e-mail address")
+    if draft.observed_at is not None and draft.observed_at.tzinfo is None:
+        problems.append("the time observed must carry a time zone")
+    elif draft.observed_at is not None and draft.observed_at > now + timedelta(minutes=5):
+        problems.append("the time observed is in the future")
+    photo = None
+    if draft.photo:
+        try:
+            photo = clean_photo(draft.photo)
+        except UnusableInputError as exc:
+            problems.append(str(exc))
+    if problems:
+        raise ReportError("the report was not saved", problems)
+    assert service is not None
+    request_id = f"CR-{now:%Y%m%d}-{uuid.uuid4().hex[:8]}"
+    answers = dict(draft.answers)
+    if draft.observed_at is not None:
+        answers["observed_at"] = _iso(draft.observed_at)
+    row = gpd.GeoDataFrame({
+        "service_request_id": [request_id], "service_code": [service.service_code],
+        "service_name": [service.service_name], "description": [draft.description.strip()],
+        "address": [draft.address], "requested_datetime": [pd.Timestamp(now)],
+        "updated_datetime": [pd.Timestamp(now)], "status": [ConcernStatus.OPEN.value],
+        "detailed_status": [DetailedStatus.SUBMITTED.value],
+        "time_of_day": [TimeOfDay(draft.time_of_day).value], "source": ["web"],
+        "attributes": [json.dumps(answers, sort_keys=True) if answers else None],
+    }, geometry=[Point(draft.lon, draft.lat)], crs=WGS84)
+    with store.transaction() as conn:
+        store.add(Layer.CONCERNS, row, conn=conn)
+        contact = {k: (v or "").strip() or None for k, v in (
+            ("name", draft.contact_name), ("email", draft.contact_email),
+            ("phone", draft.contact_phone))}
+        if any(contact.values()):
+            conn.execute(sa.insert(wt.concern_contacts).values(service_request_id=request_id,
+                                                               **contact))
+        if photo is not None:
+            conn.execute(sa.insert(wt.concern_photos).values(
+                service_request_id=request_id, media_type=photo.media_type,
+                width=photo.width, height=photo.height, data=photo.data))
+        _event(conn, request_id, "created", now, actor=actor,
+               to_status=DetailedStatus.SUBMITTED.value)
+    return request_id
+
+
+def find_duplicates(store: Store, service_code: str, lon: float, lat: float, *,
+                    now: datetime | None = None) -> gpd.GeoDataFrame:
+    """Open reports of the same category within its duplicate radius and time window.
+
+    Sorted nearest first, with ``distance_m`` and ``support`` (number of "me too"s).
+    """
+    now = _now(now)
+    service = services(store).get(service_code)
+    if service is None:
+        return gpd.GeoDataFrame(geometry=[], crs=WGS84)
+    since = now - timedelta(days=service.duplicate_window_days)
+    cands = store.read(Layer.CONCERNS, where={"service_code": [service_code], "status": ["open"]},
+                       time=("requested_datetime", since, None))
+    if cands.empty:
+        return cands.assign(distance_m=pd.Series(dtype=float), support=pd.Series(dtype=int))
+    here = gpd.GeoSeries([Point(lon, lat)], crs=WGS84)
+    crs = metric_crs(here)
+    dist = cands.geometry.to_crs(crs).distance(here.to_crs(crs).iloc[0])
+    near = cands.assign(distance_m=dist.to_numpy())
+    near = near[near["distance_m"] <= service.duplicate_radius_m].sort_values("distance_m")
+    counts = support_counts(store, near["service_request_id"].tolist())
+    return near.assign(support=near["service_request_id"].map(counts).fillna(0).astype(int))
+
+
+def _require(conn: sa.Connection, request_id: str) -> dict[str, Any]:
+    from layers.store import TABLES
+
+    t = TABLES[Layer.CONCERNS]
+    row = conn.execute(sa.select(t.c.status, t.c.detailed_status)
+                       .where(t.c.service_request_id == request_id)).first()
+    if row is None:
+        raise ReportError(f"there is no concern {request_id!r}")
+    return dict(row._mapping)
+
+
+def add_support(store: Store, request_id: str, *, note: str | None = None,
+                actor: str = "resident", now: datetime | None = None) -> int:
+    """Record a "me too" on an existing report; return its support count."""
+    now = _now(now)
+    if note and len(note) > MAX_NOTE_CHARS:
+        raise ReportError(f"the note has {len(note):,} characters; at most {MAX_NOTE_CHARS:,}")
+    with store.transaction() as conn:
+        _require(conn, request_id)
+        _event(conn, request_id, "support", now, actor=actor, note=(note or "").strip() or None)
+        store.bump(conn)
+    return support_counts(store, [request_id]).get(request_id, 0)
+
+
+def change_status(store: Store, request_id: str, new_status: DetailedStatus | str, note: str,
+                  *, actor: str, now: datetime | None = None) -> None:
+    """Move a report to ``new_status`` with the reason ``note`` (required).
+
+    Moving a closed report to an open status is recorded as a reopening.
+
+    Raises
+    ------
+    ReportError
+        No note, unknown status, the same status again, or no such report.
+    """
+    now = _now(now)
+    problems = []
+    try:
+        new = DetailedStatus(new_status)
+    except ValueError:
+        allowed = ", ".join(s.value for s in DetailedStatus)
+        raise ReportError(f"unknown status {new_status!r}; expected one of: {allowed}") from None
+    note = (note or "").strip()
+    if not note:
+        problems.append("every status change needs a note saying what was done and why")
+    elif len(note) > MAX_NOTE_CHARS:
+        problems.append(f"the note has {len(note):,} characters; at most {MAX_NOTE_CHARS:,}")
+    if not (actor or "").strip():
+        problems.append("say who is making the change")
+    if problems:
+        raise ReportError("the status was not changed", problems)
+    from layers.store import TABLES
+
+    t = TABLES[Layer.CONCERNS]
+    with store.transaction() as conn:
+        current = _require(conn, request_id)
+        if current["detailed_status"] == new.value:
+            raise ReportError(f"{request_id} is already {new.value!r}")
+        was_closed = current["status"] == ConcernStatus.CLOSED.value
+        now_open = OPEN311_STATUS[new] is ConcernStatus.OPEN
+        conn.execute(sa.update(t).where(t.c.service_request_id == request_id).values(
+            status=OPEN311_STATUS[new].value, detailed_status=new.value,
+            updated_datetime=_iso(now)))
+        _event(conn, request_id, "reopened" if was_closed and now_open else "status", now,
+               actor=actor.strip(), note=note, from_status=current["detailed_status"],
+               to_status=new.value)
+        store.bump(conn)
+
+
+def history(store: Store, request_id: str) -> pd.DataFrame:
+    """Every event of a report, oldest first: at (UTC), kind, actor, from/to status, note."""
+    e = wt.concern_events
+    with store.engine.connect() as conn:
+        rows = conn.execute(sa.select(e.c.at, e.c.kind, e.c.actor, e.c.from_status,
+                                      e.c.to_status, e.c.note)
+                            .where(e.c.service_request_id == request_id)
+                            .order_by(e.c.at, e.c.id)).mappings().all()
+    out = pd.DataFrame([dict(r) for r in rows],
+                       columns=["at", "kind", "actor", "from_status", "to_status", "note"])
+    out["at"] = pd.to_datetime(out["at"], utc=True, format="ISO8601")
+    return out
+
+
+def support_counts(store: Store, request_ids: Sequence[str] | None = None) -> dict[str, int]:
+    e = wt.concern_events
+    q = sa.select(e.c.service_request_id, sa.func.count()).where(e.c.kind == "support")
+    if request_ids is not None:
+        q = q.where(e.c.service_request_id.in_(list(request_ids)))
+    with store.engine.connect() as conn:
+        return {r[0]: int(r[1]) for r in conn.execute(q.group_by(e.c.service_request_id))}
+
+
+def reopened_ids(store: Store) -> set[str]:
+    e = wt.concern_events
+    with store.engine.connect() as conn:
+        return {r[0] for r in conn.execute(
+            sa.select(e.c.service_request_id).where(e.c.kind == "reopened").distinct())}
+
+
+def photos(store: Store, request_id: str) -> list[tuple[str, bytes]]:
+    p = wt.concern_photos
+    with store.engine.connect() as conn:
+        return [(r.media_type, r.data) for r in conn.execute(
+            sa.select(p.c.media_type, p.c.data).where(p.c.service_request_id == request_id)
+            .order_by(p.c.id))]
+
+
+def contact(store: Store, request_id: str) -> dict[str, str | None] | None:
+    """The reporter's private contact. Staff only: never call this for a public view."""
+    c = wt.concern_contacts
+    with store.engine.connect() as conn:
+        row = conn.execute(sa.select(c.c.name, c.c.email, c.c.phone)
+                           .where(c.c.service_request_id == request_id)).first()
+    return None if row is None else dict(row._mapping)
+
+
+def ensure_exists(store: Store, request_ids: Sequence[str]) -> None:
+    missing = set(request_ids) - store.existing_ids(Layer.CONCERNS, request_ids)
+    if missing:
+        raise StoreError(f"no such concern(s): {', '.join(sorted(missing))}")

@@ -1,0 +1,91 @@
+"""Tables of the concern workflow (schema version 2).
+
+Reporter contact lives in its own table, ``concern_contacts``, which no
+public read joins: a public view or export cannot leak what it never reads.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from layers.store import METADATA
+
+services = sa.Table(
+    "services", METADATA,
+    sa.Column("service_code", sa.Text, primary_key=True),
+    sa.Column("service_name", sa.Text, nullable=False),
+    sa.Column("description", sa.Text),
+    sa.Column("group_name", sa.Text),
+    sa.Column("keywords", sa.Text),
+    sa.Column("sensitive", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("duplicate_radius_m", sa.Float, nullable=False),
+    sa.Column("duplicate_window_days", sa.Float, nullable=False),
+    sa.Column("target_days", sa.Float, nullable=False),
+    sa.Column("attributes", sa.Text, nullable=False, server_default="[]"),
+)
+
+concern_contacts = sa.Table(
+    "concern_contacts", METADATA,
+    sa.Column("service_request_id", sa.Text, primary_key=True),
+    sa.Column("name", sa.Text),
+    sa.Column("email", sa.Text),
+    sa.Column("phone", sa.Text),
+)
+
+concern_events = sa.Table(
+    "concern_events", METADATA,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("service_request_id", sa.Text, nullable=False, index=True),
+    sa.Column("at", sa.Text, nullable=False),
+    sa.Column("kind", sa.Text, nullable=False),  # created, status, reopened, support, linked
+    sa.Column("actor", sa.Text),
+    sa.Column("from_status", sa.Text),
+    sa.Column("to_status", sa.Text),
+    sa.Column("note", sa.Text),
+)
+
+concern_photos = sa.Table(
+    "concern_photos", METADATA,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("service_request_id", sa.Text, nullable=False, index=True),
+    sa.Column("media_type", sa.Text, nullable=False),
+    sa.Column("width", sa.Integer, nullable=False),
+    sa.Column("height", sa.Integer, nullable=False),
+    sa.Column("data", sa.LargeBinary, nullable=False),
+)
+
+problem_spots = sa.Table(
+    "problem_spots", METADATA,
+    sa.Column("id", sa.Text, primary_key=True),
+    sa.Column("title", sa.Text, nullable=False),
+    sa.Column("created_at", sa.Text, nullable=False),
+    sa.Column("lon", sa.Float, nullable=False),
+    sa.Column("lat", sa.Float, nullable=False),
+    sa.Column("note", sa.Text),
+)
+
+spot_reports = sa.Table(
+    "spot_reports", METADATA,
+    sa.Column("spot_id", sa.Text, primary_key=True),
+    sa.Column("service_request_id", sa.Text, primary_key=True),
+)
+
+action_plans = sa.Table(
+    "action_plans", METADATA,
+    sa.Column("id", sa.Text, primary_key=True),
+    sa.Column("spot_id", sa.Text),
+    sa.Column("title", sa.Text, nullable=False),
+    sa.Column("owner_kind", sa.Text, nullable=False),
+    sa.Column("owner_name", sa.Text, nullable=False),
+    sa.Column("due_date", sa.Text, nullable=False),
+    sa.Column("status", sa.Text, nullable=False),
+    sa.Column("created_at", sa.Text, nullable=False),
+    sa.Column("updated_at", sa.Text, nullable=False),
+    sa.Column("note", sa.Text),
+)
+
+plan_reports = sa.Table(
+    "plan_reports", METADATA,
+    sa.Column("plan_id", sa.Text, primary_key=True),
+    sa.Column("service_request_id", sa.Text, primary_key=True),
+)
