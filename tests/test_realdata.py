@@ -86,3 +86,30 @@ def test_kc_streetlight_poles_load_with_their_pole_ids(store: Store, real_data: 
     lights = store.read(Layer.STREETLIGHTS)
     assert lights["id"].str.match(r"^[A-Z]{3}\d{4}$").all()  # POLEID, not OBJECTID
     assert lights["lumens"].isna().all()  # the sample has ids only
+
+
+def test_kc_311_overlay_matches_the_files_neighborhood_column(store: Store,
+                                                              real_data: Path) -> None:
+    import pandas as pd
+
+    from cpted.overlay import assign, overlay
+
+    import_file(store, kc(real_data, "kcmo_neighborhoods.geojson"), Layer.NEIGHBORHOODS)
+    path = kc(real_data, "kcmo_311_potholes_2020JanFeb.csv")
+    import_file(store, path, Layer.CONCERNS, fmt="kc311")
+    concerns = store.read(Layer.CONCERNS)
+    hoods = store.read(Layer.NEIGHBORHOODS)
+    raw = pd.read_csv(path, encoding="utf-8-sig", dtype=str)
+    named = dict(zip(raw["CASE ID"].str.strip(), raw["NEIGHBORHOOD"], strict=True))
+    theirs = concerns["service_request_id"].map(named).str.strip().str.lower()
+    which = assign(concerns.geometry, hoods.geometry)
+    ours = pd.Series(np.where(which >= 0, hoods["name"].to_numpy()[np.maximum(which, 0)], ""),
+                     index=concerns.index).str.lower()
+    has = theirs.notna() & (theirs != "")
+    share = float((ours[has] == theirs[has]).mean())
+    print(f"\nKC 311: {int(has.sum()):,} rows carry a NEIGHBORHOOD; our overlay agrees on "
+          f"{share:.2%}")
+    assert share >= 0.95
+    table = overlay(concerns, hoods)
+    assert table["count"].sum() == (which >= 0).sum()
+    assert len(table) == 246
