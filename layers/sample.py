@@ -62,6 +62,8 @@ CATEGORIES = [
     ("graffiti", "Graffiti", 0.11, 0.35),
     ("abandoned_vehicle", "Abandoned vehicle", 0.08, 0.25),
     ("broken_sidewalk", "Broken sidewalk or trip hazard", 0.10, 0.15),
+    ("drug_activity", "Suspected drug activity", 0.03, 0.60),
+    ("harassment", "Harassment or threats at a place", 0.02, 0.50),
 ]
 DESCRIPTIONS = {
     "dark_area": ["Very dark stretch, can't see who is ahead", "Alley is pitch black at night",
@@ -80,6 +82,8 @@ DESCRIPTIONS = {
     "abandoned_vehicle": ["Car with flat tires, hasn't moved in weeks",
                           "Van with smashed windows parked for a month"],
     "broken_sidewalk": ["Sidewalk heaved by roots, people trip", "Missing slab by the crosswalk"],
+    "drug_activity": ["Cars stop for a minute and leave all night", "Hand-offs by the side door"],
+    "harassment": ["People shouted at walking home", "Group blocks the sidewalk and threatens"],
 }
 
 
