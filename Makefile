@@ -4,6 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 DB ?= var/cpted.gpkg
 PORT ?= 8501
+# The local demo acts for staff (status changes, exact sensitive points); see README.
+STAFF_MODE ?= true
 
 .PHONY: run test lint sample browser-assets clean
 
@@ -24,7 +26,7 @@ browser-assets: tests/browser/node_modules/.installed
 
 run: $(VENV)/.installed
 	CPTED_DB_URL=$(DB) $(BIN)/cpted sample
-	CPTED_DB_URL=$(DB) $(BIN)/streamlit run app.py --server.port $(PORT)
+	CPTED_DB_URL=$(DB) CPTED_STAFF_MODE=$(STAFF_MODE) $(BIN)/streamlit run app.py --server.port $(PORT)
 
 test: $(VENV)/.installed
 	-@$(MAKE) --no-print-directory browser-assets

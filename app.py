@@ -9,6 +9,10 @@ st.set_page_config(page_title="cpted-mapper", page_icon=":world_map:", layout="w
 
 pages = [
     st.Page("app_pages/map.py", title="Map", icon=":material/map:", default=True),
+    st.Page("app_pages/report.py", title="Report a concern", icon=":material/add_location:"),
+    st.Page("app_pages/concern.py", title="Concern", icon=":material/history:"),
+    st.Page("app_pages/neighborhoods.py", title="Neighborhoods", icon=":material/bar_chart:"),
+    st.Page("app_pages/spots.py", title="Problem spots", icon=":material/push_pin:"),
     st.Page("app_pages/import_data.py", title="Import", icon=":material/upload_file:"),
     st.Page("app_pages/export.py", title="Export", icon=":material/download:"),
 ]

@@ -45,3 +45,34 @@ def category_names(url: str, revision: int) -> dict[str, str]:
     concerns = store_for(url).read(Layer.CONCERNS)
     pairs = concerns[["service_code", "service_name"]].dropna().drop_duplicates("service_code")
     return dict(zip(pairs["service_code"], pairs["service_name"], strict=True))
+
+
+def role() -> Any:
+    """Who the pages act for. Until accounts exist, staff roles are offered only when the
+    deployment sets ``CPTED_STAFF_MODE``; otherwise everyone is the public."""
+    from cpted.privacy import Role
+
+    if not settings().staff_mode:
+        return Role.PUBLIC
+    choices = [r.value for r in Role]
+    picked = st.sidebar.selectbox(
+        "Acting as", choices, index=choices.index(Role.COORDINATOR.value), key="acting_as",
+        help="Staff mode is on for this deployment (CPTED_STAFF_MODE). Staff see exact "
+             "sensitive locations and reporter contact and can change statuses.")
+    return Role(picked)
+
+
+def tz() -> str:
+    return store().get_setting("timezone") or settings().timezone
+
+
+@st.cache_data(show_spinner=False)
+def service_list(url: str, revision: int) -> dict[str, Any]:
+    from cpted.concerns import services
+
+    return services(store_for(url))
+
+
+def services() -> dict[str, Any]:
+    s = store()
+    return service_list(s.url, s.revision())

@@ -1,4 +1,4 @@
-"""Export page: download a stored layer as GeoJSON, GeoPackage, CSV or GeoParquet."""
+"""Export page: download a layer; the public get the public rules (no contact, sensitive blurred)."""
 
 from __future__ import annotations
 
@@ -7,39 +7,52 @@ from pathlib import Path
 
 import streamlit as st
 
-from app_pages._state import layer as read_layer
-from app_pages._state import store
+from app_pages._state import role, settings, store
+from cpted.exports import EXPORT_FORMATS, export_layer, layer_for_export
+from cpted.privacy import STAFF
 from layers.schema import SCHEMAS, Layer
-from layers.writers import MEDIA_TYPES, OutputFormat, write_layer
+from layers.writers import MEDIA_TYPES, OutputFormat
 
 s = store()
+acting = role()
+public = acting not in STAFF
 st.title("Export")
 counts = s.counts()
 c1, c2 = st.columns(2)
+choices = [x.value for x in Layer]
 layer = Layer(c1.selectbox(
-    "Layer", [x.value for x in Layer],
+    "Layer", choices, index=choices.index(Layer.CONCERNS.value),
     format_func=lambda v: f"{SCHEMAS[Layer(v)].title} ({counts[Layer(v)]:,})"))
-fmt = OutputFormat(c2.selectbox("Format", [f.value for f in OutputFormat],
-                                format_func={"geojson": "GeoJSON", "gpkg": "GeoPackage",
-                                             "csv": "CSV (points as longitude/latitude)",
-                                             "parquet": "GeoParquet"}.get))
-gdf = read_layer(layer)
-if gdf.empty:
+formats = [f for f in EXPORT_FORMATS if f != "open311" or layer is Layer.CONCERNS]
+fmt = c2.selectbox("Format", formats,
+                   format_func={"geojson": "GeoJSON", "gpkg": "GeoPackage",
+                                "csv": "CSV (points as longitude/latitude)",
+                                "parquet": "GeoParquet",
+                                "open311": "Open311 GeoReport v2 JSON"}.get)
+if layer is Layer.CONCERNS:
+    st.caption("Reporter contact is never exported. " + (
+        "Public export: concerns in sensitive categories are moved to the centre of a "
+        f"{settings().sensitive_grid_m:g} m cell, without description or address."
+        if public else f"Staff export ({acting.value}): exact locations."))
+preview = layer_for_export(s, layer, public=public, settings=settings())
+if preview.empty:
     st.info(f"The {layer.value} layer is empty: nothing to export.")
     st.stop()
-st.caption(f"{len(gdf):,} rows, coordinates in WGS84 (EPSG:4326).")
-st.dataframe(gdf.drop(columns="geometry").head(20), hide_index=True, width="stretch")
+st.caption(f"{len(preview):,} rows, coordinates in WGS84 (EPSG:4326).")
+st.dataframe(preview.drop(columns="geometry").head(20), hide_index=True, width="stretch")
 
 
 @st.cache_data(show_spinner="Preparing the file...", max_entries=8)
-def _file_bytes(url: str, revision: int, layer_name: str, fmt_name: str) -> bytes:
+def _file_bytes(url: str, revision: int, layer_name: str, fmt_name: str, public: bool) -> bytes:
     with tempfile.TemporaryDirectory(prefix="cpted-export-") as tmp:
-        path = Path(tmp) / f"{layer_name}.{fmt_name}"
-        write_layer(read_layer(Layer(layer_name)), path, OutputFormat(fmt_name),
-                    layer_name=layer_name)
+        suffix = "json" if fmt_name == "open311" else fmt_name
+        path = Path(tmp) / f"{layer_name}.{suffix}"
+        export_layer(s, Layer(layer_name), path, fmt_name, public=public, settings=settings())
         return path.read_bytes()
 
 
-data = _file_bytes(s.url, s.revision(), layer.value, fmt.value)
-st.download_button(f"Download {layer.value}.{fmt.value} ({len(data) / 1024:,.0f} KB)", data,
-                   file_name=f"{layer.value}.{fmt.value}", mime=MEDIA_TYPES[fmt], type="primary")
+data = _file_bytes(s.url, s.revision(), layer.value, fmt, public)
+suffix = "json" if fmt == "open311" else fmt
+mime = "application/json" if fmt == "open311" else MEDIA_TYPES[OutputFormat(fmt)]
+st.download_button(f"Download {layer.value}.{suffix} ({len(data) / 1024:,.0f} KB)", data,
+                   file_name=f"{layer.value}.{suffix}", mime=mime, type="primary")

@@ -8,8 +8,9 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
-from app_pages._state import category_names, layer, settings, store
+from app_pages._state import category_names, layer, role, services, settings, store
 from cpted.maps import MapLayers, build_map
+from cpted.privacy import concerns_for
 from layers.schema import ConcernStatus, Layer, TimeOfDay
 
 s = store()
@@ -27,6 +28,7 @@ if sum(counts.values()) == 0:
     st.stop()
 
 tz = s.get_setting("timezone") or settings().timezone
+acting = role()
 with st.sidebar:
     st.subheader("Layers")
     show = {
@@ -61,7 +63,10 @@ with st.sidebar:
     st.caption(f"Store: `{s.url}` · times in {tz}")
 
 where = {"service_code": chosen_codes, "status": chosen_status, "time_of_day": chosen_tod}
-concerns = layer(Layer.CONCERNS, where=where, time=("requested_datetime", start, end))
+sensitive = [c for c, v in services().items() if v.sensitive]
+concerns = concerns_for(acting, layer(Layer.CONCERNS, where=where,
+                                      time=("requested_datetime", start, end)),
+                        sensitive, grid_m=settings().sensitive_grid_m)
 n_open = int((concerns["status"] == "open").sum()) if len(concerns) else 0
 n_night = int((concerns["time_of_day"] == "night").sum()) if len(concerns) else 0
 c1, c2, c3, c4 = st.columns(4)
@@ -84,7 +89,7 @@ fmap = build_map(layers, point_limit=settings().map_point_limit)
 st_folium(fmap, height=620, use_container_width=True, returned_objects=[], key="main-map")
 
 with st.expander(f"Concerns in view ({len(concerns):,})"):
-    table = concerns.drop(columns="geometry").copy()
+    table = concerns.drop(columns=["geometry", "attributes"]).copy()
     for col in ("requested_datetime", "updated_datetime"):
         table[col] = table[col].dt.tz_convert(tz).dt.strftime("%Y-%m-%d %H:%M")
     st.dataframe(table.head(2000), hide_index=True, width="stretch")

@@ -224,3 +224,43 @@ def build_map(
     folium.LayerControl(collapsed=True).add_to(m)
     m.get_root().add_child(_legend("Legend", legend))
     return m
+
+
+#: Sequential, colour-blind-safe (ColorBrewer YlOrRd, 5 classes).
+CHOROPLETH = ["#ffffb2", "#fecc5c", "#fd8d3c", "#f03b20", "#bd0026"]
+
+
+def build_choropleth(neighborhoods: gpd.GeoDataFrame, values: Sequence[float],
+                     bins: Sequence[float], *, measure: str,
+                     tiles: str | None = "OpenStreetMap") -> folium.Map:
+    """Neighborhoods shaded by ``values`` in classes with upper bounds ``bins``.
+
+    Each feature carries its ``id`` so a click can be mapped back to it.
+    """
+    gdf = _escaped(neighborhoods, ["id", "name"])
+    vals = np.asarray(values, dtype=float)
+    classes = np.searchsorted(np.asarray(bins, dtype=float), vals, side="left")
+    palette = CHOROPLETH[-len(bins):] if len(bins) else CHOROPLETH
+    gdf["value"] = ["no data" if np.isnan(v) else f"{v:,.1f}" for v in vals]
+    gdf["klass"] = [-1 if np.isnan(v) else int(min(c, len(palette) - 1))
+                    for v, c in zip(vals, classes, strict=True)]
+    b = gdf.total_bounds
+    m = folium.Map(tiles=tiles, control_scale=True)
+    m.fit_bounds([[b[1], b[0]], [b[3], b[2]]])
+    folium.GeoJson(
+        gdf.to_json(),
+        style_function=lambda f: {
+            "color": "#444", "weight": 1, "fillOpacity": 0.75,
+            "fillColor": "#dddddd" if f["properties"]["klass"] < 0
+            else palette[f["properties"]["klass"]]},
+        highlight_function=lambda _f: {"weight": 3, "color": "#000"},
+        tooltip=folium.GeoJsonTooltip(fields=["name", "value"],
+                                      aliases=["Neighborhood", html.escape(measure)]),
+    ).add_to(m)
+    lower = [float(np.nanmin(vals))] + list(bins[:-1]) if len(bins) else []
+    rows = [("box", palette[i], f"{lo:,.1f} to {hi:,.1f}")
+            for i, (lo, hi) in enumerate(zip(lower, bins, strict=True))]
+    if np.isnan(vals).any():
+        rows.append(("box", "#dddddd", "no data"))
+    m.get_root().add_child(_legend(measure, rows))
+    return m

@@ -75,10 +75,12 @@ def test_export_page_offers_every_layer_and_format(app: AppTest) -> None:
     layer = app.selectbox[0]
     assert any(o.startswith("Concerns (2,000)") for o in layer.options)
     fmt = app.selectbox[1]
-    assert len(fmt.options) == 4
-    layer.set_value("concerns").run()
-    assert "2,000 rows" in app.caption[0].value
+    assert len(fmt.options) == 5  # four file formats and Open311 for concerns
+    assert any("Open311" in o for o in fmt.options)
+    assert any("2,000 rows" in c.value for c in app.caption)
+    assert any("never exported" in c.value for c in app.caption)
     button = app.get("download_button")[0]
     assert "concerns.geojson" in button.proto.label
     layer.set_value("incidents").run()
     assert "empty" in app.info[0].value
+    assert len(app.selectbox[1].options) == 4

@@ -1,0 +1,111 @@
+"""Neighborhoods: concerns per neighborhood on a choropleth, the trend, and a scorecard."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pandas as pd
+import streamlit as st
+from streamlit_folium import st_folium
+
+from app_pages._state import layer, role, services, settings, store, tz
+from cpted.concerns import reopened_ids
+from cpted.maps import build_choropleth
+from cpted.overlay import assign, classify, monthly_trend, overlay
+from cpted.privacy import concerns_for
+from layers.schema import ConcernStatus, Layer, TimeOfDay
+
+s = store()
+acting = role()
+st.title("Neighborhoods")
+hoods = layer(Layer.NEIGHBORHOODS)
+if hoods.empty:
+    st.info("No neighborhoods are stored. Import a neighborhoods layer on the Import page.")
+    st.stop()
+catalogue = services()
+
+with st.sidebar:
+    st.subheader("Which concerns")
+    codes = s.distinct(Layer.CONCERNS, "service_code")
+    chosen = st.multiselect("Category", codes, default=codes,
+                            format_func=lambda c: catalogue[c].service_name
+                            if c in catalogue else c)
+    status = st.multiselect("Status", [x.value for x in ConcernStatus],
+                            default=[x.value for x in ConcernStatus])
+    tod = st.multiselect("Time of day", [x.value for x in TimeOfDay],
+                         default=[x.value for x in TimeOfDay])
+    span = s.time_range(Layer.CONCERNS, "requested_datetime")
+    start = end = None
+    if span is not None:
+        lo, hi = span[0].tz_convert(tz()).date(), span[1].tz_convert(tz()).date()
+        window = st.date_input("Reported between", value=(lo, hi), min_value=lo, max_value=hi)
+        if isinstance(window, tuple) and len(window) == 2:
+            start = pd.Timestamp(window[0], tz=tz())
+            end = pd.Timestamp(window[1], tz=tz()) + timedelta(days=1)
+
+concerns = layer(Layer.CONCERNS, where={"service_code": chosen, "status": status,
+                                        "time_of_day": tod},
+                 time=("requested_datetime", start, end))
+table = overlay(concerns, hoods, reopened=reopened_ids(s),
+                target_days={c: v.target_days for c, v in catalogue.items()})
+measures = {"count": "Concerns", "per_km2": "Concerns per km²",
+            "per_1000": "Concerns per 1,000 residents", "open": "Open concerns"}
+measure = st.radio("Shade by", list(measures), format_func=measures.get, horizontal=True)
+if table[measure].isna().all():
+    st.warning(f"{measures[measure]} needs data this layer lacks (population?); "
+               "showing counts instead.")
+    measure = "count"
+bins = classify(table[measure], k=5, scheme="FisherJenks")
+st.caption(f"{len(concerns):,} concerns selected, {int(table['count'].sum()):,} inside "
+           "a neighborhood. Classes by Fisher-Jenks natural breaks (mapclassify). "
+           "Click a neighborhood to list its concerns.")
+fmap = build_choropleth(hoods, table[measure].to_numpy(), bins, measure=measures[measure])
+out = st_folium(fmap, height=480, use_container_width=True, key="hood-map",
+                returned_objects=["last_active_drawing"])
+clicked = (out or {}).get("last_active_drawing") or {}
+clicked_id = (clicked.get("properties") or {}).get("id")
+
+st.subheader("Trend")
+trend = monthly_trend(concerns, hoods, tz=tz())
+if trend.empty:
+    st.caption("No concerns in the selection.")
+else:
+    names = st.multiselect("Neighborhoods on the chart", list(trend.columns),
+                           default=list(trend.sum().nlargest(4).index))
+    st.line_chart(trend[names] if names else trend.sum(axis=1).rename("All"),
+                  x_label="Month reported", y_label="Concerns")
+
+st.subheader("Scorecard")
+score = table.rename(columns={
+    "name": "Neighborhood", "count": "Concerns", "per_km2": "Per km²",
+    "per_1000": "Per 1,000 residents", "open": "Open", "closed": "Closed",
+    "median_days_to_close": "Median days to close",
+    "closed_within_target": "Closed within target", "reopen_rate": "Reopened"})
+st.dataframe(
+    score.drop(columns=["neighborhood_id", "area_km2", "population"]), hide_index=True,
+    width="stretch",
+    column_config={
+        "Per km²": st.column_config.NumberColumn(format="%.1f"),
+        "Per 1,000 residents": st.column_config.NumberColumn(format="%.1f"),
+        "Median days to close": st.column_config.NumberColumn(format="%.1f"),
+        "Closed within target": st.column_config.ProgressColumn(
+            format="percent", min_value=0, max_value=1,
+            help="Share of reports old enough to judge that closed within their category's "
+                 "target time"),
+        "Reopened": st.column_config.NumberColumn(format="percent",
+                                                  help="Share of closed reports reopened"),
+    })
+
+if clicked_id is not None:
+    pos = hoods.index[hoods["id"].astype(str) == str(clicked_id)]
+    if len(pos):
+        name = hoods.loc[pos[0], "name"]
+        which = assign(concerns.geometry, hoods.geometry)
+        sensitive = [c for c, v in catalogue.items() if v.sensitive]
+        mine = concerns_for(acting, concerns[which == hoods.index.get_loc(pos[0])], sensitive,
+                            grid_m=settings().sensitive_grid_m)
+        st.subheader(f"Concerns in {name} ({len(mine):,})")
+        shown = mine.drop(columns=["geometry", "attributes"]).copy()
+        for col in ("requested_datetime", "updated_datetime"):
+            shown[col] = shown[col].dt.tz_convert(tz()).dt.strftime("%Y-%m-%d %H:%M")
+        st.dataframe(shown, hide_index=True, width="stretch")

@@ -1,0 +1,146 @@
+"""Report a concern: click the map, fill in a short form; nearby duplicates are offered first."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import folium
+import streamlit as st
+from streamlit_folium import st_folium
+
+from app_pages._state import layer, role, services, settings, store, tz
+from cpted import concerns as cc
+from cpted.maps import MapLayers, build_map
+from cpted.privacy import concerns_for
+from layers.errors import UnusableInputError
+from layers.schema import Layer, TimeOfDay
+from layers.services import Datatype
+
+s = store()
+acting = role()
+st.title("Report a concern")
+catalogue = services()
+sensitive = [c for c, v in catalogue.items() if v.sensitive]
+
+st.write("**1. Click the map where the problem is.** Zoom in for a precise spot.")
+open_concerns = concerns_for(acting, layer(Layer.CONCERNS, where={"status": ["open"]}),
+                             sensitive, grid_m=settings().sensitive_grid_m)
+fmap = build_map(MapLayers(concerns=open_concerns, neighborhoods=layer(Layer.NEIGHBORHOODS),
+                           streets=layer(Layer.STREETS)),
+                 point_limit=settings().map_point_limit,
+                 category_names={c: v.service_name for c, v in catalogue.items()})
+point = st.session_state.get("report_point")
+if point is not None:
+    folium.Marker(point, tooltip="Your report", icon=folium.Icon(color="red")).add_to(fmap)
+clicked = st_folium(fmap, height=460, use_container_width=True, key="report-map",
+                    returned_objects=["last_clicked"])
+if clicked and clicked.get("last_clicked"):
+    new = (clicked["last_clicked"]["lat"], clicked["last_clicked"]["lng"])
+    if new != point:
+        st.session_state["report_point"] = new
+        st.session_state.pop("pending", None)
+        st.rerun()
+if point is None:
+    st.info("No place chosen yet: click the map.")
+else:
+    st.caption(f"Chosen place: {point[0]:.5f}, {point[1]:.5f} (latitude, longitude)")
+
+st.write("**2. Tell us what is wrong.**")
+codes = list(catalogue)
+code = st.selectbox("Category", codes, format_func=lambda c: catalogue[c].service_name,
+                    index=codes.index("dark_area") if "dark_area" in codes else 0)
+service = catalogue[code]
+st.caption(service.description + (" Shown publicly only as an approximate area."
+                                   if service.sensitive else ""))
+answers: dict[str, object] = {}
+for a in service.attributes:
+    label = a.description or a.code
+    key = f"attr-{code}-{a.code}"
+    if a.datatype is Datatype.SINGLE:
+        answers[a.code] = st.selectbox(label, ["", *a.values], key=key) or None
+    elif a.datatype is Datatype.MULTI:
+        answers[a.code] = st.multiselect(label, list(a.values), key=key)
+    elif a.datatype is Datatype.BOOLEAN:
+        choice = st.radio(label, ["yes", "no"], horizontal=True, key=key, index=None)
+        answers[a.code] = None if choice is None else choice == "yes"
+    elif a.datatype is Datatype.NUMBER:
+        answers[a.code] = st.number_input(label, value=None, key=key)
+    else:
+        answers[a.code] = st.text_input(label, key=key) or None
+answers = {k: v for k, v in answers.items() if v not in (None, "", [])}
+description = st.text_area("Description", max_chars=cc.MAX_DESCRIPTION_CHARS,
+                           placeholder="What makes this place feel unsafe or neglected?")
+c1, c2, c3 = st.columns(3)
+time_of_day = c1.radio("When is it a problem?", [t.value for t in TimeOfDay], horizontal=True,
+                       format_func={"day": "Day", "night": "Night", "unknown": "Not sure"}.get)
+local_now = datetime.now(ZoneInfo(tz()))
+seen_date = c2.date_input("Seen on", value=local_now.date(), max_value=local_now.date())
+seen_time = c3.time_input("at", value=local_now.time().replace(second=0, microsecond=0))
+photo = st.file_uploader("Photo (optional)", type=["jpg", "jpeg", "png", "webp"],
+                         help="Location and camera details are removed before it is stored.")
+with st.expander("Contact details (optional, private)"):
+    st.caption("Only coordinators and city staff see these, to ask you about this report. "
+               "Leave them blank to stay anonymous.")
+    name = st.text_input("Name")
+    email = st.text_input("E-mail")
+    phone = st.text_input("Phone")
+
+
+def draft() -> cc.ReportDraft:
+    assert point is not None
+    return cc.ReportDraft(
+        service_code=code, lat=point[0], lon=point[1], description=description,
+        time_of_day=TimeOfDay(time_of_day),
+        observed_at=datetime.combine(seen_date, seen_time, tzinfo=ZoneInfo(tz())),
+        answers=answers, photo=photo.getvalue() if photo else None,
+        contact_name=name or None, contact_email=email or None, contact_phone=phone or None)
+
+
+def save(d: cc.ReportDraft) -> None:
+    try:
+        rid = cc.submit_report(s, d, actor=acting.value)
+    except UnusableInputError as exc:
+        st.error(str(exc).split("\n")[0])
+        for p in exc.problems:
+            st.markdown(f"- {p}")
+        return
+    st.session_state.pop("pending", None)
+    st.session_state.pop("report_point", None)
+    st.session_state["flash"] = f"Thank you. Your report {rid} is on the map."
+    st.rerun()
+
+
+if flash := st.session_state.pop("flash", None):
+    st.success(flash)
+
+if st.button("Submit report", type="primary", disabled=point is None):
+    d = draft()
+    dups = cc.find_duplicates(s, d.service_code, d.lon, d.lat)
+    if dups.empty:
+        save(d)
+    else:
+        st.session_state["pending"] = d
+
+pending = st.session_state.get("pending")
+if pending is not None:
+    dups = cc.find_duplicates(s, pending.service_code, pending.lon, pending.lat)
+    st.warning(f"{len(dups)} open report(s) of the same kind are already within "
+               f"{catalogue[pending.service_code].duplicate_radius_m:g} m. If one of them is "
+               "your problem, add your support instead: it counts, and it keeps the list clear.")
+    for _, row in dups.head(5).iterrows():
+        with st.container(border=True):
+            left, right = st.columns([4, 1])
+            left.markdown(f"**{row['service_request_id']}** · {row['distance_m']:.0f} m away · "
+                          f"{row['detailed_status']} · {int(row['support'])} supporter(s)")
+            left.text(row["description"] or "(no description)")
+            if right.button("Me too", key=f"metoo-{row['service_request_id']}"):
+                n = cc.add_support(s, row["service_request_id"], note=pending.description or None,
+                                   actor=acting.value)
+                st.session_state.pop("pending", None)
+                st.session_state["flash"] = (f"Thank you. You support "
+                                             f"{row['service_request_id']}, now with {n} "
+                                             "supporter(s).")
+                st.rerun()
+    if st.button("None of these: submit mine as a new report"):
+        save(pending)
