@@ -50,7 +50,7 @@ if row["address"]:
     st.caption(f"Address: {row['address']}")
 if row["attributes"]:
     st.json(json.loads(row["attributes"]), expanded=False)
-for media_type, data in cc.photos(s, picked):
+for _media_type, data in cc.photos(s, picked):
     st.image(data, caption="Photo (metadata removed)", width=360)
 if staff:
     contact = cc.contact(s, picked)

@@ -1,4 +1,4 @@
-"""Export page: download a layer; the public get the public rules (no contact, sensitive blurred)."""
+"""Export page: download a layer; the public get the public rules (no contact, blurred places)."""
 
 from __future__ import annotations
 

@@ -28,7 +28,7 @@ open_concerns = concerns_for(acting, layer(Layer.CONCERNS, where={"status": ["op
                              sensitive, grid_m=settings().sensitive_grid_m)
 fmap = build_map(MapLayers(concerns=open_concerns, neighborhoods=layer(Layer.NEIGHBORHOODS),
                            streets=layer(Layer.STREETS)),
-                 point_limit=settings().map_point_limit,
+                 point_limit=settings().map_point_limit, legend_open=False,
                  category_names={c: v.service_name for c, v in catalogue.items()})
 point = st.session_state.get("report_point")
 if point is not None:
@@ -69,7 +69,7 @@ for a in service.attributes:
     else:
         answers[a.code] = st.text_input(label, key=key) or None
 answers = {k: v for k, v in answers.items() if v not in (None, "", [])}
-description = st.text_area("Description", max_chars=cc.MAX_DESCRIPTION_CHARS,
+description = st.text_area("Description", max_chars=cc.MAX_DESCRIPTION_CHARS, key="r-desc",
                            placeholder="What makes this place feel unsafe or neglected?")
 c1, c2, c3 = st.columns(3)
 time_of_day = c1.radio("When is it a problem?", [t.value for t in TimeOfDay], horizontal=True,
@@ -78,13 +78,14 @@ local_now = datetime.now(ZoneInfo(tz()))
 seen_date = c2.date_input("Seen on", value=local_now.date(), max_value=local_now.date())
 seen_time = c3.time_input("at", value=local_now.time().replace(second=0, microsecond=0))
 photo = st.file_uploader("Photo (optional)", type=["jpg", "jpeg", "png", "webp"],
+                         key=f"r-photo-{st.session_state.get('r-round', 0)}",
                          help="Location and camera details are removed before it is stored.")
 with st.expander("Contact details (optional, private)"):
     st.caption("Only coordinators and city staff see these, to ask you about this report. "
                "Leave them blank to stay anonymous.")
-    name = st.text_input("Name")
-    email = st.text_input("E-mail")
-    phone = st.text_input("Phone")
+    name = st.text_input("Name", key="r-name")
+    email = st.text_input("E-mail", key="r-email")
+    phone = st.text_input("Phone", key="r-phone")
 
 
 def draft() -> cc.ReportDraft:
@@ -105,8 +106,9 @@ def save(d: cc.ReportDraft) -> None:
         for p in exc.problems:
             st.markdown(f"- {p}")
         return
-    st.session_state.pop("pending", None)
-    st.session_state.pop("report_point", None)
+    for key in ("pending", "report_point", "r-desc", "r-name", "r-email", "r-phone"):
+        st.session_state.pop(key, None)
+    st.session_state["r-round"] = st.session_state.get("r-round", 0) + 1  # a fresh uploader
     st.session_state["flash"] = f"Thank you. Your report {rid} is on the map."
     st.rerun()
 
@@ -137,7 +139,8 @@ if pending is not None:
             if right.button("Me too", key=f"metoo-{row['service_request_id']}"):
                 n = cc.add_support(s, row["service_request_id"], note=pending.description or None,
                                    actor=acting.value)
-                st.session_state.pop("pending", None)
+                for key in ("pending", "report_point", "r-desc"):
+                    st.session_state.pop(key, None)
                 st.session_state["flash"] = (f"Thank you. You support "
                                              f"{row['service_request_id']}, now with {n} "
                                              "supporter(s).")

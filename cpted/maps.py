@@ -83,8 +83,10 @@ def aggregate_points(points: gpd.GeoDataFrame, *, cell_m: float) -> gpd.GeoDataF
     return out.to_crs(points.crs)
 
 
-def _legend(title: str, rows: Sequence[tuple[str, str, str]]) -> branca.element.MacroElement:
-    """A fixed legend; rows are (shape, colour, label) with shape 'dot' or 'line' or 'box'."""
+def _legend(title: str, rows: Sequence[tuple[str, str, str]], *,
+            open_: bool = True) -> branca.element.MacroElement:
+    """A fixed, collapsible legend; rows are (shape, colour, label), shape 'dot', 'line',
+    'box' or 'note'."""
     items = []
     for shape, color, label in rows:
         if shape == "note":
@@ -103,7 +105,8 @@ def _legend(title: str, rows: Sequence[tuple[str, str, str]]) -> branca.element.
         '<div id="cpted-legend" style="position:absolute;bottom:24px;left:10px;z-index:9999;'
         "background:rgba(255,255,255,0.93);padding:8px 10px;border-radius:6px;"
         'font:12px/1.35 sans-serif;box-shadow:0 1px 4px rgba(0,0,0,.3);max-width:260px">'
-        f"<b>{html.escape(title)}</b>{''.join(items)}</div>"
+        f"<details{' open' if open_ else ''}><summary style=\"cursor:pointer\">"
+        f"<b>{html.escape(title)}</b></summary>{''.join(items)}</details></div>"
     )
     el = branca.element.MacroElement()
     el._template = branca.element.Template(
@@ -118,6 +121,7 @@ def build_map(
     cell_m: float = 150.0,
     category_names: Mapping[str, str] | None = None,
     tiles: str | None = "OpenStreetMap",
+    legend_open: bool = True,
 ) -> folium.Map:
     """A folium map of ``layers`` (all in EPSG:4326) with toggles and a legend.
 
@@ -222,7 +226,7 @@ def build_map(
                 legend.append(("dot", color, f"{label} ({len(part)})"))
             legend.append(("note", "", "Solid with dark edge = open; faded = closed"))
     folium.LayerControl(collapsed=True).add_to(m)
-    m.get_root().add_child(_legend("Legend", legend))
+    m.get_root().add_child(_legend("Legend", legend, open_=legend_open))
     return m
 
 
@@ -241,7 +245,9 @@ def build_choropleth(neighborhoods: gpd.GeoDataFrame, values: Sequence[float],
     vals = np.asarray(values, dtype=float)
     classes = np.searchsorted(np.asarray(bins, dtype=float), vals, side="left")
     palette = CHOROPLETH[-len(bins):] if len(bins) else CHOROPLETH
-    gdf["value"] = ["no data" if np.isnan(v) else f"{v:,.1f}" for v in vals]
+    whole = bool(np.all(np.isnan(vals) | (vals == np.round(vals))))
+    fmt = "{:,.0f}" if whole else "{:,.1f}"
+    gdf["value"] = ["no data" if np.isnan(v) else fmt.format(v) for v in vals]
     gdf["klass"] = [-1 if np.isnan(v) else int(min(c, len(palette) - 1))
                     for v, c in zip(vals, classes, strict=True)]
     b = gdf.total_bounds
@@ -257,8 +263,8 @@ def build_choropleth(neighborhoods: gpd.GeoDataFrame, values: Sequence[float],
         tooltip=folium.GeoJsonTooltip(fields=["name", "value"],
                                       aliases=["Neighborhood", html.escape(measure)]),
     ).add_to(m)
-    lower = [float(np.nanmin(vals))] + list(bins[:-1]) if len(bins) else []
-    rows = [("box", palette[i], f"{lo:,.1f} to {hi:,.1f}")
+    lower = [float(np.nanmin(vals)), *list(bins[:-1])] if len(bins) else []
+    rows = [("box", palette[i], f"{fmt.format(lo)} to {fmt.format(hi)}")
             for i, (lo, hi) in enumerate(zip(lower, bins, strict=True))]
     if np.isnan(vals).any():
         rows.append(("box", "#dddddd", "no data"))

@@ -143,8 +143,8 @@ def test_neighborhoods_page_scorecard_and_click(app: AppTest,
     assert not app.exception
     score = app.dataframe[0].value
     assert len(score) == 8 and score["Concerns"].sum() == 2000
-    assert any(h.value == "Concerns in Cedar Bend (" + f"{score.set_index('Neighborhood').at['Cedar Bend', 'Concerns']:,})"
-               for h in app.subheader)
+    n = score.set_index("Neighborhood").at["Cedar Bend", "Concerns"]
+    assert any(h.value == f"Concerns in Cedar Bend ({n:,})" for h in app.subheader)
     by_label(app.radio, "Shade by").set_value("per_1000").run()
     assert not app.exception
 
