@@ -76,7 +76,8 @@ c3.metric("Reported at night", f"{n_night / max(len(concerns), 1):.0%}")
 c4.metric("Streetlights out", f"{s.count(Layer.STREETLIGHTS, where={'status': ['out']}):,}")
 if len(concerns) > settings().map_point_limit:
     st.caption(f"{len(concerns):,} concerns are more than the map draws one by one "
-               f"({settings().map_point_limit:,}); they are counted in 150 m cells.")
+               f"({settings().map_point_limit:,}); they are counted in square cells (size "
+               "in the legend).")
 
 layers = MapLayers(
     concerns=concerns if show[Layer.CONCERNS] else None,

@@ -75,8 +75,24 @@ def services(store: Store) -> dict[str, Service]:
         return {r.service_code: Service.from_row(dict(r._mapping)) for r in rows}
 
 
-def save_services(store: Store, items: Sequence[Service]) -> int:
-    """Add or replace services by code; return how many were written."""
+def save_services(store: Store, items: Sequence[Service], *, keep_local: bool = True) -> int:
+    """Add or replace services by code; return how many were written.
+
+    With ``keep_local`` (the default, for lists from an Open311 ``services.json``, which
+    has no such fields), a service that replaces one already stored keeps the stored
+    sensitivity, duplicate radius and window, target days, and questions when the new
+    one brings none: re-importing a city's list must never make a sensitive category public.
+    """
+    from dataclasses import replace
+
+    current = services(store)
+    if keep_local:
+        items = [replace(s, sensitive=old.sensitive,
+                         duplicate_radius_m=old.duplicate_radius_m,
+                         duplicate_window_days=old.duplicate_window_days,
+                         target_days=old.target_days,
+                         attributes=s.attributes or old.attributes)
+                 if (old := current.get(s.service_code)) is not None else s for s in items]
     with store.transaction() as conn:
         for s in items:
             conn.execute(sa.delete(wt.services).where(wt.services.c.service_code == s.service_code))

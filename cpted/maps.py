@@ -70,6 +70,23 @@ def _bounds(layers: MapLayers) -> list[list[float]] | None:
     return [[float(miny), float(minx)], [float(maxy), float(maxx)]]
 
 
+def cell_size_for(points: gpd.GeoDataFrame, *, cell_m: float, max_cells: int) -> float:
+    """``cell_m``, or a larger round size so the extent holds at most ``max_cells`` cells."""
+    minx, miny, maxx, maxy = points.geometry.to_crs(metric_crs(points)).total_bounds
+    needed = float(np.sqrt(max((maxx - minx) * (maxy - miny), 1.0) / max_cells))
+    if needed <= cell_m:
+        return cell_m
+    step = 50.0 if needed < 1000 else 250.0
+    return float(np.ceil(needed / step) * step)
+
+
+def _light(gdf: gpd.GeoDataFrame, grid: float = 1e-5) -> gpd.GeoDataFrame:
+    """Coordinates snapped to ``grid`` degrees (about 1 m) so the page's JSON stays small."""
+    out = gdf.copy()
+    out["geometry"] = shapely.set_precision(np.asarray(gdf.geometry.values), grid)
+    return out
+
+
 def aggregate_points(points: gpd.GeoDataFrame, *, cell_m: float) -> gpd.GeoDataFrame:
     """Count points in square cells of ``cell_m`` metres; one polygon (WGS84) per non-empty cell."""
     crs = metric_crs(points)
@@ -119,6 +136,7 @@ def build_map(
     *,
     point_limit: int = 5000,
     cell_m: float = 150.0,
+    max_cells: int = 3000,
     category_names: Mapping[str, str] | None = None,
     tiles: str | None = "OpenStreetMap",
     legend_open: bool = True,
@@ -126,8 +144,9 @@ def build_map(
     """A folium map of ``layers`` (all in EPSG:4326) with toggles and a legend.
 
     Concerns are drawn one circle each up to ``point_limit``; past it they
-    are counted in ``cell_m`` square cells and drawn as shaded squares, so
-    what is sent to the browser stays small whatever the number of rows.
+    are counted in square cells of ``cell_m`` metres (larger when the extent
+    would need more than ``max_cells``) and drawn as shaded squares, so what
+    is sent to the browser stays small whatever the number of rows.
     """
     bounds = _bounds(layers)
     m = folium.Map(tiles=tiles, control_scale=True,
@@ -139,7 +158,7 @@ def build_map(
     if layers.neighborhoods is not None and len(layers.neighborhoods):
         fg = folium.FeatureGroup(name="Neighborhoods", show=True)
         folium.GeoJson(
-            _escaped(layers.neighborhoods, ["id", "name"]).to_json(),
+            _light(_escaped(layers.neighborhoods, ["id", "name"])).to_json(),
             style_function=lambda _f: {"color": "#4B0082", "weight": 2, "fill": True,
                                        "fillOpacity": 0.03, "dashArray": "6 4"},
             tooltip=folium.GeoJsonTooltip(fields=["name"], aliases=["Neighborhood"]),
@@ -187,7 +206,8 @@ def build_map(
     concerns = layers.concerns
     if concerns is not None and len(concerns):
         if len(concerns) > point_limit:
-            cells = aggregate_points(concerns, cell_m=cell_m)
+            cell_m = cell_size_for(concerns, cell_m=cell_m, max_cells=max_cells)
+            cells = _light(aggregate_points(concerns, cell_m=cell_m))
             top = float(cells["count"].max())
             fg = folium.FeatureGroup(name=f"Concerns ({len(concerns):,}, per {cell_m:g} m cell)")
             folium.GeoJson(

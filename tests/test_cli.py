@@ -107,3 +107,44 @@ def test_console_script_is_installed() -> None:
     assert exe is not None, "the cpted console script is not installed"
     done = subprocess.run([exe, "--help"], capture_output=True, text=True, check=True)
     assert "import" in done.stdout and "export" in done.stdout
+
+
+def test_overlay_writes_one_row_per_neighborhood(sample_db: Path, tmp_path: Path,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "overlay.csv"
+    code, _text, err = run(capsys, "overlay", "--out", str(out), "--db", str(sample_db),
+                          "--category", "dark_area", "--status", "open")
+    assert code == 0, err
+    table = pd.read_csv(out)
+    assert list(table.columns[:3]) == ["neighborhood_id", "name", "count"]
+    assert len(table) == 8
+    with open_store(sample_db) as s:
+        expected = s.count(Layer.CONCERNS, where={"service_code": ["dark_area"],
+                                                  "status": ["open"]})
+    assert table["count"].sum() == expected
+    geo = tmp_path / "overlay.geojson"
+    assert run(capsys, "overlay", "--out", str(geo), "--db", str(sample_db))[0] == 0
+    gdf = gpd.read_file(geo)
+    assert gdf["count"].sum() == 2000 and gdf.geometry.geom_type.isin(
+        ["Polygon", "MultiPolygon"]).all()
+    code, _, err = run(capsys, "overlay", "--out", str(tmp_path / "x.txt"), "--db",
+                       str(sample_db))
+    assert code == 1 and ".csv or .geojson" in err
+
+
+def test_services_export_import_and_public_export(sample_db: Path, tmp_path: Path,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    svc = tmp_path / "services.json"
+    assert run(capsys, "services", "export", str(svc), "--db", str(sample_db))[0] == 0
+    fresh = str(tmp_path / "fresh.gpkg")
+    code, text, _ = run(capsys, "services", "import", str(svc), "--db", fresh)
+    assert code == 0 and "imported 10 service(s)" in text
+    code, text, _ = run(capsys, "services", "list", "--db", fresh)
+    assert "drug_activity: Suspected drug activity (sensitive)" in text
+    out = tmp_path / "public.json"
+    code, text, _ = run(capsys, "export", "--layer", "concerns", "--format", "open311",
+                        "--out", str(out), "--public", "--db", str(sample_db))
+    assert code == 0 and "public" in text
+    items = json.loads(out.read_text())
+    hidden = [i for i in items if i["service_code"] in ("drug_activity", "harassment")]
+    assert hidden and all(i["description"] is None and i["address"] is None for i in hidden)

@@ -97,3 +97,19 @@ def test_empty_layers_give_a_map_anyway() -> None:
     html = html_of(MapLayers(concerns=empty))
     assert "L.map" in html
     assert '"service_code"' not in html
+
+
+def test_a_city_wide_layer_stays_small() -> None:
+    """100,000 points over a 50 km square would need 110,000 cells of 150 m."""
+    rng = np.random.default_rng(5)
+    n = 100_000
+    pts = gpd.GeoDataFrame(
+        {"service_code": "x", "service_name": "X", "status": "open"}, index=range(n),
+        geometry=gpd.points_from_xy(-94.9 + rng.random(n) * 0.6, 38.8 + rng.random(n) * 0.45),
+        crs=4326)
+    page = html_of(MapLayers(concerns=pts), point_limit=5000, cell_m=150, max_cells=3000)
+    assert len(page.encode()) < 5 * 2**20
+    cells = len(re.findall(r'"count":', page))
+    assert 1000 < cells <= 3000
+    size = float(re.search(r"Concerns per ([\d.]+) m cell", page).group(1))
+    assert size > 150

@@ -116,3 +116,15 @@ def test_requests_with_numeric_ids_and_no_location(store: Store, tmp_path: Path)
     got = store.read(Layer.CONCERNS).iloc[0]
     assert got["service_request_id"] == "638344"
     assert got["requested_datetime"] == datetime(2026, 4, 14, 14, 37, 38, tzinfo=UTC)
+
+
+def test_reimporting_a_services_json_never_unmarks_a_sensitive_category(
+        store: Store, tmp_path: Path) -> None:
+    path = tmp_path / "services.json"
+    open311.write_json(open311.services_json(cc.services(store).values()), path)
+    assert "sensitive" not in path.read_text()  # Open311 has no such field
+    cc.save_services(store, open311.read_services(path))
+    got = cc.services(store)
+    assert got["drug_activity"].sensitive and got["harassment"].sensitive
+    assert got["dark_area"].attributes  # questions kept when the import brings none
+    assert got["streetlight_out"].duplicate_radius_m == 30
