@@ -38,18 +38,31 @@ local = pd.to_datetime(row["requested_datetime"]).tz_convert(tz())
 
 h = cc.history(s, picked)
 support = int((h["kind"] == "support").sum())
-c1, c2, c3, c4 = st.columns(4)
-c1.metric("Status", row["detailed_status"] or row["status"])
-c2.metric("Open311 status", row["status"])
-c3.metric("Supporters", support)
-c4.metric("Reported", local.strftime("%Y-%m-%d %H:%M"))
-st.markdown(f"**{row['service_name']}** · {row['time_of_day']} · location "
-            f"{row['location_precision']}")
-st.text(row["description"] or "(no description)")
-if row["address"]:
+
+
+def text(value: object) -> str | None:
+    return value if isinstance(value, str) and value.strip() else None
+
+
+c1, c2, c3 = st.columns([2, 1, 1])
+c1.metric("Status", row["detailed_status"] or row["status"],
+          help="Open311 status: " + str(row["status"]))
+c2.metric("Supporters", support)
+c3.metric("Open311", row["status"])
+st.markdown(f"**{row['service_name']}** · reported {local:%Y-%m-%d %H:%M} · "
+            f"{row['time_of_day']} · location {row['location_precision']}")
+st.text(text(row["description"]) or "(no description)")
+if text(row["address"]):
     st.caption(f"Address: {row['address']}")
-if row["attributes"]:
-    st.json(json.loads(row["attributes"]), expanded=False)
+if text(row["attributes"]):
+    questions = {a.code: a.description or a.code
+                 for a in catalogue[row["service_code"]].attributes} \
+        if row["service_code"] in catalogue else {}
+    for code, answer in json.loads(row["attributes"]).items():
+        label = questions.get(code, code.replace("_", " ").capitalize())
+        shown = {True: "yes", False: "no"}.get(answer, answer) if isinstance(answer, bool) \
+            else answer
+        st.caption(f"{label}: {shown}")
 for _media_type, data in cc.photos(s, picked):
     st.image(data, caption="Photo (metadata removed)", width=360)
 if staff:
@@ -62,7 +75,7 @@ if h.empty:
     st.caption("No history recorded (imported report).")
 else:
     shown = h.assign(at=h["at"].dt.tz_convert(tz()).dt.strftime("%Y-%m-%d %H:%M"))
-    shown["change"] = [f"{a or ''} → {b}" if b else "" for a, b in
+    shown["change"] = [(f"{a} → {b}" if a else b) if b else "" for a, b in
                        zip(shown["from_status"], shown["to_status"], strict=True)]
     st.dataframe(shown[["at", "kind", "actor", "change", "note"]], hide_index=True,
                  width="stretch",

@@ -287,6 +287,10 @@ def history(store: Store, request_id: str) -> pd.DataFrame:
     out = pd.DataFrame([dict(r) for r in rows],
                        columns=["at", "kind", "actor", "from_status", "to_status", "note"])
     out["at"] = pd.to_datetime(out["at"], utc=True, format="ISO8601")
+    for col in ("kind", "actor", "from_status", "to_status", "note"):
+        # plain objects with None for missing, not pandas' NaN (which prints as "nan")
+        out[col] = pd.Series([v if isinstance(v, str) else None for v in out[col]],
+                             index=out.index, dtype=object)
     return out
 
 

@@ -302,7 +302,9 @@ class Store:
         cols = [*schema.field_names, "geom"]
         data = {c: [r[i] for r in rows] for i, c in enumerate(cols)}
         geoms = gpkg.decode(data.pop("geom"))
-        frame = pd.DataFrame(data, columns=schema.field_names)
+        # object columns first, so missing text stays None (pandas would infer NaN)
+        frame = pd.DataFrame({c: pd.Series(data[c], dtype=object) for c in schema.field_names},
+                             columns=schema.field_names)
         for spec in schema.fields:
             if spec.type is FieldType.DATETIME:
                 frame[spec.name] = pd.to_datetime(frame[spec.name], utc=True, format="ISO8601")

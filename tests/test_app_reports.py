@@ -157,6 +157,8 @@ def test_problem_spot_and_overdue_plan(app: AppTest, sample_db: Path) -> None:
     with open_store(sample_db) as s:
         ids = s.read(Layer.CONCERNS, where={"status": ["open"]})["service_request_id"][:2]
         spot = sp.create_spot(s, "Dark corner at Elm", list(ids), actor="chair")
+        # a web report has no address: the page must list it all the same
+        cc.submit_report(s, cc.ReportDraft("graffiti", -94.58, 39.04, "Tags"))
         sp.create_plan(s, "Ask for a new light", owner_kind="city department",
                        owner_name="Public Works", due=date(2020, 1, 1), spot_id=spot,
                        actor="chair")

@@ -145,6 +145,7 @@ def test_status_change_needs_a_note_and_keeps_history(store: Store) -> None:
     h = cc.history(store, rid)
     assert list(h["kind"]) == ["created", "status", "status", "reopened"]
     assert list(h["to_status"]) == ["submitted", "acknowledged", "fixed", "in progress"]
+    assert h["from_status"].iloc[0] is None  # missing values are None, never "nan"
     assert h["note"].iloc[2] == "Bulb replaced"
     assert store.read(Layer.CONCERNS, ids=[rid]).iloc[0]["status"] == "open"
     assert cc.reopened_ids(store) == {rid}

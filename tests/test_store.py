@@ -212,3 +212,10 @@ def test_revision_changes_on_every_write(store: Store) -> None:
     store.delete(Layer.CONCERNS, ["c0"])
     assert r0 < r1 < store.revision()
     assert store.count(Layer.CONCERNS) == 0
+
+
+def test_missing_text_reads_back_as_none_not_nan(store: Store) -> None:
+    store.add(Layer.CONCERNS, concerns(2))  # address and attributes are None
+    got = store.read(Layer.CONCERNS)
+    assert got["address"].tolist() == [None, None]
+    assert got["attributes"].tolist() == [None, None]
