@@ -76,3 +76,38 @@ def service_list(url: str, revision: int) -> dict[str, Any]:
 def services() -> dict[str, Any]:
     s = store()
     return service_list(s.url, s.revision())
+
+
+def concern_filters() -> tuple[dict[str, list[Any]], tuple[str, Any, Any]]:
+    """Sidebar widgets for category, status, time of day and dates.
+
+    Returns ``(where, time)`` for :meth:`layers.store.Store.read`.
+    """
+    from datetime import timedelta
+
+    import pandas as pd
+
+    from layers.schema import ConcernStatus, TimeOfDay
+
+    s = store()
+    zone = tz()
+    codes = s.distinct(Layer.CONCERNS, "service_code")
+    names = category_names(s.url, s.revision())
+    chosen = st.multiselect("Category", codes, default=codes,
+                            format_func=lambda c: names.get(c, c),
+                            help="Open311 service code of the concern")
+    status = st.multiselect("Status", [x.value for x in ConcernStatus],
+                            default=[x.value for x in ConcernStatus])
+    tod = st.multiselect("Time of day", [x.value for x in TimeOfDay],
+                         default=[x.value for x in TimeOfDay])
+    span = s.time_range(Layer.CONCERNS, "requested_datetime")
+    start = end = None
+    if span is not None:
+        lo, hi = span[0].tz_convert(zone).date(), span[1].tz_convert(zone).date()
+        picked = st.date_input("Reported between", value=(lo, hi), min_value=lo, max_value=hi,
+                               format="YYYY-MM-DD")
+        if isinstance(picked, tuple) and len(picked) == 2:
+            start = pd.Timestamp(picked[0], tz=zone)
+            end = pd.Timestamp(picked[1], tz=zone) + timedelta(days=1)
+    where = {"service_code": chosen, "status": status, "time_of_day": tod}
+    return where, ("requested_datetime", start, end)

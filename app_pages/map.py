@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
-import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
-from app_pages._state import category_names, layer, role, services, settings, store
+from app_pages._state import concern_filters, layer, role, services, settings, store
 from cpted.maps import MapLayers, build_map
 from cpted.privacy import concerns_for
-from layers.schema import ConcernStatus, Layer, TimeOfDay
+from layers.schema import Layer
 
 s = store()
 st.title("Map")
@@ -41,31 +38,11 @@ with st.sidebar:
         Layer.BUILDINGS: st.checkbox(f"Buildings ({counts[Layer.BUILDINGS]:,})", value=False),
     }
     st.subheader("Concern filters")
-    codes = s.distinct(Layer.CONCERNS, "service_code")
-    names = category_names(s.url, s.revision())
-    chosen_codes = st.multiselect("Category", codes, default=codes,
-                                  format_func=lambda c: names.get(c, c),
-                                  help="Open311 service code of the concern")
-    chosen_status = st.multiselect("Status", [x.value for x in ConcernStatus],
-                                   default=[x.value for x in ConcernStatus])
-    chosen_tod = st.multiselect("Time of day", [x.value for x in TimeOfDay],
-                                default=[x.value for x in TimeOfDay])
-    span = s.time_range(Layer.CONCERNS, "requested_datetime")
-    start = end = None
-    if span is not None:
-        lo = span[0].tz_convert(tz).date()
-        hi = span[1].tz_convert(tz).date()
-        picked = st.date_input("Reported between", value=(lo, hi), min_value=lo, max_value=hi,
-                               format="YYYY-MM-DD")
-        if isinstance(picked, tuple) and len(picked) == 2:
-            start = pd.Timestamp(picked[0], tz=tz)
-            end = pd.Timestamp(picked[1], tz=tz) + timedelta(days=1)
+    where, window = concern_filters()
     st.caption(f"Store: `{s.url}` · times in {tz}")
 
-where = {"service_code": chosen_codes, "status": chosen_status, "time_of_day": chosen_tod}
 sensitive = [c for c, v in services().items() if v.sensitive]
-concerns = concerns_for(acting, layer(Layer.CONCERNS, where=where,
-                                      time=("requested_datetime", start, end)),
+concerns = concerns_for(acting, layer(Layer.CONCERNS, where=where, time=window),
                         sensitive, grid_m=settings().sensitive_grid_m)
 n_open = int((concerns["status"] == "open").sum()) if len(concerns) else 0
 n_night = int((concerns["time_of_day"] == "night").sum()) if len(concerns) else 0

@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
-import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
-from app_pages._state import layer, role, services, settings, store, tz
+from app_pages._state import concern_filters, layer, role, services, settings, store, tz
 from cpted.concerns import reopened_ids
 from cpted.maps import build_choropleth
 from cpted.overlay import assign, classify, monthly_trend, overlay
 from cpted.privacy import concerns_for
-from layers.schema import ConcernStatus, Layer, TimeOfDay
+from layers.schema import Layer
 
 s = store()
 acting = role()
@@ -26,26 +23,9 @@ catalogue = services()
 
 with st.sidebar:
     st.subheader("Which concerns")
-    codes = s.distinct(Layer.CONCERNS, "service_code")
-    chosen = st.multiselect("Category", codes, default=codes,
-                            format_func=lambda c: catalogue[c].service_name
-                            if c in catalogue else c)
-    status = st.multiselect("Status", [x.value for x in ConcernStatus],
-                            default=[x.value for x in ConcernStatus])
-    tod = st.multiselect("Time of day", [x.value for x in TimeOfDay],
-                         default=[x.value for x in TimeOfDay])
-    span = s.time_range(Layer.CONCERNS, "requested_datetime")
-    start = end = None
-    if span is not None:
-        lo, hi = span[0].tz_convert(tz()).date(), span[1].tz_convert(tz()).date()
-        window = st.date_input("Reported between", value=(lo, hi), min_value=lo, max_value=hi)
-        if isinstance(window, tuple) and len(window) == 2:
-            start = pd.Timestamp(window[0], tz=tz())
-            end = pd.Timestamp(window[1], tz=tz()) + timedelta(days=1)
+    where, window = concern_filters()
 
-concerns = layer(Layer.CONCERNS, where={"service_code": chosen, "status": status,
-                                        "time_of_day": tod},
-                 time=("requested_datetime", start, end))
+concerns = layer(Layer.CONCERNS, where=where, time=window)
 table = overlay(concerns, hoods, reopened=reopened_ids(s),
                 target_days={c: v.target_days for c, v in catalogue.items()})
 measures = {"count": "Concerns", "per_km2": "Concerns per km²",

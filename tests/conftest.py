@@ -69,3 +69,15 @@ def sample_store(sample_db: Path) -> Iterator[Store]:
     s = open_store(sample_db)
     yield s
     s.close()
+
+
+@pytest.fixture
+def fresh_streamlit_caches() -> Iterator[None]:
+    """Streamlit's caches live for the process; page tests each start clean."""
+    import streamlit as st
+
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    yield
+    st.cache_data.clear()
+    st.cache_resource.clear()
