@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect
 
 from tests.browser.conftest import screenshot
@@ -25,10 +26,24 @@ def markers(page: Any) -> int:
         }"""))
 
 
+def settle(page: Any) -> None:
+    """Wait until Streamlit has finished rerunning (a rerun would close an open dropdown)."""
+    page.wait_for_timeout(300)
+    expect(page.get_by_test_id("stStatusWidget")).to_have_count(0, timeout=30_000)
+
+
 def choose(page: Any, label: str, option: str) -> None:
     box = page.get_by_test_id("stSelectbox").filter(has_text=label)
-    box.click()
-    page.get_by_role("option", name=option, exact=True).click()
+    for _ in range(5):
+        settle(page)
+        box.click()
+        try:
+            page.get_by_role("option", name=option, exact=True).click(timeout=5_000)
+            break
+        except PlaywrightTimeout:
+            page.keyboard.press("Escape")
+    expect(box.locator("input")).to_have_value(option)  # the choice is the input's value
+    settle(page)
 
 
 def file_report(page: Any, app_url: str, *, dx: int, dy: int, description: str) -> None:
@@ -42,7 +57,11 @@ def file_report(page: Any, app_url: str, *, dx: int, dy: int, description: str) 
         position={"x": box["width"] / 2 + dx, "y": box["height"] / 2 + dy})
     expect(page.get_by_text("Chosen place:")).to_be_visible(timeout=30_000)
     choose(page, "Category", "Graffiti")
-    page.get_by_label("Description").fill(description)
+    field = page.get_by_label("Description")
+    field.fill(description)
+    field.press("Tab")  # commit the text to Streamlit before submitting
+    settle(page)
+    expect(field).to_have_value(description)
     page.get_by_role("button", name="Submit report").click()
     new_anyway = page.get_by_role("button", name="None of these: submit mine as a new report")
     success = page.get_by_text("Thank you. Your report")
