@@ -62,6 +62,15 @@ def role() -> Any:
     return Role(picked)
 
 
+def as_seen(acting: Any, concerns: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """``concerns`` as ``acting`` may see them (sensitive categories blurred for the public)."""
+    from cpted.privacy import concerns_for
+    from layers.services import sensitive_codes
+
+    return concerns_for(acting, concerns, sensitive_codes(services().values()),
+                        grid_m=settings().sensitive_grid_m)
+
+
 def tz() -> str:
     return store().get_setting("timezone") or settings().timezone
 

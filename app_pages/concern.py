@@ -7,9 +7,9 @@ import json
 import pandas as pd
 import streamlit as st
 
-from app_pages._state import layer, role, services, settings, store, tz
+from app_pages._state import as_seen, layer, role, services, store, tz
 from cpted import concerns as cc
-from cpted.privacy import STAFF, concerns_for
+from cpted.privacy import STAFF
 from layers.errors import UnusableInputError
 from layers.schema import DetailedStatus, Layer
 
@@ -31,9 +31,7 @@ picked = st.selectbox(
     format_func=lambda i: f"{i} · {recent.set_index('service_request_id').at[i, 'service_name']}",
     help="Newest first. Type to search by id.")
 st.session_state["concern_id"] = picked
-sensitive = [c for c, v in catalogue.items() if v.sensitive]
-row = concerns_for(acting, all_concerns[all_concerns["service_request_id"] == picked],
-                   sensitive, grid_m=settings().sensitive_grid_m).iloc[0]
+row = as_seen(acting, all_concerns[all_concerns["service_request_id"] == picked]).iloc[0]
 local = pd.to_datetime(row["requested_datetime"]).tz_convert(tz())
 
 h = cc.history(s, picked)

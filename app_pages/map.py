@@ -5,9 +5,8 @@ from __future__ import annotations
 import streamlit as st
 from streamlit_folium import st_folium
 
-from app_pages._state import concern_filters, layer, role, services, settings, store
+from app_pages._state import as_seen, concern_filters, layer, role, settings, store
 from cpted.maps import MapLayers, build_map
-from cpted.privacy import concerns_for
 from layers.schema import Layer
 
 s = store()
@@ -41,9 +40,7 @@ with st.sidebar:
     where, window = concern_filters()
     st.caption(f"Store: `{s.url}` · times in {tz}")
 
-sensitive = [c for c, v in services().items() if v.sensitive]
-concerns = concerns_for(acting, layer(Layer.CONCERNS, where=where, time=window),
-                        sensitive, grid_m=settings().sensitive_grid_m)
+concerns = as_seen(acting, layer(Layer.CONCERNS, where=where, time=window))
 n_open = int((concerns["status"] == "open").sum()) if len(concerns) else 0
 n_night = int((concerns["time_of_day"] == "night").sum()) if len(concerns) else 0
 c1, c2, c3, c4 = st.columns(4)

@@ -5,11 +5,10 @@ from __future__ import annotations
 import streamlit as st
 from streamlit_folium import st_folium
 
-from app_pages._state import concern_filters, layer, role, services, settings, store, tz
+from app_pages._state import as_seen, concern_filters, layer, role, services, store, tz
 from cpted.concerns import reopened_ids
 from cpted.maps import build_choropleth
 from cpted.overlay import assign, classify, monthly_trend, overlay
-from cpted.privacy import concerns_for
 from layers.schema import Layer
 
 s = store()
@@ -81,9 +80,7 @@ if clicked_id is not None:
     if len(pos):
         name = hoods.loc[pos[0], "name"]
         which = assign(concerns.geometry, hoods.geometry)
-        sensitive = [c for c, v in catalogue.items() if v.sensitive]
-        mine = concerns_for(acting, concerns[which == hoods.index.get_loc(pos[0])], sensitive,
-                            grid_m=settings().sensitive_grid_m)
+        mine = as_seen(acting, concerns[which == hoods.index.get_loc(pos[0])])
         st.subheader(f"Concerns in {name} ({len(mine):,})")
         shown = mine.drop(columns=["geometry", "attributes"]).copy()
         for col in ("requested_datetime", "updated_datetime"):

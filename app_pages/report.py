@@ -9,10 +9,9 @@ import folium
 import streamlit as st
 from streamlit_folium import st_folium
 
-from app_pages._state import layer, role, services, settings, store, tz
+from app_pages._state import as_seen, layer, role, services, settings, store, tz
 from cpted import concerns as cc
 from cpted.maps import MapLayers, build_map
-from cpted.privacy import concerns_for
 from layers.errors import UnusableInputError
 from layers.schema import Layer, TimeOfDay
 from layers.services import Datatype
@@ -21,11 +20,9 @@ s = store()
 acting = role()
 st.title("Report a concern")
 catalogue = services()
-sensitive = [c for c, v in catalogue.items() if v.sensitive]
 
 st.write("**1. Click the map where the problem is.** Zoom in for a precise spot.")
-open_concerns = concerns_for(acting, layer(Layer.CONCERNS, where={"status": ["open"]}),
-                             sensitive, grid_m=settings().sensitive_grid_m)
+open_concerns = as_seen(acting, layer(Layer.CONCERNS, where={"status": ["open"]}))
 fmap = build_map(MapLayers(concerns=open_concerns, neighborhoods=layer(Layer.NEIGHBORHOODS),
                            streets=layer(Layer.STREETS)),
                  point_limit=settings().map_point_limit, legend_open=False,

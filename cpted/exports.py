@@ -16,6 +16,7 @@ from cpted.privacy import Role, concerns_for
 from layers import open311
 from layers import workflow_tables as wt
 from layers.schema import Layer
+from layers.services import sensitive_codes
 from layers.settings import Settings
 from layers.store import Store
 from layers.writers import OutputFormat, write_layer
@@ -38,9 +39,9 @@ def layer_for_export(store: Store, layer: Layer, *, public: bool,
                      settings: Settings) -> gpd.GeoDataFrame:
     gdf = store.read(layer)
     if layer is Layer.CONCERNS:
-        sensitive = [c for c, s in services(store).items() if s.sensitive]
         role = Role.PUBLIC if public else Role.ADMIN
-        gdf = concerns_for(role, gdf, sensitive, grid_m=settings.sensitive_grid_m)
+        gdf = concerns_for(role, gdf, sensitive_codes(services(store).values()),
+                           grid_m=settings.sensitive_grid_m)
         if not public:
             gdf = gdf.drop(columns="location_precision")
     return gdf

@@ -9,6 +9,7 @@ them by row number.
 
 from __future__ import annotations
 
+import csv
 import re
 import tempfile
 from dataclasses import dataclass, field
@@ -25,6 +26,7 @@ from pyogrio.errors import DataLayerError, DataSourceError
 from layers.archive import safe_extract
 from layers.crs import WGS84
 from layers.errors import CRSError, UnusableInputError, UploadTooLargeError
+from layers.schema import parse_choice
 from layers.settings import Settings
 
 
@@ -71,11 +73,7 @@ class RawTable:
 
 
 def parse_format(name: str) -> InputFormat:
-    try:
-        return InputFormat(name.strip().lower())
-    except ValueError:
-        allowed = ", ".join(f.value for f in InputFormat)
-        raise ValueError(f"unknown format {name!r}; expected one of: {allowed}") from None
+    return parse_choice(InputFormat, name, "format")
 
 
 def guess_format(path: Path) -> InputFormat:
@@ -247,7 +245,7 @@ def _read_csv(path: Path, *, encoding: str | None, crs: str | None, lon_col: str
     sep = max(",;\t|", key=header.count)
     try:
         df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, sep=sep)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, csv_error()) as exc:
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, csv.Error) as exc:
         raise UnusableInputError(f"{path.name} is not a readable CSV table: {exc}") from None
     if df.empty:
         raise UnusableInputError(f"{path.name} has a header but no rows")
@@ -338,8 +336,3 @@ def _read_csv(path: Path, *, encoding: str | None, crs: str | None, lon_col: str
     frame = gpd.GeoDataFrame(attrs, geometry=geom.values, crs=WGS84)
     return RawTable(frame, InputFormat.CSV, notes, reasons)
 
-
-def csv_error() -> type[Exception]:
-    import csv
-
-    return csv.Error

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import TypeVar
 
 
 class Layer(StrEnum):
@@ -245,10 +246,18 @@ SCHEMAS: dict[Layer, LayerSchema] = {
 }
 
 
-def parse_layer(name: str) -> Layer:
-    """Return the :class:`Layer` called ``name``; a wrong name lists the allowed ones."""
+E = TypeVar("E", bound=StrEnum)
+
+
+def parse_choice(enum: type[E], name: str, what: str) -> E:
+    """The member of ``enum`` called ``name`` (case-insensitive); a wrong name lists the
+    allowed ones, e.g. "unknown layer 'x'; expected one of: ..."."""
     try:
-        return Layer(name.strip().lower())
+        return enum(name.strip().lower())
     except ValueError:
-        allowed = ", ".join(layer.value for layer in Layer)
-        raise ValueError(f"unknown layer {name!r}; expected one of: {allowed}") from None
+        allowed = ", ".join(e.value for e in enum)
+        raise ValueError(f"unknown {what} {name!r}; expected one of: {allowed}") from None
+
+
+def parse_layer(name: str) -> Layer:
+    return parse_choice(Layer, name, "layer")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import tomllib
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -128,6 +129,11 @@ def parse_services(items: list[dict[str, Any]], *, source: str) -> list[Service]
     if problems:
         raise LayerSchemaError(f"the service list in {source} is not valid", problems)
     return out
+
+
+def sensitive_codes(services: Iterable[Service]) -> list[str]:
+    """Codes of the services shown publicly only at reduced precision."""
+    return [s.service_code for s in services if s.sensitive]
 
 
 def load_default_services(path: Path = DEFAULT_SERVICES) -> list[Service]:

@@ -9,6 +9,8 @@ import geopandas as gpd
 import pandas as pd
 import pyogrio
 
+from layers.schema import parse_choice
+
 
 class OutputFormat(StrEnum):
     GEOJSON = "geojson"
@@ -26,11 +28,7 @@ MEDIA_TYPES = {
 
 
 def parse_output_format(name: str) -> OutputFormat:
-    try:
-        return OutputFormat(name.strip().lower())
-    except ValueError:
-        allowed = ", ".join(f.value for f in OutputFormat)
-        raise ValueError(f"unknown output format {name!r}; expected one of: {allowed}") from None
+    return parse_choice(OutputFormat, name, "output format")
 
 
 def _datetimes_as_text(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
