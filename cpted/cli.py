@@ -111,9 +111,13 @@ def load_sample(store: object, *, progress: object = None) -> list[object]:
         if not all((folder / f"{n}.geojson").exists() for n in LAYER_ORDER):
             folder = Path(tmp)
             write_sample(folder)
-        return [import_file(store, folder / f"{name}.geojson", Layer(name), on_conflict="skip",
-                            source_name=f"sample_data/{name}.geojson")
-                for name in LAYER_ORDER]
+        summaries = [import_file(store, folder / f"{name}.geojson", Layer(name),
+                                 on_conflict="skip", source_name=f"sample_data/{name}.geojson")
+                     for name in LAYER_ORDER]
+    from cpted.sample_audits import seed_audits
+
+    seed_audits(store)
+    return summaries
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -60,3 +60,7 @@ class UploadTooLargeError(UnusableInputError):
 
 class StoreError(CptedError):
     """The store refused an operation (schema version, conflicting ids...)."""
+
+
+class ConflictError(CptedError):
+    """A save refused because someone else changed the record since it was read."""

@@ -60,10 +60,27 @@ def _v2_concern_workflow(conn: Connection) -> None:
         conn.execute(sa.insert(wt.services).values(**service.to_row()))
 
 
+def _v3_assessments(conn: Connection) -> None:
+    import layers.workflow_tables as wt
+    from layers.store import now_iso
+
+    for table in (wt.instruments, wt.assessments, wt.assessment_photos):
+        table.create(conn, checkfirst=True)
+    if conn.dialect.name == "sqlite":
+        conn.execute(sa.text(
+            "INSERT INTO gpkg_contents (table_name, data_type, identifier, description, "
+            "last_change, srs_id) VALUES ('assessments', 'features', 'assessments', "
+            "'CPTED assessments', :t, 4326)"), {"t": now_iso()})
+        conn.execute(sa.text(
+            "INSERT INTO gpkg_geometry_columns (table_name, column_name, geometry_type_name, "
+            "srs_id, z, m) VALUES ('assessments', 'geom', 'GEOMETRY', 4326, 0, 0)"))
+
+
 MIGRATIONS: list[tuple[int, str, Callable[[Connection], None]]] = [
     (1, "layers, settings and import log", _v1_initial),
     (2, "service list, contacts, status history, photos, problem spots, action plans",
      _v2_concern_workflow),
+    (3, "CPTED instruments, assessments and their photos", _v3_assessments),
 ]
 
 LATEST = MIGRATIONS[-1][0]

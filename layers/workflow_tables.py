@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from layers.store import METADATA
+from layers.store import METADATA, _Declared
 
 services = sa.Table(
     "services", METADATA,
@@ -88,4 +88,55 @@ plan_reports = sa.Table(
     "plan_reports", METADATA,
     sa.Column("plan_id", sa.Text, primary_key=True),
     sa.Column("service_request_id", sa.Text, primary_key=True),
+)
+
+
+# -- CPTED assessments (schema version 3) ------------------------------------------
+
+#: Every instrument an assessment was made with, kept verbatim so old audits stay
+#: scoreable after the instrument changes.
+instruments = sa.Table(
+    "instruments", METADATA,
+    sa.Column("id", sa.Text, primary_key=True),
+    sa.Column("version", sa.Text, primary_key=True),
+    sa.Column("title", sa.Text, nullable=False),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("added_at", sa.Text, nullable=False),
+)
+
+#: A GeoPackage feature table (``fid`` + ``geom``), so QGIS shows the audits too.
+assessments = sa.Table(
+    "assessments", METADATA,
+    sa.Column("fid", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("id", sa.Text, nullable=False, unique=True),
+    sa.Column("place_name", sa.Text, nullable=False),
+    sa.Column("lon", sa.Float, nullable=False),  # a point on the place, for radius searches
+    sa.Column("lat", sa.Float, nullable=False),
+    sa.Column("neighborhood_id", sa.Text, index=True),
+    sa.Column("assessor", sa.Text, nullable=False),
+    sa.Column("assessed_at", sa.Text, nullable=False),
+    sa.Column("period", sa.Text, nullable=False),
+    sa.Column("instrument_id", sa.Text, nullable=False),
+    sa.Column("instrument_version", sa.Text, nullable=False),
+    sa.Column("answers", sa.Text, nullable=False),
+    sa.Column("notes", sa.Text),
+    sa.Column("overall", sa.Float),
+    sa.Column("outcome", sa.Float),
+    sa.Column("confidence", sa.Float, nullable=False),
+    sa.Column("created_at", sa.Text, nullable=False),
+    sa.Column("updated_at", sa.Text, nullable=False),
+    sa.Column("version", sa.Integer, nullable=False, server_default="1"),
+    sa.Column("geom", _Declared("GEOMETRY")),
+    sqlite_autoincrement=True,
+)
+
+assessment_photos = sa.Table(
+    "assessment_photos", METADATA,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("assessment_id", sa.Text, nullable=False, index=True),
+    sa.Column("caption", sa.Text),
+    sa.Column("media_type", sa.Text, nullable=False),
+    sa.Column("width", sa.Integer, nullable=False),
+    sa.Column("height", sa.Integer, nullable=False),
+    sa.Column("data", sa.LargeBinary, nullable=False),
 )

@@ -1,0 +1,378 @@
+"""CPTED assessments: a place audited with an instrument, stored, scored, compared.
+
+An assessment keeps its place (point, street segment or polygon), who audited,
+when, by day or night, the instrument's id and version, the answers, notes and
+photos. The instrument text is stored once per version, so an old audit is
+always scored with the questions it was answered on.
+
+Edits are guarded by a version number: a save made from a stale copy (someone
+else saved in between) is refused with :class:`~layers.errors.ConflictError`
+instead of silently overwriting their work.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+import sqlalchemy as sa
+
+from cpted.concerns import _iso, _now
+from cpted.instrument import Instrument, InstrumentError, check_answers, parse_instrument
+from cpted.photos import clean_photo
+from cpted.scoring import Scorecard, score, score_label
+from layers import gpkg
+from layers import workflow_tables as wt
+from layers.crs import WGS84, metric_crs
+from layers.errors import ConflictError, UnusableInputError
+from layers.schema import Layer
+from layers.store import Store
+
+PERIODS = ("day", "night")
+MAX_PHOTOS = 12
+MAX_NOTES_CHARS = 4000
+MAX_NAME_CHARS = 200
+#: Audits whose places lie within this distance count as the same place.
+SAME_PLACE_RADIUS_M = 25.0
+
+
+class AssessmentError(UnusableInputError):
+    """An assessment that cannot be saved; ``problems`` lists every reason."""
+
+
+@dataclass
+class AssessmentDraft:
+    place_name: str
+    geometry: shapely.Geometry  # WGS84
+    assessor: str
+    assessed_at: datetime  # timezone-aware
+    period: str  # "day" or "night"
+    answers: Mapping[str, int | str | None]
+    notes: str = ""
+    photos: Sequence[bytes] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Assessment:
+    id: str
+    place_name: str
+    geometry: shapely.Geometry
+    neighborhood_id: str | None
+    assessor: str
+    assessed_at: pd.Timestamp
+    period: str
+    instrument_id: str
+    instrument_version: str
+    answers: dict[str, int | str]
+    notes: str
+    version: int
+    created_at: pd.Timestamp
+    updated_at: pd.Timestamp
+
+    def draft(self) -> AssessmentDraft:
+        """An editable copy (photos are kept separately and stay unless removed)."""
+        return AssessmentDraft(self.place_name, self.geometry, self.assessor,
+                               self.assessed_at.to_pydatetime(), self.period,
+                               dict(self.answers), self.notes)
+
+
+def _check(draft: AssessmentDraft, instrument: Instrument) -> list[str]:
+    problems = []
+    if not draft.place_name.strip():
+        problems.append("give the place a name (a street, a corner, a landmark)")
+    elif len(draft.place_name) > MAX_NAME_CHARS:
+        problems.append(f"the place name is longer than {MAX_NAME_CHARS} characters")
+    if not draft.assessor.strip():
+        problems.append("say who made the audit (a name or a group)")
+    elif len(draft.assessor) > MAX_NAME_CHARS:
+        problems.append(f"the assessor is longer than {MAX_NAME_CHARS} characters")
+    if draft.period not in PERIODS:
+        problems.append(f"the audit is by day or by night, not {draft.period!r}")
+    g = draft.geometry
+    if g is None or not isinstance(g, shapely.Geometry) or g.is_empty:
+        problems.append("draw the place on the map: a point, a street segment or an area")
+    elif g.geom_type not in ("Point", "LineString", "Polygon", "MultiLineString",
+                             "MultiPolygon"):
+        problems.append(f"a place is a point, a line or an area, not a {g.geom_type}")
+    else:
+        minx, miny, maxx, maxy = g.bounds
+        if not (-180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90):
+            problems.append("the place's coordinates are not longitude/latitude")
+        elif not g.is_valid:
+            problems.append("the drawn area crosses itself; draw it again")
+    if len(draft.notes) > MAX_NOTES_CHARS:
+        problems.append(f"the notes are longer than {MAX_NOTES_CHARS} characters")
+    if len(draft.photos) > MAX_PHOTOS:
+        problems.append(f"at most {MAX_PHOTOS} photos per audit")
+    if draft.period in PERIODS:
+        problems += check_answers(instrument, draft.answers, draft.period)
+    if not any(v is not None for v in draft.answers.values()):
+        problems.append("answer at least one item")
+    if draft.assessed_at.tzinfo is None:
+        problems.append("the audit time needs a time zone")
+    return problems
+
+
+def _representative(g: shapely.Geometry) -> shapely.Point:
+    if g.geom_type == "Point":
+        return g
+    if g.geom_type in ("LineString", "MultiLineString"):
+        return shapely.line_interpolate_point(g, 0.5, normalized=True)
+    return g.representative_point()
+
+
+def _neighborhood_of(store: Store, point: shapely.Point) -> str | None:
+    hoods = store.read(Layer.NEIGHBORHOODS)
+    if hoods.empty:
+        return None
+    hit = hoods[hoods.geometry.covers(point)]
+    return None if hit.empty else str(hit["id"].iloc[0])
+
+
+def _ensure_instrument(conn: sa.Connection, instrument: Instrument, now: datetime) -> None:
+    t = wt.instruments
+    row = conn.execute(sa.select(t.c.text).where(
+        t.c.id == instrument.id, t.c.version == instrument.version)).first()
+    if row is None:
+        conn.execute(sa.insert(t).values(id=instrument.id, version=instrument.version,
+                                         title=instrument.title, text=instrument.text,
+                                         added_at=_iso(now)))
+    elif row[0] != instrument.text:
+        raise InstrumentError(
+            f"instrument {instrument.id} version {instrument.version} is already stored with "
+            "different questions; give the changed instrument a new version number")
+
+
+def _clean_photos(photos: Sequence[bytes]) -> list[dict[str, object]]:
+    rows = []
+    for n, data in enumerate(photos, start=1):
+        try:
+            p = clean_photo(data)
+        except UnusableInputError as exc:
+            raise AssessmentError(f"photo {n}: {exc}") from None
+        rows.append({"media_type": p.media_type, "width": p.width, "height": p.height,
+                     "data": p.data})
+    return rows
+
+
+def _values(draft: AssessmentDraft, instrument: Instrument, store: Store) -> dict[str, object]:
+    card = score(instrument, draft.answers, draft.period)
+    rep = _representative(draft.geometry)
+    answers = {k: v for k, v in sorted(draft.answers.items()) if v is not None}
+    return {
+        "place_name": draft.place_name.strip(),
+        "lon": float(rep.x), "lat": float(rep.y),
+        "neighborhood_id": _neighborhood_of(store, rep),
+        "assessor": draft.assessor.strip(),
+        "assessed_at": _iso(draft.assessed_at),
+        "period": draft.period,
+        "instrument_id": instrument.id,
+        "instrument_version": instrument.version,
+        "answers": json.dumps(answers),
+        "notes": draft.notes.strip() or None,
+        "overall": card.overall, "outcome": card.outcome, "confidence": card.confidence,
+        "geom": gpkg.encode(np.array([draft.geometry], dtype=object))[0],
+    }
+
+
+def _grow_extent(conn: sa.Connection, g: shapely.Geometry) -> None:
+    if conn.dialect.name != "sqlite":
+        return
+    minx, miny, maxx, maxy = g.bounds
+    conn.execute(sa.text(
+        "UPDATE gpkg_contents SET last_change = :t, "
+        "min_x = min(coalesce(min_x, :a), :a), min_y = min(coalesce(min_y, :b), :b), "
+        "max_x = max(coalesce(max_x, :c), :c), max_y = max(coalesce(max_y, :d), :d) "
+        "WHERE table_name = 'assessments'"),
+        {"t": _iso(_now(None)), "a": minx, "b": miny, "c": maxx, "d": maxy})
+
+
+def save_assessment(store: Store, draft: AssessmentDraft, instrument: Instrument, *,
+                    now: datetime | None = None) -> str:
+    """Store a new assessment; return its id. Raises :class:`AssessmentError`."""
+    now = _now(now)
+    problems = _check(draft, instrument)
+    if problems:
+        raise AssessmentError("the audit cannot be saved yet", problems)
+    photo_rows = _clean_photos(draft.photos)
+    aid = f"A-{uuid.uuid4().hex[:8]}"
+    values = _values(draft, instrument, store)
+    with store.transaction() as conn:
+        _ensure_instrument(conn, instrument, now)
+        conn.execute(sa.insert(wt.assessments).values(
+            id=aid, created_at=_iso(now), updated_at=_iso(now), version=1, **values))
+        for row in photo_rows:
+            conn.execute(sa.insert(wt.assessment_photos).values(assessment_id=aid, **row))
+        _grow_extent(conn, draft.geometry)
+        store.bump(conn)
+    return aid
+
+
+def update_assessment(store: Store, assessment_id: str, draft: AssessmentDraft,
+                      instrument: Instrument, *, expected_version: int,
+                      remove_photos: Sequence[int] = (), now: datetime | None = None) -> int:
+    """Save an edit made on version ``expected_version``; return the new version.
+
+    Raises :class:`ConflictError` when the stored audit has moved on since.
+    """
+    now = _now(now)
+    problems = _check(draft, instrument)
+    if problems:
+        raise AssessmentError("the audit cannot be saved yet", problems)
+    photo_rows = _clean_photos(draft.photos)
+    values = _values(draft, instrument, store)
+    t = wt.assessments
+    with store.transaction() as conn:
+        current = conn.execute(sa.select(t.c.version).where(t.c.id == assessment_id)).first()
+        if current is None:
+            raise AssessmentError(f"there is no audit {assessment_id}")
+        _ensure_instrument(conn, instrument, now)
+        done = conn.execute(sa.update(t).where(
+            t.c.id == assessment_id, t.c.version == expected_version).values(
+            updated_at=_iso(now), version=expected_version + 1, **values)).rowcount
+        if done != 1:
+            raise ConflictError(
+                f"audit {assessment_id} was changed by someone else since you opened it "
+                f"(it is now at version {current[0]}, you edited version {expected_version}); "
+                "reload it and make your changes again")
+        p = wt.assessment_photos
+        if remove_photos:
+            conn.execute(sa.delete(p).where(p.c.assessment_id == assessment_id,
+                                            p.c.id.in_(list(remove_photos))))
+        for row in photo_rows:
+            conn.execute(sa.insert(p).values(assessment_id=assessment_id, **row))
+        _grow_extent(conn, draft.geometry)
+        store.bump(conn)
+    return expected_version + 1
+
+
+def _record(row: Mapping[str, object]) -> Assessment:
+    geom = gpkg.decode([row["geom"]])[0]  # type: ignore[list-item]
+    return Assessment(
+        id=str(row["id"]), place_name=str(row["place_name"]), geometry=geom,
+        neighborhood_id=row["neighborhood_id"],  # type: ignore[arg-type]
+        assessor=str(row["assessor"]),
+        assessed_at=pd.Timestamp(str(row["assessed_at"])),
+        period=str(row["period"]), instrument_id=str(row["instrument_id"]),
+        instrument_version=str(row["instrument_version"]),
+        answers=json.loads(str(row["answers"])), notes=str(row["notes"] or ""),
+        version=int(row["version"]),  # type: ignore[call-overload]
+        created_at=pd.Timestamp(str(row["created_at"])),
+        updated_at=pd.Timestamp(str(row["updated_at"])),
+    )
+
+
+def get_assessment(store: Store, assessment_id: str) -> Assessment:
+    t = wt.assessments
+    with store.engine.connect() as conn:
+        row = conn.execute(sa.select(t).where(t.c.id == assessment_id)).first()
+    if row is None:
+        raise AssessmentError(f"there is no audit {assessment_id}")
+    return _record(row._mapping)
+
+
+def instrument_of(store: Store, assessment: Assessment) -> Instrument:
+    """The instrument ``assessment`` was answered on, as stored with it."""
+    t = wt.instruments
+    with store.engine.connect() as conn:
+        text = conn.execute(sa.select(t.c.text).where(
+            t.c.id == assessment.instrument_id,
+            t.c.version == assessment.instrument_version)).scalar()
+    if text is None:
+        raise InstrumentError(f"instrument {assessment.instrument_id} version "
+                              f"{assessment.instrument_version} is not in this store")
+    return parse_instrument(str(text), name=f"{assessment.instrument_id} "
+                                            f"{assessment.instrument_version}")
+
+
+def scorecard(store: Store, assessment: Assessment) -> Scorecard:
+    return score(instrument_of(store, assessment), assessment.answers, assessment.period)
+
+
+LIST_COLUMNS = ["id", "place_name", "assessed_at", "period", "assessor", "overall", "label",
+                "outcome", "confidence", "neighborhood_id", "version"]
+
+
+def list_assessments(store: Store, *, neighborhood_id: str | None = None,
+                     ids: Sequence[str] | None = None) -> gpd.GeoDataFrame:
+    """Assessments as a GeoDataFrame (WGS84), newest first."""
+    t = wt.assessments
+    q = sa.select(t.c.id, t.c.place_name, t.c.assessed_at, t.c.period, t.c.assessor,
+                  t.c.overall, t.c.outcome, t.c.confidence, t.c.neighborhood_id, t.c.version,
+                  t.c.answers, t.c.instrument_id, t.c.instrument_version, t.c.lon, t.c.lat,
+                  t.c.geom).order_by(t.c.assessed_at.desc(), t.c.fid.desc())
+    if neighborhood_id is not None:
+        q = q.where(t.c.neighborhood_id == neighborhood_id)
+    if ids is not None:
+        q = q.where(t.c.id.in_(list(ids)))
+    with store.engine.connect() as conn:
+        rows = [dict(r._mapping) for r in conn.execute(q)]
+    geoms = gpkg.decode([r.pop("geom") for r in rows])
+    frame = pd.DataFrame(rows, columns=[c.name for c in q.selected_columns if c.name != "geom"])
+    frame["assessed_at"] = pd.to_datetime(frame["assessed_at"], utc=True, format="ISO8601")
+    for c in ("overall", "outcome", "confidence"):
+        frame[c] = pd.to_numeric(frame[c]).astype(float)
+    frame["label"] = [score_label(None if pd.isna(v) else v) for v in frame["overall"]]
+    return gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(geoms, crs=WGS84))
+
+
+def photos(store: Store, assessment_id: str) -> list[tuple[int, str, bytes]]:
+    """``(photo id, media type, bytes)`` of an assessment's photos, in the order added."""
+    p = wt.assessment_photos
+    with store.engine.connect() as conn:
+        rows = conn.execute(sa.select(p.c.id, p.c.media_type, p.c.data).where(
+            p.c.assessment_id == assessment_id).order_by(p.c.id)).fetchall()
+    return [(int(r[0]), str(r[1]), bytes(r[2])) for r in rows]
+
+
+def same_place(store: Store, assessment_id: str, *,
+               radius_m: float = SAME_PLACE_RADIUS_M) -> gpd.GeoDataFrame:
+    """Audits of the same place as ``assessment_id``, oldest first, with principle scores.
+
+    The same place is the same geometry, or a place whose point lies within
+    ``radius_m`` of this one's.
+    """
+    base = get_assessment(store, assessment_id)
+    everything = list_assessments(store)
+    points = gpd.GeoSeries(gpd.points_from_xy(everything["lon"], everything["lat"]), crs=WGS84)
+    crs = metric_crs(points)
+    here = _representative(base.geometry)
+    dist = points.to_crs(crs).distance(gpd.GeoSeries([here], crs=WGS84).to_crs(crs).iloc[0])
+    same = everything.geometry.geom_equals(base.geometry) | (dist.to_numpy() <= radius_m)
+    out = everything[same.to_numpy()].sort_values("assessed_at", kind="stable")
+    out = out.reset_index(drop=True)
+    cards = {}
+    for _, row in out.iterrows():
+        rec = get_assessment(store, row["id"])
+        cards[row["id"]] = scorecard(store, rec)
+    for p in next(iter(cards.values())).principles:
+        out[p.principle.name] = [cards[i].by_id().get(p.principle.id) for i in out["id"]]
+    return gpd.GeoDataFrame(out, geometry="geometry", crs=WGS84)
+
+
+def delete_assessment(store: Store, assessment_id: str) -> None:
+    t, p = wt.assessments, wt.assessment_photos
+    with store.transaction() as conn:
+        n = conn.execute(sa.delete(t).where(t.c.id == assessment_id)).rowcount
+        if n != 1:
+            raise AssessmentError(f"there is no audit {assessment_id}")
+        conn.execute(sa.delete(p).where(p.c.assessment_id == assessment_id))
+        store.bump(conn)
+
+
+def day_and_night(store: Store, assessment_id: str) -> tuple[Assessment, Assessment] | None:
+    """The latest day audit and the latest night audit of this place, when both exist."""
+    audits = same_place(store, assessment_id)
+    day = audits[audits["period"] == "day"]
+    night = audits[audits["period"] == "night"]
+    if day.empty or night.empty:
+        return None
+    return (get_assessment(store, day["id"].iloc[-1]),
+            get_assessment(store, night["id"].iloc[-1]))
