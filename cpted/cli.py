@@ -84,6 +84,23 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("info", help="what the store holds")
     _db_arg(p)
     p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("assessments", help="list the CPTED audits (id, place, date, score)")
+    p.add_argument("--neighborhood", help="only audits in this neighborhood id")
+    _db_arg(p)
+
+    p = sub.add_parser("report", help="a printable report of one CPTED assessment")
+    p.add_argument("--assessment", required=True, metavar="ID")
+    p.add_argument("--out", required=True, type=Path, help="a .pdf or .html file")
+    _db_arg(p)
+
+    p = sub.add_parser("brief", help="a neighborhood brief for meetings: audits, open "
+                                     "concerns, what changed since the last brief")
+    p.add_argument("--neighborhood", required=True, metavar="ID")
+    p.add_argument("--out", required=True, type=Path, help="a .pdf or .html file")
+    p.add_argument("--since", help="count changes from this date (YYYY-MM-DD, local; default: "
+                                   "the last brief of this neighborhood, else 90 days ago)")
+    _db_arg(p)
     return ap
 
 
@@ -176,6 +193,8 @@ def _run(args: argparse.Namespace) -> int:
             _services(store, args)
         elif args.command == "overlay":
             _overlay(store, args, settings)
+        elif args.command in ("assessments", "report", "brief"):
+            _assessment_commands(store, args, settings)
         elif args.command == "info":
             counts = {layer.value: n for layer, n in store.counts().items()}
             if args.json:
@@ -186,6 +205,60 @@ def _run(args: argparse.Namespace) -> int:
                 for name, n in counts.items():
                     print(f"  {name}: {n:,}")
     return 0
+
+
+def _out_kind(path: Path) -> str:
+    kind = path.suffix.lower().lstrip(".")
+    if kind not in ("pdf", "html"):
+        raise ValueError(f"--out must end in .pdf or .html, got {path.name!r}")
+    return kind
+
+
+def _assessment_commands(store: object, args: argparse.Namespace, settings: object) -> None:
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from cpted import reports
+    from cpted.assessments import list_assessments
+    from layers.services import sensitive_codes
+    from layers.settings import Settings
+    from layers.store import Store
+
+    assert isinstance(store, Store) and isinstance(settings, Settings)
+    tz = store.get_setting("timezone") or settings.timezone
+    if args.command == "assessments":
+        audits = list_assessments(store, neighborhood_id=args.neighborhood)
+        for row in audits.itertuples():
+            score = "not scored" if row.overall != row.overall else f"{row.overall:.0f}"
+            print(f"{row.id}  {row.assessed_at.tz_convert(tz):%Y-%m-%d}  {row.period:5}  "
+                  f"{score:>10}  {row.place_name}")
+        print(f"{len(audits)} audit(s)")
+        return
+    kind = _out_kind(args.out)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    if args.command == "report":
+        r = reports.assessment_report(store, args.assessment)
+        data = reports.report_pdf(r, tz=tz) if kind == "pdf" else reports.report_html(
+            r, tz=tz).encode()
+        args.out.write_bytes(data)
+        print(f"wrote the report of {args.assessment} ({r.assessment.place_name}) to {args.out}")
+        return
+    key = f"brief_made:{args.neighborhood}"
+    since = None
+    if args.since:
+        since = datetime.fromisoformat(args.since).replace(tzinfo=ZoneInfo(tz))
+    elif (last := store.get_setting(key)) is not None:
+        since = datetime.fromisoformat(last)
+    from cpted.concerns import services
+
+    b = reports.neighborhood_brief(store, args.neighborhood, since=since,
+                                   sensitive_codes=sorted(sensitive_codes(
+                                       services(store).values())))
+    data = reports.brief_pdf(b, tz=tz) if kind == "pdf" else reports.brief_html(b, tz=tz).encode()
+    args.out.write_bytes(data)
+    store.set_setting(key, b.until.isoformat())
+    print(f"wrote the brief of {b.name} to {args.out} (changes since "
+          f"{b.since.tz_convert(tz):%Y-%m-%d})")
 
 
 def _services(store: object, args: argparse.Namespace) -> None:
