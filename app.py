@@ -13,6 +13,8 @@ pages = [
     st.Page("app_pages/concern.py", title="Concern", icon=":material/history:"),
     st.Page("app_pages/neighborhoods.py", title="Neighborhoods", icon=":material/bar_chart:"),
     st.Page("app_pages/spots.py", title="Problem spots", icon=":material/push_pin:"),
+    st.Page("app_pages/assess.py", title="Audit a place", icon=":material/fact_check:"),
+    st.Page("app_pages/audits.py", title="Audits", icon=":material/insights:"),
     st.Page("app_pages/import_data.py", title="Import", icon=":material/upload_file:"),
     st.Page("app_pages/export.py", title="Export", icon=":material/download:"),
 ]

@@ -120,3 +120,11 @@ def concern_filters() -> tuple[dict[str, list[Any]], tuple[str, Any, Any]]:
             end = pd.Timestamp(picked[1], tz=zone) + timedelta(days=1)
     where = {"service_code": chosen, "status": status, "time_of_day": tod}
     return where, ("requested_datetime", start, end)
+
+
+@st.cache_resource
+def instrument() -> Any:
+    """The audit instrument new audits use (``CPTED_INSTRUMENT_PATH``, else the bundled one)."""
+    from cpted.instrument import load_instrument
+
+    return load_instrument(settings().instrument_path or None)

@@ -45,6 +45,8 @@ class Settings:
     staff_mode
         Until accounts exist, whether this deployment's pages act for staff
         (exact sensitive points, reporter contact, status changes). Off by default.
+    instrument_path
+        A CPTED audit instrument (TOML) to use instead of the bundled one.
     """
 
     db_url: str = str(DEFAULT_DB_PATH)
@@ -57,6 +59,7 @@ class Settings:
     map_point_limit: int = 5000
     sensitive_grid_m: float = 250.0
     staff_mode: bool = False
+    instrument_path: str = ""
 
     def __post_init__(self) -> None:
         problems = []

@@ -1,0 +1,67 @@
+"""How a scored audit is shown, on the audit form after saving and on the Audits page."""
+
+from __future__ import annotations
+
+import folium
+import geopandas as gpd
+import streamlit as st
+
+from cpted.reports import score_chart, score_color
+from cpted.scoring import Scorecard
+
+
+def show_scorecard(card: Scorecard, weights_note: str) -> None:
+    c1, c2, c3 = st.columns(3)
+    c1.metric("Overall (design)", "–" if card.overall is None else f"{card.overall:.0f} / 100",
+              help="Mean of the design principles' scores; each principle is the mean of its "
+                   "answered items on 0-100.")
+    c1.caption(card.label)
+    c2.metric("Confidence", f"{card.confidence:.0%}",
+              help="Share of the items that apply at this time of day that were answered.")
+    c2.caption(card.confidence_label)
+    c3.metric("Feeling of safety", "–" if card.outcome is None else f"{card.outcome:.0f} / 100",
+              help="The outcome items, kept out of the overall score so the two can be "
+                   "compared.")
+    st.image(score_chart(card), caption="Scores by principle (0-100)")
+    st.caption(weights_note)
+    st.subheader("Recommendations")
+    if not card.recommendations:
+        st.write("None: no item was answered low.")
+    for n, r in enumerate(card.recommendations, 1):
+        kind = ":green[Quick win]" if r.quick_win else ":orange[Capital]"
+        st.markdown(f"{n}. {kind} {_md(r.text)}  \n"
+                    f"   <small>{_md(r.item.question)} Answer: {_md(r.item.label(r.answer))}"
+                    "</small>", unsafe_allow_html=True)
+
+
+def _md(text: str) -> str:
+    """User or instrument text, escaped for markdown and HTML."""
+    import html
+
+    out = html.escape(text)
+    for ch in "\\`*_{}[]()#+-.!|~>":
+        out = out.replace(ch, "\\" + ch)
+    return out
+
+
+def audit_layer(audits: gpd.GeoDataFrame, fmap: folium.Map) -> None:
+    """Audits drawn on ``fmap``, coloured by overall score, with an escaped tooltip."""
+    import html
+
+    group = folium.FeatureGroup(name="CPTED audits", show=True)
+    for row in audits.itertuples():
+        tip = html.escape(f"{row.place_name}: {row.label}"
+                          + ("" if row.overall != row.overall else f" ({row.overall:.0f})")
+                          + f", {row.period} {row.assessed_at:%Y-%m-%d}")
+        color = score_color(None if row.overall != row.overall else row.overall)
+        g = row.geometry
+        if g.geom_type == "Point":
+            folium.CircleMarker([g.y, g.x], radius=9, color="#222", weight=1, fill=True,
+                                fill_color=color, fill_opacity=0.9,
+                                tooltip=tip).add_to(group)
+        else:
+            folium.GeoJson(g.__geo_interface__, tooltip=tip,
+                           style_function=lambda _f, c=color: {
+                               "color": c, "weight": 6, "fillColor": c,
+                               "fillOpacity": 0.35}).add_to(group)
+    group.add_to(fmap)

@@ -1,0 +1,213 @@
+"""Audit a place: draw it, answer the checklist, save, see the scores."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import folium
+import shapely
+import streamlit as st
+from folium.plugins import Draw
+from shapely.geometry import shape
+from streamlit_folium import st_folium
+
+from app_pages._audit_view import _md, show_scorecard
+from app_pages._state import instrument, layer, store, tz
+from cpted import assessments as A
+from cpted.instrument import NA
+from cpted.isovist import IsovistError, isovist_at
+from layers.errors import ConflictError, UnusableInputError
+from layers.schema import Layer
+
+s = store()
+ins = instrument()
+zone = ZoneInfo(tz())
+st.title("Audit a place")
+
+# An edit is pinned to the version that was opened: if someone else saves in the
+# meantime, this save is refused rather than silently overwriting theirs.
+editing: A.Assessment | None = None
+opened_version = 0
+if edit := st.session_state.get("edit_audit"):
+    try:
+        editing = A.get_assessment(s, edit[0])
+        opened_version = int(edit[1])
+    except UnusableInputError:
+        st.session_state.pop("edit_audit", None)
+round_ = st.session_state.get("audit_round", 0)
+prefix = f"{editing.id}-v{opened_version}" if editing else f"new-{round_}"
+
+# shown until the next place is drawn (a map rerun must not swallow it)
+if saved := st.session_state.get("audit_saved"):
+    a = A.get_assessment(s, saved)
+    st.success(f"Saved: {a.place_name} ({a.period} audit, {a.id}). Its scores:")
+    show_scorecard(A.scorecard(s, a), ins.weights_note)
+    if st.button("Open it on the Audits page"):
+        st.session_state["show_audit"] = a.id
+        st.switch_page("app_pages/audits.py")
+    st.divider()
+
+if editing is not None:
+    st.info(f"Editing {editing.place_name} ({editing.id}, version {opened_version}). "
+            "Photos already saved stay unless you remove them below.")
+    if st.button("Stop editing; start a new audit"):
+        st.session_state.pop("edit_audit", None)
+        st.rerun()
+
+with st.expander("How this audit works", expanded=False):
+    st.write(ins.description)
+    st.caption(ins.weights_note + " Items are answered on their own scale; higher is "
+               "better. N/A leaves an item out of the score; a blank lowers only the "
+               "confidence.")
+
+# -- 1. the place ------------------------------------------------------------------------
+st.subheader("1. The place")
+st.caption("Use the drawing tools on the map: the pin for a spot, the line for a street "
+           "segment, the polygon for an area. Zoom in first.")
+place_key = f"place-{prefix}"
+if place_key not in st.session_state and editing is not None:
+    st.session_state[place_key] = editing.geometry
+place: shapely.Geometry | None = st.session_state.get(place_key)
+
+hoods = layer(Layer.NEIGHBORHOODS)
+centre = (place.centroid if place is not None else
+          hoods.union_all().centroid if len(hoods) else shapely.Point(-94.58, 39.04))
+fmap = folium.Map(location=[centre.y, centre.x], zoom_start=17 if place is not None else 15,
+                  control_scale=True)
+streets = layer(Layer.STREETS)
+if len(streets):
+    folium.GeoJson(streets[["geometry"]].to_json(), name="Streets",
+                   style_function=lambda _f: {"color": "#888", "weight": 2}).add_to(fmap)
+Draw(export=False, position="topleft",
+     draw_options={"polyline": {"shapeOptions": {"color": "#d73027", "weight": 6}},
+                   "polygon": {"shapeOptions": {"color": "#d73027"}}, "marker": True,
+                   "rectangle": False, "circle": False, "circlemarker": False},
+     edit_options={"edit": False, "remove": False}).add_to(fmap)
+iso_key = f"isovist-{prefix}"
+if place is not None:
+    folium.GeoJson(place.__geo_interface__, name="Audited place",
+                   style_function=lambda _f: {"color": "#d73027", "weight": 6}).add_to(fmap)
+    if place.geom_type == "Point":
+        folium.Marker([place.y, place.x], tooltip="Audited place").add_to(fmap)
+    if (iso := st.session_state.get(iso_key)) is not None:
+        folium.GeoJson(iso.polygon_wgs84.__geo_interface__, name="Sightlines",
+                       style_function=lambda _f: {"color": "#4575b4", "fillOpacity": 0.25,
+                                                  "weight": 1}).add_to(fmap)
+drawn = st_folium(fmap, height=420, use_container_width=True, key=f"audit-map-{prefix}",
+                  returned_objects=["last_active_drawing"])
+feature = (drawn or {}).get("last_active_drawing")
+if feature and feature.get("geometry"):
+    try:
+        new = shape(feature["geometry"])
+    except (ValueError, TypeError, KeyError, AttributeError):
+        new = None
+        st.error("That drawing could not be read; draw the place again.")
+    if new is not None and (place is None or not new.equals(place)):
+        if place is not None or editing is not None:
+            st.session_state.pop("audit_saved", None)
+        st.session_state[place_key] = new
+        st.session_state.pop(iso_key, None)
+        st.rerun()
+if place is None:
+    st.info("No place drawn yet.")
+else:
+    kind = {"Point": "a spot", "LineString": "a street segment", "Polygon": "an area"}.get(
+        place.geom_type, place.geom_type)
+    st.caption(f"Place: {kind} at {place.centroid.y:.5f}, {place.centroid.x:.5f}.")
+    if place.geom_type == "Point":
+        if st.button("Show sightlines from this spot",
+                     help="The area visible from the spot within 100 m, given the buildings "
+                          "around it (an isovist): an objective check beside the natural "
+                          "surveillance items."):
+            try:
+                st.session_state[iso_key] = isovist_at(place.x, place.y,
+                                                       layer(Layer.BUILDINGS))
+                st.rerun()
+            except IsovistError as exc:
+                st.warning(str(exc))
+        if (iso := st.session_state.get(iso_key)) is not None:
+            st.caption(f"Sightlines: {iso.isovist.area_m2:,.0f} m² visible within "
+                       f"{iso.isovist.radius_m:.0f} m; openness {iso.isovist.openness:.0%} "
+                       "(shaded blue on the map).")
+
+# -- 2. the visit --------------------------------------------------------------------------
+st.subheader("2. The visit")
+base = editing.draft() if editing else None
+now = datetime.now(zone)
+c1, c2 = st.columns(2)
+place_name = c1.text_input("Place name", value=base.place_name if base else "",
+                           max_chars=A.MAX_NAME_CHARS, key=f"name-{prefix}",
+                           placeholder="e.g. Alley behind 5th & Main")
+assessor = c2.text_input("Audited by", value=base.assessor if base else "",
+                         max_chars=A.MAX_NAME_CHARS, key=f"assessor-{prefix}",
+                         placeholder="Your name or group", help="Shown with the audit.")
+when = base.assessed_at.astimezone(zone) if base else now
+c3, c4, c5 = st.columns(3)
+day = c3.date_input("Date", value=when.date(), max_value=now.date(), key=f"date-{prefix}")
+at = c4.time_input("Time", value=when.time().replace(second=0, microsecond=0),
+                   key=f"time-{prefix}")
+periods = list(A.PERIODS)
+period = c5.radio("Day or night", periods, horizontal=True, key=f"period-{prefix}",
+                  index=periods.index(base.period) if base else
+                  (1 if now.hour >= 19 or now.hour < 6 else 0),
+                  format_func=str.capitalize,
+                  help="Night-only items (most lighting items) are asked only at night.")
+
+# -- 3. the checklist -------------------------------------------------------------------------
+st.subheader("3. The checklist")
+st.caption("Higher is better on every item. Choose N/A where an item does not fit this "
+           "place; leave it blank if you could not judge.")
+answers: dict[str, int | str | None] = {}
+with st.form(f"audit-form-{prefix}"):
+    for p in ins.principles:
+        items = ins.items_of(p.id, period)
+        if not items:
+            continue
+        with st.expander(f"{p.name} ({len(items)})", expanded=False):
+            st.caption(p.description)
+            for item in items:
+                options: list[int | str] = [*item.scale.values, *([NA] if item.allow_na else [])]
+                old = base.answers.get(item.id) if base else None
+                answers[item.id] = st.radio(
+                    item.question, options, horizontal=True, key=f"q-{prefix}-{item.id}",
+                    index=options.index(old) if old in options else None,
+                    format_func=lambda v, it=item: "N/A" if v == NA else it.label(int(v)),
+                    help=item.help or None)
+    notes = st.text_area("Notes", value=base.notes if base else "",
+                         max_chars=A.MAX_NOTES_CHARS, key=f"notes-{prefix}")
+    new_photos = st.file_uploader("Photos", type=["jpg", "jpeg", "png", "webp"],
+                                  accept_multiple_files=True, key=f"photos-{prefix}",
+                                  help="Location and camera details are removed.")
+    remove: list[int] = []
+    if editing is not None:
+        kept = A.photos(s, editing.id)
+        if kept:
+            remove = st.multiselect("Remove saved photos", [pid for pid, _, _ in kept],
+                                    format_func=lambda pid: f"photo {pid}")
+    submitted = st.form_submit_button("Save audit", type="primary")
+
+if submitted:
+    draft = A.AssessmentDraft(
+        place_name=place_name, geometry=place, assessor=assessor,
+        assessed_at=datetime.combine(day, at, tzinfo=zone), period=period, answers=answers,
+        notes=notes, photos=[f.getvalue() for f in new_photos or []])
+    try:
+        if editing is None:
+            aid = A.save_assessment(s, draft, ins)
+            st.session_state["audit_round"] = round_ + 1
+        else:
+            A.update_assessment(s, editing.id, draft, ins, expected_version=opened_version,
+                                remove_photos=remove)
+            aid = editing.id
+            st.session_state.pop("edit_audit", None)
+    except ConflictError as exc:
+        st.error(f"Not saved: {exc}. Your answers are still in the form above; note them, "
+                 "then reload the audit from the Audits page.")
+    except UnusableInputError as exc:
+        st.error(f"Not saved: {_md(str(exc).splitlines()[0])}.")
+        for problem in exc.problems:
+            st.markdown(f"- {_md(problem)}")
+    else:
+        st.session_state["audit_saved"] = aid
+        st.rerun()

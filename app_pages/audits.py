@@ -1,0 +1,172 @@
+"""CPTED audits: on the map by score, one audit's scores, its trend, reports to print."""
+
+from __future__ import annotations
+
+import folium
+import pandas as pd
+import streamlit as st
+from streamlit_folium import st_folium
+
+from app_pages._audit_view import audit_layer, show_scorecard
+from app_pages._state import layer, services, store, tz
+from cpted import assessments as A
+from cpted import reports
+from cpted.isovist import IsovistError, isovist_at
+from cpted.scoring import compare
+from layers.errors import UnusableInputError
+from layers.schema import Layer
+from layers.services import sensitive_codes
+
+s = store()
+zone = tz()
+st.title("CPTED audits")
+
+hoods = layer(Layer.NEIGHBORHOODS)
+names = dict(zip(hoods["id"], hoods["name"], strict=True)) if len(hoods) else {}
+with st.sidebar:
+    hood = st.selectbox("Neighborhood", [None, *names], format_func=lambda n: "All" if n is None
+                        else names[n], key="audits-hood")
+audits = A.list_assessments(s, neighborhood_id=hood)
+if audits.empty:
+    st.info("No audits yet. Use **Audit a place** to make the first one.")
+    st.page_link("app_pages/assess.py", label="Audit a place", icon=":material/fact_check:")
+    st.stop()
+
+# -- all audits ------------------------------------------------------------------------------
+latest = audits.sort_values("assessed_at").groupby("place_name").tail(1)
+c1, c2, c3 = st.columns(3)
+c1.metric("Audits", len(audits))
+c2.metric("Places", audits["place_name"].nunique())
+c3.metric("Median overall (latest per place)", f"{latest['overall'].median():.0f}")
+bounds = audits.total_bounds
+fmap = folium.Map(control_scale=True)
+fmap.fit_bounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]])
+if len(hoods):
+    folium.GeoJson(hoods[["name", "geometry"]].to_json(), name="Neighborhoods",
+                   style_function=lambda _f: {"color": "#555", "weight": 1,
+                                              "fillOpacity": 0}).add_to(fmap)
+audit_layer(latest, fmap)
+st.caption("Latest audit of each place, coloured by overall score: red poor, orange weak, "
+           "light green adequate, green strong.")
+st_folium(fmap, height=380, use_container_width=True, key="audits-map", returned_objects=[])
+
+table = pd.DataFrame({
+    "audit": audits["id"], "place": audits["place_name"],
+    "date": audits["assessed_at"].dt.tz_convert(zone).dt.strftime("%Y-%m-%d %H:%M"),
+    "period": audits["period"], "overall": audits["overall"].round(0),
+    "label": audits["label"], "confidence": (audits["confidence"] * 100).round(0),
+    "by": audits["assessor"]})
+st.dataframe(table, hide_index=True, width="stretch",
+             column_config={"overall": st.column_config.ProgressColumn(
+                 "overall", min_value=0, max_value=100, format="%d"),
+                 "confidence": st.column_config.NumberColumn("confidence %", format="%d")})
+
+# -- one audit ----------------------------------------------------------------------------------
+ids = list(audits["id"])
+label = {r.id: f"{r.place_name} · {r.assessed_at.tz_convert(zone):%Y-%m-%d} · {r.period}"
+         for r in audits.itertuples()}
+wanted = st.session_state.pop("show_audit", None)
+chosen = st.selectbox("Audit", ids, format_func=label.get, key="audit-pick",
+                      index=ids.index(wanted) if wanted in ids else 0)
+a = A.get_assessment(s, chosen)
+card = A.scorecard(s, a)
+ins = A.instrument_of(s, a)
+st.header(a.place_name)
+st.caption(f"{a.period.capitalize()} audit on {a.assessed_at.tz_convert(zone):%Y-%m-%d %H:%M} "
+           f"by {a.assessor} · {ins.title} v{a.instrument_version} · {a.id}")
+tab_scores, tab_trend, tab_sight, tab_print = st.tabs(
+    ["Scores", "Trend and comparison", "Sightlines", "Print"])
+with tab_scores:
+    show_scorecard(card, ins.weights_note)
+    if a.notes:
+        st.subheader("Notes")
+        st.text(a.notes)
+    pics = A.photos(s, a.id)
+    if pics:
+        st.subheader("Photos")
+        st.image([d for _, _, d in pics], width=240)
+    if st.button("Edit this audit"):
+        st.session_state["edit_audit"] = (a.id, a.version)
+        st.switch_page("app_pages/assess.py")
+
+with tab_trend:
+    trend = A.same_place(s, a.id)
+    if len(trend) < 2:
+        st.info("This is the only audit of this place so far. Audit it again (say next year, "
+                f"or by {'day' if a.period == 'night' else 'night'}) to see a trend.")
+    else:
+        st.image(reports.trend_chart(trend), caption=f"Overall score of the {len(trend)} audits "
+                 f"within {A.SAME_PLACE_RADIUS_M:.0f} m of this place")
+        options = list(trend["id"])
+        tlabel = {r.id: f"{r.assessed_at.tz_convert(zone):%Y-%m-%d} · {r.period} · "
+                        f"{r.overall:.0f}" for r in trend.itertuples()}
+        b1, b2 = st.columns(2)
+        before = b1.selectbox("Before", options, index=0, format_func=tlabel.get)
+        after = b2.selectbox("After", options, index=len(options) - 1, format_func=tlabel.get)
+        table = compare(A.scorecard(s, A.get_assessment(s, before)),
+                        A.scorecard(s, A.get_assessment(s, after)))
+        st.dataframe(table, hide_index=True, width="stretch",
+                     column_config={c: st.column_config.NumberColumn(format="%.0f")
+                                    for c in ("before", "after")} |
+                     {"change": st.column_config.NumberColumn(format="%+.0f")})
+        pair = A.day_and_night(s, a.id)
+        if pair is not None:
+            st.subheader("Day and night")
+            dn = compare(A.scorecard(s, pair[0]), A.scorecard(s, pair[1])).rename(
+                columns={"before": "day", "after": "night", "change": "night - day"})
+            st.dataframe(dn, hide_index=True, width="stretch")
+
+with tab_sight:
+    g = a.geometry
+    spot = g if g.geom_type == "Point" else g.representative_point() if "Polygon" in \
+        g.geom_type else g.interpolate(0.5, normalized=True)
+    st.caption("The area visible from the place's point within 100 m, given the building "
+               "footprints (an isovist). Openness is the visible share of the full circle.")
+    try:
+        placed = isovist_at(spot.x, spot.y, layer(Layer.BUILDINGS))
+    except IsovistError as exc:
+        st.warning(str(exc))
+    else:
+        m1, m2 = st.columns(2)
+        m1.metric("Visible area", f"{placed.isovist.area_m2:,.0f} m²")
+        m2.metric("Openness", f"{placed.isovist.openness:.0%}")
+        smap = folium.Map(location=[spot.y, spot.x], zoom_start=17, control_scale=True)
+        folium.GeoJson(placed.polygon_wgs84.__geo_interface__, name="Visible area",
+                       style_function=lambda _f: {"color": "#4575b4",
+                                                  "fillOpacity": 0.3}).add_to(smap)
+        folium.Marker([spot.y, spot.x], tooltip="Viewpoint").add_to(smap)
+        st_folium(smap, height=360, use_container_width=True, key=f"sight-{a.id}",
+                  returned_objects=[])
+
+with tab_print:
+    st.write("A printable report of this audit: map, scores, recommendations and photos.")
+    if st.button("Make the report", key="make-report"):
+        with st.spinner("Drawing the map and charts…"):
+            r = reports.assessment_report(s, a.id)
+            st.session_state["report-files"] = (a.id, reports.report_pdf(r, tz=zone),
+                                                reports.report_html(r, tz=zone))
+    files = st.session_state.get("report-files")
+    if files and files[0] == a.id:
+        d1, d2 = st.columns(2)
+        d1.download_button("Download PDF", files[1], file_name=f"audit-{a.id}.pdf",
+                           mime="application/pdf")
+        d2.download_button("Download HTML", files[2], file_name=f"audit-{a.id}.html",
+                           mime="text/html")
+    st.divider()
+    st.write("A neighborhood brief for a meeting: its audits, open concerns and what changed.")
+    if names:
+        nid = st.selectbox("Neighborhood", list(names), format_func=names.get, key="brief-hood",
+                           index=list(names).index(a.neighborhood_id)
+                           if a.neighborhood_id in names else 0)
+        since = st.date_input("Changes since", value=pd.Timestamp.now(tz=zone).date()
+                              - pd.Timedelta(days=90), key="brief-since")
+        if st.button("Make the brief"):
+            try:
+                b = reports.neighborhood_brief(
+                    s, nid, since=pd.Timestamp(since, tz=zone).to_pydatetime(),
+                    sensitive_codes=sensitive_codes(services().values()))
+            except UnusableInputError as exc:
+                st.error(str(exc))
+            else:
+                st.download_button("Download the brief (PDF)", reports.brief_pdf(b, tz=zone),
+                                   file_name=f"brief-{nid}.pdf", mime="application/pdf")

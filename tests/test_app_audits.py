@@ -1,0 +1,123 @@
+"""AppTest flows of CPTED audits, with st_folium patched to return a drawing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import streamlit_folium
+from streamlit.testing.v1 import AppTest
+
+from cpted import assessments as A
+from cpted.instrument import load_instrument
+from layers.store import open_store
+from tests.conftest import ROOT
+
+APP = str(ROOT / "app.py")
+SPOT = {"type": "Feature", "properties": {},
+        "geometry": {"type": "Point", "coordinates": [-94.5790, 39.0365]}}
+INS = load_instrument()
+
+pytestmark = pytest.mark.usefixtures("fresh_streamlit_caches")
+
+
+@pytest.fixture
+def drawings(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
+    box: list[dict[str, Any]] = [{}]
+
+    def fake_st_folium(fig: Any, **kwargs: Any) -> dict[str, Any]:
+        return dict(box[0])
+
+    monkeypatch.setattr(streamlit_folium, "st_folium", fake_st_folium)
+    return box
+
+
+@pytest.fixture
+def app(sample_db: Path, monkeypatch: pytest.MonkeyPatch) -> AppTest:
+    monkeypatch.setenv("CPTED_DB_URL", str(sample_db))
+    monkeypatch.chdir(ROOT)
+    return AppTest.from_file(APP, default_timeout=90)
+
+
+def by_label(widgets: Any, label: str) -> Any:
+    found = [w for w in widgets if w.label == label]
+    assert found, f"no widget labelled {label!r}; have {[w.label for w in widgets]}"
+    return found[0]
+
+
+def test_fill_save_and_see_scores(app: AppTest, sample_db: Path,
+                                  drawings: list[dict[str, Any]]) -> None:
+    app.switch_page("app_pages/assess.py").run()
+    assert not app.exception
+    assert "No place drawn yet." in [i.value for i in app.info]
+    # saving without a place or answers names every problem and stores nothing
+    by_label(app.button, "Save audit").click().run()
+    errors = " ".join(m.value for m in app.markdown)
+    assert "draw the place on the map" in errors and "answer at least one item" in errors
+    # draw a spot
+    drawings[0] = {"last_active_drawing": SPOT}
+    app.run()
+    assert any("Place: a spot" in c.value for c in app.caption)
+    by_label(app.button, "Show sightlines from this spot").click().run()
+    assert any("Sightlines:" in c.value and "openness" in c.value for c in app.caption)
+    by_label(app.text_input, "Place name").input("Alley behind <b>5th</b>").run()
+    by_label(app.text_input, "Audited by").input("Maple Block Association").run()
+    by_label(app.radio, "Day or night").set_value("night").run()
+    # the checklist is a form: set the answers, then submit in one run
+    by_label(app.radio, "The light is bright enough to recognise a face a few steps away."
+             ).set_value(0)
+    by_label(app.radio, "All the lights here are working.").set_value(0)
+    by_label(app.radio, "Windows and doors of occupied buildings look onto this place."
+             ).set_value(3)
+    by_label(app.radio, "The place is free of litter and dumped items.").set_value("na")
+    by_label(app.radio, "How safe do you feel here?").set_value(2)
+    by_label(app.text_area, "Notes").input("Two lights out near the garages.")
+    by_label(app.button, "Save audit").click().run()
+    assert not app.exception
+    assert not app.error, [e.value for e in app.error] + [m.value for m in app.markdown]
+    assert app.success and "Saved: Alley behind <b>5th</b>" in app.success[0].value
+    metrics = {m.label: m.value for m in app.metric}
+    assert metrics["Overall (design)"] == "50 / 100"  # lighting 0, natural surveillance 100
+    assert metrics["Feeling of safety"] == "25 / 100"
+    text = " ".join(m.value for m in app.markdown)
+    assert "Report each light that is out" in text  # the quick win comes first
+    assert text.index("Quick win") < text.index("Capital")
+    with open_store(sample_db) as s:
+        audits = A.list_assessments(s)
+        saved = audits[audits["place_name"] == "Alley behind <b>5th</b>"]
+        assert len(saved) == 1
+        a = A.get_assessment(s, saved["id"].iloc[0])
+    assert a.answers == {"lt_level": 0, "lt_working": 0, "ns_windows": 3, "mi_litter": "na",
+                         "fs_feel": 2}
+    assert a.geometry.x == pytest.approx(-94.5790) and a.period == "night"
+    assert a.notes == "Two lights out near the garages."
+
+
+def test_audits_page_scores_trend_and_stale_edit(app: AppTest, sample_db: Path,
+                                                 drawings: list[dict[str, Any]]) -> None:
+    app.switch_page("app_pages/audits.py").run()
+    assert not app.exception
+    metrics = {m.label: m.value for m in app.metric}
+    with open_store(sample_db) as s:
+        audits = A.list_assessments(s)
+    assert metrics["Audits"] == str(len(audits))
+    first = audits["id"].iloc[0]
+    assert by_label(app.selectbox, "Audit").value == first
+    assert app.header[0].value == audits["place_name"].iloc[0]
+    # the trend tab has the same-place comparison table
+    before = by_label(app.selectbox, "Before")
+    assert before.value != by_label(app.selectbox, "After").value
+    # edit: someone else saves first, so this save is refused and nothing is overwritten
+    by_label(app.button, "Edit this audit").click().run()
+    app.switch_page("app_pages/assess.py").run()  # AppTest does not follow st.switch_page
+    assert not app.exception
+    assert any("Editing" in i.value for i in app.info)
+    with open_store(sample_db) as s:
+        a = A.get_assessment(s, first)
+        A.update_assessment(s, first, a.draft(), INS, expected_version=a.version)
+    by_label(app.text_area, "Notes").input("my change")
+    by_label(app.button, "Save audit").click().run()
+    assert app.error and "changed by someone else" in app.error[0].value
+    with open_store(sample_db) as s:
+        assert A.get_assessment(s, first).notes != "my change"
