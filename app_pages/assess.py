@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 import folium
 import shapely
 import streamlit as st
+import streamlit.components.v1
 from folium.plugins import Draw
 from shapely.geometry import shape
 from streamlit_folium import st_folium
@@ -38,15 +39,25 @@ if edit := st.session_state.get("edit_audit"):
 round_ = st.session_state.get("audit_round", 0)
 prefix = f"{editing.id}-v{opened_version}" if editing else f"new-{round_}"
 
-# shown until the next place is drawn (a map rerun must not swallow it)
 if saved := st.session_state.get("audit_saved"):
+    # The result replaces the form, so on a phone it is what the auditor sees next.
     a = A.get_assessment(s, saved)
+    # back to the top, where the result starts (the form left the page scrolled down)
+    st.components.v1.html(
+        "<script>for (const el of window.parent.document.querySelectorAll("
+        "'[data-testid=\"stMain\"], [data-testid=\"stAppViewContainer\"], section.main')) "
+        "el.scrollTo(0, 0); window.parent.scrollTo(0, 0);</script>", height=0)
     st.success(f"Saved: {a.place_name} ({a.period} audit, {a.id}). Its scores:")
     show_scorecard(A.scorecard(s, a), ins.weights_note)
-    if st.button("Open it on the Audits page"):
+    c1, c2 = st.columns(2)
+    if c1.button("Audit another place", type="primary"):
+        st.session_state.pop("audit_saved", None)
+        st.rerun()
+    if c2.button("Open it on the Audits page"):
+        st.session_state.pop("audit_saved", None)
         st.session_state["show_audit"] = a.id
         st.switch_page("app_pages/audits.py")
-    st.divider()
+    st.stop()
 
 if editing is not None:
     st.info(f"Editing {editing.place_name} ({editing.id}, version {opened_version}). "
@@ -63,8 +74,8 @@ with st.expander("How this audit works", expanded=False):
 
 # -- 1. the place ------------------------------------------------------------------------
 st.subheader("1. The place")
-st.caption("Use the drawing tools on the map: the pin for a spot, the line for a street "
-           "segment, the polygon for an area. Zoom in first.")
+st.caption("Use the drawing tools on the map: the dot for a spot, the line for a street "
+           "segment (double-tap to finish), the polygon for an area. Zoom in first.")
 place_key = f"place-{prefix}"
 if place_key not in st.session_state and editing is not None:
     st.session_state[place_key] = editing.geometry
@@ -81,15 +92,18 @@ if len(streets):
                    style_function=lambda _f: {"color": "#888", "weight": 2}).add_to(fmap)
 Draw(export=False, position="topleft",
      draw_options={"polyline": {"shapeOptions": {"color": "#d73027", "weight": 6}},
-                   "polygon": {"shapeOptions": {"color": "#d73027"}}, "marker": True,
-                   "rectangle": False, "circle": False, "circlemarker": False},
+                   "polygon": {"shapeOptions": {"color": "#d73027"}}, "marker": False,
+                   "circlemarker": {"color": "#d73027", "radius": 10},
+                   "rectangle": False, "circle": False},
      edit_options={"edit": False, "remove": False}).add_to(fmap)
 iso_key = f"isovist-{prefix}"
 if place is not None:
     folium.GeoJson(place.__geo_interface__, name="Audited place",
                    style_function=lambda _f: {"color": "#d73027", "weight": 6}).add_to(fmap)
     if place.geom_type == "Point":
-        folium.Marker([place.y, place.x], tooltip="Audited place").add_to(fmap)
+        folium.CircleMarker([place.y, place.x], radius=10, color="#ffffff", weight=2,
+                            fill=True, fill_color="#d73027", fill_opacity=1,
+                            tooltip="Audited place").add_to(fmap)
     if (iso := st.session_state.get(iso_key)) is not None:
         folium.GeoJson(iso.polygon_wgs84.__geo_interface__, name="Sightlines",
                        style_function=lambda _f: {"color": "#4575b4", "fillOpacity": 0.25,
@@ -104,8 +118,6 @@ if feature and feature.get("geometry"):
         new = None
         st.error("That drawing could not be read; draw the place again.")
     if new is not None and (place is None or not new.equals(place)):
-        if place is not None or editing is not None:
-            st.session_state.pop("audit_saved", None)
         st.session_state[place_key] = new
         st.session_state.pop(iso_key, None)
         st.rerun()

@@ -134,7 +134,9 @@ with tab_sight:
         folium.GeoJson(placed.polygon_wgs84.__geo_interface__, name="Visible area",
                        style_function=lambda _f: {"color": "#4575b4",
                                                   "fillOpacity": 0.3}).add_to(smap)
-        folium.Marker([spot.y, spot.x], tooltip="Viewpoint").add_to(smap)
+        folium.CircleMarker([spot.y, spot.x], radius=8, color="#ffffff", weight=2, fill=True,
+                            fill_color="#d73027", fill_opacity=1,
+                            tooltip="Viewpoint").add_to(smap)
         st_folium(smap, height=360, use_container_width=True, key=f"sight-{a.id}",
                   returned_objects=[])
 
