@@ -15,7 +15,7 @@ from streamlit_folium import st_folium
 
 from app_pages._audit_view import _md, show_scorecard
 from app_pages._state import instrument, layer, store, tz
-from cpted import assessments as A
+from cpted import assessments as au
 from cpted.instrument import NA
 from cpted.isovist import IsovistError, isovist_at
 from layers.errors import ConflictError, UnusableInputError
@@ -28,11 +28,11 @@ st.title("Audit a place")
 
 # An edit is pinned to the version that was opened: if someone else saves in the
 # meantime, this save is refused rather than silently overwriting theirs.
-editing: A.Assessment | None = None
+editing: au.Assessment | None = None
 opened_version = 0
 if edit := st.session_state.get("edit_audit"):
     try:
-        editing = A.get_assessment(s, edit[0])
+        editing = au.get_assessment(s, edit[0])
         opened_version = int(edit[1])
     except UnusableInputError:
         st.session_state.pop("edit_audit", None)
@@ -41,14 +41,14 @@ prefix = f"{editing.id}-v{opened_version}" if editing else f"new-{round_}"
 
 if saved := st.session_state.get("audit_saved"):
     # The result replaces the form, so on a phone it is what the auditor sees next.
-    a = A.get_assessment(s, saved)
+    a = au.get_assessment(s, saved)
     # back to the top, where the result starts (the form left the page scrolled down)
     st.components.v1.html(
         "<script>for (const el of window.parent.document.querySelectorAll("
         "'[data-testid=\"stMain\"], [data-testid=\"stAppViewContainer\"], section.main')) "
         "el.scrollTo(0, 0); window.parent.scrollTo(0, 0);</script>", height=0)
     st.success(f"Saved: {a.place_name} ({a.period} audit, {a.id}). Its scores:")
-    show_scorecard(A.scorecard(s, a), ins.weights_note)
+    show_scorecard(au.scorecard(s, a), ins.weights_note)
     c1, c2 = st.columns(2)
     if c1.button("Audit another place", type="primary"):
         st.session_state.pop("audit_saved", None)
@@ -149,17 +149,17 @@ base = editing.draft() if editing else None
 now = datetime.now(zone)
 c1, c2 = st.columns(2)
 place_name = c1.text_input("Place name", value=base.place_name if base else "",
-                           max_chars=A.MAX_NAME_CHARS, key=f"name-{prefix}",
+                           max_chars=au.MAX_NAME_CHARS, key=f"name-{prefix}",
                            placeholder="e.g. Alley behind 5th & Main")
 assessor = c2.text_input("Audited by", value=base.assessor if base else "",
-                         max_chars=A.MAX_NAME_CHARS, key=f"assessor-{prefix}",
+                         max_chars=au.MAX_NAME_CHARS, key=f"assessor-{prefix}",
                          placeholder="Your name or group", help="Shown with the audit.")
 when = base.assessed_at.astimezone(zone) if base else now
 c3, c4, c5 = st.columns(3)
 day = c3.date_input("Date", value=when.date(), max_value=now.date(), key=f"date-{prefix}")
 at = c4.time_input("Time", value=when.time().replace(second=0, microsecond=0),
                    key=f"time-{prefix}")
-periods = list(A.PERIODS)
+periods = list(au.PERIODS)
 period = c5.radio("Day or night", periods, horizontal=True, key=f"period-{prefix}",
                   index=periods.index(base.period) if base else
                   (1 if now.hour >= 19 or now.hour < 6 else 0),
@@ -187,29 +187,29 @@ with st.form(f"audit-form-{prefix}"):
                     format_func=lambda v, it=item: "N/A" if v == NA else it.label(int(v)),
                     help=item.help or None)
     notes = st.text_area("Notes", value=base.notes if base else "",
-                         max_chars=A.MAX_NOTES_CHARS, key=f"notes-{prefix}")
+                         max_chars=au.MAX_NOTES_CHARS, key=f"notes-{prefix}")
     new_photos = st.file_uploader("Photos", type=["jpg", "jpeg", "png", "webp"],
                                   accept_multiple_files=True, key=f"photos-{prefix}",
                                   help="Location and camera details are removed.")
     remove: list[int] = []
     if editing is not None:
-        kept = A.photos(s, editing.id)
+        kept = au.photos(s, editing.id)
         if kept:
             remove = st.multiselect("Remove saved photos", [pid for pid, _, _ in kept],
                                     format_func=lambda pid: f"photo {pid}")
     submitted = st.form_submit_button("Save audit", type="primary")
 
 if submitted:
-    draft = A.AssessmentDraft(
+    draft = au.AssessmentDraft(
         place_name=place_name, geometry=place, assessor=assessor,
         assessed_at=datetime.combine(day, at, tzinfo=zone), period=period, answers=answers,
         notes=notes, photos=[f.getvalue() for f in new_photos or []])
     try:
         if editing is None:
-            aid = A.save_assessment(s, draft, ins)
+            aid = au.save_assessment(s, draft, ins)
             st.session_state["audit_round"] = round_ + 1
         else:
-            A.update_assessment(s, editing.id, draft, ins, expected_version=opened_version,
+            au.update_assessment(s, editing.id, draft, ins, expected_version=opened_version,
                                 remove_photos=remove)
             aid = editing.id
             st.session_state.pop("edit_audit", None)

@@ -9,7 +9,7 @@ from streamlit_folium import st_folium
 
 from app_pages._audit_view import audit_layer, show_scorecard
 from app_pages._state import layer, services, store, tz
-from cpted import assessments as A
+from cpted import assessments as au
 from cpted import reports
 from cpted.isovist import IsovistError, isovist_at
 from cpted.scoring import compare
@@ -26,7 +26,7 @@ names = dict(zip(hoods["id"], hoods["name"], strict=True)) if len(hoods) else {}
 with st.sidebar:
     hood = st.selectbox("Neighborhood", [None, *names], format_func=lambda n: "All" if n is None
                         else names[n], key="audits-hood")
-audits = A.list_assessments(s, neighborhood_id=hood)
+audits = au.list_assessments(s, neighborhood_id=hood)
 if audits.empty:
     st.info("No audits yet. Use **Audit a place** to make the first one.")
     st.page_link("app_pages/assess.py", label="Audit a place", icon=":material/fact_check:")
@@ -68,9 +68,9 @@ label = {r.id: f"{r.place_name} · {r.assessed_at.tz_convert(zone):%Y-%m-%d} · 
 wanted = st.session_state.pop("show_audit", None)
 chosen = st.selectbox("Audit", ids, format_func=label.get, key="audit-pick",
                       index=ids.index(wanted) if wanted in ids else 0)
-a = A.get_assessment(s, chosen)
-card = A.scorecard(s, a)
-ins = A.instrument_of(s, a)
+a = au.get_assessment(s, chosen)
+card = au.scorecard(s, a)
+ins = au.instrument_of(s, a)
 st.header(a.place_name)
 st.caption(f"{a.period.capitalize()} audit on {a.assessed_at.tz_convert(zone):%Y-%m-%d %H:%M} "
            f"by {a.assessor} · {ins.title} v{a.instrument_version} · {a.id}")
@@ -81,7 +81,7 @@ with tab_scores:
     if a.notes:
         st.subheader("Notes")
         st.text(a.notes)
-    pics = A.photos(s, a.id)
+    pics = au.photos(s, a.id)
     if pics:
         st.subheader("Photos")
         st.image([d for _, _, d in pics], width=240)
@@ -90,29 +90,29 @@ with tab_scores:
         st.switch_page("app_pages/assess.py")
 
 with tab_trend:
-    trend = A.same_place(s, a.id)
+    trend = au.same_place(s, a.id)
     if len(trend) < 2:
         st.info("This is the only audit of this place so far. Audit it again (say next year, "
                 f"or by {'day' if a.period == 'night' else 'night'}) to see a trend.")
     else:
         st.image(reports.trend_chart(trend), caption=f"Overall score of the {len(trend)} audits "
-                 f"within {A.SAME_PLACE_RADIUS_M:.0f} m of this place")
+                 f"within {au.SAME_PLACE_RADIUS_M:.0f} m of this place")
         options = list(trend["id"])
         tlabel = {r.id: f"{r.assessed_at.tz_convert(zone):%Y-%m-%d} · {r.period} · "
                         f"{r.overall:.0f}" for r in trend.itertuples()}
         b1, b2 = st.columns(2)
         before = b1.selectbox("Before", options, index=0, format_func=tlabel.get)
         after = b2.selectbox("After", options, index=len(options) - 1, format_func=tlabel.get)
-        table = compare(A.scorecard(s, A.get_assessment(s, before)),
-                        A.scorecard(s, A.get_assessment(s, after)))
+        table = compare(au.scorecard(s, au.get_assessment(s, before)),
+                        au.scorecard(s, au.get_assessment(s, after)))
         st.dataframe(table, hide_index=True, width="stretch",
                      column_config={c: st.column_config.NumberColumn(format="%.0f")
                                     for c in ("before", "after")} |
                      {"change": st.column_config.NumberColumn(format="%+.0f")})
-        pair = A.day_and_night(s, a.id)
+        pair = au.day_and_night(s, a.id)
         if pair is not None:
             st.subheader("Day and night")
-            dn = compare(A.scorecard(s, pair[0]), A.scorecard(s, pair[1])).rename(
+            dn = compare(au.scorecard(s, pair[0]), au.scorecard(s, pair[1])).rename(
                 columns={"before": "day", "after": "night", "change": "night - day"})
             st.dataframe(dn, hide_index=True, width="stretch")
 

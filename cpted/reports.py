@@ -22,17 +22,17 @@ import pandas as pd
 import shapely
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.pyplot as plt
 
-from cpted import assessments as A  # noqa: E402
-from cpted.instrument import Instrument  # noqa: E402
-from cpted.isovist import IsovistError, isovist_at  # noqa: E402
-from cpted.privacy import Role, concerns_for  # noqa: E402
-from cpted.scoring import Scorecard, compare, score_label  # noqa: E402
-from layers.crs import WGS84, metric_crs  # noqa: E402
-from layers.errors import UnusableInputError  # noqa: E402
-from layers.schema import Layer  # noqa: E402
-from layers.store import Store  # noqa: E402
+from cpted import assessments as au
+from cpted.instrument import Instrument
+from cpted.isovist import IsovistError, isovist_at
+from cpted.privacy import Role, concerns_for
+from cpted.scoring import Scorecard, compare, score_label
+from layers.crs import WGS84, metric_crs
+from layers.errors import UnusableInputError
+from layers.schema import Layer
+from layers.store import Store
 
 BAND_COLORS = {"Strong": "#1a9850", "Adequate": "#91cf60", "Weak": "#fc8d59",
                "Poor": "#d73027", "Not scored": "#bbbbbb"}
@@ -154,7 +154,7 @@ def neighborhood_map(hood: gpd.GeoSeries, audits: gpd.GeoDataFrame,
 
 @dataclass
 class AssessmentReport:
-    assessment: A.Assessment
+    assessment: au.Assessment
     instrument: Instrument
     card: Scorecard
     neighborhood: str | None
@@ -176,9 +176,9 @@ def _hood_name(store: Store, nid: str | None) -> str | None:
 
 
 def assessment_report(store: Store, assessment_id: str) -> AssessmentReport:
-    a = A.get_assessment(store, assessment_id)
-    instrument = A.instrument_of(store, a)
-    card = A.scorecard(store, a)
+    a = au.get_assessment(store, assessment_id)
+    instrument = au.instrument_of(store, a)
+    card = au.scorecard(store, a)
     iso = None
     sightline = None
     if a.geometry.geom_type == "Point":
@@ -189,23 +189,23 @@ def assessment_report(store: Store, assessment_id: str) -> AssessmentReport:
             sightline = (placed.isovist.area_m2, placed.isovist.openness)
         except IsovistError:
             pass
-    trend = A.same_place(store, assessment_id)
+    trend = au.same_place(store, assessment_id)
     earlier = trend[trend["assessed_at"] < a.assessed_at]
     previous = None
     if len(earlier):
-        prev = A.get_assessment(store, earlier["id"].iloc[-1])
-        previous = compare(A.scorecard(store, prev), card)
+        prev = au.get_assessment(store, earlier["id"].iloc[-1])
+        previous = compare(au.scorecard(store, prev), card)
         previous.attrs["date"] = prev.assessed_at
     day_night = None
-    pair = A.day_and_night(store, assessment_id)
+    pair = au.day_and_night(store, assessment_id)
     if pair is not None:
-        day_night = compare(A.scorecard(store, pair[0]), A.scorecard(store, pair[1])).rename(
+        day_night = compare(au.scorecard(store, pair[0]), au.scorecard(store, pair[1])).rename(
             columns={"before": "day", "after": "night", "change": "night - day"})
     return AssessmentReport(
         assessment=a, instrument=instrument, card=card,
         neighborhood=_hood_name(store, a.neighborhood_id),
         map_png=place_map(store, a.geometry, isovist=iso), chart_png=score_chart(card),
-        photos=[(m, d) for _, m, d in A.photos(store, assessment_id)],
+        photos=[(m, d) for _, m, d in au.photos(store, assessment_id)],
         sightline=sightline, previous=previous,
         trend_png=trend_chart(trend) if len(trend) > 1 else None, day_night=day_night)
 
@@ -214,7 +214,7 @@ def _fmt(v: object) -> str:
     return "–" if v is None or pd.isna(v) else f"{float(v):.0f}"  # type: ignore[arg-type]
 
 
-def _when(a: A.Assessment, tz: str) -> str:
+def _when(a: au.Assessment, tz: str) -> str:
     return a.assessed_at.tz_convert(tz).strftime("%Y-%m-%d %H:%M")
 
 
@@ -427,7 +427,7 @@ def neighborhood_brief(store: Store, neighborhood_id: str, *, since: datetime | 
     until = pd.Timestamp(now or datetime.now().astimezone()).tz_convert("UTC")
     start = pd.Timestamp(since).tz_convert("UTC") if since else until - timedelta(days=90)
     boundary = hoods.geometry.iloc[0]
-    audits = A.list_assessments(store, neighborhood_id=neighborhood_id)
+    audits = au.list_assessments(store, neighborhood_id=neighborhood_id)
     latest = audits.sort_values("assessed_at").groupby("place_name", sort=True).tail(1)
     latest = latest.sort_values("overall", na_position="first")
     changes = []

@@ -21,10 +21,10 @@ HERE = shapely.Point(-94.58, 39.05)
 
 
 def draft(**kw) -> A.AssessmentDraft:  # type: ignore[no-untyped-def]
-    base = dict(place_name="5th & Main", geometry=HERE, assessor="Block 12 association",
-                assessed_at=WHEN, period="night",
-                answers={"lt_level": 0, "lt_working": 0, "ns_windows": 3, "fs_feel": 2,
-                         "mi_litter": NA})
+    base = {"place_name": "5th & Main", "geometry": HERE, "assessor": "Block 12 association",
+                "assessed_at": WHEN, "period": "night",
+                "answers": {"lt_level": 0, "lt_working": 0, "ns_windows": 3, "fs_feel": 2,
+                         "mi_litter": NA}}
     base.update(kw)
     return A.AssessmentDraft(**base)
 
