@@ -10,8 +10,9 @@ only nearby pairs are ever computed.
 
 Intensity comes from an IES LM-63 photometric file when one is given for the
 fixture type; the inventory carries no pole orientation, so the distribution is
-averaged over horizontal angles. With no file, the documented default spreads
-the luminaire's lumens evenly over the lower hemisphere.
+averaged over horizontal angles. With no file, the documented default
+(:meth:`Distribution.even_field`) lights level ground evenly out to 70 degrees from
+the nadir and sends nothing upward.
 """
 
 from __future__ import annotations
@@ -33,6 +34,8 @@ from layers.errors import UnusableInputError
 
 LIGHTING_DATA = Path(__file__).with_name("data") / "lighting.toml"
 FloatArray = NDArray[np.float64]
+#: Where the default distribution peaks (degrees from the nadir).
+DEFAULT_PEAK_DEG = 70.0
 
 
 class LightingDataError(UnusableInputError):
@@ -74,9 +77,27 @@ class Distribution:
 
     @classmethod
     def lower_hemisphere(cls, lumens: float) -> Distribution:
-        """The default: ``lumens`` spread evenly below the horizontal (I = lumens / 2 pi)."""
+        """``lumens`` spread evenly below the horizontal (I = lumens / 2 pi)."""
         cd = lumens / (2 * np.pi)
         return cls(np.array([0.0, 90.0, 90.0, 180.0]), np.array([cd, cd, 0.0, 0.0]))
+
+    @classmethod
+    def even_field(cls, lumens: float, *, peak_deg: float = DEFAULT_PEAK_DEG) -> Distribution:
+        """The default: an idealised wide street-light distribution.
+
+        Intensity grows as 1/cos^3(theta) out to ``peak_deg`` from the nadir, which
+        lights level ground evenly out to ``h * tan(peak_deg)`` (2.7 mounting heights
+        at 70 degrees), then falls linearly to nothing at the horizontal; no light
+        goes up. A stand-in for the wide (IES type II/III) distributions of street
+        luminaires when no photometric file is given; scaled to ``lumens``.
+        """
+        inner = np.linspace(0.0, peak_deg, 141)
+        outer = np.linspace(peak_deg, 90.0, 41)[1:]
+        i_peak = 1 / np.cos(np.radians(peak_deg)) ** 3
+        cd = np.concatenate([1 / np.cos(np.radians(inner)) ** 3,
+                             i_peak * (90.0 - outer) / (90.0 - peak_deg), [0.0]])
+        base = cls(np.concatenate([inner, outer, [180.0]]), cd)
+        return base.scaled(lumens / base.lumens())
 
 
 # -- IES LM-63 ------------------------------------------------------------------------------
@@ -325,6 +346,17 @@ class Inventory:
             np.concatenate([self.defaulted, np.zeros(n, dtype=bool)]), self.crs)
 
 
+def fixture_key(text: object, data: LightingData) -> str:
+    """The fixture type named in free text ("HPS cobra head" -> "hps"), or "" if none."""
+    if not isinstance(text, str) or not text.strip():
+        return ""
+    low = text.strip().lower()
+    if low in data.fixtures:
+        return low
+    words = re.findall(r"[a-z]+", low)
+    return next((w for w in words if w in data.fixtures), low)
+
+
 def inventory(lights: gpd.GeoDataFrame, data: LightingData, crs: object,
               *, out_ids: Sequence[str] = ()) -> Inventory:
     """Poles of the streetlights layer with lumens and heights resolved.
@@ -343,8 +375,7 @@ def inventory(lights: gpd.GeoDataFrame, data: LightingData, crs: object,
     lumens = pd.to_numeric(col("lumens"), errors="coerce").to_numpy(dtype=float, copy=True)
     watts = pd.to_numeric(col("watts"), errors="coerce").to_numpy(dtype=float)
     height = pd.to_numeric(col("mounting_height_m"), errors="coerce").to_numpy(dtype=float)
-    fixture = np.array([str(f).strip().lower() if isinstance(f, str) and f.strip() else ""
-                        for f in col("fixture_type")], dtype=object)
+    fixture = np.array([fixture_key(f, data) for f in col("fixture_type")], dtype=object)
     defaulted = np.isnan(height) | (np.isnan(lumens) & (np.isnan(watts) | (fixture == "")))
     height = np.where(np.isnan(height) | (height <= 0), data.default_height_m, height)
     known = np.array([f in data.fixtures for f in fixture])
@@ -393,9 +424,13 @@ def _intensity(inv: Inventory, data: LightingData, pole: NDArray[np.intp],
             out[m] = dist.intensity(theta_deg[m]) * inv.lumens[pole[m]] / 1000.0
             done |= m
     rest = ~done
-    if rest.any():  # even over the lower hemisphere: I = lumens / (2 pi) below 90 degrees
-        out[rest] = np.where(theta_deg[rest] < 90.0, inv.lumens[pole[rest]] / (2 * np.pi), 0.0)
+    if rest.any():
+        out[rest] = _DEFAULT.intensity(theta_deg[rest]) * inv.lumens[pole[rest]] / 1000.0
     return out
+
+
+#: The default distribution for 1000 lm (see :meth:`Distribution.even_field`).
+_DEFAULT = Distribution.even_field(1000.0)
 
 
 def pair_illuminance(inv: Inventory, data: LightingData, pole: NDArray[np.intp],

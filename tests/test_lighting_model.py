@@ -50,13 +50,21 @@ def test_worked_example_8000_cd_at_8_m() -> None:
     assert L.illuminance(inv, data, np.array([39.9]), np.array([0.0]))[0] > 0.0
 
 
-def test_default_distribution_is_the_lower_hemisphere() -> None:
+def test_default_distribution_lights_the_ground_evenly_to_70_degrees() -> None:
     lumens = 12_000.0
+    dist = L.Distribution.even_field(lumens)
+    assert dist.lumens() == pytest.approx(lumens, rel=1e-3)
     inv = one_pole(0.0, 0.0, 9.0, lumens, fixture="hps")
-    e = L.illuminance(inv, DATA, np.array([0.0, 9.0]), np.array([0.0, 0.0]))
-    i = lumens / (2 * math.pi)
-    assert e[0] == pytest.approx(i / 81)
-    assert e[1] == pytest.approx(i * (1 / math.sqrt(2)) ** 3 / 81)
+    reach_even = 9.0 * math.tan(math.radians(70))
+    d = np.array([0.0, 5.0, 12.0, 20.0, reach_even - 0.1])
+    e = L.illuminance(inv, DATA, d, np.zeros_like(d))
+    # I = I0 / cos^3: E = I cos^3 / h^2 = I0 / h^2 everywhere inside 70 degrees
+    np.testing.assert_allclose(e, e[0], rtol=2e-3)
+    assert e[0] == pytest.approx(dist.intensity(np.array([0.0]))[0] / 81, rel=1e-9)
+    beyond = L.illuminance(inv, DATA, np.array([30.0, 44.0]), np.zeros(2))
+    assert e[0] > beyond[0] > beyond[1] > 0  # falling off between 70 and 90 degrees
+    assert dist.intensity(np.array([90.0, 120.0])).tolist() == [0.0, 0.0]  # no uplight
+    # the hemisphere distribution's flux, integrated independently
     assert L.Distribution.lower_hemisphere(lumens).lumens() == pytest.approx(lumens, rel=1e-3)
 
 
@@ -71,11 +79,13 @@ def test_two_poles_superpose() -> None:
     a = L.illuminance(inv.with_changes(out=np.array([False, True])), DATA, x, y)
     b = L.illuminance(inv.with_changes(out=np.array([True, False])), DATA, x, y)
     np.testing.assert_allclose(both, a + b, rtol=1e-12)
-    # and each against the formula written out
+    # and each against the formula written out with the default distribution
     d = np.hypot(x - 30.0, y)
     cos = 10.0 / np.hypot(d, 10.0)
-    expected_b = np.where(d <= 50.0, 16000 / (2 * np.pi) * cos**3 / 100.0, 0.0)
-    np.testing.assert_allclose(b, expected_b, rtol=1e-12)
+    theta = np.degrees(np.arccos(cos))
+    i = L.Distribution.even_field(16000.0).intensity(theta)
+    expected_b = np.where(d <= 50.0, i * cos**3 / 100.0, 0.0)
+    np.testing.assert_allclose(b, expected_b, rtol=1e-9)
 
 
 def test_lm63_file_written_and_read_back(tmp_path) -> None:

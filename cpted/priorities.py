@@ -1,0 +1,375 @@
+"""A budgeted streetlight work list: repairs, upgrades and new poles, ranked by benefit.
+
+Streets are sampled every few metres. A sample point is dark when its modelled
+lux is below its street's minimum target (IES RP-8 walkway average divided by the
+allowed average:minimum ratio). Each candidate's benefit is the value of the
+dark points it lifts to that target on its own, found by re-running the lighting
+model at the points within its reach. A point's value is the street length it
+stands for, times its street class's pedestrian exposure weight, times (1 + the
+night-time concerns near its street), times an optional equity weight of its
+neighborhood. Whole segments are also judged (average, minimum, uniformity) for
+the darkness map.
+
+Choosing candidates under a budget to cover the most value is budgeted maximum
+coverage. We take the better of the cost-benefit greedy and the best single
+affordable item (Khuller, Moss & Naor (1999), "The budgeted maximum coverage
+problem", Information Processing Letters 70(1), 39-45), improve it by swapping
+one item for a greedy refill of the freed budget, and check it against the
+exact integer programme solved by HiGHS (``scipy.optimize.milp``).
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from scipy import optimize, sparse
+
+from cpted import lighting as L
+from layers.errors import UnusableInputError
+
+Progress = Callable[[float, str], None]
+#: Lists this short are also improved by dropping pairs of items.
+PAIR_SWAP_LIMIT = 30
+
+
+@dataclass(frozen=True)
+class Costs:
+    repair_usd: float
+    upgrade_usd: float
+    new_pole_usd: float
+
+    @classmethod
+    def default(cls) -> Costs:
+        p = _settings()
+        return cls(float(p["repair_usd"]), float(p["upgrade_usd"]), float(p["new_pole_usd"]))
+
+
+def _settings() -> dict[str, object]:
+    return tomllib.loads(L.LIGHTING_DATA.read_text(encoding="utf-8"))["priorities"]
+
+
+@dataclass
+class Candidate:
+    id: str
+    kind: str  # repair, upgrade, new pole
+    pole_id: str
+    x: float
+    y: float
+    cost: float
+    fixes: frozenset[int] = frozenset()
+    value: float = 0.0
+
+
+@dataclass
+class Plan:
+    segments: pd.DataFrame  # segment_lux columns + night_concerns
+    points: pd.DataFrame  # street sample points: seg, x, y, lux, target_min, length_m, value
+    candidates: list[Candidate]
+    chosen: list[int]  # indices into candidates, in the order taken
+    budget: float
+    crs: object
+    night_xy: np.ndarray = field(default_factory=lambda: np.empty((0, 2)))  # metric
+    concern_radius_m: float = 50.0
+
+    @property
+    def spent(self) -> float:
+        return float(sum(self.candidates[i].cost for i in self.chosen))
+
+    @property
+    def values(self) -> np.ndarray:
+        return self.points["value"].to_numpy()
+
+    def fixed_points(self, chosen: Sequence[int] | None = None) -> set[int]:
+        out: set[int] = set()
+        for i in self.chosen if chosen is None else chosen:
+            out |= self.candidates[i].fixes
+        return out
+
+    def value(self, chosen: Sequence[int] | None = None) -> float:
+        v = self.values
+        return float(sum(v[s] for s in self.fixed_points(chosen)))
+
+    def _near(self, points: set[int]) -> int:
+        """Night-time concerns within the concern radius of any of ``points``."""
+        if not points or not len(self.night_xy):
+            return 0
+        idx = list(points)
+        tree = shapely.STRtree(shapely.points(self.night_xy))
+        geoms = shapely.points(self.points["x"].to_numpy()[idx], self.points["y"].to_numpy()[idx])
+        _, hit = tree.query(geoms, predicate="dwithin", distance=self.concern_radius_m)
+        return len(np.unique(hit))
+
+    def summary(self) -> dict[str, float]:
+        fixed = self.fixed_points()
+        length = self.points["length_m"].to_numpy()
+        km = float(length[list(fixed)].sum() / 1000) if fixed else 0.0
+        near = self._near(fixed)
+        dark = self.points["lux"] < self.points["target_min"]
+        return {"spent_usd": self.spent, "dark_km_fixed": km, "night_concerns_near": near,
+                "items": len(self.chosen),
+                "dark_km_total": float(self.points.loc[dark, "length_m"].sum() / 1000)}
+
+    def summary_text(self) -> str:
+        s = self.summary()
+        return (f"${s['spent_usd']:,.0f} fixes {s['dark_km_fixed']:.1f} km of dark street near "
+                f"{s['night_concerns_near']:,} night-time concern(s) ({s['items']} item(s); "
+                f"{s['dark_km_total']:.1f} km of street is below its minimum target now)")
+
+    def work_list(self) -> pd.DataFrame:
+        """The chosen items in order, each with what it fixes on its own."""
+        length = self.points["length_m"].to_numpy()
+        seg_of = self.points["seg"].to_numpy()
+        rows = []
+        for rank, i in enumerate(self.chosen, 1):
+            c = self.candidates[i]
+            pts = sorted(c.fixes)
+            segs = sorted(set(seg_of[pts].tolist()))
+            rows.append({"rank": rank, "item": c.id, "kind": c.kind, "pole_id": c.pole_id,
+                         "cost_usd": c.cost, "dark_m_fixed": float(length[pts].sum()),
+                         "night_concerns_near": self._near(set(pts)), "benefit": c.value,
+                         "streets": ", ".join(self.segments["id"].iloc[segs].astype(str)),
+                         "x": c.x, "y": c.y})
+        frame = pd.DataFrame(rows, columns=["rank", "item", "kind", "pole_id", "cost_usd",
+                                            "dark_m_fixed", "night_concerns_near", "benefit",
+                                            "streets", "x", "y"])
+        pts = gpd.GeoSeries(gpd.points_from_xy(frame["x"], frame["y"]), crs=self.crs)
+        return gpd.GeoDataFrame(frame.drop(columns=["x", "y"]), geometry=pts.to_crs(4326))
+
+
+def _weights(streets: gpd.GeoDataFrame, seg: pd.DataFrame, x: np.ndarray, y: np.ndarray,
+             seg_of: np.ndarray, night_xy: np.ndarray, settings: Mapping[str, object],
+             equity: Mapping[str, float] | None,
+             hood_of_street: Sequence[str | None] | None) -> np.ndarray:
+    """Per sample point: exposure x (1 + night concerns within the radius) x equity."""
+    exposure = settings.get("exposure", {})
+    radius = float(settings["concern_radius_m"])  # type: ignore[arg-type]
+    counts = np.zeros(len(x))
+    if len(night_xy):
+        tree = shapely.STRtree(shapely.points(night_xy))
+        pi, _ = tree.query(shapely.points(x, y), predicate="dwithin", distance=radius)
+        counts = np.bincount(pi, minlength=len(x)).astype(float)
+        near_seg = np.zeros(len(streets))
+        lines = shapely.STRtree(streets.geometry.values)
+        _, si = lines.query(shapely.points(night_xy), predicate="dwithin", distance=radius)
+        np.add.at(near_seg, si, 1)
+        seg["night_concerns"] = near_seg.astype(int)
+    else:
+        seg["night_concerns"] = 0
+    w = np.array([float(exposure.get(str(c), 1.0)) for c in seg["class"]])  # type: ignore[union-attr]
+    eq = np.ones(len(streets))
+    if equity and hood_of_street is not None:
+        eq = np.array([float(equity.get(h, 1.0)) if h else 1.0 for h in hood_of_street])
+    return (w * eq)[seg_of] * (1 + counts)
+
+
+def candidates_for(streets: gpd.GeoDataFrame, inv: L.Inventory, data: L.LightingData,
+                   costs: Costs, *, night_concerns: gpd.GeoDataFrame | None = None,
+                   equity: Mapping[str, float] | None = None,
+                   hood_of_street: Sequence[str | None] | None = None,
+                   progress: Progress | None = None) -> Plan:
+    """Street verdicts and every candidate with the segments it fixes (nothing chosen yet)."""
+    settings = _settings()
+    say = progress or (lambda _f, _m: None)
+    say(0.05, "modelling lux along the streets")
+    metric = streets.to_crs(inv.crs)
+    x, y, seg_of = L.sample_streets(metric.geometry, data.sample_spacing_m)
+    e0 = L.illuminance(inv, data, x, y)
+    segs = L.segment_lux(streets, inv, data)
+    night_xy = (shapely.get_coordinates(night_concerns.to_crs(inv.crs).geometry.values)
+                if night_concerns is not None and len(night_concerns) else np.empty((0, 2)))
+    weight = _weights(metric, segs, x, y, seg_of, night_xy, settings, equity, hood_of_street)
+    dark = segs["dark"].to_numpy()
+    per_point = np.bincount(seg_of, minlength=len(streets))
+    point_len = segs["length_m"].to_numpy()[seg_of] / np.maximum(per_point[seg_of], 1)
+    t_min = segs["target_min"].to_numpy()[seg_of]
+    values = point_len * weight
+    points = pd.DataFrame({"seg": seg_of, "x": x, "y": y, "lux": e0, "target_min": t_min,
+                           "length_m": point_len, "value": values})
+    dark_point = e0 < t_min
+
+    cands: list[Candidate] = []
+    for k in np.flatnonzero(inv.out):
+        cands.append(Candidate(f"repair {inv.ids[k]}", "repair", str(inv.ids[k]),
+                               float(inv.x[k]), float(inv.y[k]), costs.repair_usd))
+    low = (~inv.out) & (inv.lumens < float(settings["upgrade_below_lumens"]))  # type: ignore[arg-type]
+    for k in np.flatnonzero(low):
+        cands.append(Candidate(f"upgrade {inv.ids[k]}", "upgrade", str(inv.ids[k]),
+                               float(inv.x[k]), float(inv.y[k]), costs.upgrade_usd))
+    # new poles: at the darkest sample point of each dark street, if no working pole is near
+    gap = float(settings["new_pole_min_gap_m"])  # type: ignore[arg-type]
+    working = shapely.STRtree(shapely.points(inv.x[~inv.out], inv.y[~inv.out]))
+    for s in np.flatnonzero(dark):
+        on = np.flatnonzero(seg_of == s)
+        if len(on) == 0:
+            continue
+        j = on[np.argmin(e0[on])]
+        if len(working.query(shapely.Point(x[j], y[j]), predicate="dwithin", distance=gap)):
+            continue
+        cands.append(Candidate(f"new pole on {segs['id'].iloc[s]}", "new pole", "",
+                               float(x[j]), float(y[j]), costs.new_pole_usd))
+
+    # each candidate's effect, computed by re-running the model where it reaches
+    n_base = len(inv)
+    new_h = float(settings["new_pole_height_m"])  # type: ignore[arg-type]
+    new_lm = float(settings["new_pole_lumens"])  # type: ignore[arg-type]
+    up_lm = float(settings["upgrade_to_lumens"])  # type: ignore[arg-type]
+    news = [c for c in cands if c.kind == "new pole"]
+    ext = inv.added(np.array([c.x for c in news]), np.array([c.y for c in news]), new_h,
+                    new_lm, str(settings["new_pole_fixture"]),
+                    [c.id for c in news]) if news else inv
+    ext = ext.with_changes(out=np.zeros(len(ext), dtype=bool))
+    index = {str(i): k for k, i in enumerate(inv.ids)}
+    tree = shapely.STRtree(shapely.points(x, y))
+    new_k = iter(range(n_base, len(ext)))
+    for n, c in enumerate(cands):
+        if n % 50 == 0:
+            say(0.1 + 0.85 * n / max(1, len(cands)), f"candidate {n + 1:,} of {len(cands):,}")
+        k = next(new_k) if c.kind == "new pole" else index[c.pole_id]
+        reach = float(ext.height_m[k] * data.reach_heights)
+        pts = tree.query(shapely.Point(ext.x[k], ext.y[k]), predicate="dwithin", distance=reach)
+        if len(pts) == 0:
+            continue
+        pole = np.full(len(pts), k)
+        if c.kind == "upgrade":
+            before = L.pair_illuminance(ext, data, pole, x[pts], y[pts])
+            bigger = ext.with_changes(lumens=np.where(np.arange(len(ext)) == k, up_lm,
+                                                      ext.lumens))
+            delta = L.pair_illuminance(bigger, data, pole, x[pts], y[pts]) - before
+        else:
+            delta = L.pair_illuminance(ext, data, pole, x[pts], y[pts])
+        lifted = pts[dark_point[pts] & (e0[pts] + delta >= t_min[pts])]
+        c.fixes = frozenset(lifted.tolist())
+        c.value = float(values[lifted].sum())
+    say(1.0, "done")
+    return Plan(segs, points, cands, [], 0.0, inv.crs, night_xy,
+                float(settings["concern_radius_m"]))  # type: ignore[arg-type]
+
+
+# -- selection -------------------------------------------------------------------------------
+
+def _fill(costs: Sequence[float], covers: Sequence[frozenset[int]], v: np.ndarray,
+          left: float, chosen: list[int], covered: set[int],
+          exclude: frozenset[int] = frozenset()) -> tuple[list[int], set[int]]:
+    """Add items by benefit per dollar while any affordable item adds value."""
+    chosen, covered = list(chosen), set(covered)
+    remaining = set(range(len(costs))) - set(chosen) - exclude
+    while True:
+        best, best_ratio = -1, 0.0
+        for i in remaining:
+            if costs[i] > left + 1e-9:
+                continue
+            gain = sum(v[s] for s in covers[i] - covered)
+            ratio = gain / costs[i] if costs[i] > 0 else (np.inf if gain > 0 else 0.0)
+            if ratio > best_ratio:
+                best, best_ratio = i, ratio
+        if best < 0:
+            return chosen, covered
+        chosen.append(best)
+        covered |= covers[best]
+        left -= costs[best]
+        remaining.discard(best)
+
+
+def greedy(costs: Sequence[float], covers: Sequence[frozenset[int]],
+           values: Sequence[float] | np.ndarray, budget: float, *,
+           swap_rounds: int = 5) -> list[int]:
+    """Budgeted maximum coverage: cost-benefit greedy, or the best single item if better,
+    then improved by swaps (drop one item, refill the freed budget greedily) while that
+    gains value, for at most ``swap_rounds`` passes."""
+    v = np.asarray(values, dtype=float)
+
+    def worth(items: Sequence[int]) -> float:
+        return float(sum(v[s] for s in set().union(*(covers[i] for i in items)))) if items \
+            else 0.0
+
+    chosen, _ = _fill(costs, covers, v, float(budget), [], set())
+    singles = [(worth([i]), i) for i in range(len(costs)) if costs[i] <= budget + 1e-9]
+    if singles and max(singles)[0] > worth(chosen):
+        chosen = [max(singles)[1]]
+    best = worth(chosen)
+    for _ in range(swap_rounds):
+        improved = False
+        # drop one item (or, on small lists, two) and refill the freed budget without them
+        drops: list[tuple[int, ...]] = [(j,) for j in chosen]
+        if len(chosen) <= PAIR_SWAP_LIMIT:
+            drops += [(a, b) for k, a in enumerate(chosen) for b in chosen[k + 1:]]
+        for out in drops:
+            rest = [i for i in chosen if i not in out]
+            covered = set().union(*(covers[i] for i in rest)) if rest else set()
+            left = budget - sum(costs[i] for i in rest)
+            trial, _ = _fill(costs, covers, v, left, rest, covered, frozenset(out))
+            value = worth(trial)
+            if value > best + 1e-9:
+                chosen, best, improved = trial, value, True
+                break
+        if not improved:
+            break
+    return chosen
+
+
+@dataclass(frozen=True)
+class ExactResult:
+    chosen: list[int]
+    value: float
+    bound: float  # an upper bound on the optimum (equal to value when proved optimal)
+    optimal: bool
+
+
+def exact(costs: Sequence[float], covers: Sequence[frozenset[int]],
+          values: Sequence[float] | np.ndarray, budget: float, *,
+          time_limit_s: float | None = None) -> ExactResult:
+    """The optimum of the integer programme (HiGHS through scipy.optimize.milp).
+
+    Variables x_i (take candidate i) and z_s (segment s fixed):
+    maximise sum v_s z_s subject to z_s <= sum of x_i over candidates fixing s and
+    sum c_i x_i <= budget.
+    """
+    segs = sorted(set().union(*covers)) if covers else []
+    col = {s: k for k, s in enumerate(segs)}
+    n, m = len(costs), len(segs)
+    if n == 0 or m == 0:
+        return ExactResult([], 0.0, 0.0, True)
+    v = np.asarray(values, dtype=float)
+    c = np.concatenate([np.zeros(n), -v[segs]])
+    rows, cols, data = [], [], []
+    for i, cov in enumerate(covers):
+        for s in cov:
+            rows.append(col[s])
+            cols.append(i)
+            data.append(-1.0)
+    rows += list(range(m))
+    cols += [n + k for k in range(m)]
+    data += [1.0] * m
+    a_cover = sparse.csr_array((data, (rows, cols)), shape=(m, n + m))
+    a_budget = sparse.csr_array(np.concatenate([np.asarray(costs, float), np.zeros(m)])[None, :])
+    res = optimize.milp(
+        c, integrality=np.ones(n + m), bounds=optimize.Bounds(0, 1),
+        constraints=[optimize.LinearConstraint(a_cover, -np.inf, 0),
+                     optimize.LinearConstraint(a_budget, -np.inf, budget)],
+        options={"time_limit": time_limit_s} if time_limit_s else {})
+    if res.x is None:
+        raise UnusableInputError(f"the exact solver found no solution: {res.message}")
+    chosen = [i for i in range(n) if res.x[i] > 0.5]
+    value = float(sum(v[s] for s in set().union(*(covers[i] for i in chosen)))) if chosen \
+        else 0.0
+    bound = float(-res.mip_dual_bound) if getattr(res, "mip_dual_bound", None) is not None \
+        else value
+    return ExactResult(chosen, value, max(bound, value), res.status == 0)
+
+
+def choose(plan: Plan, budget: float) -> Plan:
+    """``plan`` with the greedy selection for ``budget``, ranked by benefit per dollar."""
+    if budget < 0:
+        raise UnusableInputError(f"the budget must be zero or more, got {budget}")
+    costs = [c.cost for c in plan.candidates]
+    covers = [c.fixes for c in plan.candidates]
+    chosen = greedy(costs, covers, plan.values, budget)
+    plan.chosen = chosen
+    plan.budget = budget
+    return plan

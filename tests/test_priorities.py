@@ -1,0 +1,120 @@
+"""The budgeted work list: greedy against the exact integer programme, and real candidates."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import geopandas as gpd
+import numpy as np
+import pytest
+import shapely
+
+from cpted import lighting as L
+from cpted import priorities as P
+
+DATA = L.load_lighting_data()
+
+
+def generated(seed: int, n: int = 60, m: int = 400):  # type: ignore[no-untyped-def]
+    """Candidates covering nearby points of a line of streets, with three price levels."""
+    rng = np.random.default_rng(seed)
+    values = rng.gamma(2.0, 3.0, m)
+    costs, covers = [], []
+    for _ in range(n):
+        centre = rng.integers(0, m)
+        width = rng.integers(2, 25)
+        pts = np.clip(np.arange(centre - width, centre + width), 0, m - 1)
+        keep = pts[rng.random(len(pts)) < 0.8]
+        covers.append(frozenset(keep.tolist()))
+        costs.append(float(rng.choice([350, 900, 6500]) * rng.uniform(0.9, 1.1)))
+    return costs, covers, values
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_greedy_is_within_2_percent_of_the_exact_optimum(seed: int) -> None:
+    costs, covers, values = generated(seed)
+    for budget in (2_000.0, 10_000.0, 40_000.0):
+        chosen = P.greedy(costs, covers, values, budget)
+        assert sum(costs[i] for i in chosen) <= budget + 1e-6  # never over budget
+        got = sum(values[s] for s in set().union(*(covers[i] for i in chosen))) if chosen else 0
+        best = P.exact(costs, covers, values, budget)
+        assert best.optimal
+        assert sum(costs[i] for i in best.chosen) <= budget + 1e-6
+        assert got <= best.value + 1e-6
+        assert got >= 0.98 * best.value, (seed, budget, got, best.value)
+
+
+def test_exact_solver_against_brute_force() -> None:
+    # an independent check of the integer programme: every subset of 10 candidates
+    costs, covers, values = generated(99, n=10, m=60)
+    budget = 8_000.0
+    best = 0.0
+    for mask in range(1 << 10):
+        pick = [i for i in range(10) if mask >> i & 1]
+        if sum(costs[i] for i in pick) <= budget:
+            best = max(best, sum(values[s] for s in set().union(*(covers[i] for i in pick)))
+                       if pick else 0.0)
+    assert P.exact(costs, covers, values, budget).value == pytest.approx(best)
+
+
+def test_best_single_item_beats_a_greedy_trap() -> None:
+    # cheap item: ratio 2/1; expensive item: ratio 100/100 = 1, but worth far more
+    costs = [1.0, 100.0]
+    covers = [frozenset({0}), frozenset({1})]
+    values = np.array([2.0, 100.0])
+    assert P.greedy(costs, covers, values, 100.0) == [1]
+
+
+def test_candidates_on_a_small_street() -> None:
+    crs = "EPSG:32615"
+    x0, y0 = 360000.0, 4320000.0
+    streets = gpd.GeoDataFrame(
+        {"id": ["s1", "s2"], "class": ["local", "local"]},
+        geometry=[shapely.LineString([(x0, y0), (x0 + 120, y0)]),
+                  shapely.LineString([(x0 + 400, y0), (x0 + 520, y0)])], crs=crs)
+    inv = L.Inventory(np.array(["p1", "p2", "p3"], dtype=object),
+                      np.array([x0 + 20, x0 + 100, x0 + 460]), np.array([y0 + 5] * 3),
+                      np.array([9.0] * 3), np.array([12000.0, 12000.0, 3000.0]),
+                      np.array(["led"] * 3, dtype=object), np.array([False, True, False]),
+                      np.zeros(3, dtype=bool), crs=crs)
+    night = gpd.GeoDataFrame(geometry=[shapely.Point(x0 + 100, y0 + 10)], crs=crs)
+    plan = P.candidates_for(streets.to_crs(4326), inv, DATA, P.Costs(300, 900, 6000),
+                            night_concerns=night.to_crs(4326))
+    kinds = {c.id: c for c in plan.candidates}
+    assert {"repair p2", "upgrade p3"} <= set(kinds)
+    repair = kinds["repair p2"]
+    assert repair.fixes and repair.value > 0
+    # the repaired pole's points are dark now and lit to target with it
+    pts = plan.points.iloc[sorted(repair.fixes)]
+    assert (pts["lux"] < pts["target_min"]).all()
+    fixed_inv = inv.with_changes(out=np.array([False, False, False]))
+    after = L.illuminance(fixed_inv, DATA, pts["x"].to_numpy(), pts["y"].to_numpy())
+    assert (after >= pts["target_min"].to_numpy() - 1e-9).all()
+    P.choose(plan, 300.0)
+    assert [plan.candidates[i].id for i in plan.chosen] == ["repair p2"]
+    s = plan.summary()
+    assert s["spent_usd"] == 300 and s["night_concerns_near"] == 1 and s["dark_km_fixed"] > 0
+    assert plan.summary_text().startswith("$300 fixes")
+    work = plan.work_list()
+    assert list(work["item"]) == ["repair p2"] and work.crs.to_epsg() == 4326
+    with pytest.raises(Exception, match="budget"):
+        P.choose(plan, -1)
+
+
+def test_equity_weights_raise_a_neighborhood() -> None:
+    crs = "EPSG:32615"
+    streets = gpd.GeoDataFrame({"id": ["a", "b"], "class": ["local", "local"]},
+                               geometry=[shapely.LineString([(0, 0), (100, 0)]),
+                                         shapely.LineString([(1000, 0), (1100, 0)])], crs=crs)
+    inv = L.Inventory(np.array(["pa", "pb"], dtype=object), np.array([50.0, 1050.0]),
+                      np.array([3.0, 3.0]), np.array([9.0, 9.0]), np.array([12000.0] * 2),
+                      np.array(["led"] * 2, dtype=object), np.array([True, True]),
+                      np.zeros(2, dtype=bool), crs=crs)
+    plain = P.candidates_for(streets, inv, DATA, P.Costs(300, 900, 6000))
+    weighted = P.candidates_for(streets, inv, DATA, P.Costs(300, 900, 6000),
+                                equity={"H2": 2.0}, hood_of_street=["H1", "H2"])
+    v = {c.id: c.value for c in plain.candidates}
+    w = {c.id: c.value for c in weighted.candidates}
+    assert w["repair pa"] == pytest.approx(v["repair pa"])
+    assert w["repair pb"] == pytest.approx(2 * v["repair pb"])
+    assert dataclasses.is_dataclass(weighted)
