@@ -101,6 +101,21 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--since", help="count changes from this date (YYYY-MM-DD, local; default: "
                                    "the last brief of this neighborhood, else 90 days ago)")
     _db_arg(p)
+
+    p = sub.add_parser("lighting", help="modelled lux along every street, and which are dark")
+    p.add_argument("--out", required=True, type=Path,
+                   help="a .csv, .geojson or .gpkg file (one row per street segment)")
+    _db_arg(p)
+
+    p = sub.add_parser("priorities", help="a streetlight work list within a budget")
+    p.add_argument("--budget", required=True, type=float, metavar="USD")
+    p.add_argument("--out", required=True, type=Path, help="a .csv, .geojson or .gpkg file")
+    p.add_argument("--repair-usd", type=float, help="cost of repairing a pole that is out")
+    p.add_argument("--upgrade-usd", type=float, help="cost of upgrading a low-output luminaire")
+    p.add_argument("--new-pole-usd", type=float, help="cost of a new pole")
+    p.add_argument("--check", action="store_true",
+                   help="also solve exactly (HiGHS, 60 s limit) and print the gap")
+    _db_arg(p)
     return ap
 
 
@@ -193,6 +208,8 @@ def _run(args: argparse.Namespace) -> int:
             _services(store, args)
         elif args.command == "overlay":
             _overlay(store, args, settings)
+        elif args.command in ("lighting", "priorities"):
+            _lighting_commands(store, args)
         elif args.command in ("assessments", "report", "brief"):
             _assessment_commands(store, args, settings)
         elif args.command == "info":
@@ -205,6 +222,63 @@ def _run(args: argparse.Namespace) -> int:
                 for name, n in counts.items():
                     print(f"  {name}: {n:,}")
     return 0
+
+
+def _write_table(frame: object, path: Path) -> None:
+    import geopandas as gpd
+
+    assert isinstance(frame, gpd.GeoDataFrame)
+    kind = path.suffix.lower()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if kind == ".csv":
+        out = frame.drop(columns="geometry")
+        import shapely
+
+        mid = shapely.point_on_surface(frame.geometry.values)
+        out["lon"], out["lat"] = shapely.get_x(mid), shapely.get_y(mid)
+        out.to_csv(path, index=False)
+    elif kind in (".geojson", ".gpkg"):
+        frame.to_file(path, driver="GeoJSON" if kind == ".geojson" else "GPKG")
+    else:
+        raise ValueError(f"--out must end in .csv, .geojson or .gpkg, got {path.name!r}")
+
+
+def _lighting_commands(store: object, args: argparse.Namespace) -> None:
+    import geopandas as gpd
+
+    from cpted import lighting as lt
+    from cpted import priorities as pr
+
+    src = pr.from_store(store)
+    if warning := src.inv.warning():
+        print(f"note: {warning}", file=sys.stderr)
+    if len(src.outages):
+        print(f"{len(src.outages)} open 'streetlight out' report(s) matched to poles within "
+              "30 m; those poles are modelled as out", file=sys.stderr)
+    if args.command == "lighting":
+        seg = lt.segment_lux(src.streets, src.inv, src.data)
+        frame = gpd.GeoDataFrame(seg, geometry=src.streets.geometry.values, crs=4326)
+        _write_table(frame, args.out)
+        dark = seg["dark"]
+        print(f"wrote lux for {len(seg):,} street segments to {args.out}: {int(dark.sum()):,} "
+              f"dark ({seg.loc[dark, 'length_m'].sum() / 1000:.1f} of "
+              f"{seg['length_m'].sum() / 1000:.1f} km)")
+        return
+    base = pr.Costs.default()
+    costs = pr.Costs(args.repair_usd or base.repair_usd, args.upgrade_usd or base.upgrade_usd,
+                     args.new_pole_usd or base.new_pole_usd)
+    plan = pr.candidates_for(src.streets, src.inv, src.data, costs, night_concerns=src.night)
+    pr.choose(plan, args.budget)
+    _write_table(plan.work_list(), args.out)
+    print(plan.summary_text())
+    print(f"wrote the work list ({len(plan.chosen)} item(s)) to {args.out}")
+    if args.check:
+        ex = pr.exact([c.cost for c in plan.candidates], [c.fixes for c in plan.candidates],
+                      plan.values, args.budget, time_limit_s=60)
+        gap = 1 - plan.value() / ex.bound if ex.bound else 0.0
+        print(f"exact check: greedy benefit {plan.value():,.0f}, exact {ex.value:,.0f}, bound "
+              f"{ex.bound:,.0f} ({'optimal' if ex.optimal else 'time limit'}); greedy within "
+              f"{gap:.2%} of the bound")
 
 
 def _out_kind(path: Path) -> str:

@@ -568,3 +568,30 @@ def segment_lux(streets: gpd.GeoDataFrame, inv: Inventory, data: LightingData,
         "class": classes, "length_m": metric.geometry.length.to_numpy(), "avg_lux": avg,
         "min_lux": mn, "avg_to_min": ratio, "target_avg": t_avg, "target_min": t_avg / t_ratio,
         "dark": np.array([bool(w) for w in why]), "why": why})
+
+
+def lux_image(inv: Inventory, data: LightingData, bounds_lonlat: Sequence[float],
+              cell_m: float, *, max_cells: int = 1_500_000) -> tuple[FloatArray,
+                                                                      tuple[float, ...]]:
+    """Lux on a grid regular in longitude and latitude (so a web map can overlay it).
+
+    Returns ``(lux, (west, south, east, north))`` with ``lux[0]`` the northern row.
+    """
+    import pyproj
+
+    west, south, east, north = bounds_lonlat
+    lat0 = (south + north) / 2
+    dlat = cell_m / 111_320.0
+    dlon = cell_m / (111_320.0 * max(math.cos(math.radians(lat0)), 0.01))
+    nx = max(1, math.ceil((east - west) / dlon))
+    ny = max(1, math.ceil((north - south) / dlat))
+    if nx * ny > max_cells:
+        raise UnusableInputError(f"a {cell_m:g} m grid over this area has {nx * ny:,} cells, "
+                                 f"more than {max_cells:,}; choose a larger cell")
+    lons = west + (np.arange(nx) + 0.5) * dlon
+    lats = north - (np.arange(ny) + 0.5) * dlat
+    glon, glat = np.meshgrid(lons, lats)
+    tf = pyproj.Transformer.from_crs(4326, inv.crs, always_xy=True)
+    gx, gy = tf.transform(glon.ravel(), glat.ravel())
+    lux = illuminance(inv, data, np.asarray(gx), np.asarray(gy)).reshape(ny, nx)
+    return lux, (west, north - ny * dlat, west + nx * dlon, north)

@@ -373,3 +373,70 @@ def choose(plan: Plan, budget: float) -> Plan:
     plan.chosen = chosen
     plan.budget = budget
     return plan
+
+
+# -- from the store ----------------------------------------------------------------------------
+
+@dataclass
+class StoreLighting:
+    """The lighting inputs read from a store, ready for the model."""
+
+    inv: L.Inventory
+    data: L.LightingData
+    streets: gpd.GeoDataFrame
+    night: gpd.GeoDataFrame
+    outages: pd.DataFrame  # open "light out" reports matched to poles
+    crs: object
+
+
+def night_concerns(concerns: gpd.GeoDataFrame, *, days: float = 365.0) -> gpd.GeoDataFrame:
+    """Night-time concerns reported in the last ``days`` before the latest report."""
+    night = concerns[concerns["time_of_day"] == "night"]
+    if night.empty:
+        return night
+    latest = concerns["requested_datetime"].max()
+    return night[night["requested_datetime"] >= latest - pd.Timedelta(days=days)]
+
+
+def from_store(store: object, *, outage_radius_m: float = 30.0,
+               data: L.LightingData | None = None) -> StoreLighting:
+    from layers.crs import metric_crs
+    from layers.schema import Layer
+    from layers.store import Store
+
+    assert isinstance(store, Store)
+    lights = store.read(Layer.STREETLIGHTS)
+    streets = store.read(Layer.STREETS)
+    if lights.empty:
+        raise UnusableInputError("there are no streetlights in the store: import the pole "
+                                 "inventory first")
+    if streets.empty:
+        raise UnusableInputError("there are no streets in the store: import the street "
+                                 "centrelines first")
+    data = data or L.load_lighting_data()
+    crs = metric_crs(lights)
+    concerns = store.read(Layer.CONCERNS)
+    out_reports = concerns[(concerns["service_code"] == "streetlight_out")
+                           & (concerns["status"] == "open")]
+    outages = L.match_outages(lights, out_reports, crs, radius_m=outage_radius_m)
+    inv = L.inventory(lights, data, crs, out_ids=outages["pole_id"].tolist())
+    return StoreLighting(inv, data, streets, night_concerns(concerns), outages, crs)
+
+
+def after_work(plan: Plan, inv: L.Inventory) -> L.Inventory:
+    """``inv`` as it will be once the plan's chosen items are done."""
+    settings = _settings()
+    chosen = [plan.candidates[i] for i in plan.chosen]
+    fixed = [c.pole_id for c in chosen if c.kind == "repair"]
+    upgraded = [c.pole_id for c in chosen if c.kind == "upgrade"]
+    after = inv.with_changes(
+        out=inv.out & ~np.isin(inv.ids, fixed),
+        lumens=np.where(np.isin(inv.ids, upgraded),
+                        float(settings["upgrade_to_lumens"]), inv.lumens))  # type: ignore[arg-type]
+    news = [c for c in chosen if c.kind == "new pole"]
+    if news:
+        after = after.added(np.array([c.x for c in news]), np.array([c.y for c in news]),
+                            float(settings["new_pole_height_m"]),  # type: ignore[arg-type]
+                            float(settings["new_pole_lumens"]),  # type: ignore[arg-type]
+                            str(settings["new_pole_fixture"]), [c.id for c in news])
+    return after

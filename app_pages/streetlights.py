@@ -1,0 +1,182 @@
+"""Streetlights: the darkness map, dark streets, and a work list within a budget."""
+
+from __future__ import annotations
+
+import html
+import io
+
+import folium
+import geopandas as gpd
+import matplotlib
+import numpy as np
+import pandas as pd
+import streamlit as st
+from streamlit_folium import st_folium
+
+from app_pages._state import store
+from cpted import lighting as lt
+from cpted import priorities as pr
+from layers.errors import UnusableInputError
+
+matplotlib.use("Agg")
+from matplotlib import colormaps
+
+s = store()
+st.title("Streetlights")
+st.caption("Modelled ground illuminance from the pole inventory, judged against the IES RP-8 "
+           "walkway targets for each street's class. A model, not a measurement: check the "
+           "darkest places on foot at night.")
+
+
+@st.cache_data(show_spinner="Modelling the light on every street…", max_entries=4)
+def model(url: str, revision: int, cell_m: float) -> dict[str, object]:
+    src = pr.from_store(s)
+    seg = lt.segment_lux(src.streets, src.inv, src.data)
+    bounds = src.streets.total_bounds
+    lux, box = lt.lux_image(src.inv, src.data, bounds, cell_m)
+    return {"src": src, "seg": seg, "lux": lux, "box": box}
+
+
+def png(lux: np.ndarray, target: float) -> str:
+    """Lux as a picture: transparent where well lit, deepening blue-black where dark."""
+    shade = np.clip(1 - lux / target, 0, 1)
+    rgba = np.zeros((*lux.shape, 4))
+    rgba[..., 2] = 0.25
+    rgba[..., 3] = 0.85 * shade
+    lit = lux >= target
+    rgba[lit] = colormaps["YlOrBr"](0.25)
+    rgba[lit, 3] = 0.35
+    import base64
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.fromarray((rgba * 255).astype(np.uint8), "RGBA").save(out, format="PNG")
+    return "data:image/png;base64," + base64.b64encode(out.getvalue()).decode()
+
+
+def darkness_map(result: dict[str, object], work: gpd.GeoDataFrame | None = None,
+                 key: str = "dark-map") -> None:
+    src: pr.StoreLighting = result["src"]  # type: ignore[assignment]
+    seg: pd.DataFrame = result["seg"]  # type: ignore[assignment]
+    west, south, east, north = result["box"]  # type: ignore[misc]
+    fmap = folium.Map(control_scale=True)
+    fmap.fit_bounds([[south, west], [north, east]])
+    target = src.data.targets["local"].min_lux
+    folium.raster_layers.ImageOverlay(
+        png(result["lux"], target),  # type: ignore[arg-type]
+        bounds=[[south, west], [north, east]], name="Modelled lux", opacity=1.0).add_to(fmap)
+    ratio = (seg["avg_lux"] / seg["target_avg"]).clip(0, 1.5).to_numpy()
+    cmap = colormaps["RdYlGn"]
+    group = folium.FeatureGroup(name="Streets by lux against target")
+    for k, g in enumerate(src.streets.geometry.values):
+        r = seg.iloc[k]
+        color = matplotlib.colors.to_hex(cmap(min(ratio[k], 1.0)))
+        tip = html.escape(f"{r['id']} ({r['class']}): average {r['avg_lux']:.1f} lux, minimum "
+                          f"{r['min_lux']:.1f} (target {r['target_avg']:.1f} / "
+                          f"{r['target_min']:.1f}){' - dark: ' + r['why'] if r['dark'] else ''}")
+        folium.PolyLine([(y, x) for x, y in g.coords], color=color, weight=4,
+                        tooltip=tip).add_to(group)
+    group.add_to(fmap)
+    poles = folium.FeatureGroup(name="Poles (red: out)")
+    inv = src.inv
+    ll = gpd.GeoSeries(gpd.points_from_xy(inv.x, inv.y), crs=inv.crs).to_crs(4326)
+    for k, p in enumerate(ll):
+        folium.CircleMarker([p.y, p.x], radius=2.5, weight=0, fill=True, fill_opacity=0.9,
+                            fill_color="#d7191c" if inv.out[k] else "#333333",
+                            tooltip=html.escape(str(inv.ids[k]))).add_to(poles)
+    poles.add_to(fmap)
+    if work is not None and len(work):
+        items = folium.FeatureGroup(name="Work list")
+        for r in work.itertuples():
+            folium.CircleMarker([r.geometry.y, r.geometry.x], radius=7, color="#ffffff",
+                                weight=2, fill=True, fill_opacity=1,
+                                fill_color={"repair": "#2c7bb6", "upgrade": "#fdae61",
+                                            "new pole": "#7b3294"}[r.kind],
+                                tooltip=html.escape(f"#{r.rank} {r.item} (${r.cost_usd:,.0f})")
+                                ).add_to(items)
+        items.add_to(fmap)
+    folium.LayerControl(collapsed=True).add_to(fmap)
+    st_folium(fmap, height=480, use_container_width=True, key=key, returned_objects=[])
+
+
+cell = st.sidebar.select_slider("Grid cell (m)", [5, 10, 20], value=10,
+                                help="Resolution of the lux picture; streets are sampled "
+                                     "every 5 m whatever this is.")
+try:
+    result = model(s.url, s.revision(), float(cell))
+except UnusableInputError as exc:
+    st.info(str(exc))
+    st.stop()
+src: pr.StoreLighting = result["src"]  # type: ignore[assignment]
+seg: pd.DataFrame = result["seg"]  # type: ignore[assignment]
+if warning := src.inv.warning():
+    st.warning(warning)
+c1, c2, c3, c4 = st.columns(4)
+c1.metric("Poles", f"{len(src.inv):,}")
+c2.metric("Out", f"{int(src.inv.out.sum()):,}",
+          help="Status 'out' in the inventory, or an open 'streetlight out' report within 30 m "
+               "of the pole.")
+dark_km = seg.loc[seg["dark"], "length_m"].sum() / 1000
+c3.metric("Dark streets", f"{dark_km:.1f} of {seg['length_m'].sum() / 1000:.1f} km",
+          help="Below the class's average or minimum target, or too uneven.")
+c4.metric("Open light-out reports matched", f"{len(src.outages):,}")
+st.caption("Blue shading deepens where modelled lux falls below the local-street minimum; "
+           "streets are coloured from red (far below their target average) to green (at or "
+           "above it). Hover a street for its numbers.")
+darkness_map(result)
+
+with st.expander("Targets and model assumptions"):
+    st.dataframe(pd.DataFrame([{"street class": t.street_class, "IES RP-8 category": t.category,
+                                "average lux": t.avg_lux, "minimum lux": round(t.min_lux, 2),
+                                "avg:min at most": t.avg_to_min,
+                                "vertical minimum lux": t.ev_min_lux}
+                               for t in src.data.targets.values()]),
+                 hide_index=True, width="stretch")
+    st.caption(src.data.sources["rp8"])
+    st.caption(f"Maintenance factor {src.data.maintenance_factor:g}; contributions summed to "
+               f"{src.data.reach_heights:g} mounting heights; luminaires without a photometric "
+               "file are given an idealised wide distribution (even light on the ground out to "
+               "70 degrees from the nadir, none upward).")
+
+st.header("Work list")
+base = pr.Costs.default()
+w1, w2, w3, w4 = st.columns(4)
+budget = w1.number_input("Budget (USD)", min_value=0.0, value=100_000.0, step=5_000.0)
+repair = w2.number_input("Repair (USD each)", min_value=0.0, value=base.repair_usd, step=50.0)
+upgrade = w3.number_input("Upgrade (USD each)", min_value=0.0, value=base.upgrade_usd, step=50.0)
+new = w4.number_input("New pole (USD each)", min_value=0.0, value=base.new_pole_usd, step=250.0)
+if st.button("Make the work list", type="primary"):
+    bar = st.progress(0.0, text="Starting…")
+    plan = pr.candidates_for(src.streets, src.inv, src.data, pr.Costs(repair, upgrade, new),
+                             night_concerns=src.night,
+                             progress=lambda f, m: bar.progress(min(f, 1.0), text=m))
+    bar.progress(1.0, text="Choosing within the budget…")
+    pr.choose(plan, budget)
+    bar.empty()
+    st.session_state["work-plan"] = plan
+plan = st.session_state.get("work-plan")
+if plan is not None:
+    work = plan.work_list()
+    st.success(plan.summary_text())
+    st.dataframe(work.drop(columns="geometry"), hide_index=True, width="stretch",
+                 column_config={"cost_usd": st.column_config.NumberColumn(format="$%d"),
+                                "dark_m_fixed": st.column_config.NumberColumn(format="%d m"),
+                                "benefit": st.column_config.NumberColumn(format="%.0f")})
+    b1, b2 = st.columns(2)
+    csv = work.drop(columns="geometry").assign(lon=work.geometry.x, lat=work.geometry.y)
+    b1.download_button("Download CSV for the crews", csv.to_csv(index=False),
+                       file_name="streetlight-work-list.csv", mime="text/csv")
+    buf = io.BytesIO()
+    work.to_file(buf, driver="GPKG", layer="work_list")
+    b2.download_button("Download GeoPackage", buf.getvalue(),
+                       file_name="streetlight-work-list.gpkg",
+                       mime="application/geopackage+sqlite3")
+    st.subheader("After the work")
+    after = pr.after_work(plan, src.inv)
+    lux_after, _ = lt.lux_image(after, src.data, src.streets.total_bounds, float(cell))
+    seg_after = lt.segment_lux(src.streets, after, src.data)
+    dark_after = seg_after.loc[seg_after["dark"], "length_m"].sum() / 1000
+    st.caption(f"Dark streets after the work: {dark_after:.1f} km (now {dark_km:.1f} km). Work "
+               "list items are the large dots: blue repair, orange upgrade, purple new pole.")
+    darkness_map({**result, "seg": seg_after, "lux": lux_after}, work, key="after-map")
