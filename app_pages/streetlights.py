@@ -33,19 +33,23 @@ def model(url: str, revision: int, cell_m: float) -> dict[str, object]:
     src = pr.from_store(s)
     seg = lt.segment_lux(src.streets, src.inv, src.data)
     bounds = src.streets.total_bounds
-    lux, box = lt.lux_image(src.inv, src.data, bounds, cell_m)
-    return {"src": src, "seg": seg, "lux": lux, "box": box}
+    lux, box = lt.lux_image(src.inv, src.data, bounds, cell_m, near=src.streets.geometry)
+    below = lt.below_minimum_km(src.streets, src.inv, src.data)
+    return {"src": src, "seg": seg, "lux": lux, "box": box, "below_km": below}
 
 
-def png(lux: np.ndarray, target: float) -> str:
-    """Lux as a picture: transparent where well lit, deepening blue-black where dark."""
-    shade = np.clip(1 - lux / target, 0, 1)
-    rgba = np.zeros((*lux.shape, 4))
-    rgba[..., 2] = 0.25
-    rgba[..., 3] = 0.85 * shade
-    lit = lux >= target
-    rgba[lit] = colormaps["YlOrBr"](0.25)
-    rgba[lit, 3] = 0.35
+LUX_STOPS = [0.0, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0]
+
+
+def png(lux: np.ndarray) -> str:
+    """Lux as a picture: near-black where dark through amber to pale yellow where bright;
+    transparent off the streets."""
+    from PIL import Image
+
+    level = np.interp(np.nan_to_num(lux, nan=0.0), LUX_STOPS,
+                      np.linspace(0, 1, len(LUX_STOPS)))
+    rgba = colormaps["inferno"](0.05 + 0.9 * level)
+    rgba[..., 3] = np.where(np.isnan(lux), 0.0, 0.85)
     import base64
 
     from PIL import Image
@@ -60,15 +64,14 @@ def darkness_map(result: dict[str, object], work: gpd.GeoDataFrame | None = None
     src: pr.StoreLighting = result["src"]  # type: ignore[assignment]
     seg: pd.DataFrame = result["seg"]  # type: ignore[assignment]
     west, south, east, north = result["box"]  # type: ignore[misc]
-    fmap = folium.Map(control_scale=True)
-    fmap.fit_bounds([[south, west], [north, east]])
-    target = src.data.targets["local"].min_lux
+    fmap = folium.Map(location=[(south + north) / 2, (west + east) / 2], zoom_start=15,
+                      control_scale=True)
     folium.raster_layers.ImageOverlay(
-        png(result["lux"], target),  # type: ignore[arg-type]
+        png(result["lux"]),  # type: ignore[arg-type]
         bounds=[[south, west], [north, east]], name="Modelled lux", opacity=1.0).add_to(fmap)
     ratio = (seg["avg_lux"] / seg["target_avg"]).clip(0, 1.5).to_numpy()
     cmap = colormaps["RdYlGn"]
-    group = folium.FeatureGroup(name="Streets by lux against target")
+    group = folium.FeatureGroup(name="Streets by lux against target", show=False)
     for k, g in enumerate(src.streets.geometry.values):
         r = seg.iloc[k]
         color = matplotlib.colors.to_hex(cmap(min(ratio[k], 1.0)))
@@ -78,13 +81,14 @@ def darkness_map(result: dict[str, object], work: gpd.GeoDataFrame | None = None
         folium.PolyLine([(y, x) for x, y in g.coords], color=color, weight=4,
                         tooltip=tip).add_to(group)
     group.add_to(fmap)
-    poles = folium.FeatureGroup(name="Poles (red: out)")
+    poles = folium.FeatureGroup(name="Poles that are out")
     inv = src.inv
     ll = gpd.GeoSeries(gpd.points_from_xy(inv.x, inv.y), crs=inv.crs).to_crs(4326)
     for k, p in enumerate(ll):
-        folium.CircleMarker([p.y, p.x], radius=2.5, weight=0, fill=True, fill_opacity=0.9,
-                            fill_color="#d7191c" if inv.out[k] else "#333333",
-                            tooltip=html.escape(str(inv.ids[k]))).add_to(poles)
+        if inv.out[k]:
+            folium.CircleMarker([p.y, p.x], radius=4, color="#ffffff", weight=1, fill=True,
+                                fill_opacity=1, fill_color="#1f78b4",
+                                tooltip=html.escape(f"{inv.ids[k]} (out)")).add_to(poles)
     poles.add_to(fmap)
     if work is not None and len(work):
         items = folium.FeatureGroup(name="Work list")
@@ -112,18 +116,23 @@ src: pr.StoreLighting = result["src"]  # type: ignore[assignment]
 seg: pd.DataFrame = result["seg"]  # type: ignore[assignment]
 if warning := src.inv.warning():
     st.warning(warning)
-c1, c2, c3, c4 = st.columns(4)
+c1, c2, c3, c4, c5 = st.columns(5)
 c1.metric("Poles", f"{len(src.inv):,}")
 c2.metric("Out", f"{int(src.inv.out.sum()):,}",
           help="Status 'out' in the inventory, or an open 'streetlight out' report within 30 m "
                "of the pole.")
 dark_km = seg.loc[seg["dark"], "length_m"].sum() / 1000
-c3.metric("Dark streets", f"{dark_km:.1f} of {seg['length_m'].sum() / 1000:.1f} km",
-          help="Below the class's average or minimum target, or too uneven.")
-c4.metric("Open light-out reports matched", f"{len(src.outages):,}")
-st.caption("Blue shading deepens where modelled lux falls below the local-street minimum; "
-           "streets are coloured from red (far below their target average) to green (at or "
-           "above it). Hover a street for its numbers.")
+c3.metric("Dark streets", f"{dark_km:.1f} km",
+          help=f"Of {seg['length_m'].sum() / 1000:.1f} km of street: below the class's average "
+               "or minimum target, or too uneven.")
+c4.metric("Below minimum", f"{result['below_km']:.1f} km",
+          help="Street length where the modelled lux is under the class's minimum target.")
+c5.metric("Open light-out reports matched", f"{len(src.outages):,}")
+st.caption("Modelled lux along the streets and their footways (15 m each side): black "
+           "under 0.5 lux, red about 1-2, orange 5, pale yellow 20 or more. Blue dots are poles "
+           "that are out. In the layer menu (top right), 'Streets by lux against target' "
+           "colours each street from red (far below its target average) to green (at or above "
+           "it); hover a street for its numbers.")
 darkness_map(result)
 
 with st.expander("Targets and model assumptions"):
@@ -174,9 +183,13 @@ if plan is not None:
                        mime="application/geopackage+sqlite3")
     st.subheader("After the work")
     after = pr.after_work(plan, src.inv)
-    lux_after, _ = lt.lux_image(after, src.data, src.streets.total_bounds, float(cell))
+    lux_after, _ = lt.lux_image(after, src.data, src.streets.total_bounds, float(cell),
+                                near=src.streets.geometry)
     seg_after = lt.segment_lux(src.streets, after, src.data)
     dark_after = seg_after.loc[seg_after["dark"], "length_m"].sum() / 1000
-    st.caption(f"Dark streets after the work: {dark_after:.1f} km (now {dark_km:.1f} km). Work "
-               "list items are the large dots: blue repair, orange upgrade, purple new pole.")
+    below_after = lt.below_minimum_km(src.streets, after, src.data)
+    st.caption(f"After the work: {below_after:.1f} km below the minimum target (now "
+               f"{result['below_km']:.1f} km); dark streets {dark_after:.1f} km (now "
+               f"{dark_km:.1f} km). Work list items are the large dots: blue repair, orange "
+               "upgrade, purple new pole.")
     darkness_map({**result, "seg": seg_after, "lux": lux_after}, work, key="after-map")

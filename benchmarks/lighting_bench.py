@@ -18,15 +18,15 @@ import time
 
 import numpy as np
 
-from cpted import lighting as L
+from cpted import lighting as lt
 
 
-def all_pairs(inv: L.Inventory, data: L.LightingData, x: np.ndarray, y: np.ndarray,
+def all_pairs(inv: lt.Inventory, data: lt.LightingData, x: np.ndarray, y: np.ndarray,
               chunk: int = 200) -> np.ndarray:
     out = np.zeros(len(x))
     lit = ~inv.out
     px, py, h, lm = inv.x[lit], inv.y[lit], inv.height_m[lit], inv.lumens[lit]
-    unit = L.Distribution.even_field(1000.0)
+    unit = lt.Distribution.even_field(1000.0)
     for lo in range(0, len(x), chunk):
         dx = x[lo:lo + chunk, None] - px[None, :]
         dy = y[lo:lo + chunk, None] - py[None, :]
@@ -45,20 +45,20 @@ def main() -> None:
     ap.add_argument("--baseline-cells", type=int, default=20_000)
     args = ap.parse_args()
     rng = np.random.default_rng(5)
-    side = int(round(np.sqrt(args.cells)))
+    side = round(float(np.sqrt(args.cells)))
     cell = 3.0
     extent = side * cell
     n = args.poles
-    inv = L.Inventory(np.array([f"p{k}" for k in range(n)], dtype=object),
+    inv = lt.Inventory(np.array([f"p{k}" for k in range(n)], dtype=object),
                       rng.uniform(0, extent, n), rng.uniform(0, extent, n),
                       rng.uniform(6, 12, n), rng.uniform(4000, 20000, n),
                       np.full(n, "hps", dtype=object), rng.random(n) < 0.1,
                       np.zeros(n, dtype=bool), crs=None)
-    data = L.load_lighting_data()
-    grid = L.Grid(0.0, 0.0, cell, side, side)
+    data = lt.load_lighting_data()
+    grid = lt.Grid(0.0, 0.0, cell, side, side)
 
     t0 = time.perf_counter()
-    lux = L.lux_grid(inv, data, grid).ravel()
+    lux = lt.lux_grid(inv, data, grid).ravel()
     t_ours = time.perf_counter() - t0
 
     gx, gy = grid.centres()

@@ -520,7 +520,7 @@ def sample_streets(streets: gpd.GeoSeries, spacing_m: float) -> tuple[FloatArray
     for k, g in enumerate(streets.values):
         if g is None or g.is_empty:
             continue
-        n = max(2, int(math.ceil(g.length / spacing_m)) + 1)
+        n = max(2, math.ceil(g.length / spacing_m) + 1)
         pts = shapely.line_interpolate_point(g, np.linspace(0, 1, n), normalized=True)
         c = shapely.get_coordinates(pts)
         xs.append(c[:, 0])
@@ -571,11 +571,14 @@ def segment_lux(streets: gpd.GeoDataFrame, inv: Inventory, data: LightingData,
 
 
 def lux_image(inv: Inventory, data: LightingData, bounds_lonlat: Sequence[float],
-              cell_m: float, *, max_cells: int = 1_500_000) -> tuple[FloatArray,
-                                                                      tuple[float, ...]]:
+              cell_m: float, *, max_cells: int = 1_500_000,
+              near: gpd.GeoSeries | None = None, near_m: float = 15.0,
+              ) -> tuple[FloatArray, tuple[float, ...]]:
     """Lux on a grid regular in longitude and latitude (so a web map can overlay it).
 
     Returns ``(lux, (west, south, east, north))`` with ``lux[0]`` the northern row.
+    With ``near`` (lines, any CRS), cells further than ``near_m`` from them are NaN:
+    the street and its footways, not the backyards, are what the targets are for.
     """
     import pyproj
 
@@ -592,6 +595,28 @@ def lux_image(inv: Inventory, data: LightingData, bounds_lonlat: Sequence[float]
     lats = north - (np.arange(ny) + 0.5) * dlat
     glon, glat = np.meshgrid(lons, lats)
     tf = pyproj.Transformer.from_crs(4326, inv.crs, always_xy=True)
-    gx, gy = tf.transform(glon.ravel(), glat.ravel())
-    lux = illuminance(inv, data, np.asarray(gx), np.asarray(gy)).reshape(ny, nx)
-    return lux, (west, north - ny * dlat, west + nx * dlon, north)
+    gx, gy = (np.asarray(a) for a in tf.transform(glon.ravel(), glat.ravel()))
+    keep = np.ones(len(gx), dtype=bool)
+    if near is not None:
+        tree = shapely.STRtree(near.to_crs(inv.crs).geometry.values)
+        cells, _ = tree.query(shapely.points(gx, gy), predicate="dwithin", distance=near_m)
+        keep = np.zeros(len(gx), dtype=bool)
+        keep[cells] = True
+    lux = np.full(len(gx), np.nan)
+    lux[keep] = illuminance(inv, data, gx[keep], gy[keep])
+    return lux.reshape(ny, nx), (west, north - ny * dlat, west + nx * dlon, north)
+
+
+def below_minimum_km(streets: gpd.GeoDataFrame, inv: Inventory, data: LightingData) -> float:
+    """Street length whose modelled lux is under its class's minimum target, in km."""
+    metric = streets.to_crs(inv.crs)
+    x, y, seg = sample_streets(metric.geometry, data.sample_spacing_m)
+    if len(x) == 0:
+        return 0.0
+    e = illuminance(inv, data, x, y)
+    classes = (streets["class"].astype(object).fillna("local").to_numpy()
+               if "class" in streets.columns else np.full(len(streets), "local", dtype=object))
+    t_min = np.array([data.targets.get(str(c), data.targets["local"]).min_lux
+                      for c in classes])[seg]
+    per_point = metric.geometry.length.to_numpy()[seg] / np.bincount(seg)[seg]
+    return float(per_point[e < t_min].sum() / 1000)

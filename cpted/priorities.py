@@ -30,7 +30,7 @@ import pandas as pd
 import shapely
 from scipy import optimize, sparse
 
-from cpted import lighting as L
+from cpted import lighting as lt
 from layers.errors import UnusableInputError
 
 Progress = Callable[[float, str], None]
@@ -51,7 +51,7 @@ class Costs:
 
 
 def _settings() -> dict[str, object]:
-    return tomllib.loads(L.LIGHTING_DATA.read_text(encoding="utf-8"))["priorities"]
+    return tomllib.loads(lt.LIGHTING_DATA.read_text(encoding="utf-8"))["priorities"]
 
 
 @dataclass
@@ -168,7 +168,7 @@ def _weights(streets: gpd.GeoDataFrame, seg: pd.DataFrame, x: np.ndarray, y: np.
     return (w * eq)[seg_of] * (1 + counts)
 
 
-def candidates_for(streets: gpd.GeoDataFrame, inv: L.Inventory, data: L.LightingData,
+def candidates_for(streets: gpd.GeoDataFrame, inv: lt.Inventory, data: lt.LightingData,
                    costs: Costs, *, night_concerns: gpd.GeoDataFrame | None = None,
                    equity: Mapping[str, float] | None = None,
                    hood_of_street: Sequence[str | None] | None = None,
@@ -178,9 +178,9 @@ def candidates_for(streets: gpd.GeoDataFrame, inv: L.Inventory, data: L.Lighting
     say = progress or (lambda _f, _m: None)
     say(0.05, "modelling lux along the streets")
     metric = streets.to_crs(inv.crs)
-    x, y, seg_of = L.sample_streets(metric.geometry, data.sample_spacing_m)
-    e0 = L.illuminance(inv, data, x, y)
-    segs = L.segment_lux(streets, inv, data)
+    x, y, seg_of = lt.sample_streets(metric.geometry, data.sample_spacing_m)
+    e0 = lt.illuminance(inv, data, x, y)
+    segs = lt.segment_lux(streets, inv, data)
     night_xy = (shapely.get_coordinates(night_concerns.to_crs(inv.crs).geometry.values)
                 if night_concerns is not None and len(night_concerns) else np.empty((0, 2)))
     weight = _weights(metric, segs, x, y, seg_of, night_xy, settings, equity, hood_of_street)
@@ -237,12 +237,12 @@ def candidates_for(streets: gpd.GeoDataFrame, inv: L.Inventory, data: L.Lighting
             continue
         pole = np.full(len(pts), k)
         if c.kind == "upgrade":
-            before = L.pair_illuminance(ext, data, pole, x[pts], y[pts])
+            before = lt.pair_illuminance(ext, data, pole, x[pts], y[pts])
             bigger = ext.with_changes(lumens=np.where(np.arange(len(ext)) == k, up_lm,
                                                       ext.lumens))
-            delta = L.pair_illuminance(bigger, data, pole, x[pts], y[pts]) - before
+            delta = lt.pair_illuminance(bigger, data, pole, x[pts], y[pts]) - before
         else:
-            delta = L.pair_illuminance(ext, data, pole, x[pts], y[pts])
+            delta = lt.pair_illuminance(ext, data, pole, x[pts], y[pts])
         lifted = pts[dark_point[pts] & (e0[pts] + delta >= t_min[pts])]
         c.fixes = frozenset(lifted.tolist())
         c.value = float(values[lifted].sum())
@@ -381,8 +381,8 @@ def choose(plan: Plan, budget: float) -> Plan:
 class StoreLighting:
     """The lighting inputs read from a store, ready for the model."""
 
-    inv: L.Inventory
-    data: L.LightingData
+    inv: lt.Inventory
+    data: lt.LightingData
     streets: gpd.GeoDataFrame
     night: gpd.GeoDataFrame
     outages: pd.DataFrame  # open "light out" reports matched to poles
@@ -399,7 +399,7 @@ def night_concerns(concerns: gpd.GeoDataFrame, *, days: float = 365.0) -> gpd.Ge
 
 
 def from_store(store: object, *, outage_radius_m: float = 30.0,
-               data: L.LightingData | None = None) -> StoreLighting:
+               data: lt.LightingData | None = None) -> StoreLighting:
     from layers.crs import metric_crs
     from layers.schema import Layer
     from layers.store import Store
@@ -413,17 +413,17 @@ def from_store(store: object, *, outage_radius_m: float = 30.0,
     if streets.empty:
         raise UnusableInputError("there are no streets in the store: import the street "
                                  "centrelines first")
-    data = data or L.load_lighting_data()
+    data = data or lt.load_lighting_data()
     crs = metric_crs(lights)
     concerns = store.read(Layer.CONCERNS)
     out_reports = concerns[(concerns["service_code"] == "streetlight_out")
                            & (concerns["status"] == "open")]
-    outages = L.match_outages(lights, out_reports, crs, radius_m=outage_radius_m)
-    inv = L.inventory(lights, data, crs, out_ids=outages["pole_id"].tolist())
+    outages = lt.match_outages(lights, out_reports, crs, radius_m=outage_radius_m)
+    inv = lt.inventory(lights, data, crs, out_ids=outages["pole_id"].tolist())
     return StoreLighting(inv, data, streets, night_concerns(concerns), outages, crs)
 
 
-def after_work(plan: Plan, inv: L.Inventory) -> L.Inventory:
+def after_work(plan: Plan, inv: lt.Inventory) -> lt.Inventory:
     """``inv`` as it will be once the plan's chosen items are done."""
     settings = _settings()
     chosen = [plan.candidates[i] for i in plan.chosen]

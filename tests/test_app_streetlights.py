@@ -40,4 +40,6 @@ def test_streetlights_page_models_and_makes_a_work_list(sample_db: Path,
     table = app.dataframe[-1].value
     assert table["cost_usd"].sum() == pytest.approx(spent)
     assert list(table["rank"]) == list(range(1, len(table) + 1))
-    assert any("Dark streets after the work" in c.value for c in app.caption)
+    after = next(c.value for c in app.caption if c.value.startswith("After the work"))
+    below_after = float(after.split("After the work: ")[1].split(" km")[0])
+    assert below_after < float(metrics["Below minimum"].split(" ")[0])

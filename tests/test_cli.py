@@ -148,3 +148,30 @@ def test_services_export_import_and_public_export(sample_db: Path, tmp_path: Pat
     items = json.loads(out.read_text())
     hidden = [i for i in items if i["service_code"] in ("drug_activity", "harassment")]
     assert hidden and all(i["description"] is None and i["address"] is None for i in hidden)
+
+
+def test_lighting_and_priorities_commands(sample_db, tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    import geopandas as gpd
+    import pandas as pd
+
+    from cpted.cli import main
+
+    lux = tmp_path / "lux.csv"
+    assert main(["lighting", "--db", str(sample_db), "--out", str(lux)]) == 0
+    frame = pd.read_csv(lux)
+    assert {"id", "class", "avg_lux", "min_lux", "dark", "why", "lon", "lat"} <= set(frame.columns)
+    assert len(frame) == 725 and (frame["avg_lux"] >= frame["min_lux"]).all()
+    out = capsys.readouterr()
+    assert "matched to poles" in out.err and "street segments" in out.out
+    work = tmp_path / "work.gpkg"
+    assert main(["priorities", "--db", str(sample_db), "--budget", "25000", "--out", str(work),
+                 "--check"]) == 0
+    text = capsys.readouterr().out
+    listed = gpd.read_file(work)
+    assert 0 < listed["cost_usd"].sum() <= 25_000
+    assert text.splitlines()[0].startswith(f"${listed['cost_usd'].sum():,.0f} fixes")
+    gap = float(text.split("greedy within ")[1].split("%")[0])
+    assert gap <= 2.0
+    assert main(["priorities", "--db", str(sample_db), "--budget", "100",
+                 "--out", str(tmp_path / "w.txt")]) == 1
+    assert "must end in .csv, .geojson or .gpkg" in capsys.readouterr().err
