@@ -52,7 +52,6 @@ def png(lux: np.ndarray) -> str:
     rgba[..., 3] = np.where(np.isnan(lux), 0.0, 0.85)
     import base64
 
-    from PIL import Image
 
     out = io.BytesIO()
     Image.fromarray((rgba * 255).astype(np.uint8), "RGBA").save(out, format="PNG")
