@@ -17,6 +17,7 @@ from app_pages._state import store
 from cpted import lighting as lt
 from cpted import priorities as pr
 from layers.errors import UnusableInputError
+from layers.schema import Layer
 
 matplotlib.use("Agg")
 from matplotlib import colormaps
@@ -154,10 +155,30 @@ budget = w1.number_input("Budget (USD)", min_value=0.0, value=100_000.0, step=5_
 repair = w2.number_input("Repair (USD each)", min_value=0.0, value=base.repair_usd, step=50.0)
 upgrade = w3.number_input("Upgrade (USD each)", min_value=0.0, value=base.upgrade_usd, step=50.0)
 new = w4.number_input("New pole (USD each)", min_value=0.0, value=base.new_pole_usd, step=250.0)
+hoods = s.read(Layer.NEIGHBORHOODS)
+equity: dict[str, float] = {}
+hood_of_street: list[str | None] | None = None
+if len(hoods):
+    with st.expander("Equity weights by neighborhood (optional)"):
+        st.caption("A weight above 1 counts dark street in that neighborhood for more, e.g. "
+                   "where fewer households have private lighting or repairs have lagged.")
+        table = st.data_editor(pd.DataFrame({"neighborhood": hoods["name"].astype(str),
+                                             "id": hoods["id"].astype(str), "weight": 1.0}),
+                               hide_index=True, disabled=["neighborhood", "id"],
+                               key="equity-weights",
+                               column_config={"weight": st.column_config.NumberColumn(
+                                   min_value=0.0, max_value=10.0, step=0.25)})
+        equity = dict(zip(table["id"], table["weight"].astype(float), strict=True))
+    mids = gpd.GeoDataFrame(geometry=src.streets.geometry.to_crs(src.crs)
+                            .interpolate(0.5, normalized=True).to_crs(4326), crs=4326)
+    joined = gpd.sjoin(mids, hoods[["id", "geometry"]], how="left", predicate="within")
+    joined = joined[~joined.index.duplicated()]
+    hood_of_street = [None if pd.isna(v) else str(v) for v in joined["id"]]
 if st.button("Make the work list", type="primary"):
     bar = st.progress(0.0, text="Starting…")
     plan = pr.candidates_for(src.streets, src.inv, src.data, pr.Costs(repair, upgrade, new),
-                             night_concerns=src.night,
+                             night_concerns=src.night, equity=equity or None,
+                             hood_of_street=hood_of_street,
                              progress=lambda f, m: bar.progress(min(f, 1.0), text=m))
     bar.progress(1.0, text="Choosing within the budget…")
     pr.choose(plan, budget)
@@ -192,3 +213,42 @@ if plan is not None:
                f"{dark_km:.1f} km). Work list items are the large dots: blue repair, orange "
                "upgrade, purple new pole.")
     darkness_map({**result, "seg": seg_after, "lux": lux_after}, work, key="after-map")
+
+st.header("After repairs")
+st.caption("Night-time concerns near lights repaired in a period (closed 'streetlight out' "
+           "reports matched to their pole), before and after each repair, against streets of "
+           "the same classes away from any repair over the same weeks.")
+from cpted import outcomes as oc  # noqa: E402
+
+concerns_all = s.read(Layer.CONCERNS)
+lights_all = s.read(Layer.STREETLIGHTS)
+if concerns_all.empty:
+    st.info("No concerns stored yet.")
+else:
+    last = concerns_all["updated_datetime"].max()
+    o1, o2, o3 = st.columns(3)
+    period = o1.date_input("Repairs between", value=((last - pd.Timedelta(days=365)).date(),
+                                                      last.date()), key="repair-window")
+    radius = o2.number_input("Radius around each light (m)", 25.0, 500.0, 100.0, 25.0)
+    days = o3.number_input("Days before and after", 14, 365, 90, 7)
+    if isinstance(period, tuple) and len(period) == 2:
+        repairs = oc.repairs_from_reports(concerns_all, lights_all, src.crs,
+                                          start=pd.Timestamp(period[0], tz="UTC"),
+                                          end=pd.Timestamp(period[1], tz="UTC")
+                                          + pd.Timedelta(days=1))
+        if repairs.empty:
+            st.info("No repaired lights in that period.")
+        else:
+            res = oc.repair_outcome(repairs, lights_all, src.streets, concerns_all, src.crs,
+                                    radius_m=radius, days=float(days))
+            m1, m2 = st.columns(2)
+            m1.metric("Repairs", f"{res.repairs:,}")
+            m2.metric("Difference in differences", f"{res.did:+.2f} per km",
+                      help="(change near repaired lights) - (change on comparison streets), in "
+                           "night-time concerns per km of street per window. Negative: "
+                           "fewer reports near repaired lights than the comparison suggests.")
+            st.dataframe(res.table(), hide_index=True, width="stretch",
+                         column_config={c: st.column_config.NumberColumn(format="%.2f")
+                                        for c in ("street km x windows", "before per km",
+                                                  "after per km", "change per km")})
+            st.warning(oc.CAVEATS)

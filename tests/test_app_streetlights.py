@@ -37,9 +37,14 @@ def test_streetlights_page_models_and_makes_a_work_list(sample_db: Path,
     assert summary.startswith("$") and "fixes" in summary and "night-time concern" in summary
     spent = float(summary.split(" ")[0].strip("$").replace(",", ""))
     assert 0 < spent <= 20_000
-    table = app.dataframe[-1].value
+    table = next(d.value for d in app.dataframe if "cost_usd" in d.value.columns)
     assert table["cost_usd"].sum() == pytest.approx(spent)
     assert list(table["rank"]) == list(range(1, len(table) + 1))
     after = next(c.value for c in app.caption if c.value.startswith("After the work"))
     below_after = float(after.split("After the work: ")[1].split(" km")[0])
     assert below_after < float(metrics["Below minimum"].split(" ")[0])
+
+    # the outcome check of repairs, with its caveats
+    did = next(m for m in app.metric if m.label == "Difference in differences")
+    assert did.value.endswith(" per km")
+    assert any("not proof" in w.value for w in app.warning)
