@@ -11,6 +11,7 @@ import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -81,3 +82,25 @@ def fresh_streamlit_caches() -> Iterator[None]:
     yield
     st.cache_data.clear()
     st.cache_resource.clear()
+
+
+@pytest.fixture
+def map_returns(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
+    """Patch ``st_folium`` (not rendered under AppTest) to return ``map_returns[0]``:
+    a test sets a click or a drawing there."""
+    import streamlit_folium
+
+    box: list[dict[str, Any]] = [{}]
+
+    def fake_st_folium(fig: Any, **kwargs: Any) -> dict[str, Any]:
+        return dict(box[0])
+
+    monkeypatch.setattr(streamlit_folium, "st_folium", fake_st_folium)
+    return box
+
+
+def by_label(widgets: Any, label: str) -> Any:
+    """The first of ``widgets`` with this label (fails listing the labels there are)."""
+    found = [w for w in widgets if w.label == label]
+    assert found, f"no widget labelled {label!r}; have {[w.label for w in widgets]}"
+    return found[0]

@@ -6,13 +6,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import streamlit_folium
 from streamlit.testing.v1 import AppTest
 
 from cpted import assessments as A
 from cpted.instrument import load_instrument
 from layers.store import open_store
-from tests.conftest import ROOT
+from tests.conftest import ROOT, by_label
 
 APP = str(ROOT / "app.py")
 SPOT = {"type": "Feature", "properties": {},
@@ -23,31 +22,14 @@ pytestmark = pytest.mark.usefixtures("fresh_streamlit_caches")
 
 
 @pytest.fixture
-def drawings(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
-    box: list[dict[str, Any]] = [{}]
-
-    def fake_st_folium(fig: Any, **kwargs: Any) -> dict[str, Any]:
-        return dict(box[0])
-
-    monkeypatch.setattr(streamlit_folium, "st_folium", fake_st_folium)
-    return box
-
-
-@pytest.fixture
 def app(sample_db: Path, monkeypatch: pytest.MonkeyPatch) -> AppTest:
     monkeypatch.setenv("CPTED_DB_URL", str(sample_db))
     monkeypatch.chdir(ROOT)
     return AppTest.from_file(APP, default_timeout=90)
 
 
-def by_label(widgets: Any, label: str) -> Any:
-    found = [w for w in widgets if w.label == label]
-    assert found, f"no widget labelled {label!r}; have {[w.label for w in widgets]}"
-    return found[0]
-
-
 def test_fill_save_and_see_scores(app: AppTest, sample_db: Path,
-                                  drawings: list[dict[str, Any]]) -> None:
+                                  map_returns: list[dict[str, Any]]) -> None:
     app.switch_page("app_pages/assess.py").run()
     assert not app.exception
     assert "No place drawn yet." in [i.value for i in app.info]
@@ -56,7 +38,7 @@ def test_fill_save_and_see_scores(app: AppTest, sample_db: Path,
     errors = " ".join(m.value for m in app.markdown)
     assert "draw the place on the map" in errors and "answer at least one item" in errors
     # draw a spot
-    drawings[0] = {"last_active_drawing": SPOT}
+    map_returns[0] = {"last_active_drawing": SPOT}
     app.run()
     assert any("Place: a spot" in c.value for c in app.caption)
     by_label(app.button, "Show sightlines from this spot").click().run()
@@ -95,7 +77,7 @@ def test_fill_save_and_see_scores(app: AppTest, sample_db: Path,
 
 
 def test_audits_page_scores_trend_and_stale_edit(app: AppTest, sample_db: Path,
-                                                 drawings: list[dict[str, Any]]) -> None:
+                                                 map_returns: list[dict[str, Any]]) -> None:
     app.switch_page("app_pages/audits.py").run()
     assert not app.exception
     metrics = {m.label: m.value for m in app.metric}

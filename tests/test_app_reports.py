@@ -6,13 +6,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import streamlit_folium
 from streamlit.testing.v1 import AppTest
 
 from cpted import concerns as cc
 from layers.schema import Layer
 from layers.store import open_store
-from tests.conftest import ROOT
+from tests.conftest import ROOT, by_label
 
 APP = str(ROOT / "app.py")
 # A spot in the sample district with no open dark-area report within 50 m.
@@ -23,29 +22,11 @@ pytestmark = pytest.mark.usefixtures("fresh_streamlit_caches")
 
 
 @pytest.fixture
-def clicks(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
-    """What the patched map returns; a test sets ``clicks[0]``."""
-    box: list[dict[str, Any]] = [{}]
-
-    def fake_st_folium(fig: Any, **kwargs: Any) -> dict[str, Any]:
-        return dict(box[0])
-
-    monkeypatch.setattr(streamlit_folium, "st_folium", fake_st_folium)
-    return box
-
-
-@pytest.fixture
 def app(sample_db: Path, monkeypatch: pytest.MonkeyPatch) -> AppTest:
     monkeypatch.setenv("CPTED_DB_URL", str(sample_db))
     monkeypatch.setenv("CPTED_STAFF_MODE", "true")
     monkeypatch.chdir(ROOT)
     return AppTest.from_file(APP, default_timeout=60)
-
-
-def by_label(widgets: Any, label: str) -> Any:
-    found = [w for w in widgets if w.label == label]
-    assert found, f"no widget labelled {label!r}; have {[w.label for w in widgets]}"
-    return found[0]
 
 
 def fill_report(app: AppTest, description: str) -> None:
@@ -57,14 +38,14 @@ def fill_report(app: AppTest, description: str) -> None:
 
 
 def test_report_duplicate_support_status_and_history(app: AppTest, sample_db: Path,
-                                                     clicks: list[dict[str, Any]]) -> None:
+                                                     map_returns: list[dict[str, Any]]) -> None:
     with open_store(sample_db) as s:
         assert cc.find_duplicates(s, "dark_area", CLICK["lng"], CLICK["lat"]).empty
         before = s.count(Layer.CONCERNS)
     app.switch_page("app_pages/report.py").run()
     assert not app.exception
     assert any("No place chosen" in i.value for i in app.info)
-    clicks[0] = {"last_clicked": CLICK}
+    map_returns[0] = {"last_clicked": CLICK}
     app.run()
     assert any("39.04600, -94.57900" in c.value for c in app.caption)
     fill_report(app, "Alley behind the store is pitch black")
@@ -80,7 +61,7 @@ def test_report_duplicate_support_status_and_history(app: AppTest, sample_db: Pa
 
     # A neighbour reports the same thing: the duplicate is offered and supported instead.
     app.switch_page("app_pages/report.py").run()
-    clicks[0] = {"last_clicked": {"lat": CLICK["lat"] + 0.0001, "lng": CLICK["lng"]}}
+    map_returns[0] = {"last_clicked": {"lat": CLICK["lat"] + 0.0001, "lng": CLICK["lng"]}}
     app.run()
     fill_report(app, "Same dark alley")
     by_label(app.button, "Submit report").click().run()
@@ -129,8 +110,8 @@ def test_public_sees_no_status_form_and_no_contact(sample_db: Path,
 
 
 def test_neighborhoods_page_scorecard_and_click(app: AppTest,
-                                                clicks: list[dict[str, Any]]) -> None:
-    clicks[0] = {"last_active_drawing": {"properties": {"id": "N2", "name": "Cedar Bend"}}}
+                                                map_returns: list[dict[str, Any]]) -> None:
+    map_returns[0] = {"last_active_drawing": {"properties": {"id": "N2", "name": "Cedar Bend"}}}
     app.switch_page("app_pages/neighborhoods.py").run()
     assert not app.exception
     score = app.dataframe[0].value
