@@ -13,7 +13,7 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
-from app_pages._state import store
+from app_pages._state import layer, store
 from cpted import lighting as lt
 from cpted import priorities as pr
 from layers.errors import UnusableInputError
@@ -155,7 +155,7 @@ budget = w1.number_input("Budget (USD)", min_value=0.0, value=100_000.0, step=5_
 repair = w2.number_input("Repair (USD each)", min_value=0.0, value=base.repair_usd, step=50.0)
 upgrade = w3.number_input("Upgrade (USD each)", min_value=0.0, value=base.upgrade_usd, step=50.0)
 new = w4.number_input("New pole (USD each)", min_value=0.0, value=base.new_pole_usd, step=250.0)
-hoods = s.read(Layer.NEIGHBORHOODS)
+hoods = layer(Layer.NEIGHBORHOODS)
 equity: dict[str, float] = {}
 hood_of_street: list[str | None] | None = None
 if len(hoods):
@@ -220,8 +220,8 @@ st.caption("Night-time concerns near lights repaired in a period (closed 'street
            "the same classes away from any repair over the same weeks.")
 from cpted import outcomes as oc  # noqa: E402
 
-concerns_all = s.read(Layer.CONCERNS)
-lights_all = s.read(Layer.STREETLIGHTS)
+concerns_all = layer(Layer.CONCERNS)
+lights_all = layer(Layer.STREETLIGHTS)
 if concerns_all.empty:
     st.info("No concerns stored yet.")
 else:
