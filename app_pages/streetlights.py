@@ -169,11 +169,7 @@ if len(hoods):
                                column_config={"weight": st.column_config.NumberColumn(
                                    min_value=0.0, max_value=10.0, step=0.25)})
         equity = dict(zip(table["id"], table["weight"].astype(float), strict=True))
-    mids = gpd.GeoDataFrame(geometry=src.streets.geometry.to_crs(src.crs)
-                            .interpolate(0.5, normalized=True).to_crs(4326), crs=4326)
-    joined = gpd.sjoin(mids, hoods[["id", "geometry"]], how="left", predicate="within")
-    joined = joined[~joined.index.duplicated()]
-    hood_of_street = [None if pd.isna(v) else str(v) for v in joined["id"]]
+    hood_of_street = pr.neighborhood_of_streets(src.streets, hoods, src.crs)
 if st.button("Make the work list", type="primary"):
     bar = st.progress(0.0, text="Starting…")
     plan = pr.candidates_for(src.streets, src.inv, src.data, pr.Costs(repair, upgrade, new),

@@ -12,6 +12,7 @@ instead of silently overwriting their work.
 
 from __future__ import annotations
 
+import functools
 import json
 import uuid
 from collections.abc import Mapping, Sequence
@@ -288,16 +289,18 @@ def instrument_of(store: Store, assessment: Assessment) -> Instrument:
     if text is None:
         raise InstrumentError(f"instrument {assessment.instrument_id} version "
                               f"{assessment.instrument_version} is not in this store")
-    return parse_instrument(str(text), name=f"{assessment.instrument_id} "
-                                            f"{assessment.instrument_version}")
+    return _parsed(str(text), f"{assessment.instrument_id} {assessment.instrument_version}")
+
+
+@functools.lru_cache(maxsize=16)
+def _parsed(text: str, name: str) -> Instrument:
+    """Instruments are immutable per (id, version): parse each stored text once, not once
+    per audit scored (a trend scores every audit of a place)."""
+    return parse_instrument(text, name=name)
 
 
 def scorecard(store: Store, assessment: Assessment) -> Scorecard:
     return score(instrument_of(store, assessment), assessment.answers, assessment.period)
-
-
-LIST_COLUMNS = ["id", "place_name", "assessed_at", "period", "assessor", "overall", "label",
-                "outcome", "confidence", "neighborhood_id", "version"]
 
 
 def list_assessments(store: Store, *, neighborhood_id: str | None = None,
@@ -355,16 +358,6 @@ def same_place(store: Store, assessment_id: str, *,
     for p in next(iter(cards.values())).principles:
         out[p.principle.name] = [cards[i].by_id().get(p.principle.id) for i in out["id"]]
     return gpd.GeoDataFrame(out, geometry="geometry", crs=WGS84)
-
-
-def delete_assessment(store: Store, assessment_id: str) -> None:
-    t, p = wt.assessments, wt.assessment_photos
-    with store.transaction() as conn:
-        n = conn.execute(sa.delete(t).where(t.c.id == assessment_id)).rowcount
-        if n != 1:
-            raise AssessmentError(f"there is no audit {assessment_id}")
-        conn.execute(sa.delete(p).where(p.c.assessment_id == assessment_id))
-        store.bump(conn)
 
 
 def day_and_night(store: Store, assessment_id: str) -> tuple[Assessment, Assessment] | None:

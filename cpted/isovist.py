@@ -51,10 +51,6 @@ class Isovist:
         """Visible area as a share of the full view circle (0..1)."""
         return self.area_m2 / (math.pi * self.radius_m**2)
 
-    @property
-    def mean_distance_m(self) -> float:
-        return float(self.distances.mean())
-
 
 def wall_segments(polygons: NDArray[np.object_]) -> tuple[NDArray[np.float64],
                                                           NDArray[np.float64]]:

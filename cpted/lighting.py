@@ -487,11 +487,6 @@ class Grid:
         gx, gy = np.meshgrid(xs, ys)
         return gx.ravel(), gy.ravel()
 
-    @property
-    def bounds(self) -> tuple[float, float, float, float]:
-        return (self.x0, self.y0, self.x0 + self.nx * self.cell_m,
-                self.y0 + self.ny * self.cell_m)
-
 
 def grid_over(bounds: Sequence[float], cell_m: float, *, max_cells: int = 4_000_000) -> Grid:
     minx, miny, maxx, maxy = bounds

@@ -389,6 +389,17 @@ class StoreLighting:
     crs: object
 
 
+def neighborhood_of_streets(streets: gpd.GeoDataFrame, hoods: gpd.GeoDataFrame,
+                            crs: object) -> list[str | None]:
+    """The id of the neighborhood holding each street's midpoint (None outside all)."""
+    mids = gpd.GeoDataFrame(geometry=streets.geometry.to_crs(crs)
+                            .interpolate(0.5, normalized=True).to_crs(4326), crs=4326)
+    joined = gpd.sjoin(mids, hoods[["id", "geometry"]].to_crs(4326), how="left",
+                       predicate="within")
+    joined = joined[~joined.index.duplicated()]
+    return [None if pd.isna(v) else str(v) for v in joined["id"]]
+
+
 def night_concerns(concerns: gpd.GeoDataFrame, *, days: float = 365.0) -> gpd.GeoDataFrame:
     """Night-time concerns reported in the last ``days`` before the latest report."""
     night = concerns[concerns["time_of_day"] == "night"]

@@ -118,3 +118,14 @@ def test_equity_weights_raise_a_neighborhood() -> None:
     assert w["repair pa"] == pytest.approx(v["repair pa"])
     assert w["repair pb"] == pytest.approx(2 * v["repair pb"])
     assert dataclasses.is_dataclass(weighted)
+
+
+def test_streets_take_the_neighborhood_of_their_midpoint() -> None:
+    crs = "EPSG:32615"
+    hoods = gpd.GeoDataFrame({"id": ["W", "E"]},
+                             geometry=[shapely.box(0, 0, 100, 100), shapely.box(100, 0, 200, 100)],
+                             crs=crs)
+    streets = gpd.GeoDataFrame(geometry=[shapely.LineString([(10, 50), (130, 50)]),
+                                         shapely.LineString([(150, 10), (150, 90)]),
+                                         shapely.LineString([(500, 0), (600, 0)])], crs=crs)
+    assert P.neighborhood_of_streets(streets, hoods, crs) == ["W", "E", None]
