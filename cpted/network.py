@@ -1,0 +1,368 @@
+"""Street networks for bike patrols.
+
+A :class:`Network` is a directed graph in a metric CRS: nodes with coordinates,
+edges with a length, a line and the OpenStreetMap ``lit`` value when known.
+It is built from
+
+* an OpenStreetMap XML extract, read offline by osmnx (:func:`from_osm_xml`),
+  keeping the ways a bicycle may use; or
+* a city centreline file or the store's streets layer (:func:`from_lines`):
+  lines joined where their ends meet within a snapping tolerance.
+
+Only the largest strongly connected component is kept, so every node can reach
+every other. Shortest paths come from scipy's sparse-graph Dijkstra.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyproj
+import scipy.sparse as sp
+import shapely
+from numpy.typing import NDArray
+from scipy.sparse.csgraph import connected_components, dijkstra
+from scipy.spatial import cKDTree
+
+from layers.crs import WGS84, metric_crs
+from layers.errors import UnusableInputError
+
+#: Ways a bicycle may not use (OSM ``highway`` values).
+NO_BIKE_HIGHWAYS = frozenset({
+    "motorway", "motorway_link", "trunk", "trunk_link", "steps", "construction", "proposed",
+    "raceway", "bus_guideway", "escape", "abandoned", "platform", "corridor", "elevator",
+    "bridleway", "via_ferrata", "planned", "razed",
+})
+NO_ACCESS = frozenset({"no", "private"})
+OSM_TAGS = ("highway", "name", "oneway", "lit", "bicycle", "access", "oneway:bicycle",
+            "cycleway", "service", "area")
+
+
+class NetworkError(UnusableInputError):
+    """A street network cannot be built from what was given; the message says why."""
+
+
+@dataclass
+class Network:
+    crs: pyproj.CRS
+    xy: NDArray[np.float64]          # node coordinates, metric
+    u: NDArray[np.int64]             # edge tails
+    v: NDArray[np.int64]             # edge heads
+    length: NDArray[np.float64]      # metres
+    lines: list[NDArray[np.float64]]  # each edge's coordinates from u to v, metric
+    lit: list[str]                   # OSM lit value or ""
+    name: list[str]
+    dropped_nodes: int = 0
+    source: str = ""
+
+    def __post_init__(self) -> None:
+        self._tree = cKDTree(self.xy) if len(self.xy) else None
+        self._lonlat: NDArray[np.float64] | None = None
+
+    @property
+    def n_nodes(self) -> int:
+        return len(self.xy)
+
+    @property
+    def n_edges(self) -> int:
+        return len(self.u)
+
+    @property
+    def lonlat(self) -> NDArray[np.float64]:
+        if self._lonlat is None:
+            t = pyproj.Transformer.from_crs(self.crs, WGS84, always_xy=True)
+            lon, lat = t.transform(self.xy[:, 0], self.xy[:, 1])
+            self._lonlat = np.column_stack([lon, lat])
+        return self._lonlat
+
+    def describe(self) -> str:
+        km = self.length.sum() / 1000
+        lit = sum(1 for x in self.lit if x == "yes")
+        return (f"{self.n_nodes:,} junctions and {self.n_edges:,} one-way links "
+                f"({km:,.1f} km){f', {lit:,} links tagged lit' if lit else ''}"
+                + (f"; {self.dropped_nodes:,} junction(s) outside the largest connected part "
+                   "were left out" if self.dropped_nodes else ""))
+
+    def matrix(self, speed_kmh: float) -> sp.csr_matrix:
+        """Travel minutes along each edge at ``speed_kmh``; parallel edges keep the fastest."""
+        if not speed_kmh > 0:
+            raise NetworkError(f"the speed must be positive, got {speed_kmh} km/h")
+        minutes = self.length / (speed_kmh * 1000 / 60)
+        order = np.lexsort((minutes, self.v, self.u))
+        u, v, m = self.u[order], self.v[order], minutes[order]
+        first = np.ones(len(u), dtype=bool)
+        first[1:] = (u[1:] != u[:-1]) | (v[1:] != v[:-1])
+        # zero-length edges would vanish from a sparse matrix; give them a tiny cost
+        m = np.maximum(m[first], 1e-9)
+        return sp.csr_matrix((m, (u[first], v[first])), shape=(self.n_nodes, self.n_nodes))
+
+    def nearest(self, xy: NDArray[np.float64]) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
+        """Nearest node to each metric point, and its distance in metres."""
+        if self._tree is None:
+            raise NetworkError("the network is empty")
+        d, i = self._tree.query(np.asarray(xy, dtype=float).reshape(-1, 2))
+        return np.asarray(i, dtype=np.int64), np.asarray(d, dtype=float)
+
+    def nearest_lonlat(self, lon: Sequence[float], lat: Sequence[float]
+                       ) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
+        t = pyproj.Transformer.from_crs(WGS84, self.crs, always_xy=True)
+        x, y = t.transform(np.asarray(lon, dtype=float), np.asarray(lat, dtype=float))
+        return self.nearest(np.column_stack([x, y]))
+
+    def shortest(self, sources: Sequence[int], speed_kmh: float
+                 ) -> tuple[NDArray[np.float64], NDArray[np.int32]]:
+        """Travel minutes and predecessors from each source to every node."""
+        dist, pred = dijkstra(self.matrix(speed_kmh), directed=True,
+                              indices=np.asarray(sources, dtype=np.int64),
+                              return_predecessors=True)
+        return np.atleast_2d(dist), np.atleast_2d(pred)
+
+    def edge_index(self) -> dict[tuple[int, int], int]:
+        """The shortest edge for each (u, v) pair."""
+        best: dict[tuple[int, int], int] = {}
+        for k in np.argsort(-self.length, kind="stable"):
+            best[(int(self.u[k]), int(self.v[k]))] = int(k)
+        return best
+
+    def path_line(self, nodes: Sequence[int], edges: dict[tuple[int, int], int] | None = None
+                  ) -> NDArray[np.float64]:
+        """Metric coordinates along the edges joining consecutive ``nodes``."""
+        edges = edges if edges is not None else self.edge_index()
+        if len(nodes) == 0:
+            return np.empty((0, 2))
+        parts = [self.xy[[nodes[0]]]]
+        for a, b in zip(nodes[:-1], nodes[1:], strict=True):
+            if a == b:
+                continue
+            k = edges.get((int(a), int(b)))
+            if k is None:
+                raise NetworkError(f"no edge from node {a} to node {b}")
+            parts.append(self.lines[k][1:])
+        return np.vstack(parts)
+
+    def to_lonlat(self, xy: NDArray[np.float64]) -> NDArray[np.float64]:
+        t = pyproj.Transformer.from_crs(self.crs, WGS84, always_xy=True)
+        lon, lat = t.transform(xy[:, 0], xy[:, 1])
+        return np.column_stack([lon, lat])
+
+    def edges_frame(self) -> gpd.GeoDataFrame:
+        """Edges as WGS84 lines (for maps and checks)."""
+        return gpd.GeoDataFrame(
+            {"u": self.u, "v": self.v, "length_m": self.length, "lit": self.lit,
+             "name": self.name},
+            geometry=gpd.GeoSeries(shapely.linestrings(self.lines), crs=self.crs)).to_crs(WGS84)
+
+
+def path_nodes(pred: NDArray[np.int32], source: int, target: int) -> list[int]:
+    """Nodes from ``source`` to ``target`` read back from a Dijkstra predecessor row."""
+    if source == target:
+        return [source]
+    out = [target]
+    node = target
+    while node != source:
+        node = int(pred[node])
+        if node < 0:
+            raise NetworkError(f"node {target} cannot be reached from node {source}")
+        out.append(node)
+    return out[::-1]
+
+
+def _largest_strong(n: int, u: NDArray[np.int64], v: NDArray[np.int64]) -> NDArray[np.bool_]:
+    if n == 0:
+        return np.zeros(0, dtype=bool)
+    adj = sp.csr_matrix((np.ones(len(u)), (u, v)), shape=(n, n))
+    _, labels = connected_components(adj, directed=True, connection="strong")
+    biggest = np.bincount(labels).argmax()
+    return labels == biggest
+
+
+def _assemble(crs: pyproj.CRS, xy: NDArray[np.float64], u: Iterable[int], v: Iterable[int],
+              lines: list[NDArray[np.float64]], lit: list[str], name: list[str],
+              source: str) -> Network:
+    u_arr = np.asarray(list(u), dtype=np.int64)
+    v_arr = np.asarray(list(v), dtype=np.int64)
+    if len(u_arr) == 0:
+        raise NetworkError(f"{source}: no street a bicycle may use was found")
+    keep_node = _largest_strong(len(xy), u_arr, v_arr)
+    new_id = np.full(len(xy), -1, dtype=np.int64)
+    new_id[keep_node] = np.arange(keep_node.sum())
+    keep_edge = keep_node[u_arr] & keep_node[v_arr]
+    ke = np.flatnonzero(keep_edge)
+    length = np.array([shapely.length(shapely.linestrings(lines[k])) for k in ke], dtype=float)
+    return Network(crs, xy[keep_node], new_id[u_arr[ke]], new_id[v_arr[ke]], length,
+                   [lines[k] for k in ke], [lit[k] for k in ke], [name[k] for k in ke],
+                   dropped_nodes=int((~keep_node).sum()), source=source)
+
+
+def _text(value: object) -> str:
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return ""
+    if isinstance(value, list):
+        return ";".join(str(x) for x in value)
+    return str(value)
+
+
+def bike_allowed(tags: dict[str, object]) -> bool:
+    """Whether a way with these OSM tags is open to bicycles."""
+    highways = set(_text(tags.get("highway")).split(";")) - {""}
+    if not highways or highways & NO_BIKE_HIGHWAYS:
+        return False
+    bicycle = _text(tags.get("bicycle"))
+    if bicycle in ("no", "dismount", "use_sidepath"):
+        return False
+    access = _text(tags.get("access"))
+    if access in NO_ACCESS and bicycle not in ("yes", "designated", "permissive"):
+        return False
+    return _text(tags.get("area")) != "yes"
+
+
+def from_osm_xml(path: str | Path) -> Network:
+    """A bike network from an OpenStreetMap XML file (read offline by osmnx).
+
+    One-way streets stay one-way unless ``oneway:bicycle=no``; the ``lit`` tag is
+    kept on every edge.
+    """
+    import osmnx as ox
+
+    path = Path(path)
+    if not path.is_file():
+        raise NetworkError(f"{path}: no such file")
+    tags = list(dict.fromkeys([*ox.settings.useful_tags_way, *OSM_TAGS]))
+    old = ox.settings.useful_tags_way
+    ox.settings.useful_tags_way = tags
+    try:
+        g = ox.graph_from_xml(path, bidirectional=False, simplify=True, retain_all=True)
+    except Exception as exc:  # osmnx raises plain errors for unreadable XML
+        raise NetworkError(f"{path.name}: not a readable OpenStreetMap XML file ({exc})") from exc
+    finally:
+        ox.settings.useful_tags_way = old
+    if g.number_of_nodes() == 0:
+        raise NetworkError(f"{path.name}: no streets in this extract")
+    nodes = list(g.nodes)
+    lon = np.array([g.nodes[n]["x"] for n in nodes], dtype=float)
+    lat = np.array([g.nodes[n]["y"] for n in nodes], dtype=float)
+    pts = gpd.GeoSeries(gpd.points_from_xy(lon, lat), crs=WGS84)
+    crs = metric_crs(pts)
+    fwd = pyproj.Transformer.from_crs(WGS84, crs, always_xy=True)
+    x, y = fwd.transform(lon, lat)
+    xy = np.column_stack([x, y])
+    index = {n: i for i, n in enumerate(nodes)}
+    u, v, lines, lit, name = [], [], [], [], []
+    seen: set[tuple[int, int, tuple[float, ...]]] = set()
+
+    def add(a: int, b: int, line: NDArray[np.float64], data: dict[str, object]) -> None:
+        key = (a, b, tuple(np.round(line.ravel(), 2)))
+        if key in seen:
+            return
+        seen.add(key)
+        u.append(a)
+        v.append(b)
+        lines.append(line)
+        lit.append(_text(data.get("lit")))
+        name.append(_text(data.get("name")))
+
+    for a_id, b_id, data in g.edges(data=True):
+        if not bike_allowed(data):
+            continue
+        a, b = index[a_id], index[b_id]
+        if "geometry" in data:
+            gx, gy = fwd.transform(*np.asarray(data["geometry"].coords).T)
+            line = np.column_stack([gx, gy])
+        else:
+            line = xy[[a, b]]
+        add(a, b, line, data)
+        contraflow = _text(data.get("oneway:bicycle")) == "no"
+        if contraflow:
+            add(b, a, line[::-1], data)
+    return _assemble(crs, xy, u, v, lines, lit, name, f"OpenStreetMap extract {path.name}")
+
+
+def from_lines(lines: gpd.GeoDataFrame, *, tolerance_m: float = 1.0, source: str = "streets",
+               oneway_column: str | None = "oneway") -> Network:
+    """A network from street centrelines joined at ends within ``tolerance_m``.
+
+    Lines are two-way unless ``oneway_column`` holds a true value (yes, true, 1).
+    Lines that cross without sharing an end (bridges, underpasses) are not joined.
+    """
+    if lines.crs is None:
+        raise NetworkError(f"{source}: the lines have no coordinate reference system")
+    geoms = lines.geometry
+    kinds = set(geoms.geom_type.dropna())
+    if not kinds or not kinds <= {"LineString", "MultiLineString"}:
+        raise NetworkError(f"{source}: a street network needs lines, found "
+                           f"{', '.join(sorted(kinds)) or 'no geometry'}")
+    if not tolerance_m >= 0:
+        raise NetworkError(f"the snapping tolerance must be zero or more, got {tolerance_m}")
+    crs = metric_crs(lines) if lines.crs.is_geographic else pyproj.CRS(lines.crs)
+    frame = lines.to_crs(crs)
+    frame = frame[~frame.geometry.is_empty & frame.geometry.notna()]
+    oneway = (frame[oneway_column].astype(str).str.lower().isin({"yes", "true", "1", "y"})
+              if oneway_column and oneway_column in frame else pd.Series(False, frame.index))
+    names = (frame["name"] if "name" in frame else pd.Series("", frame.index)).map(_text)
+    lit_col = (frame["lit"] if "lit" in frame else pd.Series("", frame.index)).map(_text)
+    parts = frame.assign(_oneway=oneway, _name=names, _lit=lit_col).explode(index_parts=False)
+    coords = [np.asarray(g.coords, dtype=float)[:, :2] for g in parts.geometry.values]
+    coords_ok = [c for c in coords if len(c) >= 2]
+    if not coords_ok:
+        raise NetworkError(f"{source}: no usable lines")
+    ends = np.vstack([np.vstack([c[0], c[-1]]) for c in coords_ok])
+    # snap: ends within the tolerance share a node (union of close pairs)
+    tree = cKDTree(ends)
+    pairs = tree.query_pairs(max(tolerance_m, 1e-6), output_type="ndarray")
+    m = len(ends)
+    adj = sp.coo_matrix((np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])) if len(pairs)
+                        else (np.zeros(0), (np.zeros(0, int), np.zeros(0, int))), shape=(m, m))
+    _, label = connected_components(adj, directed=False)
+    n_nodes = label.max() + 1
+    xy = np.zeros((n_nodes, 2))
+    np.add.at(xy, label, ends)
+    xy /= np.bincount(label, minlength=n_nodes)[:, None]
+    u, v, out_lines, lit, name = [], [], [], [], []
+    k = 0
+    flags = parts["_oneway"].to_numpy()
+    pnames = parts["_name"].to_list()
+    plits = parts["_lit"].to_list()
+    for c, one, nm, lt in zip(coords, flags, pnames, plits, strict=True):
+        if len(c) < 2:
+            continue
+        a, b = int(label[2 * k]), int(label[2 * k + 1])
+        k += 1
+        if a == b and shapely.length(shapely.linestrings(c)) < max(tolerance_m, 1e-6):
+            continue
+        line = c.copy()
+        line[0], line[-1] = xy[a], xy[b]
+        u.append(a)
+        v.append(b)
+        out_lines.append(line)
+        lit.append(lt)
+        name.append(nm)
+        if not one:
+            u.append(b)
+            v.append(a)
+            out_lines.append(line[::-1].copy())
+            lit.append(lt)
+            name.append(nm)
+    return _assemble(crs, xy, u, v, out_lines, lit, name, source)
+
+
+def read_network(path: str | Path, *, tolerance_m: float = 1.0) -> Network:
+    """A network from a file: OSM XML (.osm, .xml) or lines (.geojson, .gpkg, .parquet)."""
+    path = Path(path)
+    if not path.is_file():
+        raise NetworkError(f"{path}: no such file")
+    suffix = path.suffix.lower()
+    if suffix in (".osm", ".xml"):
+        return from_osm_xml(path)
+    if suffix in (".parquet", ".geoparquet"):
+        frame = gpd.read_parquet(path)
+    elif suffix in (".geojson", ".json", ".gpkg"):
+        frame = gpd.read_file(path, engine="pyogrio")
+    else:
+        raise NetworkError(f"{path.name}: use an OpenStreetMap .osm file or street lines as "
+                           ".geojson, .gpkg or .parquet")
+    return from_lines(frame, tolerance_m=tolerance_m, source=path.name)
