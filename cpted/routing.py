@@ -59,6 +59,8 @@ class Problem:
             raise RoutingError("prizes cannot be negative")
         if not np.isfinite(self.minutes).all():
             raise RoutingError("some stops cannot be reached from the station on the network")
+        self._rows: list[list[float]] = self.minutes.tolist()
+        self._dwell: list[float] = self.dwell.tolist()
 
     @property
     def m(self) -> int:
@@ -68,10 +70,12 @@ class Problem:
         """Minutes for a route of stop indices (0-based), station to station."""
         if not route:
             return 0.0
-        nodes = [0, *(s + 1 for s in route), 0]
-        t = self.minutes
-        travel = sum(t[a, b] for a, b in itertools.pairwise(nodes))
-        return float(travel + self.dwell[route].sum())
+        t = self._rows
+        d = self._dwell
+        total = t[0][route[0] + 1] + t[route[-1] + 1][0]
+        for a, b in itertools.pairwise(route):
+            total += t[a + 1][b + 1]
+        return float(total + sum(d[s] for s in route))
 
     def value(self, routes: list[list[int]]) -> float:
         return float(sum(self.prize[s] for r in routes for s in r))
@@ -136,32 +140,48 @@ def _insert_greedy(p: Problem, routes: list[list[int]], free: set[int], power: f
 
 
 def _two_opt(p: Problem, route: list[int]) -> list[int]:
-    """Shorten a route by segment reversal and single-stop relocation until no gain."""
+    """Shorten a route by segment reversal and single-stop relocation until no gain.
+
+    Moves are evaluated in closed form from running sums of the forward and backward
+    travel times, so one-way streets (an asymmetric matrix) are handled exactly.
+    """
     best = list(route)
-    best_t = p.route_time(best)
-    improved = True
-    while improved and len(best) > 2:
-        improved = False
+    t = p.minutes
+    while len(best) > 1:
+        nodes = np.array([0, *(s + 1 for s in best), 0])
         n = len(best)
-        for i in range(n - 1):
-            for j in range(i + 1, n):
-                cand = best[:i] + best[i:j + 1][::-1] + best[j + 1:]
-                ct = p.route_time(cand)
-                if ct < best_t - 1e-7:
-                    best, best_t, improved = cand, ct, True
-        for i in range(n):
-            s = best[i]
-            rest = best[:i] + best[i + 1:]
-            for j in range(len(rest) + 1):
-                if j == i:
-                    continue
-                cand = rest[:j] + [s] + rest[j:]
-                ct = p.route_time(cand)
-                if ct < best_t - 1e-7:
-                    best, best_t, improved = cand, ct, True
-                    break
-            if improved:
-                break
+        fwd = t[nodes[:-1], nodes[1:]]
+        bwd = t[nodes[1:], nodes[:-1]]
+        cf = np.concatenate([[0.0], np.cumsum(fwd)])
+        cb = np.concatenate([[0.0], np.cumsum(bwd)])
+        # reversal of nodes[i..j], 1 <= i < j <= n
+        i, j = np.triu_indices(n, k=1)
+        i = i + 1
+        j = j + 1
+        prev, nxt = nodes[i - 1], nodes[j + 1]
+        delta = (t[prev, nodes[j]] + t[nodes[i], nxt] + (cb[j] - cb[i])
+                 - t[prev, nodes[i]] - t[nodes[j], nxt] - (cf[j] - cf[i]))
+        k = int(np.argmin(delta)) if len(delta) else -1
+        if k >= 0 and delta[k] < -1e-7:
+            a, b = int(i[k]) - 1, int(j[k]) - 1
+            best = best[:a] + best[a:b + 1][::-1] + best[b + 1:]
+            continue
+        # relocation of one stop (at nodes[pos]) into another edge (nodes[u], nodes[u+1])
+        pos = np.arange(1, n + 1)[:, None]
+        u = np.arange(n + 1)[None, :]
+        a = nodes[pos]
+        gain = (t[nodes[pos - 1], a] + t[a, nodes[pos + 1]] - t[nodes[pos - 1], nodes[pos + 1]])
+        cost = t[nodes[u], a] + t[a, nodes[u + 1]] - t[nodes[u], nodes[u + 1]]
+        delta = np.where((u == pos - 1) | (u == pos), np.inf, cost - gain)
+        k = int(np.argmin(delta))
+        r, e = divmod(k, n + 1)
+        if delta[r, e] >= -1e-7:
+            break
+        stop = best[r]
+        if e < r:
+            best = best[:e] + [stop] + best[e:r] + best[r + 1:]
+        else:
+            best = best[:r] + best[r + 1:e] + [stop] + best[e:]
     return best
 
 
@@ -206,7 +226,7 @@ def _relocate_between(p: Problem, routes: list[list[int]]) -> bool:
 
 
 def _insert_reordering(p: Problem, routes: list[list[int]], free: set[int],
-                       tries: int = 30) -> bool:
+                       tries: int = 10) -> bool:
     """Insert a stop that fits only after its route is reordered (2-opt after insertion).
 
     Tried for the most valuable free stops whose cheapest insertion overshoots the
@@ -242,11 +262,11 @@ def _local_search(p: Problem, routes: list[list[int]], free: set[int], max_round
         _insert_greedy(p, routes, free, 1.0)
         if p.value(routes) > before + 1e-9:
             continue
-        if _insert_reordering(p, routes, free):
-            continue
         if _relocate_between(p, routes):
             continue
-        if not _exchange(p, routes, free):
+        if _exchange(p, routes, free):
+            continue
+        if not _insert_reordering(p, routes, free):
             return
 
 
@@ -463,13 +483,20 @@ def milp_bound(p: Problem, *, time_limit: float = 60.0) -> tuple[float, float, b
         node = s + 1
         row([(ui + s, 1.0), (yi + s, -t[0, node])], 0, np.inf)
         row([(ui + s, 1.0), (yi + s, -(p.shift - p.dwell[s] - t[node, 0]))], -np.inf, 0)
-    # MTZ: u_j >= u_i + d_i + t_ij - M (1 - x_ij)
-    big_m = p.shift + float(p.dwell.max(initial=0)) + float(t.max())
+    # MTZ with the tightest big-M each arc allows: u_i lies in [a_i, b_i], where a_i is
+    # the time from the station and b_i the latest arrival that still gets back in time
+    early = t[0, 1:]
+    late = p.shift - p.dwell - t[1:, 0]
+    ub_arc = np.ones(na)
     for k, (i, j) in enumerate(arcs):
         if i == 0 or j == 0:
             continue
-        row([(ui + j - 1, 1.0), (ui + i - 1, -1.0), (k, -big_m)],
-            p.dwell[i - 1] + t[i, j] - big_m, np.inf)
+        step = p.dwell[i - 1] + t[i, j]
+        if early[i - 1] + step > late[j - 1] + EPS:
+            ub_arc[k] = 0  # no plan can use this arc
+            continue
+        big_m = late[i - 1] + step - early[j - 1]
+        row([(ui + j - 1, 1.0), (ui + i - 1, -1.0), (k, -big_m)], step - big_m, np.inf)
     # no two-stop cycles
     index = {a: k for k, a in enumerate(arcs)}
     for i in range(1, n):
@@ -480,7 +507,7 @@ def milp_bound(p: Problem, *, time_limit: float = 60.0) -> tuple[float, float, b
     a_mat = sp.csr_matrix((vals, (rows, cols)), shape=(r, nvar))
     integrality = np.concatenate([np.ones(na + ny), np.zeros(nu)])
     lb = np.zeros(nvar)
-    ub = np.concatenate([np.ones(na + ny), np.full(nu, p.shift)])
+    ub = np.concatenate([ub_arc, np.ones(ny), np.full(nu, p.shift)])
     for s in p.must:
         lb[yi + s] = 1
     res = milp(c, constraints=LinearConstraint(a_mat, lo, hi), integrality=integrality,

@@ -76,11 +76,18 @@ def _v3_assessments(conn: Connection) -> None:
             "srs_id, z, m) VALUES ('assessments', 'geom', 'GEOMETRY', 4326, 0, 0)"))
 
 
+def _v4_patrol_visits(conn: Connection) -> None:
+    import layers.workflow_tables as wt
+
+    wt.patrol_visits.create(conn, checkfirst=True)
+
+
 MIGRATIONS: list[tuple[int, str, Callable[[Connection], None]]] = [
     (1, "layers, settings and import log", _v1_initial),
     (2, "service list, contacts, status history, photos, problem spots, action plans",
      _v2_concern_workflow),
     (3, "CPTED instruments, assessments and their photos", _v3_assessments),
+    (4, "patrol visit log", _v4_patrol_visits),
 ]
 
 LATEST = MIGRATIONS[-1][0]

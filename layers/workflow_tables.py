@@ -140,3 +140,17 @@ assessment_photos = sa.Table(
     sa.Column("height", sa.Integer, nullable=False),
     sa.Column("data", sa.LargeBinary, nullable=False),
 )
+
+# -- schema version 4 -------------------------------------------------------------
+
+patrol_visits = sa.Table(
+    "patrol_visits", METADATA,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("officer", sa.Text, nullable=False),
+    sa.Column("place", sa.Text, nullable=False),
+    sa.Column("lon", sa.Float, nullable=False),
+    sa.Column("lat", sa.Float, nullable=False),
+    sa.Column("visited_at", sa.Text, nullable=False, index=True),
+    sa.Column("note", sa.Text),
+    sa.Column("recorded_at", sa.Text, nullable=False),
+)

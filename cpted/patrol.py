@@ -1,0 +1,495 @@
+"""Patrol planning: what counts, hotspots to stops, routes on streets, GPX, sheets, visits.
+
+The pieces live in :mod:`cpted.hotspots` (grids and statistics),
+:mod:`cpted.network` (streets) and :mod:`cpted.routing` (the optimisation);
+this module joins them to the store and to what an officer takes out.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import itertools
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Literal
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import sqlalchemy as sa
+from numpy.typing import NDArray
+
+from cpted import hotspots as hs
+from cpted.network import Network, NetworkError, path_nodes
+from cpted.routing import Problem, RoutingError, solve
+from layers.crs import WGS84
+from layers.errors import UnusableInputError
+from layers.schema import Layer
+from layers.store import Store, now_iso
+
+SourceKind = Literal["open concerns", "night-time concerns", "weak CPTED audits", "incidents"]
+SOURCE_KINDS: tuple[SourceKind, ...] = ("open concerns", "night-time concerns",
+                                        "weak CPTED audits", "incidents")
+#: Night for timestamps with no day/night tag: 19:00 to 07:00 local time (our choice).
+NIGHT_HOURS = (19, 7)
+#: An audit counts as weak below this overall score (the "Adequate" band starts at 60).
+WEAK_AUDIT = 60.0
+#: Default bike speed, km/h: an unhurried patrol pace with stops at junctions (our assumption).
+BIKE_KMH = 12.0
+DWELL_MIN = 12.0
+MAX_SNAP_M = 250.0
+
+
+@dataclass(frozen=True)
+class Source:
+    """One layer that counts toward hotspots, with a weight and a time window."""
+
+    kind: SourceKind
+    weight: float = 1.0
+    start: pd.Timestamp | None = None
+    end: pd.Timestamp | None = None
+    night_only: bool = False
+
+    def describe(self) -> str:
+        when = ""
+        if self.start is not None or self.end is not None:
+            a = self.start.date().isoformat() if self.start is not None else "the start"
+            b = self.end.date().isoformat() if self.end is not None else "now"
+            when = f", {a} to {b}"
+        return f"{self.kind} x{self.weight:g}{' (night only)' if self.night_only else ''}{when}"
+
+
+def _utc(ts: object) -> pd.Timestamp:
+    t = pd.Timestamp(ts)
+    return t.tz_localize("UTC") if t.tzinfo is None else t
+
+
+def _window(frame: pd.DataFrame, column: str, source: Source) -> pd.Series:
+    keep = pd.Series(True, index=frame.index)
+    if source.start is not None:
+        keep &= frame[column] >= _utc(source.start)
+    if source.end is not None:
+        keep &= frame[column] < _utc(source.end)
+    return keep
+
+
+def _is_night(when: pd.Series, tz: str) -> pd.Series:
+    hour = when.dt.tz_convert(tz).dt.hour
+    start, end = NIGHT_HOURS
+    return (hour >= start) | (hour < end)
+
+
+def gather_events(store: Store, sources: Sequence[Source], *, tz: str | None = None
+                  ) -> gpd.GeoDataFrame:
+    """Events from the chosen layers as WGS84 points with ``source``, ``weight`` and ``when``.
+
+    Weak audits count with weight x (60 - overall) / 60, so a place scoring 0 counts fully
+    and one at 59 barely. Night is the concern's day/night answer, or 19:00-07:00 local.
+    """
+    from cpted.assessments import list_assessments
+
+    tz = tz or store.get_setting("timezone") or "UTC"
+    parts: list[gpd.GeoDataFrame] = []
+    for src in sources:
+        if not src.weight > 0:
+            raise hs.HotspotError(f"the weight of {src.kind} must be positive")
+        if src.kind in ("open concerns", "night-time concerns"):
+            frame = store.read(Layer.CONCERNS)
+            if frame.empty:
+                continue
+            keep = _window(frame, "requested_datetime", src)
+            if src.kind == "open concerns":
+                keep &= frame["status"] == "open"
+            night = (frame["time_of_day"] == "night") | (
+                frame["time_of_day"].isna() & _is_night(frame["requested_datetime"], tz))
+            if src.kind == "night-time concerns" or src.night_only:
+                keep &= night
+            sel = frame[keep]
+            part = gpd.GeoDataFrame({"source": src.kind, "weight": src.weight,
+                                     "when": sel["requested_datetime"],
+                                     "ref": sel["service_request_id"]},
+                                    geometry=sel.geometry.values, crs=WGS84)
+        elif src.kind == "incidents":
+            frame = store.read(Layer.INCIDENTS)
+            if frame.empty:
+                continue
+            keep = _window(frame, "occurred_datetime", src)
+            if src.night_only:
+                keep &= _is_night(frame["occurred_datetime"], tz)
+            sel = frame[keep]
+            part = gpd.GeoDataFrame({"source": src.kind, "weight": src.weight,
+                                     "when": sel["occurred_datetime"], "ref": sel["id"]},
+                                    geometry=sel.geometry.values, crs=WGS84)
+        elif src.kind == "weak CPTED audits":
+            audits = list_assessments(store)
+            if audits.empty:
+                continue
+            keep = _window(audits, "assessed_at", src) & (audits["overall"] < WEAK_AUDIT)
+            if src.night_only:
+                keep &= audits["period"] == "night"
+            sel = audits[keep]
+            pts = sel.geometry.representative_point()
+            part = gpd.GeoDataFrame(
+                {"source": src.kind,
+                 "weight": src.weight * (WEAK_AUDIT - sel["overall"].to_numpy()) / WEAK_AUDIT,
+                 "when": sel["assessed_at"], "ref": sel["id"]},
+                geometry=pts.values, crs=WGS84)
+        else:
+            raise hs.HotspotError(f"unknown layer {src.kind!r}; expected one of: "
+                                  + ", ".join(SOURCE_KINDS))
+        parts.append(part)
+    parts = [p for p in parts if len(p)]
+    if not parts:
+        return gpd.GeoDataFrame({"source": [], "weight": [], "when": [], "ref": []},
+                                geometry=gpd.GeoSeries([], crs=WGS84))
+    return gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), crs=WGS84)
+
+
+# -- stops ---------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Candidate:
+    label: str
+    lon: float
+    lat: float
+    prize: float
+    must: bool = False
+
+
+def candidates_from(hot: hs.Hotspots, method: Literal["gi", "kde", "counts"] = "gi",
+                    limit: int = 200) -> list[Candidate]:
+    """Stops at the centres of hotspot cells.
+
+    ``gi``: the Gi* hot cells (any confidence); ``kde``/``counts``: the cells with the
+    highest density or count. Each stop's prize is the smoothed number of weighted events
+    in its cell (density x cell area), so neighbouring evidence counts a little.
+    """
+    score = {"gi": hot.gi.z, "kde": hot.density, "counts": hot.counts}[method]
+    prize = hot.density * hot.grid.cell_area / 1e6
+    eligible = (hot.gi.bins > 0) if method == "gi" else (score > 0)
+    idx = np.flatnonzero(eligible & (prize > 0))
+    idx = idx[np.lexsort((idx, -score[idx]))][:limit]
+    centres = hot.grid.to_frame().geometry.iloc[idx].representative_point()
+    out = []
+    for i, pt in zip(idx, centres, strict=True):
+        label = (f"Cell {int(i)}: {hs.BIN_LABELS[int(hot.gi.bins[i])].lower()}"
+                 if method == "gi" else f"Cell {int(i)}: {hot.counts[i]:g} weighted events")
+        out.append(Candidate(label, float(pt.x), float(pt.y), float(prize[i])))
+    return out
+
+
+# -- plans ---------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class PatrolSettings:
+    station: tuple[float, float]  # lon, lat
+    shift_min: float = 240.0
+    speed_kmh: float = BIKE_KMH
+    dwell_min: float = DWELL_MIN
+    officers: int = 1
+    start: datetime | None = None
+
+    def check(self) -> None:
+        lon, lat = self.station
+        problems = []
+        if not (-180 <= lon <= 180 and -90 <= lat <= 90):
+            problems.append(f"the station ({lon}, {lat}) is not a longitude, latitude pair")
+        if not 10 <= self.shift_min <= 24 * 60:
+            problems.append("the shift must be between 10 minutes and 24 hours")
+        if not 2 <= self.speed_kmh <= 40:
+            problems.append("the bike speed must be between 2 and 40 km/h")
+        if not 0 <= self.dwell_min <= 120:
+            problems.append("the time at each stop must be between 0 and 120 minutes")
+        if not 1 <= self.officers <= 20:
+            problems.append("plan for 1 to 20 officers")
+        if problems:
+            raise RoutingError("; ".join(problems))
+
+
+@dataclass
+class PlannedStop:
+    officer: int
+    order: int
+    label: str
+    lon: float
+    lat: float
+    prize: float
+    arrive_min: float
+    leave_min: float
+    must: bool
+
+
+@dataclass
+class PlannedRoute:
+    officer: int
+    stops: list[PlannedStop]
+    path: NDArray[np.float64]  # lon, lat along the streets, station to station
+    nodes: list[int]
+    travel_min: float
+    total_min: float
+    km: float
+
+
+@dataclass
+class PatrolPlan:
+    settings: PatrolSettings
+    routes: list[PlannedRoute]
+    prize: float
+    prize_available: float
+    unvisited: list[Candidate]
+    too_far: list[Candidate]
+    station_node: int
+    network: str
+    notes: list[str] = field(default_factory=list)
+
+    def stops_frame(self) -> pd.DataFrame:
+        rows = []
+        for r in self.routes:
+            for s in r.stops:
+                rows.append({"officer": s.officer, "stop": s.order, "place": s.label,
+                             "arrive": self._clock(s.arrive_min),
+                             "leave": self._clock(s.leave_min), "must_visit": s.must,
+                             "prize": round(s.prize, 2), "lon": s.lon, "lat": s.lat})
+        return pd.DataFrame(rows, columns=["officer", "stop", "place", "arrive", "leave",
+                                           "must_visit", "prize", "lon", "lat"])
+
+    def _clock(self, minutes: float) -> str:
+        if self.settings.start is None:
+            return f"+{minutes:.0f} min"
+        return (self.settings.start + timedelta(minutes=minutes)).strftime("%H:%M")
+
+    def summary(self) -> str:
+        n = sum(len(r.stops) for r in self.routes)
+        share = self.prize / self.prize_available if self.prize_available else 0.0
+        km = sum(r.km for r in self.routes)
+        return (f"{len(self.routes)} officer(s) visit {n} stop(s) holding {share:.0%} of the "
+                f"hotspot weight on offer, riding {km:.1f} km; every route is back at the "
+                f"station within the {self.settings.shift_min:g}-minute shift.")
+
+
+def plan_patrol(net: Network, candidates: Sequence[Candidate], settings: PatrolSettings, *,
+                max_snap_m: float = MAX_SNAP_M, time_limit: float = 20.0,
+                seed: int = 0) -> PatrolPlan:
+    """Routes for each officer from the station through the best stops within the shift."""
+    settings.check()
+    (station,), (sdist,) = net.nearest_lonlat([settings.station[0]], [settings.station[1]])
+    if sdist > max_snap_m:
+        raise RoutingError(f"the station is {sdist:,.0f} m from the nearest street of the "
+                           f"network (at most {max_snap_m:g} m): pick a point on the streets")
+    if not candidates:
+        raise RoutingError("there are no candidate stops: no hotspots and no must-visits")
+    nodes, dists = net.nearest_lonlat([c.lon for c in candidates], [c.lat for c in candidates])
+    too_far = [c for c, d in zip(candidates, dists, strict=True) if d > max_snap_m]
+    far_musts = [c.label for c in too_far if c.must]
+    if far_musts:
+        raise RoutingError("must-visit place(s) more than "
+                           f"{max_snap_m:g} m from any street: " + ", ".join(far_musts))
+    # one stop per junction: candidates at the same node are merged
+    merged: dict[int, list[Candidate]] = {}
+    for c, node, d in zip(candidates, nodes, dists, strict=True):
+        if d <= max_snap_m and int(node) != int(station):
+            merged.setdefault(int(node), []).append(c)
+    at_station = [c for c, node, d in zip(candidates, nodes, dists, strict=True)
+                  if d <= max_snap_m and int(node) == int(station)]
+    stop_nodes = list(merged)
+    groups = [merged[n] for n in stop_nodes]
+    prize = np.array([sum(c.prize for c in g) for g in groups])
+    must = frozenset(i for i, g in enumerate(groups) if any(c.must for c in g))
+    sources = [int(station), *stop_nodes]
+    dist, pred = net.shortest(sources, settings.speed_kmh)
+    minutes = dist[:, sources]
+    unreachable = ~np.isfinite(minutes)
+    if unreachable.any():
+        raise NetworkError("some stops cannot be reached on the network")
+    problem = Problem(minutes, prize, np.full(len(groups), settings.dwell_min),
+                      settings.shift_min, settings.officers, must)
+    sol = solve(problem, time_limit=time_limit, seed=seed)
+    edges = net.edge_index()
+    routes = []
+    for k, order in enumerate(sol.routes, start=1):
+        seq = [0, *(s + 1 for s in order), 0]
+        path_n: list[int] = [int(station)]
+        clock = 0.0
+        stops = []
+        for a, b in itertools.pairwise(seq):
+            leg = path_nodes(pred[a], sources[a], sources[b])
+            path_n.extend(leg[1:])
+            clock += minutes[a, b]
+            if b != 0:
+                g = groups[b - 1]
+                stops.append(PlannedStop(k, len(stops) + 1, "; ".join(c.label for c in g),
+                                         g[0].lon, g[0].lat, float(prize[b - 1]), clock,
+                                         clock + settings.dwell_min, any(c.must for c in g)))
+                clock += settings.dwell_min
+        line = net.path_line(path_n, edges)
+        km = float(np.hypot(*np.diff(line, axis=0).T).sum() / 1000) if len(line) > 1 else 0.0
+        travel = float(sum(minutes[a, b] for a, b in itertools.pairwise(seq)))
+        routes.append(PlannedRoute(k, stops, net.to_lonlat(line), path_n, travel,
+                                   travel + settings.dwell_min * len(order), km))
+    notes = []
+    if too_far:
+        notes.append(f"{len(too_far)} hotspot(s) lie more than {max_snap_m:g} m from the "
+                     "network's streets and were left out")
+    if at_station:
+        notes.append(f"{len(at_station)} hotspot(s) at the station itself need no trip")
+    unvisited = [c for s in sol.unvisited for c in groups[s]]
+    return PatrolPlan(settings, routes, float(sol.prize), float(prize.sum()), unvisited,
+                      too_far, int(station), net.describe(), notes)
+
+
+# -- outputs -------------------------------------------------------------------
+
+def to_gpx(plan: PatrolPlan, *, name: str = "Patrol plan") -> str:
+    """GPX 1.1: the station and stops as waypoints, each officer's path as a track."""
+    import gpxpy.gpx
+
+    gpx = gpxpy.gpx.GPX()
+    gpx.name = name
+    gpx.creator = "cpted-mapper"
+    start = plan.settings.start
+    lon, lat = plan.settings.station
+    gpx.waypoints.append(gpxpy.gpx.GPXWaypoint(lat, lon, name="Station", symbol="Flag"))
+    for r in plan.routes:
+        for s in r.stops:
+            when = start + timedelta(minutes=s.arrive_min) if start is not None else None
+            gpx.waypoints.append(gpxpy.gpx.GPXWaypoint(
+                s.lat, s.lon, time=when, name=f"Officer {r.officer} stop {s.order}",
+                description=f"{s.label}. Arrive {plan._clock(s.arrive_min)}, "
+                            f"leave {plan._clock(s.leave_min)}.",
+                symbol="Flag" if s.must else "Waypoint"))
+        track = gpxpy.gpx.GPXTrack(name=f"Officer {r.officer}")
+        seg = gpxpy.gpx.GPXTrackSegment(
+            [gpxpy.gpx.GPXTrackPoint(float(y), float(x)) for x, y in r.path])
+        track.segments.append(seg)
+        gpx.tracks.append(track)
+    return gpx.to_xml(version="1.1")
+
+
+def _route_png(plan: PatrolPlan, net: Network | None, hot_cells: gpd.GeoDataFrame | None
+               ) -> bytes:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7.5, 6.0), dpi=110)
+    if net is not None:
+        e = net.edges_frame()
+        e.plot(ax=ax, color="#bbbbbb", linewidth=0.6)
+    if hot_cells is not None and len(hot_cells):
+        hot_cells.plot(ax=ax, color="#d7301f", alpha=0.25, linewidth=0)
+    colours = plt.get_cmap("tab10")
+    for r in plan.routes:
+        c = colours((r.officer - 1) % 10)
+        ax.plot(r.path[:, 0], r.path[:, 1], color=c, linewidth=2.2, label=f"Officer {r.officer}")
+        for s in r.stops:
+            ax.scatter([s.lon], [s.lat], s=110, color="white", edgecolor=c, zorder=3)
+            ax.annotate(str(s.order), (s.lon, s.lat), ha="center", va="center", fontsize=7,
+                        zorder=4)
+    lon, lat = plan.settings.station
+    ax.scatter([lon], [lat], marker="*", s=220, color="black", zorder=5, label="Station")
+    ax.set_xlabel("longitude")
+    ax.set_ylabel("latitude")
+    ax.set_aspect(1 / math.cos(math.radians(lat)))
+    ax.legend(loc="best", fontsize=8)
+    ax.ticklabel_format(useOffset=False)
+    fig.tight_layout()
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    plt.close(fig)
+    return buf.getvalue()
+
+
+def sheet_html(plan: PatrolPlan, *, net: Network | None = None,
+               hot_cells: gpd.GeoDataFrame | None = None, title: str = "Patrol sheet") -> str:
+    """A printable sheet: the map, then each officer's stops with times and space to tick."""
+    e = html.escape
+    png = base64.b64encode(_route_png(plan, net, hot_cells)).decode()
+    s = plan.settings
+    start = s.start.strftime("%Y-%m-%d %H:%M") if s.start else "not set (times are minutes "\
+        "from the start)"
+    parts = [
+        "<!doctype html><html><head><meta charset='utf-8'>",
+        f"<title>{e(title)}</title><style>",
+        "body{font-family:sans-serif;margin:1.5em;color:#222}table{border-collapse:collapse;"
+        "width:100%;margin-bottom:1.5em}td,th{border:1px solid #999;padding:4px 6px;"
+        "text-align:left;font-size:12px}th{background:#eee}.route{page-break-before:always}"
+        "img{max-width:100%}@media print{.route{page-break-before:always}}",
+        "</style></head><body>",
+        f"<h1>{e(title)}</h1>",
+        f"<p>{e(plan.summary())}</p>",
+        f"<p>Start: {e(start)}. Shift {s.shift_min:g} min, bike {s.speed_kmh:g} km/h, "
+        f"{s.dwell_min:g} min at each stop, {s.officers} officer(s). Network: "
+        f"{e(plan.network)}.</p>",
+    ]
+    parts += [f"<p><em>{e(n)}</em></p>" for n in plan.notes]
+    parts.append(f"<img alt='Routes map' src='data:image/png;base64,{png}'>")
+    for r in plan.routes:
+        parts.append(f"<div class='route'><h2>Officer {r.officer}</h2><p>{len(r.stops)} "
+                     f"stop(s), {r.km:.1f} km, back after {r.total_min:.0f} min.</p>")
+        parts.append("<table><tr><th>#</th><th>Place</th><th>Arrive</th><th>Leave</th>"
+                     "<th>Visited (time)</th><th>Notes</th></tr>")
+        for st in r.stops:
+            must = " <strong>(must visit)</strong>" if st.must else ""
+            parts.append(f"<tr><td>{st.order}</td><td>{e(st.label)}{must}</td>"
+                         f"<td>{e(plan._clock(st.arrive_min))}</td>"
+                         f"<td>{e(plan._clock(st.leave_min))}</td><td></td><td></td></tr>")
+        parts.append("</table></div>")
+    if plan.unvisited:
+        parts.append(f"<p>{len(plan.unvisited)} candidate stop(s) did not fit in the shift.</p>")
+    parts.append("</body></html>")
+    return "\n".join(parts)
+
+
+# -- visit log -------------------------------------------------------------------
+
+class VisitError(UnusableInputError):
+    """A visit cannot be logged; the message says why."""
+
+
+def log_visit(store: Store, *, officer: str, place: str, lon: float, lat: float,
+              visited_at: datetime | None = None, note: str = "") -> int:
+    """Record that ``officer`` visited ``place``; returns the visit's id."""
+    from layers.workflow_tables import patrol_visits
+
+    officer, place, note = officer.strip(), place.strip(), note.strip()
+    problems = []
+    if not officer:
+        problems.append("say who made the visit")
+    if not place:
+        problems.append("say which place was visited")
+    if len(officer) > 200 or len(place) > 500 or len(note) > 2000:
+        problems.append("names are limited to 200 characters, places to 500 and notes to 2,000")
+    if not (math.isfinite(lon) and math.isfinite(lat) and -180 <= lon <= 180
+            and -90 <= lat <= 90):
+        problems.append(f"({lon}, {lat}) is not a longitude, latitude pair")
+    if problems:
+        raise VisitError("; ".join(problems))
+    at = (visited_at or datetime.now().astimezone()).isoformat(timespec="seconds")
+    with store.transaction() as conn:
+        res = conn.execute(sa.insert(patrol_visits).values(
+            officer=officer, place=place, lon=float(lon), lat=float(lat), visited_at=at,
+            note=note or None, recorded_at=now_iso()))
+        store.bump(conn)
+        return int(res.inserted_primary_key[0])
+
+
+def visits(store: Store, *, since: datetime | None = None) -> gpd.GeoDataFrame:
+    """Logged visits as WGS84 points, newest first."""
+    from layers.workflow_tables import patrol_visits as t
+
+    q = sa.select(t.c.id, t.c.officer, t.c.place, t.c.visited_at, t.c.note, t.c.lon,
+                  t.c.lat).order_by(t.c.visited_at.desc(), t.c.id.desc())
+    with store.engine.connect() as conn:
+        rows = [dict(r._mapping) for r in conn.execute(q)]
+    frame = pd.DataFrame(rows, columns=["id", "officer", "place", "visited_at", "note", "lon",
+                                        "lat"])
+    frame["visited_at"] = pd.to_datetime(frame["visited_at"], utc=True, format="ISO8601")
+    if since is not None:
+        frame = frame[frame["visited_at"] >= _utc(since)]
+    return gpd.GeoDataFrame(frame, geometry=gpd.points_from_xy(frame["lon"], frame["lat"]),
+                            crs=WGS84)
