@@ -16,6 +16,7 @@ pages = [
     st.Page("app_pages/assess.py", title="Audit a place", icon=":material/fact_check:"),
     st.Page("app_pages/audits.py", title="Audits", icon=":material/insights:"),
     st.Page("app_pages/streetlights.py", title="Streetlights", icon=":material/lightbulb:"),
+    st.Page("app_pages/patrol.py", title="Patrol", icon=":material/directions_bike:"),
     st.Page("app_pages/import_data.py", title="Import", icon=":material/upload_file:"),
     st.Page("app_pages/export.py", title="Export", icon=":material/download:"),
 ]

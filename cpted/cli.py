@@ -116,6 +116,51 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--check", action="store_true",
                    help="also solve exactly (HiGHS, 60 s limit) and print the gap")
     _db_arg(p)
+
+    def _evidence(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--source", action="append", default=[], metavar="KIND[:WEIGHT]",
+                       help="what counts: concerns (open), night, audits (weak CPTED scores) "
+                            "or incidents, with an optional weight; repeat for several "
+                            "(default: all four, weight 1)")
+        p.add_argument("--since", help="only events from this date (YYYY-MM-DD, local)")
+        p.add_argument("--until", help="only events before this date (YYYY-MM-DD, local)")
+        p.add_argument("--night-only", action="store_true",
+                       help="only events at night (19:00-07:00 local, or tagged night)")
+        p.add_argument("--cell-size", type=float, help="cell size in metres (default: the "
+                                                       "cell size rule)")
+        p.add_argument("--shape", choices=("square", "hex"), default="square")
+        p.add_argument("--bandwidth", type=float, help="KDE radius in metres (default: the "
+                                                       "bandwidth rule)")
+        p.add_argument("--permutations", type=int, default=999)
+
+    p = sub.add_parser("hotspots", help="hotspot cells by kernel density or Gi* (with FDR)")
+    p.add_argument("--method", choices=("kde", "gi", "counts"), default="gi")
+    p.add_argument("--out", required=True, type=Path, help="a .geojson, .gpkg or .csv file")
+    p.add_argument("--evaluate-after", metavar="DATE",
+                   help="make hotspots from events before DATE and print how well they caught "
+                        "the events from DATE on (hit rate, PAI, RRI at 1%% and 5%% of area)")
+    _evidence(p)
+    _db_arg(p)
+
+    p = sub.add_parser("route", help="bike patrol routes through hotspots, as GPX")
+    p.add_argument("--network", type=Path, help="an OpenStreetMap .osm file or street lines "
+                   "(.geojson, .gpkg, .parquet); default: the store's streets")
+    p.add_argument("--station", required=True, metavar="LON,LAT")
+    p.add_argument("--shift-min", type=float, default=240.0)
+    p.add_argument("--officers", type=int, default=1)
+    p.add_argument("--speed-kmh", type=float, default=12.0)
+    p.add_argument("--dwell-min", type=float, default=12.0)
+    p.add_argument("--must", action="append", default=[], metavar="LON,LAT[,LABEL]",
+                   help="a place every plan must visit; repeat for several")
+    p.add_argument("--stops-from", choices=("gi", "kde", "counts"), default="gi",
+                   help="which hotspot cells become candidate stops")
+    p.add_argument("--max-stops", type=int, default=200)
+    p.add_argument("--start", help="shift start (YYYY-MM-DDTHH:MM, local) for clock times")
+    p.add_argument("--out", required=True, type=Path, help="a .gpx file")
+    p.add_argument("--sheet", type=Path, help="also write a printable sheet (.html)")
+    p.add_argument("--time-limit", type=float, default=20.0, help="seconds of search")
+    _evidence(p)
+    _db_arg(p)
     return ap
 
 
@@ -208,6 +253,8 @@ def _run(args: argparse.Namespace) -> int:
             _services(store, args)
         elif args.command == "overlay":
             _overlay(store, args, settings)
+        elif args.command in ("hotspots", "route"):
+            _patrol_commands(store, args, settings)
         elif args.command in ("lighting", "priorities"):
             _lighting_commands(store, args)
         elif args.command in ("assessments", "report", "brief"):
@@ -279,6 +326,103 @@ def _lighting_commands(store: object, args: argparse.Namespace) -> None:
         print(f"exact check: greedy benefit {plan.value():,.0f}, exact {ex.value:,.0f}, bound "
               f"{ex.bound:,.0f} ({'optimal' if ex.optimal else 'time limit'}); greedy within "
               f"{gap:.2%} of the bound")
+
+
+def _lonlat(text: str, what: str) -> tuple[float, float, str]:
+    parts = [p.strip() for p in text.split(",", 2)]
+    try:
+        lon, lat = float(parts[0]), float(parts[1])
+    except (ValueError, IndexError):
+        raise ValueError(f"{what} takes LON,LAT (for example -94.57,39.04), got {text!r}") \
+            from None
+    return lon, lat, parts[2] if len(parts) > 2 else ""
+
+
+def _patrol_commands(store: object, args: argparse.Namespace, settings: object) -> None:
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    import pandas as pd
+
+    from cpted import hotspots as hs
+    from cpted import patrol as pt
+    from layers.store import Store
+
+    assert isinstance(store, Store)
+    tz = store.get_setting("timezone") or settings.timezone  # type: ignore[attr-defined]
+    start = pd.Timestamp(args.since, tz=tz) if args.since else None
+    end = pd.Timestamp(args.until, tz=tz) if args.until else None
+    sources = pt.parse_sources(args.source, start=start, end=end, night_only=args.night_only)
+    events = pt.gather_events(store, sources, tz=tz)
+    later = None
+    if getattr(args, "evaluate_after", None):
+        cut = pd.Timestamp(args.evaluate_after, tz=tz)
+        later = events[events["when"] >= cut]
+        events = events[events["when"] < cut]
+        if later.empty:
+            raise ValueError(f"no events on or after {args.evaluate_after} to evaluate with")
+    hoods = store.read(Layer.NEIGHBORHOODS)
+    hot = hs.analyse(events, boundary=hoods, cell_size=args.cell_size, shape=args.shape,
+                     radius=args.bandwidth, permutations=args.permutations)
+    print(hot.describe())
+    if args.command == "hotspots":
+        frame = hot.frame()
+        if args.method == "kde":
+            frame = frame[frame["density"] > 0][["cell", "count", "density", "geometry"]]
+        elif args.method == "counts":
+            frame = frame[frame["count"] > 0][["cell", "count", "geometry"]]
+        _write_table(frame, args.out)
+        hot_n = int((hot.gi.bins > 0).sum())
+        cold_n = int((hot.gi.bins < 0).sum())
+        print(f"Gi*: {hot_n:,} hot and {cold_n:,} cold cell(s) at 90% confidence or more "
+              f"(FDR cut-offs: " + ", ".join(f"{c:.0%} p < {v:.2g}" for c, v in
+                                             sorted(hot.gi.thresholds.items())) + ")")
+        print(f"wrote {len(frame):,} cell(s) to {args.out}")
+        if later is not None:
+            table = hs.comparison(hot, later)
+            print(f"evaluated on {len(later):,} later event(s):")
+            for row in table.itertuples():
+                print(f"  {row.method:15} top {row.top_area:4.0%} of area: hit rate "
+                      f"{row.hit_rate:6.1%}  PAI {row.pai:6.2f}  RRI {row.rri:5.2f}")
+        return
+    if args.out.suffix.lower() != ".gpx":
+        raise ValueError(f"--out must end in .gpx, got {args.out.name!r}")
+    from cpted import network as nw
+
+    if args.network is not None:
+        net = nw.read_network(args.network)
+    else:
+        streets = store.read(Layer.STREETS)
+        if streets.empty:
+            raise ValueError("the store holds no streets: import centrelines or give --network")
+        net = nw.from_lines(streets, source="the store's streets")
+    print(f"network: {net.describe()}")
+    lon, lat, _ = _lonlat(args.station, "--station")
+    candidates = pt.candidates_from(hot, args.stops_from, limit=args.max_stops)
+    for k, text in enumerate(args.must, start=1):
+        mlon, mlat, label = _lonlat(text, "--must")
+        candidates.append(pt.Candidate(label or f"Must-visit {k}", mlon, mlat, 0.0, must=True))
+    when = (datetime.fromisoformat(args.start).replace(tzinfo=ZoneInfo(tz))
+            if args.start else None)
+    plan = pt.plan_patrol(net, candidates, pt.PatrolSettings(
+        (lon, lat), shift_min=args.shift_min, speed_kmh=args.speed_kmh,
+        dwell_min=args.dwell_min, officers=args.officers, start=when),
+        time_limit=args.time_limit)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(pt.to_gpx(plan), encoding="utf-8")
+    print(plan.summary())
+    for note in plan.notes:
+        print(f"note: {note}")
+    for r in plan.routes:
+        print(f"officer {r.officer}: " + " -> ".join(
+            f"{s.order} ({plan._clock(s.arrive_min)})" for s in r.stops)
+              + f"; back after {r.total_min:.0f} min")
+    print(f"wrote {sum(len(r.stops) for r in plan.routes)} stop(s) and {len(plan.routes)} "
+          f"track(s) to {args.out}")
+    if args.sheet is not None:
+        args.sheet.parent.mkdir(parents=True, exist_ok=True)
+        args.sheet.write_text(pt.sheet_html(plan, net=net), encoding="utf-8")
+        print(f"wrote the printable sheet to {args.sheet}")
 
 
 def _out_kind(path: Path) -> str:

@@ -122,6 +122,22 @@ class Network:
                               return_predecessors=True)
         return np.atleast_2d(dist), np.atleast_2d(pred)
 
+    def place_name(self, node: int) -> str:
+        """A name for a junction from the streets meeting there ("Oak St & 5th St")."""
+        if not hasattr(self, "_names"):
+            names: dict[int, list[str]] = {}
+            for a, b, nm in zip(self.u.tolist(), self.v.tolist(), self.name, strict=True):
+                if nm:
+                    for n in (a, b):
+                        if nm not in names.setdefault(n, []):
+                            names[n].append(nm)
+            self._names = names
+        found = self._names.get(int(node), [])
+        if not found:
+            lon, lat = self.lonlat[int(node)]
+            return f"Junction at {lon:.5f}, {lat:.5f}"
+        return " & ".join(sorted(found)[:2]) if len(found) > 1 else f"{found[0]}"
+
     def edge_index(self) -> dict[tuple[int, int], int]:
         """The shortest edge for each (u, v) pair."""
         best: dict[tuple[int, int], int] = {}

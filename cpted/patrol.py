@@ -63,6 +63,34 @@ class Source:
         return f"{self.kind} x{self.weight:g}{' (night only)' if self.night_only else ''}{when}"
 
 
+SOURCE_NAMES: dict[str, SourceKind] = {
+    "concerns": "open concerns", "open": "open concerns", "open-concerns": "open concerns",
+    "open concerns": "open concerns", "night": "night-time concerns",
+    "night-time concerns": "night-time concerns", "audits": "weak CPTED audits",
+    "weak CPTED audits": "weak CPTED audits", "incidents": "incidents",
+}
+
+
+def parse_sources(specs: Sequence[str], *, start: pd.Timestamp | None = None,
+                  end: pd.Timestamp | None = None, night_only: bool = False) -> list[Source]:
+    """Sources from ``KIND[:WEIGHT]`` strings (all four kinds, weight 1, when empty)."""
+    if not specs:
+        return [Source(k, 1.0, start, end, night_only) for k in SOURCE_KINDS]
+    out = []
+    for spec in specs:
+        name, _, weight = spec.partition(":")
+        kind = SOURCE_NAMES.get(name.strip().lower()) or SOURCE_NAMES.get(name.strip())
+        if kind is None:
+            raise hs.HotspotError(f"unknown source {name!r}; use concerns, night, audits or "
+                                  "incidents")
+        try:
+            w = float(weight) if weight else 1.0
+        except ValueError:
+            raise hs.HotspotError(f"the weight in {spec!r} is not a number") from None
+        out.append(Source(kind, w, start, end, night_only))
+    return out
+
+
 def _utc(ts: object) -> pd.Timestamp:
     t = pd.Timestamp(ts)
     return t.tz_localize("UTC") if t.tzinfo is None else t
@@ -214,7 +242,8 @@ class PatrolSettings:
 class PlannedStop:
     officer: int
     order: int
-    label: str
+    place: str  # the junction's street names
+    label: str  # why the stop is there
     lon: float
     lat: float
     prize: float
@@ -250,11 +279,12 @@ class PatrolPlan:
         rows = []
         for r in self.routes:
             for s in r.stops:
-                rows.append({"officer": s.officer, "stop": s.order, "place": s.label,
+                rows.append({"officer": s.officer, "stop": s.order, "place": s.place,
+                             "why": s.label,
                              "arrive": self._clock(s.arrive_min),
                              "leave": self._clock(s.leave_min), "must_visit": s.must,
                              "prize": round(s.prize, 2), "lon": s.lon, "lat": s.lat})
-        return pd.DataFrame(rows, columns=["officer", "stop", "place", "arrive", "leave",
+        return pd.DataFrame(rows, columns=["officer", "stop", "place", "why", "arrive", "leave",
                                            "must_visit", "prize", "lon", "lat"])
 
     def _clock(self, minutes: float) -> str:
@@ -321,7 +351,8 @@ def plan_patrol(net: Network, candidates: Sequence[Candidate], settings: PatrolS
             clock += minutes[a, b]
             if b != 0:
                 g = groups[b - 1]
-                stops.append(PlannedStop(k, len(stops) + 1, "; ".join(c.label for c in g),
+                stops.append(PlannedStop(k, len(stops) + 1, net.place_name(sources[b]),
+                                         _why(g),
                                          g[0].lon, g[0].lat, float(prize[b - 1]), clock,
                                          clock + settings.dwell_min, any(c.must for c in g)))
                 clock += settings.dwell_min
@@ -341,6 +372,16 @@ def plan_patrol(net: Network, candidates: Sequence[Candidate], settings: PatrolS
                       too_far, int(station), net.describe(), notes)
 
 
+def _why(group: Sequence[Candidate]) -> str:
+    musts = [c.label for c in group if c.must]
+    cells = [c for c in group if not c.must]
+    parts = list(musts)
+    if cells:
+        parts.append(cells[0].label if len(cells) == 1 else
+                     f"{len(cells)} hotspot cells ({cells[0].label.split(': ', 1)[-1]} and more)")
+    return "; ".join(parts)
+
+
 # -- outputs -------------------------------------------------------------------
 
 def to_gpx(plan: PatrolPlan, *, name: str = "Patrol plan") -> str:
@@ -358,7 +399,7 @@ def to_gpx(plan: PatrolPlan, *, name: str = "Patrol plan") -> str:
             when = start + timedelta(minutes=s.arrive_min) if start is not None else None
             gpx.waypoints.append(gpxpy.gpx.GPXWaypoint(
                 s.lat, s.lon, time=when, name=f"Officer {r.officer} stop {s.order}",
-                description=f"{s.label}. Arrive {plan._clock(s.arrive_min)}, "
+                description=f"{s.place}: {s.label}. Arrive {plan._clock(s.arrive_min)}, "
                             f"leave {plan._clock(s.leave_min)}.",
                 symbol="Flag" if s.must else "Waypoint"))
         track = gpxpy.gpx.GPXTrack(name=f"Officer {r.officer}")
@@ -435,7 +476,8 @@ def sheet_html(plan: PatrolPlan, *, net: Network | None = None,
                      "<th>Visited (time)</th><th>Notes</th></tr>")
         for st in r.stops:
             must = " <strong>(must visit)</strong>" if st.must else ""
-            parts.append(f"<tr><td>{st.order}</td><td>{e(st.label)}{must}</td>"
+            parts.append(f"<tr><td>{st.order}</td><td>{e(st.place)}{must}<br><small>"
+                         f"{e(st.label)}</small></td>"
                          f"<td>{e(plan._clock(st.arrive_min))}</td>"
                          f"<td>{e(plan._clock(st.leave_min))}</td><td></td><td></td></tr>")
         parts.append("</table></div>")

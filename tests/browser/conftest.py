@@ -31,9 +31,8 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.fixture(scope="session")
-def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The app on a copy of the sample district, served for the whole session."""
+def _serve(tmp_path_factory: pytest.TempPathFactory, **env_extra: str) -> Iterator[str]:
+    """Serve the app on a copy of the sample district until the generator is closed."""
     from cpted.cli import load_sample
     from layers.store import open_store
 
@@ -41,7 +40,7 @@ def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     with open_store(db) as s:
         load_sample(s)
     port = _free_port()
-    env = {**os.environ, "CPTED_DB_URL": str(db)}
+    env = {**os.environ, "CPTED_DB_URL": str(db), **env_extra}
     log = open(tmp_path_factory.mktemp("logs") / "streamlit.log", "w")  # noqa: SIM115
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port",
@@ -68,6 +67,18 @@ def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             proc.kill()
         log.close()
+
+
+@pytest.fixture(scope="session")
+def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The app on a copy of the sample district, as the public sees it."""
+    yield from _serve(tmp_path_factory)
+
+
+@pytest.fixture(scope="session")
+def staff_app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The app with staff mode on (the Acting-as choice, defaulting to coordinator)."""
+    yield from _serve(tmp_path_factory, CPTED_STAFF_MODE="true")
 
 
 @pytest.fixture(scope="session")
