@@ -145,7 +145,9 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("route", help="bike patrol routes through hotspots, as GPX")
     p.add_argument("--network", type=Path, help="an OpenStreetMap .osm file or street lines "
                    "(.geojson, .gpkg, .parquet); default: the store's streets")
-    p.add_argument("--station", required=True, metavar="LON,LAT")
+    p.add_argument("--station", required=True, metavar="LON,LAT",
+                   help="write it with '=' when the longitude is negative: "
+                        "--station=-94.57,39.04")
     p.add_argument("--shift-min", type=float, default=240.0)
     p.add_argument("--officers", type=int, default=1)
     p.add_argument("--speed-kmh", type=float, default=12.0)

@@ -171,7 +171,8 @@ class Network:
         return gpd.GeoDataFrame(
             {"u": self.u, "v": self.v, "length_m": self.length, "lit": self.lit,
              "name": self.name},
-            geometry=gpd.GeoSeries(shapely.linestrings(self.lines), crs=self.crs)).to_crs(WGS84)
+            geometry=gpd.GeoSeries([shapely.LineString(c) for c in self.lines],
+                                   crs=self.crs)).to_crs(WGS84)
 
 
 def path_nodes(pred: NDArray[np.int32], source: int, target: int) -> list[int]:

@@ -351,9 +351,10 @@ def plan_patrol(net: Network, candidates: Sequence[Candidate], settings: PatrolS
             clock += minutes[a, b]
             if b != 0:
                 g = groups[b - 1]
+                node_lon, node_lat = net.lonlat[sources[b]]
                 stops.append(PlannedStop(k, len(stops) + 1, net.place_name(sources[b]),
-                                         _why(g),
-                                         g[0].lon, g[0].lat, float(prize[b - 1]), clock,
+                                         _why(g), float(node_lon), float(node_lat),
+                                         float(prize[b - 1]), clock,
                                          clock + settings.dwell_min, any(c.must for c in g)))
                 clock += settings.dwell_min
         line = net.path_line(path_n, edges)
@@ -378,7 +379,8 @@ def _why(group: Sequence[Candidate]) -> str:
     parts = list(musts)
     if cells:
         parts.append(cells[0].label if len(cells) == 1 else
-                     f"{len(cells)} hotspot cells ({cells[0].label.split(': ', 1)[-1]} and more)")
+                     f"{len(cells)} hotspot cells; strongest: "
+                     f"{cells[0].label.split(': ', 1)[-1]}")
     return "; ".join(parts)
 
 
@@ -396,7 +398,8 @@ def to_gpx(plan: PatrolPlan, *, name: str = "Patrol plan") -> str:
     gpx.waypoints.append(gpxpy.gpx.GPXWaypoint(lat, lon, name="Station", symbol="Flag"))
     for r in plan.routes:
         for s in r.stops:
-            when = start + timedelta(minutes=s.arrive_min) if start is not None else None
+            when = (start + timedelta(seconds=round(s.arrive_min * 60))
+                    if start is not None else None)
             gpx.waypoints.append(gpxpy.gpx.GPXWaypoint(
                 s.lat, s.lon, time=when, name=f"Officer {r.officer} stop {s.order}",
                 description=f"{s.place}: {s.label}. Arrive {plan._clock(s.arrive_min)}, "
