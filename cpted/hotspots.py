@@ -430,7 +430,7 @@ def gi_star(y: NDArray[np.float64], w: sp.csr_matrix, *, permutations: int = 999
 def top_cells(scores: NDArray[np.float64], share: float) -> NDArray[np.int64]:
     """Indices of the top ``share`` of cells by score (at least one), ties by cell order."""
     n = len(scores)
-    k = max(1, int(round(share * n)))
+    k = max(1, round(share * n))
     order = np.lexsort((np.arange(n), -np.asarray(scores, dtype=float)))
     return order[:k]
 

@@ -15,6 +15,7 @@ every other. Shortest paths come from scipy's sparse-graph Dijkstra.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -152,7 +153,7 @@ class Network:
         if len(nodes) == 0:
             return np.empty((0, 2))
         parts = [self.xy[[nodes[0]]]]
-        for a, b in zip(nodes[:-1], nodes[1:], strict=True):
+        for a, b in itertools.pairwise(nodes):
             if a == b:
                 continue
             k = edges.get((int(a), int(b)))

@@ -179,7 +179,7 @@ def _two_opt(p: Problem, route: list[int]) -> list[int]:
             break
         stop = best[r]
         if e < r:
-            best = best[:e] + [stop] + best[e:r] + best[r + 1:]
+            best = [*best[:e], stop, *best[e:r], *best[r + 1:]]
         else:
             best = best[:r] + best[r + 1:e] + [stop] + best[e:]
     return best
@@ -220,7 +220,7 @@ def _relocate_between(p: Problem, routes: list[list[int]]) -> bool:
                 added, pos = _best_insertion(p, rb, times[b], np.array([s]))
                 if np.isfinite(added[0]) and added[0] < saved - 1e-7:
                     routes[a] = rest
-                    routes[b] = rb[:int(pos[0])] + [s] + rb[int(pos[0]):]
+                    routes[b] = [*rb[:int(pos[0])], s, *rb[int(pos[0]):]]
                     return True
     return False
 
@@ -244,7 +244,7 @@ def _insert_reordering(p: Problem, routes: list[list[int]], free: set[int],
             over = t_now + added[0] - p.shift
             if over <= EPS or over > 0.15 * p.shift:
                 continue
-            cand = _two_opt(p, r[:int(pos[0])] + [int(s)] + r[int(pos[0]):])
+            cand = _two_opt(p, [*r[:int(pos[0])], int(s), *r[int(pos[0]):]])
             if p.route_time(cand) <= p.shift + EPS:
                 routes[k] = cand
                 free.discard(int(s))
@@ -278,7 +278,7 @@ def _perturb(p: Problem, routes: list[list[int]], free: set[int],
     optional = [s for r in trial for s in r if s not in p.must]
     if not optional:
         return trial, trial_free
-    k = int(rng.integers(1, max(2, int(round(0.4 * len(optional)))) + 1))
+    k = int(rng.integers(1, max(2, round(0.4 * len(optional))) + 1))
     drop = set(rng.choice(optional, size=min(k, len(optional)), replace=False).tolist())
     trial = [[s for s in r if s not in drop] for r in trial]
     # refill without the dropped stops first, with noisy scores, so the search is pushed
@@ -295,10 +295,11 @@ def solve(p: Problem, *, restarts: tuple[float, ...] = (1.0, 0.5, 2.0, 0.0),
     """Routes for every officer by greedy insertion and local search (see the module).
 
     After the restarts, ``kicks`` rounds of iterated local search (default: scaled to the
-    number of stops) each remove up to 40% of the optional stops, refill with noisy scores and
-    search again; the walk goes on from any plan within 3% of the best (record-to-record
-    travel), returning to the best plan after 8 kicks without a new best. ``time_limit`` seconds bound the
-    kicks; results are repeatable for a given ``seed`` when the limit is not reached.
+    number of stops) each remove up to 40% of the optional stops, refill with noisy
+    scores and search again; the walk goes on from any plan within 3% of the best
+    (record-to-record travel), returning to the best plan after 8 kicks without a new
+    best. ``time_limit`` seconds bound the kicks; results are repeatable for a given
+    ``seed`` when the limit is not reached.
     """
     import time
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 from pathlib import Path
 
@@ -98,7 +99,7 @@ def test_west_oakland_extract_builds_offline(real_data: Path) -> None:
     far = int(np.argmax(dist[0]))
     nodes = nw.path_nodes(pred[0], 0, far)
     index = net.edge_index()
-    assert all((a, b) in index for a, b in zip(nodes[:-1], nodes[1:], strict=True))
+    assert all((a, b) in index for a, b in itertools.pairwise(nodes))
     line = net.path_line(nodes)
     length = float(np.hypot(*np.diff(line, axis=0).T).sum())
     assert length == pytest.approx(dist[0, far] * 12_000 / 60, rel=1e-6)

@@ -12,13 +12,16 @@ from tests.browser.test_report_browser import MAP_FRAME, settle
 pytestmark = pytest.mark.browser
 
 
+COUNT_JS = """(sel) => {
+    const f = document.querySelector('iframe[title="streamlit_folium.st_folium"]');
+    const d = f && f.contentDocument;
+    return d ? d.querySelectorAll(sel).length : 0;
+}"""
+
+
 def count(page: Any, selector: str) -> int:
-    return int(page.evaluate(
-        """(sel) => {
-            const f = document.querySelector('iframe[title="streamlit_folium.st_folium"]');
-            const d = f && f.contentDocument;
-            return d ? d.querySelectorAll(sel).length : 0;
-        }""", selector))
+    """How many elements in the map's frame match ``selector``."""
+    return int(page.evaluate(COUNT_JS, selector))
 
 
 def test_patrol_page_finds_hotspots_and_plans_routes(page: Any, staff_app_url: str) -> None:
@@ -31,11 +34,8 @@ def test_patrol_page_finds_hotspots_and_plans_routes(page: Any, staff_app_url: s
     settle(page)
     frame = page.frame_locator(MAP_FRAME)
     frame.locator(".leaflet-container").wait_for(timeout=60_000)
-    page.wait_for_function(
-        """() => { const f = document.querySelector('iframe[title="streamlit_folium.st_folium"]');
-                   return f && f.contentDocument &&
-                          f.contentDocument.querySelectorAll('path.leaflet-interactive').length > 20; }""",
-        timeout=60_000)
+    page.wait_for_function(f"() => ({COUNT_JS})('path.leaflet-interactive') > 20",
+                           timeout=60_000)
     cells = count(page, "path.leaflet-interactive")
     expect(page.get_by_text("Did last period's hotspots predict this period?")).to_be_visible()
     page.locator(MAP_FRAME).scroll_into_view_if_needed()
@@ -44,11 +44,8 @@ def test_patrol_page_finds_hotspots_and_plans_routes(page: Any, staff_app_url: s
     page.get_by_role("button", name="Plan routes").click()
     expect(page.get_by_text("every route is back at the station")).to_be_visible(timeout=90_000)
     settle(page)
-    page.wait_for_function(
-        """() => { const f = document.querySelector('iframe[title="streamlit_folium.st_folium"]');
-                   return f && f.contentDocument &&
-                          f.contentDocument.querySelectorAll('.leaflet-marker-icon').length > 3; }""",
-        timeout=60_000)
+    page.wait_for_function(f"() => ({COUNT_JS})('.leaflet-marker-icon') > 3",
+                           timeout=60_000)
     stops = count(page, ".leaflet-marker-icon")
     assert count(page, "path.leaflet-interactive") > cells  # the route line and the station
     summary = page.get_by_text("every route is back at the station").inner_text()

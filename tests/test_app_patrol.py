@@ -1,0 +1,81 @@
+"""AppTest of the Patrol page: staff only, hotspots with their test, routes, the visit log."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from cpted import patrol as pt
+from layers.store import open_store
+from tests.conftest import ROOT, by_label
+
+APP = str(ROOT / "app.py")
+pytestmark = pytest.mark.usefixtures("fresh_streamlit_caches")
+
+
+def open_page(sample_db: Path, monkeypatch: pytest.MonkeyPatch, staff: bool) -> AppTest:
+    monkeypatch.setenv("CPTED_DB_URL", str(sample_db))
+    monkeypatch.setenv("CPTED_STAFF_MODE", "true" if staff else "false")
+    monkeypatch.chdir(ROOT)
+    app = AppTest.from_file(APP, default_timeout=180)
+    app.switch_page("app_pages/patrol.py").run()
+    assert not app.exception, app.exception
+    return app
+
+
+def test_the_public_is_told_patrol_planning_is_for_staff(
+        sample_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    app = open_page(sample_db, monkeypatch, staff=False)
+    assert any("officers and staff only" in i.value for i in app.info)
+    assert not [b for b in app.button if b.label == "Find hotspots"]
+
+
+def test_patrol_page_from_hotspots_to_routes_and_a_logged_visit(
+        sample_db: Path, monkeypatch: pytest.MonkeyPatch, map_returns: list[dict]) -> None:
+    app = open_page(sample_db, monkeypatch, staff=True)
+    by_label(app.number_input, "Weight").set_value(1.0)  # open concerns
+    by_label(app.button, "Find hotspots").click().run()
+    assert not app.exception, app.exception
+    metrics = {m.label: m.value for m in app.metric}
+    hot = [int(x) for x in metrics["Hot spots (99/95/90%)"].split("/")]
+    assert sum(hot) > 0
+    assert int(metrics["Events"].replace(",", "")) > 100
+    table = next(d.value for d in app.dataframe if "PAI" in d.value.columns)
+    assert set(table["Method"]) == {"Counts", "Kernel density", "Gi* z-score"}
+    assert set(table["Top area"]) == {"1%", "5%"}
+
+    # a click on the map sets the station
+    with open_store(sample_db) as s:
+        from cpted import network as nw
+        from layers.schema import Layer
+
+        net = nw.from_lines(s.read(Layer.STREETS))
+    lon, lat = net.lonlat[10]
+    map_returns[0] = {"last_clicked": {"lng": float(lon), "lat": float(lat)}}
+    app.run()
+    station = by_label(app.text_input, "Station (lon, lat)")
+    assert station.value == f"{lon:.6f}, {lat:.6f}"
+    by_label(app.number_input, "Shift (minutes)").set_value(120)
+    by_label(app.number_input, "Officers").set_value(2)
+    by_label(app.button, "Plan routes").click().run()
+    assert not app.exception, app.exception
+    summary = app.success[0].value
+    assert summary.startswith("2 officer(s) visit") and "120-minute shift" in summary
+    stops = next(d.value for d in app.dataframe if "arrive" in d.value.columns)
+    assert set(stops["officer"]) <= {1, 2} and len(stops) > 2
+    assert stops["arrive"].str.match(r"^\d\d:\d\d$").all()
+
+    # log a visit to the first stop
+    by_label(app.text_input, "Officer").set_value("Ofc. Rivera")
+    by_label(app.text_area, "Note").set_value("Quiet; two lights out on the corner")
+    next(b for b in app.button if b.label == "Log the visit").click().run()
+    assert not app.exception, app.exception
+    assert any(x.value.startswith("Logged: Officer 1, stop 1") for x in app.success)
+    with open_store(sample_db) as s:
+        logged = pt.visits(s)
+    assert len(logged) == 1 and logged.iloc[0]["officer"] == "Ofc. Rivera"
+    shown = next(d.value for d in app.dataframe if "officer" in d.value.columns
+                 and "note" in d.value.columns)
+    assert shown.iloc[0]["note"] == "Quiet; two lights out on the corner"
