@@ -79,9 +79,10 @@ def visits_frame() -> gpd.GeoDataFrame:
 
 def base_map(frame: gpd.GeoDataFrame) -> folium.Map:
     west, south, east, north = frame.total_bounds
-    fmap = folium.Map(location=[(south + north) / 2, (west + east) / 2], zoom_start=14,
+    fmap = folium.Map(location=[(south + north) / 2, (west + east) / 2], zoom_start=16,
                       control_scale=True)
-    fmap.fit_bounds([[south, west], [north, east]])
+    if east - west > 1e-4 or north - south > 1e-4:  # a single point keeps the zoom
+        fmap.fit_bounds([[south, west], [north, east]])
     return fmap
 
 
@@ -421,7 +422,12 @@ recent = visits_frame()
 if recent.empty:
     st.caption("No visits logged in the last 30 days.")
 else:
+    if st.session_state.get("hot") is None:  # the hotspot map above draws them otherwise
+        vmap = base_map(recent)
+        add_visits(vmap, recent)
+        st_folium(vmap, height=320, use_container_width=True, key="visits-map",
+                  returned_objects=[])
     shown = recent.assign(visited_at=recent["visited_at"].dt.tz_convert(ZONE).dt.strftime(
         "%Y-%m-%d %H:%M"))[["visited_at", "officer", "place", "note"]]
     st.dataframe(shown, hide_index=True, width="stretch")
-    st.caption(f"{len(recent)} visit(s) in the last 30 days; they show on the map as white dots.")
+    st.caption(f"{len(recent)} visit(s) in the last 30 days, drawn on the map as white dots.")

@@ -79,3 +79,34 @@ def test_patrol_page_from_hotspots_to_routes_and_a_logged_visit(
     shown = next(d.value for d in app.dataframe if "officer" in d.value.columns
                  and "note" in d.value.columns)
     assert shown.iloc[0]["note"] == "Quiet; two lights out on the corner"
+
+
+def test_a_visit_to_a_point_is_logged_and_mapped_without_a_plan(
+        sample_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import streamlit_folium
+
+    drawn: list[tuple[str, str]] = []
+
+    def fake_st_folium(fig: object, **kwargs: object) -> dict:
+        drawn.append((str(kwargs.get("key")), fig.get_root().render()))  # type: ignore[attr-defined]
+        return {}
+
+    monkeypatch.setattr(streamlit_folium, "st_folium", fake_st_folium)
+    app = open_page(sample_db, monkeypatch, staff=True)
+    by_label(app.text_input, "Officer").set_value("Ofc. <b>Lee</b>")
+    by_label(app.text_input, "Or a point (lon, lat)").set_value("-94.5751, 39.0402")
+    next(b for b in app.button if b.label == "Log the visit").click().run()
+    assert not app.exception, app.exception
+    assert any(x.value == "Logged: Point -94.57510, 39.04020" for x in app.success)
+    assert any(c.value.startswith("1 visit(s) in the last 30 days") for c in app.caption)
+    maps = [html for key, html in drawn if key == "visits-map"]
+    assert maps, [key for key, _ in drawn]
+    assert "39.0402" in maps[-1] and "-94.5751" in maps[-1]
+    assert "Ofc. &lt;b&gt;Lee&lt;/b&gt;" in maps[-1] and "<b>Lee</b>" not in maps[-1]
+    # a point that is not one is refused and nothing is stored
+    by_label(app.text_input, "Officer").set_value("Ofc. Lee")
+    by_label(app.text_input, "Or a point (lon, lat)").set_value("somewhere")
+    next(b for b in app.button if b.label == "Log the visit").click().run()
+    assert any("longitude, latitude" in e.value for e in app.error)
+    with open_store(sample_db) as s:
+        assert len(pt.visits(s)) == 1
