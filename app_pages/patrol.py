@@ -224,6 +224,7 @@ if st.button("Find hotspots", type="primary", disabled=not chosen):
             st.session_state["hot"] = find_hotspots(
                 s.url, s.revision(), tuple(chosen), split, shape, cell or None, radius or None,
                 int(perms))
+            st.session_state["hot_sources"] = "; ".join(src.describe() for src in chosen)
         st.session_state.pop("plan", None)
     except UnusableInputError as exc:
         st.session_state.pop("hot", None)
@@ -248,7 +249,8 @@ if result is not None:
                    f"{hot.gi.permutations} permutations the smallest p-value is "
                    f"{2 / (hot.gi.permutations + 1):.3f}. Choose 9,999 permutations under "
                    "*Grid, kernel and significance* for finer p-values.")
-    st.caption(hot.describe() + ". False-discovery-rate cut-offs on the two-sided pseudo "
+    st.caption("Counted: " + st.session_state.get("hot_sources", "") + ". "
+               + hot.describe() + ". False-discovery-rate cut-offs on the two-sided "
                "p-values: " + ", ".join(f"{c:.0%}: p < {v:.2g}" for c, v in
                                         sorted(hot.gi.thresholds.items())) + ".")
     view = st.radio("Show", ["Gi* hot and cold spots", "Kernel density"], horizontal=True)

@@ -42,6 +42,8 @@ def test_patrol_page_from_hotspots_to_routes_and_a_logged_visit(
     hot = [int(x) for x in metrics["Hot spots (99/95/90%)"].split("/")]
     assert sum(hot) > 0
     assert int(metrics["Events"].replace(",", "")) > 100
+    counted = next(c.value for c in app.caption if c.value.startswith("Counted: "))
+    assert "open concerns x1" in counted and "night-time concerns x2 (night only)" in counted
     table = next(d.value for d in app.dataframe if "PAI" in d.value.columns)
     assert set(table["Method"]) == {"Counts", "Kernel density", "Gi* z-score"}
     assert set(table["Top area"]) == {"1%", "5%"}
