@@ -210,8 +210,9 @@ with st.expander("Grid, kernel and significance", expanded=False):
                              help="The rule: the mean distance from each event location to its "
                                   "10th nearest other location, and at least 1.5 cells.")
     perms = g4.selectbox("Permutations", [99, 999, 9999], index=1,
-                         help="Gi* significance by conditional permutation (esda). With 999, "
-                              "the smallest two-sided p-value is 0.002.")
+                         help="Gi* significance by conditional permutation (esda): each "
+                              "cell's statistic against its own permutation distribution. More "
+                              "permutations give a steadier reference; 999 is the usual choice.")
     span_days = max(1, (last - first).days)
     split_on = st.checkbox("Hold back a later period to test the hotspots", value=True)
     split_day = st.date_input("Make hotspots from events before", value=first + timedelta(
@@ -244,11 +245,6 @@ if result is not None:
                                           f"{(bins == 1).sum()}")
     m[3].metric("Cold spots", f"{(bins < 0).sum():,}")
     m[4].metric("Kernel radius", f"{hot.radius:g} m")
-    if (bins == 3).sum() == 0 and hot.gi.permutations < 9999 and (bins > 0).any():
-        st.caption(f"No cell reaches 99% after the false-discovery-rate control: with "
-                   f"{hot.gi.permutations} permutations the smallest p-value is "
-                   f"{2 / (hot.gi.permutations + 1):.3f}. Choose 9,999 permutations under "
-                   "*Grid, kernel and significance* for finer p-values.")
     st.caption("Counted: " + st.session_state.get("hot_sources", "") + ". "
                + hot.describe() + ". False-discovery-rate cut-offs on the two-sided "
                "p-values: " + ", ".join(f"{c:.0%}: p < {v:.2g}" for c, v in
