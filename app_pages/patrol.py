@@ -141,7 +141,7 @@ def add_routes(fmap: folium.Map, plan: pt.PatrolPlan) -> None:
         for stop in r.stops:
             label = html.escape(f"Officer {r.officer}, stop {stop.order}: {stop.place} - "
                                 f"{stop.label} "
-                                f"(arrive {plan._clock(stop.arrive_min)})")
+                                f"(arrive {plan.clock(stop.arrive_min)})")
             folium.Marker(
                 [stop.lat, stop.lon], tooltip=label,
                 icon=folium.DivIcon(

@@ -27,7 +27,7 @@ import time
 import numpy as np
 import pyproj
 
-from cpted.network import Network
+from cpted.network import Network, assemble
 from cpted.routing import Problem, milp_bound, solve
 
 
@@ -48,9 +48,7 @@ def street_grid(side: int, spacing: float, rng: np.random.Generator) -> Network:
         v += [b, a[~oneway]]
     u_arr, v_arr = np.concatenate(u), np.concatenate(v)
     lines = [xy[[i, j]] for i, j in zip(u_arr, v_arr, strict=True)]
-    from cpted.network import _assemble
-
-    return _assemble(pyproj.CRS.from_epsg(32615), xy, u_arr, v_arr, lines,
+    return assemble(pyproj.CRS.from_epsg(32615), xy, u_arr, v_arr, lines,
                      [""] * len(lines), [""] * len(lines), "generated grid")
 
 

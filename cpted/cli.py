@@ -417,7 +417,7 @@ def _patrol_commands(store: object, args: argparse.Namespace, settings: object) 
         print(f"note: {note}")
     for r in plan.routes:
         print(f"officer {r.officer}: " + " -> ".join(
-            f"{s.order} ({plan._clock(s.arrive_min)})" for s in r.stops)
+            f"{s.order} ({plan.clock(s.arrive_min)})" for s in r.stops)
               + f"; back after {r.total_min:.0f} min")
     print(f"wrote {sum(len(r.stops) for r in plan.routes)} stop(s) and {len(plan.routes)} "
           f"track(s) to {args.out}")

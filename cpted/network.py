@@ -199,9 +199,11 @@ def _largest_strong(n: int, u: NDArray[np.int64], v: NDArray[np.int64]) -> NDArr
     return labels == biggest
 
 
-def _assemble(crs: pyproj.CRS, xy: NDArray[np.float64], u: Iterable[int], v: Iterable[int],
+def assemble(crs: pyproj.CRS, xy: NDArray[np.float64], u: Iterable[int], v: Iterable[int],
               lines: list[NDArray[np.float64]], lit: list[str], name: list[str],
               source: str) -> Network:
+    """A network from node coordinates and edge lists, keeping the largest strongly
+    connected part and renumbering its nodes."""
     u_arr = np.asarray(list(u), dtype=np.int64)
     v_arr = np.asarray(list(v), dtype=np.int64)
     if len(u_arr) == 0:
@@ -297,7 +299,7 @@ def from_osm_xml(path: str | Path) -> Network:
         contraflow = _text(data.get("oneway:bicycle")) == "no"
         if contraflow:
             add(b, a, line[::-1], data)
-    return _assemble(crs, xy, u, v, lines, lit, name, f"OpenStreetMap extract {path.name}")
+    return assemble(crs, xy, u, v, lines, lit, name, f"OpenStreetMap extract {path.name}")
 
 
 def from_lines(lines: gpd.GeoDataFrame, *, tolerance_m: float = 1.0, source: str = "streets",
@@ -365,7 +367,7 @@ def from_lines(lines: gpd.GeoDataFrame, *, tolerance_m: float = 1.0, source: str
             out_lines.append(line[::-1].copy())
             lit.append(lt)
             name.append(nm)
-    return _assemble(crs, xy, u, v, out_lines, lit, name, source)
+    return assemble(crs, xy, u, v, out_lines, lit, name, source)
 
 
 def read_network(path: str | Path, *, tolerance_m: float = 1.0) -> Network:

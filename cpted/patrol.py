@@ -281,13 +281,13 @@ class PatrolPlan:
             for s in r.stops:
                 rows.append({"officer": s.officer, "stop": s.order, "place": s.place,
                              "why": s.label,
-                             "arrive": self._clock(s.arrive_min),
-                             "leave": self._clock(s.leave_min), "must_visit": s.must,
+                             "arrive": self.clock(s.arrive_min),
+                             "leave": self.clock(s.leave_min), "must_visit": s.must,
                              "prize": round(s.prize, 2), "lon": s.lon, "lat": s.lat})
         return pd.DataFrame(rows, columns=["officer", "stop", "place", "why", "arrive", "leave",
                                            "must_visit", "prize", "lon", "lat"])
 
-    def _clock(self, minutes: float) -> str:
+    def clock(self, minutes: float) -> str:
         if self.settings.start is None:
             return f"+{minutes:.0f} min"
         return (self.settings.start + timedelta(minutes=minutes)).strftime("%H:%M")
@@ -402,8 +402,8 @@ def to_gpx(plan: PatrolPlan, *, name: str = "Patrol plan") -> str:
                     if start is not None else None)
             gpx.waypoints.append(gpxpy.gpx.GPXWaypoint(
                 s.lat, s.lon, time=when, name=f"Officer {r.officer} stop {s.order}",
-                description=f"{s.place}: {s.label}. Arrive {plan._clock(s.arrive_min)}, "
-                            f"leave {plan._clock(s.leave_min)}.",
+                description=f"{s.place}: {s.label}. Arrive {plan.clock(s.arrive_min)}, "
+                            f"leave {plan.clock(s.leave_min)}.",
                 symbol="Flag" if s.must else "Waypoint"))
         track = gpxpy.gpx.GPXTrack(name=f"Officer {r.officer}")
         seg = gpxpy.gpx.GPXTrackSegment(
@@ -481,8 +481,8 @@ def sheet_html(plan: PatrolPlan, *, net: Network | None = None,
             must = " <strong>(must visit)</strong>" if st.must else ""
             parts.append(f"<tr><td>{st.order}</td><td>{e(st.place)}{must}<br><small>"
                          f"{e(st.label)}</small></td>"
-                         f"<td>{e(plan._clock(st.arrive_min))}</td>"
-                         f"<td>{e(plan._clock(st.leave_min))}</td><td></td><td></td></tr>")
+                         f"<td>{e(plan.clock(st.arrive_min))}</td>"
+                         f"<td>{e(plan.clock(st.leave_min))}</td><td></td><td></td></tr>")
         parts.append("</table></div>")
     if plan.unvisited:
         parts.append(f"<p>{len(plan.unvisited)} candidate stop(s) did not fit in the shift.</p>")

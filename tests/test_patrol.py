@@ -98,7 +98,7 @@ def test_the_sheet_lists_every_stop_and_escapes_text(
     for r in plan.routes:
         assert f"<h2>Officer {r.officer}</h2>" in page
         for s in r.stops:
-            assert plan._clock(s.arrive_min) in page
+            assert plan.clock(s.arrive_min) in page
     assert "data:image/png;base64," in page
 
 
