@@ -20,7 +20,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 import geopandas as gpd
-import numpy as np
 import pandas as pd
 import shapely
 import sqlalchemy as sa
@@ -29,7 +28,6 @@ from cpted.concerns import _iso, _now
 from cpted.instrument import Instrument, InstrumentError, check_answers, parse_instrument
 from cpted.photos import clean_photo
 from cpted.scoring import Scorecard, score, score_label
-from layers import gpkg
 from layers import workflow_tables as wt
 from layers.crs import WGS84, metric_crs
 from layers.errors import ConflictError, UnusableInputError
@@ -179,7 +177,7 @@ def _values(draft: AssessmentDraft, instrument: Instrument, store: Store) -> dic
         "answers": json.dumps(answers),
         "notes": draft.notes.strip() or None,
         "overall": card.overall, "outcome": card.outcome, "confidence": card.confidence,
-        "geom": gpkg.encode(np.array([draft.geometry], dtype=object))[0],
+        "geom": store.encode_geoms([draft.geometry])[0],
     }
 
 
@@ -254,8 +252,8 @@ def update_assessment(store: Store, assessment_id: str, draft: AssessmentDraft,
     return expected_version + 1
 
 
-def _record(row: Mapping[str, object]) -> Assessment:
-    geom = gpkg.decode([row["geom"]])[0]  # type: ignore[list-item]
+def _record(store: Store, row: Mapping[str, object]) -> Assessment:
+    geom = store.decode_geoms([row["geom"]])[0]
     return Assessment(
         id=str(row["id"]), place_name=str(row["place_name"]), geometry=geom,
         neighborhood_id=row["neighborhood_id"],  # type: ignore[arg-type]
@@ -276,7 +274,7 @@ def get_assessment(store: Store, assessment_id: str) -> Assessment:
         row = conn.execute(sa.select(t).where(t.c.id == assessment_id)).first()
     if row is None:
         raise AssessmentError(f"there is no audit {assessment_id}")
-    return _record(row._mapping)
+    return _record(store, row._mapping)
 
 
 def instrument_of(store: Store, assessment: Assessment) -> Instrument:
@@ -317,7 +315,7 @@ def list_assessments(store: Store, *, neighborhood_id: str | None = None,
         q = q.where(t.c.id.in_(list(ids)))
     with store.engine.connect() as conn:
         rows = [dict(r._mapping) for r in conn.execute(q)]
-    geoms = gpkg.decode([r.pop("geom") for r in rows])
+    geoms = store.decode_geoms([r.pop("geom") for r in rows])
     frame = pd.DataFrame(rows, columns=[c.name for c in q.selected_columns if c.name != "geom"])
     frame["assessed_at"] = pd.to_datetime(frame["assessed_at"], utc=True, format="ISO8601")
     for c in ("overall", "outcome", "confidence"):

@@ -17,10 +17,23 @@ from layers.errors import StoreError
 from layers.schema import SCHEMAS
 
 
+def column_names(conn: Connection, table: str) -> set[str]:
+    """A table's column names, without reflecting types (PostGIS types are unknown to
+    SQLAlchemy, which would warn)."""
+    if conn.dialect.name == "sqlite":
+        return {r[1] for r in conn.execute(sa.text("SELECT * FROM pragma_table_info(:t)"),
+                                           {"t": table})}
+    return {r[0] for r in conn.execute(sa.text(
+        "SELECT column_name FROM information_schema.columns "
+        "WHERE table_schema = current_schema() AND table_name = :t"), {"t": table})}
+
+
 def _v1_initial(conn: Connection) -> None:
     from layers.store import METADATA, TABLES, geometry_type_name, now_iso
 
     sqlite = conn.dialect.name == "sqlite"
+    if not sqlite:
+        conn.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS postgis")
     if sqlite:
         conn.exec_driver_sql(f"PRAGMA application_id = {gpkg.APPLICATION_ID}")
         conn.exec_driver_sql(f"PRAGMA user_version = {gpkg.USER_VERSION}")
@@ -51,7 +64,7 @@ def _v2_concern_workflow(conn: Connection) -> None:
     import layers.workflow_tables as wt
     from layers.services import load_default_services
 
-    if "attributes" not in {c["name"] for c in sa.inspect(conn).get_columns("concerns")}:
+    if "attributes" not in column_names(conn, "concerns"):
         conn.exec_driver_sql("ALTER TABLE concerns ADD COLUMN attributes TEXT")
     for table in (wt.services, wt.concern_contacts, wt.concern_events, wt.concern_photos,
                   wt.problem_spots, wt.spot_reports, wt.action_plans, wt.plan_reports):
@@ -82,12 +95,31 @@ def _v4_patrol_visits(conn: Connection) -> None:
     wt.patrol_visits.create(conn, checkfirst=True)
 
 
+def _v5_shared_deployment(conn: Connection) -> None:
+    import layers.workflow_tables as wt
+    from layers.schema import Layer
+    from layers.store import TABLES
+
+    for layer in Layer:
+        if "version" not in column_names(conn, layer.value):
+            conn.exec_driver_sql(
+                f'ALTER TABLE "{layer.value}" ADD COLUMN version INTEGER NOT NULL DEFAULT 1')
+    for table in (wt.accounts, wt.audit_log, wt.request_log):
+        table.create(conn, checkfirst=True)
+    if conn.dialect.name == "postgresql":
+        for name in [*(TABLES[layer].name for layer in Layer), "assessments"]:
+            conn.exec_driver_sql(
+                f'CREATE INDEX IF NOT EXISTS "ix_{name}_geom" ON "{name}" USING GIST (geom)')
+
+
 MIGRATIONS: list[tuple[int, str, Callable[[Connection], None]]] = [
     (1, "layers, settings and import log", _v1_initial),
     (2, "service list, contacts, status history, photos, problem spots, action plans",
      _v2_concern_workflow),
     (3, "CPTED instruments, assessments and their photos", _v3_assessments),
     (4, "patrol visit log", _v4_patrol_visits),
+    (5, "row versions, accounts, audit trail, request log, spatial indexes",
+     _v5_shared_deployment),
 ]
 
 LATEST = MIGRATIONS[-1][0]
@@ -120,6 +152,12 @@ def migrate(conn: Connection) -> list[int]:
                 "this file is a database that cpted-mapper did not create (it holds tables "
                 f"{', '.join(sorted(foreign)[:5])}); give a new file for the store"
             )
+    if version == 0 and conn.dialect.name == "postgresql":
+        foreign = set(sa.inspect(conn).get_table_names()) - {"spatial_ref_sys"}
+        if foreign:
+            raise StoreError(
+                "this database holds tables cpted-mapper did not create "
+                f"({', '.join(sorted(foreign)[:5])}); give an empty database for the store")
     applied = []
     for number, description, step in MIGRATIONS:
         if number <= version:

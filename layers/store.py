@@ -1,10 +1,15 @@
 """The store: every layer in one transactional database.
 
-One interface (:class:`Store`) over SQLAlchemy Core. The default backend is
-an embedded GeoPackage: a single SQLite file that needs no server and that
-QGIS (or any GDAL tool) opens directly. A write either lands whole or not at
-all: :meth:`Store.add` runs in one transaction. The schema is created and
-upgraded by the numbered migrations in :mod:`layers.migrations`.
+One interface (:class:`Store`) over SQLAlchemy Core, with two backends:
+
+- embedded (the default): a GeoPackage, a single SQLite file that needs no
+  server and that QGIS (or any GDAL tool) opens directly;
+- PostGIS, for a shared deployment (``postgresql+psycopg://...``): geometry
+  columns in EPSG:4326 with GiST indexes, and spatial filters run in SQL.
+
+A write either lands whole or not at all: :meth:`Store.add` runs in one
+transaction. The schema is created and upgraded by the numbered migrations in
+:mod:`layers.migrations`, the same on both backends.
 
 Every value reaches the database as a bound parameter; identifiers in SQL
 text come only from our own schema.
@@ -24,6 +29,7 @@ import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.ext.compiler import compiles
 
 from layers import gpkg
 from layers.crs import WGS84
@@ -38,7 +44,11 @@ CHUNK_ROWS = 20_000
 
 
 class _Declared(sa.types.UserDefinedType[Any]):
-    """A column type whose declared name is what GeoPackage readers look for."""
+    """A column type whose declared name is what GeoPackage readers look for.
+
+    On PostgreSQL the same names become PostGIS types (``geometry(Point,4326)``)
+    and ``DATETIME`` becomes text holding the same ISO 8601 UTC strings.
+    """
 
     cache_ok = True
 
@@ -47,6 +57,19 @@ class _Declared(sa.types.UserDefinedType[Any]):
 
     def get_col_spec(self, **_: Any) -> str:
         return self.name
+
+
+GEOMETRY_NAMES = ("POINT", "MULTIPOLYGON", "GEOMETRY")
+
+
+@compiles(_Declared, "postgresql")
+def _declared_on_postgres(type_: _Declared, compiler: Any, **_: Any) -> str:
+    if type_.name == "DATETIME":
+        return "TEXT"
+    if type_.name == "POINT":
+        return "geometry(Point,4326)"
+    # polygons and multipolygons share a layer, so only points are typed tighter
+    return "geometry(Geometry,4326)"
 
 
 def geometry_type_name(schema: LayerSchema) -> str:
@@ -82,6 +105,8 @@ def build_metadata() -> tuple[sa.MetaData, dict[Layer, sa.Table]]:
                 unique=spec.name == schema.id_field,
             ))
         cols.append(sa.Column("geom", _Declared(geometry_type_name(schema))))
+        # row version (schema v5): a save names the version it read, so a stale one is refused
+        cols.append(sa.Column("version", sa.Integer, nullable=False, server_default="1"))
         tables[layer] = sa.Table(layer.value, md, *cols, sqlite_autoincrement=True)
     sa.Table("cpted_migrations", md,
              sa.Column("version", sa.Integer, primary_key=True),
@@ -102,6 +127,50 @@ def build_metadata() -> tuple[sa.MetaData, dict[Layer, sa.Table]]:
 METADATA, TABLES = build_metadata()
 
 
+def upsert(conn: Connection, table: sa.Table, values: Mapping[str, Any],
+           keys: Sequence[str]) -> Any:
+    """``INSERT ... ON CONFLICT (keys) DO UPDATE``, which SQLite and PostgreSQL share."""
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    stmt = insert(table).values(**values)
+    rest = {k: stmt.excluded[k] for k in values if k not in keys}
+    return stmt.on_conflict_do_update(index_elements=list(keys), set_=rest)
+
+
+def lost_connection(exc: BaseException) -> bool:
+    """Whether ``exc`` means the database server went away (stopped, restarted, unreachable)."""
+    if isinstance(exc, sa.exc.DBAPIError) and exc.connection_invalidated:
+        return True
+    orig = getattr(exc, "orig", None) or exc
+    name = type(orig).__module__ + "." + type(orig).__name__
+    if name.startswith("psycopg") and "OperationalError" in name:
+        return True
+    text = str(orig).lower()
+    return any(s in text for s in ("server closed the connection", "terminating connection",
+                                   "connection refused", "the connection is closed",
+                                   "consuming input failed"))
+
+
+def database_error(exc: BaseException) -> bool:
+    """Whether ``exc`` came from the database (through SQLAlchemy or straight from the
+    driver, as COPY's errors do)."""
+    return isinstance(exc, sa.exc.SQLAlchemyError) or type(exc).__module__.startswith(
+        ("psycopg", "sqlite3"))
+
+
+def write_error(exc: BaseException, what: str = "the write") -> StoreError:
+    """The message a user sees when the database refused or dropped ``what``."""
+    if lost_connection(exc):
+        return StoreError(
+            f"the connection to the database was lost during {what}; the database undid "
+            "it, so nothing of it was stored. Check that the database server is running, "
+            "then try again")
+    orig = getattr(exc, "orig", None) or exc
+    return StoreError(f"the database refused {what}; nothing was stored ({orig})")
+
+
 def now_iso() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
@@ -114,7 +183,38 @@ def format_datetimes(s: pd.Series) -> list[str | None]:
     return [None if t == "NaTZ" else str(t) for t in text]
 
 
-def _column_values(frame: gpd.GeoDataFrame, schema: LayerSchema) -> dict[str, list[Any]]:
+def encode_geoms(dialect: str, geoms: Any) -> list[Any]:
+    """Geometries as the backend stores them: GeoPackage blobs in SQLite, hex EWKB
+    (SRID 4326) for PostGIS, which reads it as a geometry literal. None stays None."""
+    geoms = np.asarray(geoms, dtype=object)
+    if dialect == "sqlite":
+        return gpkg.encode(geoms)
+    import shapely
+
+    present = ~shapely.is_missing(geoms)
+    out: list[Any] = [None] * len(geoms)
+    if present.any():
+        idx = np.flatnonzero(present)
+        text = shapely.to_wkb(shapely.set_srid(geoms[idx], 4326), hex=True,
+                              include_srid=True, output_dimension=2)
+        for i, t in zip(idx, text, strict=True):
+            out[i] = t
+    return out
+
+
+def decode_geoms(dialect: str, values: Sequence[Any]) -> np.ndarray:
+    """Shapely geometries from what :func:`encode_geoms` stored."""
+    if dialect == "sqlite":
+        return gpkg.decode(list(values))
+    import shapely
+
+    if not len(values):
+        return np.array([], dtype=object)
+    return shapely.from_wkb(np.array(list(values), dtype=object))
+
+
+def _column_values(frame: gpd.GeoDataFrame, schema: LayerSchema,
+                   dialect: str = "sqlite") -> dict[str, list[Any]]:
     values: dict[str, list[Any]] = {}
     for spec in schema.fields:
         col = frame[spec.name] if spec.name in frame.columns else pd.Series(
@@ -130,7 +230,7 @@ def _column_values(frame: gpd.GeoDataFrame, schema: LayerSchema) -> dict[str, li
         else:
             text = col.astype("string")
             values[spec.name] = text.astype(object).where(text.notna(), None).tolist()
-    values["geom"] = gpkg.encode(np.asarray(frame.geometry.values, dtype=object))
+    values["geom"] = encode_geoms(dialect, frame.geometry.values)
     return values
 
 
@@ -141,6 +241,24 @@ class Store:
         self.engine = engine
         self.url = url
         self.path = path
+
+    @property
+    def dialect(self) -> str:
+        """``"sqlite"`` for the embedded store, ``"postgresql"`` for PostGIS."""
+        return self.engine.dialect.name
+
+    @property
+    def label(self) -> str:
+        """Where the store is, for messages, without any password in the URL."""
+        if self.path is not None:
+            return str(self.path)
+        return self.engine.url.render_as_string(hide_password=True)
+
+    def encode_geoms(self, geoms: Any) -> list[Any]:
+        return encode_geoms(self.dialect, geoms)
+
+    def decode_geoms(self, values: Sequence[Any]) -> np.ndarray:
+        return decode_geoms(self.dialect, values)
 
     # -- lifecycle ---------------------------------------------------------
     def close(self) -> None:
@@ -185,17 +303,20 @@ class Store:
 
     def _set_setting(self, conn: Connection, key: str, value: str) -> None:
         t = METADATA.tables["cpted_settings"]
-        conn.execute(sa.delete(t).where(t.c.key == key))
-        conn.execute(sa.insert(t).values(key=key, value=value))
+        conn.execute(upsert(conn, t, {"key": key, "value": value}, ["key"]))
 
     def revision(self) -> int:
         """A number that changes on every write; caches key on it."""
         return int(self.get_setting("revision", "0") or 0)
 
     def _bump(self, conn: Connection) -> None:
+        # One statement, so concurrent writers on a server queue on the row's lock
+        # instead of both reading the old number.
         t = METADATA.tables["cpted_settings"]
-        row = conn.execute(sa.select(t.c.value).where(t.c.key == "revision")).first()
-        self._set_setting(conn, "revision", str(int(row[0]) + 1 if row else 1))
+        bumped = sa.cast(sa.cast(t.c.value, sa.Integer) + 1, sa.Text)
+        done = conn.execute(sa.update(t).where(t.c.key == "revision").values(value=bumped))
+        if not done.rowcount:
+            conn.execute(upsert(conn, t, {"key": "revision", "value": "1"}, ["key"]))
 
     def imports(self) -> pd.DataFrame:
         """The import log, newest first."""
@@ -277,6 +398,7 @@ class Store:
         where: Mapping[str, Sequence[Any]] | None = None,
         time: tuple[str, Any, Any] | None = None,
         ids: Sequence[str] | None = None,
+        bbox: tuple[float, float, float, float] | None = None,
     ) -> gpd.GeoDataFrame:
         """A layer as a GeoDataFrame in EPSG:4326, indexed 0..n-1.
 
@@ -289,6 +411,10 @@ class Store:
             either bound may be None.
         ids
             Only these ids.
+        bbox
+            ``(minx, miny, maxx, maxy)`` in degrees: only rows whose geometry
+            intersects the box. PostGIS answers from its spatial index; the
+            embedded store filters what it read.
         """
         schema = SCHEMAS[layer]
         t = TABLES[layer]
@@ -296,12 +422,22 @@ class Store:
         q = self._filter(q, t, where, time)
         if ids is not None:
             q = q.where(t.c[schema.id_field].in_(list(ids)))
+        if bbox is not None and self.dialect == "postgresql":
+            box = sa.func.ST_MakeEnvelope(*(float(v) for v in bbox), 4326)
+            q = q.where(sa.func.ST_Intersects(t.c.geom, box))
         with self.engine.connect() as conn:
             result = conn.execute(q)
             rows = result.fetchall()
         cols = [*schema.field_names, "geom"]
         data = {c: [r[i] for r in rows] for i, c in enumerate(cols)}
-        geoms = gpkg.decode(data.pop("geom"))
+        geoms = self.decode_geoms(data.pop("geom"))
+        if bbox is not None and self.dialect != "postgresql" and len(geoms):
+            import shapely
+
+            keep = shapely.intersects(geoms, shapely.box(*bbox))
+            data = {c: [v for v, k in zip(vals, keep, strict=True) if k]
+                    for c, vals in data.items()}
+            geoms = geoms[keep]
         # object columns first, so missing text stays None (pandas would infer NaN)
         frame = pd.DataFrame({c: pd.Series(data[c], dtype=object) for c in schema.field_names},
                              columns=schema.field_names)
@@ -385,9 +521,10 @@ class Store:
                                                                    default=str)))
         except StoreError:
             raise
-        except sa.exc.SQLAlchemyError as exc:
-            raise StoreError(f"the database refused the write; nothing was stored ({exc.orig})"
-                             ) from exc
+        except Exception as exc:
+            if database_error(exc):
+                raise write_error(exc) from exc
+            raise
         return written
 
     def _insert(self, conn: Connection, layer: Layer, frame: gpd.GeoDataFrame,
@@ -397,6 +534,8 @@ class Store:
             progress(0, total)
         schema = SCHEMAS[layer]
         names = [*schema.field_names, "geom"]
+        if conn.dialect.name == "postgresql":
+            return self._copy(conn, layer, frame, names, progress)
         # Identifiers come from our schema; every value is a bound parameter. Going to the
         # driver's executemany directly skips per-row parameter objects (several times faster).
         columns = ", ".join(f'"{n}"' for n in names)
@@ -411,6 +550,24 @@ class Store:
                 progress(min(start + CHUNK_ROWS, total), total)
         if total:
             self._grow_contents(conn, layer, frame)
+        return total
+
+    def _copy(self, conn: Connection, layer: Layer, frame: gpd.GeoDataFrame,
+              names: list[str], progress: Progress | None) -> int:
+        """PostgreSQL's COPY inside the caller's transaction: the fast bulk path."""
+        total = len(frame)
+        raw = conn.connection.driver_connection
+        columns = ", ".join(f'"{n}"' for n in names)
+        schema = SCHEMAS[layer]
+        sql = f'COPY "{TABLES[layer].name}" ({columns}) FROM STDIN'
+        with raw.cursor() as cur, cur.copy(sql) as copy:  # type: ignore[union-attr]
+            for start in range(0, total, CHUNK_ROWS):
+                part = frame.iloc[start:start + CHUNK_ROWS]
+                values = _column_values(part, schema, "postgresql")
+                for row in zip(*(values[n] for n in names), strict=True):
+                    copy.write_row(row)
+                if progress:
+                    progress(min(start + CHUNK_ROWS, total), total)
         return total
 
     def _grow_contents(self, conn: Connection, layer: Layer, frame: gpd.GeoDataFrame) -> None:
@@ -438,7 +595,7 @@ class Store:
             return
         import shapely
 
-        geoms = gpkg.decode([r[0] for r in conn.execute(sa.select(TABLES[layer].c.geom))])
+        geoms = self.decode_geoms([r[0] for r in conn.execute(sa.select(TABLES[layer].c.geom))])
         geoms = geoms[~pd.isna(geoms)]
         bounds = shapely.total_bounds(geoms) if len(geoms) else [np.nan] * 4
         b = [None if np.isnan(v) else float(v) for v in bounds]
@@ -484,6 +641,11 @@ def _sqlite_engine(path: Path) -> Engine:
     return engine
 
 
+def _postgres_engine(url: str) -> Engine:
+    # pre_ping replaces pooled connections that a server restart has closed
+    return sa.create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+
+
 def resolve_url(db: str | Path | None) -> str:
     """``db``, else ``CPTED_DB_URL``, else the default file (see :mod:`layers.settings`)."""
     import os
@@ -506,8 +668,7 @@ def open_store(db: str | Path | None = None, *, upgrade: bool = True) -> Store:
 
     url = resolve_url(db)
     if url.startswith(("postgresql", "postgres:")):
-        raise StoreError("the PostGIS backend is not available in this version; "
-                         "use a file path for the embedded store")
+        return _open_postgres(url, upgrade=upgrade)
     path = Path(url.removeprefix("sqlite:///")) if url.startswith("sqlite:") else Path(url)
     if path.exists():
         head = path.read_bytes()[:16] if path.is_file() else b""
@@ -521,6 +682,36 @@ def open_store(db: str | Path | None = None, *, upgrade: bool = True) -> Store:
         if upgrade:
             with engine.begin() as conn:
                 migrate(conn)
+    except Exception:
+        engine.dispose()
+        raise
+    return store
+
+
+def _open_postgres(url: str, *, upgrade: bool) -> Store:
+    from layers.migrations import migrate
+
+    if url.startswith("postgres:"):
+        url = "postgresql" + url.removeprefix("postgres")
+    if url.startswith("postgresql:"):
+        url = "postgresql+psycopg:" + url.removeprefix("postgresql:")
+    if not url.startswith("postgresql+psycopg:"):
+        raise StoreError("use a postgresql+psycopg://user:password@host:port/database URL "
+                         "for the PostGIS backend")
+    engine = _postgres_engine(url)
+    store = Store(engine, url=url, path=None)
+    try:
+        if upgrade:
+            with engine.begin() as conn:
+                # one migrator at a time when several app processes start together
+                conn.execute(sa.text("SELECT pg_advisory_xact_lock(74201)"))
+                migrate(conn)
+        else:
+            with engine.connect():
+                pass
+    except sa.exc.OperationalError as exc:
+        engine.dispose()
+        raise StoreError(f"cannot reach the database at {store.label}: {exc.orig}") from exc
     except Exception:
         engine.dispose()
         raise

@@ -154,3 +154,41 @@ patrol_visits = sa.Table(
     sa.Column("note", sa.Text),
     sa.Column("recorded_at", sa.Text, nullable=False),
 )
+
+# -- schema version 5: a shared deployment ------------------------------------------
+
+#: Local sign-in accounts. Only a password hash is kept (argon2id, via argon2-cffi);
+#: deployments signing in through OpenID Connect keep a row per e-mail for the role.
+accounts = sa.Table(
+    "accounts", METADATA,
+    sa.Column("username", sa.Text, primary_key=True),
+    sa.Column("display_name", sa.Text, nullable=False),
+    sa.Column("email", sa.Text),
+    sa.Column("role", sa.Text, nullable=False),
+    sa.Column("password_hash", sa.Text),
+    sa.Column("created_at", sa.Text, nullable=False),
+    sa.Column("disabled", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("version", sa.Integer, nullable=False, server_default="1"),
+)
+
+#: Who changed what and when: statuses, merges, deletions, role and account changes.
+audit_log = sa.Table(
+    "audit_log", METADATA,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("at", sa.Text, nullable=False, index=True),
+    sa.Column("actor", sa.Text, nullable=False),
+    sa.Column("actor_role", sa.Text, nullable=False),
+    sa.Column("action", sa.Text, nullable=False),
+    sa.Column("target_kind", sa.Text, nullable=False),
+    sa.Column("target_id", sa.Text, nullable=False),
+    sa.Column("detail", sa.Text),
+)
+
+#: Writes per account, for the rate limit (old rows are pruned as new ones land).
+request_log = sa.Table(
+    "request_log", METADATA,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("account", sa.Text, nullable=False),
+    sa.Column("at", sa.Text, nullable=False),
+    sa.Index("ix_request_log_account_at", "account", "at"),
+)

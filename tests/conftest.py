@@ -47,6 +47,56 @@ def store(tmp_path: Path) -> Iterator[Store]:
     s.close()
 
 
+BACKENDS = ["embedded", "postgis"]
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[Any]:
+    """A PostgreSQL + PostGIS server for the whole session, in a temporary directory on a
+    loopback port; stopped and removed afterwards."""
+    from layers import pgtemp
+
+    reason = pgtemp.unavailable()
+    need(reason is None, f"no PostGIS server for the store tests: {reason}")
+    with pgtemp.TempServer() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def pg_template(pg_server: Any) -> str:
+    """A database already migrated to the latest schema; each test copies it."""
+    url = pg_server.create_database()
+    open_store(url).close()
+    return url.rsplit("/", 1)[1]
+
+
+@pytest.fixture
+def pg_url(pg_server: Any, pg_template: str) -> str:
+    """A new migrated PostGIS database of this test's own."""
+    return str(pg_server.create_database(template=pg_template))
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def db_url(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> str:
+    """A new store's location on the test's backend (a file, or a PostGIS database)."""
+    if backend == "postgis":
+        return str(request.getfixturevalue("pg_url"))
+    return str(tmp_path / "store.gpkg")
+
+
+@pytest.fixture
+def any_store(db_url: str) -> Iterator[Store]:
+    """A new store on each backend in turn: the store contract runs on both."""
+    s = open_store(db_url)
+    yield s
+    s.close()
+
+
 @pytest.fixture(scope="session")
 def _sample_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from cpted.cli import load_sample

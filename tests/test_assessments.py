@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 from datetime import UTC, datetime, timedelta
 
+import geopandas as gpd
 import pyogrio
 import pytest
 import shapely
@@ -14,6 +15,13 @@ from cpted import assessments as A
 from cpted.instrument import NA, InstrumentError, load_instrument, parse_instrument
 from layers.errors import ConflictError
 from layers.store import Store
+
+
+@pytest.fixture
+def store(any_store: Store) -> Store:
+    """Every test here runs on the embedded store and on PostGIS."""
+    return any_store
+
 
 INS = load_instrument()
 WHEN = datetime(2026, 3, 1, 21, 0, tzinfo=UTC)
@@ -57,8 +65,11 @@ def test_saved_assessment_reads_back_with_scores(store: Store) -> None:
     [(_, media, data)] = A.photos(store, aid)
     assert media == "image/jpeg"
     assert Image.open(io.BytesIO(data)).getexif() == {}  # location stripped
-    # a GeoPackage layer GDAL reads
-    frame = pyogrio.read_dataframe(store.path, layer="assessments")
+    # a GeoPackage layer GDAL reads, or a PostGIS table geopandas reads
+    if store.path is not None:
+        frame = pyogrio.read_dataframe(store.path, layer="assessments")
+    else:
+        frame = gpd.read_postgis("SELECT id, geom FROM assessments", store.engine)
     assert list(frame["id"]) == [aid] and frame.geometry.iloc[0].equals(HERE)
 
 

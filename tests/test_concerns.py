@@ -13,6 +13,13 @@ from layers.errors import UnusableInputError
 from layers.schema import Layer, TimeOfDay
 from layers.store import Store
 
+
+@pytest.fixture
+def store(any_store: Store) -> Store:
+    """Every test here runs on the embedded store and on PostGIS."""
+    return any_store
+
+
 NOW = datetime(2026, 11, 1, 3, 0, tzinfo=UTC)
 X, Y = -94.58, 39.04
 

@@ -9,6 +9,13 @@ from layers.importer import import_file
 from layers.schema import Layer
 from layers.store import Store
 
+
+@pytest.fixture
+def store(any_store: Store) -> Store:
+    """Every test here runs on the embedded store and on PostGIS."""
+    return any_store
+
+
 CSV = ("id,category,created,status,lat,lon\n"
        "a,graffiti,2025-05-01 22:00,open,39.05,-94.57\n"
        "b,graffiti,2025-05-02 09:00,closed,39.051,-94.571\n"

@@ -9,6 +9,13 @@ from cpted import spots as sp
 from cpted.concerns import ReportDraft, ReportError
 from layers.store import Store
 
+
+@pytest.fixture
+def store(any_store: Store) -> Store:
+    """Every test here runs on the embedded store and on PostGIS."""
+    return any_store
+
+
 NOW = datetime(2026, 11, 1, tzinfo=UTC)
 
 

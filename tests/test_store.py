@@ -1,4 +1,5 @@
-"""Store contract tests: what any backend must do (run on the embedded GeoPackage here)."""
+"""Store contract tests: what any backend must do, run on the embedded GeoPackage and on a
+PostgreSQL + PostGIS server the test session starts itself."""
 
 from __future__ import annotations
 
@@ -38,6 +39,11 @@ def concerns(n: int, start: int = 0) -> gpd.GeoDataFrame:
         crs=4326)
 
 
+@pytest.fixture
+def store(any_store: Store) -> Store:
+    return any_store
+
+
 def snapshot(store: Store) -> dict[str, object]:
     return {layer.value: store.read(layer).to_wkt().to_csv() for layer in Layer}
 
@@ -63,7 +69,8 @@ def test_polygons_round_trip_through_geopackage_blobs(store: Store) -> None:
     assert int(back["population"].iloc[0]) == 1200
 
 
-def test_gdal_opens_the_store_as_a_geopackage(store: Store) -> None:
+def test_gdal_opens_the_store_as_a_geopackage(tmp_path: Path) -> None:
+    store = open_store(tmp_path / "g.gpkg")
     store.add(Layer.CONCERNS, concerns(3))
     assert store.path is not None
     layers = dict(pyogrio.list_layers(store.path))
