@@ -149,6 +149,29 @@ def _ensure_instrument(conn: sa.Connection, instrument: Instrument, now: datetim
             "different questions; give the changed instrument a new version number")
 
 
+def use_instrument(store: Store, instrument: Instrument, *,
+                   conn: sa.Connection | None = None) -> None:
+    """Store ``instrument`` and make it the one new audits use (see :func:`current_instrument`).
+    A changed instrument needs a new version; old audits keep theirs."""
+    with store.transaction(conn) as conn:
+        _ensure_instrument(conn, instrument, _now(None))
+        store._set_setting(conn, "instrument", json.dumps([instrument.id, instrument.version]))
+        store.bump(conn)
+
+
+def current_instrument(store: Store) -> Instrument | None:
+    """The instrument chosen in the app (:func:`use_instrument`), or None for the default."""
+    chosen = store.get_setting("instrument")
+    if not chosen:
+        return None
+    ident, version = json.loads(chosen)
+    t = wt.instruments
+    with store.engine.connect() as conn:
+        text = conn.execute(sa.select(t.c.text).where(t.c.id == ident,
+                                                      t.c.version == version)).scalar()
+    return None if text is None else _parsed(str(text), f"{ident} {version}")
+
+
 def _clean_photos(photos: Sequence[bytes]) -> list[dict[str, object]]:
     rows = []
     for n, data in enumerate(photos, start=1):

@@ -25,7 +25,7 @@ from shapely import Point
 from cpted.photos import clean_photo
 from layers import workflow_tables as wt
 from layers.crs import WGS84, metric_crs
-from layers.errors import StoreError, UnusableInputError
+from layers.errors import ConflictError, StoreError, UnusableInputError
 from layers.schema import OPEN311_STATUS, ConcernStatus, DetailedStatus, Layer, TimeOfDay
 from layers.services import Service, check_answers
 from layers.store import Store, format_datetimes
@@ -68,14 +68,17 @@ def _iso(t: datetime) -> str:
     return format_datetimes(pd.Series([t]))[0] or ""
 
 
-def services(store: Store) -> dict[str, Service]:
-    """The store's service list, by code."""
-    with store.engine.connect() as conn:
-        rows = conn.execute(sa.select(wt.services).order_by(wt.services.c.service_name))
-        return {r.service_code: Service.from_row(dict(r._mapping)) for r in rows}
+def services(store: Store, conn: sa.Connection | None = None) -> dict[str, Service]:
+    """The store's service list, by code (read in ``conn``'s transaction when given)."""
+    q = sa.select(wt.services).order_by(wt.services.c.service_name)
+    if conn is not None:
+        return {r.service_code: Service.from_row(dict(r._mapping)) for r in conn.execute(q)}
+    with store.engine.connect() as c:
+        return {r.service_code: Service.from_row(dict(r._mapping)) for r in c.execute(q)}
 
 
-def save_services(store: Store, items: Sequence[Service], *, keep_local: bool = True) -> int:
+def save_services(store: Store, items: Sequence[Service], *, keep_local: bool = True,
+                  conn: sa.Connection | None = None) -> int:
     """Add or replace services by code; return how many were written.
 
     With ``keep_local`` (the default, for lists from an Open311 ``services.json``, which
@@ -85,7 +88,7 @@ def save_services(store: Store, items: Sequence[Service], *, keep_local: bool = 
     """
     from dataclasses import replace
 
-    current = services(store)
+    current = services(store, conn)
     if keep_local:
         items = [replace(s, sensitive=old.sensitive,
                          duplicate_radius_m=old.duplicate_radius_m,
@@ -93,7 +96,7 @@ def save_services(store: Store, items: Sequence[Service], *, keep_local: bool = 
                          target_days=old.target_days,
                          attributes=s.attributes or old.attributes)
                  if (old := current.get(s.service_code)) is not None else s for s in items]
-    with store.transaction() as conn:
+    with store.transaction(conn) as conn:
         for s in items:
             conn.execute(sa.delete(wt.services).where(wt.services.c.service_code == s.service_code))
             conn.execute(sa.insert(wt.services).values(**s.to_row()))
@@ -211,7 +214,7 @@ def _require(conn: sa.Connection, request_id: str) -> dict[str, Any]:
     from layers.store import TABLES
 
     t = TABLES[Layer.CONCERNS]
-    row = conn.execute(sa.select(t.c.status, t.c.detailed_status)
+    row = conn.execute(sa.select(t.c.status, t.c.detailed_status, t.c.version)
                        .where(t.c.service_request_id == request_id)).first()
     if row is None:
         raise ReportError(f"there is no concern {request_id!r}")
@@ -231,16 +234,30 @@ def add_support(store: Store, request_id: str, *, note: str | None = None,
     return support_counts(store, [request_id]).get(request_id, 0)
 
 
-def change_status(store: Store, request_id: str, new_status: DetailedStatus | str, note: str,
-                  *, actor: str, now: datetime | None = None) -> None:
-    """Move a report to ``new_status`` with the reason ``note`` (required).
+def version(store: Store, request_id: str) -> int:
+    """The report's row version: a status change names the version it was made from."""
+    with store.engine.connect() as conn:
+        return int(_require(conn, request_id)["version"])
 
-    Moving a closed report to an open status is recorded as a reopening.
+
+def change_status(store: Store, request_id: str, new_status: DetailedStatus | str, note: str,
+                  *, actor: str, now: datetime | None = None,
+                  expected_version: int | None = None,
+                  conn: sa.Connection | None = None) -> int:
+    """Move a report to ``new_status`` with the reason ``note`` (required); return the
+    report's new version.
+
+    Moving a closed report to an open status is recorded as a reopening. The row is
+    updated only if it still holds the version read (``expected_version`` when given,
+    the one read in this transaction otherwise), so of two people changing the same
+    report at once the second is refused instead of overwriting the first.
 
     Raises
     ------
     ReportError
         No note, unknown status, the same status again, or no such report.
+    ConflictError
+        Someone else changed the report since ``expected_version`` was read.
     """
     now = _now(now)
     problems = []
@@ -261,18 +278,80 @@ def change_status(store: Store, request_id: str, new_status: DetailedStatus | st
     from layers.store import TABLES
 
     t = TABLES[Layer.CONCERNS]
-    with store.transaction() as conn:
+    with store.transaction(conn) as conn:
         current = _require(conn, request_id)
+        seen = int(current["version"]) if expected_version is None else int(expected_version)
+        if int(current["version"]) != seen:
+            raise _conflict(request_id, int(current["version"]), seen)
         if current["detailed_status"] == new.value:
             raise ReportError(f"{request_id} is already {new.value!r}")
         was_closed = current["status"] == ConcernStatus.CLOSED.value
         now_open = OPEN311_STATUS[new] is ConcernStatus.OPEN
-        conn.execute(sa.update(t).where(t.c.service_request_id == request_id).values(
+        done = conn.execute(sa.update(t).where(t.c.service_request_id == request_id,
+                                               t.c.version == seen).values(
             status=OPEN311_STATUS[new].value, detailed_status=new.value,
-            updated_datetime=_iso(now)))
+            updated_datetime=_iso(now), version=seen + 1)).rowcount
+        if done != 1:
+            # changed between our read and our write (a server backend lets both run)
+            raise _conflict(request_id, None, seen)
         _event(conn, request_id, "reopened" if was_closed and now_open else "status", now,
                actor=actor.strip(), note=note, from_status=current["detailed_status"],
                to_status=new.value)
+        store.bump(conn)
+    return seen + 1
+
+
+def _conflict(request_id: str, now_at: int | None, seen: int) -> ConflictError:
+    at = f" (it is now at version {now_at}, you saw version {seen})" if now_at else ""
+    return ConflictError(
+        f"{request_id} was changed by someone else since you opened it{at}; nothing was "
+        "saved. Reload it to see their change, then make yours again if it still applies")
+
+
+def merge(store: Store, keep_id: str, duplicate_ids: Sequence[str], note: str, *,
+          actor: str, now: datetime | None = None,
+          conn: sa.Connection | None = None) -> list[str]:
+    """Close ``duplicate_ids`` as duplicates of ``keep_id``, in one transaction.
+
+    Each duplicate's supporters and its own report count as support for the kept
+    one (a "support" event per duplicate, plus the duplicate's own), and each
+    duplicate's history records the link. Returns the ids merged.
+    """
+    now = _now(now)
+    dups = [d for d in dict.fromkeys(duplicate_ids) if d != keep_id]
+    if not dups:
+        raise ReportError("choose at least one other report to merge into this one")
+    if not (note or "").strip():
+        raise ReportError("say why these reports are the same")
+    e = wt.concern_events
+    with store.transaction(conn) as conn:
+        _require(conn, keep_id)
+        for d in dups:
+            change_status(store, d, DetailedStatus.DUPLICATE,
+                          f"merged into {keep_id}: {note.strip()}", actor=actor, now=now,
+                          conn=conn)
+            moved = conn.execute(sa.select(sa.func.count()).select_from(e).where(
+                e.c.service_request_id == d, e.c.kind == "support")).scalar_one()
+            for _ in range(int(moved) + 1):
+                _event(conn, keep_id, "support", now, actor=actor,
+                       note=f"merged from {d}")
+            _event(conn, d, "linked", now, actor=actor, note=f"duplicate of {keep_id}")
+        store.bump(conn)
+    return dups
+
+
+def delete_concern(store: Store, request_id: str, *, conn: sa.Connection | None = None) -> None:
+    """Remove a report with its contact, photos, history and links (one transaction)."""
+    from layers.store import TABLES
+
+    t = TABLES[Layer.CONCERNS]
+    with store.transaction(conn) as conn:
+        _require(conn, request_id)
+        for table in (wt.concern_contacts, wt.concern_photos, wt.concern_events):
+            conn.execute(sa.delete(table).where(table.c.service_request_id == request_id))
+        for table in (wt.spot_reports, wt.plan_reports):
+            conn.execute(sa.delete(table).where(table.c.service_request_id == request_id))
+        conn.execute(sa.delete(t).where(t.c.service_request_id == request_id))
         store.bump(conn)
 
 

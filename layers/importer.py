@@ -145,6 +145,11 @@ def prepare_import(
     tz = tz or store.get_setting("timezone") or settings.timezone
     raw = read_table(path, fmt=fmt, crs=crs, lon_col=lon_col, lat_col=lat_col, x_col=x_col,
                      y_col=y_col, encoding=encoding, settings=settings)
+    if len(raw.frame) > settings.max_import_rows:
+        raise UnusableInputError(
+            f"{source} holds {len(raw.frame):,} rows; this deployment takes at most "
+            f"{settings.max_import_rows:,} in one import (setting max_import_rows, "
+            "CPTED_MAX_IMPORT_ROWS). Split the file, or ask the administrator to raise the limit")
     notes = list(raw.notes)
     frame = raw.frame
     schema = SCHEMAS[layer]

@@ -12,7 +12,6 @@ crashed *server* loses nothing committed, but a crashed machine would.
 from __future__ import annotations
 
 import contextlib
-import glob
 import os
 import shutil
 import socket
@@ -30,13 +29,14 @@ SUPERUSER = "cpted"
 def _bindir() -> Path | None:
     found = shutil.which("pg_config")
     if found:
-        out = subprocess.run([found, "--bindir"], capture_output=True, text=True, check=False)
+        out = subprocess.run([found, "--bindir"], capture_output=True, text=True,  # noqa: S603
+                             check=False)
         path = Path(out.stdout.strip())
         if (path / "initdb").exists():
             return path
-    for candidate in sorted(glob.glob("/usr/lib/postgresql/*/bin"), reverse=True):
-        if (Path(candidate) / "initdb").exists():
-            return Path(candidate)
+    for candidate in sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True):
+        if (candidate / "initdb").exists():
+            return candidate
     return None
 
 
@@ -45,10 +45,10 @@ def unavailable() -> str | None:
     bindir = _bindir()
     if bindir is None:
         return "PostgreSQL's initdb and pg_ctl are not installed (Debian package postgresql)"
-    share = subprocess.run([str(bindir / "pg_config"), "--sharedir"], capture_output=True,
-                           text=True, check=False).stdout.strip()
-    controls = glob.glob(f"{share}/extension/postgis.control") if share else []
-    controls += glob.glob("/usr/share/postgresql/*/extension/postgis.control")
+    share = subprocess.run([str(bindir / "pg_config"), "--sharedir"],  # noqa: S603
+                           capture_output=True, text=True, check=False).stdout.strip()
+    controls = list(Path(share).glob("extension/postgis.control")) if share else []
+    controls += list(Path("/usr/share/postgresql").glob("*/extension/postgis.control"))
     if not controls:
         return "PostGIS is not installed (Debian package postgresql-15-postgis-3)"
     if os.geteuid() == 0 and shutil.which("runuser") is None:
@@ -84,7 +84,7 @@ class TempServer:
         cmd = [str(self.bindir / tool), *args]  # type: ignore[operator]
         if self._as_postgres:
             cmd = ["runuser", "-u", "postgres", "--", *cmd]
-        done = subprocess.run(cmd, capture_output=True, text=True, check=False)
+        done = subprocess.run(cmd, capture_output=True, text=True, check=False)  # noqa: S603
         if done.returncode != 0:
             log = self.root / "server.log"
             tail = log.read_text()[-2000:] if log.exists() else ""

@@ -43,8 +43,16 @@ class Settings:
         Public views show concerns in sensitive categories at the centre of a
         square cell of this many metres.
     staff_mode
-        Until accounts exist, whether this deployment's pages act for staff
-        (exact sensitive points, reporter contact, status changes). Off by default.
+        For a single-user demo with no accounts: the pages offer an "Acting as"
+        role picker instead of sign-in. Off by default; never for a shared deployment.
+    max_import_rows
+        Most rows one import may hold; a larger file is refused before anything is stored.
+    max_writes_per_minute
+        Most changes (reports, supports, status changes, imports...) one account,
+        or one browser session of the public, may make in a minute.
+    max_failed_sign_ins
+        Wrong passwords allowed for one user name in 15 minutes before sign-in is
+        refused for the rest of that window.
     instrument_path
         A CPTED audit instrument (TOML) to use instead of the bundled one.
     """
@@ -60,6 +68,9 @@ class Settings:
     sensitive_grid_m: float = 250.0
     staff_mode: bool = False
     instrument_path: str = ""
+    max_import_rows: int = 2_000_000
+    max_writes_per_minute: int = 30
+    max_failed_sign_ins: int = 5
 
     def __post_init__(self) -> None:
         problems = []
@@ -69,8 +80,10 @@ class Settings:
                 problems.append(f"{name} must be positive, got {getattr(self, name)!r}")
         if self.area_margin_m < 0:
             problems.append(f"area_margin_m must be >= 0, got {self.area_margin_m!r}")
-        if self.max_zip_entries < 1 or self.map_point_limit < 1:
-            problems.append("max_zip_entries and map_point_limit must be at least 1")
+        for name in ("max_zip_entries", "map_point_limit", "max_import_rows",
+                     "max_writes_per_minute", "max_failed_sign_ins"):
+            if getattr(self, name) < 1:
+                problems.append(f"{name} must be at least 1, got {getattr(self, name)!r}")
         try:
             from zoneinfo import ZoneInfo
 
