@@ -81,6 +81,35 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--until", help="reported before this date (YYYY-MM-DD, local)")
     _db_arg(p)
 
+    p = sub.add_parser("db", help="the database: upgrade its schema, back it up, restore it")
+    dbsub = p.add_subparsers(dest="db_command", required=True)
+    q = dbsub.add_parser("upgrade", help="apply pending schema migrations")
+    _db_arg(q)
+    q = dbsub.add_parser("backup", help="copy every table to a new GeoPackage file")
+    _db_arg(q)
+    q.add_argument("--out", type=Path, required=True, help="the backup file (.gpkg) to write")
+    q.add_argument("--force", action="store_true", help="overwrite --out if it exists")
+    q = dbsub.add_parser("restore", help="replace the store's contents with a backup")
+    _db_arg(q)
+    q.add_argument("path", type=Path, help="a backup made by `cpted db backup`")
+    q.add_argument("--force", action="store_true",
+                   help="replace a store that already holds data")
+
+    p = sub.add_parser("accounts", help="sign-in accounts: add one, list them, set a role")
+    acsub = p.add_subparsers(dest="accounts_command", required=True)
+    q = acsub.add_parser("add", help="add an account; the password is read from standard "
+                                     "input (or $CPTED_NEW_PASSWORD), never from an argument")
+    _db_arg(q)
+    q.add_argument("username")
+    q.add_argument("--name", required=True, help="the name others see")
+    q.add_argument("--role", required=True,
+                   help="resident, coordinator, officer, planner or admin")
+    q.add_argument("--email", help="for sign-in through an identity provider (OpenID Connect)")
+    q.add_argument("--no-password", action="store_true",
+                   help="an account that signs in only through the identity provider")
+    q = acsub.add_parser("list", help="every account and its role")
+    _db_arg(q)
+
     p = sub.add_parser("info", help="what the store holds")
     _db_arg(p)
     p.add_argument("--json", action="store_true")
@@ -199,6 +228,57 @@ def load_sample(store: object, *, progress: object = None) -> list[object]:
     return summaries
 
 
+def _db(args: argparse.Namespace, settings: object) -> int:
+    from layers import backup
+    from layers.migrations import LATEST, migrate
+    from layers.store import open_store
+
+    url = args.db or settings.db_url  # type: ignore[attr-defined]
+    if args.db_command == "upgrade":
+        with open_store(url, upgrade=False) as store:
+            before = store.schema_version()
+            with store.engine.begin() as conn:
+                applied = migrate(conn)
+            done = (f"applied {', '.join(map(str, applied))}" if applied
+                    else "nothing to apply")
+            print(f"{store.label}: schema version {before} -> {LATEST} ({done})")
+        return 0
+    with open_store(url) as store:
+        def progress(table: str, n: int) -> None:
+            print(f"  {table}: {n:,} rows", file=sys.stderr)
+
+        if args.db_command == "backup":
+            copied = backup.backup(store, args.out, force=args.force, progress=progress)
+            print(f"backed up {sum(copied.values()):,} rows from {store.label} to {args.out}")
+        else:
+            copied = backup.restore(store, args.path, force=args.force, progress=progress)
+            print(f"restored {sum(copied.values()):,} rows from {args.path} into {store.label}")
+    return 0
+
+
+def _accounts(store: object, args: argparse.Namespace) -> int:
+    import getpass
+    import os
+
+    from cpted import accounts
+
+    if args.accounts_command == "list":
+        table = accounts.list_accounts(store)  # type: ignore[arg-type]
+        print(table.drop(columns=["version"]).to_string(index=False) if len(table)
+              else "no accounts")
+        return 0
+    password = None
+    if not args.no_password:
+        password = os.environ.get("CPTED_NEW_PASSWORD")
+        if password is None:
+            password = (getpass.getpass("password: ") if sys.stdin.isatty()
+                        else sys.stdin.readline().rstrip("\n"))
+    accounts.create_account(store, args.username, args.name, args.role,  # type: ignore[arg-type]
+                            password, email=args.email)
+    print(f"added {args.username} ({args.role})")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
@@ -219,7 +299,11 @@ def _run(args: argparse.Namespace) -> int:
         for name, path in paths.items():
             print(f"wrote {name}: {path}")
         return 0
+    if args.command == "db":
+        return _db(args, settings)
     with open_store(args.db or settings.db_url) as store:
+        if args.command == "accounts":
+            return _accounts(store, args)
         if args.command == "sample":
             for summary in load_sample(store):
                 print(summary.text())  # type: ignore[attr-defined]
