@@ -5,7 +5,12 @@ Pages live in app_pages/; logic lives in cpted/ and layers/.
 
 import streamlit as st
 
+from app_pages._state import account_box, role
+from cpted.access import Action, can
+
 st.set_page_config(page_title="cpted-mapper", page_icon=":world_map:", layout="wide")
+account_box()
+acting = role()
 
 pages = [
     st.Page("app_pages/map.py", title="Map", icon=":material/map:", default=True),
@@ -20,4 +25,9 @@ pages = [
     st.Page("app_pages/import_data.py", title="Import", icon=":material/upload_file:"),
     st.Page("app_pages/export.py", title="Export", icon=":material/download:"),
 ]
+# Shown to the roles that may use them; the pages check again through the domain API.
+if can(acting, Action.SEE_AUDIT):
+    pages.append(st.Page("app_pages/changes.py", title="Change log", icon=":material/policy:"))
+if can(acting, Action.MANAGE_ACCOUNTS):
+    pages.append(st.Page("app_pages/accounts.py", title="Accounts", icon=":material/group:"))
 st.navigation(pages).run()

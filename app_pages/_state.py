@@ -47,19 +47,108 @@ def category_names(url: str, revision: int) -> dict[str, str]:
     return dict(zip(pairs["service_code"], pairs["service_name"], strict=True))
 
 
-def role() -> Any:
-    """Who the pages act for. Until accounts exist, staff roles are offered only when the
-    deployment sets ``CPTED_STAFF_MODE``; otherwise everyone is the public."""
+def oidc_configured() -> bool:
+    """Whether the deployment signs people in through OpenID Connect (an ``[auth]``
+    section in Streamlit's secrets)."""
+    try:
+        return "auth" in st.secrets
+    except Exception:  # no secrets file at all
+        return False
+
+
+def account_box() -> None:
+    """Sign-in in the sidebar, drawn once per run by app.py.
+
+    Three ways, in order: the demo's role picker (``CPTED_STAFF_MODE``, one user, no
+    accounts); the identity provider (``st.login``) when configured; else the local
+    accounts' user name and password form.
+    """
+    from cpted import accounts
     from cpted.privacy import Role
 
-    if not settings().staff_mode:
-        return Role.PUBLIC
-    choices = [r.value for r in Role]
-    picked = st.sidebar.selectbox(
-        "Acting as", choices, index=choices.index(Role.COORDINATOR.value), key="acting_as",
-        help="Staff mode is on for this deployment (CPTED_STAFF_MODE). Staff see exact "
-             "sensitive locations and reporter contact and can change statuses.")
-    return Role(picked)
+    side = st.sidebar
+    if settings().staff_mode:
+        choices = [r.value for r in Role]
+        side.selectbox(
+            "Acting as", choices, index=choices.index(Role.COORDINATOR.value), key="acting_as",
+            help="Demo mode (CPTED_STAFF_MODE): no sign-in; pick the role to act as. A "
+                 "shared deployment leaves this off and uses accounts.")
+        return
+    if oidc_configured():
+        if st.user.is_logged_in:
+            me = actor()
+            side.caption(f"Signed in as **{me.name}** ({me.role.value})")
+            side.button("Sign out", on_click=st.logout)
+        else:
+            side.button("Sign in", on_click=st.login, type="primary")
+        return
+    me = actor()
+    if me.username:
+        side.caption(f"Signed in as **{me.name}** ({me.role.value})")
+        if side.button("Sign out"):
+            st.session_state.pop("account", None)
+            st.rerun()
+        return
+    with side.expander("Sign in", expanded=False), st.form("sign-in", border=False):
+        user = st.text_input("User name", autocomplete="username")
+        password = st.text_input("Password", type="password", autocomplete="current-password")
+        if st.form_submit_button("Sign in"):
+            try:
+                got = accounts.authenticate(store(), user, password,
+                                            max_failures=settings().max_failed_sign_ins)
+            except accounts.SignInError as exc:
+                st.error(str(exc))
+            else:
+                st.session_state["account"] = got.username
+                st.rerun()
+
+
+def actor() -> Any:
+    """Who the pages act for (a :class:`cpted.accounts.Actor`). A signed-in account's
+    role is read afresh on every run, so a role change or a disabled account takes
+    effect at once."""
+    import uuid
+
+    import sqlalchemy as sa
+
+    from cpted import accounts
+    from cpted.privacy import Role
+    from layers import workflow_tables as wt
+
+    client = st.session_state.setdefault("client_id", uuid.uuid4().hex)
+    if settings().staff_mode:
+        role = Role(st.session_state.get("acting_as", Role.COORDINATOR.value))
+        return accounts.Actor(f"demo-{role.value}", f"{role.value.capitalize()} (demo)", role)
+    if oidc_configured():
+        if not st.user.is_logged_in:
+            return accounts.public(client)
+        try:
+            return accounts.from_identity(store(), st.user.get("email"), st.user.get("name"))
+        except accounts.SignInError as exc:
+            st.sidebar.error(str(exc))
+            return accounts.public(client)
+    username = st.session_state.get("account")
+    if username:
+        a = wt.accounts
+        with store().engine.connect() as conn:
+            row = conn.execute(sa.select(a.c.display_name, a.c.role, a.c.disabled)
+                               .where(a.c.username == username)).first()
+        if row is not None and not row.disabled:
+            return accounts.Actor(username, row.display_name, Role(row.role))
+        st.session_state.pop("account", None)
+    return accounts.public(client)
+
+
+def role() -> Any:
+    """The role the pages act for (see :func:`actor`)."""
+    return actor().role
+
+
+def access() -> Any:
+    """The domain API for whoever is acting (:class:`cpted.access.Access`)."""
+    from cpted.access import Access
+
+    return Access(store(), actor(), settings())
 
 
 def as_seen(acting: Any, concerns: gpd.GeoDataFrame) -> gpd.GeoDataFrame:

@@ -7,15 +7,16 @@ import json
 import pandas as pd
 import streamlit as st
 
-from app_pages._state import as_seen, layer, role, services, store, tz
+from app_pages._state import access, layer, services, store, tz
 from cpted import concerns as cc
-from cpted.privacy import STAFF
-from layers.errors import UnusableInputError
+from cpted.access import Action, can
+from layers.errors import ConflictError, CptedError, UnusableInputError
 from layers.schema import DetailedStatus, Layer
 
 s = store()
-acting = role()
-staff = acting in STAFF
+me = access()
+acting = me.actor.role
+staff = can(acting, Action.CHANGE_STATUS)
 catalogue = services()
 st.title("Concern")
 
@@ -31,10 +32,14 @@ picked = st.selectbox(
     format_func=lambda i: f"{i} · {recent.set_index('service_request_id').at[i, 'service_name']}",
     help="Newest first. Type to search by id.")
 st.session_state["concern_id"] = picked
-row = as_seen(acting, all_concerns[all_concerns["service_request_id"] == picked]).iloc[0]
+row = me.concern(picked)
+# The version this person has seen: a status change is saved only over that version, so a
+# change someone else made meanwhile is never overwritten unseen.
+seen_versions = st.session_state.setdefault("seen_versions", {})
+seen_versions.setdefault(picked, row["version"])
 local = pd.to_datetime(row["requested_datetime"]).tz_convert(tz())
 
-h = cc.history(s, picked)
+h = me.history(picked)
 support = int((h["kind"] == "support").sum())
 
 
@@ -63,8 +68,8 @@ if text(row["attributes"]):
         st.caption(f"{label}: {shown}")
 for _media_type, data in cc.photos(s, picked):
     st.image(data, caption="Photo (metadata removed)", width=360)
-if staff:
-    contact = cc.contact(s, picked)
+if can(acting, Action.SEE_CONTACT):
+    contact = me.contact(picked)
     with st.expander("Reporter contact (staff only)"):
         st.write(contact if contact else "Anonymous report.")
 
@@ -72,7 +77,8 @@ st.subheader("What was done, and why")
 if h.empty:
     st.caption("No history recorded (imported report).")
 else:
-    shown = h.assign(at=h["at"].dt.tz_convert(tz()).dt.strftime("%Y-%m-%d %H:%M"))
+    shown = h.assign(at=h["at"].dt.tz_convert(tz()).dt.strftime("%Y-%m-%d %H:%M"),
+                     actor=h["actor"].fillna(""))
     shown["change"] = [(f"{a} → {b}" if a else b) if b else "" for a, b in
                        zip(shown["from_status"], shown["to_status"], strict=True)]
     st.dataframe(shown[["at", "kind", "actor", "change", "note"]], hide_index=True,
@@ -87,8 +93,8 @@ with left, st.form("support"):
     note = st.text_input("Comment (optional)")
     if st.form_submit_button("Add my support"):
         try:
-            n = cc.add_support(s, picked, note=note or None, actor=acting.value)
-        except UnusableInputError as exc:
+            n = me.support(picked, note or None)
+        except CptedError as exc:
             st.error(str(exc))
         else:
             st.success(f"Thank you: {n} supporter(s) now.")
@@ -102,17 +108,62 @@ with right:
                         "done and why.")
             statuses = [x.value for x in DetailedStatus if x.value != row["detailed_status"]]
             new = st.selectbox("New status", statuses)
-            who = st.text_input("Your name or unit", value=acting.value)
             why = st.text_area("Note (required)", max_chars=cc.MAX_NOTE_CHARS)
+            st.caption(f"Recorded as {me.actor.name}.")
             if st.form_submit_button("Save status", type="primary"):
                 try:
-                    cc.change_status(s, picked, new, why, actor=who)
+                    version = me.change_status(picked, new, why,
+                                               expected_version=seen_versions[picked])
+                except ConflictError as exc:
+                    st.error(str(exc))
+                    st.session_state["stale"] = picked
                 except UnusableInputError as exc:
                     st.error(str(exc).split("\n")[0])
                     for p in exc.problems:
                         st.markdown(f"- {p}")
+                except CptedError as exc:
+                    st.error(str(exc))
                 else:
+                    seen_versions[picked] = version
                     st.session_state["status_flash"] = f"{picked} is now {new!r}."
                     st.rerun()
+        if st.session_state.get("stale") == picked and st.button("Reload the latest version"):
+            seen_versions.pop(picked, None)
+            st.session_state.pop("stale", None)
+            st.rerun()
 if flash := st.session_state.pop("status_flash", None):
     st.success(flash)
+
+if can(acting, Action.MERGE) or can(acting, Action.DELETE):
+    with st.expander("Merge duplicates or delete (coordinators)"):
+        others = [i for i in ids if i != picked]
+        with st.form("merge"):
+            dups = st.multiselect("Reports that are the same problem as this one", others,
+                                  help="Each is closed as a duplicate; its supporters and "
+                                       "its reporter count as support here.")
+            why = st.text_input("Why they are the same (kept in the change log)")
+            if st.form_submit_button("Merge into this report", disabled=not can(
+                    acting, Action.MERGE)):
+                try:
+                    merged = me.merge(picked, dups, why)
+                except CptedError as exc:
+                    st.error(str(exc))
+                else:
+                    st.session_state["status_flash"] = (
+                        f"Merged {len(merged)} report(s) into {picked}.")
+                    st.rerun()
+        with st.form("delete"):
+            reason = st.text_input("Reason for deleting this report (kept in the change log)")
+            sure = st.checkbox(f"Delete {picked} with its photos, contact and history")
+            if st.form_submit_button("Delete", disabled=not can(acting, Action.DELETE)):
+                if not sure:
+                    st.error("Tick the box to confirm the deletion.")
+                else:
+                    try:
+                        me.delete_concern(picked, reason)
+                    except CptedError as exc:
+                        st.error(str(exc))
+                    else:
+                        st.session_state.pop("concern_id", None)
+                        st.session_state["status_flash"] = f"{picked} was deleted."
+                        st.rerun()

@@ -8,14 +8,21 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from app_pages._state import settings, store
-from layers.errors import UnusableInputError
-from layers.importer import commit_import, prepare_import
+from app_pages._state import access, settings, store
+from cpted.access import PERMISSIONS, Action, can
+from layers.errors import CptedError, UnusableInputError
+from layers.importer import prepare_import
 from layers.readers import InputFormat
 from layers.schema import SCHEMAS, Layer
 
 s = store()
+me = access()
 st.title("Import")
+if not can(me.actor.role, Action.IMPORT):
+    allowed = ", ".join(sorted(r.value for r in PERMISSIONS[Action.IMPORT]))
+    st.info(f"Importing data is for these roles: {allowed}. Sign in with such an account "
+            "(in the sidebar) to import.")
+    st.stop()
 st.write("Bring your city's data into the shared map. Files are checked row by row before "
          "anything is stored; nothing is written until you press **Import**.")
 
@@ -24,7 +31,8 @@ with left:
     upload = st.file_uploader(
         "File", type=["csv", "txt", "geojson", "json", "gpkg", "zip", "parquet"],
         help="CSV with coordinate columns, GeoJSON, GeoPackage, zipped Shapefile or GeoParquet. "
-             f"At most {settings().max_upload_mb:g} MB.")
+             f"At most {settings().max_upload_mb:g} MB and "
+             f"{settings().max_import_rows:,} rows.")
 with right:
     choices = [x.value for x in Layer]
     layer = Layer(st.selectbox("Layer", choices, index=choices.index(Layer.CONCERNS.value),
@@ -111,8 +119,8 @@ if st.button(f"Import {summary.accepted:,} rows into {layer.value}", type="prima
         bar.progress(done / max(total, 1), text=f"Writing {done:,} of {total:,} rows")
 
     try:
-        written = commit_import(s, prepared, on_conflict=on_conflict, progress=progress)
-    except UnusableInputError as exc:
+        written = me.commit_import(prepared, on_conflict=on_conflict, progress=progress)
+    except CptedError as exc:  # refused rows, the rate limit, or a database that went away
         bar.empty()
         st.error(str(exc))
     else:

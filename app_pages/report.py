@@ -9,10 +9,10 @@ import folium
 import streamlit as st
 from streamlit_folium import st_folium
 
-from app_pages._state import as_seen, layer, role, services, settings, store, tz
+from app_pages._state import access, as_seen, layer, role, services, settings, store, tz
 from cpted import concerns as cc
 from cpted.maps import MapLayers, build_map
-from layers.errors import UnusableInputError
+from layers.errors import CptedError, UnusableInputError
 from layers.schema import Layer, TimeOfDay
 from layers.services import Datatype
 
@@ -97,11 +97,14 @@ def draft() -> cc.ReportDraft:
 
 def save(d: cc.ReportDraft) -> None:
     try:
-        rid = cc.submit_report(s, d, actor=acting.value)
+        rid = access().submit_report(d)
     except UnusableInputError as exc:
         st.error(str(exc).split("\n")[0])
         for p in exc.problems:
             st.markdown(f"- {p}")
+        return
+    except CptedError as exc:  # the rate limit, or the database
+        st.error(str(exc))
         return
     for key in ("pending", "report_point", "r-desc", "r-name", "r-email", "r-phone"):
         st.session_state.pop(key, None)
@@ -134,8 +137,11 @@ if pending is not None:
                           f"{row['detailed_status']} · {int(row['support'])} supporter(s)")
             left.text(row["description"] or "(no description)")
             if right.button("Me too", key=f"metoo-{row['service_request_id']}"):
-                n = cc.add_support(s, row["service_request_id"], note=pending.description or None,
-                                   actor=acting.value)
+                try:
+                    n = access().support(row["service_request_id"], pending.description or None)
+                except CptedError as exc:
+                    st.error(str(exc))
+                    st.stop()
                 for key in ("pending", "report_point", "r-desc"):
                     st.session_state.pop(key, None)
                 st.session_state["flash"] = (f"Thank you. You support "

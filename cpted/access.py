@@ -309,7 +309,7 @@ class Access:
         require(self.actor, Action.IMPORT)
         from pathlib import Path
 
-        from layers.importer import commit_import, prepare_import
+        from layers.importer import prepare_import
 
         size = Path(path).stat().st_size
         if size > self.settings.max_upload_bytes:
@@ -319,13 +319,24 @@ class Access:
         on_conflict = options.pop("on_conflict", "error")
         progress = options.pop("progress", None)
         prepared = prepare_import(self.store, path, layer, settings=self.settings, **options)
+        self.commit_import(prepared, on_conflict=on_conflict, progress=progress)
+        return prepared.summary
+
+    def commit_import(self, prepared: Any, *, on_conflict: str = "error",
+                      progress: Any = None) -> int:
+        """Store a checked import (:func:`layers.importer.prepare_import`) in one
+        transaction, with its audit entry; return the rows written."""
+        require(self.actor, Action.IMPORT)
+        from layers.importer import commit_import
+
         with self.store.transaction() as conn:
             self._count_write(conn)
-        commit_import(self.store, prepared, on_conflict=on_conflict, progress=progress)
+        written = commit_import(self.store, prepared, on_conflict=on_conflict,  # type: ignore[arg-type]
+                                progress=progress)
         with self.store.transaction() as conn:
-            self._audit(conn, "import", layer.value, prepared.summary.source,
-                        {"rows": prepared.summary.accepted})
-        return prepared.summary
+            self._audit(conn, "import", prepared.layer.value, prepared.summary.source,
+                        {"rows": written})
+        return int(written)
 
     # -- accounts --------------------------------------------------------------
     def create_account(self, username: str, display_name: str, role: Role | str,

@@ -52,7 +52,15 @@ def test_map_page_on_an_empty_store_offers_the_sample(tmp_path: Path,
     assert {m.label: m.value for m in at.metric}["Concerns shown"] == "2,000"
 
 
-def test_import_page_renders_its_form(app: AppTest) -> None:
+def test_import_page_is_refused_to_the_public(app: AppTest) -> None:
+    app.switch_page("app_pages/import_data.py").run()
+    assert not app.exception
+    assert "Importing data is for these roles: admin, coordinator, planner" in app.info[0].value
+    assert not app.get("file_uploader")
+
+
+def test_import_page_renders_its_form(app: AppTest, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CPTED_STAFF_MODE", "true")
     app.switch_page("app_pages/import_data.py").run()
     assert not app.exception
     assert app.title[0].value == "Import"

@@ -1,0 +1,61 @@
+"""Change log: who changed what and when (statuses, merges, deletions, roles, imports)."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import streamlit as st
+
+from app_pages._state import access, tz
+from cpted.access import PermissionDeniedError
+
+me = access()
+st.title("Change log")
+try:
+    trail = me.audit_trail(limit=5000)
+except PermissionDeniedError as exc:
+    st.info(f"The change log is for coordinators and administrators ({exc}).")
+    st.stop()
+st.caption("Every status change, merge, deletion, import, category or instrument edit, and "
+           "account or role change, with who made it. Entries are written in the same "
+           "transaction as the change itself and are never edited.")
+if trail.empty:
+    st.info("Nothing has been changed yet.")
+    st.stop()
+
+left, mid, right = st.columns(3)
+actions = sorted(trail["action"].unique())
+chosen = left.multiselect("What", actions, default=actions)
+people = sorted(trail["actor"].unique())
+who = mid.multiselect("Who", people, default=people)
+target = right.text_input("Record (id contains)", placeholder="e.g. CR-2026")
+shown = trail[trail["action"].isin(chosen) & trail["actor"].isin(who)]
+if target.strip():
+    shown = shown[shown["target_id"].str.contains(target.strip(), case=False, regex=False)]
+
+
+def summary(detail: str | None) -> str:
+    """The detail as "key: value" pairs, for reading rather than parsing."""
+    if not detail:
+        return ""
+    items = json.loads(detail)
+    return "; ".join(f"{k}: {', '.join(map(str, v)) if isinstance(v, list) else v}"
+                     for k, v in items.items())
+
+
+st.metric("Changes shown", f"{len(shown):,}")
+by_day = (shown.assign(day=shown["at"].dt.tz_convert(tz()).dt.date)
+          .groupby(["day", "action"]).size().unstack(fill_value=0))
+if len(by_day) > 1:
+    st.bar_chart(by_day, height=220, x_label="day", y_label="changes")
+table = pd.DataFrame({
+    "When": shown["at"].dt.tz_convert(tz()).dt.strftime("%Y-%m-%d %H:%M:%S"),
+    "Who": shown["actor"], "Role": shown["actor_role"], "What": shown["action"],
+    "Record": shown["target_kind"] + " " + shown["target_id"],
+    "Details": [summary(d) for d in shown["detail"]],
+})
+st.dataframe(table, hide_index=True, width="stretch",
+             column_config={"Details": st.column_config.TextColumn(width="large")})
+st.download_button("Download as CSV", table.to_csv(index=False).encode(),
+                   file_name="change-log.csv", mime="text/csv")
