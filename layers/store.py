@@ -452,6 +452,43 @@ class Store:
                 frame[spec.name] = frame[spec.name].astype(object)
         return gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(geoms, crs=WGS84))
 
+    def counts_within(
+        self,
+        points: Layer,
+        polygons: Layer,
+        *,
+        where: Mapping[str, Sequence[Any]] | None = None,
+        time: tuple[str, Any, Any] | None = None,
+    ) -> dict[str, int]:
+        """How many ``points`` rows (filtered as in :meth:`read`) fall in each polygon,
+        by polygon id; polygons with none are listed with 0.
+
+        A point on a shared boundary counts for the first polygon in the layer's order,
+        as :func:`cpted.overlay.assign` does. PostGIS answers in SQL from its spatial
+        index; the embedded store reads the points and uses an STRtree.
+        """
+        pt, pg = TABLES[points], TABLES[polygons]
+        pid = pg.c[SCHEMAS[polygons].id_field]
+        with self.engine.connect() as conn:
+            ids = [r[0] for r in conn.execute(sa.select(pid).order_by(pg.c.fid))]
+        out = dict.fromkeys(ids, 0)
+        if self.dialect == "postgresql":
+            inner = sa.select(pg.c[SCHEMAS[polygons].id_field].label("pid")).where(
+                sa.func.ST_Intersects(pg.c.geom, pt.c.geom)).order_by(pg.c.fid).limit(1) \
+                .correlate(pt).lateral("first")
+            q = sa.select(inner.c.pid, sa.func.count()).select_from(pt).join(inner, sa.true())
+            q = self._filter(q, pt, where, time).group_by(inner.c.pid)
+            with self.engine.connect() as conn:
+                out.update({r[0]: int(r[1]) for r in conn.execute(q)})
+            return out
+        from cpted.overlay import counts
+
+        found = self.read(points, where=where, time=time)
+        shapes = self.read(polygons)
+        out.update(zip(shapes[SCHEMAS[polygons].id_field],
+                       (int(n) for n in counts(found.geometry, shapes.geometry)), strict=True))
+        return out
+
     # -- writing -----------------------------------------------------------
     def add(
         self,

@@ -226,3 +226,29 @@ def test_missing_text_reads_back_as_none_not_nan(store: Store) -> None:
     got = store.read(Layer.CONCERNS)
     assert got["address"].tolist() == [None, None]
     assert got["attributes"].tolist() == [None, None]
+
+
+def test_counts_within_polygons_match_the_overlay(store: Store) -> None:
+    """PostGIS counts in SQL; both backends must agree with cpted.overlay.counts (an STRtree
+    over the same shapes), including the rule for a point on a shared boundary."""
+    from cpted.overlay import counts
+
+    hoods = gpd.GeoDataFrame(
+        {"id": ["west", "east", "empty"], "name": ["W", "E", "Nothing"]},
+        geometry=[shapely.box(-94.60, 39.00, -94.58, 39.02),
+                  shapely.box(-94.58, 39.00, -94.56, 39.02),
+                  shapely.box(-94.50, 39.00, -94.49, 39.01)], crs=4326)
+    store.add(Layer.NEIGHBORHOODS, hoods)
+    pts = concerns(8)
+    pts["geometry"] = [shapely.Point(x, y) for x, y in [
+        (-94.59, 39.01), (-94.595, 39.015), (-94.57, 39.01), (-94.58, 39.01),  # on the edge
+        (-94.565, 39.005), (-94.40, 39.01), (-94.59, 39.019), (-94.575, 39.001)]]
+    store.add(Layer.CONCERNS, pts)
+    got = store.counts_within(Layer.CONCERNS, Layer.NEIGHBORHOODS)
+    reference = counts(store.read(Layer.CONCERNS).geometry,
+                       store.read(Layer.NEIGHBORHOODS).geometry)
+    assert got == dict(zip(["west", "east", "empty"], reference.tolist(), strict=True))
+    assert got == {"west": 4, "east": 3, "empty": 0}  # the edge point goes to the first, west
+    only = store.counts_within(Layer.CONCERNS, Layer.NEIGHBORHOODS,
+                               where={"service_code": ["graffiti"]})
+    assert only == {"west": 2, "east": 1, "empty": 0}  # c1, c3 (the edge) and c7
