@@ -12,7 +12,7 @@ st.set_page_config(page_title="cpted-mapper", page_icon=":world_map:", layout="w
 account_box()
 acting = role()
 
-pages = [
+community = [
     st.Page("app_pages/map.py", title="Map", icon=":material/map:", default=True),
     st.Page("app_pages/report.py", title="Report a concern", icon=":material/add_location:"),
     st.Page("app_pages/concern.py", title="Concern", icon=":material/history:"),
@@ -20,14 +20,23 @@ pages = [
     st.Page("app_pages/spots.py", title="Problem spots", icon=":material/push_pin:"),
     st.Page("app_pages/assess.py", title="Audit a place", icon=":material/fact_check:"),
     st.Page("app_pages/audits.py", title="Audits", icon=":material/insights:"),
+]
+city = [
     st.Page("app_pages/streetlights.py", title="Streetlights", icon=":material/lightbulb:"),
     st.Page("app_pages/patrol.py", title="Patrol", icon=":material/directions_bike:"),
     st.Page("app_pages/import_data.py", title="Import", icon=":material/upload_file:"),
     st.Page("app_pages/export.py", title="Export", icon=":material/download:"),
 ]
 # Shown to the roles that may use them; the pages check again through the domain API.
+admin = []
+if can(acting, Action.EDIT_CATEGORIES) or can(acting, Action.EDIT_INSTRUMENT):
+    admin.append(st.Page("app_pages/setup.py", title="Categories & instrument",
+                         icon=":material/tune:"))
 if can(acting, Action.SEE_AUDIT):
-    pages.append(st.Page("app_pages/changes.py", title="Change log", icon=":material/policy:"))
+    admin.append(st.Page("app_pages/changes.py", title="Change log", icon=":material/policy:"))
 if can(acting, Action.MANAGE_ACCOUNTS):
-    pages.append(st.Page("app_pages/accounts.py", title="Accounts", icon=":material/group:"))
-st.navigation(pages).run()
+    admin.append(st.Page("app_pages/accounts.py", title="Accounts", icon=":material/group:"))
+sections = {"Neighborhood": community, "City": city}
+if admin:
+    sections["Administration"] = admin
+st.navigation(sections, expanded=True).run()

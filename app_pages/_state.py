@@ -212,8 +212,16 @@ def concern_filters() -> tuple[dict[str, list[Any]], tuple[str, Any, Any]]:
 
 
 @st.cache_resource
-def instrument() -> Any:
-    """The audit instrument new audits use (``CPTED_INSTRUMENT_PATH``, else the bundled one)."""
+def _configured_instrument() -> Any:
     from cpted.instrument import load_instrument
 
     return load_instrument(settings().instrument_path or None)
+
+
+def instrument() -> Any:
+    """The audit instrument new audits use: the one a planner chose in the app
+    (:func:`cpted.assessments.use_instrument`), else ``CPTED_INSTRUMENT_PATH``, else the
+    bundled one."""
+    from cpted.assessments import current_instrument
+
+    return current_instrument(store()) or _configured_instrument()

@@ -40,8 +40,14 @@ def summary(detail: str | None) -> str:
     if not detail:
         return ""
     items = json.loads(detail)
-    return "; ".join(f"{k}: {', '.join(map(str, v)) if isinstance(v, list) else v}"
-                     for k, v in items.items())
+    parts = []
+    if "from" in items and "to" in items:
+        parts.append(f"{items.pop('from')} → {items.pop('to')}")
+    if "note" in items:
+        parts.append(f"“{items.pop('note')}”")
+    parts += [f"{k}: {', '.join(map(str, v)) if isinstance(v, list) else v}"
+              for k, v in items.items()]
+    return "; ".join(parts)
 
 
 st.metric("Changes shown", f"{len(shown):,}")

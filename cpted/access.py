@@ -277,11 +277,13 @@ class Access:
         self._write("the deletion", run)
 
     # -- configuration ---------------------------------------------------------
-    def save_services(self, items: Sequence[Any]) -> int:
+    def save_services(self, items: Sequence[Any], *, keep_local: bool = False) -> int:
+        """Add or replace categories. An edit in the app takes effect as made
+        (``keep_local=False``); a city's Open311 list keeps local settings (``True``)."""
         require(self.actor, Action.EDIT_CATEGORIES)
 
         def run(conn: sa.Connection) -> int:
-            n = cc.save_services(self.store, items, conn=conn)
+            n = cc.save_services(self.store, items, conn=conn, keep_local=keep_local)
             self._audit(conn, "categories", "services",
                         ",".join(s.service_code for s in items), {"count": n})
             return n

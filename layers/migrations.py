@@ -106,6 +106,9 @@ def _v5_shared_deployment(conn: Connection) -> None:
                 f'ALTER TABLE "{layer.value}" ADD COLUMN version INTEGER NOT NULL DEFAULT 1')
     for table in (wt.accounts, wt.audit_log, wt.request_log):
         table.create(conn, checkfirst=True)
+    # the Map page's filters: category and status first, then the date range
+    conn.exec_driver_sql("CREATE INDEX IF NOT EXISTS ix_concerns_filter "
+                         "ON concerns (service_code, status, requested_datetime)")
     if conn.dialect.name == "postgresql":
         for name in [*(TABLES[layer].name for layer in Layer), "assessments"]:
             conn.exec_driver_sql(

@@ -177,6 +177,7 @@ def test_the_public_never_receives_contact_or_an_exact_sensitive_point(
         "save_services": lambda: protected[Action.EDIT_CATEGORIES](who),
         "add_instrument": lambda: protected[Action.EDIT_INSTRUMENT](who),
         "import_file": lambda: protected[Action.IMPORT](who),
+        "commit_import": lambda: who.commit_import(None),
         "create_account": lambda: who.create_account("x1", "X", Role.ADMIN, "long enough pw"),
         "set_role": lambda: who.set_role("someone", Role.ADMIN),
         "set_disabled": lambda: who.set_disabled("someone", True),
@@ -270,3 +271,32 @@ def test_a_merge_moves_support_and_closes_the_duplicate(store: Store) -> None:
     assert cc.support_counts(store)[ids["a"]] == 2  # b itself and b's supporter
     got = store.read(Layer.CONCERNS, ids=[ids["b"]]).iloc[0]
     assert got["detailed_status"] == "duplicate" and got["status"] == "closed"
+
+
+def test_category_edits_in_the_app_take_effect_and_are_logged(store: Store) -> None:
+    from dataclasses import replace
+
+    coordinator = Access(store, Actor("c1", "C One", Role.COORDINATOR))
+    graffiti = cc.services(store)["graffiti"]
+    assert not graffiti.sensitive
+    coordinator.save_services([replace(graffiti, sensitive=True, target_days=5)])
+    now = cc.services(store)["graffiti"]
+    assert now.sensitive and now.target_days == 5
+    trail = coordinator.audit_trail()
+    assert trail[["action", "target_id"]].values.tolist() == [["categories", "graffiti"]]
+    # a graffiti report is now blurred for the public
+    rid = cc.submit_report(store, ReportDraft("graffiti", *EXACT, "tags"), now=NOW)
+    seen = Access(store, acc.public()).concern(rid)
+    assert seen["location_precision"] != "exact" and seen["description"] is None
+
+
+def test_a_planner_changes_the_instrument_for_new_audits(store: Store) -> None:
+    from cpted.assessments import current_instrument
+
+    planner = Access(store, Actor("p1", "P One", Role.PLANNER))
+    assert current_instrument(store) is None
+    new = planner.add_instrument(INSTRUMENT.replace('version = "1.0"', 'version = "2.0"', 1))
+    assert (current_instrument(store).id, current_instrument(store).version) == (new.id, "2.0")
+    with pytest.raises(UnusableInputError, match="different questions"):
+        planner.add_instrument(INSTRUMENT.replace('version = "1.0"', 'version = "2.0"', 1)
+                               .replace("Lighting", "Lights", 1))

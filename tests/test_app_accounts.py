@@ -124,3 +124,21 @@ def test_staff_pages_are_listed_only_for_roles_that_may_use_them(app: AppTest) -
     assert app.title[0].value == "Change log"
     with pytest.raises(ValueError, match="Could not find a navigation page"):
         app.switch_page("app_pages/accounts.py")  # ...but does not manage accounts
+
+
+def test_categories_and_instrument_page_by_role(app: AppTest, sample_db: Path) -> None:
+    with open_store(sample_db) as s:
+        acc.create_account(s, "pat", "Pat Planner", Role.PLANNER, "correct horse 4")
+    sign_in(app, "pat", "correct horse 4")
+    app.switch_page("app_pages/setup.py").run()
+    assert not app.exception
+    assert "Save categories" not in [b.label for b in app.button]  # planners: instrument only
+    assert any("Coordinators and administrators edit these" in c.value for c in app.caption)
+    assert "cpted-street-audit" in app.markdown[-1].value or any(
+        "cpted-street-audit" in m.value for m in app.markdown)
+    app2 = AppTest.from_file(APP, default_timeout=90)
+    sign_in(app2, "dana", "correct horse 1")
+    app2.switch_page("app_pages/setup.py").run()
+    assert "Save categories" in [b.label for b in app2.button]
+    assert any("Planners and administrators change the instrument" in c.value
+               for c in app2.caption)

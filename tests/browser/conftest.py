@@ -31,12 +31,14 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _serve(tmp_path_factory: pytest.TempPathFactory, **env_extra: str) -> Iterator[str]:
-    """Serve the app on a copy of the sample district until the generator is closed."""
+def _serve(tmp_path_factory: pytest.TempPathFactory, db_url: str | None = None,
+           **env_extra: str) -> Iterator[str]:
+    """Serve the app on a copy of the sample district (in a new GeoPackage, or in the
+    PostGIS database ``db_url``) until the generator is closed."""
     from cpted.cli import load_sample
     from layers.store import open_store
 
-    db = tmp_path_factory.mktemp("browser") / "sample.gpkg"
+    db = db_url or str(tmp_path_factory.mktemp("browser") / "sample.gpkg")
     with open_store(db) as s:
         load_sample(s)
     port = _free_port()
@@ -79,6 +81,21 @@ def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 def staff_app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The app with staff mode on (the Acting-as choice, defaulting to coordinator)."""
     yield from _serve(tmp_path_factory, CPTED_STAFF_MODE="true")
+
+
+@pytest.fixture(scope="session")
+def shared_app_url(tmp_path_factory: pytest.TempPathFactory, pg_server: Any) -> Iterator[str]:
+    """The app as a city deploys it: the sample district in PostGIS, sign-in with local
+    accounts (a coordinator ``dana`` and an administrator ``root``), no staff mode."""
+    from cpted.accounts import create_account
+    from cpted.privacy import Role
+    from layers.store import open_store
+
+    url = pg_server.create_database()
+    with open_store(url) as s:
+        create_account(s, "dana", "Dana Coordinator", Role.COORDINATOR, "correct horse 1")
+        create_account(s, "root", "Root Admin", Role.ADMIN, "correct horse 2")
+    yield from _serve(tmp_path_factory, url, CPTED_STAFF_MODE="false")
 
 
 @pytest.fixture(scope="session")

@@ -19,10 +19,10 @@ CSV = ("ID,Category,Created,Status,Latitude,Longitude\n"
        "web-4,graffiti,2025-05-03 10:00,sometimes,39.047,-94.582\n")
 
 
-def test_upload_check_and_import(page: Any, app_url: str, tmp_path: Path) -> None:
+def test_upload_check_and_import(page: Any, staff_app_url: str, tmp_path: Path) -> None:
     src = tmp_path / "walk_audit.csv"
     src.write_text(CSV)
-    page.goto(f"{app_url}/import_data")
+    page.goto(f"{staff_app_url}/import_data")
     page.get_by_text("Validation report").wait_for(state="detached", timeout=5_000)
     page.locator("input[type=file]").set_input_files(str(src))
     page.get_by_text("Validation report").wait_for(timeout=60_000)
@@ -41,10 +41,10 @@ def test_upload_check_and_import(page: Any, app_url: str, tmp_path: Path) -> Non
     screenshot(page, "import_done")
 
 
-def test_unusable_upload_says_why(page: Any, app_url: str, tmp_path: Path) -> None:
+def test_unusable_upload_says_why(page: Any, staff_app_url: str, tmp_path: Path) -> None:
     src = tmp_path / "minutes.csv"
     src.write_text("item,owner\nTrim hedges,Parks\n")
-    page.goto(f"{app_url}/import_data")
+    page.goto(f"{staff_app_url}/import_data")
     page.locator("input[type=file]").set_input_files(str(src))
     page.get_by_text("has no coordinate columns").wait_for(timeout=60_000)
     assert page.get_by_role("button", name="Import").count() == 0

@@ -1,0 +1,45 @@
+"""A shared deployment in Chromium: the app on PostGIS, a coordinator signs in, changes a
+status, and finds it in the change log; the public sees neither the form nor the log."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.browser.conftest import screenshot
+from tests.browser.test_report_browser import settle
+
+pytestmark = pytest.mark.browser
+
+
+def test_sign_in_change_a_status_and_read_the_change_log(page: Any,
+                                                          shared_app_url: str) -> None:
+    from playwright.sync_api import expect
+
+    page.goto(f"{shared_app_url}/concern", wait_until="networkidle")
+    expect(page.get_by_role("heading", name="Concern")).to_be_visible(timeout=60_000)
+    settle(page)
+    expect(page.get_by_text("Status changes are made by coordinators")).to_be_visible()
+    expect(page.get_by_role("link", name="Change log")).to_have_count(0)
+
+    side = page.get_by_test_id("stSidebar")
+    side.get_by_text("Sign in", exact=True).first.click()
+    side.get_by_label("User name").fill("dana")
+    side.get_by_label("Password", exact=True).fill("correct horse 1")
+    side.get_by_role("button", name="Sign in").click()
+    settle(page)
+    expect(side.get_by_text("Signed in as")).to_contain_text("Dana Coordinator")
+    note = page.get_by_label("Note (required)")
+    note.fill("Checked on the evening walk; the light is out")
+    page.get_by_role("button", name="Save status").click()
+    settle(page)
+    expect(page.get_by_text("is now 'acknowledged'")).to_be_visible(timeout=30_000)
+    expect(page.get_by_text("Reporter contact (staff only)")).to_be_visible()
+    screenshot(page, "shared-concern-signed-in")
+
+    page.get_by_role("link", name="Change log").click()
+    expect(page.get_by_role("heading", name="Change log")).to_be_visible(timeout=30_000)
+    settle(page)
+    expect(page.get_by_test_id("stMetricValue").first).to_have_text("1")
+    screenshot(page, "shared-change-log")
