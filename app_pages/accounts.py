@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 
-from app_pages._state import access
+from app_pages._state import access, tz
 from cpted.access import PERMISSIONS, Action, PermissionDeniedError
 from cpted.privacy import Role
 from layers.errors import CptedError, UnusableInputError
@@ -27,8 +28,14 @@ with st.expander("What each role may do", expanded=table.empty):
 
 if flash := st.session_state.pop("accounts_flash", None):
     st.success(flash)
-st.dataframe(table.drop(columns=["version"]).assign(disabled=table["disabled"].astype(bool)),
-             hide_index=True, width="stretch")
+st.dataframe(
+    table.drop(columns=["version"]).assign(
+        disabled=table["disabled"].astype(bool),
+        created_at=pd.to_datetime(table["created_at"], utc=True, format="ISO8601")
+        .dt.tz_convert(tz()).dt.strftime("%Y-%m-%d %H:%M")),
+    hide_index=True, width="stretch",
+    column_config={"username": "User name", "display_name": "Name", "email": "E-mail",
+                   "role": "Role", "disabled": "Disabled", "created_at": "Created"})
 
 choices = [r.value for r in Role if r is not Role.PUBLIC]
 left, right = st.columns(2)

@@ -46,7 +46,7 @@ class Action(StrEnum):
     EDIT_CATEGORIES = "edit categories"
     EDIT_INSTRUMENT = "edit the CPTED instrument"
     MANAGE_ACCOUNTS = "manage accounts and roles"
-    SEE_AUDIT = "see the audit trail"
+    SEE_AUDIT = "see the change log (audit trail)"
     IMPORT = "import data"
 
 

@@ -481,7 +481,7 @@ class Store:
             with self.engine.connect() as conn:
                 out.update({r[0]: int(r[1]) for r in conn.execute(q)})
             return out
-        from cpted.overlay import counts
+        from layers.spatial import counts
 
         found = self.read(points, where=where, time=time)
         shapes = self.read(polygons)

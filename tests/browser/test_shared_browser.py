@@ -43,3 +43,29 @@ def test_sign_in_change_a_status_and_read_the_change_log(page: Any,
     settle(page)
     expect(page.get_by_test_id("stMetricValue").first).to_have_text("1")
     screenshot(page, "shared-change-log")
+
+
+def test_admin_pages_read_clearly(page: Any, shared_app_url: str) -> None:
+    """The administrator's pages, for the screenshots: accounts with the permission table,
+    and the categories and instrument."""
+    from playwright.sync_api import expect
+
+    page.goto(shared_app_url, wait_until="networkidle")
+    settle(page)
+    side = page.get_by_test_id("stSidebar")
+    side.get_by_text("Sign in", exact=True).first.click()
+    side.get_by_label("User name").fill("root")
+    side.get_by_label("Password", exact=True).fill("correct horse 2")
+    side.get_by_role("button", name="Sign in").click()
+    settle(page)
+    page.get_by_role("link", name="Accounts").click()
+    expect(page.get_by_role("heading", name="Accounts")).to_be_visible(timeout=30_000)
+    settle(page)
+    page.get_by_text("What each role may do").click()
+    settle(page)
+    screenshot(page, "shared-accounts")
+    page.get_by_role("link", name="Categories & instrument").click()
+    expect(page.get_by_role("heading", name="Report categories")).to_be_visible(timeout=30_000)
+    expect(page.get_by_role("button", name="Save categories")).to_be_visible()
+    settle(page)
+    screenshot(page, "shared-setup")
