@@ -187,8 +187,8 @@ def test_database_server_stopped_mid_import_keeps_all_or_nothing(
                   "service_code": "graffiti", "requested_datetime": "2026-01-01T10:00:00Z",
                   "status": "open", "lat": 39.04 + (pd.RangeIndex(n) % 100) * 1e-5,
                   "lon": -94.58}).to_csv(csv, index=False)
-    with pgtemp.TempServer() as server:  # its own server, since this test stops it
-        store = open_store(server.create_database())
+    # its own server, since this test stops it
+    with pgtemp.TempServer() as server, open_store(server.create_database()) as store:
         coordinator = Access(store, Actor("c1", "C One", Role.COORDINATOR))
         coordinator.submit_report(ReportDraft("graffiti", -94.58, 39.04, "before"))
         stopped: list[int] = []
@@ -214,4 +214,3 @@ def test_database_server_stopped_mid_import_keeps_all_or_nothing(
         assert summary.accepted == n
         assert store.count(Layer.CONCERNS) == n + 1
         assert coordinator.audit_trail()["action"].tolist() == ["import"]
-        store.close()
