@@ -47,6 +47,14 @@ def category_names(url: str, revision: int) -> dict[str, str]:
     return dict(zip(pairs["service_code"], pairs["service_name"], strict=True))
 
 
+def refusal(exc: BaseException) -> None:
+    """Show why something was refused: the message, then each problem as a bullet."""
+    problems = getattr(exc, "problems", None)
+    st.error(str(exc).split("\n")[0] if problems else str(exc))
+    for p in problems or ():
+        st.markdown(f"- {p}")
+
+
 def oidc_configured() -> bool:
     """Whether the deployment signs people in through OpenID Connect (an ``[auth]``
     section in Streamlit's secrets)."""

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from app_pages._state import access, tz
+from app_pages._state import access, refusal, tz
 from cpted.access import PERMISSIONS, Action, PermissionDeniedError
 from cpted.privacy import Role
-from layers.errors import CptedError, UnusableInputError
+from layers.errors import CptedError
 
 me = access()
 st.title("Accounts")
@@ -50,12 +50,8 @@ with left, st.form("new-account", clear_on_submit=True):
         try:
             me.create_account(username.strip().lower(), name, role, password or None,
                               email=email.strip() or None)
-        except UnusableInputError as exc:
-            st.error(str(exc).split("\n")[0])
-            for p in exc.problems:
-                st.markdown(f"- {p}")
         except CptedError as exc:
-            st.error(str(exc))
+            refusal(exc)
         else:
             st.session_state["accounts_flash"] = f"Added {username} as {role}."
             st.rerun()

@@ -7,10 +7,10 @@ import json
 import pandas as pd
 import streamlit as st
 
-from app_pages._state import access, layer, services, store, tz
+from app_pages._state import access, layer, refusal, services, store, tz
 from cpted import concerns as cc
 from cpted.access import Action, can
-from layers.errors import ConflictError, CptedError, UnusableInputError
+from layers.errors import ConflictError, CptedError
 from layers.schema import DetailedStatus, Layer
 
 s = store()
@@ -117,12 +117,8 @@ with right:
                 except ConflictError as exc:
                     st.error(str(exc))
                     st.session_state["stale"] = picked
-                except UnusableInputError as exc:
-                    st.error(str(exc).split("\n")[0])
-                    for p in exc.problems:
-                        st.markdown(f"- {p}")
                 except CptedError as exc:
-                    st.error(str(exc))
+                    refusal(exc)
                 else:
                     seen_versions[picked] = version
                     st.session_state["status_flash"] = f"{picked} is now {new!r}."

@@ -13,6 +13,17 @@ from tests.browser.test_report_browser import settle
 pytestmark = pytest.mark.browser
 
 
+def sign_in(page: Any, user: str, password: str) -> Any:
+    """Sign in through the sidebar's form; returns the sidebar."""
+    side = page.get_by_test_id("stSidebar")
+    side.get_by_text("Sign in", exact=True).first.click()
+    side.get_by_label("User name").fill(user)
+    side.get_by_label("Password", exact=True).fill(password)
+    side.get_by_role("button", name="Sign in").click()
+    settle(page)
+    return side
+
+
 def test_sign_in_change_a_status_and_read_the_change_log(page: Any,
                                                           shared_app_url: str) -> None:
     from playwright.sync_api import expect
@@ -23,12 +34,7 @@ def test_sign_in_change_a_status_and_read_the_change_log(page: Any,
     expect(page.get_by_text("Status changes are made by coordinators")).to_be_visible()
     expect(page.get_by_role("link", name="Change log")).to_have_count(0)
 
-    side = page.get_by_test_id("stSidebar")
-    side.get_by_text("Sign in", exact=True).first.click()
-    side.get_by_label("User name").fill("dana")
-    side.get_by_label("Password", exact=True).fill("correct horse 1")
-    side.get_by_role("button", name="Sign in").click()
-    settle(page)
+    side = sign_in(page, "dana", "correct horse 1")
     expect(side.get_by_text("Signed in as")).to_contain_text("Dana Coordinator")
     note = page.get_by_label("Note (required)")
     note.fill("Checked on the evening walk; the light is out")
@@ -52,12 +58,7 @@ def test_admin_pages_read_clearly(page: Any, shared_app_url: str) -> None:
 
     page.goto(shared_app_url, wait_until="networkidle")
     settle(page)
-    side = page.get_by_test_id("stSidebar")
-    side.get_by_text("Sign in", exact=True).first.click()
-    side.get_by_label("User name").fill("root")
-    side.get_by_label("Password", exact=True).fill("correct horse 2")
-    side.get_by_role("button", name="Sign in").click()
-    settle(page)
+    sign_in(page, "root", "correct horse 2")
     page.get_by_role("link", name="Accounts").click()
     expect(page.get_by_role("heading", name="Accounts")).to_be_visible(timeout=30_000)
     settle(page)
