@@ -125,8 +125,8 @@ class Access:
                 f"{len(recent)} changes in the last minute from this account; the limit is "
                 f"{limit} a minute (setting max_writes_per_minute). Nothing was saved; try "
                 f"again in {wait} s")
-        conn.execute(sa.delete(r).where(r.c.at < _iso(now - timedelta(hours=1)),
-                                        ~r.c.account.like("signin:%")))
+        # older than any window that reads them (a minute here, 15 minutes for sign-in)
+        conn.execute(sa.delete(r).where(r.c.at < _iso(now - timedelta(hours=1))))
         conn.execute(sa.insert(r).values(account=self.actor.key, at=_iso(now)))
 
     def _write(self, what: str, fn: Any) -> Any:
@@ -331,14 +331,14 @@ class Access:
         require(self.actor, Action.IMPORT)
         from layers.importer import commit_import
 
-        with self.store.transaction() as conn:
-            self._count_write(conn)
-        written = commit_import(self.store, prepared, on_conflict=on_conflict,  # type: ignore[arg-type]
-                                progress=progress)
-        with self.store.transaction() as conn:
+        def run(conn: sa.Connection) -> int:
+            written = commit_import(self.store, prepared, on_conflict=on_conflict,
+                                    progress=progress, conn=conn)
             self._audit(conn, "import", prepared.layer.value, prepared.summary.source,
                         {"rows": written})
-        return int(written)
+            return written
+
+        return int(self._write("the import", run))
 
     # -- accounts --------------------------------------------------------------
     def create_account(self, username: str, display_name: str, role: Role | str,

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
+from sqlalchemy.engine import Connection
 
 from layers.crs import ProjectArea, area_from_points, area_from_polygons
 from layers.errors import StoreError, UnusableInputError
@@ -99,11 +100,12 @@ def import_file(
 
 
 def commit_import(store: Store, prepared: PreparedImport, *, on_conflict: OnConflict = "error",
-                  progress: Progress | None = None) -> int:
-    """Write a prepared import in one transaction and log it; return rows written."""
+                  progress: Progress | None = None, conn: Connection | None = None) -> int:
+    """Write a prepared import in one transaction (``conn``'s, when given) and log it;
+    return rows written."""
     try:
         return store.add(prepared.layer, prepared.accepted, on_conflict=on_conflict,
-                         progress=progress,
+                         progress=progress, conn=conn,
                          log={"source": prepared.summary.source,
                               "summary": prepared.summary.to_dict(details=False)})
     except StoreError as exc:

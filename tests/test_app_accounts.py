@@ -59,6 +59,9 @@ def test_coordinator_changes_a_status_and_sees_it_in_the_change_log(
     by_label(app.button, "Save status").click().run()
     assert not app.exception
     assert any(f"{picked} is now 'acknowledged'" in s.value for s in app.success)
+    history = app.dataframe[0].value  # the report's own history shows the change too
+    assert history.iloc[-1]["note"] == "Seen on the evening walk"
+    assert history.iloc[-1]["actor"] == "Dana Coordinator"
     app.switch_page("app_pages/changes.py").run()
     assert not app.exception
     table = app.dataframe[0].value

@@ -28,7 +28,7 @@ from cpted.instrument import load_instrument
 from cpted.patrol import log_visit, visits
 from cpted.privacy import Role
 from layers import workflow_tables as wt
-from layers.errors import ConflictError, StoreError, UnusableInputError
+from layers.errors import ConflictError, CptedError, StoreError, UnusableInputError
 from layers.schema import SCHEMAS, FieldType, Layer
 from layers.settings import Settings
 from layers.store import Store, open_store
@@ -176,7 +176,7 @@ def test_text_with_sql_and_quotes_reads_back_unchanged_in_every_field(store: Sto
 def test_database_server_stopped_mid_import_keeps_all_or_nothing(
         monkeypatch: pytest.MonkeyPatch, pg_server: Any, tmp_path: Path) -> None:
     """The import goes through the domain API the Import page calls; the page prints the
-    message of the error it raises."""
+    message of any refusal of ours (``CptedError``)."""
     from layers import pgtemp
     from layers import store as store_mod
 
@@ -198,7 +198,7 @@ def test_database_server_stopped_mid_import_keeps_all_or_nothing(
                 stopped.append(done)
                 server.stop("immediate")
 
-        with pytest.raises(UnusableInputError) as info:
+        with pytest.raises(CptedError) as info:
             coordinator.import_file(csv, Layer.CONCERNS, progress=stop_half_way)
         assert stopped and 0 < stopped[0] < n, "the server was stopped during the import"
         message = str(info.value)
