@@ -121,7 +121,7 @@ def actor() -> Any:
 
     from cpted import accounts
     from cpted.privacy import Role
-    from layers import workflow_tables as wt
+    from layers import tables as wt
 
     client = st.session_state.setdefault("client_id", uuid.uuid4().hex)
     if settings().staff_mode:

@@ -30,7 +30,7 @@ from cpted import accounts as acc
 from cpted import concerns as cc
 from cpted.accounts import Actor
 from cpted.privacy import Role, concerns_for
-from layers import workflow_tables as wt
+from layers import tables as wt
 from layers.errors import CptedError, StoreError, UnusableInputError
 from layers.schema import Layer
 from layers.settings import Settings

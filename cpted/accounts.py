@@ -23,7 +23,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from cpted.privacy import Role
-from layers import workflow_tables as wt
+from layers import tables as wt
 from layers.errors import CptedError, UnusableInputError
 from layers.store import Store, now_iso
 

@@ -28,7 +28,7 @@ from cpted.concerns import _iso, _now
 from cpted.instrument import Instrument, InstrumentError, check_answers, parse_instrument
 from cpted.photos import clean_photo
 from cpted.scoring import Scorecard, score, score_label
-from layers import workflow_tables as wt
+from layers import tables as wt
 from layers.crs import WGS84, metric_crs
 from layers.errors import ConflictError, UnusableInputError
 from layers.schema import Layer

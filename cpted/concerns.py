@@ -23,12 +23,13 @@ import sqlalchemy as sa
 from shapely import Point
 
 from cpted.photos import clean_photo
-from layers import workflow_tables as wt
+from layers import tables as wt
 from layers.crs import WGS84, metric_crs
 from layers.errors import ConflictError, StoreError, UnusableInputError
 from layers.schema import OPEN311_STATUS, ConcernStatus, DetailedStatus, Layer, TimeOfDay
 from layers.services import Service, check_answers
 from layers.store import Store, format_datetimes
+from layers.tables import TABLES
 
 MAX_DESCRIPTION_CHARS = 4000
 MAX_NOTE_CHARS = 2000
@@ -211,7 +212,6 @@ def find_duplicates(store: Store, service_code: str, lon: float, lat: float, *,
 
 
 def _require(conn: sa.Connection, request_id: str) -> dict[str, Any]:
-    from layers.store import TABLES
 
     t = TABLES[Layer.CONCERNS]
     row = conn.execute(sa.select(t.c.status, t.c.detailed_status, t.c.version)
@@ -275,7 +275,6 @@ def change_status(store: Store, request_id: str, new_status: DetailedStatus | st
         problems.append("say who is making the change")
     if problems:
         raise ReportError("the status was not changed", problems)
-    from layers.store import TABLES
 
     t = TABLES[Layer.CONCERNS]
     with store.transaction(conn) as conn:
@@ -342,7 +341,6 @@ def merge(store: Store, keep_id: str, duplicate_ids: Sequence[str], note: str, *
 
 def delete_concern(store: Store, request_id: str, *, conn: sa.Connection | None = None) -> None:
     """Remove a report with its contact, photos, history and links (one transaction)."""
-    from layers.store import TABLES
 
     t = TABLES[Layer.CONCERNS]
     with store.transaction(conn) as conn:

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from cpted.concerns import services
 from cpted.privacy import Role, concerns_for
 from layers import open311
-from layers import workflow_tables as wt
+from layers import tables as wt
 from layers.schema import Layer
 from layers.services import sensitive_codes
 from layers.settings import Settings

@@ -499,7 +499,7 @@ class VisitError(UnusableInputError):
 def log_visit(store: Store, *, officer: str, place: str, lon: float, lat: float,
               visited_at: datetime | None = None, note: str = "") -> int:
     """Record that ``officer`` visited ``place``; returns the visit's id."""
-    from layers.workflow_tables import patrol_visits
+    from layers.tables import patrol_visits
 
     officer, place, note = officer.strip(), place.strip(), note.strip()
     problems = []
@@ -525,7 +525,7 @@ def log_visit(store: Store, *, officer: str, place: str, lon: float, lat: float,
 
 def visits(store: Store, *, since: datetime | None = None) -> gpd.GeoDataFrame:
     """Logged visits as WGS84 points, newest first."""
-    from layers.workflow_tables import patrol_visits as t
+    from layers.tables import patrol_visits as t
 
     q = sa.select(t.c.id, t.c.officer, t.c.place, t.c.visited_at, t.c.note, t.c.lon,
                   t.c.lat).order_by(t.c.visited_at.desc(), t.c.id.desc())

@@ -18,7 +18,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from cpted.concerns import ReportError, _event, _iso, _now, ensure_exists
-from layers import workflow_tables as wt
+from layers import tables as wt
 from layers.crs import metric_crs
 from layers.schema import Layer
 from layers.store import Store

@@ -19,7 +19,8 @@ import sqlalchemy as sa
 from layers.errors import StoreError
 from layers.migrations import LATEST
 from layers.schema import Layer
-from layers.store import METADATA, Store, database_error, open_store, write_error
+from layers.store import Store, database_error, open_store, write_error
+from layers.tables import METADATA
 
 CHUNK = 20_000
 #: Each migration records itself in the target; the rest is data.
@@ -29,7 +30,7 @@ Progress = Callable[[str, int], None]
 
 
 def data_tables() -> list[sa.Table]:
-    import layers.workflow_tables  # noqa: F401  (registers the workflow tables)
+
 
     return [t for t in METADATA.sorted_tables if t.name not in _SKIP]
 

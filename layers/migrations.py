@@ -13,8 +13,11 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from layers import gpkg
+from layers import tables as wt
+from layers.clock import now_iso
 from layers.errors import StoreError
 from layers.schema import SCHEMAS
+from layers.tables import METADATA, TABLES, geometry_type_name
 
 
 def column_names(conn: Connection, table: str) -> set[str]:
@@ -29,7 +32,6 @@ def column_names(conn: Connection, table: str) -> set[str]:
 
 
 def _v1_initial(conn: Connection) -> None:
-    from layers.store import METADATA, TABLES, geometry_type_name, now_iso
 
     sqlite = conn.dialect.name == "sqlite"
     if not sqlite:
@@ -61,7 +63,6 @@ def _v1_initial(conn: Connection) -> None:
 
 
 def _v2_concern_workflow(conn: Connection) -> None:
-    import layers.workflow_tables as wt
     from layers.services import load_default_services
 
     if "attributes" not in column_names(conn, "concerns"):
@@ -74,9 +75,6 @@ def _v2_concern_workflow(conn: Connection) -> None:
 
 
 def _v3_assessments(conn: Connection) -> None:
-    import layers.workflow_tables as wt
-    from layers.store import now_iso
-
     for table in (wt.instruments, wt.assessments, wt.assessment_photos):
         table.create(conn, checkfirst=True)
     if conn.dialect.name == "sqlite":
@@ -90,15 +88,11 @@ def _v3_assessments(conn: Connection) -> None:
 
 
 def _v4_patrol_visits(conn: Connection) -> None:
-    import layers.workflow_tables as wt
-
     wt.patrol_visits.create(conn, checkfirst=True)
 
 
 def _v5_shared_deployment(conn: Connection) -> None:
-    import layers.workflow_tables as wt
     from layers.schema import Layer
-    from layers.store import TABLES
 
     for layer in Layer:
         if "version" not in column_names(conn, layer.value):
@@ -138,7 +132,6 @@ def current_version(conn: Connection) -> int:
 
 def migrate(conn: Connection) -> list[int]:
     """Apply every pending migration; return the versions applied."""
-    from layers.store import now_iso
 
     version = current_version(conn)
     if version > LATEST:

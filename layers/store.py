@@ -20,7 +20,6 @@ from __future__ import annotations
 import contextlib
 import json
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
@@ -29,102 +28,20 @@ import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.ext.compiler import compiles
 
 from layers import gpkg
+from layers.clock import now_iso
 from layers.crs import WGS84
 from layers.errors import StoreError
+from layers.migrations import current_version, migrate
 from layers.schema import SCHEMAS, FieldType, Layer, LayerSchema
+from layers.tables import METADATA, TABLES
 
 OnConflict = Literal["error", "skip", "replace"]
 Progress = Callable[[int, int], None]
 
 #: Rows per INSERT batch; progress is reported after each.
 CHUNK_ROWS = 20_000
-
-
-class _Declared(sa.types.UserDefinedType[Any]):
-    """A column type whose declared name is what GeoPackage readers look for.
-
-    On PostgreSQL the same names become PostGIS types (``geometry(Point,4326)``)
-    and ``DATETIME`` becomes text holding the same ISO 8601 UTC strings.
-    """
-
-    cache_ok = True
-
-    def __init__(self, name: str) -> None:
-        self.name = name
-
-    def get_col_spec(self, **_: Any) -> str:
-        return self.name
-
-
-GEOMETRY_NAMES = ("POINT", "MULTIPOLYGON", "GEOMETRY")
-
-
-@compiles(_Declared, "postgresql")
-def _declared_on_postgres(type_: _Declared, compiler: Any, **_: Any) -> str:
-    if type_.name == "DATETIME":
-        return "TEXT"
-    if type_.name == "POINT":
-        return "geometry(Point,4326)"
-    # polygons and multipolygons share a layer, so only points are typed tighter
-    return "geometry(Geometry,4326)"
-
-
-def geometry_type_name(schema: LayerSchema) -> str:
-    types = schema.geometry_types
-    if types == ("Point",):
-        return "POINT"
-    if types[-1] == "MultiPolygon":
-        return "MULTIPOLYGON"
-    return "GEOMETRY"
-
-
-def _sql_type(ftype: FieldType) -> sa.types.TypeEngine[Any]:
-    return {
-        FieldType.TEXT: sa.Text(),
-        FieldType.INTEGER: sa.Integer(),
-        FieldType.REAL: sa.Float(),
-        FieldType.DATETIME: _Declared("DATETIME"),
-    }[ftype]
-
-
-def build_metadata() -> tuple[sa.MetaData, dict[Layer, sa.Table]]:
-    """SQLAlchemy tables for every layer plus our bookkeeping tables."""
-    md = sa.MetaData()
-    tables: dict[Layer, sa.Table] = {}
-    for layer, schema in SCHEMAS.items():
-        cols: list[sa.Column[Any]] = [
-            sa.Column("fid", sa.Integer, primary_key=True, autoincrement=True),
-        ]
-        for spec in schema.fields:
-            cols.append(sa.Column(
-                spec.name, _sql_type(spec.type),
-                nullable=not spec.required,
-                unique=spec.name == schema.id_field,
-            ))
-        cols.append(sa.Column("geom", _Declared(geometry_type_name(schema))))
-        # row version (schema v5): a save names the version it read, so a stale one is refused
-        cols.append(sa.Column("version", sa.Integer, nullable=False, server_default="1"))
-        tables[layer] = sa.Table(layer.value, md, *cols, sqlite_autoincrement=True)
-    sa.Table("cpted_migrations", md,
-             sa.Column("version", sa.Integer, primary_key=True),
-             sa.Column("description", sa.Text, nullable=False),
-             sa.Column("applied_at", sa.Text, nullable=False))
-    sa.Table("cpted_settings", md,
-             sa.Column("key", sa.Text, primary_key=True),
-             sa.Column("value", sa.Text, nullable=False))
-    sa.Table("cpted_imports", md,
-             sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-             sa.Column("layer", sa.Text, nullable=False),
-             sa.Column("source", sa.Text, nullable=False),
-             sa.Column("imported_at", sa.Text, nullable=False),
-             sa.Column("summary", sa.Text, nullable=False))
-    return md, tables
-
-
-METADATA, TABLES = build_metadata()
 
 
 def upsert(conn: Connection, table: sa.Table, values: Mapping[str, Any],
@@ -169,10 +86,6 @@ def write_error(exc: BaseException, what: str = "the write") -> StoreError:
             "then try again")
     orig = getattr(exc, "orig", None) or exc
     return StoreError(f"the database refused {what}; nothing was stored ({orig})")
-
-
-def now_iso() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
 def format_datetimes(s: pd.Series) -> list[str | None]:
@@ -271,8 +184,6 @@ class Store:
         self.close()
 
     def schema_version(self) -> int:
-        from layers.migrations import current_version
-
         with self.engine.connect() as conn:
             return current_version(conn)
 
@@ -701,8 +612,6 @@ def open_store(db: str | Path | None = None, *, upgrade: bool = True) -> Store:
     for PostGIS) or a plain file path of any name for the embedded GeoPackage
     store, created when absent. Default: ``CPTED_DB_URL``, else ``var/cpted.gpkg``.
     """
-    from layers.migrations import migrate
-
     url = resolve_url(db)
     if url.startswith(("postgresql", "postgres:")):
         return _open_postgres(url, upgrade=upgrade)
@@ -726,8 +635,6 @@ def open_store(db: str | Path | None = None, *, upgrade: bool = True) -> Store:
 
 
 def _open_postgres(url: str, *, upgrade: bool) -> Store:
-    from layers.migrations import migrate
-
     if url.startswith("postgres:"):
         url = "postgresql" + url.removeprefix("postgres")
     if url.startswith("postgresql:"):

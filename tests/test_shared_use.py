@@ -27,7 +27,7 @@ from cpted.concerns import ReportDraft
 from cpted.instrument import load_instrument
 from cpted.patrol import log_visit, visits
 from cpted.privacy import Role
-from layers import workflow_tables as wt
+from layers import tables as wt
 from layers.errors import ConflictError, CptedError, StoreError, UnusableInputError
 from layers.schema import SCHEMAS, FieldType, Layer
 from layers.settings import Settings

@@ -1,14 +1,112 @@
-"""Tables of the concern workflow (schema version 2).
+"""Every table the store holds, declared once.
 
-Reporter contact lives in its own table, ``concern_contacts``, which no
-public read joins: a public view or export cannot leak what it never reads.
+The feature layers (one table per :class:`~layers.schema.Layer`, built from the
+layer schemas), our bookkeeping (migrations, settings, import log) and the tables of
+the concern workflow, CPTED assessments, patrol visits, accounts and the change log.
+Reporter contact lives in its own table, ``concern_contacts``, which no public read
+joins: a public view or export cannot leak what it never reads.
+
+Only :mod:`layers` reads or writes these tables (the store, the migrations and the
+repositories in :mod:`layers.repos`); the domain goes through
+:class:`cpted.access.Access`.
 """
 
 from __future__ import annotations
 
-import sqlalchemy as sa
+from typing import Any
 
-from layers.store import METADATA, _Declared
+import sqlalchemy as sa
+from sqlalchemy.ext.compiler import compiles
+
+from layers.schema import SCHEMAS, FieldType, Layer, LayerSchema
+
+
+class _Declared(sa.types.UserDefinedType[Any]):
+    """A column type whose declared name is what GeoPackage readers look for.
+
+    On PostgreSQL the same names become PostGIS types (``geometry(Point,4326)``)
+    and ``DATETIME`` becomes text holding the same ISO 8601 UTC strings.
+    """
+
+    cache_ok = True
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def get_col_spec(self, **_: Any) -> str:
+        return self.name
+
+
+GEOMETRY_NAMES = ("POINT", "MULTIPOLYGON", "GEOMETRY")
+
+
+@compiles(_Declared, "postgresql")
+def _declared_on_postgres(type_: _Declared, compiler: Any, **_: Any) -> str:
+    if type_.name == "DATETIME":
+        return "TEXT"
+    if type_.name == "POINT":
+        return "geometry(Point,4326)"
+    # polygons and multipolygons share a layer, so only points are typed tighter
+    return "geometry(Geometry,4326)"
+
+
+def geometry_type_name(schema: LayerSchema) -> str:
+    types = schema.geometry_types
+    if types == ("Point",):
+        return "POINT"
+    if types[-1] == "MultiPolygon":
+        return "MULTIPOLYGON"
+    return "GEOMETRY"
+
+
+def _sql_type(ftype: FieldType) -> sa.types.TypeEngine[Any]:
+    return {
+        FieldType.TEXT: sa.Text(),
+        FieldType.INTEGER: sa.Integer(),
+        FieldType.REAL: sa.Float(),
+        FieldType.DATETIME: _Declared("DATETIME"),
+    }[ftype]
+
+
+def build_metadata() -> tuple[sa.MetaData, dict[Layer, sa.Table]]:
+    """SQLAlchemy tables for every layer plus our bookkeeping tables."""
+    md = sa.MetaData()
+    tables: dict[Layer, sa.Table] = {}
+    for layer, schema in SCHEMAS.items():
+        cols: list[sa.Column[Any]] = [
+            sa.Column("fid", sa.Integer, primary_key=True, autoincrement=True),
+        ]
+        for spec in schema.fields:
+            cols.append(sa.Column(
+                spec.name, _sql_type(spec.type),
+                nullable=not spec.required,
+                unique=spec.name == schema.id_field,
+            ))
+        cols.append(sa.Column("geom", _Declared(geometry_type_name(schema))))
+        # row version (schema v5): a save names the version it read, so a stale one is refused
+        cols.append(sa.Column("version", sa.Integer, nullable=False, server_default="1"))
+        tables[layer] = sa.Table(layer.value, md, *cols, sqlite_autoincrement=True)
+    sa.Table("cpted_migrations", md,
+             sa.Column("version", sa.Integer, primary_key=True),
+             sa.Column("description", sa.Text, nullable=False),
+             sa.Column("applied_at", sa.Text, nullable=False))
+    sa.Table("cpted_settings", md,
+             sa.Column("key", sa.Text, primary_key=True),
+             sa.Column("value", sa.Text, nullable=False))
+    sa.Table("cpted_imports", md,
+             sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+             sa.Column("layer", sa.Text, nullable=False),
+             sa.Column("source", sa.Text, nullable=False),
+             sa.Column("imported_at", sa.Text, nullable=False),
+             sa.Column("summary", sa.Text, nullable=False))
+    return md, tables
+
+
+METADATA, TABLES = build_metadata()
+
+# -- the concern workflow (schema version 2) ---------------------------------------
+
+
 
 services = sa.Table(
     "services", METADATA,
