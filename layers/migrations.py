@@ -16,7 +16,7 @@ from layers import gpkg
 from layers import tables as wt
 from layers.clock import now_iso
 from layers.errors import StoreError
-from layers.schema import SCHEMAS
+from layers.schema import SCHEMAS, Layer
 from layers.tables import METADATA, TABLES, geometry_type_name
 
 
@@ -92,7 +92,6 @@ def _v4_patrol_visits(conn: Connection) -> None:
 
 
 def _v5_shared_deployment(conn: Connection) -> None:
-    from layers.schema import Layer
 
     for layer in Layer:
         if "version" not in column_names(conn, layer.value):
@@ -109,6 +108,28 @@ def _v5_shared_deployment(conn: Connection) -> None:
                 f'CREATE INDEX IF NOT EXISTS "ix_{name}_geom" ON "{name}" USING GIST (geom)')
 
 
+def _v6_one_door(conn: Connection) -> None:
+    """Notes get a visibility; audits remember their author.
+
+    Notes written before visibility existed were shown to everyone, except that "me too"
+    notes copied the supporter's description: those, and every note on a report of a
+    sensitive category, become internal; other status and link notes stay public.
+    """
+    for table, column, ddl in (
+            ("concern_events", "visibility", "TEXT NOT NULL DEFAULT 'internal'"),
+            ("action_plans", "note_visibility", "TEXT NOT NULL DEFAULT 'internal'"),
+            ("assessments", "author_key", "TEXT")):
+        if column not in column_names(conn, table):
+            conn.exec_driver_sql(f'ALTER TABLE "{table}" ADD COLUMN {column} {ddl}')
+    e, s = wt.concern_events, wt.services
+    c = TABLES[Layer.CONCERNS]
+    sensitive = sa.select(c.c.service_request_id).join(
+        s, s.c.service_code == c.c.service_code).where(s.c.sensitive != 0)
+    conn.execute(sa.update(e).where(e.c.kind != "support",
+                                    e.c.service_request_id.not_in(sensitive))
+                 .values(visibility="public"))
+
+
 MIGRATIONS: list[tuple[int, str, Callable[[Connection], None]]] = [
     (1, "layers, settings and import log", _v1_initial),
     (2, "service list, contacts, status history, photos, problem spots, action plans",
@@ -117,6 +138,7 @@ MIGRATIONS: list[tuple[int, str, Callable[[Connection], None]]] = [
     (4, "patrol visit log", _v4_patrol_visits),
     (5, "row versions, accounts, audit trail, request log, spatial indexes",
      _v5_shared_deployment),
+    (6, "note visibility, audit authors", _v6_one_door),
 ]
 
 LATEST = MIGRATIONS[-1][0]

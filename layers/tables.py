@@ -140,6 +140,8 @@ concern_events = sa.Table(
     sa.Column("from_status", sa.Text),
     sa.Column("to_status", sa.Text),
     sa.Column("note", sa.Text),
+    # schema v6: "public" notes reach public views; "internal" ones only staff
+    sa.Column("visibility", sa.Text, nullable=False, server_default="internal"),
 )
 
 concern_photos = sa.Table(
@@ -180,6 +182,7 @@ action_plans = sa.Table(
     sa.Column("created_at", sa.Text, nullable=False),
     sa.Column("updated_at", sa.Text, nullable=False),
     sa.Column("note", sa.Text),
+    sa.Column("note_visibility", sa.Text, nullable=False, server_default="internal"),  # v6
 )
 
 plan_reports = sa.Table(
@@ -224,6 +227,9 @@ assessments = sa.Table(
     sa.Column("created_at", sa.Text, nullable=False),
     sa.Column("updated_at", sa.Text, nullable=False),
     sa.Column("version", sa.Integer, nullable=False, server_default="1"),
+    # schema v6: whose audit this is (an account's or a public session's quota key),
+    # so its author may edit it and others may not
+    sa.Column("author_key", sa.Text),
     sa.Column("geom", _Declared("GEOMETRY")),
     sqlite_autoincrement=True,
 )

@@ -95,10 +95,52 @@ def test_upgrade_applies_pending_migrations(backend: str, tmp_path: Path,
         with s.engine.connect() as conn:
             assert "version" not in migrations.column_names(conn, "concerns")
     assert main(["db", "upgrade", "--db", url]) == 0
-    assert "schema version 4 -> 5 (applied 5)" in capsys.readouterr().out
+    assert f"schema version 4 -> {migrations.LATEST} (applied 5, 6)" in capsys.readouterr().out
     with open_store(url, upgrade=False) as s:
         assert s.schema_version() == migrations.LATEST
         with s.engine.connect() as conn:
             assert "version" in migrations.column_names(conn, "concerns")
     assert main(["db", "upgrade", "--db", url]) == 0
     assert "nothing to apply" in capsys.readouterr().out
+
+
+def test_v6_makes_old_support_notes_and_sensitive_notes_internal(backend: str, tmp_path: Path,
+                                                                 request: pytest.FixtureRequest
+                                                                 ) -> None:
+    """Notes from before visibility existed: "me too" notes copied the supporter's text,
+    and nothing on a sensitive report may reach the public, so both become internal."""
+    from layers import tables as wt
+
+    url = (request.getfixturevalue("pg_server").create_database() if backend == "postgis"
+           else str(tmp_path / "old.gpkg"))
+    with open_store(url, upgrade=False) as s, s.engine.begin() as conn:
+        for number, description, step in migrations.MIGRATIONS[:5]:
+            step(conn)
+            conn.execute(sa.text("INSERT INTO cpted_migrations VALUES (:v, :d, 'then')"),
+                         {"v": number, "d": description})
+    with open_store(url, upgrade=False) as s:
+        services = cc.services(s)
+        sensitive = next(c for c, v in services.items() if v.sensitive)
+        plain = next(c for c, v in services.items() if not v.sensitive)
+        ids = {}
+        for code in (sensitive, plain):
+            ids[code] = cc.submit_report(s, ReportDraft(
+                service_code=code, description="text", lon=-94.58, lat=39.1,
+                answers={a.code: a.values[0] if a.values else "x"
+                         for a in services[code].attributes if a.required}))
+        with s.engine.begin() as conn:
+            for rid in ids.values():
+                for kind in ("status", "support"):
+                    conn.execute(sa.insert(wt.concern_events).values(
+                        service_request_id=rid, at="2026-01-01T00:00:00.000Z", kind=kind,
+                        note=f"{kind} note"))
+            conn.execute(sa.update(wt.concern_events).values(visibility="internal"))
+    with open_store(url) as s, s.engine.connect() as conn:
+        e = wt.concern_events
+        got = {(r.service_request_id, r.kind): r.visibility for r in conn.execute(
+            sa.select(e.c.service_request_id, e.c.kind, e.c.visibility)
+            .where(e.c.note.is_not(None)))}
+    assert got == {(ids[sensitive], "status"): "internal",
+                   (ids[sensitive], "support"): "internal",
+                   (ids[plain], "status"): "public",
+                   (ids[plain], "support"): "internal"}
