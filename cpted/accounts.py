@@ -75,6 +75,18 @@ class Throttle:
     name_ceiling: int = 50
     name_spacing: timedelta = timedelta(seconds=10)
 
+    def __post_init__(self) -> None:
+        problems = []
+        if not timedelta(0) < self.window <= timedelta(hours=1):
+            problems.append(f"window must be more than 0 and at most an hour, got {self.window}")
+        for name in ("max_delay", "name_spacing"):
+            if getattr(self, name) <= timedelta(0):
+                problems.append(f"{name} must be positive, got {getattr(self, name)}")
+        if self.name_ceiling < 1:
+            problems.append(f"name_ceiling must be at least 1, got {self.name_ceiling!r}")
+        if problems:
+            raise ValueError("invalid sign-in throttle: " + "; ".join(problems))
+
 
 THROTTLE = Throttle()
 

@@ -143,6 +143,11 @@ def test_many_clients_are_slowed_down_never_locked_out(store: Store) -> None:
     assert got.username == "root"
 
 
+def test_a_throttle_longer_than_the_request_log_keeps_is_refused() -> None:
+    with pytest.raises(ValueError, match=r"window must be .* at most an hour, got 2:00:00"):
+        Throttle(window=timedelta(hours=2))
+
+
 def test_unknown_names_are_throttled_like_known_ones(store: Store) -> None:
     acc.create_account(store, "dana", "Dana K", Role.COORDINATOR, RIGHT)
     refusals = {}
