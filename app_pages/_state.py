@@ -102,7 +102,7 @@ def account_box() -> None:
         password = st.text_input("Password", type="password", autocomplete="current-password")
         if st.form_submit_button("Sign in"):
             try:
-                got = accounts.authenticate(store(), user, password,
+                got = accounts.authenticate(store(), user, password, client=client_key(),
                                             max_failures=settings().max_failed_sign_ins)
             except accounts.SignInError as exc:
                 st.error(str(exc))
@@ -111,19 +111,23 @@ def account_box() -> None:
                 st.rerun()
 
 
+def client_key() -> str:
+    """This browser session's key, telling members of the public apart (rate limits,
+    sign-in throttling). Not the IP address, which Streamlit calls spoofable and which
+    behind a proxy would be everyone's."""
+    import uuid
+
+    return str(st.session_state.setdefault("client_id", uuid.uuid4().hex))
+
+
 def actor() -> Any:
     """Who the pages act for (a :class:`cpted.accounts.Actor`). A signed-in account's
     role is read afresh on every run, so a role change or a disabled account takes
     effect at once."""
-    import uuid
-
-    import sqlalchemy as sa
-
     from cpted import accounts
     from cpted.privacy import Role
-    from layers import tables as wt
 
-    client = st.session_state.setdefault("client_id", uuid.uuid4().hex)
+    client = client_key()
     if settings().staff_mode:
         role = Role(st.session_state.get("acting_as", Role.COORDINATOR.value))
         return accounts.Actor(f"demo-{role.value}", f"{role.value.capitalize()} (demo)", role)
@@ -137,12 +141,9 @@ def actor() -> Any:
             return accounts.public(client)
     username = st.session_state.get("account")
     if username:
-        a = wt.accounts
-        with store().engine.connect() as conn:
-            row = conn.execute(sa.select(a.c.display_name, a.c.role, a.c.disabled)
-                               .where(a.c.username == username)).first()
-        if row is not None and not row.disabled:
-            return accounts.Actor(username, row.display_name, Role(row.role))
+        me = accounts.current(store(), username)
+        if me is not None:
+            return me
         st.session_state.pop("account", None)
     return accounts.public(client)
 

@@ -32,6 +32,7 @@ from cpted.accounts import Actor
 from cpted.privacy import Role, concerns_for
 from layers import tables as wt
 from layers.errors import CptedError, StoreError, UnusableInputError
+from layers.repos import accounts as repo
 from layers.schema import Layer
 from layers.settings import Settings
 from layers.store import Store, database_error, now_iso, write_error
@@ -125,7 +126,7 @@ class Access:
                 f"{len(recent)} changes in the last minute from this account; the limit is "
                 f"{limit} a minute (setting max_writes_per_minute). Nothing was saved; try "
                 f"again in {wait} s")
-        # older than any window that reads them (a minute here, 15 minutes for sign-in)
+        # older than any window that reads them (a minute here, an hour for sign-in)
         conn.execute(sa.delete(r).where(r.c.at < _iso(now - timedelta(hours=1))))
         conn.execute(sa.insert(r).values(account=self.actor.key, at=_iso(now)))
 
@@ -357,24 +358,17 @@ class Access:
         new = Role(role)
         if new is Role.PUBLIC:
             raise UnusableInputError("the public role is for people who are not signed in")
-        a = wt.accounts
 
         def run(conn: sa.Connection) -> None:
-            row = conn.execute(sa.select(a.c.role, a.c.version)
-                               .where(a.c.username == username)).first()
+            row = repo.get(conn, username)
             if row is None:
                 raise UnusableInputError(f"there is no account {username!r}")
             seen = row.version if expected_version is None else expected_version
-            if new is not Role.ADMIN and row.role == Role.ADMIN.value:
-                admins = conn.execute(sa.select(sa.func.count()).select_from(a).where(
-                    a.c.role == Role.ADMIN.value, a.c.disabled == 0)).scalar_one()
-                if admins <= 1:
-                    raise UnusableInputError("this is the last administrator; make another "
-                                             "account an administrator first")
-            done = conn.execute(sa.update(a).where(a.c.username == username,
-                                                   a.c.version == seen)
-                                .values(role=new.value, version=seen + 1)).rowcount
-            if done != 1:
+            if (new is not Role.ADMIN and row.role == Role.ADMIN.value
+                    and repo.count_enabled(conn, Role.ADMIN.value) <= 1):
+                raise UnusableInputError("this is the last administrator; make another "
+                                         "account an administrator first")
+            if not repo.set_role(conn, username, new.value, expected_version=seen):
                 from layers.errors import ConflictError
 
                 raise ConflictError(f"the account {username!r} was changed by someone else "
@@ -387,12 +381,9 @@ class Access:
         require(self.actor, Action.MANAGE_ACCOUNTS)
         if disabled and username == self.actor.username:
             raise UnusableInputError("you cannot disable your own account")
-        a = wt.accounts
 
         def run(conn: sa.Connection) -> None:
-            done = conn.execute(sa.update(a).where(a.c.username == username).values(
-                disabled=int(disabled), version=a.c.version + 1)).rowcount
-            if done != 1:
+            if not repo.set_disabled(conn, username, disabled):
                 raise UnusableInputError(f"there is no account {username!r}")
             self._audit(conn, "disabled" if disabled else "enabled", "account", username)
 

@@ -51,8 +51,9 @@ class Settings:
         Most changes (reports, supports, status changes, imports...) one account,
         or one browser session of the public, may make in a minute.
     max_failed_sign_ins
-        Wrong passwords allowed for one user name in 15 minutes before sign-in is
-        refused for the rest of that window.
+        Wrong passwords one browser session may make for one user name within an
+        hour before each further attempt from it waits (1 s, then 2 s, 4 s... at most
+        15 minutes); other sessions are not slowed (see :mod:`cpted.accounts`).
     instrument_path
         A CPTED audit instrument (TOML) to use instead of the bundled one.
     """
@@ -70,7 +71,7 @@ class Settings:
     instrument_path: str = ""
     max_import_rows: int = 2_000_000
     max_writes_per_minute: int = 30
-    max_failed_sign_ins: int = 5
+    max_failed_sign_ins: int = 3
 
     def __post_init__(self) -> None:
         problems = []

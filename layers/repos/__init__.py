@@ -1,0 +1,1 @@
+"""Repositories: the SQL for one kind of record each, as plain functions of a connection."""
