@@ -14,18 +14,24 @@ options, which are plain text.
 from __future__ import annotations
 
 import re
-import string
 
 #: Characters written as HTML character references: inert in Markdown and in the raw
 #: HTML that ``unsafe_allow_html=True`` lets through.
 _ENTITIES = {"<": "&lt;", ">": "&gt;", "&": "&amp;"}
 
-#: Every other ASCII punctuation character may be backslash-escaped in CommonMark:
-#: ``!``, ``[``, ``]``, ``(``, ``)``, ``*``, ``_``, backticks, ``#``, ``|``, ``\``,
-#: ``$`` (LaTeX in Streamlit), ``:`` (shortcodes), ``~``, ``-``, ``+``, ``.`` ...
-_BACKSLASHED = frozenset(string.punctuation) - frozenset(_ENTITIES)
+#: Characters that mean something anywhere in a line, backslash-escaped (CommonMark lets
+#: any ASCII punctuation be): images and links ``![]()``, emphasis ``*`` ``_`` ``~``,
+#: code backticks, ``#``, tables ``|``, the backslash itself, ``$`` (LaTeX in
+#: Streamlit), ``:`` (shortcodes, and the ``http:`` of an autolink), ``@`` (e-mail
+#: autolinks).
+_ANYWHERE = frozenset("\\`*_[]()!#|$:@~")
+
+#: What starts a block when it begins the text: a list (``-``, ``+``, ``1.``, ``1)``),
+#: a quote, a heading underline (``=``), a thematic break.
+_BLOCK_START = re.compile(r"^(\d*)([-+=.)])")
 
 _LINE_BREAKS = re.compile(r"\s*[\r\n]\s*")
+_WWW = re.compile(r"(?i)(www)\.")
 
 
 def md(value: object) -> str:
@@ -39,13 +45,14 @@ def md(value: object) -> str:
     Returns
     -------
     str
-        The text with ``<``, ``>`` and ``&`` as character references, every other ASCII
-        punctuation character backslash-escaped, and line breaks (with the indentation
-        after them) made single spaces, so the text cannot start a list, a heading, a
-        code block or a table either.
+        The text with ``<``, ``>`` and ``&`` as character references, every character
+        that is markup anywhere in a line backslash-escaped, a list, quote or heading
+        marker at its start escaped, ``www.`` and ``scheme:`` made unlinkable, and line
+        breaks (with the indentation around them) made single spaces, so the text
+        cannot start a block, a code block or a table either.
 
     """
-    text = "" if value is None else str(value)
-    text = _LINE_BREAKS.sub(" ", text)
-    return "".join(_ENTITIES.get(ch) or ("\\" + ch if ch in _BACKSLASHED else ch)
-                   for ch in text)
+    text = _LINE_BREAKS.sub(" ", "" if value is None else str(value)).strip()
+    out = "".join(_ENTITIES.get(ch) or ("\\" + ch if ch in _ANYWHERE else ch) for ch in text)
+    out = _BLOCK_START.sub(lambda m: m[1] + "\\" + m[2], out)
+    return _WWW.sub(lambda m: m[1] + "\\.", out)  # no "www." autolink
