@@ -6,6 +6,7 @@ import folium
 import geopandas as gpd
 import streamlit as st
 
+from app_pages._text import md
 from cpted.reports import score_chart, score_color
 from cpted.scoring import Scorecard
 
@@ -15,15 +16,15 @@ def show_scorecard(card: Scorecard, weights_note: str) -> None:
     c1.metric("Overall (design)", "–" if card.overall is None else f"{card.overall:.0f} / 100",
               help="Mean of the design principles' scores; each principle is the mean of its "
                    "answered items on 0-100.")
-    c1.caption(card.label)
+    c1.caption(md(card.label))
     c2.metric("Confidence", f"{card.confidence:.0%}",
               help="Share of the items that apply at this time of day that were answered.")
-    c2.caption(card.confidence_label)
+    c2.caption(md(card.confidence_label))
     c3.metric("Feeling of safety", "–" if card.outcome is None else f"{card.outcome:.0f} / 100",
               help="The outcome items, kept out of the overall score so the two can be "
                    "compared.")
     st.image(score_chart(card), caption="Scores by principle (0-100)")
-    st.caption(weights_note)
+    st.caption(md(weights_note))
     st.subheader("Recommendations")
     if not card.recommendations:
         st.write("None: no item was answered low.")
@@ -35,13 +36,8 @@ def show_scorecard(card: Scorecard, weights_note: str) -> None:
 
 
 def _md(text: str) -> str:
-    """User or instrument text, escaped for markdown and HTML."""
-    import html
-
-    out = html.escape(text)
-    for ch in "\\`*_{}[]()#+-.!|~>":
-        out = out.replace(ch, "\\" + ch)
-    return out
+    """User or instrument text, escaped for markdown and HTML (see :func:`app_pages._text.md`)."""
+    return md(text)
 
 
 def audit_layer(audits: gpd.GeoDataFrame, fmap: folium.Map) -> None:

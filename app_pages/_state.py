@@ -7,6 +7,7 @@ from typing import Any
 import geopandas as gpd
 import streamlit as st
 
+from app_pages._text import md
 from layers.schema import Layer
 from layers.settings import Settings, load_settings
 from layers.store import Store, open_store
@@ -19,7 +20,16 @@ def settings() -> Settings:
 
 @st.cache_resource
 def store_for(url: str) -> Store:
-    return open_store(url)
+    from layers.errors import StoreError
+    from layers.redact import hide_credentials
+
+    try:
+        return open_store(url)
+    except Exception as exc:  # the page shows the message: never with the password in it
+        text = hide_credentials(str(exc))
+        if text == str(exc):
+            raise
+        raise StoreError(text) from None
 
 
 def store() -> Store:
@@ -50,9 +60,9 @@ def category_names(url: str, revision: int) -> dict[str, str]:
 def refusal(exc: BaseException) -> None:
     """Show why something was refused: the message, then each problem as a bullet."""
     problems = getattr(exc, "problems", None)
-    st.error(str(exc).split("\n")[0] if problems else str(exc))
+    st.error(md(str(exc).split("\n")[0] if problems else str(exc)))
     for p in problems or ():
-        st.markdown(f"- {p}")
+        st.markdown(f"- {md(p)}")
 
 
 def oidc_configured() -> bool:
@@ -85,14 +95,14 @@ def account_box() -> None:
     if oidc_configured():
         if st.user.is_logged_in:
             me = actor()
-            side.caption(f"Signed in as **{me.name}** ({me.role.value})")
+            side.caption(f"Signed in as **{md(me.name)}** ({me.role.value})")
             side.button("Sign out", on_click=st.logout)
         else:
             side.button("Sign in", on_click=st.login, type="primary")
         return
     me = actor()
     if me.username:
-        side.caption(f"Signed in as **{me.name}** ({me.role.value})")
+        side.caption(f"Signed in as **{md(me.name)}** ({me.role.value})")
         if side.button("Sign out"):
             st.session_state.pop("account", None)
             st.rerun()
@@ -105,7 +115,7 @@ def account_box() -> None:
                 got = accounts.authenticate(store(), user, password, client=client_key(),
                                             max_failures=settings().max_failed_sign_ins)
             except accounts.SignInError as exc:
-                st.error(str(exc))
+                st.error(md(exc))
             else:
                 st.session_state["account"] = got.username
                 st.rerun()
@@ -137,7 +147,7 @@ def actor() -> Any:
         try:
             return accounts.from_identity(store(), st.user.get("email"), st.user.get("name"))
         except accounts.SignInError as exc:
-            st.sidebar.error(str(exc))
+            st.sidebar.error(md(exc))
             return accounts.public(client)
     username = st.session_state.get("account")
     if username:

@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from app_pages._state import access, refusal, tz
+from app_pages._text import md
 from cpted.access import PERMISSIONS, Action, PermissionDeniedError
 from cpted.privacy import Role
 from layers.errors import CptedError
@@ -15,7 +16,7 @@ st.title("Accounts")
 try:
     table = me.accounts()
 except PermissionDeniedError as exc:
-    st.info(f"Accounts are managed by administrators ({exc}).")
+    st.info(f"Accounts are managed by administrators ({md(exc)}).")
     st.stop()
 
 with st.expander("What each role may do", expanded=table.empty):
@@ -53,7 +54,7 @@ with left, st.form("new-account", clear_on_submit=True):
         except CptedError as exc:
             refusal(exc)
         else:
-            st.session_state["accounts_flash"] = f"Added {username} as {role}."
+            st.session_state["accounts_flash"] = f"Added {md(username)} as {role}."
             st.rerun()
 with right:
     if table.empty:
@@ -71,7 +72,7 @@ with right:
                 if disabled != bool(row["disabled"]):
                     me.set_disabled(who, disabled)
             except CptedError as exc:
-                st.error(str(exc))
+                st.error(md(exc))
             else:
-                st.session_state["accounts_flash"] = f"Saved {who}."
+                st.session_state["accounts_flash"] = f"Saved {md(who)}."
                 st.rerun()

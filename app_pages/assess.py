@@ -15,6 +15,7 @@ from streamlit_folium import st_folium
 
 from app_pages._audit_view import _md, show_scorecard
 from app_pages._state import instrument, layer, store, tz
+from app_pages._text import md
 from cpted import assessments as au
 from cpted.instrument import NA
 from cpted.isovist import IsovistError, isovist_at
@@ -47,7 +48,7 @@ if saved := st.session_state.get("audit_saved"):
         "<script>for (const el of window.parent.document.querySelectorAll("
         "'[data-testid=\"stMain\"], [data-testid=\"stAppViewContainer\"], section.main')) "
         "el.scrollTo(0, 0); window.parent.scrollTo(0, 0);</script>", height=0)
-    st.success(f"Saved: {a.place_name} ({a.period} audit, {a.id}). Its scores:")
+    st.success(f"Saved: {md(a.place_name)} ({a.period} audit, {md(a.id)}). Its scores:")
     show_scorecard(au.scorecard(s, a), ins.weights_note)
     c1, c2 = st.columns(2)
     if c1.button("Audit another place", type="primary"):
@@ -60,14 +61,14 @@ if saved := st.session_state.get("audit_saved"):
     st.stop()
 
 if editing is not None:
-    st.info(f"Editing {editing.place_name} ({editing.id}, version {opened_version}). "
+    st.info(f"Editing {md(editing.place_name)} ({md(editing.id)}, version {opened_version}). "
             "Photos already saved stay unless you remove them below.")
     if st.button("Stop editing; start a new audit"):
         st.session_state.pop("edit_audit", None)
         st.rerun()
 
 with st.expander("How this audit works", expanded=False):
-    st.write(ins.description)
+    st.write(md(ins.description))
     st.caption(ins.weights_note + " Items are answered on their own scale; higher is "
                "better. N/A leaves an item out of the score; a blank lowers only the "
                "confidence.")
@@ -137,7 +138,7 @@ else:
                                                        layer(Layer.BUILDINGS))
                 st.rerun()
             except IsovistError as exc:
-                st.warning(str(exc))
+                st.warning(md(exc))
         if (iso := st.session_state.get(iso_key)) is not None:
             st.caption(f"Sightlines: {iso.isovist.area_m2:,.0f} m² visible within "
                        f"{iso.isovist.radius_m:.0f} m; openness {iso.isovist.openness:.0%} "
@@ -214,7 +215,7 @@ if submitted:
             aid = editing.id
             st.session_state.pop("edit_audit", None)
     except ConflictError as exc:
-        st.error(f"Not saved: {exc}. Your answers are still in the form above; note them, "
+        st.error(f"Not saved: {md(exc)}. Your answers are still in the form above; note them, "
                  "then reload the audit from the Audits page.")
     except UnusableInputError as exc:
         st.error(f"Not saved: {_md(str(exc).splitlines()[0])}.")

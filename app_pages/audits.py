@@ -9,6 +9,7 @@ from streamlit_folium import st_folium
 
 from app_pages._audit_view import audit_layer, show_scorecard
 from app_pages._state import layer, services, store, tz
+from app_pages._text import md
 from cpted import assessments as au
 from cpted import reports
 from cpted.isovist import IsovistError, isovist_at
@@ -71,9 +72,9 @@ chosen = st.selectbox("Audit", ids, format_func=label.get, key="audit-pick",
 a = au.get_assessment(s, chosen)
 card = au.scorecard(s, a)
 ins = au.instrument_of(s, a)
-st.header(a.place_name)
+st.header(md(a.place_name))
 st.caption(f"{a.period.capitalize()} audit on {a.assessed_at.tz_convert(zone):%Y-%m-%d %H:%M} "
-           f"by {a.assessor} · {ins.title} v{a.instrument_version} · {a.id}")
+           f"by {md(a.assessor)} · {md(ins.title)} v{md(a.instrument_version)} · {md(a.id)}")
 tab_scores, tab_trend, tab_sight, tab_print = st.tabs(
     ["Scores", "Trend and comparison", "Sightlines", "Print"])
 with tab_scores:
@@ -125,7 +126,7 @@ with tab_sight:
     try:
         placed = isovist_at(spot.x, spot.y, layer(Layer.BUILDINGS))
     except IsovistError as exc:
-        st.warning(str(exc))
+        st.warning(md(exc))
     else:
         m1, m2 = st.columns(2)
         m1.metric("Visible area", f"{placed.isovist.area_m2:,.0f} m²")
@@ -168,7 +169,7 @@ with tab_print:
                     s, nid, since=pd.Timestamp(since, tz=zone).to_pydatetime(),
                     sensitive_codes=sensitive_codes(services().values()))
             except UnusableInputError as exc:
-                st.error(str(exc))
+                st.error(md(exc))
             else:
                 st.download_button("Download the brief (PDF)", reports.brief_pdf(b, tz=zone),
                                    file_name=f"brief-{nid}.pdf", mime="application/pdf")

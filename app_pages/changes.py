@@ -8,14 +8,16 @@ import pandas as pd
 import streamlit as st
 
 from app_pages._state import access, tz
+from app_pages._text import md
 from cpted.access import PermissionDeniedError
+from layers.csvsafe import csv_text
 
 me = access()
 st.title("Change log")
 try:
     trail = me.audit_trail(limit=5000)
 except PermissionDeniedError as exc:
-    st.info(f"The change log is for coordinators and administrators ({exc}).")
+    st.info(f"The change log is for coordinators and administrators ({md(exc)}).")
     st.stop()
 st.caption("Every status change, merge, deletion, import, category or instrument edit, and "
            "account or role change, with who made it. Entries are written in the same "
@@ -63,5 +65,5 @@ table = pd.DataFrame({
 })
 st.dataframe(table, hide_index=True, width="stretch",
              column_config={"Details": st.column_config.TextColumn(width="large")})
-st.download_button("Download as CSV", table.to_csv(index=False).encode(),
+st.download_button("Download as CSV", csv_text(table).encode(),
                    file_name="change-log.csv", mime="text/csv")

@@ -8,6 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from app_pages._state import access, layer, refusal, services, store, tz
+from app_pages._text import md
 from cpted import concerns as cc
 from cpted.access import Action, can
 from layers.errors import ConflictError, CptedError
@@ -52,11 +53,11 @@ c1.metric("Status", row["detailed_status"] or row["status"],
           help="Open311 status: " + str(row["status"]))
 c2.metric("Supporters", support)
 c3.metric("Open311", row["status"])
-st.markdown(f"**{row['service_name']}** · reported {local:%Y-%m-%d %H:%M} · "
+st.markdown(f"**{md(row['service_name'])}** · reported {local:%Y-%m-%d %H:%M} · "
             f"{row['time_of_day']} · location {row['location_precision']}")
 st.text(text(row["description"]) or "(no description)")
 if text(row["address"]):
-    st.caption(f"Address: {row['address']}")
+    st.caption(f"Address: {md(row['address'])}")
 if text(row["attributes"]):
     questions = {a.code: a.description or a.code
                  for a in catalogue[row["service_code"]].attributes} \
@@ -65,13 +66,13 @@ if text(row["attributes"]):
         label = questions.get(code, code.replace("_", " ").capitalize())
         shown = {True: "yes", False: "no"}.get(answer, answer) if isinstance(answer, bool) \
             else answer
-        st.caption(f"{label}: {shown}")
+        st.caption(f"{md(label)}: {md(shown)}")
 for _media_type, data in cc.photos(s, picked):
     st.image(data, caption="Photo (metadata removed)", width=360)
 if can(acting, Action.SEE_CONTACT):
     contact = me.contact(picked)
     with st.expander("Reporter contact (staff only)"):
-        st.write(contact if contact else "Anonymous report.")
+        st.text(contact if contact else "Anonymous report.")
 
 st.subheader("What was done, and why")
 if h.empty:
@@ -95,7 +96,7 @@ with left, st.form("support"):
         try:
             n = me.support(picked, note or None)
         except CptedError as exc:
-            st.error(str(exc))
+            st.error(md(exc))
         else:
             st.success(f"Thank you: {n} supporter(s) now.")
             st.rerun()
@@ -109,19 +110,19 @@ with right:
             statuses = [x.value for x in DetailedStatus if x.value != row["detailed_status"]]
             new = st.selectbox("New status", statuses)
             why = st.text_area("Note (required)", max_chars=cc.MAX_NOTE_CHARS)
-            st.caption(f"Recorded as {me.actor.name}.")
+            st.caption(f"Recorded as {md(me.actor.name)}.")
             if st.form_submit_button("Save status", type="primary"):
                 try:
                     version = me.change_status(picked, new, why,
                                                expected_version=seen_versions[picked])
                 except ConflictError as exc:
-                    st.error(str(exc))
+                    st.error(md(exc))
                     st.session_state["stale"] = picked
                 except CptedError as exc:
                     refusal(exc)
                 else:
                     seen_versions[picked] = version
-                    st.session_state["status_flash"] = f"{picked} is now {new!r}."
+                    st.session_state["status_flash"] = f"{md(picked)} is now {new!r}."
                     st.rerun()
         if st.session_state.get("stale") == picked and st.button("Reload the latest version"):
             seen_versions.pop(picked, None)
@@ -143,14 +144,14 @@ if can(acting, Action.MERGE) or can(acting, Action.DELETE):
                 try:
                     merged = me.merge(picked, dups, why)
                 except CptedError as exc:
-                    st.error(str(exc))
+                    st.error(md(exc))
                 else:
                     st.session_state["status_flash"] = (
-                        f"Merged {len(merged)} report(s) into {picked}.")
+                        f"Merged {len(merged)} report(s) into {md(picked)}.")
                     st.rerun()
         with st.form("delete"):
             reason = st.text_input("Reason for deleting this report (kept in the change log)")
-            sure = st.checkbox(f"Delete {picked} with its photos, contact and history")
+            sure = st.checkbox(f"Delete {md(picked)} with its photos, contact and history")
             if st.form_submit_button("Delete", disabled=not can(acting, Action.DELETE)):
                 if not sure:
                     st.error("Tick the box to confirm the deletion.")
@@ -158,8 +159,8 @@ if can(acting, Action.MERGE) or can(acting, Action.DELETE):
                     try:
                         me.delete_concern(picked, reason)
                     except CptedError as exc:
-                        st.error(str(exc))
+                        st.error(md(exc))
                     else:
                         st.session_state.pop("concern_id", None)
-                        st.session_state["status_flash"] = f"{picked} was deleted."
+                        st.session_state["status_flash"] = f"{md(picked)} was deleted."
                         st.rerun()

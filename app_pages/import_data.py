@@ -9,6 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from app_pages._state import access, settings, store
+from app_pages._text import md
 from cpted.access import PERMISSIONS, Action, can
 from layers.errors import CptedError, UnusableInputError
 from layers.importer import prepare_import
@@ -61,7 +62,7 @@ with st.expander("Reading options"):
 if upload is None:
     st.stop()
 if upload.size > settings().max_upload_bytes:
-    st.error(f"{upload.name} is {upload.size / 2**20:.1f} MB; the upload limit is "
+    st.error(f"{md(upload.name)} is {upload.size / 2**20:.1f} MB; the upload limit is "
              f"{settings().max_upload_mb:g} MB.")
     st.stop()
 
@@ -76,7 +77,7 @@ if st.session_state.get("prepared_key") != key:
         path = Path(tmp) / Path(upload.name).name
         path.write_bytes(upload.getbuffer())
         try:
-            with st.spinner(f"Checking {upload.name}..."):
+            with st.spinner(f"Checking {md(upload.name)}..."):
                 st.session_state["prepared"] = prepare_import(
                     s, path, layer, settings=settings(), source_name=upload.name, **options)
         except UnusableInputError as exc:
@@ -85,9 +86,9 @@ if st.session_state.get("prepared_key") != key:
 
 error = st.session_state.get("import_error")
 if error is not None:
-    st.error(str(error).split("\n")[0])
+    st.error(md(str(error).split("\n")[0]))
     if error.problems:
-        st.markdown("\n".join(f"- {p}" for p in error.problems[:50]))
+        st.markdown("\n".join(f"- {md(p)}" for p in error.problems[:50]))
     st.stop()
 
 prepared = st.session_state["prepared"]
@@ -122,10 +123,10 @@ if st.button(f"Import {summary.accepted:,} rows into {layer.value}", type="prima
         written = me.commit_import(prepared, on_conflict=on_conflict, progress=progress)
     except CptedError as exc:  # refused rows, the rate limit, or a database that went away
         bar.empty()
-        st.error(str(exc))
+        st.error(md(exc))
     else:
         bar.empty()
-        st.success(f"Imported {written:,} rows into {layer.value} from {summary.source}.")
+        st.success(f"Imported {written:,} rows into {layer.value} from {md(summary.source)}.")
         st.session_state.pop("prepared_key", None)
 
 log = s.imports()

@@ -6,6 +6,7 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from app_pages._state import as_seen, concern_filters, layer, role, settings, store
+from app_pages._text import md
 from cpted.maps import MapLayers, build_map
 from layers.schema import Layer
 
@@ -38,7 +39,7 @@ with st.sidebar:
     }
     st.subheader("Concern filters")
     where, window = concern_filters()
-    st.caption(f"Store: `{s.url}` · times in {tz}")
+    st.caption(f"Store: {md(s.label)} · times in {md(tz)}")
 
 concerns = as_seen(acting, layer(Layer.CONCERNS, where=where, time=window))
 n_open = int((concerns["status"] == "open").sum()) if len(concerns) else 0

@@ -6,6 +6,7 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from app_pages._state import as_seen, concern_filters, layer, role, services, store, tz
+from app_pages._text import md
 from cpted.concerns import reopened_ids
 from cpted.maps import build_choropleth
 from cpted.overlay import assign, classify, monthly_trend, overlay
@@ -81,7 +82,7 @@ if clicked_id is not None:
         name = hoods.loc[pos[0], "name"]
         which = assign(concerns.geometry, hoods.geometry)
         mine = as_seen(acting, concerns[which == hoods.index.get_loc(pos[0])])
-        st.subheader(f"Concerns in {name} ({len(mine):,})")
+        st.subheader(f"Concerns in {md(name)} ({len(mine):,})")
         shown = mine.drop(columns=["geometry", "attributes"]).copy()
         for col in ("requested_datetime", "updated_datetime"):
             shown[col] = shown[col].dt.tz_convert(tz()).dt.strftime("%Y-%m-%d %H:%M")

@@ -15,6 +15,7 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from app_pages._state import role, store, tz
+from app_pages._text import md
 from cpted import hotspots as hs
 from cpted import network as nw
 from cpted import patrol as pt
@@ -225,11 +226,11 @@ if st.button("Find hotspots", type="primary", disabled=not chosen):
             st.session_state["hot"] = find_hotspots(
                 s.url, s.revision(), tuple(chosen), split, shape, cell or None, radius or None,
                 int(perms))
-            st.session_state["hot_sources"] = "; ".join(src.describe() for src in chosen)
+            st.session_state["hot_sources"] = "; ".join(md(src.describe()) for src in chosen)
         st.session_state.pop("plan", None)
     except UnusableInputError as exc:
         st.session_state.pop("hot", None)
-        st.error(str(exc))
+        st.error(md(exc))
 if not chosen:
     st.warning("Tick at least one layer.")
 
@@ -306,9 +307,9 @@ if result is not None:
         else:
             net = store_network(s.url, s.revision())
     except UnusableInputError as exc:
-        st.error(str(exc))
+        st.error(md(exc))
         st.stop()
-    st.caption(f"Network: {net.describe()}.")
+    st.caption(f"Network: {md(net.describe())}.")
     if "station_text" not in st.session_state:
         lon0, lat0 = net.lonlat[net.nearest(net.xy.mean(axis=0)[None, :])[0][0]]
         st.session_state["station_text"] = f"{lon0:.6f}, {lat0:.6f}"
@@ -361,7 +362,7 @@ if result is not None:
             st.rerun()
         except UnusableInputError as exc:
             st.session_state.pop("plan", None)
-            st.error(str(exc))
+            st.error(md(exc))
 
     plan = st.session_state.get("plan")
     if plan is not None:
@@ -413,9 +414,9 @@ with st.form("visit", clear_on_submit=True):
                 raise pt.VisitError("choose a stop from the plan or give a point")
             pt.log_visit(s, officer=officer, place=label, lon=lon_v, lat=lat_v,
                          visited_at=datetime.combine(vday, vtime, tzinfo=ZONE), note=note)
-            st.success(f"Logged: {label}")
+            st.success(f"Logged: {md(label)}")
         except UnusableInputError as exc:
-            st.error(str(exc))
+            st.error(md(exc))
 recent = visits_frame()
 if recent.empty:
     st.caption("No visits logged in the last 30 days.")

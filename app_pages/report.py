@@ -10,6 +10,7 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from app_pages._state import access, as_seen, layer, role, services, settings, store, tz
+from app_pages._text import md
 from cpted import concerns as cc
 from cpted.maps import MapLayers, build_map
 from layers.errors import CptedError, UnusableInputError
@@ -99,17 +100,17 @@ def save(d: cc.ReportDraft) -> None:
     try:
         rid = access().submit_report(d)
     except UnusableInputError as exc:
-        st.error(str(exc).split("\n")[0])
+        st.error(md(str(exc).split("\n")[0]))
         for p in exc.problems:
-            st.markdown(f"- {p}")
+            st.markdown(f"- {md(p)}")
         return
     except CptedError as exc:  # the rate limit, or the database
-        st.error(str(exc))
+        st.error(md(exc))
         return
     for key in ("pending", "report_point", "r-desc", "r-name", "r-email", "r-phone"):
         st.session_state.pop(key, None)
     st.session_state["r-round"] = st.session_state.get("r-round", 0) + 1  # a fresh uploader
-    st.session_state["flash"] = f"Thank you. Your report {rid} is on the map."
+    st.session_state["flash"] = f"Thank you. Your report {md(rid)} is on the map."
     st.rerun()
 
 
@@ -133,19 +134,19 @@ if pending is not None:
     for _, row in dups.head(5).iterrows():
         with st.container(border=True):
             left, right = st.columns([4, 1])
-            left.markdown(f"**{row['service_request_id']}** · {row['distance_m']:.0f} m away · "
+            left.markdown(f"**{md(row['service_request_id'])}** · {row['distance_m']:.0f} m away · "
                           f"{row['detailed_status']} · {int(row['support'])} supporter(s)")
             left.text(row["description"] or "(no description)")
             if right.button("Me too", key=f"metoo-{row['service_request_id']}"):
                 try:
                     n = access().support(row["service_request_id"], pending.description or None)
                 except CptedError as exc:
-                    st.error(str(exc))
+                    st.error(md(exc))
                     st.stop()
                 for key in ("pending", "report_point", "r-desc"):
                     st.session_state.pop(key, None)
                 st.session_state["flash"] = (f"Thank you. You support "
-                                             f"{row['service_request_id']}, now with {n} "
+                                             f"{md(row['service_request_id'])}, now with {n} "
                                              "supporter(s).")
                 st.rerun()
     if st.button("None of these: submit mine as a new report"):

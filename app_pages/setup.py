@@ -8,6 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from app_pages._state import access, instrument, services
+from app_pages._text import md
 from cpted.access import Action, can
 from cpted.instrument import parse_instrument
 from layers.errors import CptedError, UnusableInputError
@@ -55,16 +56,17 @@ if editable and st.button("Save categories", type="primary"):
         try:
             me.save_services(changed)
         except CptedError as exc:
-            st.error(str(exc))
+            st.error(md(exc))
         else:
             st.session_state["setup_flash"] = (
                 f"Saved {len(changed)} categor{'y' if len(changed) == 1 else 'ies'}: "
-                + ", ".join(s.service_code for s in changed) + ".")
+                + ", ".join(md(s.service_code) for s in changed) + ".")
             st.rerun()
 
 st.subheader("CPTED audit instrument")
 current = instrument()
-st.markdown(f"New audits use **{current.title}** (`{current.id}` version `{current.version}`): "
+st.markdown(f"New audits use **{md(current.title)}** ({md(current.id)} version "
+            f"{md(current.version)}): "
             f"{len(current.items)} questions over {len(current.principles)} principles. "
             "Audits made before a change keep the instrument they were answered on.")
 st.download_button("Download it (TOML)", current.text.encode(),
@@ -82,17 +84,18 @@ if upload is not None:
     try:
         new = parse_instrument(text, name=upload.name)
     except UnusableInputError as exc:
-        st.error(str(exc).split("\n")[0])
+        st.error(md(str(exc).split("\n")[0]))
         for p in exc.problems:
-            st.markdown(f"- {p}")
+            st.markdown(f"- {md(p)}")
         st.stop()
-    st.markdown(f"**{new.title}** (`{new.id}` version `{new.version}`): {len(new.items)} "
+    st.markdown(f"**{md(new.title)}** ({md(new.id)} version {md(new.version)}): "
+                f"{len(new.items)} "
                 f"questions over {len(new.principles)} principles.")
     if st.button("Use it for new audits", type="primary"):
         try:
             me.add_instrument(text)
         except CptedError as exc:
-            st.error(str(exc))
+            st.error(md(exc))
         else:
-            st.session_state["setup_flash"] = f"New audits now use {new.id} {new.version}."
+            st.session_state["setup_flash"] = f"New audits now use {md(new.id)} {md(new.version)}."
             st.rerun()

@@ -7,6 +7,7 @@ from datetime import date, timedelta
 import streamlit as st
 
 from app_pages._state import layer, role, services, store
+from app_pages._text import md
 from cpted import spots as sp
 from cpted.privacy import STAFF
 from layers.errors import UnusableInputError
@@ -21,7 +22,7 @@ plans = sp.plans(s)
 late = plans[plans["overdue"]]
 if len(late):
     st.error(f"{len(late)} action plan(s) overdue: "
-             + "; ".join(f"{r.title} ({r.owner_name}, {r.days_overdue} days late)"
+             + "; ".join(f"{md(r.title)} ({md(r.owner_name)}, {r.days_overdue} days late)"
                          for r in late.itertuples()))
 st.subheader("Action plans")
 if plans.empty:
@@ -60,9 +61,9 @@ with st.form("new-spot"):
         try:
             sid = sp.create_spot(s, title, picked, note=note, actor=acting.value)
         except UnusableInputError as exc:
-            st.error(str(exc))
+            st.error(md(exc))
         else:
-            st.success(f"Problem spot {sid} created with {len(picked)} report(s).")
+            st.success(f"Problem spot {md(sid)} created with {len(picked)} report(s).")
             st.rerun()
 
 with st.form("new-plan"):
@@ -84,11 +85,11 @@ with st.form("new-plan"):
                                  spot_id=spot or None, request_ids=reports, note=note,
                                  actor=acting.value)
         except UnusableInputError as exc:
-            st.error(str(exc).split("\n")[0])
+            st.error(md(str(exc).split("\n")[0]))
             for p in exc.problems:
-                st.markdown(f"- {p}")
+                st.markdown(f"- {md(p)}")
         else:
-            st.success(f"Action plan {pid} created; its reports show it in their history.")
+            st.success(f"Action plan {md(pid)} created; its reports show it in their history.")
             st.rerun()
 
 if len(plans):
@@ -102,6 +103,6 @@ if len(plans):
             try:
                 sp.set_plan_status(s, pid, new, why, actor=acting.value)
             except UnusableInputError as exc:
-                st.error(str(exc))
+                st.error(md(exc))
             else:
                 st.rerun()

@@ -14,8 +14,10 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from app_pages._state import layer, store
+from app_pages._text import md
 from cpted import lighting as lt
 from cpted import priorities as pr
+from layers.csvsafe import csv_text
 from layers.errors import UnusableInputError
 from layers.schema import Layer
 
@@ -110,12 +112,12 @@ cell = st.sidebar.select_slider("Grid cell (m)", [5, 10, 20], value=10,
 try:
     result = model(s.url, s.revision(), float(cell))
 except UnusableInputError as exc:
-    st.info(str(exc))
+    st.info(md(exc))
     st.stop()
 src: pr.StoreLighting = result["src"]  # type: ignore[assignment]
 seg: pd.DataFrame = result["seg"]  # type: ignore[assignment]
 if warning := src.inv.warning():
-    st.warning(warning)
+    st.warning(md(warning))
 c1, c2, c3, c4, c5 = st.columns(5)
 c1.metric("Poles", f"{len(src.inv):,}")
 c2.metric("Out", f"{int(src.inv.out.sum()):,}",
@@ -142,7 +144,7 @@ with st.expander("Targets and model assumptions"):
                                 "vertical minimum lux": t.ev_min_lux}
                                for t in src.data.targets.values()]),
                  hide_index=True, width="stretch")
-    st.caption(src.data.sources["rp8"])
+    st.caption(md(src.data.sources["rp8"]))
     st.caption(f"Maintenance factor {src.data.maintenance_factor:g}; contributions summed to "
                f"{src.data.reach_heights:g} mounting heights; luminaires without a photometric "
                "file are given an idealised wide distribution (even light on the ground out to "
@@ -190,7 +192,7 @@ if plan is not None:
                                 "benefit": st.column_config.NumberColumn(format="%.0f")})
     b1, b2 = st.columns(2)
     csv = work.drop(columns="geometry").assign(lon=work.geometry.x, lat=work.geometry.y)
-    b1.download_button("Download CSV for the crews", csv.to_csv(index=False),
+    b1.download_button("Download CSV for the crews", csv_text(csv),
                        file_name="streetlight-work-list.csv", mime="text/csv")
     buf = io.BytesIO()
     work.to_file(buf, driver="GPKG", layer="work_list")

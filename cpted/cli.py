@@ -280,11 +280,17 @@ def _accounts(store: object, args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from layers.redact import hide_credentials
+    from layers.store import database_error
+
     args = _parser().parse_args(argv)
     try:
         return _run(args)
-    except (CptedError, ValueError) as exc:
-        print(f"cpted {args.command}: {exc}", file=sys.stderr)
+    except Exception as exc:
+        # a refusal of ours, or the database's: one line, any password in it masked
+        if not isinstance(exc, CptedError | ValueError) and not database_error(exc):
+            raise
+        print(f"cpted {args.command}: {hide_credentials(str(exc))}", file=sys.stderr)
         return 1
 
 
@@ -307,7 +313,7 @@ def _run(args: argparse.Namespace) -> int:
         if args.command == "sample":
             for summary in load_sample(store):
                 print(summary.text())  # type: ignore[attr-defined]
-            print(f"store: {store.url}")
+            print(f"store: {store.label}")
         elif args.command == "import":
             from layers.importer import import_file
 
@@ -348,10 +354,10 @@ def _run(args: argparse.Namespace) -> int:
         elif args.command == "info":
             counts = {layer.value: n for layer, n in store.counts().items()}
             if args.json:
-                print(json.dumps({"db": store.url, "schema_version": store.schema_version(),
+                print(json.dumps({"db": store.label, "schema_version": store.schema_version(),
                                   "counts": counts}))
             else:
-                print(f"store: {store.url} (schema version {store.schema_version()})")
+                print(f"store: {store.label} (schema version {store.schema_version()})")
                 for name, n in counts.items():
                     print(f"  {name}: {n:,}")
     return 0
@@ -359,6 +365,8 @@ def _run(args: argparse.Namespace) -> int:
 
 def _write_table(frame: object, path: Path) -> None:
     import geopandas as gpd
+
+    from layers.csvsafe import write_csv
 
     assert isinstance(frame, gpd.GeoDataFrame)
     kind = path.suffix.lower()
@@ -369,7 +377,7 @@ def _write_table(frame: object, path: Path) -> None:
 
         mid = shapely.point_on_surface(frame.geometry.values)
         out["lon"], out["lat"] = shapely.get_x(mid), shapely.get_y(mid)
-        out.to_csv(path, index=False)
+        write_csv(out, path)
     elif kind in (".geojson", ".gpkg"):
         frame.to_file(path, driver="GeoJSON" if kind == ".geojson" else "GPKG")
     else:
@@ -613,7 +621,9 @@ def _overlay(store: object, args: argparse.Namespace, settings: object) -> None:
     suffix = args.out.suffix.lower()
     args.out.parent.mkdir(parents=True, exist_ok=True)
     if suffix == ".csv":
-        table.to_csv(args.out, index=False)
+        from layers.csvsafe import write_csv
+
+        write_csv(table, args.out)
     elif suffix in (".geojson", ".json"):
         import geopandas as gpd
 

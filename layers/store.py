@@ -162,10 +162,14 @@ class Store:
 
     @property
     def label(self) -> str:
-        """Where the store is, for messages, without any password in the URL."""
+        """Where the store is, for people to read: the file, or the database URL with its
+        password and any secret query value masked (see :func:`layers.redact.safe_url`).
+        Show this, never :attr:`url`."""
+        from layers.redact import safe_url
+
         if self.path is not None:
             return str(self.path)
-        return self.engine.url.render_as_string(hide_password=True)
+        return safe_url(self.engine.url)
 
     def encode_geoms(self, geoms: Any) -> list[Any]:
         return encode_geoms(self.dialect, geoms)

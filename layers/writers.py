@@ -9,6 +9,7 @@ import geopandas as gpd
 import pandas as pd
 import pyogrio
 
+from layers.csvsafe import write_csv
 from layers.schema import parse_choice
 
 
@@ -61,7 +62,7 @@ def write_layer(gdf: gpd.GeoDataFrame, path: Path | str, fmt: OutputFormat | str
     if path.exists():
         path.unlink()
     if fmt is OutputFormat.CSV:
-        to_csv_frame(gdf).to_csv(path, index=False)
+        write_csv(to_csv_frame(gdf), path)
     elif fmt is OutputFormat.PARQUET:
         gdf.to_parquet(path, index=False)
     elif fmt is OutputFormat.GEOJSON:

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from app_pages._text import md
 from cpted import assessments as A
 from cpted.instrument import load_instrument
 from layers.store import open_store
@@ -58,7 +59,7 @@ def test_fill_save_and_see_scores(app: AppTest, sample_db: Path,
     by_label(app.button, "Save audit").click().run()
     assert not app.exception
     assert not app.error, [e.value for e in app.error] + [m.value for m in app.markdown]
-    assert app.success and "Saved: Alley behind <b>5th</b>" in app.success[0].value
+    assert app.success and f"Saved: {md('Alley behind <b>5th</b>')}" in app.success[0].value
     metrics = {m.label: m.value for m in app.metric}
     assert metrics["Overall (design)"] == "50 / 100"  # lighting 0, natural surveillance 100
     assert metrics["Feeling of safety"] == "25 / 100"
@@ -86,7 +87,7 @@ def test_audits_page_scores_trend_and_stale_edit(app: AppTest, sample_db: Path,
     assert metrics["Audits"] == str(len(audits))
     first = audits["id"].iloc[0]
     assert by_label(app.selectbox, "Audit").value == first
-    assert app.header[0].value == audits["place_name"].iloc[0]
+    assert app.header[0].value == md(audits["place_name"].iloc[0])
     # the trend tab has the same-place comparison table
     before = by_label(app.selectbox, "Before")
     assert before.value != by_label(app.selectbox, "After").value

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from app_pages._text import md
 from cpted import patrol as pt
 from layers.store import open_store
 from tests.conftest import ROOT, by_label
@@ -43,7 +44,7 @@ def test_patrol_page_from_hotspots_to_routes_and_a_logged_visit(
     assert sum(hot) > 0
     assert int(metrics["Events"].replace(",", "")) > 100
     counted = next(c.value for c in app.caption if c.value.startswith("Counted: "))
-    assert "open concerns x1" in counted and "night-time concerns x2 (night only)" in counted
+    assert "open concerns x1" in counted and md("night-time concerns x2 (night only)") in counted
     table = next(d.value for d in app.dataframe if "PAI" in d.value.columns)
     assert set(table["Method"]) == {"Counts", "Kernel density", "Gi* z-score"}
     assert set(table["Top area"]) == {"1%", "5%"}

@@ -1,0 +1,58 @@
+"""User text made safe inside the Markdown that Streamlit renders.
+
+``st.markdown``, ``st.caption``, ``st.write`` of a string, the alerts (``st.info`` ...),
+headings, metric and widget labels, expander and tab labels all parse their text as
+GitHub-flavoured Markdown, with ``$...$`` as LaTeX and ``:name:`` shortcodes. A pole id
+or a place name of ``![x](http://elsewhere/p.png)`` would make every viewer's browser
+fetch that picture. Whatever a person typed or a file brought (descriptions, addresses,
+notes, names of places, spots, plans, poles, streets and categories, display names,
+file names, messages that quote them) goes through :func:`md` before it is put into
+such a string; or it is shown with ``st.text``, ``st.dataframe`` or a select box's
+options, which are plain text.
+"""
+
+from __future__ import annotations
+
+import re
+
+#: Characters written as HTML character references: inert in Markdown and in the raw
+#: HTML that ``unsafe_allow_html=True`` lets through.
+_ENTITIES = {"<": "&lt;", ">": "&gt;", "&": "&amp;"}
+
+#: Characters that mean something anywhere in a line, backslash-escaped (CommonMark lets
+#: any ASCII punctuation be): images and links ``![]()``, emphasis ``*`` ``_`` ``~``,
+#: code backticks, ``#``, tables ``|``, the backslash itself, ``$`` (LaTeX in
+#: Streamlit), ``:`` (shortcodes, and the ``http:`` of an autolink), ``@`` (e-mail
+#: autolinks).
+_ANYWHERE = frozenset("\\`*_[]()!#|$:@~")
+
+#: What starts a block when it begins the text: a list (``-``, ``+``, ``1.``, ``1)``),
+#: a quote, a heading underline (``=``), a thematic break.
+_BLOCK_START = re.compile(r"^(\d*)([-+=.)])")
+
+_LINE_BREAKS = re.compile(r"\s*[\r\n]\s*")
+_WWW = re.compile(r"(?i)(www)\.")
+
+
+def md(value: object) -> str:
+    """``value`` as text that Markdown shows literally.
+
+    Parameters
+    ----------
+    value
+        Any user-provided value; ``None`` gives ``""``, anything else its ``str``.
+
+    Returns
+    -------
+    str
+        The text with ``<``, ``>`` and ``&`` as character references, every character
+        that is markup anywhere in a line backslash-escaped, a list, quote or heading
+        marker at its start escaped, ``www.`` and ``scheme:`` made unlinkable, and line
+        breaks (with the indentation around them) made single spaces, so the text
+        cannot start a block, a code block or a table either.
+
+    """
+    text = _LINE_BREAKS.sub(" ", "" if value is None else str(value)).strip()
+    out = "".join(_ENTITIES.get(ch) or ("\\" + ch if ch in _ANYWHERE else ch) for ch in text)
+    out = _BLOCK_START.sub(lambda m: m[1] + "\\" + m[2], out)
+    return _WWW.sub(lambda m: m[1] + "\\.", out)  # no "www." autolink
