@@ -37,24 +37,32 @@ def store() -> Store:
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def read_layer(url: str, revision: int, layer: str, where: tuple[tuple[str, tuple[Any, ...]], ...]
-               = (), time: tuple[str, Any, Any] | None = None) -> gpd.GeoDataFrame:
-    """A layer read from the store; cached on the store's revision, so any write refreshes it."""
-    return store_for(url).read(Layer(layer), where=dict(where), time=time)
+def read_layer(url: str, revision: int, role: str, layer: str,
+               where: tuple[tuple[str, tuple[Any, ...]], ...] = (),
+               time: tuple[str, Any, Any] | None = None) -> gpd.GeoDataFrame:
+    """A layer as ``role`` may see it, read through the access layer; cached on the
+    store's revision (so any write refreshes it) and on the role (privacy depends on
+    nothing else)."""
+    from cpted import accounts
+    from cpted.access import Access
+    from cpted.privacy import Role
+
+    reader = accounts.Actor(None, role, Role(role))
+    return Access(store_for(url), reader, settings()).layer(Layer(layer), where=dict(where),
+                                                            time=time)
 
 
 def layer(name: Layer, **filters: Any) -> gpd.GeoDataFrame:
+    """A layer as whoever is acting may see it (concerns with the privacy rules applied)."""
     s = store()
     where = tuple(sorted((k, tuple(v)) for k, v in filters.get("where", {}).items()))
-    return read_layer(s.url, s.revision(), name.value, where, filters.get("time"))
+    return read_layer(s.url, s.revision(), actor().role.value, name.value, where,
+                      filters.get("time"))
 
 
-@st.cache_data(show_spinner=False)
-def category_names(url: str, revision: int) -> dict[str, str]:
-    """service_code -> service_name as stored (the first name seen for each code)."""
-    concerns = store_for(url).read(Layer.CONCERNS)
-    pairs = concerns[["service_code", "service_name"]].dropna().drop_duplicates("service_code")
-    return dict(zip(pairs["service_code"], pairs["service_name"], strict=True))
+def category_names() -> dict[str, str]:
+    """service_code -> the category's name, from the categories table."""
+    return {code: service.service_name for code, service in services().items()}
 
 
 def refusal(exc: BaseException) -> None:
@@ -130,6 +138,19 @@ def client_key() -> str:
     return str(st.session_state.setdefault("client_id", uuid.uuid4().hex))
 
 
+def client_address() -> str:
+    """The client's network address, for the public's rate limit (see
+    :func:`cpted.clients.client_address` and the ``trusted_proxies`` setting)."""
+    from cpted.clients import client_address as resolve
+
+    try:
+        peer = st.context.ip_address
+        forwarded = st.context.headers.get("X-Forwarded-For")
+    except Exception:  # no request context (a script run, a test harness)
+        return ""
+    return resolve(peer, forwarded, settings().trusted_proxies)
+
+
 def actor() -> Any:
     """Who the pages act for (a :class:`cpted.accounts.Actor`). A signed-in account's
     role is read afresh on every run, so a role change or a disabled account takes
@@ -143,19 +164,19 @@ def actor() -> Any:
         return accounts.Actor(f"demo-{role.value}", f"{role.value.capitalize()} (demo)", role)
     if oidc_configured():
         if not st.user.is_logged_in:
-            return accounts.public(client)
+            return accounts.public(client, client_address())
         try:
             return accounts.from_identity(store(), st.user.get("email"), st.user.get("name"))
         except accounts.SignInError as exc:
             st.sidebar.error(md(exc))
-            return accounts.public(client)
+            return accounts.public(client, client_address())
     username = st.session_state.get("account")
     if username:
         me = accounts.current(store(), username)
         if me is not None:
             return me
         st.session_state.pop("account", None)
-    return accounts.public(client)
+    return accounts.public(client, client_address())
 
 
 def role() -> Any:
@@ -170,24 +191,16 @@ def access() -> Any:
     return Access(store(), actor(), settings())
 
 
-def as_seen(acting: Any, concerns: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """``concerns`` as ``acting`` may see them (sensitive categories blurred for the public)."""
-    from cpted.privacy import concerns_for
-    from layers.services import sensitive_codes
-
-    return concerns_for(acting, concerns, sensitive_codes(services().values()),
-                        grid_m=settings().sensitive_grid_m)
-
-
 def tz() -> str:
     return store().get_setting("timezone") or settings().timezone
 
 
 @st.cache_data(show_spinner=False)
 def service_list(url: str, revision: int) -> dict[str, Any]:
-    from cpted.concerns import services
+    from cpted import accounts
+    from cpted.access import Access
 
-    return services(store_for(url))
+    return Access(store_for(url), accounts.public(), settings()).services()
 
 
 def services() -> dict[str, Any]:
@@ -209,7 +222,7 @@ def concern_filters() -> tuple[dict[str, list[Any]], tuple[str, Any, Any]]:
     s = store()
     zone = tz()
     codes = s.distinct(Layer.CONCERNS, "service_code")
-    names = category_names(s.url, s.revision())
+    names = category_names()
     chosen = st.multiselect("Category", codes, default=codes,
                             format_func=lambda c: names.get(c, c),
                             help="Open311 service code of the concern")
@@ -241,6 +254,4 @@ def instrument() -> Any:
     """The audit instrument new audits use: the one a planner chose in the app
     (:func:`cpted.assessments.use_instrument`), else ``CPTED_INSTRUMENT_PATH``, else the
     bundled one."""
-    from cpted.assessments import current_instrument
-
-    return current_instrument(store()) or _configured_instrument()
+    return access().current_instrument() or _configured_instrument()

@@ -14,15 +14,16 @@ from shapely.geometry import shape
 from streamlit_folium import st_folium
 
 from app_pages._audit_view import _md, show_scorecard
-from app_pages._state import instrument, layer, store, tz
+from app_pages._state import access, instrument, layer, store, tz
 from app_pages._text import md
 from cpted import assessments as au
 from cpted.instrument import NA
 from cpted.isovist import IsovistError, isovist_at
-from layers.errors import ConflictError, UnusableInputError
+from layers.errors import ConflictError, CptedError, UnusableInputError
 from layers.schema import Layer
 
 s = store()
+me = access()
 ins = instrument()
 zone = ZoneInfo(tz())
 st.title("Audit a place")
@@ -33,23 +34,28 @@ editing: au.Assessment | None = None
 opened_version = 0
 if edit := st.session_state.get("edit_audit"):
     try:
-        editing = au.get_assessment(s, edit[0])
+        editing = me.audit(edit[0])
         opened_version = int(edit[1])
     except UnusableInputError:
+        st.session_state.pop("edit_audit", None)
+    if editing is not None and not me.may_edit_audit(editing):
+        st.warning("Only the person who recorded this audit, or a coordinator or planner, may "
+                   "change it; this form records a new audit instead.")
+        editing = None
         st.session_state.pop("edit_audit", None)
 round_ = st.session_state.get("audit_round", 0)
 prefix = f"{editing.id}-v{opened_version}" if editing else f"new-{round_}"
 
 if saved := st.session_state.get("audit_saved"):
     # The result replaces the form, so on a phone it is what the auditor sees next.
-    a = au.get_assessment(s, saved)
+    a = me.audit(saved)
     # back to the top, where the result starts (the form left the page scrolled down)
     st.components.v1.html(
         "<script>for (const el of window.parent.document.querySelectorAll("
         "'[data-testid=\"stMain\"], [data-testid=\"stAppViewContainer\"], section.main')) "
         "el.scrollTo(0, 0); window.parent.scrollTo(0, 0);</script>", height=0)
     st.success(f"Saved: {md(a.place_name)} ({a.period} audit, {md(a.id)}). Its scores:")
-    show_scorecard(au.scorecard(s, a), ins.weights_note)
+    show_scorecard(me.audit_scorecard(a), ins.weights_note)
     c1, c2 = st.columns(2)
     if c1.button("Audit another place", type="primary"):
         st.session_state.pop("audit_saved", None)
@@ -194,7 +200,7 @@ with st.form(f"audit-form-{prefix}"):
                                   help="Location and camera details are removed.")
     remove: list[int] = []
     if editing is not None:
-        kept = au.photos(s, editing.id)
+        kept = me.audit_photos(editing.id)
         if kept:
             remove = st.multiselect("Remove saved photos", [pid for pid, _, _ in kept],
                                     format_func=lambda pid: f"photo {pid}")
@@ -207,11 +213,11 @@ if submitted:
         notes=notes, photos=[f.getvalue() for f in new_photos or []])
     try:
         if editing is None:
-            aid = au.save_assessment(s, draft, ins)
+            aid = me.save_audit(draft, ins)
             st.session_state["audit_round"] = round_ + 1
         else:
-            au.update_assessment(s, editing.id, draft, ins, expected_version=opened_version,
-                                remove_photos=remove)
+            me.update_audit(editing.id, draft, ins, expected_version=opened_version,
+                            remove_photos=remove)
             aid = editing.id
             st.session_state.pop("edit_audit", None)
     except ConflictError as exc:
@@ -221,6 +227,8 @@ if submitted:
         st.error(f"Not saved: {_md(str(exc).splitlines()[0])}.")
         for problem in exc.problems:
             st.markdown(f"- {_md(problem)}")
+    except CptedError as exc:  # not allowed, the rate limit, or the database
+        st.error(f"Not saved: {md(exc)}")
     else:
         st.session_state["audit_saved"] = aid
         st.rerun()

@@ -8,17 +8,18 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from app_pages._audit_view import audit_layer, show_scorecard
-from app_pages._state import layer, services, store, tz
+from app_pages._state import access, layer, services, store, tz
 from app_pages._text import md
 from cpted import assessments as au
 from cpted import reports
 from cpted.isovist import IsovistError, isovist_at
 from cpted.scoring import compare
-from layers.errors import UnusableInputError
+from layers.errors import CptedError, UnusableInputError
 from layers.schema import Layer
 from layers.services import sensitive_codes
 
 s = store()
+me = access()
 zone = tz()
 st.title("CPTED audits")
 
@@ -27,7 +28,7 @@ names = dict(zip(hoods["id"], hoods["name"], strict=True)) if len(hoods) else {}
 with st.sidebar:
     hood = st.selectbox("Neighborhood", [None, *names], format_func=lambda n: "All" if n is None
                         else names[n], key="audits-hood")
-audits = au.list_assessments(s, neighborhood_id=hood)
+audits = me.audits(neighborhood_id=hood)
 if audits.empty:
     st.info("No audits yet. Use **Audit a place** to make the first one.")
     st.page_link("app_pages/assess.py", label="Audit a place", icon=":material/fact_check:")
@@ -69,9 +70,9 @@ label = {r.id: f"{r.place_name} · {r.assessed_at.tz_convert(zone):%Y-%m-%d} · 
 wanted = st.session_state.pop("show_audit", None)
 chosen = st.selectbox("Audit", ids, format_func=label.get, key="audit-pick",
                       index=ids.index(wanted) if wanted in ids else 0)
-a = au.get_assessment(s, chosen)
-card = au.scorecard(s, a)
-ins = au.instrument_of(s, a)
+a = me.audit(chosen)
+card = me.audit_scorecard(a)
+ins = me.audit_instrument(a)
 st.header(md(a.place_name))
 st.caption(f"{a.period.capitalize()} audit on {a.assessed_at.tz_convert(zone):%Y-%m-%d %H:%M} "
            f"by {md(a.assessor)} · {md(ins.title)} v{md(a.instrument_version)} · {md(a.id)}")
@@ -82,16 +83,30 @@ with tab_scores:
     if a.notes:
         st.subheader("Notes")
         st.text(a.notes)
-    pics = au.photos(s, a.id)
+    pics = me.audit_photos(a.id)
     if pics:
         st.subheader("Photos")
         st.image([d for _, _, d in pics], width=240)
-    if st.button("Edit this audit"):
-        st.session_state["edit_audit"] = (a.id, a.version)
-        st.switch_page("app_pages/assess.py")
+    if me.may_edit_audit(a):
+        if st.button("Edit this audit"):
+            st.session_state["edit_audit"] = (a.id, a.version)
+            st.switch_page("app_pages/assess.py")
+        with st.popover("Delete this audit"):
+            why = st.text_input("Why it is deleted (kept in the change log)", key="del-why")
+            if st.button("Delete the audit and its photos", key="del-audit"):
+                try:
+                    me.delete_audit(a.id, why)
+                except CptedError as exc:
+                    st.error(md(exc))
+                else:
+                    st.session_state.pop("audit-pick", None)
+                    st.rerun()
+    else:
+        st.caption("Only the person who recorded this audit, or a coordinator or planner, "
+                   "may change it.")
 
 with tab_trend:
-    trend = au.same_place(s, a.id)
+    trend = me.same_place(a.id)
     if len(trend) < 2:
         st.info("This is the only audit of this place so far. Audit it again (say next year, "
                 f"or by {'day' if a.period == 'night' else 'night'}) to see a trend.")
@@ -104,16 +119,16 @@ with tab_trend:
         b1, b2 = st.columns(2)
         before = b1.selectbox("Before", options, index=0, format_func=tlabel.get)
         after = b2.selectbox("After", options, index=len(options) - 1, format_func=tlabel.get)
-        table = compare(au.scorecard(s, au.get_assessment(s, before)),
-                        au.scorecard(s, au.get_assessment(s, after)))
+        table = compare(me.audit_scorecard(me.audit(before)),
+                        me.audit_scorecard(me.audit(after)))
         st.dataframe(table, hide_index=True, width="stretch",
                      column_config={c: st.column_config.NumberColumn(format="%.0f")
                                     for c in ("before", "after")} |
                      {"change": st.column_config.NumberColumn(format="%+.0f")})
-        pair = au.day_and_night(s, a.id)
+        pair = me.day_and_night(a.id)
         if pair is not None:
             st.subheader("Day and night")
-            dn = compare(au.scorecard(s, pair[0]), au.scorecard(s, pair[1])).rename(
+            dn = compare(me.audit_scorecard(pair[0]), me.audit_scorecard(pair[1])).rename(
                 columns={"before": "day", "after": "night", "change": "night - day"})
             st.dataframe(dn, hide_index=True, width="stretch")
 

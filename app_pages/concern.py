@@ -67,7 +67,7 @@ if text(row["attributes"]):
         shown = {True: "yes", False: "no"}.get(answer, answer) if isinstance(answer, bool) \
             else answer
         st.caption(f"{md(label)}: {md(shown)}")
-for _media_type, data in cc.photos(s, picked):
+for _media_type, data in me.photos(picked):
     st.image(data, caption="Photo (metadata removed)", width=360)
 if can(acting, Action.SEE_CONTACT):
     contact = me.contact(picked)
@@ -82,16 +82,24 @@ else:
                      actor=h["actor"].fillna(""))
     shown["change"] = [(f"{a} → {b}" if a else b) if b else "" for a, b in
                        zip(shown["from_status"], shown["to_status"], strict=True)]
-    st.dataframe(shown[["at", "kind", "actor", "change", "note"]], hide_index=True,
+    shown["visibility"] = [("everyone" if v == "public" else "staff only") if n else ""
+                           for v, n in zip(shown["visibility"], shown["note"], strict=True)]
+    columns = ["at", "kind", "actor", "change", "note", *(["visibility"] if staff else [])]
+    st.dataframe(shown[columns], hide_index=True,
                  width="stretch",
                  column_config={"at": "When", "kind": "What", "actor": "Who",
+                                "visibility": "Note seen by",
                                 "change": "Status", "note": st.column_config.TextColumn(
                                     "Note", width="large")})
 
 left, right = st.columns(2)
 with left, st.form("support"):
     st.markdown("**Me too**: this affects me as well.")
-    note = st.text_input("Comment (optional)")
+    note = st.text_input("Comment (optional)", max_chars=cc.MAX_NOTE_CHARS)
+    if row["sensitive"]:
+        st.caption("Comments on this kind of report are seen by staff only.")
+    else:
+        st.caption("Your comment is shown publicly with this report.")
     if st.form_submit_button("Add my support"):
         try:
             n = me.support(picked, note or None)
@@ -110,10 +118,16 @@ with right:
             statuses = [x.value for x in DetailedStatus if x.value != row["detailed_status"]]
             new = st.selectbox("New status", statuses)
             why = st.text_area("Note (required)", max_chars=cc.MAX_NOTE_CHARS)
+            visibility = st.radio(
+                "Who may read the note", ["internal", "public"],
+                index=0 if row["sensitive"] else 1, horizontal=True,
+                format_func={"internal": "Staff only", "public": "Everyone"}.get,
+                help="Staff-only notes never reach public pages, exports or messages. On a "
+                     "sensitive category the public never sees any note.")
             st.caption(f"Recorded as {md(me.actor.name)}.")
             if st.form_submit_button("Save status", type="primary"):
                 try:
-                    version = me.change_status(picked, new, why,
+                    version = me.change_status(picked, new, why, visibility=visibility,
                                                expected_version=seen_versions[picked])
                 except ConflictError as exc:
                     st.error(md(exc))

@@ -5,9 +5,10 @@ from __future__ import annotations
 import streamlit as st
 from streamlit_folium import st_folium
 
-from app_pages._state import as_seen, concern_filters, layer, role, settings, store
+from app_pages._state import access, concern_filters, layer, refusal, role, settings, store
 from app_pages._text import md
 from cpted.maps import MapLayers, build_map
+from layers.errors import CptedError
 from layers.schema import Layer
 
 s = store()
@@ -17,11 +18,13 @@ if sum(counts.values()) == 0:
     st.info("The store is empty. Load the bundled sample district, or import your own "
             "city's files on the Import page.")
     if st.button("Load the sample district", type="primary"):
-        from cpted.cli import load_sample
-
-        with st.spinner("Loading the sample district..."):
-            load_sample(s)
-        st.rerun()
+        try:
+            with st.spinner("Loading the sample district..."):
+                access().load_sample()
+        except CptedError as exc:
+            refusal(exc)
+        else:
+            st.rerun()
     st.stop()
 
 tz = s.get_setting("timezone") or settings().timezone
@@ -41,7 +44,7 @@ with st.sidebar:
     where, window = concern_filters()
     st.caption(f"Store: {md(s.label)} · times in {md(tz)}")
 
-concerns = as_seen(acting, layer(Layer.CONCERNS, where=where, time=window))
+concerns = layer(Layer.CONCERNS, where=where, time=window)
 n_open = int((concerns["status"] == "open").sum()) if len(concerns) else 0
 n_night = int((concerns["time_of_day"] == "night").sum()) if len(concerns) else 0
 c1, c2, c3, c4 = st.columns(4)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 from streamlit_folium import st_folium
 
-from app_pages._state import as_seen, concern_filters, layer, role, services, store, tz
+from app_pages._state import concern_filters, layer, role, services, store, tz
 from app_pages._text import md
 from cpted.concerns import reopened_ids
 from cpted.maps import build_choropleth
@@ -81,7 +81,7 @@ if clicked_id is not None:
     if len(pos):
         name = hoods.loc[pos[0], "name"]
         which = assign(concerns.geometry, hoods.geometry)
-        mine = as_seen(acting, concerns[which == hoods.index.get_loc(pos[0])])
+        mine = concerns[which == hoods.index.get_loc(pos[0])]
         st.subheader(f"Concerns in {md(name)} ({len(mine):,})")
         shown = mine.drop(columns=["geometry", "attributes"]).copy()
         for col in ("requested_datetime", "updated_datetime"):

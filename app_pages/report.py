@@ -9,7 +9,7 @@ import folium
 import streamlit as st
 from streamlit_folium import st_folium
 
-from app_pages._state import access, as_seen, layer, role, services, settings, store, tz
+from app_pages._state import access, layer, role, services, settings, store, tz
 from app_pages._text import md
 from cpted import concerns as cc
 from cpted.maps import MapLayers, build_map
@@ -23,7 +23,7 @@ st.title("Report a concern")
 catalogue = services()
 
 st.write("**1. Click the map where the problem is.** Zoom in for a precise spot.")
-open_concerns = as_seen(acting, layer(Layer.CONCERNS, where={"status": ["open"]}))
+open_concerns = layer(Layer.CONCERNS, where={"status": ["open"]})
 fmap = build_map(MapLayers(concerns=open_concerns, neighborhoods=layer(Layer.NEIGHBORHOODS),
                            streets=layer(Layer.STREETS)),
                  point_limit=settings().map_point_limit, legend_open=False,
@@ -119,7 +119,7 @@ if flash := st.session_state.pop("flash", None):
 
 if st.button("Submit report", type="primary", disabled=point is None):
     d = draft()
-    dups = cc.find_duplicates(s, d.service_code, d.lon, d.lat)
+    dups = access().duplicates(d.service_code, d.lon, d.lat)
     if dups.empty:
         save(d)
     else:
@@ -127,19 +127,30 @@ if st.button("Submit report", type="primary", disabled=point is None):
 
 pending = st.session_state.get("pending")
 if pending is not None:
-    dups = cc.find_duplicates(s, pending.service_code, pending.lon, pending.lat)
-    st.warning(f"{len(dups)} open report(s) of the same kind are already within "
-               f"{catalogue[pending.service_code].duplicate_radius_m:g} m. If one of them is "
-               "your problem, add your support instead: it counts, and it keeps the list clear.")
+    me = access()
+    dups = me.duplicates(pending.service_code, pending.lon, pending.lat)
+    exact = "distance_m" in dups.columns
+    where = (f"within {catalogue[pending.service_code].duplicate_radius_m:g} m" if exact
+             else "near the place you chose")
+    st.warning(f"{len(dups)} open report(s) of the same kind are already {where}. If one of "
+               "them is your problem, add your support instead: it counts, and it keeps the "
+               "list clear.")
     for _, row in dups.head(5).iterrows():
         with st.container(border=True):
             left, right = st.columns([4, 1])
-            left.markdown(f"**{md(row['service_request_id'])}** · {row['distance_m']:.0f} m away · "
-                          f"{row['detailed_status']} · {int(row['support'])} supporter(s)")
-            left.text(row["description"] or "(no description)")
+            facts = [f"**{md(row['service_request_id'])}**", md(row["service_name"])]
+            if exact:
+                facts.append(f"{row['distance_m']:.0f} m away")
+            facts += [md(row["detailed_status"]), f"{int(row['support'])} supporter(s)"]
+            left.markdown(" · ".join(facts))
+            if exact:
+                left.text(row["description"] or "(no description)")
+            elif row["location_precision"] != "exact":
+                left.caption("Its place is shown only as an approximate area, like yours "
+                             "will be.")
             if right.button("Me too", key=f"metoo-{row['service_request_id']}"):
                 try:
-                    n = access().support(row["service_request_id"], pending.description or None)
+                    n = me.support(row["service_request_id"])
                 except CptedError as exc:
                     st.error(md(exc))
                     st.stop()

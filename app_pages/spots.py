@@ -6,19 +6,19 @@ from datetime import date, timedelta
 
 import streamlit as st
 
-from app_pages._state import layer, role, services, store
+from app_pages._state import access, layer, role, services
 from app_pages._text import md
 from cpted import spots as sp
 from cpted.privacy import STAFF
-from layers.errors import UnusableInputError
+from layers.errors import CptedError
 from layers.schema import Layer
 
-s = store()
+me = access()
 acting = role()
 catalogue = services()
 st.title("Problem spots and action plans")
 
-plans = sp.plans(s)
+plans = me.plans()
 late = plans[plans["overdue"]]
 if len(late):
     st.error(f"{len(late)} action plan(s) overdue: "
@@ -36,7 +36,7 @@ else:
                        "days_overdue": "Days late", "owner_kind": "Owner type",
                        "owner_name": "Owner", "due_date": "Due"})
 
-spots = sp.spots(s)
+spots = me.spots()
 st.subheader("Problem spots")
 if spots.empty:
     st.caption("No problem spots yet: a coordinator gathers repeated reports about one place "
@@ -59,8 +59,8 @@ with st.form("new-spot"):
     note = st.text_area("Note")
     if st.form_submit_button("Create problem spot"):
         try:
-            sid = sp.create_spot(s, title, picked, note=note, actor=acting.value)
-        except UnusableInputError as exc:
+            sid = me.create_spot(title, picked, note=note)
+        except CptedError as exc:
             st.error(md(exc))
         else:
             st.success(f"Problem spot {md(sid)} created with {len(picked)} report(s).")
@@ -79,14 +79,17 @@ with st.form("new-plan"):
                         f"{i} · {spots.set_index('id').at[i, 'title']}")
     reports = st.multiselect("Or reports", list(labels), format_func=labels.get)
     note = st.text_area("Note", key="plan-note")
+    note_vis = st.radio("Who may read the note", ["internal", "public"], horizontal=True,
+                        key="plan-note-vis",
+                        format_func={"internal": "Staff only", "public": "Everyone"}.get)
     if st.form_submit_button("Create action plan"):
         try:
-            pid = sp.create_plan(s, title, owner_kind=kind, owner_name=owner, due=due,
+            pid = me.create_plan(title, owner_kind=kind, owner_name=owner, due=due,
                                  spot_id=spot or None, request_ids=reports, note=note,
-                                 actor=acting.value)
-        except UnusableInputError as exc:
+                                 note_visibility=note_vis)
+        except CptedError as exc:
             st.error(md(str(exc).split("\n")[0]))
-            for p in exc.problems:
+            for p in getattr(exc, "problems", ()):
                 st.markdown(f"- {md(p)}")
         else:
             st.success(f"Action plan {md(pid)} created; its reports show it in their history.")
@@ -99,10 +102,13 @@ if len(plans):
                            format_func=lambda i: f"{i} · {plans.set_index('id').at[i, 'title']}")
         new = st.selectbox("Status", [x.value for x in sp.PlanStatus])
         why = st.text_input("What happened")
+        why_vis = st.radio("Who may read it", ["internal", "public"], horizontal=True,
+                           key="plan-status-vis",
+                           format_func={"internal": "Staff only", "public": "Everyone"}.get)
         if st.form_submit_button("Save"):
             try:
-                sp.set_plan_status(s, pid, new, why, actor=acting.value)
-            except UnusableInputError as exc:
+                me.set_plan_status(pid, new, why, visibility=why_vis)
+            except CptedError as exc:
                 st.error(md(exc))
             else:
                 st.rerun()

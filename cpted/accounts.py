@@ -108,23 +108,46 @@ class SignInThrottledError(SignInError):
 class Actor:
     """Who is acting: a signed-in account, or the public (``username`` None).
 
-    ``client`` tells members of the public apart for rate limits (a browser session).
+    ``client`` is a member of the public's browser session (what makes them the author
+    of an audit they may then edit); ``address`` their network address as the app sees
+    it (see ``trusted_proxies`` in :class:`layers.settings.Settings`), which their writes
+    count against: a new browser session does not reset it.
     """
 
     username: str | None
     name: str
     role: Role
     client: str = ""
+    address: str = ""
+    #: The command line run by whoever holds the database's credentials: acts as an
+    #: administrator, not rate-limited (its writes are still counted and logged).
+    operator: bool = False
 
     @property
     def key(self) -> str:
-        """Whose quota a write counts against."""
-        return f"user:{self.username}" if self.username else f"public:{self.client or '-'}"
+        """Whose quota a write counts against: the account, else the address, else the
+        session."""
+        if self.username:
+            return f"user:{self.username}"
+        if self.address:
+            return f"public:ip:{self.address}"
+        return f"public:s:{self.client or '-'}"
+
+    @property
+    def author_key(self) -> str:
+        """What marks a record as this actor's own: the account, else the session."""
+        return f"user:{self.username}" if self.username else f"session:{self.client or '-'}"
 
 
-def public(client: str = "") -> Actor:
-    """A member of the public, told apart from others by ``client`` (a browser session)."""
-    return Actor(None, "public", Role.PUBLIC, client)
+def operator() -> Actor:
+    """The command line's actor (see :attr:`Actor.operator`)."""
+    return Actor("cli", "command line", Role.ADMIN, operator=True)
+
+
+def public(client: str = "", address: str = "") -> Actor:
+    """A member of the public: ``client`` their browser session, ``address`` their
+    network address."""
+    return Actor(None, "public", Role.PUBLIC, client, address)
 
 
 # -- new accounts --------------------------------------------------------------------

@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -205,29 +204,6 @@ def _column_map(items: Sequence[str]) -> dict[str, str]:
     return out
 
 
-def load_sample(store: object, *, progress: object = None) -> list[object]:
-    """Import the bundled sample district (generating it when the files are absent)."""
-    from layers.importer import import_file
-    from layers.sample import LAYER_ORDER, TIMEZONE, write_sample
-    from layers.store import Store
-
-    assert isinstance(store, Store)
-    if store.get_setting("timezone") is None:
-        store.set_setting("timezone", TIMEZONE)
-    with tempfile.TemporaryDirectory(prefix="cpted-sample-") as tmp:
-        folder = SAMPLE_DIR
-        if not all((folder / f"{n}.geojson").exists() for n in LAYER_ORDER):
-            folder = Path(tmp)
-            write_sample(folder)
-        summaries = [import_file(store, folder / f"{name}.geojson", Layer(name),
-                                 on_conflict="skip", source_name=f"sample_data/{name}.geojson")
-                     for name in LAYER_ORDER]
-    from cpted.sample_audits import seed_audits
-
-    seed_audits(store)
-    return summaries
-
-
 def _db(args: argparse.Namespace, settings: object) -> int:
     from layers import backup
     from layers.migrations import LATEST, migrate
@@ -295,6 +271,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
+    from cpted import accounts
+    from cpted.access import Access
     from layers.store import open_store
 
     settings = load_settings()
@@ -310,19 +288,18 @@ def _run(args: argparse.Namespace) -> int:
     with open_store(args.db or settings.db_url) as store:
         if args.command == "accounts":
             return _accounts(store, args)
+        door = Access(store, accounts.public() if getattr(args, "public", False)
+                      else accounts.operator(), settings)
         if args.command == "sample":
-            for summary in load_sample(store):
+            for summary in door.load_sample():
                 print(summary.text())  # type: ignore[attr-defined]
             print(f"store: {store.label}")
         elif args.command == "import":
-            from layers.importer import import_file
-
-            summary = import_file(
-                store, args.path, parse_layer(args.layer), fmt=args.fmt, crs=args.crs,
+            summary = door.import_file(
+                args.path, parse_layer(args.layer), fmt=args.fmt, crs=args.crs,
                 lon_col=args.lon_col, lat_col=args.lat_col, x_col=args.x_col, y_col=args.y_col,
                 encoding=args.encoding, column_map=_column_map(args.map), tz=args.tz,
                 repair=not args.no_repair, on_conflict=args.on_conflict, dry_run=args.dry_run,
-                settings=settings,
             )
             if args.json:
                 d = summary.to_dict()
@@ -331,14 +308,13 @@ def _run(args: argparse.Namespace) -> int:
             else:
                 print(summary.text())
         elif args.command == "export":
-            from cpted.exports import EXPORT_FORMATS, export_layer
+            from cpted.exports import EXPORT_FORMATS
 
             layer = parse_layer(args.layer)
             if args.fmt not in EXPORT_FORMATS:
                 raise ValueError(f"unknown output format {args.fmt!r}; expected one of: "
                                  f"{', '.join(EXPORT_FORMATS)}")
-            n = export_layer(store, layer, args.out, args.fmt, public=args.public,
-                             settings=settings)
+            n = door.export(layer, args.out, args.fmt)
             rules = " (public: sensitive categories blurred)" if args.public else ""
             print(f"wrote {n:,} {layer.value} to {args.out}{rules}")
         elif args.command == "services":

@@ -14,22 +14,25 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import sqlalchemy as sa
 from shapely import Point
 
 from cpted.photos import clean_photo
-from layers import tables as wt
 from layers.crs import WGS84, metric_crs
 from layers.errors import ConflictError, StoreError, UnusableInputError
+from layers.repos import concerns as repo
 from layers.schema import OPEN311_STATUS, ConcernStatus, DetailedStatus, Layer, TimeOfDay
 from layers.services import Service, check_answers
 from layers.store import Store, format_datetimes
-from layers.tables import TABLES
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection
+
+Visibility = Literal["public", "internal"]
 
 MAX_DESCRIPTION_CHARS = 4000
 MAX_NOTE_CHARS = 2000
@@ -69,17 +72,16 @@ def _iso(t: datetime) -> str:
     return format_datetimes(pd.Series([t]))[0] or ""
 
 
-def services(store: Store, conn: sa.Connection | None = None) -> dict[str, Service]:
+def services(store: Store, conn: Connection | None = None) -> dict[str, Service]:
     """The store's service list, by code (read in ``conn``'s transaction when given)."""
-    q = sa.select(wt.services).order_by(wt.services.c.service_name)
     if conn is not None:
-        return {r.service_code: Service.from_row(dict(r._mapping)) for r in conn.execute(q)}
+        return {r["service_code"]: Service.from_row(r) for r in repo.service_rows(conn)}
     with store.engine.connect() as c:
-        return {r.service_code: Service.from_row(dict(r._mapping)) for r in c.execute(q)}
+        return {r["service_code"]: Service.from_row(r) for r in repo.service_rows(c)}
 
 
 def save_services(store: Store, items: Sequence[Service], *, keep_local: bool = True,
-                  conn: sa.Connection | None = None) -> int:
+                  conn: Connection | None = None) -> int:
     """Add or replace services by code; return how many were written.
 
     With ``keep_local`` (the default, for lists from an Open311 ``services.json``, which
@@ -98,23 +100,20 @@ def save_services(store: Store, items: Sequence[Service], *, keep_local: bool = 
                          attributes=s.attributes or old.attributes)
                  if (old := current.get(s.service_code)) is not None else s for s in items]
     with store.transaction(conn) as conn:
-        for s in items:
-            conn.execute(sa.delete(wt.services).where(wt.services.c.service_code == s.service_code))
-            conn.execute(sa.insert(wt.services).values(**s.to_row()))
+        repo.replace_services(conn, [s.to_row() for s in items])
         store.bump(conn)
     return len(items)
 
 
-def _event(conn: sa.Connection, request_id: str, kind: str, at: datetime, *,
+def _event(conn: Connection, request_id: str, kind: str, at: datetime, *,
            actor: str | None, note: str | None = None, from_status: str | None = None,
-           to_status: str | None = None) -> None:
-    conn.execute(sa.insert(wt.concern_events).values(
-        service_request_id=request_id, at=_iso(at), kind=kind, actor=actor, note=note,
-        from_status=from_status, to_status=to_status))
+           to_status: str | None = None, visibility: Visibility = "internal") -> None:
+    repo.insert_event(conn, request_id, kind, _iso(at), actor=actor, note=note,
+                      from_status=from_status, to_status=to_status, visibility=visibility)
 
 
 def submit_report(store: Store, draft: ReportDraft, *, now: datetime | None = None,
-                  actor: str = "resident") -> str:
+                  actor: str = "resident", conn: Connection | None = None) -> str:
     """Validate and store a new report; return its ``service_request_id``.
 
     The contact details, if any, go to a private table; the photo, if any,
@@ -170,18 +169,16 @@ def submit_report(store: Store, draft: ReportDraft, *, now: datetime | None = No
         "time_of_day": [TimeOfDay(draft.time_of_day).value], "source": ["web"],
         "attributes": [json.dumps(answers, sort_keys=True) if answers else None],
     }, geometry=[Point(draft.lon, draft.lat)], crs=WGS84)
-    with store.transaction() as conn:
+    with store.transaction(conn) as conn:
         store.add(Layer.CONCERNS, row, conn=conn)
         contact = {k: (v or "").strip() or None for k, v in (
             ("name", draft.contact_name), ("email", draft.contact_email),
             ("phone", draft.contact_phone))}
         if any(contact.values()):
-            conn.execute(sa.insert(wt.concern_contacts).values(service_request_id=request_id,
-                                                               **contact))
+            repo.insert_contact(conn, request_id, **contact)
         if photo is not None:
-            conn.execute(sa.insert(wt.concern_photos).values(
-                service_request_id=request_id, media_type=photo.media_type,
-                width=photo.width, height=photo.height, data=photo.data))
+            repo.insert_photo(conn, request_id, media_type=photo.media_type,
+                              width=photo.width, height=photo.height, data=photo.data)
         _event(conn, request_id, "created", now, actor=actor,
                to_status=DetailedStatus.SUBMITTED.value)
     return request_id
@@ -211,27 +208,37 @@ def find_duplicates(store: Store, service_code: str, lon: float, lat: float, *,
     return near.assign(support=near["service_request_id"].map(counts).fillna(0).astype(int))
 
 
-def _require(conn: sa.Connection, request_id: str) -> dict[str, Any]:
+def state(conn: Connection, request_id: str) -> dict[str, Any]:
+    """A report's ``status``, ``detailed_status``, ``version`` and ``service_code``, read in
+    ``conn``'s transaction. Raises :class:`ReportError` when there is no such report."""
+    return _require(conn, request_id)
 
-    t = TABLES[Layer.CONCERNS]
-    row = conn.execute(sa.select(t.c.status, t.c.detailed_status, t.c.version)
-                       .where(t.c.service_request_id == request_id)).first()
+
+def _require(conn: Connection, request_id: str) -> dict[str, Any]:
+    row = repo.state(conn, request_id)
     if row is None:
         raise ReportError(f"there is no concern {request_id!r}")
-    return dict(row._mapping)
+    return {"status": row.status, "detailed_status": row.detailed_status,
+            "version": row.version, "service_code": row.service_code}
 
 
 def add_support(store: Store, request_id: str, *, note: str | None = None,
-                actor: str = "resident", now: datetime | None = None) -> int:
-    """Record a "me too" on an existing report; return its support count."""
+                actor: str = "resident", now: datetime | None = None,
+                visibility: Visibility = "internal", conn: Connection | None = None) -> int:
+    """Record a "me too" on an existing report; return its support count.
+
+    ``note`` is the supporter's own comment, kept with ``visibility``; it is never the
+    supporter's draft description copied over.
+    """
     now = _now(now)
     if note and len(note) > MAX_NOTE_CHARS:
         raise ReportError(f"the note has {len(note):,} characters; at most {MAX_NOTE_CHARS:,}")
-    with store.transaction() as conn:
+    with store.transaction(conn) as conn:
         _require(conn, request_id)
-        _event(conn, request_id, "support", now, actor=actor, note=(note or "").strip() or None)
+        _event(conn, request_id, "support", now, actor=actor, note=(note or "").strip() or None,
+               visibility=visibility)
         store.bump(conn)
-    return support_counts(store, [request_id]).get(request_id, 0)
+        return repo.support_counts(conn, [request_id]).get(request_id, 0)
 
 
 def version(store: Store, request_id: str) -> int:
@@ -243,7 +250,8 @@ def version(store: Store, request_id: str) -> int:
 def change_status(store: Store, request_id: str, new_status: DetailedStatus | str, note: str,
                   *, actor: str, now: datetime | None = None,
                   expected_version: int | None = None,
-                  conn: sa.Connection | None = None) -> int:
+                  visibility: Visibility = "internal",
+                  conn: Connection | None = None) -> int:
     """Move a report to ``new_status`` with the reason ``note`` (required); return the
     report's new version.
 
@@ -276,7 +284,6 @@ def change_status(store: Store, request_id: str, new_status: DetailedStatus | st
     if problems:
         raise ReportError("the status was not changed", problems)
 
-    t = TABLES[Layer.CONCERNS]
     with store.transaction(conn) as conn:
         current = _require(conn, request_id)
         seen = int(current["version"]) if expected_version is None else int(expected_version)
@@ -286,16 +293,14 @@ def change_status(store: Store, request_id: str, new_status: DetailedStatus | st
             raise ReportError(f"{request_id} is already {new.value!r}")
         was_closed = current["status"] == ConcernStatus.CLOSED.value
         now_open = OPEN311_STATUS[new] is ConcernStatus.OPEN
-        done = conn.execute(sa.update(t).where(t.c.service_request_id == request_id,
-                                               t.c.version == seen).values(
-            status=OPEN311_STATUS[new].value, detailed_status=new.value,
-            updated_datetime=_iso(now), version=seen + 1)).rowcount
-        if done != 1:
+        if not repo.set_status(conn, request_id, status=OPEN311_STATUS[new].value,
+                               detailed_status=new.value, updated=_iso(now),
+                               seen_version=seen):
             # changed between our read and our write (a server backend lets both run)
             raise _conflict(request_id, None, seen)
         _event(conn, request_id, "reopened" if was_closed and now_open else "status", now,
                actor=actor.strip(), note=note, from_status=current["detailed_status"],
-               to_status=new.value)
+               to_status=new.value, visibility=visibility)
         store.bump(conn)
     return seen + 1
 
@@ -309,7 +314,7 @@ def _conflict(request_id: str, now_at: int | None, seen: int) -> ConflictError:
 
 def merge(store: Store, keep_id: str, duplicate_ids: Sequence[str], note: str, *,
           actor: str, now: datetime | None = None,
-          conn: sa.Connection | None = None) -> list[str]:
+          conn: Connection | None = None) -> list[str]:
     """Close ``duplicate_ids`` as duplicates of ``keep_id``, in one transaction.
 
     Each duplicate's supporters and its own report count as support for the kept
@@ -322,16 +327,14 @@ def merge(store: Store, keep_id: str, duplicate_ids: Sequence[str], note: str, *
         raise ReportError("choose at least one other report to merge into this one")
     if not (note or "").strip():
         raise ReportError("say why these reports are the same")
-    e = wt.concern_events
     with store.transaction(conn) as conn:
         _require(conn, keep_id)
         for d in dups:
             change_status(store, d, DetailedStatus.DUPLICATE,
                           f"merged into {keep_id}: {note.strip()}", actor=actor, now=now,
                           conn=conn)
-            moved = conn.execute(sa.select(sa.func.count()).select_from(e).where(
-                e.c.service_request_id == d, e.c.kind == "support")).scalar_one()
-            for _ in range(int(moved) + 1):
+            moved = repo.count_events(conn, d, "support")
+            for _ in range(moved + 1):
                 _event(conn, keep_id, "support", now, actor=actor,
                        note=f"merged from {d}")
             _event(conn, d, "linked", now, actor=actor, note=f"duplicate of {keep_id}")
@@ -339,32 +342,22 @@ def merge(store: Store, keep_id: str, duplicate_ids: Sequence[str], note: str, *
     return dups
 
 
-def delete_concern(store: Store, request_id: str, *, conn: sa.Connection | None = None) -> None:
+def delete_concern(store: Store, request_id: str, *, conn: Connection | None = None) -> None:
     """Remove a report with its contact, photos, history and links (one transaction)."""
-
-    t = TABLES[Layer.CONCERNS]
     with store.transaction(conn) as conn:
         _require(conn, request_id)
-        for table in (wt.concern_contacts, wt.concern_photos, wt.concern_events):
-            conn.execute(sa.delete(table).where(table.c.service_request_id == request_id))
-        for table in (wt.spot_reports, wt.plan_reports):
-            conn.execute(sa.delete(table).where(table.c.service_request_id == request_id))
-        conn.execute(sa.delete(t).where(t.c.service_request_id == request_id))
+        repo.delete(conn, request_id)
         store.bump(conn)
 
 
 def history(store: Store, request_id: str) -> pd.DataFrame:
-    """Every event of a report, oldest first: at (UTC), kind, actor, from/to status, note."""
-    e = wt.concern_events
+    """Every event of a report, oldest first: at (UTC), kind, actor, from/to status, note
+    and the note's visibility (``"public"`` or ``"internal"``)."""
     with store.engine.connect() as conn:
-        rows = conn.execute(sa.select(e.c.at, e.c.kind, e.c.actor, e.c.from_status,
-                                      e.c.to_status, e.c.note)
-                            .where(e.c.service_request_id == request_id)
-                            .order_by(e.c.at, e.c.id)).mappings().all()
-    out = pd.DataFrame([dict(r) for r in rows],
-                       columns=["at", "kind", "actor", "from_status", "to_status", "note"])
+        rows = repo.history(conn, request_id)
+    out = pd.DataFrame(rows, columns=list(repo.HISTORY_COLUMNS))
     out["at"] = pd.to_datetime(out["at"], utc=True, format="ISO8601")
-    for col in ("kind", "actor", "from_status", "to_status", "note"):
+    for col in repo.HISTORY_COLUMNS[1:]:
         # plain objects with None for missing, not pandas' NaN (which prints as "nan")
         out[col] = pd.Series([v if isinstance(v, str) else None for v in out[col]],
                              index=out.index, dtype=object)
@@ -372,36 +365,24 @@ def history(store: Store, request_id: str) -> pd.DataFrame:
 
 
 def support_counts(store: Store, request_ids: Sequence[str] | None = None) -> dict[str, int]:
-    e = wt.concern_events
-    q = sa.select(e.c.service_request_id, sa.func.count()).where(e.c.kind == "support")
-    if request_ids is not None:
-        q = q.where(e.c.service_request_id.in_(list(request_ids)))
     with store.engine.connect() as conn:
-        return {r[0]: int(r[1]) for r in conn.execute(q.group_by(e.c.service_request_id))}
+        return repo.support_counts(conn, request_ids)
 
 
 def reopened_ids(store: Store) -> set[str]:
-    e = wt.concern_events
     with store.engine.connect() as conn:
-        return {r[0] for r in conn.execute(
-            sa.select(e.c.service_request_id).where(e.c.kind == "reopened").distinct())}
+        return repo.ids_with_event(conn, "reopened")
 
 
 def photos(store: Store, request_id: str) -> list[tuple[str, bytes]]:
-    p = wt.concern_photos
     with store.engine.connect() as conn:
-        return [(r.media_type, r.data) for r in conn.execute(
-            sa.select(p.c.media_type, p.c.data).where(p.c.service_request_id == request_id)
-            .order_by(p.c.id))]
+        return repo.photos(conn, request_id)
 
 
 def contact(store: Store, request_id: str) -> dict[str, str | None] | None:
     """The reporter's private contact. Staff only: never call this for a public view."""
-    c = wt.concern_contacts
     with store.engine.connect() as conn:
-        row = conn.execute(sa.select(c.c.name, c.c.email, c.c.phone)
-                           .where(c.c.service_request_id == request_id)).first()
-    return None if row is None else dict(row._mapping)
+        return repo.contact(conn, request_id)
 
 
 def ensure_exists(store: Store, request_ids: Sequence[str]) -> None:

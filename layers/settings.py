@@ -49,7 +49,16 @@ class Settings:
         Most rows one import may hold; a larger file is refused before anything is stored.
     max_writes_per_minute
         Most changes (reports, supports, status changes, imports...) one account,
-        or one browser session of the public, may make in a minute.
+        or one client of the public (its address, see ``trusted_proxies``), may make in
+        a minute.
+    max_public_writes_per_minute
+        Most changes the public as a whole may make in a minute: a budget that many
+        addresses cannot get around.
+    trusted_proxies
+        Comma-separated addresses of reverse proxies in front of the app. Only when the
+        connection comes from one of them is its ``X-Forwarded-For`` header believed
+        (its last address not itself a trusted proxy is the client); otherwise the
+        connection's own address is the client. Empty (the default): headers are ignored.
     max_failed_sign_ins
         Wrong passwords one browser session may make for one user name within an
         hour before each further attempt from it waits (1 s, then 2 s, 4 s... at most
@@ -71,6 +80,8 @@ class Settings:
     instrument_path: str = ""
     max_import_rows: int = 2_000_000
     max_writes_per_minute: int = 30
+    max_public_writes_per_minute: int = 300
+    trusted_proxies: str = ""
     max_failed_sign_ins: int = 3
 
     def __post_init__(self) -> None:
@@ -82,7 +93,8 @@ class Settings:
         if self.area_margin_m < 0:
             problems.append(f"area_margin_m must be >= 0, got {self.area_margin_m!r}")
         for name in ("max_zip_entries", "map_point_limit", "max_import_rows",
-                     "max_writes_per_minute", "max_failed_sign_ins"):
+                     "max_writes_per_minute", "max_public_writes_per_minute",
+                     "max_failed_sign_ins"):
             if getattr(self, name) < 1:
                 problems.append(f"{name} must be at least 1, got {getattr(self, name)!r}")
         try:

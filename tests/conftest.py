@@ -99,7 +99,7 @@ def any_store(db_url: str) -> Iterator[Store]:
 
 @pytest.fixture(scope="session")
 def _sample_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from cpted.cli import load_sample
+    from cpted.sample import load_sample
 
     path = tmp_path_factory.mktemp("sample") / "sample.gpkg"
     with open_store(path) as s:

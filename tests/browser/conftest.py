@@ -35,7 +35,7 @@ def _serve(tmp_path_factory: pytest.TempPathFactory, db_url: str | None = None,
            **env_extra: str) -> Iterator[str]:
     """Serve the app on a copy of the sample district (in a new GeoPackage, or in the
     PostGIS database ``db_url``) until the generator is closed."""
-    from cpted.cli import load_sample
+    from cpted.sample import load_sample
     from layers.store import open_store
 
     db = db_url or str(tmp_path_factory.mktemp("browser") / "sample.gpkg")

@@ -1,0 +1,207 @@
+"""Configuration, imports, exports, accounts and the change log through the door."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from cpted import accounts as acc
+from cpted import concerns as cc
+from cpted.access.permissions import Action, require
+from cpted.access.places import PlacesDoor
+from cpted.privacy import Role
+from layers.errors import CptedError, UnusableInputError
+from layers.repos import accounts as repo
+from layers.repos import changelog
+from layers.schema import Layer
+from layers.services import Service
+from layers.store import database_error, write_error
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection
+
+
+class AdminDoor(PlacesDoor):
+    # -- reading ---------------------------------------------------------------
+    def services(self) -> dict[str, Service]:
+        """The categories (public: they are what the Report form offers)."""
+        return cc.services(self.store)
+
+    def audit_trail(self, *, target_id: str | None = None, limit: int = 500) -> pd.DataFrame:
+        """Who changed what and when, newest first."""
+        require(self.actor, Action.SEE_AUDIT)
+        with self.store.engine.connect() as conn:
+            rows = changelog.entries(conn, target_id=target_id, limit=limit)
+        out = pd.DataFrame(rows, columns=list(changelog.ENTRY_COLUMNS))
+        out["at"] = pd.to_datetime(out["at"], utc=True, format="ISO8601")
+        return out
+
+    def export(self, layer: Layer, path: Path | str, fmt: str) -> int:
+        """Write ``layer`` to ``path`` as this actor may see it: sensitive reports
+        blurred and without text for roles without exact access, public notes only for
+        others than staff, and never reporter contact."""
+        from cpted.exports import write_export
+
+        rows = self.layer(layer)
+        if self.exact and "location_precision" in rows.columns:
+            rows = rows.drop(columns="location_precision")
+        notes: dict[str, str] = {}
+        if layer is Layer.CONCERNS and fmt == "open311":
+            notes = self.status_notes()
+        return int(write_export(self.store, rows, layer, path, fmt, status_notes=notes,
+                                settings=self.settings))
+
+    def status_notes(self) -> dict[str, str]:
+        """Each report's latest status note as this actor may see it (Open311
+        ``status_notes``): staff every note, others public notes of reports that are not
+        of a sensitive category."""
+        from layers.repos import notes
+
+        with self.store.engine.connect() as conn:
+            out = notes.latest_status_notes(conn, public_only=not self.staff)
+        if self.exact:
+            return out
+        rows = self.store.read(Layer.CONCERNS)
+        hidden = set(rows.loc[rows["service_code"].isin(list(self.sensitive_codes())),
+                              "service_request_id"])
+        return {k: v for k, v in out.items() if k not in hidden}
+
+    def accounts(self) -> pd.DataFrame:
+        require(self.actor, Action.MANAGE_ACCOUNTS)
+        return acc.list_accounts(self.store)
+
+    def load_sample(self) -> list[Any]:
+        """Load the bundled sample district (an empty store's first step)."""
+        from cpted.sample import load_sample
+
+        self._write("the sample district", Action.LOAD_SAMPLE, lambda conn: None)
+        out = load_sample(self.store)
+        with self.store.transaction() as conn:
+            self._log(conn, "sample loaded", "store", "sample district",
+                      {"layers": len(out)})
+        return out
+
+    # -- configuration ---------------------------------------------------------
+    def save_services(self, items: Sequence[Any], *, keep_local: bool = False) -> int:
+        """Add or replace categories. An edit in the app takes effect as made
+        (``keep_local=False``); a city's Open311 list keeps local settings (``True``)."""
+
+        def run(conn: Connection) -> int:
+            n = cc.save_services(self.store, items, conn=conn, keep_local=keep_local)
+            self._log(conn, "categories", "services",
+                        ",".join(s.service_code for s in items), {"count": n})
+            return n
+
+        return int(self._write("the categories", Action.EDIT_CATEGORIES, run))
+
+    def add_instrument(self, text: str) -> Any:
+        """Store a new CPTED instrument version (TOML text) and return it."""
+        require(self.actor, Action.EDIT_INSTRUMENT)
+        from cpted.assessments import use_instrument
+        from cpted.instrument import parse_instrument
+
+        inst = parse_instrument(text)
+
+        def run(conn: Connection) -> None:
+            use_instrument(self.store, inst, conn=conn)
+            self._log(conn, "instrument", "instrument", f"{inst.id}@{inst.version}")
+
+        self._write("the instrument", Action.EDIT_INSTRUMENT, run)
+        return inst
+
+    def import_file(self, path: Any, layer: Layer, **options: Any) -> Any:
+        """Check and store a file as ``layer`` in one transaction (see
+        :func:`layers.importer.import_file`); bounded by the upload and row limits."""
+        require(self.actor, Action.IMPORT)
+        from layers.importer import prepare_import
+
+        size = Path(path).stat().st_size
+        if size > self.settings.max_upload_bytes:
+            raise UnusableInputError(
+                f"the file is {size / 1e6:.1f} MB; this deployment takes at most "
+                f"{self.settings.max_upload_mb:g} MB (setting max_upload_mb)")
+        on_conflict = options.pop("on_conflict", "error")
+        progress = options.pop("progress", None)
+        dry_run = bool(options.pop("dry_run", False))
+        options.pop("settings", None)
+        prepared = prepare_import(self.store, path, layer, settings=self.settings, **options)
+        prepared.summary.dry_run = dry_run
+        if not dry_run:
+            self.commit_import(prepared, on_conflict=on_conflict, progress=progress)
+        return prepared.summary
+
+    def commit_import(self, prepared: Any, *, on_conflict: str = "error",
+                      progress: Any = None) -> int:
+        """Store a checked import (:func:`layers.importer.prepare_import`) in one
+        transaction, with its audit entry; return the rows written."""
+        require(self.actor, Action.IMPORT)
+        from layers.importer import commit_import
+
+        def run(conn: Connection) -> int:
+            written = commit_import(self.store, prepared, on_conflict=on_conflict,
+                                    progress=progress, conn=conn)
+            self._log(conn, "import", prepared.layer.value, prepared.summary.source,
+                        {"rows": written})
+            return written
+
+        return int(self._write("the import", Action.IMPORT, run))
+
+    # -- accounts --------------------------------------------------------------
+    def create_account(self, username: str, display_name: str, role: Role | str,
+                       password: str | None, *, email: str | None = None) -> None:
+        require(self.actor, Action.MANAGE_ACCOUNTS)
+
+        def run(conn: Connection) -> None:
+            acc.insert_account(conn, username, display_name, role, password, email)
+            self._log(conn, "account created", "account", username, {"role": str(role)})
+
+        self._write("the new account", Action.MANAGE_ACCOUNTS, run)
+
+    def set_role(self, username: str, role: Role | str, *,
+                 expected_version: int | None = None) -> None:
+        require(self.actor, Action.MANAGE_ACCOUNTS)
+        new = Role(role)
+        if new is Role.PUBLIC:
+            raise UnusableInputError("the public role is for people who are not signed in")
+
+        def run(conn: Connection) -> None:
+            row = repo.get(conn, username)
+            if row is None:
+                raise UnusableInputError(f"there is no account {username!r}")
+            seen = row.version if expected_version is None else expected_version
+            if (new is not Role.ADMIN and row.role == Role.ADMIN.value
+                    and repo.count_enabled(conn, Role.ADMIN.value) <= 1):
+                raise UnusableInputError("this is the last administrator; make another "
+                                         "account an administrator first")
+            if not repo.set_role(conn, username, new.value, expected_version=seen):
+                from layers.errors import ConflictError
+
+                raise ConflictError(f"the account {username!r} was changed by someone else "
+                                    "since you opened it; nothing was saved. Reload and retry")
+            self._log(conn, "role", "account", username, {"from": row.role, "to": new.value})
+
+        self._write("the role change", Action.MANAGE_ACCOUNTS, run)
+
+    def set_disabled(self, username: str, disabled: bool) -> None:
+        require(self.actor, Action.MANAGE_ACCOUNTS)
+        if disabled and username == self.actor.username:
+            raise UnusableInputError("you cannot disable your own account")
+
+        def run(conn: Connection) -> None:
+            if not repo.set_disabled(conn, username, disabled):
+                raise UnusableInputError(f"there is no account {username!r}")
+            self._log(conn, "disabled" if disabled else "enabled", "account", username)
+
+        self._write("the account change", Action.MANAGE_ACCOUNTS, run)
+
+
+def store_error_message(exc: BaseException) -> str:
+    """What a page shows for a refused write: our own message, else a database one."""
+    if isinstance(exc, CptedError):
+        return str(exc)
+    if database_error(exc):
+        return str(write_error(exc))
+    raise exc

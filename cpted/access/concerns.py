@@ -1,0 +1,213 @@
+"""Concern reports through the door: reads with privacy applied, writes checked and logged.
+
+What the public (and residents) see of a report of a sensitive category: its category,
+status and supporter count, and its place snapped to a grid cell; never its text,
+address, answers, photos or any note. Of other reports they see everything except
+reporter contact and internal notes. Staff see internal notes; only the roles in
+``SEE_CONTACT`` see contact.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+import geopandas as gpd
+import pandas as pd
+from shapely import Point
+
+from cpted import concerns as cc
+from cpted.access.base import Door
+from cpted.access.permissions import Action, require
+from cpted.privacy import concerns_for, snap_to_grid
+from layers.crs import WGS84
+from layers.errors import UnusableInputError
+from layers.schema import Layer
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection
+
+#: What the public learns of a similar report nearby: enough to support it, no more.
+PUBLIC_DUPLICATE_COLUMNS = ("service_request_id", "service_name", "detailed_status",
+                            "support", "location_precision")
+
+
+class ConcernDoor(Door):
+    # -- reading ---------------------------------------------------------------
+    def layer(self, layer: Layer, *, where: Mapping[str, Sequence[Any]] | None = None,
+              time: tuple[str, Any, Any] | None = None,
+              bbox: tuple[float, float, float, float] | None = None) -> gpd.GeoDataFrame:
+        """Any layer as this actor may see it (concerns through :meth:`as_seen`)."""
+        rows = self.store.read(layer, where=where, time=time, bbox=bbox)
+        return self.as_seen(rows) if layer is Layer.CONCERNS else rows
+
+    def concerns(self, *, where: Mapping[str, Sequence[Any]] | None = None,
+                 time: tuple[str, Any, Any] | None = None,
+                 bbox: tuple[float, float, float, float] | None = None) -> gpd.GeoDataFrame:
+        """Concerns as this actor may see them (see :meth:`as_seen`)."""
+        return self.layer(Layer.CONCERNS, where=where, time=time, bbox=bbox)
+
+    def as_seen(self, rows: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+        """``rows`` of the concerns layer as this actor may see them: sensitive categories
+        snapped to the grid and without text for roles without exact access."""
+        return concerns_for(self.privacy_role, rows, self.sensitive_codes(),
+                            grid_m=self.settings.sensitive_grid_m)
+
+    def concern(self, request_id: str) -> dict[str, Any]:
+        """One concern as this actor may see it, with its version.
+
+        The version is read first: should the row change in between, a save from this
+        copy is refused as stale rather than accepted over a change not seen.
+        """
+        try:
+            version = cc.version(self.store, request_id)
+        except cc.ReportError:
+            raise UnusableInputError(f"there is no concern {request_id!r}") from None
+        rows = self.concerns(where={"service_request_id": [request_id]})
+        if rows.empty:
+            raise UnusableInputError(f"there is no concern {request_id!r}")
+        out: dict[str, Any] = rows.iloc[0].to_dict()
+        out["version"] = version
+        out["sensitive"] = out.get("service_code") in self.sensitive_codes()
+        return out
+
+    def _hidden(self, request_id: str) -> bool:
+        """Whether this actor may see none of the report's text (sensitive, no exact access)."""
+        if self.exact:
+            return False
+        rows = self.store.read(Layer.CONCERNS, where={"service_request_id": [request_id]})
+        return bool(rows["service_code"].isin(list(self.sensitive_codes())).any())
+
+    def history(self, request_id: str) -> pd.DataFrame:
+        """The report's events, oldest first. Staff see every note and who made each
+        change; others see public notes only (none at all on a sensitive report) and
+        not which staff member acted."""
+        out = cc.history(self.store, request_id)
+        if self.staff:
+            return out
+        out["actor"] = None
+        hidden = self._hidden(request_id)
+        keep = (out["visibility"] == "public") & (not hidden)
+        out["note"] = [n if k else None for n, k in zip(out["note"], keep, strict=True)]
+        return out
+
+    def photos(self, request_id: str) -> list[tuple[str, bytes]]:
+        """The report's photos (metadata stripped); none of a sensitive report for roles
+        without exact access."""
+        if self._hidden(request_id):
+            return []
+        return cc.photos(self.store, request_id)
+
+    def contact(self, request_id: str) -> dict[str, str | None] | None:
+        require(self.actor, Action.SEE_CONTACT)
+        return cc.contact(self.store, request_id)
+
+    def support_counts(self, request_ids: Sequence[str] | None = None) -> dict[str, int]:
+        return cc.support_counts(self.store, request_ids)
+
+    def reopened_ids(self) -> set[str]:
+        return cc.reopened_ids(self.store)
+
+    def duplicates(self, service_code: str, lon: float, lat: float, *,
+                   now: datetime | None = None) -> gpd.GeoDataFrame:
+        """Open reports that look like the one about to be filed, for a "me too".
+
+        Staff get :func:`cpted.concerns.find_duplicates` (nearest first, with distance
+        and text). Others learn only :data:`PUBLIC_DUPLICATE_COLUMNS` and the place as
+        the public map shows it, never a distance or text; and for a sensitive category
+        a report matches only when it lies in the same grid cell as the chosen place,
+        so probing the form reveals nothing finer than the public map does.
+        """
+        if self.exact:
+            return cc.find_duplicates(self.store, service_code, lon, lat, now=now)
+        service = cc.services(self.store).get(service_code)
+        empty = gpd.GeoDataFrame({c: [] for c in PUBLIC_DUPLICATE_COLUMNS},
+                                 geometry=[], crs=WGS84)
+        if service is None:
+            return empty
+        if service.sensitive:
+            now = now or datetime.now(UTC)
+            since = now - timedelta(days=service.duplicate_window_days)
+            raw = self.store.read(Layer.CONCERNS, where={"service_code": [service_code],
+                                                         "status": ["open"]},
+                                  time=("requested_datetime", since, None))
+            seen = self.as_seen(raw)
+            cell = snap_to_grid(gpd.GeoSeries([Point(lon, lat)], crs=WGS84),
+                                self.settings.sensitive_grid_m).iloc[0]
+            near = seen[seen.geometry.distance(cell) < 1e-9]
+            counts = cc.support_counts(self.store, near["service_request_id"].tolist())
+            near = near.assign(support=near["service_request_id"].map(counts)
+                               .fillna(0).astype(int))
+        else:
+            near = self.as_seen(cc.find_duplicates(self.store, service_code, lon, lat, now=now)
+                                .drop(columns="distance_m", errors="ignore"))
+        if near.empty:
+            return empty
+        return near[[*PUBLIC_DUPLICATE_COLUMNS, "geometry"]].reset_index(drop=True)
+
+    # -- writing ---------------------------------------------------------------
+    def submit_report(self, draft: cc.ReportDraft, *, now: datetime | None = None) -> str:
+        """Anyone may report; the report counts against the rate limit and is logged."""
+        def run(conn: Connection) -> str:
+            rid = cc.submit_report(self.store, draft, now=now,
+                                   actor=self.actor.username or "resident", conn=conn)
+            self._log(conn, "report", "concern", rid, {"category": draft.service_code})
+            return rid
+
+        return self._write("the report", Action.REPORT, run, now=now)
+
+    def support(self, request_id: str, note: str | None = None, *,
+                visibility: cc.Visibility | None = None) -> int:
+        """A "me too" with an optional comment, ``visibility`` defaulting to internal for
+        sensitive categories and public otherwise; return the support count."""
+        def run(conn: Connection) -> int:
+            vis = visibility or self._default_visibility(
+                cc.state(conn, request_id)["service_code"])
+            n = cc.add_support(self.store, request_id, note=note, conn=conn,
+                               actor=self.actor.username or "resident", visibility=vis)
+            self._log(conn, "support", "concern", request_id,
+                      {"visibility": vis} | ({"note": note.strip()} if note else {}))
+            return n
+
+        return self._write("the support", Action.SUPPORT, run)
+
+    def change_status(self, request_id: str, new_status: str, note: str, *,
+                      visibility: cc.Visibility | None = None,
+                      expected_version: int | None = None) -> int:
+        """Change a report's status; return its new version. The note is ``visibility``
+        (default: internal for sensitive categories, else public). A stale
+        ``expected_version`` is refused with :class:`~layers.errors.ConflictError`."""
+        def run(conn: Connection) -> int:
+            before = cc.state(conn, request_id)
+            vis = visibility or self._default_visibility(before["service_code"])
+            version = cc.change_status(self.store, request_id, new_status, note,
+                                       actor=self.actor.name, conn=conn, visibility=vis,
+                                       expected_version=expected_version)
+            self._log(conn, "status", "concern", request_id,
+                      {"from": before["detailed_status"], "to": str(new_status),
+                       "note": note.strip(), "visibility": vis})
+            return version
+
+        return self._write("the status change", Action.CHANGE_STATUS, run)
+
+    def merge(self, keep_id: str, duplicate_ids: Sequence[str], note: str) -> list[str]:
+        def run(conn: Connection) -> list[str]:
+            merged = cc.merge(self.store, keep_id, duplicate_ids, note, actor=self.actor.name,
+                              conn=conn)
+            self._log(conn, "merge", "concern", keep_id,
+                      {"merged": merged, "note": note.strip()})
+            return merged
+
+        return list(self._write("the merge", Action.MERGE, run))
+
+    def delete_concern(self, request_id: str, reason: str) -> None:
+        require(self.actor, Action.DELETE)
+        if not (reason or "").strip():
+            raise UnusableInputError("say why the report is deleted; the reason is kept")
+
+        def run(conn: Connection) -> None:
+            cc.delete_concern(self.store, request_id, conn=conn)
+            self._log(conn, "delete", "concern", request_id, {"reason": reason.strip()})
+
+        self._write("the deletion", Action.DELETE, run)
