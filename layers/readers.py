@@ -23,7 +23,7 @@ import pyogrio
 import pyproj
 from pyogrio.errors import DataLayerError, DataSourceError
 
-from layers.archive import safe_extract
+from layers.archive import safe_extract, unzip_limit
 from layers.crs import WGS84
 from layers.errors import CRSError, UnusableInputError, UploadTooLargeError
 from layers.schema import parse_choice
@@ -155,7 +155,9 @@ def read_table(
         return table
     if fmt is InputFormat.SHAPEFILE and path.suffix.lower() == ".zip":
         with tempfile.TemporaryDirectory(prefix="cpted-zip-") as tmp:
-            files = safe_extract(path, Path(tmp), max_bytes=settings.max_unzip_bytes,
+            limit = unzip_limit(path.stat().st_size, max_bytes=settings.max_unzip_bytes,
+                                max_ratio=settings.max_unzip_ratio)
+            files = safe_extract(path, Path(tmp), max_bytes=limit,
                                  max_entries=settings.max_zip_entries)
             candidates = [f for f in files if f.suffix.lower() in (".shp", ".gpkg", ".geojson")]
             if len(candidates) != 1:
