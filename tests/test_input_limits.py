@@ -81,3 +81,57 @@ def test_zip_bomb_is_stopped_early_and_leaves_nothing_behind(tmp_path: Path) -> 
     with pytest.raises(UnusableInputError, match=r"big\.shp"):
         safe_extract(lying, dest, max_bytes=2**20, max_entries=10)
     assert list(dest.iterdir()) == []
+
+
+# 3. Encodings: byte-order marks, UTF-16, and the encoding the user gave ---------------
+
+_CSV_TEXT = "id,category,lat,lon\n1,Café corner,39.05,-94.57\n2,Über-dark alley,39.06,-94.58\n"
+
+
+@pytest.mark.parametrize(("data", "encoding"), [
+    (_CSV_TEXT.encode("utf-8-sig"), None),
+    (_CSV_TEXT.encode("utf-16"), None),                    # BOM, native order
+    (b"\xff\xfe" + _CSV_TEXT.encode("utf-16-le"), None),
+    (b"\xfe\xff" + _CSV_TEXT.encode("utf-16-be"), None),
+    (_CSV_TEXT.encode("utf-16-le"), None),                  # no BOM at all
+    (_CSV_TEXT.encode("utf-16"), "utf-16"),                 # --encoding utf-16
+    (_CSV_TEXT.encode("latin-1"), "latin-1"),               # --encoding latin-1
+], ids=["utf-8-sig", "utf-16", "utf-16-le-bom", "utf-16-be-bom", "utf-16-le-no-bom",
+        "given-utf-16", "given-latin-1"])
+def test_text_in_any_stated_or_marked_encoding_is_read(
+        tmp_path: Path, data: bytes, encoding: str | None) -> None:
+    p = tmp_path / "concerns.csv"
+    p.write_bytes(data)
+    t = read_table(p, encoding=encoding)
+    assert list(t.frame.columns[:2]) == ["id", "category"]
+    assert list(t.frame["category"]) == ["Café corner", "Über-dark alley"]
+    assert t.frame.geometry.x.round(2).tolist() == [-94.57, -94.58]
+    # Nothing was guessed, so nothing may claim the file "is not UTF-8".
+    assert not any("UTF-8" in n for n in t.notes), t.notes
+    # And a wrong encoding given by the user is named as given.
+    if encoding == "latin-1":
+        with pytest.raises(UnusableInputError, match=r"as utf-8 \(the encoding given\)"):
+            read_table(p, encoding="utf-8")
+
+
+# 7. A record with more fields than the header ------------------------------------------
+
+def test_row_with_unquoted_commas_and_quotes_is_rejected_by_number(tmp_path: Path) -> None:
+    from layers.schema import SCHEMAS, Layer
+    from layers.validate import conform, validate
+
+    p = tmp_path / "lights.csv"
+    p.write_text('id,lat,lon,fixture_type\n'
+                 'L1,39.05,-94.57,He said "cobra, head" lamp\n'
+                 'L2,39.06,-94.58,LED\n', encoding="utf-8")
+    raw = read_table(p)
+    frame, _ = conform(raw.frame, SCHEMAS[Layer.STREETLIGHTS])
+    checked = validate(frame, SCHEMAS[Layer.STREETLIGHTS], tz="America/Chicago",
+                       read_rejections=raw.row_reasons)
+    assert checked.accepted["id"].tolist() == ["L2"]
+    assert checked.accepted["fixture_type"].tolist() == ["LED"]
+    assert checked.rejected_counts == {"malformed row": 1}
+    (rej,) = checked.rejections
+    assert rej.row == 1
+    assert rej.detail.startswith("row 1: expected 4 fields")
+    assert "found 5" in rej.detail and "double quotes" in rej.detail
