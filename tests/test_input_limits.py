@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import struct
 import zipfile
+import zlib
 from collections.abc import Callable
 from pathlib import Path
 
@@ -135,3 +136,69 @@ def test_row_with_unquoted_commas_and_quotes_is_rejected_by_number(tmp_path: Pat
     assert rej.row == 1
     assert rej.detail.startswith("row 1: expected 4 fields")
     assert "found 5" in rej.detail and "double quotes" in rej.detail
+
+
+# 4. Pixel bombs are refused from the header, before decoding ----------------------------
+
+def _png_header_only_bomb(width: int, height: int) -> bytes:
+    """A valid 1-bit grey PNG of ``width`` x ``height`` black pixels, a few KB long."""
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return (struct.pack(">I", len(body)) + kind + body
+                + struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF))
+    row = b"\0" * (1 + (width + 7) // 8)
+    packer = zlib.compressobj(9)
+    pixels = b"".join(packer.compress(row) for _ in range(height)) + packer.flush()
+    return (b"\x89PNG\r\n\x1a\n"
+            + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0))
+            + chunk(b"IDAT", pixels) + chunk(b"IEND", b""))
+
+
+@pytest.mark.parametrize("side", [7000, 12_000, 20_000])  # 49, 144 and 400 Mpx
+def test_photo_with_too_many_pixels_is_refused_before_decoding(
+        monkeypatch: pytest.MonkeyPatch, side: int) -> None:
+    from PIL import ImageFile
+
+    from cpted.photos import MAX_PIXELS, clean_photo
+    from layers.errors import ImageTooLargeError
+
+    data = _png_header_only_bomb(side, side)
+    assert len(data) < 200_000
+
+    def no_decoding(self: object) -> None:
+        raise AssertionError("pixels were decoded before the size was checked")
+
+    monkeypatch.setattr(ImageFile.ImageFile, "load", no_decoding)
+    with pytest.raises(ImageTooLargeError) as info:
+        clean_photo(data)
+    message = str(info.value)
+    assert f"{side * side:,}" in message or f"{side:,} x {side:,}" in message
+    assert f"{MAX_PIXELS:,}" in message
+    # 4 bytes a pixel (RGBA) at the limit stays within about 100 MB.
+    assert MAX_PIXELS * 4 <= 100 * 2**20
+
+
+# 5. MPO photos (a JPEG with extra frames) are accepted as JPEG ---------------------------
+
+def test_mpo_photo_is_accepted_as_its_first_frame_without_exif() -> None:
+    from PIL import Image
+
+    from cpted.photos import clean_photo
+
+    first = Image.new("RGB", (64, 48), (200, 30, 30))
+    second = Image.new("RGB", (64, 48), (30, 30, 200))
+    exif = Image.Exif()
+    exif[0x010F] = "PhoneMaker"      # Make
+    exif[0x0110] = "Phone 12"        # Model
+    buf = io.BytesIO()
+    first.save(buf, format="MPO", save_all=True, append_images=[second], exif=exif)
+    with Image.open(io.BytesIO(buf.getvalue())) as check:
+        assert check.format == "MPO" and getattr(check, "n_frames", 1) == 2
+    clean = clean_photo(buf.getvalue())
+    assert clean.media_type == "image/jpeg"
+    assert (clean.width, clean.height) == (64, 48)
+    with Image.open(io.BytesIO(clean.data)) as out:
+        assert out.format == "JPEG"
+        assert dict(out.getexif()) == {}
+        assert "exif" not in out.info
+        r, _g, b = out.convert("RGB").getpixel((32, 24))
+        assert r > 150 and b < 80  # the first frame's red, not the second's blue
