@@ -202,3 +202,37 @@ def test_mpo_photo_is_accepted_as_its_first_frame_without_exif() -> None:
         assert "exif" not in out.info
         r, _g, b = out.convert("RGB").getpixel((32, 24))
         assert r > 150 and b < 80  # the first frame's red, not the second's blue
+
+
+# 6. Imported text is capped like the Report form's fields --------------------------------
+
+def test_overlong_imported_text_is_cut_or_rejected_and_reported(
+        tmp_path: Path, store: object) -> None:
+    from cpted.concerns import MAX_DESCRIPTION_CHARS
+    from layers.importer import prepare_import
+    from layers.schema import Layer
+    from layers.validate import MAX_CODE_CHARS
+
+    p = tmp_path / "concerns.csv"
+    rows = [
+        ("c1", "dark_corner", "x" * 1_000_000, "12 Elm St"),           # 1 MB description
+        ("c2", "y" * 500, "short", "13 Elm St"),                         # overlong code
+        ("c3", "dark_corner", "fine", "Oak " * 100),                     # 400-char address
+    ]
+    lines = ["service_request_id,service_code,description,address,requested_datetime,"
+             "status,lat,lon"]
+    lines += [f"{i},{c},{d},{a},2024-05-01T21:00:00,open,39.05,-94.57" for i, c, d, a in rows]
+    p.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    prepared = prepare_import(store, p, Layer.CONCERNS)  # type: ignore[arg-type]
+    summary = prepared.summary
+    kept = prepared.accepted.set_index("service_request_id")
+    assert sorted(kept.index) == ["c1", "c3"]
+    assert len(kept.at["c1", "description"]) == MAX_DESCRIPTION_CHARS
+    assert len(kept.at["c3", "address"]) <= 200
+    assert summary.rejected == {"text too long": 1}
+    (rej,) = summary.rejections
+    assert rej.row == 2 and f"at most {MAX_CODE_CHARS:,}" in rej.detail
+    text = summary.text()
+    assert "rejected, text too long: 1" in text
+    assert "1 row(s) had description text longer than 4,000 characters" in text
+    assert "1 row(s) had address text longer than 200 characters" in text
