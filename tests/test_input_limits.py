@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import struct
+import tomllib
 import zipfile
 import zlib
 from collections.abc import Callable
@@ -19,6 +20,7 @@ import pytest
 from layers.archive import safe_extract
 from layers.errors import UnsafeArchiveError, UnusableInputError
 from layers.readers import read_table
+from layers.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -236,3 +238,19 @@ def test_overlong_imported_text_is_cut_or_rejected_and_reported(
     assert "rejected, text too long: 1" in text
     assert "1 row(s) had description text longer than 4,000 characters" in text
     assert "1 row(s) had address text longer than 200 characters" in text
+
+
+# 8. The web server's upload cap matches the largest cap the code enforces ----------------
+
+def test_streamlit_upload_cap_matches_the_largest_enforced_cap() -> None:
+    import re
+
+    from cpted.photos import MAX_PHOTO_BYTES
+
+    config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
+    server_mb = config["server"]["maxUploadSize"]
+    patrol = (ROOT / "app_pages" / "patrol.py").read_text(encoding="utf-8")
+    found = re.search(r"^MAX_UPLOAD_MB\s*=\s*(\d+)", patrol, re.MULTILINE)
+    patrol_mb = int(found.group(1)) if found else 0
+    caps_mb = [Settings().max_upload_mb, patrol_mb, MAX_PHOTO_BYTES / 2**20]
+    assert server_mb == max(caps_mb), (server_mb, caps_mb)
