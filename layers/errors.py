@@ -54,6 +54,14 @@ class UnsafeArchiveError(UnusableInputError):
     """A zip archive would escape its folder or unpack past the size limit."""
 
 
+class DamagedArchiveError(UnusableInputError):
+    """A zip archive is truncated, or its headers disagree with the data they describe."""
+
+
+class ImageTooLargeError(UnusableInputError):
+    """An image has more pixels than can be decoded within the memory limit."""
+
+
 class UploadTooLargeError(UnusableInputError):
     """A file is larger than the configured upload limit."""
 

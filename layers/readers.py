@@ -10,11 +10,13 @@ them by row number.
 from __future__ import annotations
 
 import csv
+import io
 import re
 import tempfile
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -23,7 +25,7 @@ import pyogrio
 import pyproj
 from pyogrio.errors import DataLayerError, DataSourceError
 
-from layers.archive import safe_extract
+from layers.archive import safe_extract, unzip_limit
 from layers.crs import WGS84
 from layers.errors import CRSError, UnusableInputError, UploadTooLargeError
 from layers.schema import parse_choice
@@ -132,8 +134,9 @@ def read_table(
         CSV coordinate columns. Longitude/latitude are in degrees; x/y are in
         ``crs``. Common names are detected when none are given.
     encoding
-        CSV text encoding; UTF-8 (with or without a byte-order mark) is
-        tried first, then latin-1.
+        CSV text encoding, used as given. When omitted, a byte-order mark
+        (UTF-8, UTF-16 LE/BE, UTF-32) decides, then UTF-16 without one is
+        recognised, then UTF-8 is tried, then latin-1 (with a note).
 
     Raises
     ------
@@ -155,7 +158,9 @@ def read_table(
         return table
     if fmt is InputFormat.SHAPEFILE and path.suffix.lower() == ".zip":
         with tempfile.TemporaryDirectory(prefix="cpted-zip-") as tmp:
-            files = safe_extract(path, Path(tmp), max_bytes=settings.max_unzip_bytes,
+            limit = unzip_limit(path.stat().st_size, max_bytes=settings.max_unzip_bytes,
+                                max_ratio=settings.max_unzip_ratio)
+            files = safe_extract(path, Path(tmp), max_bytes=limit,
                                  max_entries=settings.max_zip_entries)
             candidates = [f for f in files if f.suffix.lower() in (".shp", ".gpkg", ".geojson")]
             if len(candidates) != 1:
@@ -209,21 +214,156 @@ def _read_vector(path: Path, fmt: InputFormat, *, crs: str | None, display: str)
     return RawTable(gdf, fmt, notes)
 
 
-def _decode(path: Path, encoding: str | None) -> tuple[str, str]:
+#: Byte-order marks, longest first (a UTF-32 LE mark begins like a UTF-16 LE one).
+_BOMS = (
+    (b"\xff\xfe\x00\x00", "utf-32"), (b"\x00\x00\xfe\xff", "utf-32"),
+    (b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16"),
+)
+
+
+def _bom_encoding(raw: bytes) -> str | None:
+    for bom, name in _BOMS:
+        if raw.startswith(bom):
+            return name
+    return None
+
+
+def _utf16_without_bom(head: bytes) -> str | None:
+    """``utf-16-le``/``-be`` when ``head`` looks like UTF-16 text with no byte-order mark:
+    mostly ASCII, so every other byte is zero."""
+    even, odd = head[0::2], head[1::2]
+    if len(odd) < 2:
+        return None
+    if odd.count(0) > 0.9 * len(odd) and even.count(0) < 0.1 * len(even):
+        return "utf-16-le"
+    if even.count(0) > 0.9 * len(even) and odd.count(0) < 0.1 * len(odd):
+        return "utf-16-be"
+    return None
+
+
+def _decode(path: Path, encoding: str | None) -> tuple[str, str | None]:
+    """The file's text, and a note when the encoding was guessed rather than UTF-8.
+
+    An encoding given by the user is used as given (a byte-order mark of it is
+    dropped). Otherwise a byte-order mark decides (UTF-8, UTF-16 LE/BE,
+    UTF-32); then UTF-16 without one is recognised; then UTF-8, else latin-1.
+    Only text that none of these fit, or that still holds NUL characters once
+    decoded, is refused as binary.
+    """
     raw = path.read_bytes()
-    if b"\x00" in raw[:4096]:
-        raise UnusableInputError(f"{path.name} is a binary file, not CSV text")
     if encoding:
         try:
-            return raw.decode(encoding), encoding
-        except (UnicodeDecodeError, LookupError) as exc:
+            text = raw.decode(encoding)
+        except LookupError:
             raise UnusableInputError(
-                f"{path.name} could not be decoded as {encoding}: {exc}"
+                f"the encoding {encoding!r} given for {path.name} is not one Python knows; "
+                "expected a name such as utf-8, utf-16, latin-1 or cp1252"
             ) from None
+        except UnicodeDecodeError as exc:
+            raise UnusableInputError(
+                f"{path.name} could not be decoded as {encoding} (the encoding given): "
+                f"{exc.reason} at byte {exc.start:,}. Give the file's real encoding, or "
+                "leave it out to have it detected"
+            ) from None
+        _refuse_binary(path, text, f"decoded as {encoding} (the encoding given)")
+        return text.removeprefix("\ufeff"), None
+    guessed = _bom_encoding(raw) or _utf16_without_bom(raw[:4096])
+    if guessed:
+        try:
+            text = raw.decode(guessed)
+        except UnicodeDecodeError as exc:
+            raise UnusableInputError(
+                f"{path.name} starts like {guessed} text but is not valid {guessed}: "
+                f"{exc.reason} at byte {exc.start:,}"
+            ) from None
+        _refuse_binary(path, text, f"read as {guessed}")
+        return text.removeprefix("\ufeff"), None
+    if b"\x00" in raw[:4096]:
+        raise UnusableInputError(
+            f"{path.name} is a binary file, not CSV text (it holds NUL bytes and no "
+            "byte-order mark; if it is text, give its encoding, e.g. --encoding utf-16)"
+        )
     try:
-        return raw.decode("utf-8-sig"), "utf-8"
+        return raw.decode("utf-8"), None
     except UnicodeDecodeError:
-        return raw.decode("latin-1"), "latin-1"
+        return raw.decode("latin-1"), f"{path.name} is not UTF-8; it was read as latin-1"
+
+
+def _refuse_binary(path: Path, text: str, how: str) -> None:
+    if "\x00" in text[:4096]:
+        raise UnusableInputError(
+            f"{path.name} {how} still holds NUL characters; expected CSV text, "
+            "this looks like a binary file or the wrong encoding"
+        )
+
+
+#: Reason given to a CSV record that does not split into the header's columns.
+MALFORMED_ROW = "malformed row"
+
+_BAD_ROW_MARK = "\ufffecpted-malformed-row:"
+
+
+def _column_names(header: list[object]) -> list[str]:
+    """Header cells as column names the way pandas makes them: blanks become
+    ``Unnamed: i`` and repeats get ``.1``, ``.2``..."""
+    names: list[str] = []
+    seen: dict[str, int] = {}
+    for i, cell in enumerate(header):
+        name = "" if cell is None or (isinstance(cell, float) and np.isnan(cell)) else str(cell)
+        name = name.strip() or f"Unnamed: {i}"
+        base, k = name, seen.get(name, 0)
+        while name in seen:
+            k += 1
+            name = f"{base}.{k}"
+        seen[base] = k
+        seen[name] = 0
+        names.append(name)
+    return names
+
+
+def _parse_csv(path: Path, text: str, sep: str) -> tuple[pd.DataFrame,
+                                                        dict[int, tuple[str, str]]]:
+    """The CSV's records as text columns named by its header, and the records that
+    hold more fields than the header (``{index: (reason, detail)}``, kept as empty rows
+    so the row numbers of the others do not move).
+
+    The header is read as a record like the others, so pandas never takes a first
+    column as the index because the first record is one field too long.
+    """
+    options: dict[str, Any] = {"dtype": str, "keep_default_na": False, "sep": sep,
+                               "header": None, "index_col": False}
+    bad: list[list[str]] = []
+    try:
+        try:
+            df = pd.read_csv(io.StringIO(text), **options)
+        except pd.errors.ParserError:
+            width = len(pd.read_csv(io.StringIO(text), nrows=1, **options).columns)
+
+            def keep_bad(fields: list[str]) -> list[str]:
+                bad.append(fields)
+                return [f"{_BAD_ROW_MARK}{len(bad) - 1}", *[""] * (width - 1)]
+
+            df = pd.read_csv(io.StringIO(text), engine="python", on_bad_lines=keep_bad,
+                             **options)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, csv.Error) as exc:
+        raise UnusableInputError(f"{path.name} is not a readable CSV table: {exc}") from None
+    columns = _column_names(list(df.iloc[0])) if len(df) else []
+    df = df.iloc[1:].reset_index(drop=True)
+    df.columns = columns
+    reasons: dict[int, tuple[str, str]] = {}
+    if bad:
+        first = df[columns[0]].astype("string")
+        marked = first.str.startswith(_BAD_ROW_MARK).fillna(False).to_numpy(bool)
+        for i in np.flatnonzero(marked):
+            fields = bad[int(str(first.iat[i]).removeprefix(_BAD_ROW_MARK))]
+            shown = sep.join(fields)
+            shown = shown if len(shown) <= 120 else shown[:117] + "..."
+            reasons[int(i)] = (MALFORMED_ROW, (
+                f"row {i + 1}: expected {len(columns)} fields ({', '.join(columns)}), found "
+                f"{len(fields)}; a value holding the separator {sep!r} or quotes must be in "
+                f"double quotes, with its quotes doubled. The row reads: {shown}"))
+            df.iloc[i] = ""
+    return df, reasons
 
 
 def _pick(columns: dict[str, str], names: tuple[str, ...]) -> str | None:
@@ -235,21 +375,15 @@ def _pick(columns: dict[str, str], names: tuple[str, ...]) -> str | None:
 
 def _read_csv(path: Path, *, encoding: str | None, crs: str | None, lon_col: str | None,
               lat_col: str | None, x_col: str | None, y_col: str | None) -> RawTable:
-    import io
-
-    text, used = _decode(path, encoding)
-    notes = [] if used == "utf-8" else [f"{path.name} is not UTF-8; it was read as {used}"]
+    text, guess_note = _decode(path, encoding)
+    notes = [guess_note] if guess_note else []
     if not text.strip():
         raise UnusableInputError(f"{path.name} is empty")
     header = text.lstrip().split("\n", 1)[0]
     sep = max(",;\t|", key=header.count)
-    try:
-        df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, sep=sep)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, csv.Error) as exc:
-        raise UnusableInputError(f"{path.name} is not a readable CSV table: {exc}") from None
+    df, malformed = _parse_csv(path, text, sep)
     if df.empty:
         raise UnusableInputError(f"{path.name} has a header but no rows")
-    df.columns = [str(c).strip() for c in df.columns]
     folded = {fold(c): c for c in df.columns}
 
     def need(col: str | None) -> str | None:
@@ -288,9 +422,11 @@ def _read_csv(path: Path, *, encoding: str | None, crs: str | None, lon_col: str
             projected = True
     x = pd.to_numeric(df[xcol].str.strip(), errors="coerce").to_numpy(dtype=float)
     y = pd.to_numeric(df[ycol].str.strip(), errors="coerce").to_numpy(dtype=float)
-    reasons: dict[int, tuple[str, str]] = {}
+    reasons: dict[int, tuple[str, str]] = dict(malformed)
     missing = ~(np.isfinite(x) & np.isfinite(y))
     for i in np.flatnonzero(missing):
+        if int(i) in reasons:
+            continue
         reasons[int(i)] = ("no coordinates", f"row {i + 1}: {xcol}={df[xcol].iat[i]!r}, "
                                              f"{ycol}={df[ycol].iat[i]!r}")
     have = ~missing
@@ -323,7 +459,7 @@ def _read_csv(path: Path, *, encoding: str | None, crs: str | None, lon_col: str
                 )
         bad_lat = have & (np.abs(lat) > 90)
         bad_lon = have & (np.abs(lon) > 180)
-        for i in np.flatnonzero(bad_lat | bad_lon):
+        for i in np.flatnonzero((bad_lat | bad_lon) & ~missing):
             reasons[int(i)] = ("coordinates out of range",
                                f"row {i + 1}: longitude {lon[i]:g}, latitude {lat[i]:g} "
                                "are not valid degrees")

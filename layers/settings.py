@@ -25,7 +25,14 @@ class Settings:
     max_upload_mb
         Largest file accepted by an import, in megabytes.
     max_unzip_mb
-        Largest total an uploaded zip may unpack to, in megabytes.
+        Largest total an uploaded zip may unpack to, in megabytes, however large
+        the zip itself is.
+    max_unzip_ratio
+        An uploaded zip may also unpack to at most this many times its own size
+        (but always to at least 1 MB). Zipped Shapefiles pack 3 to 20 times; a
+        zip bomb hundreds of times. With the defaults a 1 MB zip may unpack to
+        100 MB, and a zip at the upload limit to ``max_unzip_mb``. The bytes are
+        counted as they are decompressed, so a lying header cannot pass.
     max_zip_entries
         Most entries a zip may hold.
     outlier_distance_km
@@ -70,6 +77,7 @@ class Settings:
     db_url: str = str(DEFAULT_DB_PATH)
     max_upload_mb: float = 200.0
     max_unzip_mb: float = 1000.0
+    max_unzip_ratio: float = 100.0
     max_zip_entries: int = 1000
     outlier_distance_km: float = 50.0
     area_margin_m: float = 5000.0
@@ -86,7 +94,7 @@ class Settings:
 
     def __post_init__(self) -> None:
         problems = []
-        for name in ("max_upload_mb", "max_unzip_mb", "outlier_distance_km",
+        for name in ("max_upload_mb", "max_unzip_mb", "max_unzip_ratio", "outlier_distance_km",
                      "sensitive_grid_m"):
             if not getattr(self, name) > 0:
                 problems.append(f"{name} must be positive, got {getattr(self, name)!r}")

@@ -33,6 +33,25 @@ INVALID_VALUE = "invalid value"
 INVALID_DATE = "invalid date"
 WRONG_GEOMETRY = "wrong geometry type"
 INVALID_GEOMETRY = "invalid geometry"
+TEXT_TOO_LONG = "text too long"
+
+#: Longest imported free text, in characters, as the Report form allows
+#: (``cpted.concerns.MAX_DESCRIPTION_CHARS``); longer text is cut, with a note.
+MAX_DESCRIPTION_CHARS = 4000
+#: Longest imported name, address, label or source (the audit form's
+#: ``cpted.assessments.MAX_NAME_CHARS``); longer text is cut, with a note.
+MAX_SHORT_TEXT_CHARS = 200
+#: Longest id or category code. A longer one is rejected, not cut: two cut ids
+#: could collide, and a cut code would be a different category.
+MAX_CODE_CHARS = 200
+#: Longest ``attributes`` JSON; a longer one is rejected, as cutting it breaks the JSON.
+MAX_ATTRIBUTES_CHARS = 4000
+
+#: Fields whose overlong text rejects the row, with their limit.
+_REJECT_LONG = {"service_code": MAX_CODE_CHARS, "category": MAX_CODE_CHARS,
+                "attributes": MAX_ATTRIBUTES_CHARS}
+#: Free-text fields cut to a longer limit than :data:`MAX_SHORT_TEXT_CHARS`.
+_LONG_TEXT = {"description": MAX_DESCRIPTION_CHARS}
 
 #: Rejection details kept per reason; counts are always complete.
 MAX_DETAILS_PER_REASON = 200
@@ -184,6 +203,29 @@ class _Rows:
             self.items.append(Rejection(int(i) + 1, reason, detail(int(i))))  # type: ignore[operator]
 
 
+def _cap_text(txt: pd.Series, null: np.ndarray, name: str, rows: _Rows,
+              notes: list[str]) -> pd.Series:
+    """Reject or cut the values of text field ``name`` past its limit (see
+    :data:`MAX_DESCRIPTION_CHARS` and the other limits above)."""
+    length = txt.str.len().fillna(0).to_numpy(int)
+    if name in _REJECT_LONG:
+        limit = _REJECT_LONG[name]
+        rows.reject(~null & (length > limit), TEXT_TOO_LONG, lambda i: (
+            f"row {i + 1}: {name} has {length[i]:,} characters; at most {limit:,}"))
+        return txt
+    limit = _LONG_TEXT.get(name, MAX_SHORT_TEXT_CHARS)
+    long = ~null & (length > limit)
+    if not long.any():
+        return txt
+    where = np.flatnonzero(long)
+    shown = ", ".join(str(i + 1) for i in where[:10]) + (" ..." if len(where) > 10 else "")
+    notes.append(f"{len(where)} row(s) had {name} text longer than {limit:,} characters "
+                 f"(the longest {length.max():,}); it was cut to {limit:,} "
+                 f"(rows {shown})")
+    cut = txt.str.slice(0, limit - 1) + "\u2026"
+    return txt.where(~long, cut)
+
+
 def _is_null(s: pd.Series) -> np.ndarray:
     if s.dtype == object or pd.api.types.is_string_dtype(s.dtype):
         txt = s.astype("string").str.strip().str.lower()
@@ -293,6 +335,10 @@ def validate(
             problems,
         )
 
+    id_len = ids.str.len().fillna(0).to_numpy(int)
+    rows.reject(id_len > MAX_CODE_CHARS, TEXT_TOO_LONG, lambda i: (
+        f"row {i + 1}: {id_field} has {id_len[i]:,} characters; at most {MAX_CODE_CHARS:,}"))
+
     geoms = out.geometry
     missing_geom = np.asarray(geoms.isna() | geoms.is_empty, dtype=bool)
     rows.reject(missing_geom, NO_COORDINATES, lambda i: f"row {i + 1}: no geometry")
@@ -326,6 +372,8 @@ def validate(
                 allowed = ", ".join(spec.choices)
                 rows.reject(bad, INVALID_VALUE, lambda i, f=spec.name, t=txt, a=allowed: (
                     f"row {i + 1}: {f} {t.iat[i]!r} is not one of: {a}"))
+            elif not null.all():
+                txt = _cap_text(txt, null, spec.name, rows, notes)
             out[spec.name] = txt.where(~null, None).astype(object)
         elif spec.type in (FieldType.REAL, FieldType.INTEGER):
             raw = col
