@@ -25,6 +25,16 @@ from layers.crs import latlon
 DEFAULT_CENTRE_LONLAT = (-94.57, 39.05)
 
 
+#: Beyond HTML, two more readers see the text before the browser shows it.
+#: folium writes a tooltip's text into a JavaScript template literal (`...`), where a
+#: backtick ends it, ``${`` starts code and a backslash starts an escape; and branca
+#: renders the page's generated script and HTML once more as a Jinja template, where
+#: ``{{ }}`` and ``{% %}`` run on the server. As character references they all still
+#: show as themselves.
+_NOT_CODE = str.maketrans({"`": "&#96;", "$": "&#36;", "\\": "&#92;",
+                           "{": "&#123;", "}": "&#125;"})
+
+
 def escape_text(value: object) -> str:
     """``value`` as text safe to place in a tooltip, popup or layer name.
 
@@ -37,16 +47,17 @@ def escape_text(value: object) -> str:
     Returns
     -------
     str
-        The text with ``&``, ``<``, ``>`` and quotes escaped, so markup in a record
-        (``<img src=x onerror=...>``) is shown as text, never run.
+        The text with ``&``, ``<``, ``>``, quotes, backticks, ``$``, backslashes and
+        braces written as character references, so markup in a record
+        (``<img src=x onerror=...>``), script (``${...}``) or Jinja (``{{ ... }}``)
+        is shown as text, never run.
     """
     if value is None or value is pd.NA or value is pd.NaT:
         return ""
     if isinstance(value, float) and np.isnan(value):
         return ""
-    if isinstance(value, datetime):
-        return html.escape(value.strftime("%Y-%m-%d %H:%M"))
-    return html.escape(str(value))
+    text = value.strftime("%Y-%m-%d %H:%M") if isinstance(value, datetime) else str(value)
+    return html.escape(text).translate(_NOT_CODE)
 
 
 def escaped_frame(gdf: gpd.GeoDataFrame, columns: Sequence[str]) -> gpd.GeoDataFrame:
@@ -70,7 +81,7 @@ def escaped_frame(gdf: gpd.GeoDataFrame, columns: Sequence[str]) -> gpd.GeoDataF
         col = gdf[c]
         if isinstance(col.dtype, pd.DatetimeTZDtype):
             text = col.dt.strftime("%Y-%m-%d %H:%M")
-            out[c] = [html.escape(v) for v in text.where(col.notna(), "").tolist()]
+            out[c] = [escape_text(v) for v in text.where(col.notna(), "").tolist()]
         else:
             out[c] = [escape_text(v) for v in col]
     return out
@@ -175,5 +186,6 @@ def legend(title: str, rows: Sequence[tuple[str, str, str]], *,
     )
     el = branca.element.MacroElement()
     el._template = branca.element.Template(
-        "{% macro html(this, kwargs) %}" + body + "{% endmacro %}")
+        "{% macro html(this, kwargs) %}{{ this.legend_html }}{% endmacro %}")
+    el.legend_html = body
     return el
