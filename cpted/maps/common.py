@@ -184,8 +184,8 @@ def legend(title: str, rows: Sequence[tuple[str, str, str]], *,
         f"<details{' open' if open_ else ''}><summary style=\"cursor:pointer\">"
         f"<b>{escape_text(title)}</b></summary>{''.join(items)}</details></div>"
     )
-    el = branca.element.MacroElement()
-    el._template = branca.element.Template(
-        "{% macro html(this, kwargs) %}{{ this.legend_html }}{% endmacro %}")
-    el.legend_html = body
+    # Labels are escaped, braces included: branca reads this body as Jinja.
+    el = branca.element.MacroElement()  # type: ignore[no-untyped-call]
+    el._template = branca.element.Template(  # type: ignore[attr-defined]
+        "{% macro html(this, kwargs) %}" + body + "{% endmacro %}")
     return el

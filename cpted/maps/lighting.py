@@ -110,8 +110,9 @@ def build_darkness_map(streets: gpd.GeoDataFrame, segments: pd.DataFrame,
         color = matplotlib.colors.to_hex(cmap(min(float(ratio[k]), 1.0)))
         tip = _street_tip(segments.iloc[k])
         for line in shapely.get_parts(geom):
-            folium.PolyLine([latlon(c) for c in line.coords], color=color, weight=4,
-                            tooltip=tip).add_to(group)
+            folium.PolyLine(  # type: ignore[no-untyped-call]
+                [latlon(c) for c in line.coords], color=color, weight=4,
+                tooltip=tip).add_to(group)
     group.add_to(fmap)
 
     out = folium.FeatureGroup(name="Poles that are out")

@@ -76,8 +76,9 @@ def _add_routes(fmap: folium.Map, plan: PatrolPlan) -> None:
     for r in plan.routes:
         colour = ROUTE_COLOURS[(r.officer - 1) % len(ROUTE_COLOURS)]
         group = folium.FeatureGroup(name=f"Officer {r.officer}")
-        folium.PolyLine([latlon(p) for p in r.path], color=colour, weight=4,
-                        opacity=0.85, tooltip=f"Officer {r.officer}").add_to(group)
+        folium.PolyLine(  # type: ignore[no-untyped-call]
+            [latlon(p) for p in r.path], color=colour, weight=4,
+            opacity=0.85, tooltip=f"Officer {r.officer}").add_to(group)
         for stop in r.stops:
             label = escape_text(f"Officer {r.officer}, stop {stop.order}: {stop.place} - "
                                 f"{stop.label} (arrive {plan.clock(stop.arrive_min)})")
