@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import folium
-import geopandas as gpd
 import streamlit as st
 
 from app_pages._text import md
-from cpted.reports import score_chart, score_color
+from cpted.reports import score_chart
 from cpted.scoring import Scorecard
 
 
@@ -38,26 +36,3 @@ def show_scorecard(card: Scorecard, weights_note: str) -> None:
 def _md(text: str) -> str:
     """User or instrument text, escaped for markdown and HTML (see :func:`app_pages._text.md`)."""
     return md(text)
-
-
-def audit_layer(audits: gpd.GeoDataFrame, fmap: folium.Map) -> None:
-    """Audits drawn on ``fmap``, coloured by overall score, with an escaped tooltip."""
-    import html
-
-    group = folium.FeatureGroup(name="CPTED audits", show=True)
-    for row in audits.itertuples():
-        tip = html.escape(f"{row.place_name}: {row.label}"
-                          + ("" if row.overall != row.overall else f" ({row.overall:.0f})")
-                          + f", {row.period} {row.assessed_at:%Y-%m-%d}")
-        color = score_color(None if row.overall != row.overall else row.overall)
-        g = row.geometry
-        if g.geom_type == "Point":
-            folium.CircleMarker([g.y, g.x], radius=9, color="#222", weight=1, fill=True,
-                                fill_color=color, fill_opacity=0.9,
-                                tooltip=tip).add_to(group)
-        else:
-            folium.GeoJson(g.__geo_interface__, tooltip=tip,
-                           style_function=lambda _f, c=color: {
-                               "color": c, "weight": 6, "fillColor": c,
-                               "fillOpacity": 0.35}).add_to(group)
-    group.add_to(fmap)

@@ -5,11 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-import folium
 import shapely
 import streamlit as st
 import streamlit.components.v1
-from folium.plugins import Draw
 from shapely.geometry import shape
 from streamlit_folium import st_folium
 
@@ -19,6 +17,7 @@ from app_pages._text import md
 from cpted import assessments as au
 from cpted.instrument import NA
 from cpted.isovist import IsovistError, isovist_at
+from cpted.maps import build_assess_map
 from layers.errors import ConflictError, CptedError, UnusableInputError
 from layers.schema import Layer
 
@@ -88,33 +87,11 @@ if place_key not in st.session_state and editing is not None:
     st.session_state[place_key] = editing.geometry
 place: shapely.Geometry | None = st.session_state.get(place_key)
 
-hoods = layer(Layer.NEIGHBORHOODS)
-centre = (place.centroid if place is not None else
-          hoods.union_all().centroid if len(hoods) else shapely.Point(-94.58, 39.04))
-fmap = folium.Map(location=[centre.y, centre.x], zoom_start=17 if place is not None else 15,
-                  control_scale=True)
-streets = layer(Layer.STREETS)
-if len(streets):
-    folium.GeoJson(streets[["geometry"]].to_json(), name="Streets",
-                   style_function=lambda _f: {"color": "#888", "weight": 2}).add_to(fmap)
-Draw(export=False, position="topleft",
-     draw_options={"polyline": {"shapeOptions": {"color": "#d73027", "weight": 6}},
-                   "polygon": {"shapeOptions": {"color": "#d73027"}}, "marker": False,
-                   "circlemarker": {"color": "#d73027", "radius": 10},
-                   "rectangle": False, "circle": False},
-     edit_options={"edit": False, "remove": False}).add_to(fmap)
 iso_key = f"isovist-{prefix}"
-if place is not None:
-    folium.GeoJson(place.__geo_interface__, name="Audited place",
-                   style_function=lambda _f: {"color": "#d73027", "weight": 6}).add_to(fmap)
-    if place.geom_type == "Point":
-        folium.CircleMarker([place.y, place.x], radius=10, color="#ffffff", weight=2,
-                            fill=True, fill_color="#d73027", fill_opacity=1,
-                            tooltip="Audited place").add_to(fmap)
-    if (iso := st.session_state.get(iso_key)) is not None:
-        folium.GeoJson(iso.polygon_wgs84.__geo_interface__, name="Sightlines",
-                       style_function=lambda _f: {"color": "#4575b4", "fillOpacity": 0.25,
-                                                  "weight": 1}).add_to(fmap)
+iso = st.session_state.get(iso_key) if place is not None else None
+fmap = build_assess_map(place, neighborhoods=layer(Layer.NEIGHBORHOODS),
+                        streets=layer(Layer.STREETS),
+                        sightlines=None if iso is None else iso.polygon_wgs84)
 drawn = st_folium(fmap, height=420, use_container_width=True, key=f"audit-map-{prefix}",
                   returned_objects=["last_active_drawing"])
 feature = (drawn or {}).get("last_active_drawing")

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-import folium
 import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
-from app_pages._audit_view import audit_layer, show_scorecard
+from app_pages._audit_view import show_scorecard
 from app_pages._state import access, layer, services, store, tz
 from app_pages._text import md
 from cpted import assessments as au
 from cpted import reports
 from cpted.isovist import IsovistError, isovist_at
+from cpted.maps import build_audits_map, build_sightlines_map
 from cpted.scoring import compare
 from layers.errors import CptedError, UnusableInputError
 from layers.schema import Layer
@@ -40,14 +40,7 @@ c1, c2, c3 = st.columns(3)
 c1.metric("Audits", len(audits))
 c2.metric("Places", audits["place_name"].nunique())
 c3.metric("Median overall (latest per place)", f"{latest['overall'].median():.0f}")
-bounds = audits.total_bounds
-fmap = folium.Map(control_scale=True)
-fmap.fit_bounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]])
-if len(hoods):
-    folium.GeoJson(hoods[["name", "geometry"]].to_json(), name="Neighborhoods",
-                   style_function=lambda _f: {"color": "#555", "weight": 1,
-                                              "fillOpacity": 0}).add_to(fmap)
-audit_layer(latest, fmap)
+fmap = build_audits_map(latest, neighborhoods=hoods)
 st.caption("Latest audit of each place, coloured by overall score: red poor, orange weak, "
            "light green adequate, green strong.")
 st_folium(fmap, height=380, use_container_width=True, key="audits-map", returned_objects=[])
@@ -146,13 +139,7 @@ with tab_sight:
         m1, m2 = st.columns(2)
         m1.metric("Visible area", f"{placed.isovist.area_m2:,.0f} m²")
         m2.metric("Openness", f"{placed.isovist.openness:.0%}")
-        smap = folium.Map(location=[spot.y, spot.x], zoom_start=17, control_scale=True)
-        folium.GeoJson(placed.polygon_wgs84.__geo_interface__, name="Visible area",
-                       style_function=lambda _f: {"color": "#4575b4",
-                                                  "fillOpacity": 0.3}).add_to(smap)
-        folium.CircleMarker([spot.y, spot.x], radius=8, color="#ffffff", weight=2, fill=True,
-                            fill_color="#d73027", fill_opacity=1,
-                            tooltip="Viewpoint").add_to(smap)
+        smap = build_sightlines_map(spot, placed.polygon_wgs84)
         st_folium(smap, height=360, use_container_width=True, key=f"sight-{a.id}",
                   returned_objects=[])
 

@@ -8,7 +8,6 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import folium
 import geopandas as gpd
 import pandas as pd
 import streamlit as st
@@ -19,6 +18,7 @@ from app_pages._text import md
 from cpted import hotspots as hs
 from cpted import network as nw
 from cpted import patrol as pt
+from cpted.maps import BIN_COLOURS, build_patrol_map, build_visits_map
 from cpted.privacy import STAFF
 from layers.errors import UnusableInputError
 from layers.schema import Layer
@@ -34,10 +34,6 @@ if acting not in STAFF:
     st.stop()
 
 ZONE = ZoneInfo(tz())
-BIN_COLOURS = {3: "#b2182b", 2: "#ef8a62", 1: "#fddbc7", 0: None,
-               -1: "#d1e5f0", -2: "#67a9cf", -3: "#2166ac"}
-ROUTE_COLOURS = ["#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02",
-                 "#a6761d", "#666666"]
 MAX_UPLOAD_MB = 50
 
 
@@ -76,85 +72,6 @@ def file_network(name: str, data: bytes) -> nw.Network:
 
 def visits_frame() -> gpd.GeoDataFrame:
     return pt.visits(s, since=datetime.now(ZONE) - timedelta(days=30))
-
-
-def base_map(frame: gpd.GeoDataFrame) -> folium.Map:
-    west, south, east, north = frame.total_bounds
-    fmap = folium.Map(location=[(south + north) / 2, (west + east) / 2], zoom_start=16,
-                      control_scale=True)
-    if east - west > 1e-4 or north - south > 1e-4:  # a single point keeps the zoom
-        fmap.fit_bounds([[south, west], [north, east]])
-    return fmap
-
-
-def add_hotspots(fmap: folium.Map, frame: gpd.GeoDataFrame, show_kde: bool) -> None:
-    gi = folium.FeatureGroup(name="Gi* hot and cold spots", show=not show_kde)
-    for b, colour in BIN_COLOURS.items():
-        if colour is None:
-            continue
-        part = frame[frame["gi_bin"] == b]
-        if part.empty:
-            continue
-        folium.GeoJson(
-            part[["cell", "count", "gi_z", "gi_p", "gi_label", "geometry"]],
-            style_function=lambda _f, c=colour: {"fillColor": c, "color": c, "weight": 0.3,
-                                                 "fillOpacity": 0.6},
-            tooltip=folium.GeoJsonTooltip(["gi_label", "count", "gi_z", "gi_p"],
-                                          aliases=["", "Weighted events", "z", "p (2-sided)"]),
-        ).add_to(gi)
-    gi.add_to(fmap)
-    dens = frame[frame["density"] > 0]
-    if len(dens):
-        kde = folium.FeatureGroup(name="Kernel density", show=show_kde)
-        top = float(dens["density"].quantile(0.99)) or float(dens["density"].max())
-        import matplotlib
-
-        cmap = matplotlib.colormaps["YlOrRd"]
-        for _, row in dens.iterrows():
-            colour = matplotlib.colors.to_hex(cmap(min(row["density"] / top, 1.0)))
-            folium.GeoJson(row["geometry"].__geo_interface__,
-                           style_function=lambda _f, c=colour: {"fillColor": c, "color": c,
-                                                                "weight": 0,
-                                                                "fillOpacity": 0.55},
-                           ).add_to(kde)
-        kde.add_to(fmap)
-
-
-def add_visits(fmap: folium.Map, visits: gpd.GeoDataFrame) -> None:
-    if visits.empty:
-        return
-    group = folium.FeatureGroup(name="Logged visits (30 days)")
-    for row in visits.itertuples():
-        when = row.visited_at.tz_convert(ZONE).strftime("%Y-%m-%d %H:%M")
-        folium.CircleMarker([row.lat, row.lon], radius=5, color="#111", weight=2,
-                            fill=True, fill_color="#ffffff", fill_opacity=1.0,
-                            tooltip=html.escape(f"Visited {when} by {row.officer}: {row.place}"),
-                            ).add_to(group)
-    group.add_to(fmap)
-
-
-def add_routes(fmap: folium.Map, plan: pt.PatrolPlan) -> None:
-    for r in plan.routes:
-        colour = ROUTE_COLOURS[(r.officer - 1) % len(ROUTE_COLOURS)]
-        group = folium.FeatureGroup(name=f"Officer {r.officer}")
-        folium.PolyLine([[lat, lon] for lon, lat in r.path], color=colour, weight=4,
-                        opacity=0.85, tooltip=f"Officer {r.officer}").add_to(group)
-        for stop in r.stops:
-            label = html.escape(f"Officer {r.officer}, stop {stop.order}: {stop.place} - "
-                                f"{stop.label} "
-                                f"(arrive {plan.clock(stop.arrive_min)})")
-            folium.Marker(
-                [stop.lat, stop.lon], tooltip=label,
-                icon=folium.DivIcon(
-                    icon_size=(22, 22), icon_anchor=(11, 11),
-                    html=(f"<div style='background:{colour};color:#fff;border-radius:11px;"
-                          "width:22px;height:22px;line-height:22px;text-align:center;"
-                          f"font:bold 11px sans-serif;border:2px solid #fff'>{stop.order}</div>"),
-                )).add_to(group)
-        group.add_to(fmap)
-    lon, lat = plan.settings.station
-    folium.CircleMarker([lat, lon], radius=9, color="#000", weight=3, fill=True,
-                        fill_color="#ffd700", fill_opacity=1, tooltip="Station").add_to(fmap)
 
 
 # -- 1. what counts ------------------------------------------------------------------
@@ -251,12 +168,8 @@ if result is not None:
                "p-values: " + ", ".join(f"{c:.0%}: p < {v:.2g}" for c, v in
                                         sorted(hot.gi.thresholds.items())) + ".")
     view = st.radio("Show", ["Gi* hot and cold spots", "Kernel density"], horizontal=True)
-    fmap = base_map(frame)
-    add_hotspots(fmap, frame, view == "Kernel density")
-    add_visits(fmap, visits_frame())
-    if (plan := st.session_state.get("plan")) is not None:
-        add_routes(fmap, plan)
-    folium.LayerControl(collapsed=True).add_to(fmap)
+    fmap = build_patrol_map(frame, show_density=view == "Kernel density",
+                            visits=visits_frame(), plan=st.session_state.get("plan"), tz=ZONE)
     clicked = st_folium(fmap, height=520, use_container_width=True, key="patrol-map",
                         returned_objects=["last_clicked"])
     legend = " ".join(
@@ -422,8 +335,7 @@ if recent.empty:
     st.caption("No visits logged in the last 30 days.")
 else:
     if st.session_state.get("hot") is None:  # the hotspot map above draws them otherwise
-        vmap = base_map(recent)
-        add_visits(vmap, recent)
+        vmap = build_visits_map(recent, tz=ZONE)
         st_folium(vmap, height=320, use_container_width=True, key="visits-map",
                   returned_objects=[])
     shown = recent.assign(visited_at=recent["visited_at"].dt.tz_convert(ZONE).dt.strftime(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-import folium
+import shapely
 import streamlit as st
 from streamlit_folium import st_folium
 
@@ -23,14 +23,13 @@ st.title("Report a concern")
 catalogue = services()
 
 st.write("**1. Click the map where the problem is.** Zoom in for a precise spot.")
+point = st.session_state.get("report_point")  # (lat, lon), as the map reports a click
 open_concerns = layer(Layer.CONCERNS, where={"status": ["open"]})
 fmap = build_map(MapLayers(concerns=open_concerns, neighborhoods=layer(Layer.NEIGHBORHOODS),
                            streets=layer(Layer.STREETS)),
                  point_limit=settings().map_point_limit, legend_open=False,
-                 category_names={c: v.service_name for c, v in catalogue.items()})
-point = st.session_state.get("report_point")
-if point is not None:
-    folium.Marker(point, tooltip="Your report", icon=folium.Icon(color="red")).add_to(fmap)
+                 category_names={c: v.service_name for c, v in catalogue.items()},
+                 pin=None if point is None else shapely.Point(point[1], point[0]))
 clicked = st_folium(fmap, height=460, use_container_width=True, key="report-map",
                     returned_objects=["last_clicked"])
 if clicked and clicked.get("last_clicked"):

@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-import html
 import io
 
-import folium
 import geopandas as gpd
-import matplotlib
-import numpy as np
 import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
@@ -17,12 +13,10 @@ from app_pages._state import layer, store
 from app_pages._text import md
 from cpted import lighting as lt
 from cpted import priorities as pr
+from cpted.maps import build_darkness_map
 from layers.csvsafe import csv_text
 from layers.errors import UnusableInputError
 from layers.schema import Layer
-
-matplotlib.use("Agg")
-from matplotlib import colormaps
 
 s = store()
 st.title("Streetlights")
@@ -41,68 +35,11 @@ def model(url: str, revision: int, cell_m: float) -> dict[str, object]:
     return {"src": src, "seg": seg, "lux": lux, "box": box, "below_km": below}
 
 
-LUX_STOPS = [0.0, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0]
-
-
-def png(lux: np.ndarray) -> str:
-    """Lux as a picture: near-black where dark through amber to pale yellow where bright;
-    transparent off the streets."""
-    from PIL import Image
-
-    level = np.interp(np.nan_to_num(lux, nan=0.0), LUX_STOPS,
-                      np.linspace(0, 1, len(LUX_STOPS)))
-    rgba = colormaps["inferno"](0.05 + 0.9 * level)
-    rgba[..., 3] = np.where(np.isnan(lux), 0.0, 0.85)
-    import base64
-
-
-    out = io.BytesIO()
-    Image.fromarray((rgba * 255).astype(np.uint8), "RGBA").save(out, format="PNG")
-    return "data:image/png;base64," + base64.b64encode(out.getvalue()).decode()
-
-
 def darkness_map(result: dict[str, object], work: gpd.GeoDataFrame | None = None,
                  key: str = "dark-map") -> None:
     src: pr.StoreLighting = result["src"]  # type: ignore[assignment]
-    seg: pd.DataFrame = result["seg"]  # type: ignore[assignment]
-    west, south, east, north = result["box"]  # type: ignore[misc]
-    fmap = folium.Map(location=[(south + north) / 2, (west + east) / 2], zoom_start=15,
-                      control_scale=True)
-    folium.raster_layers.ImageOverlay(
-        png(result["lux"]),  # type: ignore[arg-type]
-        bounds=[[south, west], [north, east]], name="Modelled lux", opacity=1.0).add_to(fmap)
-    ratio = (seg["avg_lux"] / seg["target_avg"]).clip(0, 1.5).to_numpy()
-    cmap = colormaps["RdYlGn"]
-    group = folium.FeatureGroup(name="Streets by lux against target", show=False)
-    for k, g in enumerate(src.streets.geometry.values):
-        r = seg.iloc[k]
-        color = matplotlib.colors.to_hex(cmap(min(ratio[k], 1.0)))
-        tip = html.escape(f"{r['id']} ({r['class']}): average {r['avg_lux']:.1f} lux, minimum "
-                          f"{r['min_lux']:.1f} (target {r['target_avg']:.1f} / "
-                          f"{r['target_min']:.1f}){' - dark: ' + r['why'] if r['dark'] else ''}")
-        folium.PolyLine([(y, x) for x, y in g.coords], color=color, weight=4,
-                        tooltip=tip).add_to(group)
-    group.add_to(fmap)
-    poles = folium.FeatureGroup(name="Poles that are out")
-    inv = src.inv
-    ll = gpd.GeoSeries(gpd.points_from_xy(inv.x, inv.y), crs=inv.crs).to_crs(4326)
-    for k, p in enumerate(ll):
-        if inv.out[k]:
-            folium.CircleMarker([p.y, p.x], radius=4, color="#ffffff", weight=1, fill=True,
-                                fill_opacity=1, fill_color="#1f78b4",
-                                tooltip=html.escape(f"{inv.ids[k]} (out)")).add_to(poles)
-    poles.add_to(fmap)
-    if work is not None and len(work):
-        items = folium.FeatureGroup(name="Work list")
-        for r in work.itertuples():
-            folium.CircleMarker([r.geometry.y, r.geometry.x], radius=7, color="#ffffff",
-                                weight=2, fill=True, fill_opacity=1,
-                                fill_color={"repair": "#2c7bb6", "upgrade": "#fdae61",
-                                            "new pole": "#7b3294"}[r.kind],
-                                tooltip=html.escape(f"#{r.rank} {r.item} (${r.cost_usd:,.0f})")
-                                ).add_to(items)
-        items.add_to(fmap)
-    folium.LayerControl(collapsed=True).add_to(fmap)
+    fmap = build_darkness_map(src.streets, result["seg"], result["lux"],  # type: ignore[arg-type]
+                              result["box"], src.inv, work=work)  # type: ignore[arg-type]
     st_folium(fmap, height=480, use_container_width=True, key=key, returned_objects=[])
 
 

@@ -7,6 +7,7 @@ areas and buffers are computed in a metric CRS: the UTM zone that
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import geopandas as gpd
@@ -26,9 +27,40 @@ def metric_crs(gdf: gpd.GeoDataFrame | gpd.GeoSeries) -> pyproj.CRS:
     return pyproj.CRS(crs)
 
 
-def latlon(point: shapely.Point) -> list[float]:
-    """``[lat, lon]`` of a WGS84 point, in the order folium and Leaflet want."""
-    return [float(point.y), float(point.x)]
+def latlon(point: shapely.Point | Sequence[float]) -> list[float]:
+    """A WGS84 position as ``[lat, lon]``, the order folium and Leaflet want.
+
+    The one place where the project swaps coordinate order for the web map.
+
+    Parameters
+    ----------
+    point : shapely.Point or sequence of two floats
+        In: a WGS84 point whose ``x`` is the longitude and ``y`` the latitude, or a
+        ``(lon, lat)`` pair in the same x, y order (as in shapely coordinates and
+        ``total_bounds``); a third value (height) is ignored.
+
+    Returns
+    -------
+    list of float
+        Out: ``[lat, lon]`` in degrees.
+
+    Raises
+    ------
+    ValueError
+        When the point is empty, is another geometry type, or the pair does not hold
+        two (or three) numbers.
+    """
+    if isinstance(point, shapely.Point):
+        if point.is_empty:
+            raise ValueError("latlon needs a point with coordinates, got an empty point")
+        return [float(point.y), float(point.x)]
+    if isinstance(point, shapely.Geometry):
+        raise ValueError(f"latlon needs a Point or a (lon, lat) pair, got a {point.geom_type}")
+    pair = list(point)
+    if len(pair) not in (2, 3):
+        raise ValueError(f"latlon needs a (lon, lat) pair, got {len(pair)} values: {pair!r}")
+    lon, lat = pair[0], pair[1]
+    return [float(lat), float(lon)]
 
 
 def haversine_km(

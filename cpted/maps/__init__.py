@@ -1,0 +1,54 @@
+"""Folium maps built as pure functions of data.
+
+Nothing here talks to Streamlit or the store: a page reads layers, calls one of
+these functions, and hands the :class:`folium.Map` to ``st_folium``. Tests read
+the generated HTML. Positions go through :func:`layers.crs.latlon` (the one
+``[lat, lon]`` helper) and text from records through
+:func:`cpted.maps.common.escape_text`, because Leaflet renders tooltips as HTML.
+
+Modules: :mod:`~cpted.maps.common` (escaping, bounds, legend),
+:mod:`~cpted.maps.concerns` (the layers map), :mod:`~cpted.maps.choropleth`,
+:mod:`~cpted.maps.patrol`, :mod:`~cpted.maps.lighting`, :mod:`~cpted.maps.audits`.
+"""
+
+from __future__ import annotations
+
+from cpted.maps.audits import build_assess_map, build_audits_map, build_sightlines_map
+from cpted.maps.choropleth import CHOROPLETH, build_choropleth
+from cpted.maps.common import escape_text, escaped_frame
+from cpted.maps.concerns import (
+    LIGHT_COLORS,
+    PALETTE,
+    STREET_WEIGHTS,
+    MapLayers,
+    aggregate_points,
+    build_map,
+    category_colors,
+    cell_size_for,
+)
+from cpted.maps.lighting import build_darkness_map, lux_png
+from cpted.maps.patrol import BIN_COLOURS, ROUTE_COLOURS, build_patrol_map, build_visits_map
+
+__all__ = [
+    "BIN_COLOURS",
+    "CHOROPLETH",
+    "LIGHT_COLORS",
+    "PALETTE",
+    "ROUTE_COLOURS",
+    "STREET_WEIGHTS",
+    "MapLayers",
+    "aggregate_points",
+    "build_assess_map",
+    "build_audits_map",
+    "build_choropleth",
+    "build_darkness_map",
+    "build_map",
+    "build_patrol_map",
+    "build_sightlines_map",
+    "build_visits_map",
+    "category_colors",
+    "cell_size_for",
+    "escape_text",
+    "escaped_frame",
+    "lux_png",
+]

@@ -1,0 +1,169 @@
+"""CPTED audit maps: audited places by score, the drawing map, sightlines from a spot."""
+
+from __future__ import annotations
+
+import math
+
+import folium
+import geopandas as gpd
+import shapely
+from folium.plugins import Draw
+
+from cpted.maps.common import (
+    DEFAULT_CENTRE_LONLAT,
+    bounds_latlon,
+    centred_map,
+    escape_text,
+    escaped_frame,
+)
+from layers.crs import latlon
+
+PLACE_COLOR = "#d73027"
+SIGHTLINE_COLOR = "#4575b4"
+AUDIT_LAYER = "CPTED audits"
+
+
+def _score_color(overall: float | None) -> str:
+    from cpted.reports import score_color  # reports pulls in matplotlib's pyplot
+
+    return score_color(overall)
+
+
+def _audit_tip(place_name: object, label: object, overall: float | None, period: object,
+               assessed_at: object) -> str:
+    score = "" if overall is None else f" ({overall:.0f})"
+    day = f"{assessed_at:%Y-%m-%d}" if hasattr(assessed_at, "strftime") else str(assessed_at)
+    return escape_text(f"{place_name}: {label}{score}, {period} {day}")
+
+
+def _add_audits(fmap: folium.Map, audits: gpd.GeoDataFrame) -> None:
+    group = folium.FeatureGroup(name=AUDIT_LAYER, show=True)
+    for row in audits.itertuples():
+        overall = None if row.overall is None or math.isnan(row.overall) else float(row.overall)
+        tip = _audit_tip(row.place_name, row.label, overall, row.period, row.assessed_at)
+        color = _score_color(overall)
+        g = row.geometry
+        if g.geom_type == "Point":
+            folium.CircleMarker(latlon(g), radius=9, color="#222", weight=1, fill=True,
+                                fill_color=color, fill_opacity=0.9,
+                                tooltip=tip).add_to(group)
+        else:
+            folium.GeoJson(g.__geo_interface__, tooltip=tip,
+                           style_function=lambda _f, c=color: {
+                               "color": c, "weight": 6, "fillColor": c,
+                               "fillOpacity": 0.35}).add_to(group)
+    group.add_to(fmap)
+
+
+def build_audits_map(audits: gpd.GeoDataFrame, *,
+                     neighborhoods: gpd.GeoDataFrame | None = None) -> folium.Map:
+    """Audited places coloured by overall score, over the neighborhood outlines.
+
+    Parameters
+    ----------
+    audits : geopandas.GeoDataFrame
+        ``assessments.list_assessments(...)`` rows (WGS84 points, lines or polygons)
+        with ``place_name``, ``label``, ``overall`` (0-100 or NaN), ``period`` and
+        ``assessed_at``. Points are drawn as dots, other shapes as outlines.
+    neighborhoods : geopandas.GeoDataFrame, optional
+        WGS84 polygons with ``name``, drawn as thin grey outlines.
+
+    Returns
+    -------
+    folium.Map
+        Fitted to the audits; each tooltip (place name, label, score, period, day)
+        is escaped.
+    """
+    if len(audits):
+        fmap = folium.Map(control_scale=True)
+        fmap.fit_bounds(bounds_latlon(audits.total_bounds))
+    else:
+        fmap = centred_map(None)
+    if neighborhoods is not None and len(neighborhoods):
+        folium.GeoJson(escaped_frame(neighborhoods, ["name"]).to_json(), name="Neighborhoods",
+                       style_function=lambda _f: {"color": "#555", "weight": 1,
+                                                  "fillOpacity": 0}).add_to(fmap)
+    _add_audits(fmap, audits)
+    return fmap
+
+
+def build_assess_map(place: shapely.Geometry | None, *,
+                     neighborhoods: gpd.GeoDataFrame | None = None,
+                     streets: gpd.GeoDataFrame | None = None,
+                     sightlines: shapely.Geometry | None = None) -> folium.Map:
+    """The map an auditor draws the place on (Leaflet.draw: dot, line or polygon).
+
+    Parameters
+    ----------
+    place : shapely.Geometry or None
+        The place drawn so far (WGS84); the map centres on it at street zoom.
+        Without it the map centres on the neighborhoods, else on the demo district.
+    neighborhoods : geopandas.GeoDataFrame, optional
+        WGS84 polygons, only used to centre the map when no place is drawn.
+    streets : geopandas.GeoDataFrame, optional
+        WGS84 street lines drawn in grey as a guide.
+    sightlines : shapely.Geometry, optional
+        The visible area from the place (WGS84 polygon), shaded blue.
+
+    Returns
+    -------
+    folium.Map
+        With the Draw control (no markers, rectangles or circles; no editing).
+    """
+    if place is not None and not place.is_empty:
+        centre, zoom = place.centroid, 17
+    elif neighborhoods is not None and len(neighborhoods):
+        centre, zoom = neighborhoods.union_all().centroid, 15
+    else:
+        centre, zoom = shapely.Point(DEFAULT_CENTRE_LONLAT), 15
+    fmap = folium.Map(location=latlon(centre), zoom_start=zoom, control_scale=True)
+    if streets is not None and len(streets):
+        folium.GeoJson(streets[["geometry"]].to_json(), name="Streets",
+                       style_function=lambda _f: {"color": "#888", "weight": 2}).add_to(fmap)
+    Draw(export=False, position="topleft",  # type: ignore[no-untyped-call]
+         draw_options={"polyline": {"shapeOptions": {"color": PLACE_COLOR, "weight": 6}},
+                       "polygon": {"shapeOptions": {"color": PLACE_COLOR}}, "marker": False,
+                       "circlemarker": {"color": PLACE_COLOR, "radius": 10},
+                       "rectangle": False, "circle": False},
+         edit_options={"edit": False, "remove": False}).add_to(fmap)
+    if place is not None and not place.is_empty:
+        folium.GeoJson(place.__geo_interface__, name="Audited place",
+                       style_function=lambda _f: {"color": PLACE_COLOR,
+                                                  "weight": 6}).add_to(fmap)
+        if place.geom_type == "Point":
+            folium.CircleMarker(latlon(place), radius=10, color="#ffffff", weight=2,
+                                fill=True, fill_color=PLACE_COLOR, fill_opacity=1,
+                                tooltip="Audited place").add_to(fmap)
+        if sightlines is not None:
+            folium.GeoJson(sightlines.__geo_interface__, name="Sightlines",
+                           style_function=lambda _f: {"color": SIGHTLINE_COLOR,
+                                                      "fillOpacity": 0.25,
+                                                      "weight": 1}).add_to(fmap)
+    return fmap
+
+
+def build_sightlines_map(viewpoint: shapely.Point, visible: shapely.Geometry, *,
+                         zoom_start: int = 17) -> folium.Map:
+    """The area visible from a viewpoint (an isovist), shaded, with the viewpoint.
+
+    Parameters
+    ----------
+    viewpoint : shapely.Point
+        WGS84 (x = lon, y = lat); the map centres on it.
+    visible : shapely.Geometry
+        The visible area as a WGS84 polygon.
+    zoom_start : int
+        The opening zoom.
+
+    Returns
+    -------
+    folium.Map
+    """
+    fmap = folium.Map(location=latlon(viewpoint), zoom_start=zoom_start, control_scale=True)
+    folium.GeoJson(visible.__geo_interface__, name="Visible area",
+                   style_function=lambda _f: {"color": SIGHTLINE_COLOR,
+                                              "fillOpacity": 0.3}).add_to(fmap)
+    folium.CircleMarker(latlon(viewpoint), radius=8, color="#ffffff", weight=2, fill=True,
+                        fill_color=PLACE_COLOR, fill_opacity=1,
+                        tooltip="Viewpoint").add_to(fmap)
+    return fmap

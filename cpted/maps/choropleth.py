@@ -1,0 +1,68 @@
+"""Neighborhoods shaded by a measure, one click-able feature each."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import folium
+import geopandas as gpd
+import numpy as np
+
+from cpted.maps.common import bounds_latlon, escape_text, escaped_frame, legend
+
+#: Sequential, colour-blind-safe (ColorBrewer YlOrRd, 5 classes).
+CHOROPLETH = ["#ffffb2", "#fecc5c", "#fd8d3c", "#f03b20", "#bd0026"]
+NO_DATA_COLOR = "#dddddd"
+
+
+def build_choropleth(neighborhoods: gpd.GeoDataFrame, values: Sequence[float],
+                     bins: Sequence[float], *, measure: str,
+                     tiles: str | None = "OpenStreetMap") -> folium.Map:
+    """Neighborhoods shaded by ``values`` in classes with upper bounds ``bins``.
+
+    Parameters
+    ----------
+    neighborhoods : geopandas.GeoDataFrame
+        Polygons in EPSG:4326 with ``id`` and ``name``.
+    values : sequence of float
+        One value per neighborhood, in row order; NaN is shown as "no data".
+    bins : sequence of float
+        Upper bounds of the classes, ascending (at most five).
+    measure : str
+        What the values are, for the tooltip and the legend title (escaped).
+    tiles : str or None
+        The basemap; ``None`` for none.
+
+    Returns
+    -------
+    folium.Map
+        Each feature carries its ``id`` so a click can be mapped back to it.
+    """
+    gdf = escaped_frame(neighborhoods, ["id", "name"])
+    vals = np.asarray(values, dtype=float)
+    classes = np.searchsorted(np.asarray(bins, dtype=float), vals, side="left")
+    palette = CHOROPLETH[-len(bins):] if len(bins) else CHOROPLETH
+    whole = bool(np.all(np.isnan(vals) | (vals == np.round(vals))))
+    fmt = "{:,.0f}" if whole else "{:,.1f}"
+    gdf["value"] = ["no data" if np.isnan(v) else fmt.format(v) for v in vals]
+    gdf["klass"] = [-1 if np.isnan(v) else int(min(c, len(palette) - 1))
+                    for v, c in zip(vals, classes, strict=True)]
+    m = folium.Map(tiles=tiles, control_scale=True)
+    m.fit_bounds(bounds_latlon(gdf.total_bounds))
+    folium.GeoJson(
+        gdf.to_json(),
+        style_function=lambda f: {
+            "color": "#444", "weight": 1, "fillOpacity": 0.75,
+            "fillColor": NO_DATA_COLOR if f["properties"]["klass"] < 0
+            else palette[f["properties"]["klass"]]},
+        highlight_function=lambda _f: {"weight": 3, "color": "#000"},
+        tooltip=folium.GeoJsonTooltip(fields=["name", "value"],
+                                      aliases=["Neighborhood", escape_text(measure)]),
+    ).add_to(m)
+    lower = [float(np.nanmin(vals)), *list(bins[:-1])] if len(bins) else []
+    rows = [("box", palette[i], f"{fmt.format(lo)} to {fmt.format(hi)}")
+            for i, (lo, hi) in enumerate(zip(lower, bins, strict=True))]
+    if np.isnan(vals).any():
+        rows.append(("box", NO_DATA_COLOR, "no data"))
+    m.get_root().add_child(legend(measure, rows))
+    return m

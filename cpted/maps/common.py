@@ -1,0 +1,191 @@
+"""Pieces every map shares: escaping user text, bounds, a base map, the legend.
+
+Leaflet renders tooltips, popups and layer-control labels as HTML, so any text
+that came from a record goes through :func:`escape_text` (or
+:func:`escaped_frame` for a whole GeoJSON layer) before it reaches folium.
+Positions go through :func:`layers.crs.latlon`, the one ``[lat, lon]`` helper.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Sequence
+from datetime import datetime
+
+import branca.element
+import folium
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from layers.crs import latlon
+
+#: Where a map with nothing on it opens (the demo district, Kansas City), as (lon, lat).
+DEFAULT_CENTRE_LONLAT = (-94.57, 39.05)
+
+
+#: Beyond HTML, two more readers see the text before the browser shows it.
+#: folium writes a tooltip's text into a JavaScript template literal (`...`), where a
+#: backtick ends it, ``${`` starts code and a backslash starts an escape; and branca
+#: renders the page's generated script and HTML once more as a Jinja template, where
+#: ``{{ }}`` and ``{% %}`` run on the server. As character references they all still
+#: show as themselves.
+_NOT_CODE = str.maketrans({"`": "&#96;", "$": "&#36;", "\\": "&#92;",
+                           "{": "&#123;", "}": "&#125;"})
+
+
+def escape_text(value: object) -> str:
+    """``value`` as text safe to place in a tooltip, popup or layer name.
+
+    Parameters
+    ----------
+    value : object
+        Anything a record may hold. ``None``, ``NaN`` and ``pd.NA`` become ``""``;
+        datetimes are written ``YYYY-MM-DD HH:MM`` in their own time zone.
+
+    Returns
+    -------
+    str
+        The text with ``&``, ``<``, ``>``, quotes, backticks, ``$``, backslashes and
+        braces written as character references, so markup in a record
+        (``<img src=x onerror=...>``), script (``${...}``) or Jinja (``{{ ... }}``)
+        is shown as text, never run.
+    """
+    if value is None or value is pd.NA or value is pd.NaT:
+        return ""
+    if isinstance(value, float) and np.isnan(value):
+        return ""
+    text = value.strftime("%Y-%m-%d %H:%M") if isinstance(value, datetime) else str(value)
+    return html.escape(text).translate(_NOT_CODE)
+
+
+def escaped_frame(gdf: gpd.GeoDataFrame, columns: Sequence[str]) -> gpd.GeoDataFrame:
+    """Only ``columns`` and the geometry, every value as :func:`escape_text` text.
+
+    Parameters
+    ----------
+    gdf : geopandas.GeoDataFrame
+        The layer; its CRS is kept.
+    columns : sequence of str
+        The columns a tooltip shows. Time-zone-aware datetime columns are written
+        ``YYYY-MM-DD HH:MM`` in their own zone.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        A new frame on a fresh ``RangeIndex``; the input is not changed.
+    """
+    out = gpd.GeoDataFrame(geometry=gdf.geometry.values, crs=gdf.crs)
+    for c in columns:
+        col = gdf[c]
+        if isinstance(col.dtype, pd.DatetimeTZDtype):
+            text = col.dt.strftime("%Y-%m-%d %H:%M")
+            out[c] = [escape_text(v) for v in text.where(col.notna(), "").tolist()]
+        else:
+            out[c] = [escape_text(v) for v in col]
+    return out
+
+
+def snapped(gdf: gpd.GeoDataFrame, *, grid_deg: float = 1e-5) -> gpd.GeoDataFrame:
+    """Coordinates snapped to ``grid_deg`` degrees (about 1 m) so the page's JSON stays small."""
+    out = gdf.copy()
+    out["geometry"] = shapely.set_precision(np.asarray(gdf.geometry.values), grid_deg)
+    return out
+
+
+def bounds_latlon(bounds_lonlat: Sequence[float]) -> list[list[float]]:
+    """``(west, south, east, north)`` as folium's ``[[south, west], [north, east]]``.
+
+    Parameters
+    ----------
+    bounds_lonlat : sequence of four floats
+        WGS84 bounds in ``total_bounds`` order: min lon, min lat, max lon, max lat.
+
+    Returns
+    -------
+    list of list of float
+        The south-west and north-east corners, each ``[lat, lon]``.
+    """
+    west, south, east, north = (float(v) for v in bounds_lonlat)
+    return [latlon((west, south)), latlon((east, north))]
+
+
+def centred_map(bounds_lonlat: Sequence[float] | None, *, zoom_start: int = 15,
+                fit: bool = True, min_span_deg: float = 1e-4,
+                tiles: str | None = "OpenStreetMap") -> folium.Map:
+    """A map centred on ``bounds_lonlat`` and fitted to them when they span an area.
+
+    Parameters
+    ----------
+    bounds_lonlat : sequence of four floats or None
+        WGS84 ``(west, south, east, north)``; ``None`` (or NaN, as an empty layer's
+        ``total_bounds`` are) opens on :data:`DEFAULT_CENTRE_LONLAT`.
+    zoom_start : int
+        The zoom kept when the bounds are not fitted.
+    fit : bool
+        Fit the view to the bounds; ``False`` only centres on them at ``zoom_start``.
+    min_span_deg : float
+        Bounds narrower than this in both directions are treated as a point.
+    tiles : str or None
+        The basemap; ``None`` for none.
+
+    Returns
+    -------
+    folium.Map
+    """
+    if bounds_lonlat is None or not np.all(np.isfinite(np.asarray(bounds_lonlat, float))):
+        return folium.Map(location=latlon(DEFAULT_CENTRE_LONLAT), zoom_start=zoom_start,
+                          control_scale=True, tiles=tiles)
+    west, south, east, north = (float(v) for v in bounds_lonlat)
+    fmap = folium.Map(location=latlon(((west + east) / 2, (south + north) / 2)),
+                      zoom_start=zoom_start, control_scale=True, tiles=tiles)
+    if fit and (east - west > min_span_deg or north - south > min_span_deg):
+        fmap.fit_bounds(bounds_latlon((west, south, east, north)))
+    return fmap
+
+
+def legend(title: str, rows: Sequence[tuple[str, str, str]], *,
+           open_: bool = True) -> branca.element.MacroElement:
+    """A fixed, collapsible legend to add with ``fmap.get_root().add_child(...)``.
+
+    Parameters
+    ----------
+    title : str
+        Shown escaped.
+    rows : sequence of (shape, colour, label)
+        ``shape`` is ``"dot"``, ``"line"``, ``"box"`` or ``"note"`` (a line of text;
+        its colour is ignored). Labels are escaped; colours are our own CSS values.
+    open_ : bool
+        Whether the legend starts expanded.
+
+    Returns
+    -------
+    branca.element.MacroElement
+    """
+    items = []
+    for shape, color, label in rows:
+        if shape == "note":
+            items.append(f'<div style="margin-top:4px;color:#555">{escape_text(label)}</div>')
+            continue
+        style = {
+            "dot": f"display:inline-block;width:11px;height:11px;border-radius:50%;"
+                   f"background:{color};border:1px solid #333",
+            "line": f"display:inline-block;width:18px;height:0;border-top:3px solid {color}",
+            "box": f"display:inline-block;width:14px;height:11px;background:{color};"
+                   "border:1px solid #555",
+        }[shape]
+        items.append(f'<div style="margin:2px 0"><span style="{style}"></span>&nbsp;'
+                     f"{escape_text(label)}</div>")
+    body = (
+        '<div id="cpted-legend" style="position:absolute;bottom:24px;left:10px;z-index:9999;'
+        "background:rgba(255,255,255,0.93);padding:8px 10px;border-radius:6px;"
+        'font:12px/1.35 sans-serif;box-shadow:0 1px 4px rgba(0,0,0,.3);max-width:260px">'
+        f"<details{' open' if open_ else ''}><summary style=\"cursor:pointer\">"
+        f"<b>{escape_text(title)}</b></summary>{''.join(items)}</details></div>"
+    )
+    # Labels are escaped, braces included: branca reads this body as Jinja.
+    el = branca.element.MacroElement()  # type: ignore[no-untyped-call]
+    el._template = branca.element.Template(  # type: ignore[attr-defined]
+        "{% macro html(this, kwargs) %}" + body + "{% endmacro %}")
+    return el
