@@ -7,15 +7,16 @@ from pathlib import Path
 
 import streamlit as st
 
-from app_pages._state import role, settings, store
-from cpted.exports import EXPORT_FORMATS, export_layer, layer_for_export
-from cpted.privacy import STAFF
+from app_pages._state import access, role, settings, store
+from app_pages._state import layer as read_layer
+from cpted.exports import EXPORT_FORMATS
 from layers.schema import SCHEMAS, Layer
 from layers.writers import MEDIA_TYPES, OutputFormat
 
 s = store()
+me = access()
 acting = role()
-public = acting not in STAFF
+public = not me.exact
 st.title("Export")
 counts = s.counts()
 c1, c2 = st.columns(2)
@@ -34,7 +35,7 @@ if layer is Layer.CONCERNS:
         "Public export: concerns in sensitive categories are moved to the centre of a "
         f"{settings().sensitive_grid_m:g} m cell, without description or address."
         if public else f"Staff export ({acting.value}): exact locations."))
-preview = layer_for_export(s, layer, public=public, settings=settings())
+preview = read_layer(layer)
 if preview.empty:
     st.info(f"The {layer.value} layer is empty: nothing to export.")
     st.stop()
@@ -43,15 +44,23 @@ st.dataframe(preview.drop(columns="geometry").head(20), hide_index=True, width="
 
 
 @st.cache_data(show_spinner="Preparing the file...", max_entries=8)
-def _file_bytes(url: str, revision: int, layer_name: str, fmt_name: str, public: bool) -> bytes:
+def _file_bytes(url: str, revision: int, role_name: str, layer_name: str, fmt_name: str
+                ) -> bytes:
+    """The file as ``role_name`` may see it (the cache keys on the role, since what is
+    exported depends on nothing else of the reader)."""
+    from cpted import accounts
+    from cpted.access import Access
+    from cpted.privacy import Role
+
+    door = Access(s, accounts.Actor(None, role_name, Role(role_name)), settings())
     with tempfile.TemporaryDirectory(prefix="cpted-export-") as tmp:
         suffix = "json" if fmt_name == "open311" else fmt_name
         path = Path(tmp) / f"{layer_name}.{suffix}"
-        export_layer(s, Layer(layer_name), path, fmt_name, public=public, settings=settings())
+        door.export(Layer(layer_name), path, fmt_name)
         return path.read_bytes()
 
 
-data = _file_bytes(s.url, s.revision(), layer.value, fmt, public)
+data = _file_bytes(s.url, s.revision(), acting.value, layer.value, fmt)
 suffix = "json" if fmt == "open311" else fmt
 mime = "application/json" if fmt == "open311" else MEDIA_TYPES[OutputFormat(fmt)]
 st.download_button(f"Download {layer.value}.{suffix} ({len(data) / 1024:,.0f} KB)", data,

@@ -5,9 +5,8 @@ from __future__ import annotations
 import streamlit as st
 from streamlit_folium import st_folium
 
-from app_pages._state import concern_filters, layer, role, services, store, tz
+from app_pages._state import access, concern_filters, layer, role, services, store, tz
 from app_pages._text import md
-from cpted.concerns import reopened_ids
 from cpted.maps import build_choropleth
 from cpted.overlay import assign, classify, monthly_trend, overlay
 from layers.schema import Layer
@@ -26,7 +25,7 @@ with st.sidebar:
     where, window = concern_filters()
 
 concerns = layer(Layer.CONCERNS, where=where, time=window)
-table = overlay(concerns, hoods, reopened=reopened_ids(s),
+table = overlay(concerns, hoods, reopened=access().reopened_ids(),
                 target_days={c: v.target_days for c, v in catalogue.items()})
 measures = {"count": "Concerns", "per_km2": "Concerns per km²",
             "per_1000": "Concerns per 1,000 residents", "open": "Open concerns"}

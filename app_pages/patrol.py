@@ -13,17 +13,18 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
-from app_pages._state import role, store, tz
+from app_pages._state import access, role, store, tz
 from app_pages._text import md
 from cpted import hotspots as hs
 from cpted import network as nw
 from cpted import patrol as pt
 from cpted.maps import BIN_COLOURS, build_patrol_map, build_visits_map
 from cpted.privacy import STAFF
-from layers.errors import UnusableInputError
+from layers.errors import CptedError, UnusableInputError
 from layers.schema import Layer
 
 s = store()
+me = access()
 st.title("Patrol")
 st.caption("Where problems concentrate, how sure we can be, and a bike route per officer "
            "through the places that matter most in one shift.")
@@ -41,12 +42,12 @@ MAX_UPLOAD_MB = 50
 def find_hotspots(url: str, revision: int, sources: tuple[pt.Source, ...],
                   split: pd.Timestamp | None, shape: str, cell: float | None,
                   radius: float | None, permutations: int) -> dict[str, object]:
-    events = pt.gather_events(s, list(sources), tz=tz())
+    events = me.patrol_events(list(sources), tz=tz())
     later = None
     if split is not None:
         later = events[events["when"] >= split]
         events = events[events["when"] < split]
-    hot = hs.analyse(events, boundary=s.read(Layer.NEIGHBORHOODS), cell_size=cell,
+    hot = hs.analyse(events, boundary=me.layer(Layer.NEIGHBORHOODS), cell_size=cell,
                      shape=shape, radius=radius, permutations=permutations)  # type: ignore[arg-type]
     table = hs.comparison(hot, later) if later is not None and len(later) else None
     return {"hot": hot, "frame": hot.frame(), "table": table,
@@ -55,7 +56,7 @@ def find_hotspots(url: str, revision: int, sources: tuple[pt.Source, ...],
 
 @st.cache_resource(show_spinner="Building the street network…", max_entries=4)
 def store_network(url: str, revision: int) -> nw.Network:
-    streets = s.read(Layer.STREETS)
+    streets = me.layer(Layer.STREETS)
     if streets.empty:
         raise nw.NetworkError("the store holds no streets: import street centrelines, or "
                               "upload a network file below")
@@ -71,7 +72,7 @@ def file_network(name: str, data: bytes) -> nw.Network:
 
 
 def visits_frame() -> gpd.GeoDataFrame:
-    return pt.visits(s, since=datetime.now(ZONE) - timedelta(days=30))
+    return me.visits(since=datetime.now(ZONE) - timedelta(days=30))
 
 
 # -- 1. what counts ------------------------------------------------------------------
@@ -240,13 +241,10 @@ if result is not None:
     stops_from = q3.radio("Candidate stops", ["gi", "kde"], horizontal=True,
                           format_func=lambda x: "Gi* hot spots" if x == "gi"
                           else "Highest density cells")
-    from cpted.assessments import list_assessments
-    from cpted.spots import spots as problem_spots
-
     places: dict[str, tuple[float, float]] = {}
-    for row in problem_spots(s).itertuples():
+    for row in me.spots().itertuples():
         places[f"Problem spot: {row.title}"] = (float(row.lon), float(row.lat))
-    for row in list_assessments(s).drop_duplicates("place_name").itertuples():
+    for row in me.audits().drop_duplicates("place_name").itertuples():
         if row.overall == row.overall and row.overall < pt.WEAK_AUDIT:
             places[f"Weak audit: {row.place_name} ({row.overall:.0f})"] = (float(row.lon),
                                                                            float(row.lat))
@@ -325,10 +323,10 @@ with st.form("visit", clear_on_submit=True):
                 label = place
             else:
                 raise pt.VisitError("choose a stop from the plan or give a point")
-            pt.log_visit(s, officer=officer, place=label, lon=lon_v, lat=lat_v,
+            me.log_visit(officer=officer, place=label, lon=lon_v, lat=lat_v,
                          visited_at=datetime.combine(vday, vtime, tzinfo=ZONE), note=note)
             st.success(f"Logged: {md(label)}")
-        except UnusableInputError as exc:
+        except CptedError as exc:
             st.error(md(exc))
 recent = visits_frame()
 if recent.empty:

@@ -9,13 +9,12 @@ import pytest
 
 from cpted import concerns as cc
 from cpted.concerns import ReportDraft
-from cpted.exports import export_layer
 from layers import open311
 from layers.errors import LayerSchemaError, UnusableInputError
 from layers.importer import import_file
 from layers.schema import Layer
-from layers.settings import Settings
 from layers.store import Store, open_store
+from tests.helpers import exporter
 
 # The request fields of GeoReport v2 (GET requests), as the specification names them.
 SPEC_REQUEST_FIELDS = {
@@ -33,8 +32,7 @@ def test_export_fields_match_the_specification(sample_store: Store, tmp_path: Pa
     rid = cc.submit_report(sample_store, ReportDraft("graffiti", -94.58, 39.04, "Tags"))
     cc.change_status(sample_store, rid, "acknowledged", "Crew booked", actor="Parks")
     out = tmp_path / "requests.json"
-    n = export_layer(sample_store, Layer.CONCERNS, out, "open311", public=True,
-                     settings=Settings())
+    n = exporter(sample_store, public=True).export(Layer.CONCERNS, out, "open311")
     items = json.loads(out.read_text())
     assert len(items) == n == 2001
     for item in items:
@@ -51,8 +49,7 @@ def test_export_fields_match_the_specification(sample_store: Store, tmp_path: Pa
 
 def test_round_trip_through_an_empty_store(sample_store: Store, tmp_path: Path) -> None:
     out = tmp_path / "requests.json"
-    export_layer(sample_store, Layer.CONCERNS, out, "open311", public=False,
-                 settings=Settings())
+    exporter(sample_store, public=False).export(Layer.CONCERNS, out, "open311")
     with open_store(tmp_path / "fresh.gpkg") as fresh:
         s = import_file(fresh, out, Layer.CONCERNS)  # .json array: read as Open311
         assert s.format == "open311" and s.accepted == 2000 and s.rejected == {}

@@ -20,13 +20,12 @@ from streamlit.testing.v1 import AppTest
 
 from cpted import accounts as acc
 from cpted.cli import main
-from cpted.exports import export_layer
 from cpted.privacy import Role
 from layers import tables as wt
 from layers.schema import Layer
-from layers.settings import load_settings
 from layers.store import Store, open_store
 from tests.conftest import ROOT, by_label
+from tests.helpers import exporter
 
 APP = str(ROOT / "app.py")
 
@@ -113,8 +112,7 @@ def test_every_csv_output_neutralises_formulas(
                 conn.execute(sa.insert(wt.audit_log).values(
                     at="2026-01-01T00:00:00.000Z", actor=f, actor_role="coordinator",
                     action=f, target_kind="concern", target_id=f"CR-{n}", detail=None))
-        export_layer(s, Layer.CONCERNS, tmp_path / "lib.csv", "csv", public=False,
-                     settings=load_settings())
+        exporter(s, public=False).export(Layer.CONCERNS, tmp_path / "lib.csv", "csv")
     outputs: dict[str, str | Path] = {"cpted.exports / layers.writers": tmp_path / "lib.csv"}
 
     db = str(sample_db)

@@ -10,12 +10,12 @@ import pytest
 
 from cpted import concerns as cc
 from cpted.concerns import ReportDraft
-from cpted.exports import EXPORT_FORMATS, export_layer
+from cpted.exports import EXPORT_FORMATS
 from cpted.privacy import Role, concerns_for, snap_to_grid
 from layers.crs import metric_crs
 from layers.schema import Layer
-from layers.settings import Settings
 from layers.store import Store
+from tests.helpers import exporter
 
 NOW = datetime(2026, 11, 1, tzinfo=UTC)
 CONTACT = {"contact_name": "Private Person", "contact_email": "private.person@example.org",
@@ -37,7 +37,7 @@ def test_public_export_has_no_contact_and_no_exact_sensitive_point(
         sample_store: Store, tmp_path: Path, fmt: str) -> None:
     populated(sample_store)
     out = tmp_path / f"public.{fmt}"
-    export_layer(sample_store, Layer.CONCERNS, out, fmt, public=True, settings=Settings())
+    exporter(sample_store, public=True).export(Layer.CONCERNS, out, fmt)
     raw = out.read_bytes()
     for secret in (*CONTACT.values(), "1234 Elm", "Blue house"):
         assert secret.encode() not in raw, secret
@@ -75,7 +75,7 @@ def test_public_export_has_no_contact_and_no_exact_sensitive_point(
 def test_staff_export_is_exact_but_still_has_no_contact(store: Store, tmp_path: Path) -> None:
     populated(store)
     out = tmp_path / "staff.geojson"
-    export_layer(store, Layer.CONCERNS, out, "geojson", public=False, settings=Settings())
+    exporter(store, public=False).export(Layer.CONCERNS, out, "geojson")
     raw = out.read_text()
     assert "private.person@example.org" not in raw
     assert "1234 Elm" in raw

@@ -163,7 +163,14 @@ class PlacesDoor(ConcernDoor):
 
         self._write("the plan's status", Action.MANAGE_SPOTS, run)
 
-    # -- patrol visits ---------------------------------------------------------
+    # -- patrol ----------------------------------------------------------------
+    def patrol_events(self, sources: Sequence[pt.Source], *, tz: str | None = None
+                      ) -> gpd.GeoDataFrame:
+        """The events a patrol plan weighs (see :func:`cpted.patrol.gather_events`), at
+        their exact places: for the roles that see exact locations."""
+        require(self.actor, Action.SEE_EXACT_SENSITIVE)
+        return pt.gather_events(self.store, sources, tz=tz)
+
     def visits(self, *, since: datetime | None = None) -> gpd.GeoDataFrame:
         require(self.actor, Action.LOG_VISITS)
         return pt.visits(self.store, since=since)
