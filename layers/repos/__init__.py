@@ -1,0 +1,1 @@
+"""Repositories: the SQL of each domain concept, as plain functions of a connection."""
