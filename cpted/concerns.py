@@ -107,10 +107,10 @@ def save_services(store: Store, items: Sequence[Service], *, keep_local: bool = 
 
 def _event(conn: sa.Connection, request_id: str, kind: str, at: datetime, *,
            actor: str | None, note: str | None = None, from_status: str | None = None,
-           to_status: str | None = None) -> None:
+           to_status: str | None = None, visibility: str = "internal") -> None:
     conn.execute(sa.insert(wt.concern_events).values(
         service_request_id=request_id, at=_iso(at), kind=kind, actor=actor, note=note,
-        from_status=from_status, to_status=to_status))
+        from_status=from_status, to_status=to_status, visibility=visibility))
 
 
 def submit_report(store: Store, draft: ReportDraft, *, now: datetime | None = None,
