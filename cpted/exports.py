@@ -9,12 +9,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import geopandas as gpd
-import sqlalchemy as sa
 
 from cpted.concerns import services
 from cpted.privacy import Role, concerns_for
 from layers import open311
-from layers import tables as wt
+from layers.repos import notes
 from layers.schema import Layer
 from layers.services import sensitive_codes
 from layers.settings import Settings
@@ -24,15 +23,24 @@ from layers.writers import OutputFormat, write_layer
 EXPORT_FORMATS = [*(f.value for f in OutputFormat), "open311"]
 
 
-def latest_status_notes(store: Store) -> dict[str, str]:
-    """Each concern's most recent status note (Open311 ``status_notes``)."""
-    e = wt.concern_events
-    latest = (sa.select(e.c.service_request_id, sa.func.max(e.c.id).label("id"))
-              .where(e.c.kind.in_(["status", "reopened"])).group_by(e.c.service_request_id)
-              .subquery())
-    q = sa.select(e.c.service_request_id, e.c.note).join(latest, latest.c.id == e.c.id)
+def latest_status_notes(store: Store, *, public: bool = False) -> dict[str, str]:
+    """Each concern's most recent status note (Open311 ``status_notes``).
+
+    Parameters
+    ----------
+    store
+        The store.
+    public
+        For a public export: only notes marked public count (a concern's latest public
+        note is given even when an internal one followed it).
+
+    Returns
+    -------
+    dict
+        ``service_request_id`` to its note; concerns without one are left out.
+    """
     with store.engine.connect() as conn:
-        return {r[0]: r[1] for r in conn.execute(q)}
+        return notes.latest_status_notes(conn, public_only=public)
 
 
 def layer_for_export(store: Store, layer: Layer, *, public: bool,
@@ -57,7 +65,7 @@ def export_layer(store: Store, layer: Layer, path: Path | str, fmt: str, *, publ
         tz = store.get_setting("timezone") or settings.timezone
         catalogue = services(store)
         items = open311.requests_json(
-            gdf, tz=tz, status_notes=latest_status_notes(store),
+            gdf, tz=tz, status_notes=latest_status_notes(store, public=public),
             target_days={c: s.target_days for c, s in catalogue.items()})
         open311.write_json(items, path)
     else:
