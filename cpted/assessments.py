@@ -18,21 +18,24 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import pandas as pd
 import shapely
-import sqlalchemy as sa
 
 from cpted.concerns import _iso, _now
 from cpted.instrument import Instrument, InstrumentError, check_answers, parse_instrument
 from cpted.photos import clean_photo
 from cpted.scoring import Scorecard, score, score_label
-from layers import tables as wt
 from layers.crs import WGS84, metric_crs
 from layers.errors import ConflictError, UnusableInputError
+from layers.repos import assessments as repo
 from layers.schema import Layer
 from layers.store import Store
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection
 
 PERIODS = ("day", "night")
 MAX_PHOTOS = 12
@@ -74,6 +77,8 @@ class Assessment:
     version: int
     created_at: pd.Timestamp
     updated_at: pd.Timestamp
+    #: Whose audit this is (an account's or a public session's key); None when unknown.
+    author_key: str | None = None
 
     def draft(self) -> AssessmentDraft:
         """An editable copy (photos are kept separately and stay unless removed)."""
@@ -135,24 +140,38 @@ def _neighborhood_of(store: Store, point: shapely.Point) -> str | None:
     return None if hit.empty else str(hit["id"].iloc[0])
 
 
-def _ensure_instrument(conn: sa.Connection, instrument: Instrument, now: datetime) -> None:
-    t = wt.instruments
-    row = conn.execute(sa.select(t.c.text).where(
-        t.c.id == instrument.id, t.c.version == instrument.version)).first()
-    if row is None:
-        conn.execute(sa.insert(t).values(id=instrument.id, version=instrument.version,
-                                         title=instrument.title, text=instrument.text,
-                                         added_at=_iso(now)))
-    elif row[0] != instrument.text:
+def _ensure_instrument(conn: Connection, instrument: Instrument, now: datetime) -> None:
+    stored = repo.instrument_text(conn, instrument.id, instrument.version)
+    if stored is None:
+        repo.insert_instrument(conn, instrument_id=instrument.id, version=instrument.version,
+                               title=instrument.title, text=instrument.text,
+                               added_at=_iso(now))
+    elif stored != instrument.text:
         raise InstrumentError(
             f"instrument {instrument.id} version {instrument.version} is already stored with "
             "different questions; give the changed instrument a new version number")
 
 
 def use_instrument(store: Store, instrument: Instrument, *,
-                   conn: sa.Connection | None = None) -> None:
-    """Store ``instrument`` and make it the one new audits use (see :func:`current_instrument`).
-    A changed instrument needs a new version; old audits keep theirs."""
+                   conn: Connection | None = None) -> None:
+    """Store ``instrument`` and make it the one new audits use.
+
+    A changed instrument needs a new version; old audits keep theirs.
+
+    Parameters
+    ----------
+    store
+        The store.
+    instrument
+        The instrument to store (when new) and choose (see :func:`current_instrument`).
+    conn
+        Run inside this transaction (the caller commits) instead of a new one.
+
+    Raises
+    ------
+    InstrumentError
+        When this id and version are stored already with different questions.
+    """
     with store.transaction(conn) as conn:
         _ensure_instrument(conn, instrument, _now(None))
         store._set_setting(conn, "instrument", json.dumps([instrument.id, instrument.version]))
@@ -165,11 +184,9 @@ def current_instrument(store: Store) -> Instrument | None:
     if not chosen:
         return None
     ident, version = json.loads(chosen)
-    t = wt.instruments
     with store.engine.connect() as conn:
-        text = conn.execute(sa.select(t.c.text).where(t.c.id == ident,
-                                                      t.c.version == version)).scalar()
-    return None if text is None else _parsed(str(text), f"{ident} {version}")
+        text = repo.instrument_text(conn, ident, version)
+    return None if text is None else _parsed(text, f"{ident} {version}")
 
 
 def _clean_photos(photos: Sequence[bytes]) -> list[dict[str, object]]:
@@ -185,6 +202,8 @@ def _clean_photos(photos: Sequence[bytes]) -> list[dict[str, object]]:
 
 
 def _values(draft: AssessmentDraft, instrument: Instrument, store: Store) -> dict[str, object]:
+    """The stored columns of an audit (the place under ``geometry``, see
+    :func:`layers.repos.assessments.insert`)."""
     card = score(instrument, draft.answers, draft.period)
     rep = _representative(draft.geometry)
     answers = {k: v for k, v in sorted(draft.answers.items()) if v is not None}
@@ -200,25 +219,41 @@ def _values(draft: AssessmentDraft, instrument: Instrument, store: Store) -> dic
         "answers": json.dumps(answers),
         "notes": draft.notes.strip() or None,
         "overall": card.overall, "outcome": card.outcome, "confidence": card.confidence,
-        "geom": store.encode_geoms([draft.geometry])[0],
+        "geometry": draft.geometry,
     }
 
 
-def _grow_extent(conn: sa.Connection, g: shapely.Geometry) -> None:
-    if conn.dialect.name != "sqlite":
-        return
-    minx, miny, maxx, maxy = g.bounds
-    conn.execute(sa.text(
-        "UPDATE gpkg_contents SET last_change = :t, "
-        "min_x = min(coalesce(min_x, :a), :a), min_y = min(coalesce(min_y, :b), :b), "
-        "max_x = max(coalesce(max_x, :c), :c), max_y = max(coalesce(max_y, :d), :d) "
-        "WHERE table_name = 'assessments'"),
-        {"t": _iso(_now(None)), "a": minx, "b": miny, "c": maxx, "d": maxy})
-
-
 def save_assessment(store: Store, draft: AssessmentDraft, instrument: Instrument, *,
-                    now: datetime | None = None) -> str:
-    """Store a new assessment; return its id. Raises :class:`AssessmentError`."""
+                    now: datetime | None = None, author_key: str | None = None,
+                    conn: Connection | None = None) -> str:
+    """Store a new assessment.
+
+    Parameters
+    ----------
+    store
+        The store.
+    draft
+        The audit as filled in (place in WGS84, timezone-aware time).
+    instrument
+        The instrument it was answered on (stored with it when new).
+    now
+        The time of saving (timezone-aware); the current time by default.
+    author_key
+        Whose audit this is (an account's or a public session's key), kept so its
+        author may be told apart from others later; None when unknown.
+    conn
+        Run inside this transaction (the caller commits) instead of a new one.
+
+    Returns
+    -------
+    str
+        The new audit's id.
+
+    Raises
+    ------
+    AssessmentError
+        Listing every problem with the draft or its photos; nothing is stored.
+    """
     now = _now(now)
     problems = _check(draft, instrument)
     if problems:
@@ -226,23 +261,54 @@ def save_assessment(store: Store, draft: AssessmentDraft, instrument: Instrument
     photo_rows = _clean_photos(draft.photos)
     aid = f"A-{uuid.uuid4().hex[:8]}"
     values = _values(draft, instrument, store)
-    with store.transaction() as conn:
-        _ensure_instrument(conn, instrument, now)
-        conn.execute(sa.insert(wt.assessments).values(
-            id=aid, created_at=_iso(now), updated_at=_iso(now), version=1, **values))
-        for row in photo_rows:
-            conn.execute(sa.insert(wt.assessment_photos).values(assessment_id=aid, **row))
-        _grow_extent(conn, draft.geometry)
-        store.bump(conn)
+    with store.transaction(conn) as c:
+        _ensure_instrument(c, instrument, now)
+        repo.insert(c, {"id": aid, "created_at": _iso(now), "updated_at": _iso(now),
+                        "version": 1, "author_key": author_key, **values})
+        repo.add_photos(c, aid, photo_rows)
+        repo.grow_extent(c, draft.geometry)
+        store.bump(c)
     return aid
 
 
 def update_assessment(store: Store, assessment_id: str, draft: AssessmentDraft,
                       instrument: Instrument, *, expected_version: int,
-                      remove_photos: Sequence[int] = (), now: datetime | None = None) -> int:
-    """Save an edit made on version ``expected_version``; return the new version.
+                      remove_photos: Sequence[int] = (), now: datetime | None = None,
+                      conn: Connection | None = None) -> int:
+    """Save an edit made on version ``expected_version``.
 
-    Raises :class:`ConflictError` when the stored audit has moved on since.
+    The audit's author (``author_key``) stays as it was.
+
+    Parameters
+    ----------
+    store
+        The store.
+    assessment_id
+        The audit edited.
+    draft
+        Its new content; ``draft.photos`` are added to those kept.
+    instrument
+        The instrument the edit was answered on.
+    expected_version
+        The version the edit was made on (:attr:`Assessment.version`).
+    remove_photos
+        Ids of this audit's photos to remove (see :func:`photos`).
+    now
+        The time of saving (timezone-aware); the current time by default.
+    conn
+        Run inside this transaction (the caller commits) instead of a new one.
+
+    Returns
+    -------
+    int
+        The new version.
+
+    Raises
+    ------
+    AssessmentError
+        When the draft has problems (all listed) or there is no such audit.
+    ConflictError
+        When the stored audit has moved on since ``expected_version``.
     """
     now = _now(now)
     problems = _check(draft, instrument)
@@ -250,35 +316,54 @@ def update_assessment(store: Store, assessment_id: str, draft: AssessmentDraft,
         raise AssessmentError("the audit cannot be saved yet", problems)
     photo_rows = _clean_photos(draft.photos)
     values = _values(draft, instrument, store)
-    t = wt.assessments
-    with store.transaction() as conn:
-        current = conn.execute(sa.select(t.c.version).where(t.c.id == assessment_id)).first()
+    with store.transaction(conn) as c:
+        current = repo.current_version(c, assessment_id)
         if current is None:
             raise AssessmentError(f"there is no audit {assessment_id}")
-        _ensure_instrument(conn, instrument, now)
-        done = conn.execute(sa.update(t).where(
-            t.c.id == assessment_id, t.c.version == expected_version).values(
-            updated_at=_iso(now), version=expected_version + 1, **values)).rowcount
+        _ensure_instrument(c, instrument, now)
+        done = repo.update(c, assessment_id, {"updated_at": _iso(now),
+                                              "version": expected_version + 1, **values},
+                           expected_version=expected_version)
         if done != 1:
             raise ConflictError(
                 f"audit {assessment_id} was changed by someone else since you opened it "
-                f"(it is now at version {current[0]}, you edited version {expected_version}); "
+                f"(it is now at version {current}, you edited version {expected_version}); "
                 "reload it and make your changes again")
-        p = wt.assessment_photos
-        if remove_photos:
-            conn.execute(sa.delete(p).where(p.c.assessment_id == assessment_id,
-                                            p.c.id.in_(list(remove_photos))))
-        for row in photo_rows:
-            conn.execute(sa.insert(p).values(assessment_id=assessment_id, **row))
-        _grow_extent(conn, draft.geometry)
-        store.bump(conn)
+        repo.remove_photos(c, assessment_id, list(remove_photos))
+        repo.add_photos(c, assessment_id, photo_rows)
+        repo.grow_extent(c, draft.geometry)
+        store.bump(c)
     return expected_version + 1
 
 
-def _record(store: Store, row: Mapping[str, object]) -> Assessment:
-    geom = store.decode_geoms([row["geom"]])[0]
+def delete_assessment(store: Store, assessment_id: str, *,
+                      conn: Connection | None = None) -> None:
+    """Delete an audit and its photos.
+
+    Parameters
+    ----------
+    store
+        The store.
+    assessment_id
+        The audit to delete.
+    conn
+        Run inside this transaction (the caller commits) instead of a new one.
+
+    Raises
+    ------
+    AssessmentError
+        When there is no such audit; nothing is changed.
+    """
+    with store.transaction(conn) as c:
+        if repo.delete(c, assessment_id) != 1:
+            raise AssessmentError(f"there is no audit {assessment_id}")
+        store.bump(c)
+
+
+def _record(row: Mapping[str, object]) -> Assessment:
     return Assessment(
-        id=str(row["id"]), place_name=str(row["place_name"]), geometry=geom,
+        id=str(row["id"]), place_name=str(row["place_name"]),
+        geometry=row["geometry"],
         neighborhood_id=row["neighborhood_id"],  # type: ignore[arg-type]
         assessor=str(row["assessor"]),
         assessed_at=pd.Timestamp(str(row["assessed_at"])),
@@ -288,29 +373,34 @@ def _record(store: Store, row: Mapping[str, object]) -> Assessment:
         version=int(row["version"]),  # type: ignore[call-overload]
         created_at=pd.Timestamp(str(row["created_at"])),
         updated_at=pd.Timestamp(str(row["updated_at"])),
+        author_key=None if row["author_key"] is None else str(row["author_key"]),
     )
 
 
 def get_assessment(store: Store, assessment_id: str) -> Assessment:
-    t = wt.assessments
+    """The stored audit ``assessment_id``.
+
+    Raises
+    ------
+    AssessmentError
+        When there is no such audit.
+    """
     with store.engine.connect() as conn:
-        row = conn.execute(sa.select(t).where(t.c.id == assessment_id)).first()
+        row = repo.get(conn, assessment_id)
     if row is None:
         raise AssessmentError(f"there is no audit {assessment_id}")
-    return _record(store, row._mapping)
+    return _record(row)
 
 
 def instrument_of(store: Store, assessment: Assessment) -> Instrument:
     """The instrument ``assessment`` was answered on, as stored with it."""
-    t = wt.instruments
     with store.engine.connect() as conn:
-        text = conn.execute(sa.select(t.c.text).where(
-            t.c.id == assessment.instrument_id,
-            t.c.version == assessment.instrument_version)).scalar()
+        text = repo.instrument_text(conn, assessment.instrument_id,
+                                    assessment.instrument_version)
     if text is None:
         raise InstrumentError(f"instrument {assessment.instrument_id} version "
                               f"{assessment.instrument_version} is not in this store")
-    return _parsed(str(text), f"{assessment.instrument_id} {assessment.instrument_version}")
+    return _parsed(text, f"{assessment.instrument_id} {assessment.instrument_version}")
 
 
 @functools.lru_cache(maxsize=16)
@@ -326,34 +416,27 @@ def scorecard(store: Store, assessment: Assessment) -> Scorecard:
 
 def list_assessments(store: Store, *, neighborhood_id: str | None = None,
                      ids: Sequence[str] | None = None) -> gpd.GeoDataFrame:
-    """Assessments as a GeoDataFrame (WGS84), newest first."""
-    t = wt.assessments
-    q = sa.select(t.c.id, t.c.place_name, t.c.assessed_at, t.c.period, t.c.assessor,
-                  t.c.overall, t.c.outcome, t.c.confidence, t.c.neighborhood_id, t.c.version,
-                  t.c.answers, t.c.instrument_id, t.c.instrument_version, t.c.lon, t.c.lat,
-                  t.c.geom).order_by(t.c.assessed_at.desc(), t.c.fid.desc())
-    if neighborhood_id is not None:
-        q = q.where(t.c.neighborhood_id == neighborhood_id)
-    if ids is not None:
-        q = q.where(t.c.id.in_(list(ids)))
+    """Assessments as a GeoDataFrame (WGS84), newest first, with each score's ``label``.
+
+    Parameters
+    ----------
+    store
+        The store.
+    neighborhood_id
+        Only audits in this neighborhood, when given.
+    ids
+        Only these audits, when given.
+    """
     with store.engine.connect() as conn:
-        rows = [dict(r._mapping) for r in conn.execute(q)]
-    geoms = store.decode_geoms([r.pop("geom") for r in rows])
-    frame = pd.DataFrame(rows, columns=[c.name for c in q.selected_columns if c.name != "geom"])
-    frame["assessed_at"] = pd.to_datetime(frame["assessed_at"], utc=True, format="ISO8601")
-    for c in ("overall", "outcome", "confidence"):
-        frame[c] = pd.to_numeric(frame[c]).astype(float)
+        frame = repo.list_rows(conn, neighborhood_id=neighborhood_id, ids=ids)
     frame["label"] = [score_label(None if pd.isna(v) else v) for v in frame["overall"]]
-    return gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(geoms, crs=WGS84))
+    return frame[[*repo.LIST_COLUMNS, "label", "geometry"]]
 
 
 def photos(store: Store, assessment_id: str) -> list[tuple[int, str, bytes]]:
     """``(photo id, media type, bytes)`` of an assessment's photos, in the order added."""
-    p = wt.assessment_photos
     with store.engine.connect() as conn:
-        rows = conn.execute(sa.select(p.c.id, p.c.media_type, p.c.data).where(
-            p.c.assessment_id == assessment_id).order_by(p.c.id)).fetchall()
-    return [(int(r[0]), str(r[1]), bytes(r[2])) for r in rows]
+        return repo.photos(conn, assessment_id)
 
 
 def same_place(store: Store, assessment_id: str, *,

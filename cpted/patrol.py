@@ -15,12 +15,11 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import sqlalchemy as sa
 from numpy.typing import NDArray
 
 from cpted import hotspots as hs
@@ -28,8 +27,12 @@ from cpted.network import Network, NetworkError, path_nodes
 from cpted.routing import Problem, RoutingError, solve
 from layers.crs import WGS84
 from layers.errors import UnusableInputError
+from layers.repos import visits as visit_repo
 from layers.schema import Layer
 from layers.store import Store, now_iso
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection
 
 SourceKind = Literal["open concerns", "night-time concerns", "weak CPTED audits", "incidents"]
 SOURCE_KINDS: tuple[SourceKind, ...] = ("open concerns", "night-time concerns",
@@ -497,10 +500,37 @@ class VisitError(UnusableInputError):
 
 
 def log_visit(store: Store, *, officer: str, place: str, lon: float, lat: float,
-              visited_at: datetime | None = None, note: str = "") -> int:
-    """Record that ``officer`` visited ``place``; returns the visit's id."""
-    from layers.tables import patrol_visits
+              visited_at: datetime | None = None, note: str = "",
+              conn: Connection | None = None) -> int:
+    """Record that ``officer`` visited ``place``.
 
+    Parameters
+    ----------
+    store
+        The store.
+    officer
+        Who visited (at most 200 characters).
+    place
+        What was visited (at most 500 characters).
+    lon, lat
+        Where, in WGS84 degrees (longitude first).
+    visited_at
+        When (a naive time is taken as local); now by default.
+    note
+        What was seen or done (at most 2,000 characters).
+    conn
+        Run inside this transaction (the caller commits) instead of a new one.
+
+    Returns
+    -------
+    int
+        The visit's id.
+
+    Raises
+    ------
+    VisitError
+        Naming every problem with the input; nothing is stored.
+    """
     officer, place, note = officer.strip(), place.strip(), note.strip()
     problems = []
     if not officer:
@@ -515,25 +545,19 @@ def log_visit(store: Store, *, officer: str, place: str, lon: float, lat: float,
     if problems:
         raise VisitError("; ".join(problems))
     at = (visited_at or datetime.now().astimezone()).isoformat(timespec="seconds")
-    with store.transaction() as conn:
-        res = conn.execute(sa.insert(patrol_visits).values(
-            officer=officer, place=place, lon=float(lon), lat=float(lat), visited_at=at,
-            note=note or None, recorded_at=now_iso()))
-        store.bump(conn)
-        return int(res.inserted_primary_key[0])
+    with store.transaction(conn) as c:
+        visit_id = visit_repo.insert(c, officer=officer, place=place, lon=float(lon),
+                                     lat=float(lat), visited_at=at, note=note or None,
+                                     recorded_at=now_iso())
+        store.bump(c)
+    return visit_id
 
 
 def visits(store: Store, *, since: datetime | None = None) -> gpd.GeoDataFrame:
-    """Logged visits as WGS84 points, newest first."""
-    from layers.tables import patrol_visits as t
-
-    q = sa.select(t.c.id, t.c.officer, t.c.place, t.c.visited_at, t.c.note, t.c.lon,
-                  t.c.lat).order_by(t.c.visited_at.desc(), t.c.id.desc())
+    """Logged visits as WGS84 points, newest first; only those at or after ``since``
+    when given (a naive time is taken as UTC)."""
     with store.engine.connect() as conn:
-        rows = [dict(r._mapping) for r in conn.execute(q)]
-    frame = pd.DataFrame(rows, columns=["id", "officer", "place", "visited_at", "note", "lon",
-                                        "lat"])
-    frame["visited_at"] = pd.to_datetime(frame["visited_at"], utc=True, format="ISO8601")
+        frame = visit_repo.list_rows(conn)
     if since is not None:
         frame = frame[frame["visited_at"] >= _utc(since)]
     return gpd.GeoDataFrame(frame, geometry=gpd.points_from_xy(frame["lon"], frame["lat"]),

@@ -12,16 +12,19 @@ import uuid
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import pandas as pd
-import sqlalchemy as sa
 
 from cpted.concerns import ReportError, _event, _iso, _now, ensure_exists
-from layers import tables as wt
 from layers.crs import metric_crs
+from layers.repos import spots as repo
 from layers.schema import Layer
 from layers.store import Store
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection
 
 
 class OwnerKind(StrEnum):
@@ -41,10 +44,52 @@ class PlanStatus(StrEnum):
 
 FINISHED = {PlanStatus.DONE.value, PlanStatus.DROPPED.value}
 
+#: Who may read a note: "public" notes reach public views, "internal" ones only staff.
+VISIBILITIES = ("public", "internal")
+
+
+def _visibility(value: str) -> str:
+    if value not in VISIBILITIES:
+        raise ReportError(f"a note's visibility is one of: {', '.join(VISIBILITIES)}; "
+                          f"got {value!r}")
+    return value
+
 
 def create_spot(store: Store, title: str, request_ids: Sequence[str], *, note: str = "",
-                actor: str, now: datetime | None = None) -> str:
-    """A problem spot at the centre of ``request_ids`` (at least one), linked to them."""
+                actor: str, now: datetime | None = None,
+                conn: Connection | None = None) -> str:
+    """A problem spot at the centre of ``request_ids``, linked to them.
+
+    Each report gets a public "linked" event naming the spot and its title (the spot's
+    ``note`` is not in it).
+
+    Parameters
+    ----------
+    store
+        The store.
+    title
+        What the spot is ("Hedges on 5th & Main").
+    request_ids
+        The reports it gathers, at least one.
+    note
+        A free-text note kept on the spot.
+    actor
+        Who made it, for the reports' history.
+    now
+        The time (timezone-aware); the current time by default.
+    conn
+        Run inside this transaction (the caller commits) instead of a new one.
+
+    Returns
+    -------
+    str
+        The new spot's id.
+
+    Raises
+    ------
+    ReportError
+        Without a title or reports, or when a report does not exist.
+    """
     now = _now(now)
     title = title.strip()
     if not title:
@@ -56,24 +101,62 @@ def create_spot(store: Store, title: str, request_ids: Sequence[str], *, note: s
     crs = metric_crs(pts)
     centre = gpd.GeoSeries([pts.to_crs(crs).union_all().centroid], crs=crs).to_crs(4326).iloc[0]
     spot_id = f"PS-{uuid.uuid4().hex[:8]}"
-    with store.transaction() as conn:
-        conn.execute(sa.insert(wt.problem_spots).values(
-            id=spot_id, title=title, created_at=_iso(now), lon=centre.x, lat=centre.y,
-            note=note.strip() or None))
-        for rid in dict.fromkeys(request_ids):
-            conn.execute(sa.insert(wt.spot_reports).values(spot_id=spot_id,
-                                                           service_request_id=rid))
-            _event(conn, rid, "linked", now, actor=actor, note=f"gathered into problem spot "
-                                                               f"{spot_id}: {title}")
-        store.bump(conn)
+    linked = list(dict.fromkeys(request_ids))
+    with store.transaction(conn) as c:
+        repo.insert_spot(c, spot_id=spot_id, title=title, created_at=_iso(now),
+                         lon=float(centre.x), lat=float(centre.y), note=note.strip() or None)
+        repo.link_spot_reports(c, spot_id, linked)
+        for rid in linked:
+            _event(c, rid, "linked", now, actor=actor, visibility="public",
+                   note=f"gathered into problem spot {spot_id}: {title}")
+        store.bump(c)
     return spot_id
 
 
 def create_plan(store: Store, title: str, *, owner_kind: OwnerKind | str, owner_name: str,
                 due: date, actor: str, spot_id: str | None = None,
                 request_ids: Sequence[str] = (), note: str = "",
-                now: datetime | None = None) -> str:
-    """An action plan with an owner and a due date, linked to a spot and/or reports."""
+                now: datetime | None = None, note_visibility: str = "internal",
+                conn: Connection | None = None) -> str:
+    """An action plan with an owner and a due date, linked to a spot and/or reports.
+
+    Each linked report (given, or gathered by the spot) gets a public "linked" event
+    naming the plan, its owner and due date; the plan's free-text ``note`` is kept on
+    the plan only, with its ``note_visibility``.
+
+    Parameters
+    ----------
+    store
+        The store.
+    title
+        What will be done.
+    owner_kind, owner_name
+        Who will do it (see :class:`OwnerKind`).
+    due
+        When it is due.
+    actor
+        Who made the plan, for the reports' history.
+    spot_id, request_ids
+        What it is linked to: a problem spot and/or reports (at least one of them).
+    note
+        A free-text note kept on the plan.
+    now
+        The time (timezone-aware); the current time by default.
+    note_visibility
+        "public" when ``note`` may be shown to the public, else "internal".
+    conn
+        Run inside this transaction (the caller commits) instead of a new one.
+
+    Returns
+    -------
+    str
+        The new plan's id.
+
+    Raises
+    ------
+    ReportError
+        Listing every problem (title, owner, links, visibility); nothing is stored.
+    """
     now = _now(now)
     problems = []
     if not title.strip():
@@ -88,67 +171,93 @@ def create_plan(store: Store, title: str, *, owner_kind: OwnerKind | str, owner_
         problems.append("name the owner (a person, unit or department)")
     if spot_id is None and not request_ids:
         problems.append("link the plan to a problem spot or to at least one report")
+    if note_visibility not in VISIBILITIES:
+        problems.append(f"a note's visibility is one of: {', '.join(VISIBILITIES)}; "
+                        f"got {note_visibility!r}")
     if problems:
         raise ReportError("the action plan was not saved", problems)
     if request_ids:
         ensure_exists(store, request_ids)
     plan_id = f"AP-{uuid.uuid4().hex[:8]}"
-    with store.transaction() as conn:
-        if spot_id is not None and conn.execute(
-                sa.select(wt.problem_spots.c.id).where(wt.problem_spots.c.id == spot_id)
-        ).first() is None:
+    with store.transaction(conn) as c:
+        if spot_id is not None and not repo.spot_exists(c, spot_id):
             raise ReportError(f"there is no problem spot {spot_id!r}")
-        conn.execute(sa.insert(wt.action_plans).values(
-            id=plan_id, spot_id=spot_id, title=title.strip(), owner_kind=kind.value,
-            owner_name=owner_name.strip(), due_date=due.isoformat(),
-            status=PlanStatus.PLANNED.value, created_at=_iso(now), updated_at=_iso(now),
-            note=note.strip() or None))
+        repo.insert_plan(c, {
+            "id": plan_id, "spot_id": spot_id, "title": title.strip(),
+            "owner_kind": kind.value, "owner_name": owner_name.strip(),
+            "due_date": due.isoformat(), "status": PlanStatus.PLANNED.value,
+            "created_at": _iso(now), "updated_at": _iso(now), "note": note.strip() or None,
+            "note_visibility": note_visibility})
         linked = list(request_ids)
         if spot_id is not None:
-            linked += [r[0] for r in conn.execute(
-                sa.select(wt.spot_reports.c.service_request_id)
-                .where(wt.spot_reports.c.spot_id == spot_id))]
-        for rid in dict.fromkeys(linked):
-            conn.execute(sa.insert(wt.plan_reports).values(plan_id=plan_id,
-                                                           service_request_id=rid))
-            _event(conn, rid, "linked", now, actor=actor,
+            linked += repo.spot_report_ids(c, spot_id)
+        linked = list(dict.fromkeys(linked))
+        repo.link_plan_reports(c, plan_id, linked)
+        for rid in linked:
+            _event(c, rid, "linked", now, actor=actor, visibility="public",
                    note=f"action plan {plan_id}: {title.strip()} ({kind.value}: "
                         f"{owner_name.strip()}, due {due.isoformat()})")
-        store.bump(conn)
+        store.bump(c)
     return plan_id
 
 
 def set_plan_status(store: Store, plan_id: str, status: PlanStatus | str, note: str, *,
-                    actor: str, now: datetime | None = None) -> None:
+                    actor: str, now: datetime | None = None, visibility: str = "internal",
+                    conn: Connection | None = None) -> None:
+    """Move an action plan to ``status``, with a note saying what happened.
+
+    Each linked report gets a "plan" event with the new status and the note; it is
+    public only when ``visibility`` is "public". The plan's own note (and its
+    visibility, set by :func:`create_plan`) stays as it was.
+
+    Parameters
+    ----------
+    store
+        The store.
+    plan_id
+        The plan.
+    status
+        Its new status (see :class:`PlanStatus`).
+    note
+        What happened (required).
+    actor
+        Who changed it, for the reports' history.
+    now
+        The time (timezone-aware); the current time by default.
+    visibility
+        "public" when the note may be shown to the public, else "internal".
+    conn
+        Run inside this transaction (the caller commits) instead of a new one.
+
+    Raises
+    ------
+    ReportError
+        Without a note, with an unknown visibility, or when there is no such plan.
+    ValueError
+        When ``status`` is not a :class:`PlanStatus`.
+    """
     now = _now(now)
     new = PlanStatus(status)
     if not note.strip():
         raise ReportError("say what happened with the plan")
-    p = wt.action_plans
-    with store.transaction() as conn:
-        row = conn.execute(sa.select(p.c.status, p.c.title).where(p.c.id == plan_id)).first()
+    visibility = _visibility(visibility)
+    with store.transaction(conn) as c:
+        row = repo.get_plan(c, plan_id)
         if row is None:
             raise ReportError(f"there is no action plan {plan_id!r}")
-        conn.execute(sa.update(p).where(p.c.id == plan_id).values(
-            status=new.value, updated_at=_iso(now)))
-        for (rid,) in conn.execute(sa.select(wt.plan_reports.c.service_request_id)
-                                   .where(wt.plan_reports.c.plan_id == plan_id)):
-            _event(conn, rid, "plan", now, actor=actor,
-                   note=f"action plan {plan_id} ({row.title}) is now {new.value}: "
+        repo.update_plan(c, plan_id, {"status": new.value, "updated_at": _iso(now)})
+        for rid in repo.plan_report_ids(c, plan_id):
+            _event(c, rid, "plan", now, actor=actor, visibility=visibility,
+                   note=f"action plan {plan_id} ({row['title']}) is now {new.value}: "
                         f"{note.strip()}")
-        store.bump(conn)
+        store.bump(c)
 
 
 def plans(store: Store, *, today: date | None = None) -> pd.DataFrame:
     """Action plans with their report counts, ``overdue`` and ``days_overdue``."""
     today = today or datetime.now(UTC).date()
-    p, pr = wt.action_plans, wt.plan_reports
-    q = (sa.select(p, sa.func.count(pr.c.service_request_id).label("reports"))
-         .select_from(p.outerjoin(pr, pr.c.plan_id == p.c.id)).group_by(p.c.id)
-         .order_by(p.c.due_date))
     with store.engine.connect() as conn:
-        df = pd.DataFrame([dict(r) for r in conn.execute(q).mappings()],
-                          columns=[*p.c.keys(), "reports"])
+        df = repo.plans_with_counts(conn)
     due = pd.to_datetime(df["due_date"]).dt.date
     late = (due < today) & ~df["status"].isin(FINISHED)
     df["overdue"] = late.astype(bool)
@@ -158,12 +267,9 @@ def plans(store: Store, *, today: date | None = None) -> pd.DataFrame:
 
 def spots(store: Store) -> pd.DataFrame:
     """Problem spots with how many reports they gather and how many are open."""
-    s, sr = wt.problem_spots, wt.spot_reports
     with store.engine.connect() as conn:
-        df = pd.DataFrame([dict(r) for r in conn.execute(sa.select(s)).mappings()],
-                          columns=list(s.c.keys()))
-        links = pd.DataFrame([dict(r) for r in conn.execute(sa.select(sr)).mappings()],
-                             columns=list(sr.c.keys()))
+        df = repo.spot_rows(conn)
+        links = repo.spot_links(conn)
     if df.empty:
         return df.assign(reports=pd.Series(dtype=int), open=pd.Series(dtype=int))
     concerns = store.read(Layer.CONCERNS, ids=links["service_request_id"].unique().tolist())
@@ -175,7 +281,6 @@ def spots(store: Store) -> pd.DataFrame:
 
 
 def spot_reports(store: Store, spot_id: str) -> list[str]:
-    sr = wt.spot_reports
+    """The ``service_request_id`` of every report problem spot ``spot_id`` gathers."""
     with store.engine.connect() as conn:
-        return [r[0] for r in conn.execute(sa.select(sr.c.service_request_id)
-                                           .where(sr.c.spot_id == spot_id))]
+        return repo.spot_report_ids(conn, spot_id)
