@@ -198,8 +198,10 @@ class Store:
         if conn is not None:
             yield conn
             return
-        with self.engine.begin() as new:
-            yield new
+        with self.engine.connect() as new:
+            new.info["write"] = True
+            with new.begin():
+                yield new
 
     def bump(self, conn: Connection) -> None:
         """Mark a write made through :meth:`transaction`, so cached reads refresh."""
@@ -213,7 +215,7 @@ class Store:
         return default if row is None else str(row[0])
 
     def set_setting(self, key: str, value: str) -> None:
-        with self.engine.begin() as conn:
+        with self.transaction() as conn:
             self._set_setting(conn, key, value)
 
     def _set_setting(self, conn: Connection, key: str, value: str) -> None:
@@ -560,14 +562,14 @@ class Store:
     def delete(self, layer: Layer, ids: Sequence[str]) -> int:
         t = TABLES[layer]
         idcol = t.c[SCHEMAS[layer].id_field]
-        with self.engine.begin() as conn:
+        with self.transaction() as conn:
             n = conn.execute(sa.delete(t).where(idcol.in_(list(ids)))).rowcount
             self._touch_contents(conn, layer)
             self._bump(conn)
         return int(n)
 
     def clear(self, layer: Layer) -> None:
-        with self.engine.begin() as conn:
+        with self.transaction() as conn:
             conn.execute(sa.delete(TABLES[layer]))
             self._touch_contents(conn, layer)
             self._bump(conn)
@@ -588,7 +590,12 @@ def _sqlite_engine(path: Path) -> Engine:
 
     @sa.event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # A write (Store.transaction) takes the write lock at once, so two writers queue
+        # instead of both reading and then deadlocking on the upgrade; any other
+        # transaction (a read, or a migration's engine.begin()) begins deferred, so a
+        # read made while a write is open in this thread does not wait for it.
+        write = conn.info.pop("write", False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
     return engine
 

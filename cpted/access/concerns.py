@@ -135,7 +135,8 @@ class ConcernDoor(Door):
             seen = self.as_seen(raw)
             cell = snap_to_grid(gpd.GeoSeries([Point(lon, lat)], crs=WGS84),
                                 self.settings.sensitive_grid_m).iloc[0]
-            near = seen[seen.geometry.distance(cell) < 1e-9]
+            near = seen[[g is not None and g.equals_exact(cell, 1e-9)
+                         for g in seen.geometry]]
             counts = cc.support_counts(self.store, near["service_request_id"].tolist())
             near = near.assign(support=near["service_request_id"].map(counts)
                                .fillna(0).astype(int))

@@ -1,0 +1,227 @@
+"""The public adversary: everything the public can reach, searched for what must never be
+public.
+
+As a member of the public (no sign-in, ``CPTED_STAFF_MODE`` unset) this module renders
+every page the navigation lists (read from ``app.py``, so a new page is covered without
+editing this test), calls every public method of :class:`cpted.access.Access` (listed by
+introspection; a new method without an entry here fails the test) and produces every
+export format. It then searches all of it for reporter contact, the exact place (4
+decimals) of a sensitive report, its description and address, internal notes, and the
+text of a "me too" on a sensitive report.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import re
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+import shapely
+from streamlit.testing.v1 import AppTest
+
+from cpted import accounts as acc
+from cpted.access import Access, PermissionDeniedError
+from cpted.accounts import Actor
+from cpted.concerns import ReportDraft
+from cpted.exports import EXPORT_FORMATS
+from cpted.privacy import Role
+from layers.schema import Layer
+from layers.settings import Settings
+from layers.store import Store, open_store
+from tests.conftest import ROOT
+from tests.test_access import audit_draft, csv_file
+
+NOW = datetime(2026, 11, 20, 3, 0, tzinfo=UTC)
+EXACT = (-94.571234, 39.051234)
+SECRETS = {
+    "contact name": "Quincy Hidden-Reporter", "contact email": "quincy.hidden@example.org",
+    "contact phone": "+1 816 555 0142",
+    "sensitive description": "Blue door behind the laundromat",
+    "sensitive address": "4321 Secret Lane",
+    "internal note": "Informant lives at number 7",
+    "sensitive public-marked note": "Raid planned for Friday",
+    "support on sensitive": "I saw them at the back gate",
+}
+LON, LAT = (re.escape(f"{v:.4f}") for v in EXACT)
+#: The exact place written as text: both coordinates to 4 decimals, close together.
+EXACT_TEXT = re.compile(rf"{LAT}\d*\D{{1,40}}{LON}|{LON}\d*\D{{1,40}}{LAT}")
+
+
+def seed(store: Store) -> dict[str, str]:
+    staff = Access(store, Actor("c1", "Casey Coordinator", Role.COORDINATOR),
+                   Settings(max_writes_per_minute=1000))
+    public = Access(store, acc.public("seed-browser"), Settings(max_writes_per_minute=1000))
+    sens = public.submit_report(ReportDraft(
+        "drug_activity", *EXACT, SECRETS["sensitive description"],
+        address=SECRETS["sensitive address"], contact_name=SECRETS["contact name"],
+        contact_email=SECRETS["contact email"], contact_phone=SECRETS["contact phone"]))
+    plain = public.submit_report(ReportDraft("graffiti", -94.57, 39.05, "Tags on the wall",
+                                             contact_email=SECRETS["contact email"]))
+    staff.change_status(plain, "acknowledged", SECRETS["internal note"], visibility="internal")
+    # even a note marked public never reaches the public on a sensitive category
+    staff.change_status(sens, "acknowledged", SECRETS["sensitive public-marked note"],
+                        visibility="public")
+    public.support(sens, SECRETS["support on sensitive"])
+    spot = staff.create_spot("Corner spot", [plain, sens], note=SECRETS["internal note"])
+    staff.create_plan("Trim hedges", owner_kind="city department", owner_name="Parks",
+                      due=NOW.date(), spot_id=spot, note=SECRETS["internal note"])
+    return {"sensitive": sens, "plain": plain, "spot": spot}
+
+
+def leaks(value: Any) -> list[str]:
+    """Which secrets appear in ``value`` (frames, text, bytes or anything JSON-able)."""
+    if isinstance(value, list | tuple):
+        return [x for v in value for x in leaks(v)]
+    if isinstance(value, dict):
+        return leaks(list(value.values())) + leaks(json.dumps(list(value), default=str))
+    if hasattr(value, "__dataclass_fields__"):
+        from dataclasses import asdict
+
+        return leaks(json.dumps(asdict(value), default=str))
+    if isinstance(value, gpd.GeoDataFrame):
+        near = [f"exact place {g}" for g in value.geometry if g is not None
+                and g.distance(shapely.Point(*EXACT)) < 1e-4]
+        return near + leaks(value.drop(columns="geometry").to_json(default_handler=str,
+                                                                     date_format="iso"))
+    if isinstance(value, pd.DataFrame):
+        return leaks(value.to_json(default_handler=str, date_format="iso"))
+    if isinstance(value, bytes):
+        value = value.decode("utf-8", "replace")
+    text = value if isinstance(value, str) else json.dumps(value, default=str)
+    found = [name for name, s in SECRETS.items() if s in text]
+    return found + (["exact place"] if EXACT_TEXT.search(text) else [])
+
+
+@pytest.fixture
+def seeded(sample_db: Path) -> Iterator[tuple[Store, dict[str, str]]]:
+    with open_store(sample_db) as s:
+        ids = seed(s)
+        yield s, ids
+
+
+def test_every_public_method_answers_without_a_secret(
+        seeded: tuple[Store, dict[str, str]], tmp_path: Path) -> None:
+    store, ids = seeded
+    from cpted.instrument import parse_instrument
+
+    inst = parse_instrument((ROOT / "cpted" / "data" / "instrument.toml").read_text())
+    who = Access(store, acc.public("browser-9", "203.0.113.9"),
+                 Settings(max_writes_per_minute=1000))
+    sens = ids["sensitive"]
+    audit = who.audits().iloc[0]["id"]
+    calls: dict[str, Callable[[], Any]] = {
+        "sensitive_codes": who.sensitive_codes, "services": who.services,
+        "layer": lambda: [who.layer(x) for x in Layer],
+        "concerns": who.concerns, "as_seen": lambda: who.as_seen(store.read(Layer.CONCERNS)),
+        "concern": lambda: who.concern(sens), "history": lambda: who.history(sens),
+        "photos": lambda: who.photos(sens), "contact": lambda: who.contact(sens),
+        "support_counts": who.support_counts, "reopened_ids": who.reopened_ids,
+        "duplicates": lambda: [who.duplicates("drug_activity", *EXACT),
+                               who.duplicates("graffiti", -94.57, 39.05)],
+        "status_notes": who.status_notes, "audit_trail": who.audit_trail,
+        "accounts": who.accounts,
+        "export": lambda: [(tmp_path / f"p.{f}").read_bytes()
+                           for f in EXPORT_FORMATS if f != "gpkg"
+                           if who.export(Layer.CONCERNS, tmp_path / f"p.{f}", f) >= 0],
+        "audits": who.audits, "audit": lambda: who.audit(audit),
+        "audit_photos": lambda: who.audit_photos(audit),
+        "audit_scorecard": lambda: who.audit_scorecard(who.audit(audit)),
+        "audit_instrument": lambda: who.audit_instrument(who.audit(audit)).id,
+        "same_place": lambda: who.same_place(audit),
+        "day_and_night": lambda: who.day_and_night(audit),
+        "current_instrument": who.current_instrument,
+        "may_edit_audit": lambda: who.may_edit_audit(who.audit(audit)),
+        "spots": who.spots, "spot_reports": lambda: who.spot_reports(ids["spot"]),
+        "plans": who.plans, "visits": who.visits,
+        "patrol_events": lambda: who.patrol_events([]),
+        "submit_report": lambda: who.submit_report(ReportDraft("graffiti", -94.5, 39.1, "x")),
+        "support": lambda: who.support(ids["plain"]),
+        "change_status": lambda: who.change_status(sens, "fixed", "done"),
+        "merge": lambda: who.merge(sens, [ids["plain"]], "same"),
+        "delete_concern": lambda: who.delete_concern(sens, "gone"),
+        "save_audit": lambda: who.save_audit(audit_draft(), inst),
+        "update_audit": lambda: who.update_audit(audit, audit_draft("x"), inst,
+                                                 expected_version=1),
+        "delete_audit": lambda: who.delete_audit(audit, "spam"),
+        "create_spot": lambda: who.create_spot("x", [sens]),
+        "create_plan": lambda: who.create_plan("x", owner_kind="other", owner_name="x",
+                                               due=NOW.date(), spot_id=ids["spot"]),
+        "set_plan_status": lambda: who.set_plan_status("AP-x", "done", "x"),
+        "log_visit": lambda: who.log_visit(officer="x", place="x", lon=-94.5, lat=39.0),
+        "save_services": lambda: who.save_services([]),
+        "add_instrument": lambda: who.add_instrument(""),
+        "import_file": lambda: who.import_file(csv_file(tmp_path), Layer.CONCERNS),
+        "commit_import": lambda: who.commit_import(None),
+        "load_sample": who.load_sample,
+        "create_account": lambda: who.create_account("x1", "X", Role.ADMIN, "long enough pw"),
+        "set_role": lambda: who.set_role("x1", Role.ADMIN),
+        "set_disabled": lambda: who.set_disabled("x1", True),
+    }
+    public_api = {n for n, _ in inspect.getmembers(Access, inspect.isfunction)
+                  if not n.startswith("_")}
+    assert set(calls) == public_api, (
+        f"every public method of Access is called here; missing {public_api - set(calls)}")
+    answered = 0
+    for name, call in calls.items():
+        try:
+            out = call()
+            answered += 1
+        except PermissionDeniedError as exc:
+            out = str(exc)
+        assert not leaks(out), f"{name} leaked {leaks(out)}"
+    assert answered >= 25  # the reads and the public's own writes answer; the rest refuse
+
+
+def pages() -> list[str]:
+    """Every page file the navigation in app.py can list."""
+    return re.findall(r'st\.Page\("([^"]+)"', (ROOT / "app.py").read_text())
+
+
+def element_texts(at: AppTest) -> list[str]:
+    """The protobuf text of every element on the page (values, labels, tables' bytes)."""
+    out: list[str] = []
+    stack: list[Any] = [at._tree]
+    while stack:
+        node = stack.pop()
+        stack.extend(getattr(node, "children", {}).values())
+        proto = getattr(node, "proto", None)
+        if proto is not None:
+            out.append(str(proto))
+    return out
+
+
+def test_every_page_as_the_public_shows_no_secret(
+        seeded: tuple[Store, dict[str, str]], monkeypatch: pytest.MonkeyPatch,
+        map_returns: list[dict[str, Any]], fresh_streamlit_caches: None) -> None:
+    store, ids = seeded
+    assert store.path is not None
+    monkeypatch.setenv("CPTED_DB_URL", str(store.path))
+    monkeypatch.delenv("CPTED_STAFF_MODE", raising=False)
+    monkeypatch.chdir(ROOT)
+    listed = pages()
+    assert len(listed) >= 11
+    # a click 30 m from the sensitive report (the Report page's duplicate check): the
+    # page may echo the click, never the report's own place
+    map_returns[0] = {"last_clicked": {"lat": EXACT[1] + 0.0003, "lng": EXACT[0]}}
+    for page in listed:
+        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90)
+        at.session_state["concern_id"] = ids["sensitive"]
+        at.switch_page(page).run()
+        assert not at.exception, (page, at.exception)
+        texts = element_texts(at)
+        if page.endswith("report.py"):
+            # file a report on the sensitive one's spot, to open the duplicate panel
+            at.selectbox[0].set_value("drug_activity").run()
+            buttons = [b for b in at.button if b.label == "Submit report"]
+            if buttons:
+                buttons[0].click().run()
+                texts += element_texts(at)
+        found = leaks("\n".join(texts))
+        assert not found, f"{page} shows {found} to the public"
