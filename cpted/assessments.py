@@ -31,7 +31,6 @@ from cpted.scoring import Scorecard, score, score_label
 from layers.crs import WGS84, metric_crs
 from layers.errors import ConflictError, UnusableInputError
 from layers.repos import assessments as repo
-from layers.schema import Layer
 from layers.store import Store
 
 if TYPE_CHECKING:
@@ -132,14 +131,6 @@ def _representative(g: shapely.Geometry) -> shapely.Point:
     return g.representative_point()
 
 
-def _neighborhood_of(store: Store, point: shapely.Point) -> str | None:
-    hoods = store.read(Layer.NEIGHBORHOODS)
-    if hoods.empty:
-        return None
-    hit = hoods[hoods.geometry.covers(point)]
-    return None if hit.empty else str(hit["id"].iloc[0])
-
-
 def _ensure_instrument(conn: Connection, instrument: Instrument, now: datetime) -> None:
     stored = repo.instrument_text(conn, instrument.id, instrument.version)
     if stored is None:
@@ -201,7 +192,8 @@ def _clean_photos(photos: Sequence[bytes]) -> list[dict[str, object]]:
     return rows
 
 
-def _values(draft: AssessmentDraft, instrument: Instrument, store: Store) -> dict[str, object]:
+def _values(conn: Connection, draft: AssessmentDraft, instrument: Instrument
+            ) -> dict[str, object]:
     """The stored columns of an audit (the place under ``geometry``, see
     :func:`layers.repos.assessments.insert`)."""
     card = score(instrument, draft.answers, draft.period)
@@ -210,7 +202,7 @@ def _values(draft: AssessmentDraft, instrument: Instrument, store: Store) -> dic
     return {
         "place_name": draft.place_name.strip(),
         "lon": float(rep.x), "lat": float(rep.y),
-        "neighborhood_id": _neighborhood_of(store, rep),
+        "neighborhood_id": repo.neighborhood_at(conn, rep),
         "assessor": draft.assessor.strip(),
         "assessed_at": _iso(draft.assessed_at),
         "period": draft.period,
@@ -260,8 +252,8 @@ def save_assessment(store: Store, draft: AssessmentDraft, instrument: Instrument
         raise AssessmentError("the audit cannot be saved yet", problems)
     photo_rows = _clean_photos(draft.photos)
     aid = f"A-{uuid.uuid4().hex[:8]}"
-    values = _values(draft, instrument, store)
     with store.transaction(conn) as c:
+        values = _values(c, draft, instrument)
         _ensure_instrument(c, instrument, now)
         repo.insert(c, {"id": aid, "created_at": _iso(now), "updated_at": _iso(now),
                         "version": 1, "author_key": author_key, **values})
@@ -315,11 +307,11 @@ def update_assessment(store: Store, assessment_id: str, draft: AssessmentDraft,
     if problems:
         raise AssessmentError("the audit cannot be saved yet", problems)
     photo_rows = _clean_photos(draft.photos)
-    values = _values(draft, instrument, store)
     with store.transaction(conn) as c:
         current = repo.current_version(c, assessment_id)
         if current is None:
             raise AssessmentError(f"there is no audit {assessment_id}")
+        values = _values(c, draft, instrument)
         _ensure_instrument(c, instrument, now)
         done = repo.update(c, assessment_id, {"updated_at": _iso(now),
                                               "version": expected_version + 1, **values},

@@ -25,11 +25,12 @@ from numpy.typing import NDArray
 from cpted import hotspots as hs
 from cpted.network import Network, NetworkError, path_nodes
 from cpted.routing import Problem, RoutingError, solve
+from layers.clock import now_iso
 from layers.crs import WGS84
 from layers.errors import UnusableInputError
 from layers.repos import visits as visit_repo
 from layers.schema import Layer
-from layers.store import Store, now_iso
+from layers.store import Store
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection

@@ -17,8 +17,9 @@ from typing import TYPE_CHECKING
 import geopandas as gpd
 import pandas as pd
 
-from cpted.concerns import ReportError, _event, _iso, _now, ensure_exists
+from cpted.concerns import ReportError, _event, _iso, _now
 from layers.crs import metric_crs
+from layers.errors import StoreError
 from layers.repos import spots as repo
 from layers.schema import Layer
 from layers.store import Store
@@ -46,6 +47,13 @@ FINISHED = {PlanStatus.DONE.value, PlanStatus.DROPPED.value}
 
 #: Who may read a note: "public" notes reach public views, "internal" ones only staff.
 VISIBILITIES = ("public", "internal")
+
+
+def _ensure_exists(store: Store, conn: Connection, request_ids: Sequence[str]) -> None:
+    """As :func:`cpted.concerns.ensure_exists`, read in ``conn``'s transaction."""
+    missing = set(request_ids) - store.existing_ids(Layer.CONCERNS, request_ids, conn=conn)
+    if missing:
+        raise StoreError(f"no such concern(s): {', '.join(sorted(missing))}")
 
 
 def _visibility(value: str) -> str:
@@ -96,13 +104,14 @@ def create_spot(store: Store, title: str, request_ids: Sequence[str], *, note: s
         raise ReportError("a problem spot needs a title")
     if not request_ids:
         raise ReportError("a problem spot gathers at least one report")
-    ensure_exists(store, request_ids)
-    pts = store.read(Layer.CONCERNS, ids=list(request_ids)).geometry
-    crs = metric_crs(pts)
-    centre = gpd.GeoSeries([pts.to_crs(crs).union_all().centroid], crs=crs).to_crs(4326).iloc[0]
     spot_id = f"PS-{uuid.uuid4().hex[:8]}"
     linked = list(dict.fromkeys(request_ids))
     with store.transaction(conn) as c:
+        _ensure_exists(store, c, linked)
+        pts = repo.report_points(c, linked)
+        crs = metric_crs(pts)
+        centre = gpd.GeoSeries([pts.to_crs(crs).union_all().centroid], crs=crs
+                               ).to_crs(4326).iloc[0]
         repo.insert_spot(c, spot_id=spot_id, title=title, created_at=_iso(now),
                          lon=float(centre.x), lat=float(centre.y), note=note.strip() or None)
         repo.link_spot_reports(c, spot_id, linked)
@@ -176,10 +185,9 @@ def create_plan(store: Store, title: str, *, owner_kind: OwnerKind | str, owner_
                         f"got {note_visibility!r}")
     if problems:
         raise ReportError("the action plan was not saved", problems)
-    if request_ids:
-        ensure_exists(store, request_ids)
     plan_id = f"AP-{uuid.uuid4().hex[:8]}"
     with store.transaction(conn) as c:
+        _ensure_exists(store, c, request_ids)
         if spot_id is not None and not repo.spot_exists(c, spot_id):
             raise ReportError(f"there is no problem spot {spot_id!r}")
         repo.insert_plan(c, {

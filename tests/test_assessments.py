@@ -146,3 +146,74 @@ def test_sample_store_has_audits_with_trends(sample_store: Store) -> None:
     repeated = audits.groupby("place_name")["id"].count()
     assert (repeated >= 2).all()
     assert audits["overall"].between(0, 100).all()
+
+
+def test_author_key_is_stored_and_kept_through_edits(store: Store) -> None:
+    mine = A.save_assessment(store, draft(), INS, now=WHEN, author_key="acct:42")
+    anon = A.save_assessment(store, draft(), INS, now=WHEN)
+    assert A.get_assessment(store, mine).author_key == "acct:42"
+    assert A.get_assessment(store, anon).author_key is None
+    A.update_assessment(store, mine, draft(notes="Edited"), INS, expected_version=1)
+    edited = A.get_assessment(store, mine)
+    assert (edited.author_key, edited.notes, edited.version) == ("acct:42", "Edited", 2)
+
+
+def test_delete_removes_the_audit_and_its_photos_only(store: Store) -> None:
+    gone = A.save_assessment(store, draft(photos=[jpeg_with_gps()]), INS, now=WHEN)
+    kept = A.save_assessment(store, draft(photos=[jpeg_with_gps()]), INS, now=WHEN)
+    before = store.revision()
+    A.delete_assessment(store, gone)
+    assert store.revision() == before + 1
+    with pytest.raises(A.AssessmentError, match=gone):
+        A.get_assessment(store, gone)
+    assert A.photos(store, gone) == []
+    assert list(A.list_assessments(store)["id"]) == [kept]
+    assert len(A.photos(store, kept)) == 1
+    with pytest.raises(A.AssessmentError, match="there is no audit"):
+        A.delete_assessment(store, gone)
+    assert store.revision() == before + 1
+
+
+def test_delete_of_the_last_audit_clears_the_geopackage_extent(store: Store) -> None:
+    aid = A.save_assessment(store, draft(), INS, now=WHEN)
+    A.delete_assessment(store, aid)
+    if store.path is None:
+        pytest.skip("only a GeoPackage records a layer's extent")
+    import sqlalchemy as sa
+
+    with store.engine.connect() as conn:
+        extent = conn.execute(sa.text("SELECT min_x, min_y, max_x, max_y FROM gpkg_contents "
+                                      "WHERE table_name = 'assessments'")).one()
+    assert tuple(extent) == (None, None, None, None)
+
+
+class CallerFailedError(Exception):
+    """What the caller's own part of a transaction raised."""
+
+
+def writes_then_fail(store: Store, aid: str) -> None:
+    with store.transaction() as conn:
+        A.save_assessment(store, draft(place_name="Never stored"), INS, conn=conn)
+        A.update_assessment(store, aid, draft(notes="Never stored"), INS,
+                            expected_version=1, conn=conn)
+        A.delete_assessment(store, aid, conn=conn)
+        raise CallerFailedError
+
+
+def test_writes_join_the_callers_transaction(store: Store) -> None:
+    """Given ``conn``, a write commits or rolls back with the caller's transaction and
+    bumps the revision once."""
+    aid = A.save_assessment(store, draft(), INS, now=WHEN)
+    before = store.revision()
+    with pytest.raises(CallerFailedError):
+        writes_then_fail(store, aid)
+    assert store.revision() == before
+    assert list(A.list_assessments(store)["id"]) == [aid]
+    assert A.get_assessment(store, aid).version == 1
+    with store.transaction() as conn:
+        new = A.save_assessment(store, draft(), INS, conn=conn, author_key="s:1")
+        A.update_assessment(store, aid, draft(notes="Both"), INS, expected_version=1,
+                            conn=conn)
+    assert store.revision() == before + 2  # one bump per write, none twice
+    assert A.get_assessment(store, new).author_key == "s:1"
+    assert A.get_assessment(store, aid).notes == "Both"

@@ -175,3 +175,26 @@ def Store_for(path: Path) -> Store:  # noqa: N802
     from layers.store import open_store
 
     return open_store(path)
+
+
+class CallerFailedError(Exception):
+    """What the caller's own part of a transaction raised."""
+
+
+def log_then_fail(store: Store) -> None:
+    with store.transaction() as conn:
+        pt.log_visit(store, officer="Ofc. A", place="Rolled back", lon=-94.57, lat=39.04,
+                     conn=conn)
+        raise CallerFailedError
+
+
+def test_a_visit_joins_the_callers_transaction(any_store: Store) -> None:
+    before = any_store.revision()
+    with pytest.raises(CallerFailedError):
+        log_then_fail(any_store)
+    assert pt.visits(any_store).empty and any_store.revision() == before
+    with any_store.transaction() as conn:
+        vid = pt.log_visit(any_store, officer="Ofc. A", place="Kept", lon=-94.57, lat=39.04,
+                           conn=conn)
+    assert list(pt.visits(any_store)["place"]) == ["Kept"]
+    assert list(pt.visits(any_store)["id"]) == [vid] and any_store.revision() == before + 1

@@ -3,10 +3,13 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 import pytest
+import sqlalchemy as sa
 
 from cpted import concerns as cc
 from cpted import spots as sp
 from cpted.concerns import ReportDraft, ReportError
+from layers import tables as wt
+from layers.errors import StoreError
 from layers.store import Store
 
 
@@ -65,3 +68,98 @@ def test_plan_refusals_list_every_problem(store: Store) -> None:
     with pytest.raises(ReportError, match="no problem spot"):
         sp.create_plan(store, "t", owner_kind="police", owner_name="Beat 12",
                        due=date(2026, 1, 1), spot_id="PS-missing", actor="x", now=NOW)
+
+
+def events(store: Store, request_id: str) -> list[tuple[str, str, str]]:
+    """``(kind, visibility, note)`` of a report's events, oldest first."""
+    e = wt.concern_events
+    with store.engine.connect() as conn:
+        return [tuple(r) for r in conn.execute(
+            sa.select(e.c.kind, e.c.visibility, e.c.note)
+            .where(e.c.service_request_id == request_id).order_by(e.c.id))]
+
+
+def plan_row(store: Store, plan_id: str) -> dict[str, object]:
+    p = wt.action_plans
+    with store.engine.connect() as conn:
+        return dict(conn.execute(sa.select(p).where(p.c.id == plan_id)).one()._mapping)
+
+
+def test_links_are_public_and_plan_notes_keep_their_visibility(store: Store) -> None:
+    a = report(store, -94.58, 39.04)
+    spot = sp.create_spot(store, "Hedges", [a], note="Owner lives at no. 5", actor="Chair",
+                          now=NOW)
+    quiet = sp.create_plan(store, "Trim", owner_kind="city department", owner_name="Parks",
+                           due=date(2026, 12, 1), spot_id=spot, note="Call Mr Smith first",
+                           actor="Chair", now=NOW)
+    told = sp.create_plan(store, "Light", owner_kind="city department",
+                          owner_name="Public Works", due=date(2026, 12, 1), request_ids=[a],
+                          note="Pole 17", note_visibility="public", actor="Chair", now=NOW)
+    assert plan_row(store, quiet)["note_visibility"] == "internal"
+    assert (plan_row(store, told)["note"], plan_row(store, told)["note_visibility"]) == (
+        "Pole 17", "public")
+    sp.set_plan_status(store, quiet, "in progress", "Mr Smith agreed", actor="Parks", now=NOW)
+    sp.set_plan_status(store, told, "done", "Pole 17 relit", visibility="public", actor="PW",
+                       now=NOW)
+    got = events(store, a)[1:]  # after "created"
+    assert [(k, v) for k, v, _ in got] == [("linked", "public")] * 3 + [
+        ("plan", "internal"), ("plan", "public")]
+    public_text = " ".join(n for _, v, n in got if v == "public")
+    assert "Hedges" in public_text and "Parks" in public_text and "Pole 17 relit" in public_text
+    for secret in ("no. 5", "Mr Smith"):
+        assert secret not in public_text
+    assert plan_row(store, quiet)["note"] == "Call Mr Smith first"  # a status note is not it
+
+
+def test_unknown_visibility_is_refused_before_anything_is_stored(store: Store) -> None:
+    a = report(store, -94.58, 39.04)
+    with pytest.raises(ReportError) as exc:
+        sp.create_plan(store, "Trim", owner_kind="police", owner_name="Beat 12",
+                       due=date(2026, 12, 1), request_ids=[a], note_visibility="everyone",
+                       actor="x", now=NOW)
+    assert "public, internal" in str(exc.value) and "'everyone'" in str(exc.value)
+    assert sp.plans(store).empty
+    plan = sp.create_plan(store, "Trim", owner_kind="police", owner_name="Beat 12",
+                          due=date(2026, 12, 1), request_ids=[a], actor="x", now=NOW)
+    with pytest.raises(ReportError, match="'secret'"):
+        sp.set_plan_status(store, plan, "done", "ok", visibility="secret", actor="x", now=NOW)
+    assert sp.plans(store).set_index("id").at[plan, "status"] == "planned"
+
+
+def test_missing_reports_are_refused(store: Store) -> None:
+    with pytest.raises(StoreError, match="no such concern"):
+        sp.create_spot(store, "Hedges", ["nope"], actor="x", now=NOW)
+    assert sp.spots(store).empty
+
+
+class CallerFailedError(Exception):
+    """What the caller's own part of a transaction raised."""
+
+
+def spot_and_plan_then_fail(store: Store, request_id: str) -> None:
+    with store.transaction() as conn:
+        spot = sp.create_spot(store, "Hedges", [request_id], actor="x", now=NOW, conn=conn)
+        sp.create_plan(store, "Trim", owner_kind="police", owner_name="Beat 12",
+                       due=date(2026, 12, 1), spot_id=spot, actor="x", now=NOW, conn=conn)
+        raise CallerFailedError
+
+
+def test_writes_join_the_callers_transaction(store: Store) -> None:
+    """Given ``conn``, spot and plan writes commit or roll back with the caller's
+    transaction, each bumping the revision once."""
+    a = report(store, -94.58, 39.04)
+    before = store.revision()
+    with pytest.raises(CallerFailedError):
+        spot_and_plan_then_fail(store, a)
+    assert store.revision() == before
+    assert sp.spots(store).empty and sp.plans(store).empty
+    assert [k for k, _, _ in events(store, a)] == ["created"]
+    with store.transaction() as conn:
+        spot = sp.create_spot(store, "Hedges", [a], actor="x", now=NOW, conn=conn)
+        plan = sp.create_plan(store, "Trim", owner_kind="police", owner_name="Beat 12",
+                              due=date(2026, 12, 1), spot_id=spot, actor="x", now=NOW,
+                              conn=conn)
+        sp.set_plan_status(store, plan, "done", "Trimmed", actor="x", now=NOW, conn=conn)
+    assert store.revision() == before + 3
+    assert sp.plans(store).set_index("id").at[plan, "reports"] == 1
+    assert [k for k, _, _ in events(store, a)] == ["created", "linked", "linked", "plan"]

@@ -21,7 +21,9 @@ from sqlalchemy.engine import Connection
 from layers import tables as wt
 from layers.clock import now_iso
 from layers.crs import WGS84
+from layers.schema import Layer
 from layers.store import decode_geoms, encode_geoms
+from layers.tables import TABLES
 
 #: The columns :func:`list_rows` returns, in order (plus ``geometry``).
 LIST_COLUMNS = ("id", "place_name", "assessed_at", "period", "assessor", "overall", "outcome",
@@ -67,6 +69,23 @@ def insert_instrument(conn: Connection, *, instrument_id: str, version: str, tit
     """
     conn.execute(sa.insert(wt.instruments).values(
         id=instrument_id, version=version, title=title, text=text, added_at=added_at))
+
+
+# -- the place's neighborhood ----------------------------------------------------
+
+def neighborhood_at(conn: Connection, point: shapely.Point) -> str | None:
+    """The id of the first stored neighborhood (in insertion order) covering ``point``
+    (WGS84, longitude first), or None when none does.
+
+    Read on ``conn``, so it sees the caller's transaction (and does not wait on it).
+    """
+    t = TABLES[Layer.NEIGHBORHOODS]
+    rows = conn.execute(sa.select(t.c.id, t.c.geom).order_by(t.c.fid)).fetchall()
+    if not rows:
+        return None
+    geoms = decode_geoms(conn.dialect.name, [r[1] for r in rows])
+    hit = np.flatnonzero(shapely.covers(geoms, point))
+    return None if not len(hit) else str(rows[int(hit[0])][0])
 
 
 # -- assessments -----------------------------------------------------------------

@@ -7,14 +7,30 @@ reckoning live in :mod:`cpted.spots`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+import geopandas as gpd
 import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from layers import tables as wt
+from layers.crs import WGS84
+from layers.schema import Layer
+from layers.store import decode_geoms
+from layers.tables import TABLES
+
+# -- the reports' places ---------------------------------------------------------
+
+def report_points(conn: Connection, request_ids: Sequence[str]) -> gpd.GeoSeries:
+    """Where these concerns are: their geometries (EPSG:4326), in insertion order; ids not
+    stored are left out."""
+    t = TABLES[Layer.CONCERNS]
+    rows = conn.execute(sa.select(t.c.geom).where(
+        t.c.service_request_id.in_(list(request_ids))).order_by(t.c.fid)).fetchall()
+    return gpd.GeoSeries(decode_geoms(conn.dialect.name, [r[0] for r in rows]), crs=WGS84)
+
 
 # -- problem spots ---------------------------------------------------------------
 

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from layers import tables as wt
+from layers.errors import StoreError
 
 #: The columns :func:`list_rows` returns, in order.
 COLUMNS = ("id", "officer", "place", "visited_at", "note", "lon", "lat")
@@ -36,7 +37,10 @@ def insert(conn: Connection, *, officer: str, place: str, lon: float, lat: float
     res = conn.execute(sa.insert(wt.patrol_visits).values(
         officer=officer, place=place, lon=lon, lat=lat, visited_at=visited_at, note=note,
         recorded_at=recorded_at))
-    return int(res.inserted_primary_key[0])
+    key = res.inserted_primary_key
+    if key is None:  # not expected: both backends report an autoincremented key
+        raise StoreError("the database did not return the new visit's id")
+    return int(key[0])
 
 
 def list_rows(conn: Connection) -> pd.DataFrame:
