@@ -550,7 +550,7 @@ def _assessment_commands(store: object, args: argparse.Namespace, settings: obje
 
 
 def _services(store: object, args: argparse.Namespace) -> None:
-    from cpted.concerns import save_services, services
+    from cpted.concerns import services
     from layers import open311
     from layers.store import Store
 
@@ -563,7 +563,11 @@ def _services(store: object, args: argparse.Namespace) -> None:
     if args.path is None:
         raise ValueError(f"services {args.action} needs a file path")
     if args.action == "import":
-        n = save_services(store, open311.read_services(args.path))
+        from cpted import accounts
+        from cpted.access import Access
+
+        n = Access(store, accounts.operator()).save_services(open311.read_services(args.path),
+                                                             keep_local=True)
         print(f"imported {n} service(s) from {args.path}")
     else:
         open311.write_json(open311.services_json(services(store).values()), args.path)

@@ -44,6 +44,15 @@ def test_map_page_on_an_empty_store_offers_the_sample(tmp_path: Path,
                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CPTED_DB_URL", str(tmp_path / "empty.gpkg"))
     monkeypatch.chdir(ROOT)
+    # the public may not load it (it is in the permission table) ...
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    at.button[0].click().run()
+    assert "may not load the sample district" in at.error[0].value
+    # ... the demo's coordinator may
+    monkeypatch.setenv("CPTED_STAFF_MODE", "true")
+    from app_pages import _state
+
+    _state.settings.clear()
     at = AppTest.from_file(APP, default_timeout=60).run()
     assert not at.exception
     assert "store is empty" in at.info[0].value

@@ -78,8 +78,18 @@ def test_fill_save_and_see_scores(app: AppTest, sample_db: Path,
 
 
 def test_audits_page_scores_trend_and_stale_edit(app: AppTest, sample_db: Path,
-                                                 map_returns: list[dict[str, Any]]) -> None:
+                                                 map_returns: list[dict[str, Any]],
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     app.switch_page("app_pages/audits.py").run()
+    # the public may not edit someone else's audit: no button, and a note saying who may
+    assert not [b for b in app.button if b.label == "Edit this audit"]
+    assert any("may change it" in c.value for c in app.caption)
+    # a coordinator may (the demo's role picker acts as one)
+    monkeypatch.setenv("CPTED_STAFF_MODE", "true")
+    from app_pages import _state
+
+    _state.settings.clear()
+    app.run()
     assert not app.exception
     metrics = {m.label: m.value for m in app.metric}
     with open_store(sample_db) as s:
