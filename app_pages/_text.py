@@ -17,21 +17,25 @@ import re
 
 #: Characters written as HTML character references: inert in Markdown and in the raw
 #: HTML that ``unsafe_allow_html=True`` lets through.
-_ENTITIES = {"<": "&lt;", ">": "&gt;", "&": "&amp;"}
+_ENTITIES = {"<": "&lt;", ">": "&gt;", "&": "&amp;", ":": "&#58;", "@": "&#64;"}
+
+#: GitHub-flavoured Markdown links a bare ``http://host``, ``www.host`` or ``name@host``
+#: found in the text *after* escapes and character references are decoded, so no
+#: escaping stops it: a zero-width space (U+200B) inside each of them does, unseen.
+_AUTOLINKS = re.compile(r"(?i)(://|www\.|@)")
+_ZWSP = "\u200b"
 
 #: Characters that mean something anywhere in a line, backslash-escaped (CommonMark lets
 #: any ASCII punctuation be): images and links ``![]()``, emphasis ``*`` ``_`` ``~``,
 #: code backticks, ``#``, tables ``|``, the backslash itself, ``$`` (LaTeX in
-#: Streamlit), ``:`` (shortcodes, and the ``http:`` of an autolink), ``@`` (e-mail
-#: autolinks).
-_ANYWHERE = frozenset("\\`*_[]()!#|$:@~")
+#: Streamlit).
+_ANYWHERE = frozenset("\\`*_[]()!#|$~")
 
 #: What starts a block when it begins the text: a list (``-``, ``+``, ``1.``, ``1)``),
 #: a quote, a heading underline (``=``), a thematic break.
 _BLOCK_START = re.compile(r"^(\d*)([-+=.)])")
 
 _LINE_BREAKS = re.compile(r"\s*[\r\n]\s*")
-_WWW = re.compile(r"(?i)(www)\.")
 
 
 def md(value: object) -> str:
@@ -53,6 +57,7 @@ def md(value: object) -> str:
 
     """
     text = _LINE_BREAKS.sub(" ", "" if value is None else str(value)).strip()
+    text = _AUTOLINKS.sub(lambda m: m[1][0] + _ZWSP + m[1][1:], text)
     out = "".join(_ENTITIES.get(ch) or ("\\" + ch if ch in _ANYWHERE else ch) for ch in text)
     out = _BLOCK_START.sub(lambda m: m[1] + "\\" + m[2], out)
-    return _WWW.sub(lambda m: m[1] + "\\.", out)  # no "www." autolink
+    return out

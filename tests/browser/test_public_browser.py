@@ -276,9 +276,6 @@ def test_public_concern_page_shows_hostile_markup_as_text(
     assert not [u for u in traffic.aborted if ATTACKER in u], traffic.aborted
 
 
-@pytest.mark.xfail(strict=True, reason="md() escapes the ':' of 'http:', but Streamlit's "
-                   "Markdown still autolinks http\\://host/...: the Concern page's address "
-                   "caption links to another host")
 def test_public_concern_page_links_to_no_other_host(
         public_page: tuple[Any, Traffic], seeded: Seeded) -> None:
     page, _ = public_page
