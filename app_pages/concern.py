@@ -53,8 +53,10 @@ c1.metric("Status", row["detailed_status"] or row["status"],
           help="Open311 status: " + str(row["status"]))
 c2.metric("Supporters", support)
 c3.metric("Open311", row["status"])
-st.markdown(f"**{md(row['service_name'])}** · reported {local:%Y-%m-%d %H:%M} · "
-            f"{row['time_of_day']} · location {row['location_precision']}")
+when = {"day": "a daytime problem", "night": "a night-time problem"}.get(
+    row["time_of_day"], "time of day not known")
+st.markdown(f"**{md(row['service_name'])}** · reported {local:%Y-%m-%d %H:%M} · {when} · "
+            f"location {row['location_precision']}")
 st.text(text(row["description"]) or "(no description)")
 if text(row["address"]):
     st.caption(f"Address: {md(row['address'])}")
@@ -79,7 +81,7 @@ if h.empty:
     st.caption("No history recorded (imported report).")
 else:
     shown = h.assign(at=h["at"].dt.tz_convert(tz()).dt.strftime("%Y-%m-%d %H:%M"),
-                     actor=h["actor"].fillna(""))
+                     actor=h["actor"].fillna(""), note=h["note"].fillna(""))
     shown["change"] = [(f"{a} → {b}" if a else b) if b else "" for a, b in
                        zip(shown["from_status"], shown["to_status"], strict=True)]
     shown["visibility"] = [("everyone" if v == "public" else "staff only") if n else ""

@@ -48,8 +48,9 @@ codes = list(catalogue)
 code = st.selectbox("Category", codes, format_func=lambda c: catalogue[c].service_name,
                     index=codes.index("dark_area") if "dark_area" in codes else 0)
 service = catalogue[code]
-st.caption(service.description + (" Shown publicly only as an approximate area."
-                                   if service.sensitive else ""))
+st.caption(md(service.description) + (
+    " Shown publicly only as an approximate area."
+    if service.sensitive and "publicly" not in service.description else ""))
 answers: dict[str, object] = {}
 for a in service.attributes:
     label = a.description or a.code
