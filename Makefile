@@ -34,6 +34,7 @@ test: $(VENV)/.installed
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check cpted layers app_pages tests benchmarks app.py
+	$(BIN)/mypy
 
 sample: $(VENV)/.installed
 	$(BIN)/cpted sample --regenerate sample_data

@@ -292,7 +292,7 @@ def _run(args: argparse.Namespace) -> int:
                       else accounts.operator(), settings)
         if args.command == "sample":
             for summary in door.load_sample():
-                print(summary.text())  # type: ignore[attr-defined]
+                print(summary.text())
             print(f"store: {store.label}")
         elif args.command == "import":
             summary = door.import_file(

@@ -75,7 +75,8 @@ def events_xy(events: gpd.GeoDataFrame, crs: pyproj.CRS) -> NDArray[np.float64]:
     """Point coordinates of ``events`` in ``crs`` as an (n, 2) array."""
     if len(events) == 0:
         return np.empty((0, 2))
-    return shapely.get_coordinates(events.to_crs(crs).geometry.values)
+    coords: NDArray[np.float64] = shapely.get_coordinates(events.to_crs(crs).geometry.values)
+    return coords
 
 
 # -- grid --------------------------------------------------------------------
@@ -201,7 +202,9 @@ class Grid:
         out[ok] = self._index[row[ok], col[ok]]
         return out
 
-    def to_frame(self, **columns: Sequence[float] | NDArray[np.generic]) -> gpd.GeoDataFrame:
+    def to_frame(
+        self, **columns: Sequence[float] | Sequence[str] | NDArray[np.generic]
+    ) -> gpd.GeoDataFrame:
         """The cells as WGS84 polygons with the given per-cell columns."""
         frame = gpd.GeoDataFrame({"cell": np.arange(len(self)), **columns},
                                  geometry=self.polygons())
@@ -322,7 +325,8 @@ def kde(points: NDArray[np.float64], xy: NDArray[np.float64], radius: float,
     tree_e = cKDTree(xy)
     pairs = tree_p.sparse_distance_matrix(tree_e, radius, output_type="coo_matrix")
     vals = quartic(pairs.data, radius) * w[pairs.col]
-    out = np.bincount(pairs.row, weights=vals, minlength=len(points))
+    # with float weights bincount gives float64 (its stubs say int); asarray is a no-op
+    out = np.asarray(np.bincount(pairs.row, weights=vals, minlength=len(points)), dtype=np.float64)
     return out * 1e6
 
 
@@ -344,7 +348,8 @@ def gi_star_z(y: NDArray[np.float64], w: sp.csr_matrix) -> NDArray[np.float64]:
     k = np.asarray(w.sum(axis=1)).ravel()
     expected = k / n
     variance = k * (n - k) / (n - 1) / n ** 2 * var / mean ** 2
-    return (g - expected) / np.sqrt(variance)
+    z: NDArray[np.float64] = (g - expected) / np.sqrt(variance)
+    return z
 
 
 def fdr_threshold(p: NDArray[np.float64], alpha: float) -> float:

@@ -118,7 +118,8 @@ class Sightlines:
     def candidates(self, x: float, y: float) -> NDArray[np.intp]:
         # a buffer is inscribed in the true circle; grow it so no wall is missed
         circle = shapely.Point(x, y).buffer(self.radius_m / math.cos(math.pi / 64), quad_segs=16)
-        return self.tree.query(circle, predicate="intersects")
+        hits: NDArray[np.intp] = self.tree.query(circle, predicate="intersects")
+        return hits
 
     def at(self, x: float, y: float) -> Isovist:
         idx = self.candidates(x, y)

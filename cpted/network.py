@@ -196,7 +196,8 @@ def _largest_strong(n: int, u: NDArray[np.int64], v: NDArray[np.int64]) -> NDArr
     adj = sp.csr_matrix((np.ones(len(u)), (u, v)), shape=(n, n))
     _, labels = connected_components(adj, directed=True, connection="strong")
     biggest = np.bincount(labels).argmax()
-    return labels == biggest
+    strong: NDArray[np.bool_] = labels == biggest
+    return strong
 
 
 def assemble(crs: pyproj.CRS, xy: NDArray[np.float64], u: Iterable[int], v: Iterable[int],

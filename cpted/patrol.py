@@ -348,7 +348,7 @@ def plan_patrol(net: Network, candidates: Sequence[Candidate], settings: PatrolS
         seq = [0, *(s + 1 for s in order), 0]
         path_n: list[int] = [int(station)]
         clock = 0.0
-        stops = []
+        stops: list[PlannedStop] = []
         for a, b in itertools.pairwise(seq):
             leg = path_nodes(pred[a], sources[a], sources[b])
             path_n.extend(leg[1:])

@@ -23,6 +23,7 @@ from __future__ import annotations
 import tomllib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -50,8 +51,10 @@ class Costs:
         return cls(float(p["repair_usd"]), float(p["upgrade_usd"]), float(p["new_pole_usd"]))
 
 
-def _settings() -> dict[str, object]:
-    return tomllib.loads(lt.LIGHTING_DATA.read_text(encoding="utf-8"))["priorities"]
+def _settings() -> dict[str, Any]:
+    priorities: dict[str, Any] = tomllib.loads(
+        lt.LIGHTING_DATA.read_text(encoding="utf-8"))["priorities"]
+    return priorities
 
 
 @dataclass
@@ -83,7 +86,8 @@ class Plan:
 
     @property
     def values(self) -> np.ndarray:
-        return self.points["value"].to_numpy()
+        values: np.ndarray = self.points["value"].to_numpy()
+        return values
 
     def fixed_points(self, chosen: Sequence[int] | None = None) -> set[int]:
         out: set[int] = set()
@@ -143,12 +147,12 @@ class Plan:
 
 
 def _weights(streets: gpd.GeoDataFrame, seg: pd.DataFrame, x: np.ndarray, y: np.ndarray,
-             seg_of: np.ndarray, night_xy: np.ndarray, settings: Mapping[str, object],
+             seg_of: np.ndarray, night_xy: np.ndarray, settings: Mapping[str, Any],
              equity: Mapping[str, float] | None,
              hood_of_street: Sequence[str | None] | None) -> np.ndarray:
     """Per sample point: exposure x (1 + night concerns within the radius) x equity."""
     exposure = settings.get("exposure", {})
-    radius = float(settings["concern_radius_m"])  # type: ignore[arg-type]
+    radius = float(settings["concern_radius_m"])
     counts = np.zeros(len(x))
     if len(night_xy):
         tree = shapely.STRtree(shapely.points(night_xy))
@@ -161,11 +165,12 @@ def _weights(streets: gpd.GeoDataFrame, seg: pd.DataFrame, x: np.ndarray, y: np.
         seg["night_concerns"] = near_seg.astype(int)
     else:
         seg["night_concerns"] = 0
-    w = np.array([float(exposure.get(str(c), 1.0)) for c in seg["class"]])  # type: ignore[union-attr]
+    w = np.array([float(exposure.get(str(c), 1.0)) for c in seg["class"]])
     eq = np.ones(len(streets))
     if equity and hood_of_street is not None:
         eq = np.array([float(equity.get(h, 1.0)) if h else 1.0 for h in hood_of_street])
-    return (w * eq)[seg_of] * (1 + counts)
+    weights: np.ndarray = (w * eq)[seg_of] * (1 + counts)
+    return weights
 
 
 def candidates_for(streets: gpd.GeoDataFrame, inv: lt.Inventory, data: lt.LightingData,
@@ -197,12 +202,12 @@ def candidates_for(streets: gpd.GeoDataFrame, inv: lt.Inventory, data: lt.Lighti
     for k in np.flatnonzero(inv.out):
         cands.append(Candidate(f"repair {inv.ids[k]}", "repair", str(inv.ids[k]),
                                float(inv.x[k]), float(inv.y[k]), costs.repair_usd))
-    low = (~inv.out) & (inv.lumens < float(settings["upgrade_below_lumens"]))  # type: ignore[arg-type]
+    low = (~inv.out) & (inv.lumens < float(settings["upgrade_below_lumens"]))
     for k in np.flatnonzero(low):
         cands.append(Candidate(f"upgrade {inv.ids[k]}", "upgrade", str(inv.ids[k]),
                                float(inv.x[k]), float(inv.y[k]), costs.upgrade_usd))
     # new poles: at the darkest sample point of each dark street, if no working pole is near
-    gap = float(settings["new_pole_min_gap_m"])  # type: ignore[arg-type]
+    gap = float(settings["new_pole_min_gap_m"])
     working = shapely.STRtree(shapely.points(inv.x[~inv.out], inv.y[~inv.out]))
     for s in np.flatnonzero(dark):
         on = np.flatnonzero(seg_of == s)
@@ -216,9 +221,9 @@ def candidates_for(streets: gpd.GeoDataFrame, inv: lt.Inventory, data: lt.Lighti
 
     # each candidate's effect, computed by re-running the model where it reaches
     n_base = len(inv)
-    new_h = float(settings["new_pole_height_m"])  # type: ignore[arg-type]
-    new_lm = float(settings["new_pole_lumens"])  # type: ignore[arg-type]
-    up_lm = float(settings["upgrade_to_lumens"])  # type: ignore[arg-type]
+    new_h = float(settings["new_pole_height_m"])
+    new_lm = float(settings["new_pole_lumens"])
+    up_lm = float(settings["upgrade_to_lumens"])
     news = [c for c in cands if c.kind == "new pole"]
     ext = inv.added(np.array([c.x for c in news]), np.array([c.y for c in news]), new_h,
                     new_lm, str(settings["new_pole_fixture"]),
@@ -230,15 +235,15 @@ def candidates_for(streets: gpd.GeoDataFrame, inv: lt.Inventory, data: lt.Lighti
     for n, c in enumerate(cands):
         if n % 50 == 0:
             say(0.1 + 0.85 * n / max(1, len(cands)), f"candidate {n + 1:,} of {len(cands):,}")
-        k = next(new_k) if c.kind == "new pole" else index[c.pole_id]
-        reach = float(ext.height_m[k] * data.reach_heights)
-        pts = tree.query(shapely.Point(ext.x[k], ext.y[k]), predicate="dwithin", distance=reach)
+        pk = next(new_k) if c.kind == "new pole" else index[c.pole_id]
+        reach = float(ext.height_m[pk] * data.reach_heights)
+        pts = tree.query(shapely.Point(ext.x[pk], ext.y[pk]), predicate="dwithin", distance=reach)
         if len(pts) == 0:
             continue
-        pole = np.full(len(pts), k)
+        pole = np.full(len(pts), pk)
         if c.kind == "upgrade":
             before = lt.pair_illuminance(ext, data, pole, x[pts], y[pts])
-            bigger = ext.with_changes(lumens=np.where(np.arange(len(ext)) == k, up_lm,
+            bigger = ext.with_changes(lumens=np.where(np.arange(len(ext)) == pk, up_lm,
                                                       ext.lumens))
             delta = lt.pair_illuminance(bigger, data, pole, x[pts], y[pts]) - before
         else:
@@ -248,7 +253,7 @@ def candidates_for(streets: gpd.GeoDataFrame, inv: lt.Inventory, data: lt.Lighti
         c.value = float(values[lifted].sum())
     say(1.0, "done")
     return Plan(segs, points, cands, [], 0.0, inv.crs, night_xy,
-                float(settings["concern_radius_m"]))  # type: ignore[arg-type]
+                float(settings["concern_radius_m"]))
 
 
 # -- selection -------------------------------------------------------------------------------
@@ -443,11 +448,11 @@ def after_work(plan: Plan, inv: lt.Inventory) -> lt.Inventory:
     after = inv.with_changes(
         out=inv.out & ~np.isin(inv.ids, fixed),
         lumens=np.where(np.isin(inv.ids, upgraded),
-                        float(settings["upgrade_to_lumens"]), inv.lumens))  # type: ignore[arg-type]
+                        float(settings["upgrade_to_lumens"]), inv.lumens))
     news = [c for c in chosen if c.kind == "new pole"]
     if news:
         after = after.added(np.array([c.x for c in news]), np.array([c.y for c in news]),
-                            float(settings["new_pole_height_m"]),  # type: ignore[arg-type]
-                            float(settings["new_pole_lumens"]),  # type: ignore[arg-type]
+                            float(settings["new_pole_height_m"]),
+                            float(settings["new_pole_lumens"]),
                             str(settings["new_pole_fixture"]), [c.id for c in news])
     return after

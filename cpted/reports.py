@@ -11,9 +11,10 @@ from __future__ import annotations
 import base64
 import html
 import io
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
 from xml.sax.saxutils import escape as xml_escape
 
 import geopandas as gpd
@@ -34,6 +35,10 @@ from layers.errors import UnusableInputError
 from layers.schema import Layer
 from layers.store import Store
 
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
 BAND_COLORS = {"Strong": "#1a9850", "Adequate": "#91cf60", "Weak": "#fc8d59",
                "Poor": "#d73027", "Not scored": "#bbbbbb"}
 
@@ -42,7 +47,7 @@ def score_color(value: float | None) -> str:
     return BAND_COLORS[score_label(value)]
 
 
-def _png(fig: plt.Figure) -> bytes:
+def _png(fig: Figure) -> bytes:
     out = io.BytesIO()
     fig.savefig(out, format="png", dpi=150, bbox_inches="tight")
     plt.close(fig)
@@ -84,7 +89,7 @@ def trend_chart(trend: pd.DataFrame) -> bytes:
     return _png(fig)
 
 
-def _frame(ax: plt.Axes, bounds: Sequence[float], pad: float) -> None:
+def _frame(ax: Axes, bounds: Sequence[float], pad: float) -> None:
     minx, miny, maxx, maxy = bounds
     w, h = maxx - minx, maxy - miny
     side = max(w, h) + 2 * pad
@@ -215,7 +220,8 @@ def _fmt(v: object) -> str:
 
 
 def _when(a: au.Assessment, tz: str) -> str:
-    return a.assessed_at.tz_convert(tz).strftime("%Y-%m-%d %H:%M")
+    when: str = a.assessed_at.tz_convert(tz).strftime("%Y-%m-%d %H:%M")
+    return when
 
 
 def _img(data: bytes, media: str = "image/png", alt: str = "", style: str = "") -> str:
@@ -298,7 +304,7 @@ def report_html(r: AssessmentReport, *, tz: str = "UTC") -> str:
 
 # -- PDF -------------------------------------------------------------------------------
 
-def _pdf(story_builder, title: str) -> bytes:  # type: ignore[no-untyped-def]
+def _pdf(story_builder: Callable[[float], list[object]], title: str) -> bytes:
     from reportlab.lib.pagesizes import LETTER
     from reportlab.lib.units import inch
     from reportlab.platypus import SimpleDocTemplate
@@ -311,20 +317,20 @@ def _pdf(story_builder, title: str) -> bytes:  # type: ignore[no-untyped-def]
     return out.getvalue()
 
 
-def _styles():  # type: ignore[no-untyped-def]
+def _styles() -> Any:
     from reportlab.lib.styles import getSampleStyleSheet
 
     return getSampleStyleSheet()
 
 
-def _p(text: str, style) -> object:  # type: ignore[no-untyped-def]
+def _p(text: str, style: Any) -> object:
     """A paragraph of plain text: reportlab parses markup, so user text is escaped."""
     from reportlab.platypus import Paragraph
 
     return Paragraph(xml_escape(text), style)
 
 
-def _image(data: bytes, width: float):  # type: ignore[no-untyped-def]
+def _image(data: bytes, width: float) -> Any:
     from PIL import Image as PILImage
     from reportlab.platypus import Image
 
@@ -333,7 +339,7 @@ def _image(data: bytes, width: float):  # type: ignore[no-untyped-def]
     return Image(io.BytesIO(data), width=width, height=width * h / w)
 
 
-def _pdf_table(frame: pd.DataFrame, width: float):  # type: ignore[no-untyped-def]
+def _pdf_table(frame: pd.DataFrame, width: float) -> Any:
     from reportlab.lib import colors
     from reportlab.platypus import Table, TableStyle
 

@@ -169,9 +169,10 @@ def _two_opt(p: Problem, route: list[int]) -> list[int]:
         # relocation of one stop (at nodes[pos]) into another edge (nodes[u], nodes[u+1])
         pos = np.arange(1, n + 1)[:, None]
         u = np.arange(n + 1)[None, :]
-        a = nodes[pos]
-        gain = (t[nodes[pos - 1], a] + t[a, nodes[pos + 1]] - t[nodes[pos - 1], nodes[pos + 1]])
-        cost = t[nodes[u], a] + t[a, nodes[u + 1]] - t[nodes[u], nodes[u + 1]]
+        moved = nodes[pos]
+        gain = (t[nodes[pos - 1], moved] + t[moved, nodes[pos + 1]]
+                - t[nodes[pos - 1], nodes[pos + 1]])
+        cost = t[nodes[u], moved] + t[moved, nodes[u + 1]] - t[nodes[u], nodes[u + 1]]
         delta = np.where((u == pos - 1) | (u == pos), np.inf, cost - gain)
         k = int(np.argmin(delta))
         r, e = divmod(k, n + 1)

@@ -12,12 +12,12 @@ import uuid
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import geopandas as gpd
 import pandas as pd
 
-from cpted.concerns import ReportError, _event, _iso, _now
+from cpted.concerns import ReportError, Visibility, _event, _iso, _now
 from layers.crs import metric_crs
 from layers.errors import StoreError
 from layers.repos import spots as repo
@@ -56,11 +56,11 @@ def _ensure_exists(store: Store, conn: Connection, request_ids: Sequence[str]) -
         raise StoreError(f"no such concern(s): {', '.join(sorted(missing))}")
 
 
-def _visibility(value: str) -> str:
+def _visibility(value: str) -> Visibility:
     if value not in VISIBILITIES:
         raise ReportError(f"a note's visibility is one of: {', '.join(VISIBILITIES)}; "
                           f"got {value!r}")
-    return value
+    return cast(Visibility, value)  # one of VISIBILITIES, checked above
 
 
 def create_spot(store: Store, title: str, request_ids: Sequence[str], *, note: str = "",
@@ -248,14 +248,14 @@ def set_plan_status(store: Store, plan_id: str, status: PlanStatus | str, note: 
     new = PlanStatus(status)
     if not note.strip():
         raise ReportError("say what happened with the plan")
-    visibility = _visibility(visibility)
+    checked = _visibility(visibility)
     with store.transaction(conn) as c:
         row = repo.get_plan(c, plan_id)
         if row is None:
             raise ReportError(f"there is no action plan {plan_id!r}")
         repo.update_plan(c, plan_id, {"status": new.value, "updated_at": _iso(now)})
         for rid in repo.plan_report_ids(c, plan_id):
-            _event(c, rid, "plan", now, actor=actor, visibility=visibility,
+            _event(c, rid, "plan", now, actor=actor, visibility=checked,
                    note=f"action plan {plan_id} ({row['title']}) is now {new.value}: "
                         f"{note.strip()}")
         store.bump(c)

@@ -72,7 +72,8 @@ def haversine_km(
     dphi = p2 - p1
     dlmb = np.radians(lon0) - np.radians(lon)
     a = np.sin(dphi / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dlmb / 2) ** 2
-    return 2 * r * np.arcsin(np.sqrt(np.clip(a, 0, 1)))
+    km: NDArray[np.float64] = 2 * r * np.arcsin(np.sqrt(np.clip(a, 0, 1)))
+    return km
 
 
 @dataclass(frozen=True)

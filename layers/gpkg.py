@@ -62,7 +62,8 @@ def decode(blobs: list[bytes | None]) -> NDArray[np.object_]:
             raise ValueError("not a GeoPackage geometry blob (missing 'GP' magic)")
         env = (b[3] >> 1) & 0b111
         wkb.append(bytes(b[8 + _ENVELOPE_BYTES[env]:]))
-    return shapely.from_wkb(np.array(wkb, dtype=object))
+    geoms: NDArray[np.object_] = shapely.from_wkb(np.array(wkb, dtype=object))
+    return geoms
 
 
 #: GeoPackage core tables (spec section 1.1), with the three SRS rows the spec requires.

@@ -399,6 +399,8 @@ def _read_csv(path: Path, *, encoding: str | None, crs: str | None, lon_col: str
         raise UnusableInputError("give both --x-col and --y-col")
     if (lon_col or lat_col) and not (lon_col and lat_col):
         raise UnusableInputError("give both --lon-col and --lat-col")
+    xcol: str | None
+    ycol: str | None
     if x_col and y_col:
         if src is None:
             raise CRSError("--x-col/--y-col need the coordinates' CRS, e.g. --crs EPSG:2817")
@@ -464,8 +466,8 @@ def _read_csv(path: Path, *, encoding: str | None, crs: str | None, lon_col: str
                                f"row {i + 1}: longitude {lon[i]:g}, latitude {lat[i]:g} "
                                "are not valid degrees")
     ok = np.isfinite(lon) & np.isfinite(lat)
-    for i in reasons:
-        ok[i] = False
+    for row in reasons:
+        ok[row] = False
     geom = gpd.GeoSeries.from_xy(np.where(ok, lon, np.nan), np.where(ok, lat, np.nan), crs=WGS84)
     geom[~ok] = None
     attrs = df.drop(columns=[c for c in (xcol, ycol) if c in df.columns])

@@ -23,6 +23,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -210,8 +211,10 @@ LIGHT_SPEC = {
 }
 
 
-def _lights(rng: np.random.Generator, streets: list[Street]) -> tuple[list[dict], list[Point]]:
-    lights: list[dict] = []
+def _lights(
+    rng: np.random.Generator, streets: list[Street]
+) -> tuple[list[dict[str, Any]], list[Point]]:
+    lights: list[dict[str, Any]] = []
     gaps: list[Point] = []
     for s in streets:
         spacing, lumens, watts, height, fixture = LIGHT_SPEC[s.cls]
@@ -252,8 +255,8 @@ def _neighborhoods(rng: np.random.Generator) -> list[tuple[Polygon, str, int]]:
     return out
 
 
-def _concerns(rng: np.random.Generator, streets: list[Street], lights: list[dict],
-              gaps: list[Point]) -> list[dict]:
+def _concerns(rng: np.random.Generator, streets: list[Street], lights: list[dict[str, Any]],
+              gaps: list[Point]) -> list[dict[str, Any]]:
     outs = [lt["point"] for lt in lights if lt["status"] == "out"]
     hot = [(rng.uniform(150, WIDTH_M - 150), rng.uniform(150, HEIGHT_M - 150)) for _ in range(12)]
     hot_start = rng.uniform(0, PERIOD_DAYS - 200, size=len(hot))
@@ -312,12 +315,12 @@ def _concerns(rng: np.random.Generator, streets: list[Street], lights: list[dict
     return rows
 
 
-def _to_wgs84() -> pyproj.Transformer:
+def _to_wgs84() -> _Shifted:
     utm = pyproj.CRS.from_epsg(32615)
     fwd = pyproj.Transformer.from_crs(4326, utm, always_xy=True)
     ox, oy = fwd.transform(*ORIGIN_LONLAT)
     inv = pyproj.Transformer.from_crs(utm, 4326, always_xy=True)
-    return _Shifted(inv, ox, oy)  # type: ignore[return-value]
+    return _Shifted(inv, ox, oy)
 
 
 class _Shifted:
@@ -338,12 +341,12 @@ def _utc(t: datetime) -> str:
     return t.astimezone(ZoneInfo("UTC")).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _features(items: Iterable[tuple[shapely.Geometry, dict]]) -> list[dict]:
+def _features(items: Iterable[tuple[shapely.Geometry, dict[str, Any]]]) -> list[dict[str, Any]]:
     return [{"type": "Feature", "properties": props, "geometry": mapping(geom)}
             for geom, props in items]
 
 
-def generate(seed: int = DEFAULT_SEED) -> dict[str, list[dict]]:
+def generate(seed: int = DEFAULT_SEED) -> dict[str, list[dict[str, Any]]]:
     """The sample district's layers as GeoJSON feature lists (WGS84), keyed by layer name."""
     rng = np.random.default_rng(seed)
     to84 = _to_wgs84()
@@ -352,7 +355,7 @@ def generate(seed: int = DEFAULT_SEED) -> dict[str, list[dict]]:
     lights, gaps = _lights(rng, streets)
     hoods = _neighborhoods(rng)
     concerns = _concerns(rng, streets, lights, gaps)
-    layers: dict[str, list[dict]] = {}
+    layers: dict[str, list[dict[str, Any]]] = {}
     layers["neighborhoods"] = _features(
         (to84(p), {"id": f"N{i + 1}", "name": name, "population": pop})
         for i, (p, name, pop) in enumerate(hoods))
@@ -379,7 +382,7 @@ def generate(seed: int = DEFAULT_SEED) -> dict[str, list[dict]]:
     return layers
 
 
-def write_geojson(features: list[dict], path: Path, *, name: str) -> None:
+def write_geojson(features: list[dict[str, Any]], path: Path, *, name: str) -> None:
     """Write features as GeoJSON, one feature per line, deterministically."""
     with open(path, "w", encoding="utf-8", newline="\n") as f:
         f.write('{"type":"FeatureCollection","name":' + json.dumps(name) + ',"features":[\n')

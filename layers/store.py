@@ -48,10 +48,14 @@ def upsert(conn: Connection, table: sa.Table, values: Mapping[str, Any],
            keys: Sequence[str]) -> Any:
     """``INSERT ... ON CONFLICT (keys) DO UPDATE``, which SQLite and PostgreSQL share."""
     if conn.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    stmt = insert(table).values(**values)
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        pg_stmt = pg_insert(table).values(**values)
+        pg_rest = {k: pg_stmt.excluded[k] for k in values if k not in keys}
+        return pg_stmt.on_conflict_do_update(index_elements=list(keys), set_=pg_rest)
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    stmt = sqlite_insert(table).values(**values)
     rest = {k: stmt.excluded[k] for k in values if k not in keys}
     return stmt.on_conflict_do_update(index_elements=list(keys), set_=rest)
 
@@ -123,7 +127,8 @@ def decode_geoms(dialect: str, values: Sequence[Any]) -> np.ndarray:
 
     if not len(values):
         return np.array([], dtype=object)
-    return shapely.from_wkb(np.array(list(values), dtype=object))
+    geoms: np.ndarray = shapely.from_wkb(np.array(list(values), dtype=object))
+    return geoms
 
 
 def _column_values(frame: gpd.GeoDataFrame, schema: LayerSchema,
@@ -279,7 +284,7 @@ class Store:
         def run(c: Connection) -> None:
             if c.dialect.name == "sqlite":
                 # One bound parameter holding every id, unpacked by SQLite's json_each.
-                values = sa.select(sa.column("value")).select_from(
+                values: sa.Select[Any] = sa.select(sa.column("value")).select_from(
                     sa.func.json_each(sa.bindparam("ids", json.dumps(ids))).table_valued("value"))
                 found.update(r[0] for r in c.execute(sa.select(idcol).where(idcol.in_(values))))
                 return

@@ -60,12 +60,13 @@ def geometry_type_name(schema: LayerSchema) -> str:
 
 
 def _sql_type(ftype: FieldType) -> sa.types.TypeEngine[Any]:
-    return {
+    types: dict[FieldType, sa.types.TypeEngine[Any]] = {
         FieldType.TEXT: sa.Text(),
         FieldType.INTEGER: sa.Integer(),
         FieldType.REAL: sa.Float(),
         FieldType.DATETIME: _Declared("DATETIME"),
-    }[ftype]
+    }
+    return types[ftype]
 
 
 def build_metadata() -> tuple[sa.MetaData, dict[Layer, sa.Table]]:

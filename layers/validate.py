@@ -111,7 +111,8 @@ def conform(
         elif col not in frame.columns:
             problems.append(f"--map {fname}={col}: there is no column {col!r}")
         else:
-            chosen[fname], _ = col, used.add(col)
+            chosen[fname] = col
+            used.add(col)
     for spec in schema.fields:
         if spec.name in chosen:
             continue
@@ -404,9 +405,9 @@ def validate(
     keep = ~rows.bad
     if keep.any() and schema.geometry_types[0] in ("Polygon", "MultiPolygon"):
         g = np.asarray(out.geometry.values, dtype=object)
-        idx = np.flatnonzero(keep)
-        valid = shapely.is_valid(g[idx])
-        broken = idx[~valid]
+        kept = np.flatnonzero(keep)
+        valid = shapely.is_valid(g[kept])
+        broken = kept[~valid]
         if len(broken):
             if repair:
                 for i in broken:

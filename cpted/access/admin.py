@@ -18,7 +18,7 @@ from layers.repos import accounts as repo
 from layers.repos import changelog
 from layers.schema import Layer
 from layers.services import Service
-from layers.store import database_error, write_error
+from layers.store import OnConflict, database_error, write_error
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
@@ -133,7 +133,7 @@ class AdminDoor(PlacesDoor):
             self.commit_import(prepared, on_conflict=on_conflict, progress=progress)
         return prepared.summary
 
-    def commit_import(self, prepared: Any, *, on_conflict: str = "error",
+    def commit_import(self, prepared: Any, *, on_conflict: OnConflict = "error",
                       progress: Any = None) -> int:
         """Store a checked import (:func:`layers.importer.prepare_import`) in one
         transaction, with its audit entry; return the rows written."""
