@@ -7,7 +7,7 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from app_pages._audit_view import show_scorecard
-from app_pages._state import access, layer, services, store, tz
+from app_pages._state import access, layer, store, tz
 from app_pages._text import md
 from cpted import assessments as au
 from cpted import reports
@@ -16,7 +16,6 @@ from cpted.maps import build_audits_map, build_sightlines_map
 from cpted.scoring import compare
 from layers.errors import CptedError, UnusableInputError
 from layers.schema import Layer
-from layers.services import sensitive_codes
 
 s = store()
 me = access()
@@ -147,7 +146,7 @@ with tab_print:
     st.write("A printable report of this audit: map, scores, recommendations and photos.")
     if st.button("Make the report", key="make-report"):
         with st.spinner("Drawing the map and charts…"):
-            r = reports.assessment_report(s, a.id)
+            r = me.audit_report(a.id)
             st.session_state["report-files"] = (a.id, reports.report_pdf(r, tz=zone),
                                                 reports.report_html(r, tz=zone))
     files = st.session_state.get("report-files")
@@ -167,9 +166,8 @@ with tab_print:
                               - pd.Timedelta(days=90), key="brief-since")
         if st.button("Make the brief"):
             try:
-                b = reports.neighborhood_brief(
-                    s, nid, since=pd.Timestamp(since, tz=zone).to_pydatetime(),
-                    sensitive_codes=sensitive_codes(services().values()))
+                b = me.neighborhood_brief(
+                    nid, since=pd.Timestamp(since, tz=zone).to_pydatetime())
             except UnusableInputError as exc:
                 st.error(md(exc))
             else:

@@ -508,7 +508,6 @@ def _assessment_commands(store: object, args: argparse.Namespace, settings: obje
 
     from cpted import reports
     from cpted.assessments import list_assessments
-    from layers.services import sensitive_codes
     from layers.settings import Settings
     from layers.store import Store
 
@@ -537,11 +536,10 @@ def _assessment_commands(store: object, args: argparse.Namespace, settings: obje
         since = datetime.fromisoformat(args.since).replace(tzinfo=ZoneInfo(tz))
     elif (last := store.get_setting(key)) is not None:
         since = datetime.fromisoformat(last)
-    from cpted.concerns import services
+    from cpted import accounts
+    from cpted.access import Access
 
-    b = reports.neighborhood_brief(store, args.neighborhood, since=since,
-                                   sensitive_codes=sorted(sensitive_codes(
-                                       services(store).values())))
+    b = Access(store, accounts.operator()).neighborhood_brief(args.neighborhood, since=since)
     data = reports.brief_pdf(b, tz=tz) if kind == "pdf" else reports.brief_html(b, tz=tz).encode()
     args.out.write_bytes(data)
     store.set_setting(key, b.until.isoformat())

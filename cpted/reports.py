@@ -28,7 +28,6 @@ import matplotlib.pyplot as plt
 from cpted import assessments as au
 from cpted.instrument import Instrument
 from cpted.isovist import IsovistError, isovist_at
-from cpted.privacy import Role, concerns_for
 from cpted.scoring import Scorecard, compare, score_label
 from layers.crs import WGS84, metric_crs
 from layers.errors import UnusableInputError
@@ -420,12 +419,13 @@ class Brief:
     map_png: bytes
 
 
-def neighborhood_brief(store: Store, neighborhood_id: str, *, since: datetime | None = None,
-                       now: datetime | None = None,
-                       sensitive_codes: Sequence[str] = ()) -> Brief:
+def neighborhood_brief(store: Store, neighborhood_id: str, *, concerns: gpd.GeoDataFrame,
+                       since: datetime | None = None, now: datetime | None = None) -> Brief:
     """What a block meeting needs: audits, open concerns and what changed since ``since``.
 
-    Concerns are shown as the public sees them (sensitive categories blurred).
+    ``concerns`` are the concerns as the brief's readers may see them (the public's view,
+    from :meth:`cpted.access.Access.neighborhood_brief`): they are counted where they are
+    shown, so a sensitive report's exact place never decides which neighborhood counts it.
     """
     hoods = store.read(Layer.NEIGHBORHOODS, ids=[neighborhood_id])
     if hoods.empty:
@@ -443,10 +443,8 @@ def neighborhood_brief(store: Store, neighborhood_id: str, *, since: datetime | 
         if len(before) and len(after):
             b, f = before["overall"].iloc[-1], after["overall"].iloc[-1]
             changes.append({"place": place, "before": b, "after": f, "change": f - b})
-    concerns = store.read(Layer.CONCERNS)
     concerns = concerns[concerns.within(boundary)]
-    public = concerns_for(Role.PUBLIC, concerns, sensitive_codes)
-    open_now = public[public["status"] == "open"]
+    open_now = concerns[concerns["status"] == "open"]
     by_cat = (open_now.groupby("service_name").size().sort_values(ascending=False)
               .rename("open concerns").reset_index()
               .rename(columns={"service_name": "category"}))

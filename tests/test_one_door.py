@@ -5,8 +5,9 @@ limit that a reload reset."""
 from __future__ import annotations
 
 import io
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
+import geopandas as gpd
 import pytest
 from PIL import Image
 
@@ -118,3 +119,51 @@ def test_the_public_rate_limit_keys_on_the_address_not_the_session(store: Store)
 def test_the_client_address_believes_only_trusted_proxies(
         peer: str | None, header: str | None, trusted: str, expected: str) -> None:
     assert client_address(peer, header, trusted) == expected
+
+
+def test_counts_per_neighborhood_use_the_place_the_public_sees(sample_store: Store) -> None:
+    """A sensitive report just inside one neighborhood whose public grid cell lies in the
+    next one is counted where the public map shows it, never where it really is: counting
+    it by its exact place would tell which side of the boundary it is on."""
+    import numpy as np
+    import shapely
+
+    from cpted.overlay import overlay
+    from cpted.privacy import snap_to_grid
+    from layers.crs import WGS84
+    from layers.schema import Layer
+
+    hoods = sample_store.read(Layer.NEIGHBORHOODS)
+    rng = np.random.default_rng(7)
+    found = None
+    for _ in range(5000):
+        west, south, east, north = hoods.total_bounds
+        lon, lat = rng.uniform(west, east), rng.uniform(south, north)
+        here = shapely.Point(lon, lat)
+        inside = hoods[hoods.covers(here)]
+        if inside.empty:
+            continue
+        cell = snap_to_grid(gpd.GeoSeries([here], crs=WGS84), 250.0).iloc[0]
+        there = hoods[hoods.covers(cell)]
+        if not there.empty and there["id"].iloc[0] != inside["id"].iloc[0]:
+            found = (lon, lat, inside["id"].iloc[0], there["id"].iloc[0])
+            break
+    assert found, "the sample has a boundary with a grid cell centre on its far side"
+    lon, lat, real, shown = found
+    public = Access(sample_store, acc.public())
+
+    def counts() -> dict[str, tuple[int, int]]:
+        table = overlay(public.concerns(), hoods).set_index("neighborhood_id")["count"]
+        return {h: (int(table[h]), public.neighborhood_brief(h, since=NOW).new_concerns)
+                for h in (real, shown)}
+
+    before = counts()
+    rid = cc.submit_report(sample_store, ReportDraft("drug_activity", lon, lat, "secret"),
+                           now=NOW + timedelta(minutes=1))
+    after = counts()
+    # the Neighborhoods page's overlay and the meeting brief both count it where the
+    # public map shows it, and not where it is
+    assert after[shown] == (before[shown][0] + 1, before[shown][1] + 1)
+    assert after[real] == before[real]
+    seen = public.concerns(where={"service_request_id": [rid]})
+    assert hoods[hoods["id"] == shown].covers(seen.geometry.iloc[0]).all()

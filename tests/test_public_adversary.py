@@ -138,6 +138,8 @@ def test_every_public_method_answers_without_a_secret(
         "day_and_night": lambda: who.day_and_night(audit),
         "current_instrument": who.current_instrument,
         "may_edit_audit": lambda: who.may_edit_audit(who.audit(audit)),
+        "audit_report": lambda: who.audit_report(audit).assessment.place_name,
+        "neighborhood_brief": lambda: brief_text(who, store),
         "spots": who.spots, "spot_reports": lambda: who.spot_reports(ids["spot"]),
         "plans": who.plans, "visits": who.visits,
         "patrol_events": lambda: who.patrol_events([]),
@@ -177,6 +179,28 @@ def test_every_public_method_answers_without_a_secret(
             out = str(exc)
         assert not leaks(out), f"{name} leaked {leaks(out)}"
     assert answered >= 25  # the reads and the public's own writes answer; the rest refuse
+
+
+def brief_text(who: Access, store: Store) -> str:
+    """Every neighborhood's meeting brief as PDF text (what a public meeting gets)."""
+    import shutil
+    import subprocess
+    import tempfile
+
+    from cpted import reports
+    from tests.conftest import need
+
+    need(shutil.which("pdftotext") is not None, "pdftotext (poppler-utils) reads the briefs")
+
+    out = []
+    for nid in store.read(Layer.NEIGHBORHOODS)["id"]:
+        pdf = reports.brief_pdf(who.neighborhood_brief(nid, since=NOW))
+        with tempfile.NamedTemporaryFile(suffix=".pdf") as f:
+            f.write(pdf)
+            f.flush()
+            out.append(subprocess.run(["pdftotext", f.name, "-"], capture_output=True,
+                                      text=True, check=True).stdout)
+    return "\n".join(out)
 
 
 def pages() -> list[str]:

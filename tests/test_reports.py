@@ -11,8 +11,9 @@ import pytest
 import shapely
 from PIL import Image
 
+from cpted import accounts, reports
 from cpted import assessments as A
-from cpted import reports
+from cpted.access import Access
 from cpted.cli import main
 from cpted.instrument import load_instrument
 from layers.store import Store, open_store
@@ -93,7 +94,8 @@ def test_neighborhood_brief_pdf_and_since_last_time(sample_db: Path, tmp_path: P
                  "--since", "2026-01-01"]) == 0
     flat = " ".join(pdf_text(out).split())
     with open_store(sample_db) as s:
-        b = reports.neighborhood_brief(s, "N2", since=datetime(2026, 1, 1, tzinfo=UTC))
+        b = Access(s, accounts.public()).neighborhood_brief(
+            "N2", since=datetime(2026, 1, 1, tzinfo=UTC))
         places = A.list_assessments(s, neighborhood_id="N2")["place_name"].unique()
     assert f"Neighborhood brief: {b.name}" in flat
     assert f"{b.new_concerns} new concern(s), {b.closed_concerns} closed" in flat

@@ -23,6 +23,7 @@ from cpted.access.concerns import ConcernDoor
 from cpted.access.permissions import Action, can, refuse, require
 from cpted.instrument import Instrument
 from cpted.scoring import Scorecard
+from layers.schema import Layer
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
@@ -109,6 +110,24 @@ class PlacesDoor(ConcernDoor):
                       {"reason": reason.strip()})
 
         self._write("the audit deletion", Action.CREATE_AUDIT, run)
+
+    def audit_report(self, assessment_id: str) -> Any:
+        """The printable report of one audit (:func:`cpted.reports.assessment_report`)."""
+        from cpted import reports
+
+        return reports.assessment_report(self.store, assessment_id)
+
+    def neighborhood_brief(self, neighborhood_id: str, *, since: datetime | None = None,
+                           now: datetime | None = None) -> Any:
+        """A neighborhood's brief for a public meeting (:func:`cpted.reports.neighborhood_brief`),
+        made from the public's view of the concerns whoever asks for it."""
+        from cpted import reports
+        from cpted.privacy import Role, concerns_for
+
+        seen = concerns_for(Role.PUBLIC, self.store.read(Layer.CONCERNS),
+                            self.sensitive_codes(), grid_m=self.settings.sensitive_grid_m)
+        return reports.neighborhood_brief(self.store, neighborhood_id, concerns=seen,
+                                          since=since, now=now)
 
     # -- problem spots and action plans ---------------------------------------
     def spots(self) -> pd.DataFrame:
