@@ -18,7 +18,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import pandas as pd
@@ -352,17 +352,17 @@ def delete_assessment(store: Store, assessment_id: str, *,
         store.bump(c)
 
 
-def _record(row: Mapping[str, object]) -> Assessment:
+def _record(row: Mapping[str, Any]) -> Assessment:
     return Assessment(
         id=str(row["id"]), place_name=str(row["place_name"]),
         geometry=row["geometry"],
-        neighborhood_id=row["neighborhood_id"],  # type: ignore[arg-type]
+        neighborhood_id=row["neighborhood_id"],
         assessor=str(row["assessor"]),
         assessed_at=pd.Timestamp(str(row["assessed_at"])),
         period=str(row["period"]), instrument_id=str(row["instrument_id"]),
         instrument_version=str(row["instrument_version"]),
         answers=json.loads(str(row["answers"])), notes=str(row["notes"] or ""),
-        version=int(row["version"]),  # type: ignore[call-overload]
+        version=int(row["version"]),
         created_at=pd.Timestamp(str(row["created_at"])),
         updated_at=pd.Timestamp(str(row["updated_at"])),
         author_key=None if row["author_key"] is None else str(row["author_key"]),

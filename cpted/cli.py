@@ -11,10 +11,15 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from layers.errors import CptedError
 from layers.schema import Layer, parse_layer
 from layers.settings import load_settings
+
+if TYPE_CHECKING:
+    from layers.settings import Settings
+    from layers.store import Store
 
 SAMPLE_DIR = Path(__file__).resolve().parents[1] / "sample_data"
 
@@ -204,12 +209,12 @@ def _column_map(items: Sequence[str]) -> dict[str, str]:
     return out
 
 
-def _db(args: argparse.Namespace, settings: object) -> int:
+def _db(args: argparse.Namespace, settings: Settings) -> int:
     from layers import backup
     from layers.migrations import LATEST, migrate
     from layers.store import open_store
 
-    url = args.db or settings.db_url  # type: ignore[attr-defined]
+    url = args.db or settings.db_url
     if args.db_command == "upgrade":
         with open_store(url, upgrade=False) as store:
             before = store.schema_version()
@@ -232,14 +237,14 @@ def _db(args: argparse.Namespace, settings: object) -> int:
     return 0
 
 
-def _accounts(store: object, args: argparse.Namespace) -> int:
+def _accounts(store: Store, args: argparse.Namespace) -> int:
     import getpass
     import os
 
     from cpted import accounts
 
     if args.accounts_command == "list":
-        table = accounts.list_accounts(store)  # type: ignore[arg-type]
+        table = accounts.list_accounts(store)
         print(table.drop(columns=["version"]).to_string(index=False) if len(table)
               else "no accounts")
         return 0
@@ -249,7 +254,7 @@ def _accounts(store: object, args: argparse.Namespace) -> int:
         if password is None:
             password = (getpass.getpass("password: ") if sys.stdin.isatty()
                         else sys.stdin.readline().rstrip("\n"))
-    accounts.create_account(store, args.username, args.name, args.role,  # type: ignore[arg-type]
+    accounts.create_account(store, args.username, args.name, args.role,
                             password, email=args.email)
     print(f"added {args.username} ({args.role})")
     return 0
@@ -360,7 +365,7 @@ def _write_table(frame: object, path: Path) -> None:
         raise ValueError(f"--out must end in .csv, .geojson or .gpkg, got {path.name!r}")
 
 
-def _lighting_commands(store: object, args: argparse.Namespace) -> None:
+def _lighting_commands(store: Store, args: argparse.Namespace) -> None:
     import geopandas as gpd
 
     from cpted import lighting as lt
@@ -408,7 +413,7 @@ def _lonlat(text: str, what: str) -> tuple[float, float, str]:
     return lon, lat, parts[2] if len(parts) > 2 else ""
 
 
-def _patrol_commands(store: object, args: argparse.Namespace, settings: object) -> None:
+def _patrol_commands(store: Store, args: argparse.Namespace, settings: Settings) -> None:
     from datetime import datetime
     from zoneinfo import ZoneInfo
 
@@ -419,7 +424,7 @@ def _patrol_commands(store: object, args: argparse.Namespace, settings: object) 
     from layers.store import Store
 
     assert isinstance(store, Store)
-    tz = store.get_setting("timezone") or settings.timezone  # type: ignore[attr-defined]
+    tz = store.get_setting("timezone") or settings.timezone
     start = pd.Timestamp(args.since, tz=tz) if args.since else None
     end = pd.Timestamp(args.until, tz=tz) if args.until else None
     sources = pt.parse_sources(args.source, start=start, end=end, night_only=args.night_only)
@@ -502,7 +507,7 @@ def _out_kind(path: Path) -> str:
     return kind
 
 
-def _assessment_commands(store: object, args: argparse.Namespace, settings: object) -> None:
+def _assessment_commands(store: Store, args: argparse.Namespace, settings: Settings) -> None:
     from datetime import datetime
     from zoneinfo import ZoneInfo
 
@@ -547,7 +552,7 @@ def _assessment_commands(store: object, args: argparse.Namespace, settings: obje
           f"{b.since.tz_convert(tz):%Y-%m-%d})")
 
 
-def _services(store: object, args: argparse.Namespace) -> None:
+def _services(store: Store, args: argparse.Namespace) -> None:
     from cpted.concerns import services
     from layers import open311
     from layers.store import Store
@@ -572,7 +577,7 @@ def _services(store: object, args: argparse.Namespace) -> None:
         print(f"wrote the service list to {args.path}")
 
 
-def _overlay(store: object, args: argparse.Namespace, settings: object) -> None:
+def _overlay(store: Store, args: argparse.Namespace, settings: Settings) -> None:
     import pandas as pd
 
     from cpted.concerns import reopened_ids, services
@@ -580,7 +585,7 @@ def _overlay(store: object, args: argparse.Namespace, settings: object) -> None:
     from layers.store import Store
 
     assert isinstance(store, Store)
-    tz = store.get_setting("timezone") or settings.timezone  # type: ignore[attr-defined]
+    tz = store.get_setting("timezone") or settings.timezone
     where: dict[str, list[str]] = {}
     if args.category:
         where["service_code"] = args.category

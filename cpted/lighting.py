@@ -23,6 +23,7 @@ import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -231,7 +232,7 @@ class LightingData:
     default_height_m: float
     default_watts: float
     default_fixture: str
-    fixtures: Mapping[str, Mapping[str, object]]
+    fixtures: Mapping[str, Mapping[str, Any]]  # TOML tables
     targets: Mapping[str, Target]
     sources: Mapping[str, str]
     photometry: Mapping[str, Distribution] = field(default_factory=dict)  # per 1000 lm
@@ -242,11 +243,11 @@ class LightingData:
         if f is None:
             return None
         if "lumens_by_watts" in f:
-            table = {float(k): float(v) for k, v in f["lumens_by_watts"].items()}  # type: ignore[attr-defined]
+            table = {float(k): float(v) for k, v in f["lumens_by_watts"].items()}
             nearest = min(table, key=lambda w: abs(w - watts))
             lumens = table[nearest] * watts / nearest
         else:
-            lumens = float(f["lumens_per_watt"]) * watts  # type: ignore[arg-type]
+            lumens = float(f["lumens_per_watt"]) * watts
         return lumens * (self.light_output_ratio if f.get("lamp_lumens") else 1.0)
 
 

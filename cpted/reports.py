@@ -214,8 +214,8 @@ def assessment_report(store: Store, assessment_id: str) -> AssessmentReport:
         trend_png=trend_chart(trend) if len(trend) > 1 else None, day_night=day_night)
 
 
-def _fmt(v: object) -> str:
-    return "–" if v is None or pd.isna(v) else f"{float(v):.0f}"  # type: ignore[arg-type]
+def _fmt(v: float | None) -> str:
+    return "–" if v is None or pd.isna(v) else f"{float(v):.0f}"
 
 
 def _when(a: au.Assessment, tz: str) -> str:

@@ -71,7 +71,10 @@ class TempServer:
         reason = unavailable()
         if reason:
             raise RuntimeError(reason)
-        self.bindir = _bindir()
+        bindir = _bindir()
+        if bindir is None:  # unavailable() has said so already; this keeps bindir a Path
+            raise RuntimeError("PostgreSQL's initdb and pg_ctl are not installed")
+        self.bindir = bindir
         self.root = Path(tempfile.mkdtemp(prefix="cpted-pg-"))
         self.data = self.root / "data"
         self.port = free_port()
@@ -83,7 +86,7 @@ class TempServer:
         self.start()
 
     def _run(self, tool: str, *args: str) -> None:
-        cmd = [str(self.bindir / tool), *args]  # type: ignore[operator]
+        cmd = [str(self.bindir / tool), *args]
         if self._as_postgres:
             cmd = ["runuser", "-u", "postgres", "--", *cmd]
         done = subprocess.run(cmd, capture_output=True, text=True, check=False)  # noqa: S603

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
+from typing import Any
 
 #: Where the embedded store lives when neither ``--db`` nor ``CPTED_DB_URL`` is given.
 DEFAULT_DB_PATH = Path("var") / "cpted.gpkg"
@@ -125,7 +126,7 @@ class Settings:
 
 def load_settings(**overrides: object) -> Settings:
     """Settings from defaults, then ``CPTED_*`` environment variables, then ``overrides``."""
-    values: dict[str, object] = {}
+    values: dict[str, Any] = {}
     for f in fields(Settings):
         env = os.environ.get(f"CPTED_{f.name.upper()}")
         if env is None:
@@ -144,4 +145,4 @@ def load_settings(**overrides: object) -> Settings:
                 f"got {env!r}"
             ) from None
     values.update({k: v for k, v in overrides.items() if v is not None})
-    return replace(Settings(), **values)  # type: ignore[arg-type]
+    return replace(Settings(), **values)

@@ -515,11 +515,11 @@ class Store:
               names: list[str], progress: Progress | None) -> int:
         """PostgreSQL's COPY inside the caller's transaction: the fast bulk path."""
         total = len(frame)
-        raw = conn.connection.driver_connection
+        raw: Any = conn.connection.driver_connection  # psycopg's connection (DBAPI: untyped)
         columns = ", ".join(f'"{n}"' for n in names)
         schema = SCHEMAS[layer]
         sql = f'COPY "{TABLES[layer].name}" ({columns}) FROM STDIN'
-        with raw.cursor() as cur, cur.copy(sql) as copy:  # type: ignore[union-attr]
+        with raw.cursor() as cur, cur.copy(sql) as copy:
             for start in range(0, total, CHUNK_ROWS):
                 part = frame.iloc[start:start + CHUNK_ROWS]
                 values = _column_values(part, schema, "postgresql")

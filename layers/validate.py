@@ -11,7 +11,7 @@ untrustworthy, such as duplicate ids, raise with every instance listed.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 import geopandas as gpd
@@ -192,7 +192,7 @@ class _Rows:
         self.counts: dict[str, int] = {}
         self.items: list[Rejection] = []
 
-    def reject(self, mask: np.ndarray, reason: str, detail: object) -> None:
+    def reject(self, mask: np.ndarray, reason: str, detail: Callable[..., str]) -> None:
         """Reject the rows in ``mask`` not already rejected; ``detail(i)`` describes row i."""
         new = np.flatnonzero(mask & ~self.bad)
         if not len(new):
@@ -201,7 +201,7 @@ class _Rows:
         self.counts[reason] = self.counts.get(reason, 0) + len(new)
         kept = sum(1 for r in self.items if r.reason == reason)
         for i in new[: max(0, MAX_DETAILS_PER_REASON - kept)]:
-            self.items.append(Rejection(int(i) + 1, reason, detail(int(i))))  # type: ignore[operator]
+            self.items.append(Rejection(int(i) + 1, reason, detail(int(i))))
 
 
 def _cap_text(txt: pd.Series, null: np.ndarray, name: str, rows: _Rows,

@@ -120,7 +120,7 @@ def build_assess_map(place: shapely.Geometry | None, *,
     if streets is not None and len(streets):
         folium.GeoJson(streets[["geometry"]].to_json(), name="Streets",
                        style_function=lambda _f: {"color": "#888", "weight": 2}).add_to(fmap)
-    Draw(export=False, position="topleft",  # type: ignore[no-untyped-call]
+    Draw(export=False, position="topleft",  # type: ignore[no-untyped-call]  # folium has no type hints
          draw_options={"polyline": {"shapeOptions": {"color": PLACE_COLOR, "weight": 6}},
                        "polygon": {"shapeOptions": {"color": PLACE_COLOR}}, "marker": False,
                        "circlemarker": {"color": PLACE_COLOR, "radius": 10},

@@ -185,7 +185,7 @@ def legend(title: str, rows: Sequence[tuple[str, str, str]], *,
         f"<b>{escape_text(title)}</b></summary>{''.join(items)}</details></div>"
     )
     # Labels are escaped, braces included: branca reads this body as Jinja.
-    el = branca.element.MacroElement()  # type: ignore[no-untyped-call]
-    el._template = branca.element.Template(  # type: ignore[attr-defined]
+    el = branca.element.MacroElement()  # type: ignore[no-untyped-call]  # branca has no type hints
+    el._template = branca.element.Template(  # type: ignore[attr-defined]  # branca sets _template untyped
         "{% macro html(this, kwargs) %}" + body + "{% endmacro %}")
     return el

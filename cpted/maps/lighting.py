@@ -110,7 +110,7 @@ def build_darkness_map(streets: gpd.GeoDataFrame, segments: pd.DataFrame,
         color = matplotlib.colors.to_hex(cmap(min(float(ratio[k]), 1.0)))
         tip = _street_tip(segments.iloc[k])
         for line in shapely.get_parts(geom):
-            folium.PolyLine(  # type: ignore[no-untyped-call]
+            folium.PolyLine(  # type: ignore[no-untyped-call]  # folium has no type hints
                 [latlon(c) for c in line.coords], color=color, weight=4,
                 tooltip=tip).add_to(group)
     group.add_to(fmap)

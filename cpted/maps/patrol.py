@@ -76,7 +76,7 @@ def _add_routes(fmap: folium.Map, plan: PatrolPlan) -> None:
     for r in plan.routes:
         colour = ROUTE_COLOURS[(r.officer - 1) % len(ROUTE_COLOURS)]
         group = folium.FeatureGroup(name=f"Officer {r.officer}")
-        folium.PolyLine(  # type: ignore[no-untyped-call]
+        folium.PolyLine(  # type: ignore[no-untyped-call]  # folium has no type hints
             [latlon(p) for p in r.path], color=colour, weight=4,
             opacity=0.85, tooltip=f"Officer {r.officer}").add_to(group)
         for stop in r.stops:
