@@ -99,16 +99,30 @@ def leaks(value: Any) -> list[str]:
     return found + (["exact place"] if EXACT_TEXT.search(text) else [])
 
 
-@pytest.fixture
-def seeded(sample_db: Path) -> Iterator[tuple[Store, dict[str, str]]]:
-    with open_store(sample_db) as s:
+PASSWORD = "Adversary-Db-Pw-42"
+
+
+@pytest.fixture(params=["embedded", "postgis"])
+def seeded(request: pytest.FixtureRequest, sample_db: Path
+           ) -> Iterator[tuple[Store, dict[str, str], str]]:
+    """The sample district plus :func:`seed`, on the embedded store or on PostGIS reached
+    by a URL that holds a password (the test server trusts loopback, so any works)."""
+    if request.param == "embedded":
+        url = str(sample_db)
+    else:
+        scheme, rest = str(request.getfixturevalue("pg_url")).split("://", 1)
+        user, host = rest.split("@", 1)
+        url = f"{scheme}://{user}:{PASSWORD}@{host}"
+    with open_store(url) as s:
+        if request.param != "embedded":
+            Access(s, acc.operator()).load_sample()
         ids = seed(s)
-        yield s, ids
+        yield s, ids, url
 
 
 def test_every_public_method_answers_without_a_secret(
-        seeded: tuple[Store, dict[str, str]], tmp_path: Path) -> None:
-    store, ids = seeded
+        seeded: tuple[Store, dict[str, str], str], tmp_path: Path) -> None:
+    store, ids, _ = seeded
     from cpted.instrument import parse_instrument
 
     inst = parse_instrument((ROOT / "cpted" / "data" / "instrument.toml").read_text())
@@ -222,11 +236,10 @@ def element_texts(at: AppTest) -> list[str]:
 
 
 def test_every_page_as_the_public_shows_no_secret(
-        seeded: tuple[Store, dict[str, str]], monkeypatch: pytest.MonkeyPatch,
+        seeded: tuple[Store, dict[str, str], str], monkeypatch: pytest.MonkeyPatch,
         map_returns: list[dict[str, Any]], fresh_streamlit_caches: None) -> None:
-    store, ids = seeded
-    assert store.path is not None
-    monkeypatch.setenv("CPTED_DB_URL", str(store.path))
+    _, ids, url = seeded
+    monkeypatch.setenv("CPTED_DB_URL", url)
     monkeypatch.delenv("CPTED_STAFF_MODE", raising=False)
     monkeypatch.chdir(ROOT)
     listed = pages()
@@ -248,4 +261,9 @@ def test_every_page_as_the_public_shows_no_secret(
                 buttons[0].click().run()
                 texts += element_texts(at)
         found = leaks("\n".join(texts))
+        if PASSWORD in "\n".join(texts):
+            found.append("database password")
         assert not found, f"{page} shows {found} to the public"
+    from app_pages._state import store_for
+
+    store_for(url).close()  # the pages' store, kept by Streamlit across reruns
