@@ -41,7 +41,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from cpted.privacy import Role
-from layers.errors import CptedError, UnusableInputError
+from layers.errors import CptedError, SettingsError, UnusableInputError
 from layers.repos import accounts as repo
 from layers.store import Store
 
@@ -85,7 +85,7 @@ class Throttle:
         if self.name_ceiling < 1:
             problems.append(f"name_ceiling must be at least 1, got {self.name_ceiling!r}")
         if problems:
-            raise ValueError("invalid sign-in throttle: " + "; ".join(problems))
+            raise SettingsError("invalid sign-in throttle: " + "; ".join(problems))
 
 
 THROTTLE = Throttle()

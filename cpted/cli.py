@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from layers.errors import CptedError
+from layers.errors import CptedError, UsageError
 from layers.schema import Layer, parse_layer
 from layers.settings import load_settings
 
@@ -204,7 +204,7 @@ def _column_map(items: Sequence[str]) -> dict[str, str]:
     for item in items:
         field, sep, col = item.partition("=")
         if not sep or not field or not col:
-            raise ValueError(f"--map takes FIELD=COLUMN, got {item!r}")
+            raise UsageError(f"--map takes FIELD=COLUMN, got {item!r}")
         out[field.strip()] = col.strip()
     return out
 
@@ -317,7 +317,7 @@ def _run(args: argparse.Namespace) -> int:
 
             layer = parse_layer(args.layer)
             if args.fmt not in EXPORT_FORMATS:
-                raise ValueError(f"unknown output format {args.fmt!r}; expected one of: "
+                raise UsageError(f"unknown output format {args.fmt!r}; expected one of: "
                                  f"{', '.join(EXPORT_FORMATS)}")
             n = door.export(layer, args.out, args.fmt)
             rules = " (public: sensitive categories blurred)" if args.public else ""
@@ -362,7 +362,7 @@ def _write_table(frame: object, path: Path) -> None:
     elif kind in (".geojson", ".gpkg"):
         frame.to_file(path, driver="GeoJSON" if kind == ".geojson" else "GPKG")
     else:
-        raise ValueError(f"--out must end in .csv, .geojson or .gpkg, got {path.name!r}")
+        raise UsageError(f"--out must end in .csv, .geojson or .gpkg, got {path.name!r}")
 
 
 def _lighting_commands(store: Store, args: argparse.Namespace) -> None:
@@ -408,7 +408,7 @@ def _lonlat(text: str, what: str) -> tuple[float, float, str]:
     try:
         lon, lat = float(parts[0]), float(parts[1])
     except (ValueError, IndexError):
-        raise ValueError(f"{what} takes LON,LAT (for example -94.57,39.04), got {text!r}") \
+        raise UsageError(f"{what} takes LON,LAT (for example -94.57,39.04), got {text!r}") \
             from None
     return lon, lat, parts[2] if len(parts) > 2 else ""
 
@@ -435,7 +435,7 @@ def _patrol_commands(store: Store, args: argparse.Namespace, settings: Settings)
         later = events[events["when"] >= cut]
         events = events[events["when"] < cut]
         if later.empty:
-            raise ValueError(f"no events on or after {args.evaluate_after} to evaluate with")
+            raise UsageError(f"no events on or after {args.evaluate_after} to evaluate with")
     hoods = store.read(Layer.NEIGHBORHOODS)
     hot = hs.analyse(events, boundary=hoods, cell_size=args.cell_size, shape=args.shape,
                      radius=args.bandwidth, permutations=args.permutations)
@@ -461,7 +461,7 @@ def _patrol_commands(store: Store, args: argparse.Namespace, settings: Settings)
                       f"{row.hit_rate:6.1%}  PAI {row.pai:6.2f}  RRI {row.rri:5.2f}")
         return
     if args.out.suffix.lower() != ".gpx":
-        raise ValueError(f"--out must end in .gpx, got {args.out.name!r}")
+        raise UsageError(f"--out must end in .gpx, got {args.out.name!r}")
     from cpted import network as nw
 
     if args.network is not None:
@@ -469,7 +469,7 @@ def _patrol_commands(store: Store, args: argparse.Namespace, settings: Settings)
     else:
         streets = store.read(Layer.STREETS)
         if streets.empty:
-            raise ValueError("the store holds no streets: import centrelines or give --network")
+            raise UsageError("the store holds no streets: import centrelines or give --network")
         net = nw.from_lines(streets, source="the store's streets")
     print(f"network: {net.describe()}")
     lon, lat, _ = _lonlat(args.station, "--station")
@@ -503,7 +503,7 @@ def _patrol_commands(store: Store, args: argparse.Namespace, settings: Settings)
 def _out_kind(path: Path) -> str:
     kind = path.suffix.lower().lstrip(".")
     if kind not in ("pdf", "html"):
-        raise ValueError(f"--out must end in .pdf or .html, got {path.name!r}")
+        raise UsageError(f"--out must end in .pdf or .html, got {path.name!r}")
     return kind
 
 
@@ -564,7 +564,7 @@ def _services(store: Store, args: argparse.Namespace) -> None:
             print(f"{code}: {s.service_name}{flag}")
         return
     if args.path is None:
-        raise ValueError(f"services {args.action} needs a file path")
+        raise UsageError(f"services {args.action} needs a file path")
     if args.action == "import":
         from cpted import accounts
         from cpted.access import Access
@@ -598,7 +598,7 @@ def _overlay(store: Store, args: argparse.Namespace, settings: Settings) -> None
     concerns = store.read(Layer.CONCERNS, where=where, time=("requested_datetime", start, end))
     hoods = store.read(Layer.NEIGHBORHOODS)
     if hoods.empty:
-        raise ValueError("the store holds no neighborhoods to overlay on; import some first")
+        raise UsageError("the store holds no neighborhoods to overlay on; import some first")
     table = overlay(concerns, hoods, reopened=reopened_ids(store),
                     target_days={c: s.target_days for c, s in services(store).items()})
     suffix = args.out.suffix.lower()
@@ -613,7 +613,7 @@ def _overlay(store: Store, args: argparse.Namespace, settings: Settings) -> None
         gdf = gpd.GeoDataFrame(table, geometry=hoods.geometry.values, crs=hoods.crs)
         gdf.to_file(args.out, driver="GeoJSON")
     else:
-        raise ValueError(f"--out should end in .csv or .geojson, got {args.out.name!r}")
+        raise UsageError(f"--out should end in .csv or .geojson, got {args.out.name!r}")
     print(f"wrote {len(table)} neighborhoods ({int(table['count'].sum()):,} concerns inside "
           f"them of {len(concerns):,} selected) to {args.out}")
 

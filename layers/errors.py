@@ -72,3 +72,13 @@ class StoreError(CptedError):
 
 class ConflictError(CptedError):
     """A save refused because someone else changed the record since it was read."""
+
+
+class UsageError(CptedError, ValueError):
+    """The command line was used wrongly (an option's value, a file suffix); the message
+    says what was expected and what arrived."""
+
+
+class SettingsError(CptedError, ValueError):
+    """A setting (``CPTED_*`` or a settings object) is out of range or of the wrong type;
+    the message names each one."""

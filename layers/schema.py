@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TypeVar
 
+from layers.errors import UnusableInputError
+
 
 class Layer(StrEnum):
     """The layers a store holds."""
@@ -256,7 +258,7 @@ def parse_choice(enum: type[E], name: str, what: str) -> E:
         return enum(name.strip().lower())
     except ValueError:
         allowed = ", ".join(e.value for e in enum)
-        raise ValueError(f"unknown {what} {name!r}; expected one of: {allowed}") from None
+        raise UnusableInputError(f"unknown {what} {name!r}; expected one of: {allowed}") from None
 
 
 def parse_layer(name: str) -> Layer:

@@ -11,6 +11,8 @@ from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
+from layers.errors import SettingsError
+
 #: Where the embedded store lives when neither ``--db`` nor ``CPTED_DB_URL`` is given.
 DEFAULT_DB_PATH = Path("var") / "cpted.gpkg"
 
@@ -113,7 +115,7 @@ class Settings:
         except Exception:
             problems.append(f"timezone {self.timezone!r} is not an IANA time zone name")
         if problems:
-            raise ValueError("invalid settings: " + "; ".join(problems))
+            raise SettingsError("invalid settings: " + "; ".join(problems))
 
     @property
     def max_upload_bytes(self) -> int:
@@ -140,7 +142,7 @@ def load_settings(**overrides: object) -> Settings:
                 continue
             values[f.name] = kind(env)
         except ValueError:
-            raise ValueError(
+            raise SettingsError(
                 f"environment variable CPTED_{f.name.upper()} should be a {kind.__name__}, "
                 f"got {env!r}"
             ) from None

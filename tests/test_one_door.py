@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import geopandas as gpd
 import pytest
@@ -167,3 +168,28 @@ def test_counts_per_neighborhood_use_the_place_the_public_sees(sample_store: Sto
     assert after[real] == before[real]
     seen = public.concerns(where={"service_request_id": [rid]})
     assert hoods[hoods["id"] == shown].covers(seen.geometry.iloc[0]).all()
+
+
+def test_user_facing_refusals_are_in_one_hierarchy(tmp_path: Path,
+                                                   capsys: pytest.CaptureFixture[str],
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """A wrong option, a bad setting, an unknown layer: each is a CptedError (and still a
+    ValueError for callers that catch that), shown as one line, never a traceback."""
+    from cpted.cli import main
+    from layers.errors import CptedError, SettingsError, UsageError
+    from layers.schema import parse_layer
+    from layers.settings import load_settings
+
+    with pytest.raises(SettingsError):
+        Settings(max_writes_per_minute=0)
+    with pytest.raises(CptedError):
+        parse_layer("no-such-layer")
+    db = str(tmp_path / "s.gpkg")
+    assert main(["export", "--db", db, "--layer", "concerns", "--format", "xls",
+                 "--out", str(tmp_path / "x.xls")]) == 1
+    err = capsys.readouterr().err
+    assert "unknown output format 'xls'" in err and "Traceback" not in err
+    assert issubclass(UsageError, CptedError) and issubclass(SettingsError, ValueError)
+    monkeypatch.setenv("CPTED_MAP_POINT_LIMIT", "lots")
+    with pytest.raises(SettingsError, match="CPTED_MAP_POINT_LIMIT should be a int"):
+        load_settings()
