@@ -43,13 +43,18 @@ def read_layer(url: str, revision: int, role: str, layer: str,
     """A layer as ``role`` may see it, read through the access layer; cached on the
     store's revision (so any write refreshes it) and on the role (privacy depends on
     nothing else)."""
+    return door_for(url, role).layer(Layer(layer), where=dict(where), time=time)
+
+
+def door_for(url: str, role: str) -> Any:
+    """The access layer as anyone in ``role`` sees the store at ``url``: for reads cached
+    across people, which may depend on the role alone (never for writes, which need
+    whoever is acting: see :func:`access`)."""
     from cpted import accounts
     from cpted.access import Access
     from cpted.privacy import Role
 
-    reader = accounts.Actor(None, role, Role(role))
-    return Access(store_for(url), reader, settings()).layer(Layer(layer), where=dict(where),
-                                                            time=time)
+    return Access(store_for(url), accounts.Actor(None, role, Role(role)), settings())
 
 
 def layer(name: Layer, **filters: Any) -> gpd.GeoDataFrame:
@@ -197,10 +202,7 @@ def tz() -> str:
 
 @st.cache_data(show_spinner=False)
 def service_list(url: str, revision: int) -> dict[str, Any]:
-    from cpted import accounts
-    from cpted.access import Access
-
-    return Access(store_for(url), accounts.public(), settings()).services()
+    return door_for(url, "public").services()
 
 
 def services() -> dict[str, Any]:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from app_pages._state import access, role, settings, store
+from app_pages._state import access, door_for, role, settings, store
 from app_pages._state import layer as read_layer
 from cpted.exports import EXPORT_FORMATS
 from layers.schema import SCHEMAS, Layer
@@ -48,11 +48,7 @@ def _file_bytes(url: str, revision: int, role_name: str, layer_name: str, fmt_na
                 ) -> bytes:
     """The file as ``role_name`` may see it (the cache keys on the role, since what is
     exported depends on nothing else of the reader)."""
-    from cpted import accounts
-    from cpted.access import Access
-    from cpted.privacy import Role
-
-    door = Access(s, accounts.Actor(None, role_name, Role(role_name)), settings())
+    door = door_for(url, role_name)
     with tempfile.TemporaryDirectory(prefix="cpted-export-") as tmp:
         suffix = "json" if fmt_name == "open311" else fmt_name
         path = Path(tmp) / f"{layer_name}.{suffix}"

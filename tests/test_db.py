@@ -77,17 +77,25 @@ def test_backup_never_overwrites_by_accident(any_store: Store, tmp_path: Path) -
     assert out.read_text() == "precious"
 
 
-def test_upgrade_applies_pending_migrations(backend: str, tmp_path: Path,
-                                            request: pytest.FixtureRequest,
-                                            capsys: pytest.CaptureFixture[str]) -> None:
+def old_store(backend: str, tmp_path: Path, request: pytest.FixtureRequest, *,
+              version: int) -> str:
+    """A new database migrated only up to schema ``version``; its URL."""
     url = (request.getfixturevalue("pg_server").create_database() if backend == "postgis"
            else str(tmp_path / "old.gpkg"))
-    # a store as version 4 of the schema left it: no row versions, no accounts
     with open_store(url, upgrade=False) as s, s.engine.begin() as conn:
-        for number, description, step in migrations.MIGRATIONS[:4]:
+        for number, description, step in migrations.MIGRATIONS[:version]:
             step(conn)
             conn.execute(sa.text("INSERT INTO cpted_migrations VALUES (:v, :d, 'then')"),
                          {"v": number, "d": description})
+    return url
+
+
+def test_upgrade_applies_pending_migrations(backend: str, tmp_path: Path,
+                                            request: pytest.FixtureRequest,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    # a store as version 4 of the schema left it: no row versions, no accounts
+    url = old_store(backend, tmp_path, request, version=4)
+    with open_store(url, upgrade=False) as s, s.engine.begin() as conn:
         for layer in cc.Layer:
             conn.exec_driver_sql(f'ALTER TABLE "{layer.value}" DROP COLUMN version')
     with open_store(url, upgrade=False) as s:
@@ -111,13 +119,7 @@ def test_v6_makes_old_support_notes_and_sensitive_notes_internal(backend: str, t
     and nothing on a sensitive report may reach the public, so both become internal."""
     from layers import tables as wt
 
-    url = (request.getfixturevalue("pg_server").create_database() if backend == "postgis"
-           else str(tmp_path / "old.gpkg"))
-    with open_store(url, upgrade=False) as s, s.engine.begin() as conn:
-        for number, description, step in migrations.MIGRATIONS[:5]:
-            step(conn)
-            conn.execute(sa.text("INSERT INTO cpted_migrations VALUES (:v, :d, 'then')"),
-                         {"v": number, "d": description})
+    url = old_store(backend, tmp_path, request, version=5)
     with open_store(url, upgrade=False) as s:
         services = cc.services(s)
         sensitive = next(c for c, v in services.items() if v.sensitive)

@@ -77,6 +77,8 @@ class AdminDoor(PlacesDoor):
         """Load the bundled sample district (an empty store's first step)."""
         from cpted.sample import load_sample
 
+        # checked and counted first; the layers then load one import (transaction) each,
+        # as ``cpted sample`` does, and the change log records the whole
         self._write("the sample district", Action.LOAD_SAMPLE, lambda conn: None)
         out = load_sample(self.store)
         with self.store.transaction() as conn:
@@ -92,7 +94,7 @@ class AdminDoor(PlacesDoor):
         def run(conn: Connection) -> int:
             n = cc.save_services(self.store, items, conn=conn, keep_local=keep_local)
             self._log(conn, "categories", "services",
-                        ",".join(s.service_code for s in items), {"count": n})
+                      ",".join(s.service_code for s in items), {"count": n})
             return n
 
         return int(self._write("the categories", Action.EDIT_CATEGORIES, run))

@@ -95,12 +95,11 @@ class Door:
         changelog.record_write(conn, key, iso(now))
 
     def _write(self, what: str, action: Action, fn: Callable[[Connection], T], *,
-               check: bool = True, now: datetime | None = None) -> T:
+               now: datetime | None = None) -> T:
         """Check ``action``, then run ``fn(conn)`` in one transaction counted against the
         rate limit. Database failures become a :class:`~layers.errors.StoreError` saying
         nothing was stored."""
-        if check:
-            require(self.actor, action)
+        require(self.actor, action)
         try:
             with self.store.transaction() as conn:
                 self._count_write(conn, now)

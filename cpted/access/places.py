@@ -23,6 +23,7 @@ from cpted.access.concerns import ConcernDoor
 from cpted.access.permissions import Action, can, refuse, require
 from cpted.instrument import Instrument
 from cpted.scoring import Scorecard
+from layers.errors import UnusableInputError
 from layers.schema import Layer
 
 if TYPE_CHECKING:
@@ -100,8 +101,6 @@ class PlacesDoor(ConcernDoor):
         """Delete an audit with its photos; the reason goes to the change log."""
         self._require_audit_edit(assessment_id)
         if not (reason or "").strip():
-            from layers.errors import UnusableInputError
-
             raise UnusableInputError("say why the audit is deleted; the reason is kept")
 
         def run(conn: Connection) -> None:
