@@ -9,9 +9,9 @@ import shapely
 import streamlit as st
 import streamlit.components.v1
 from shapely.geometry import shape
-from streamlit_folium import st_folium
 
 from app_pages._audit_view import _md, show_scorecard
+from app_pages._maps import show_map
 from app_pages._state import access, instrument, layer, store, tz
 from app_pages._text import md
 from cpted import assessments as au
@@ -92,8 +92,8 @@ iso = st.session_state.get(iso_key) if place is not None else None
 fmap = build_assess_map(place, neighborhoods=layer(Layer.NEIGHBORHOODS),
                         streets=layer(Layer.STREETS),
                         sightlines=None if iso is None else iso.polygon_wgs84)
-drawn = st_folium(fmap, height=420, use_container_width=True, key=f"audit-map-{prefix}",
-                  returned_objects=["last_active_drawing"])
+drawn = show_map(fmap, height=420, key=f"audit-map-{prefix}",
+                 returned_objects=["last_active_drawing"])
 feature = (drawn or {}).get("last_active_drawing")
 if feature and feature.get("geometry"):
     try:

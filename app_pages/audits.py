@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pandas as pd
 import streamlit as st
-from streamlit_folium import st_folium
 
 from app_pages._audit_view import show_scorecard
+from app_pages._maps import show_map
 from app_pages._state import access, layer, store, tz
 from app_pages._text import md
 from cpted import assessments as au
@@ -42,7 +42,7 @@ c3.metric("Median overall (latest per place)", f"{latest['overall'].median():.0f
 fmap = build_audits_map(latest, neighborhoods=hoods)
 st.caption("Latest audit of each place, coloured by overall score: red poor, orange weak, "
            "light green adequate, green strong.")
-st_folium(fmap, height=380, use_container_width=True, key="audits-map", returned_objects=[])
+show_map(fmap, height=380, key="audits-map", returned_objects=[])
 
 table = pd.DataFrame({
     "audit": audits["id"], "place": audits["place_name"],
@@ -139,8 +139,8 @@ with tab_sight:
         m1.metric("Visible area", f"{placed.isovist.area_m2:,.0f} m²")
         m2.metric("Openness", f"{placed.isovist.openness:.0%}")
         smap = build_sightlines_map(spot, placed.polygon_wgs84)
-        st_folium(smap, height=360, use_container_width=True, key=f"sight-{a.id}",
-                  returned_objects=[])
+        show_map(smap, height=360, key=f"sight-{a.id}",
+                 returned_objects=[])
 
 with tab_print:
     st.write("A printable report of this audit: map, scores, recommendations and photos.")

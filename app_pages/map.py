@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import streamlit as st
-from streamlit_folium import st_folium
 
+from app_pages._maps import show_map
 from app_pages._state import access, concern_filters, layer, refusal, role, settings, store
 from app_pages._text import md
 from cpted.maps import MapLayers, build_map
@@ -65,7 +65,7 @@ layers = MapLayers(
     buildings=layer(Layer.BUILDINGS) if show[Layer.BUILDINGS] else None,
 )
 fmap = build_map(layers, point_limit=settings().map_point_limit)
-st_folium(fmap, height=620, use_container_width=True, returned_objects=[], key="main-map")
+show_map(fmap, height=620, returned_objects=[], key="main-map")
 
 with st.expander(f"Concerns in view ({len(concerns):,})"):
     table = concerns.drop(columns=["geometry", "attributes"]).copy()

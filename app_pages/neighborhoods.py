@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import streamlit as st
-from streamlit_folium import st_folium
 
+from app_pages._maps import show_map
 from app_pages._state import access, concern_filters, layer, role, services, store, tz
 from app_pages._text import md
 from cpted.maps import build_choropleth
@@ -39,8 +39,8 @@ st.caption(f"{len(concerns):,} concerns selected, {int(table['count'].sum()):,} 
            "a neighborhood. Classes by Fisher-Jenks natural breaks (mapclassify). "
            "Click a neighborhood to list its concerns.")
 fmap = build_choropleth(hoods, table[measure].to_numpy(), bins, measure=measures[measure])
-out = st_folium(fmap, height=480, use_container_width=True, key="hood-map",
-                returned_objects=["last_active_drawing"])
+out = show_map(fmap, height=480, key="hood-map",
+               returned_objects=["last_active_drawing"])
 clicked = (out or {}).get("last_active_drawing") or {}
 clicked_id = (clicked.get("properties") or {}).get("id")
 

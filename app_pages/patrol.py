@@ -11,8 +11,8 @@ from zoneinfo import ZoneInfo
 import geopandas as gpd
 import pandas as pd
 import streamlit as st
-from streamlit_folium import st_folium
 
+from app_pages._maps import show_map
 from app_pages._state import access, role, store, tz
 from app_pages._text import md
 from cpted import hotspots as hs
@@ -171,8 +171,8 @@ if result is not None:
     view = st.radio("Show", ["Gi* hot and cold spots", "Kernel density"], horizontal=True)
     fmap = build_patrol_map(frame, show_density=view == "Kernel density",
                             visits=visits_frame(), plan=st.session_state.get("plan"), tz=ZONE)
-    clicked = st_folium(fmap, height=520, use_container_width=True, key="patrol-map",
-                        returned_objects=["last_clicked"])
+    clicked = show_map(fmap, height=520, key="patrol-map",
+                       returned_objects=["last_clicked"])
     legend = " ".join(
         f"<span style='background:{c};padding:0 8px;margin-left:6px'>&nbsp;</span> "
         f"{html.escape(hs.BIN_LABELS[b])}" for b, c in BIN_COLOURS.items() if c)
@@ -334,8 +334,8 @@ if recent.empty:
 else:
     if st.session_state.get("hot") is None:  # the hotspot map above draws them otherwise
         vmap = build_visits_map(recent, tz=ZONE)
-        st_folium(vmap, height=320, use_container_width=True, key="visits-map",
-                  returned_objects=[])
+        show_map(vmap, height=320, key="visits-map",
+                 returned_objects=[])
     shown = recent.assign(visited_at=recent["visited_at"].dt.tz_convert(ZONE).dt.strftime(
         "%Y-%m-%d %H:%M"))[["visited_at", "officer", "place", "note"]]
     st.dataframe(shown, hide_index=True, width="stretch")

@@ -7,8 +7,8 @@ from zoneinfo import ZoneInfo
 
 import shapely
 import streamlit as st
-from streamlit_folium import st_folium
 
+from app_pages._maps import show_map
 from app_pages._state import access, layer, role, services, settings, store, tz
 from app_pages._text import md
 from cpted import concerns as cc
@@ -30,8 +30,8 @@ fmap = build_map(MapLayers(concerns=open_concerns, neighborhoods=layer(Layer.NEI
                  point_limit=settings().map_point_limit, legend_open=False,
                  category_names={c: v.service_name for c, v in catalogue.items()},
                  pin=None if point is None else shapely.Point(point[1], point[0]))
-clicked = st_folium(fmap, height=460, use_container_width=True, key="report-map",
-                    returned_objects=["last_clicked"])
+clicked = show_map(fmap, height=460, key="report-map",
+                   returned_objects=["last_clicked"])
 if clicked and clicked.get("last_clicked"):
     new = (clicked["last_clicked"]["lat"], clicked["last_clicked"]["lng"])
     if new != point:

@@ -7,8 +7,8 @@ import io
 import geopandas as gpd
 import pandas as pd
 import streamlit as st
-from streamlit_folium import st_folium
 
+from app_pages._maps import show_map
 from app_pages._state import layer, store
 from app_pages._text import md
 from cpted import lighting as lt
@@ -40,7 +40,7 @@ def darkness_map(result: dict[str, object], work: gpd.GeoDataFrame | None = None
     src: pr.StoreLighting = result["src"]  # type: ignore[assignment]
     fmap = build_darkness_map(src.streets, result["seg"], result["lux"],  # type: ignore[arg-type]
                               result["box"], src.inv, work=work)  # type: ignore[arg-type]
-    st_folium(fmap, height=480, use_container_width=True, key=key, returned_objects=[])
+    show_map(fmap, height=480, key=key, returned_objects=[])
 
 
 cell = st.sidebar.select_slider("Grid cell (m)", [5, 10, 20], value=10,
