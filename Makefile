@@ -7,7 +7,7 @@ PORT ?= 8501
 # The local demo acts for staff (status changes, exact sensitive points); see README.
 STAFF_MODE ?= true
 
-.PHONY: run test lint sample browser-assets clean
+.PHONY: run test lint sample web-assets clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -17,27 +17,28 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	touch $@
 
-tests/browser/node_modules/.installed: tests/browser/package.json tests/browser/package-lock.json
-	@if command -v npm >/dev/null 2>&1; then \
-		npm ci --prefix tests/browser --no-audit --no-fund --loglevel=error && touch $@; \
-	else echo "npm not found: browser tests will skip (they fail under CI)"; fi
+# The front-end files every map loads, served by the app itself (cpted/maps/assets.py).
+cpted/web/node_modules/.installed: cpted/web/package.json cpted/web/package-lock.json
+	@command -v npm >/dev/null 2>&1 || { echo "npm is needed to install the map files: apt-get install npm"; exit 1; }
+	npm ci --prefix cpted/web --no-audit --no-fund --loglevel=error
+	touch $@
 
-browser-assets: tests/browser/node_modules/.installed
+web-assets: cpted/web/node_modules/.installed
 
-run: $(VENV)/.installed
+
+run: $(VENV)/.installed web-assets
 	CPTED_DB_URL=$(DB) $(BIN)/cpted sample
-	CPTED_DB_URL=$(DB) CPTED_STAFF_MODE=$(STAFF_MODE) $(BIN)/streamlit run app.py --server.port $(PORT)
+	CPTED_DB_URL=$(DB) CPTED_STAFF_MODE=$(STAFF_MODE) $(BIN)/streamlit run server.py --server.port $(PORT)
 
-test: $(VENV)/.installed
-	-@$(MAKE) --no-print-directory browser-assets
+test: $(VENV)/.installed web-assets
 	$(BIN)/python -m pytest
 
 lint: $(VENV)/.installed
-	$(BIN)/ruff check cpted layers app_pages tests benchmarks app.py
+	$(BIN)/ruff check cpted layers app_pages tests benchmarks app.py server.py
 	$(BIN)/mypy
 
 sample: $(VENV)/.installed
 	$(BIN)/cpted sample --regenerate sample_data
 
 clean:
-	rm -rf $(VENV) var tests/browser/node_modules artifacts
+	rm -rf $(VENV) var cpted/web/node_modules artifacts

@@ -1,8 +1,9 @@
-"""The one way a page shows a map: ``show_map`` hands a built map to ``st_folium``.
+"""The one way a page shows a map: :func:`show_map`.
 
 Every page goes through here so that what each map needs in the browser is decided
-once: its scripts and styles come from the app itself, and it is drawn over the
-store's own base map.
+once: the store's own base map under it (:mod:`cpted.basemap`), its scripts and styles
+from the app itself (:mod:`cpted.maps.assets`), and no request to any other host unless
+a deployment configured a tile server.
 """
 
 from __future__ import annotations
@@ -10,14 +11,66 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+import streamlit as st
 import streamlit_folium
+
+from app_pages._state import layer, settings, store
+from cpted import server
+from cpted.basemap import BasemapError, base_frames, ensure_basemap
+from cpted.maps.assets import missing_files
+from cpted.maps.basemap import prepare, tile_sources
+from layers.schema import Layer
 
 if TYPE_CHECKING:
     import folium
 
+#: The app's own URLs as seen from inside a map: st_folium draws each map in a frame at
+#: ``<app>/component/streamlit_folium.st_folium/index.html``, two folders below the app's
+#: root, so a relative prefix holds behind any proxy path too.
+BASE = "../../"
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _basemap(url: str, revision: int) -> tuple[dict[str, str], str]:
+    """The base map's tile URLs for the store at ``url`` (built once per content), and a
+    problem to show instead when they could not be built."""
+    frames = base_frames(layer(Layer.NEIGHBORHOODS), layer(Layer.STREETS),
+                         layer(Layer.BUILDINGS))
+    if not frames:
+        return {}, ""
+    try:
+        with st.spinner("Drawing the base map from this city's neighborhoods and streets "
+                        "(once; a large city takes up to a minute)..."):
+            key, names = ensure_basemap(frames, server.basemap_root())
+    except BasemapError as exc:
+        return {}, str(exc)
+    return tile_sources(BASE, key, names), ""
+
 
 def show_map(fmap: folium.Map, *, key: str, height: int,
              returned_objects: Sequence[str] = ()) -> Any:
-    """Draw ``fmap`` across the page; return what ``st_folium`` returns (clicks, drawings)."""
+    """Draw ``fmap`` across the page; return what ``st_folium`` returns (clicks, drawings).
+
+    When the map cannot draw (its files are not installed, or the app was started
+    without the routes that serve them), the page says so in words instead of showing
+    an empty box.
+    """
+    missing = missing_files()
+    if missing:
+        st.error("This map cannot draw: its files are not installed here "
+                 f"({len(missing)} missing, e.g. {missing[0]}). Run `make run`, or "
+                 "`npm ci --prefix cpted/web`, then reload.")
+        return {}
+    if not server.SERVING:
+        st.warning("This map cannot draw: the app was started without the routes that "
+                   "serve its files. Start it with `make run` (`streamlit run server.py`), "
+                   "not `streamlit run app.py`.")
+    s = store()
+    sources, problem = _basemap(s.url, s.revision())
+    if problem:
+        st.caption(f"No base map under this map: {problem}")
+    conf = settings()
+    prepare(fmap, base=BASE, sources=sources, tile_url=conf.tile_url,
+            tile_attribution=conf.tile_attribution)
     return streamlit_folium.st_folium(fmap, height=height, use_container_width=True, key=key,
                                       returned_objects=list(returned_objects))

@@ -75,6 +75,17 @@ class Settings:
         15 minutes); other sessions are not slowed (see :mod:`cpted.accounts`).
     instrument_path
         A CPTED audit instrument (TOML) to use instead of the bundled one.
+    basemap_dir
+        Where the base map's tiles are built (one folder per content); empty for the
+        user's cache folder (``$XDG_CACHE_HOME/cpted-mapper/basemap``).
+    tile_url
+        A tile server to draw under the store's own base map, as a Leaflet URL template
+        (``https://tiles.example.org/{z}/{x}/{y}.png``); empty (the default) for none.
+        Every map then loads tiles from it, so set it only to a server the app's users
+        can reach and may use.
+    tile_attribution
+        The credit that tile server asks for, shown on every map; required with
+        ``tile_url``.
     """
 
     db_url: str = str(DEFAULT_DB_PATH)
@@ -94,6 +105,9 @@ class Settings:
     max_public_writes_per_minute: int = 300
     trusted_proxies: str = ""
     max_failed_sign_ins: int = 3
+    basemap_dir: str = ""
+    tile_url: str = ""
+    tile_attribution: str = ""
 
     def __post_init__(self) -> None:
         problems = []
@@ -114,6 +128,14 @@ class Settings:
             ZoneInfo(self.timezone)
         except Exception:
             problems.append(f"timezone {self.timezone!r} is not an IANA time zone name")
+        if self.tile_url:
+            if not self.tile_url.startswith(("https://", "http://")) or not all(
+                    part in self.tile_url for part in ("{z}", "{x}", "{y}")):
+                problems.append("tile_url must be an http(s) URL template with {z}, {x} and "
+                                f"{{y}}, got {self.tile_url!r}")
+            if not self.tile_attribution.strip():
+                problems.append("tile_attribution must give the credit the tile server "
+                                "asks for when tile_url is set")
         if problems:
             raise SettingsError("invalid settings: " + "; ".join(problems))
 

@@ -33,6 +33,24 @@ def need(condition: bool, reason: str) -> None:
     pytest.skip(reason)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _served_maps(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Pages run as ``server.py`` serves them (its routes mounted), with base-map tiles
+    built in a temporary folder rather than the user's cache."""
+    from cpted import server
+
+    folder = tmp_path_factory.mktemp("basemap")
+    old = os.environ.get("CPTED_BASEMAP_DIR"), server.SERVING
+    os.environ["CPTED_BASEMAP_DIR"] = str(folder)
+    server.SERVING = True
+    yield
+    server.SERVING = old[1]
+    if old[0] is None:
+        os.environ.pop("CPTED_BASEMAP_DIR", None)
+    else:
+        os.environ["CPTED_BASEMAP_DIR"] = old[0]
+
+
 @pytest.fixture(scope="session")
 def real_data() -> Path:
     folder = Path(os.environ.get("CPTED_REAL_DATA") or ROOT.parent / "shared" / "data")

@@ -199,7 +199,7 @@ def test_records_holding_markup_stay_text_on_the_layers_map() -> None:
 def test_the_report_pin_is_drawn_at_lat_lon() -> None:
     page = html_of(MapLayers(), pin=Point(-94.5, 39.1))
     assert points(page, "marker") == [(39.1, -94.5)]
-    assert '"markerColor": "red"' in page and "Your report" in page
+    assert 'L.divIcon' in page and r'fill=\"#d62728\"' in page and "Your report" in page
     assert "L.marker" not in html_of(MapLayers())
 
 

@@ -237,6 +237,7 @@ def element_texts(at: AppTest) -> list[str]:
 
 def test_every_page_as_the_public_shows_no_secret(
         seeded: tuple[Store, dict[str, str], str], monkeypatch: pytest.MonkeyPatch,
+        tmp_path: Path,
         map_returns: list[dict[str, Any]], fresh_streamlit_caches: None) -> None:
     _, ids, url = seeded
     monkeypatch.setenv("CPTED_DB_URL", url)
@@ -247,7 +248,21 @@ def test_every_page_as_the_public_shows_no_secret(
     # a click 30 m from the sensitive report (the Report page's duplicate check): the
     # page may echo the click, never the report's own place
     map_returns[0] = {"last_clicked": {"lat": EXACT[1] + 0.0003, "lng": EXACT[0]}}
+    # every map a page sends to the browser is searched too, as rendered HTML
+    import streamlit_folium
+
+    answer = streamlit_folium.st_folium
+    maps: list[str] = []
+
+    def record(fig: Any, **kwargs: Any) -> Any:
+        maps.append(fig.get_root().render())
+        return answer(fig, **kwargs)
+
+    monkeypatch.setattr(streamlit_folium, "st_folium", record)
+    basemaps = tmp_path / "basemap"
+    monkeypatch.setenv("CPTED_BASEMAP_DIR", str(basemaps))
     for page in listed:
+        maps.clear()
         at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90)
         at.session_state["concern_id"] = ids["sensitive"]
         at.switch_page(page).run()
@@ -260,10 +275,19 @@ def test_every_page_as_the_public_shows_no_secret(
             if buttons:
                 buttons[0].click().run()
                 texts += element_texts(at)
-        found = leaks("\n".join(texts))
+        found = leaks("\n".join(texts)) + [f"{f} (in a map)" for f in leaks(maps)]
         if PASSWORD in "\n".join(texts):
             found.append("database password")
         assert not found, f"{page} shows {found} to the public"
+    # the base map's tiles hold the base layers' names and classes, nothing of a report
+    from cpted.basemap import BASE_LAYERS, layer_frames
+
+    built = [p.name for p in basemaps.iterdir()]
+    assert len(built) == 1, built
+    allowed = {c for b in BASE_LAYERS for c in b.columns} | {"geometry", "mvt_id"}
+    for name, frame in layer_frames(basemaps, built[0]).items():
+        assert set(frame.columns) <= allowed, (name, frame.columns)
+        assert not leaks(pd.DataFrame(frame.drop(columns="geometry"))), name
     from app_pages._state import store_for
 
     store_for(url).close()  # the pages' store, kept by Streamlit across reruns

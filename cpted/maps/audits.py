@@ -75,7 +75,7 @@ def build_audits_map(audits: gpd.GeoDataFrame, *,
         is escaped.
     """
     if len(audits):
-        fmap = folium.Map(control_scale=True)
+        fmap = folium.Map(control_scale=True, tiles=None)
         fmap.fit_bounds(bounds_latlon(audits.total_bounds))
     else:
         fmap = centred_map(None)
@@ -116,7 +116,7 @@ def build_assess_map(place: shapely.Geometry | None, *,
         centre, zoom = neighborhoods.union_all().centroid, 15
     else:
         centre, zoom = shapely.Point(DEFAULT_CENTRE_LONLAT), 15
-    fmap = folium.Map(location=latlon(centre), zoom_start=zoom, control_scale=True)
+    fmap = folium.Map(location=latlon(centre), zoom_start=zoom, control_scale=True, tiles=None)
     if streets is not None and len(streets):
         folium.GeoJson(streets[["geometry"]].to_json(), name="Streets",
                        style_function=lambda _f: {"color": "#888", "weight": 2}).add_to(fmap)
@@ -159,7 +159,8 @@ def build_sightlines_map(viewpoint: shapely.Point, visible: shapely.Geometry, *,
     -------
     folium.Map
     """
-    fmap = folium.Map(location=latlon(viewpoint), zoom_start=zoom_start, control_scale=True)
+    fmap = folium.Map(location=latlon(viewpoint), zoom_start=zoom_start, control_scale=True,
+                      tiles=None)
     folium.GeoJson(visible.__geo_interface__, name="Visible area",
                    style_function=lambda _f: {"color": SIGHTLINE_COLOR,
                                               "fillOpacity": 0.3}).add_to(fmap)

@@ -17,7 +17,7 @@ NO_DATA_COLOR = "#dddddd"
 
 def build_choropleth(neighborhoods: gpd.GeoDataFrame, values: Sequence[float],
                      bins: Sequence[float], *, measure: str,
-                     tiles: str | None = "OpenStreetMap") -> folium.Map:
+                     tiles: str | None = None) -> folium.Map:
     """Neighborhoods shaded by ``values`` in classes with upper bounds ``bins``.
 
     Parameters

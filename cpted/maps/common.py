@@ -113,7 +113,7 @@ def bounds_latlon(bounds_lonlat: Sequence[float]) -> list[list[float]]:
 
 def centred_map(bounds_lonlat: Sequence[float] | None, *, zoom_start: int = 15,
                 fit: bool = True, min_span_deg: float = 1e-4,
-                tiles: str | None = "OpenStreetMap") -> folium.Map:
+                tiles: str | None = None) -> folium.Map:
     """A map centred on ``bounds_lonlat`` and fitted to them when they span an area.
 
     Parameters
@@ -189,3 +189,18 @@ def legend(title: str, rows: Sequence[tuple[str, str, str]], *,
     el._template = branca.element.Template(  # type: ignore[attr-defined]  # branca sets _template untyped
         "{% macro html(this, kwargs) %}" + body + "{% endmacro %}")
     return el
+
+
+def pin_icon(colour: str = "#d62728", *, size: int = 30) -> folium.DivIcon:
+    """A map pin drawn as inline SVG, its tip on the point: no icon font or image to load.
+
+    ``colour`` is one of our own CSS colours, never record text.
+    """
+    width = round(size * 0.7)
+    svg = (f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{size}" '
+           'viewBox="0 0 21 30" aria-hidden="true"><path d="M10.5 0C4.7 0 0 4.6 0 10.3 '
+           f'0 18 10.5 30 10.5 30S21 18 21 10.3C21 4.6 16.3 0 10.5 0z" fill="{colour}" '
+           'stroke="#ffffff" stroke-width="1.5"/><circle cx="10.5" cy="10.5" r="3.8" '
+           'fill="#ffffff"/></svg>')
+    return folium.DivIcon(html=svg, icon_size=(width, size), icon_anchor=(width // 2, size),
+                          class_name="cpted-pin")

@@ -21,6 +21,7 @@ from cpted.maps.common import (
     escape_text,
     escaped_frame,
     legend,
+    pin_icon,
     snapped,
 )
 from layers.crs import latlon, metric_crs
@@ -128,7 +129,7 @@ def build_map(
     cell_m: float = 150.0,
     max_cells: int = 3000,
     category_names: Mapping[str, str] | None = None,
-    tiles: str | None = "OpenStreetMap",
+    tiles: str | None = None,
     legend_open: bool = True,
     pin: shapely.Point | None = None,
     pin_label: str = "Your report",
@@ -266,8 +267,7 @@ def build_map(
                 rows.append(("dot", color, f"{label} ({len(part)})"))
             rows.append(("note", "", "Solid with dark edge = open; faded = closed"))
     if pin is not None:
-        folium.Marker(latlon(pin), tooltip=escape_text(pin_label),
-                      icon=folium.Icon(color="red")).add_to(m)
+        folium.Marker(latlon(pin), tooltip=escape_text(pin_label), icon=pin_icon()).add_to(m)
     folium.LayerControl(collapsed=True).add_to(m)
     m.get_root().add_child(legend("Legend", rows, open_=legend_open))
     return m

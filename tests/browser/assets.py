@@ -1,73 +1,52 @@
-"""Serve the map's CDN files from local npm packages during browser tests.
+"""Browser pages on a network that reaches nothing but the app.
 
-No machine here reaches public CDNs, so every request the page makes to
-one is answered from ``tests/browser/node_modules`` (installed by
-``.ci/run`` with ``npm ci``). Map tiles are answered with a blank tile.
+Every request to a host other than the app's own is aborted and recorded (``blocked``),
+so a test sees any map file, font or tile that would still come from a CDN. The app's
+own map files (``/assets/...``) and base-map tiles (``/basemap/...``) are recorded as
+``served``; any of them answered with an error is recorded as ``missing``.
 """
 
 from __future__ import annotations
 
-import base64
-import mimetypes
 import re
-from pathlib import Path
+from typing import Any
 
-NODE_MODULES = Path(__file__).resolve().parent / "node_modules"
+_LOCAL = re.compile(r"https?://(localhost|127\.0\.0\.1)(:\d+)?/")
 
-# A 1x1 light grey PNG, stretched by Leaflet to a tile.
-BLANK_TILE = base64.b64decode(
-    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAIAAACQd1PeAAAADElEQVR4nGP4//8/AAX+Av4N70a4AAAAAElFTkSuQmCC"
-)
-
-_RULES: list[tuple[re.Pattern[str], str]] = [
-    (re.compile(r"https://cdn\.jsdelivr\.net/npm/(@?[^@/]+(?:/[^@/]+)?)@[^/]+/(.+)"), r"\1/\2"),
-    (re.compile(r"https://code\.jquery\.com/jquery-[\d.]+\.min\.js"), "jquery/dist/jquery.min.js"),
-    (re.compile(r"https://cdnjs\.cloudflare\.com/ajax/libs/Leaflet\.awesome-markers/[^/]+/(.+)"),
-     r"leaflet.awesome-markers/dist/\1"),
-    (re.compile(r"https://cdnjs\.cloudflare\.com/ajax/libs/leaflet\.draw/[^/]+/(.+)"),
-     r"leaflet-draw/dist/\1"),
-]
-
-
-def local_path(url: str) -> Path | None:
-    """The local file standing in for a CDN ``url``, or None."""
-    for pattern, repl in _RULES:
-        m = pattern.fullmatch(url.split("?")[0])
-        if m:
-            path = NODE_MODULES / m.expand(repl)
-            return path if path.is_file() else None
-    return None
+#: Streamlit's own start-up probes the page's path for ``_stcore/...`` before the app
+#: root, and some are answered 404 by design: not a map file, so not "missing".
+_STREAMLIT_PROBE = re.compile(r"/_stcore/(health|host-config)$")
 
 
 def is_local(url: str) -> bool:
-    return re.match(r"https?://(localhost|127\.0\.0\.1)(:\d+)?/", url) is not None
+    return _LOCAL.match(url) is not None
 
 
-def install_routes(context: object, served: list[str] | None = None,
-                   missing: list[str] | None = None) -> None:
-    """Route a Playwright context's external requests to local files.
+def install_routes(context: Any, served: list[str] | None = None,
+                   missing: list[str] | None = None,
+                   blocked: list[str] | None = None) -> None:
+    """Abort a Playwright context's requests to other hosts; record what the maps load."""
 
-    ``served`` and ``missing`` collect the URLs answered from disk and those
-    with no local copy (answered empty), so a test can assert on them.
-    """
-
-    def handle(route: object) -> None:
-        url = route.request.url  # type: ignore[attr-defined]
-        if is_local(url) or url.startswith("data:"):
-            route.continue_()  # type: ignore[attr-defined]
+    def handle(route: Any) -> None:
+        url = route.request.url
+        if is_local(url) or url.startswith(("data:", "blob:")):
+            route.continue_()
             return
-        path = local_path(url)
-        if path is not None:
-            if served is not None:
-                served.append(url)
-            ctype = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-            route.fulfill(status=200, body=path.read_bytes(), content_type=ctype)  # type: ignore[attr-defined]
-        elif re.search(r"tile|\{z\}|/\d+/\d+/\d+(@2x)?\.png", url):
-            route.fulfill(status=200, body=BLANK_TILE, content_type="image/png")  # type: ignore[attr-defined]
-        else:
-            if missing is not None:
-                missing.append(url)
-            kind = "text/css" if url.endswith(".css") else "application/javascript"
-            route.fulfill(status=200, body="", content_type=kind)  # type: ignore[attr-defined]
+        if blocked is not None:
+            blocked.append(url)
+        route.abort()
 
-    context.route("**/*", handle)  # type: ignore[attr-defined]
+    def answered(response: Any) -> None:
+        url = response.url
+        if not is_local(url) or not re.search(r"/(assets|basemap)/", url):
+            if response.status >= 400 and is_local(url) and not _STREAMLIT_PROBE.search(url) \
+                    and missing is not None:
+                missing.append(f"{response.status} {url}")
+            return
+        if served is not None:
+            served.append(url)
+        if response.status >= 400 and missing is not None:
+            missing.append(f"{response.status} {url}")
+
+    context.route("**/*", handle)
+    context.on("response", answered)

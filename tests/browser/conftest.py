@@ -15,7 +15,8 @@ from typing import Any
 
 import pytest
 
-from tests.browser.assets import NODE_MODULES, install_routes
+from cpted.maps.assets import missing_files
+from tests.browser.assets import install_routes
 from tests.conftest import ROOT, need
 
 CHROMIUM = os.environ.get("CPTED_CHROMIUM", "/usr/bin/chromium")
@@ -45,7 +46,7 @@ def _serve(tmp_path_factory: pytest.TempPathFactory, db_url: str | None = None,
     env = {**os.environ, "CPTED_DB_URL": str(db), **env_extra}
     log = open(tmp_path_factory.mktemp("logs") / "streamlit.log", "w")  # noqa: SIM115
     proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port",
+        [sys.executable, "-m", "streamlit", "run", str(ROOT / "server.py"), "--server.port",
          str(port), "--server.address", "127.0.0.1", "--server.headless", "true"],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
@@ -102,8 +103,8 @@ def shared_app_url(tmp_path_factory: pytest.TempPathFactory, pg_server: Any) -> 
 def browser() -> Iterator[Any]:
     need(Path(CHROMIUM).exists() or shutil.which("chromium") is not None,
          f"Chromium not found at {CHROMIUM} (apt-get install chromium)")
-    need((NODE_MODULES / "leaflet" / "dist" / "leaflet.js").exists(),
-         "Leaflet assets missing: run `npm ci --prefix tests/browser`")
+    need(not missing_files(), "the map files are not installed: run `make web-assets` "
+         "(npm ci --prefix cpted/web)")
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
@@ -116,10 +117,10 @@ def browser() -> Iterator[Any]:
 
 @pytest.fixture
 def page(browser: Any) -> Iterator[Any]:
-    """A fresh page whose CDN requests are answered from local npm packages."""
+    """A fresh page on a network that reaches only the app (see ``assets.py``)."""
     ctx = browser.new_context(viewport={"width": 1400, "height": 1000})
-    ctx.served, ctx.missing = [], []  # type: ignore[attr-defined]
-    install_routes(ctx, ctx.served, ctx.missing)  # type: ignore[attr-defined]
+    ctx.served, ctx.missing, ctx.blocked = [], [], []  # type: ignore[attr-defined]
+    install_routes(ctx, ctx.served, ctx.missing, ctx.blocked)  # type: ignore[attr-defined]
     pg = ctx.new_page()
     yield pg
     ctx.close()

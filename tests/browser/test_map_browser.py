@@ -37,7 +37,8 @@ def test_map_page_draws_the_concerns(page: Any, app_url: str) -> None:
     shot = screenshot(page, "map_page")
     assert shot.stat().st_size > 50_000
     served = page.context.served
-    assert any("leaflet.js" in u for u in served), "Leaflet was not loaded from local assets"
+    assert any(u.endswith("/assets/leaflet/dist/leaflet.js") for u in served), served
+    assert not page.context.blocked, page.context.blocked
 
 
 def test_filter_narrows_what_the_map_draws(page: Any, app_url: str) -> None:

@@ -8,7 +8,6 @@ never asks another host for either picture.
 
 from __future__ import annotations
 
-import mimetypes
 import os
 import re
 from collections.abc import Iterator
@@ -19,7 +18,6 @@ import pyproj
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.assets import BLANK_TILE, local_path
 from tests.browser.conftest import _serve, screenshot
 from tests.browser.test_report_browser import MAP_FRAME, choose, settle
 
@@ -117,9 +115,8 @@ class Traffic:
 
 @pytest.fixture
 def public_page(browser: Any, seeded: Seeded) -> Iterator[tuple[Any, Traffic]]:
-    """A page that records every request. The app's own host is reached; the map's CDN
-    files are answered from local npm packages and its tiles with a blank one (no
-    machine here reaches a CDN); a request to any other host is aborted and recorded."""
+    """A page that records every request. The app's own host is reached; a request to
+    any other host is aborted and recorded (the maps need none)."""
     traffic = Traffic()
     own = re.match(r"https?://[^/]+", seeded.url)
     assert own is not None
@@ -131,15 +128,8 @@ def public_page(browser: Any, seeded: Seeded) -> Iterator[tuple[Any, Traffic]]:
         if url.startswith(own.group(0) + "/") or url.startswith("data:"):
             route.continue_()
             return
-        path = local_path(url)
-        if path is not None:
-            ctype = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-            route.fulfill(status=200, body=path.read_bytes(), content_type=ctype)
-        elif re.fullmatch(r"https://([a-c]\.)?tile\.openstreetmap\.org/\d+/\d+/\d+\.png", url):
-            route.fulfill(status=200, body=BLANK_TILE, content_type="image/png")
-        else:
-            traffic.aborted.append(url)
-            route.abort()
+        traffic.aborted.append(url)
+        route.abort()
 
     ctx.route("**/*", handle)
     pg = ctx.new_page()
