@@ -50,7 +50,7 @@ def local_time(value: object) -> str:
     if value is None or (isinstance(value, float) and pd.isna(value)):
         return ""
     try:
-        t = pd.Timestamp(value)  # type: ignore[arg-type]
+        t = pd.Timestamp(value)
     except (TypeError, ValueError):
         return str(value)
     if pd.isna(t):
@@ -126,8 +126,8 @@ with left_map:
                    else "The marker is where the problem was reported.")
 with right_text:
     if approximate:
-        st.caption("The description, address, answers and photos of this kind of report "
-                   "are seen by staff only.")
+        st.caption("The description, address, answers, photos and notes of this kind of "
+                   "report are seen by staff only.")
     else:
         st.text(text(row["description"]) or "(no description)")
     if text(row["address"]):
@@ -168,7 +168,9 @@ else:
     })
     shown["visibility"] = [("everyone" if v == "public" else "staff only") if n else ""
                            for v, n in zip(h["visibility"], shown["note"], strict=True)]
-    columns = ["at", "kind", "actor", "change", "note", *(["visibility"] if staff else [])]
+    # who acted is shown to staff only: for others the column would be empty
+    columns = ["at", "kind", *(["actor"] if any(shown["actor"]) else []), "change", "note",
+               *(["visibility"] if staff else [])]
     st.dataframe(shown[columns], hide_index=True,
                  width="stretch",
                  column_config={"at": f"When ({zone})", "kind": "What", "actor": "Who",
