@@ -138,7 +138,7 @@ def refuse(exc: CptedError) -> None:
     fields: dict[str, list[str]] = getattr(exc, "fields", None) or {}
     head = sentence(str(exc).split("\n")[0] if problems else exc)
     if fields:
-        head += " Please correct what is marked below."
+        head += " Please correct what is marked."
     refused_top.error("\n\n".join([md(head), *(f"- {md(sentence(p))}" for p in problems)]))
     for field, found in fields.items():
         if field in beside:
@@ -195,7 +195,7 @@ if pending is not None:
                 try:
                     n = me.support(row["service_request_id"])
                 except CptedError as exc:
-                    refuse(exc)
+                    st.error(md(sentence(exc)))
                     st.stop()
                 for key in ("pending", "report_point", "r-desc"):
                     st.session_state.pop(key, None)
