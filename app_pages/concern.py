@@ -3,14 +3,26 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pandas as pd
 import streamlit as st
 
-from app_pages._state import access, layer, refusal, services, store, tz
+from app_pages._maps import show_map
+from app_pages._state import (
+    access,
+    category_names,
+    layer,
+    refusal,
+    services,
+    settings,
+    store,
+    tz,
+)
 from app_pages._text import md
 from cpted import concerns as cc
 from cpted.access import Action, can
+from cpted.maps.concerns import build_concern_map
 from layers.errors import ConflictError, CptedError
 from layers.schema import DetailedStatus, Layer
 
@@ -18,8 +30,49 @@ s = store()
 me = access()
 acting = me.actor.role
 staff = can(acting, Action.CHANGE_STATUS)
-catalogue = services()
+zone = tz()
+names = category_names()
 st.title("Concern")
+
+#: What each kind of event in a report's history is called on the page.
+EVENT_WORDS = {"created": "Reported", "support": "Me too", "status": "Status changed",
+               "reopened": "Reopened", "linked": "Linked", "plan": "Action plan"}
+
+
+def status_word(value: object) -> str:
+    """A status as a word for the page: ``"action scheduled"`` -> ``"Action scheduled"``."""
+    return str(value).capitalize() if isinstance(value, str) and value else ""
+
+
+def local_time(value: object) -> str:
+    """A stored time (UTC, a timestamp or ISO text) as ``YYYY-MM-DD HH:MM`` in the app's
+    zone; ``""`` when there is none, the text itself when it is not a time."""
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return ""
+    try:
+        t = pd.Timestamp(value)
+    except (TypeError, ValueError):
+        return str(value)
+    if pd.isna(t):
+        return ""
+    return (t.tz_localize("UTC") if t.tzinfo is None else t).tz_convert(zone).strftime(
+        "%Y-%m-%d %H:%M")
+
+
+def answer_text(value: Any) -> str:
+    """An answer to a category question in words (yes/no, lists joined)."""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list | tuple):
+        return ", ".join(str(v) for v in value)
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+def text(value: object) -> str | None:
+    return value if isinstance(value, str) and value.strip() else None
+
 
 all_concerns = layer(Layer.CONCERNS)
 if all_concerns.empty:
@@ -27,77 +80,112 @@ if all_concerns.empty:
     st.stop()
 recent = all_concerns.sort_values("requested_datetime", ascending=False)
 ids = recent["service_request_id"].tolist()
+# Each option's label, made once: the select box formats every option on every run.
+labels = {i: f"{i} · {names.get(code) or name} · reported {day}" for i, code, name, day in zip(
+    ids, recent["service_code"], recent["service_name"],
+    recent["requested_datetime"].dt.tz_convert(zone).dt.strftime("%Y-%m-%d"), strict=True)}
 default = st.session_state.get("concern_id")
 picked = st.selectbox(
     "Concern", ids, index=ids.index(default) if default in ids else 0,
-    format_func=lambda i: f"{i} · {recent.set_index('service_request_id').at[i, 'service_name']}",
-    help="Newest first. Type to search by id.")
+    format_func=labels.__getitem__, help="Newest first. Type to search by id or category.")
 st.session_state["concern_id"] = picked
 row = me.concern(picked)
 # The version this person has seen: a status change is saved only over that version, so a
 # change someone else made meanwhile is never overwritten unseen.
 seen_versions = st.session_state.setdefault("seen_versions", {})
 seen_versions.setdefault(picked, row["version"])
-local = pd.to_datetime(row["requested_datetime"]).tz_convert(tz())
+category = names.get(row["service_code"]) or row["service_name"] or "Concern"
+# The access layer decided what this viewer sees: the place (moved to its grid cell for the
+# public on a sensitive category) and which texts are blank.
+approximate = row["location_precision"] != "exact"
 
 h = me.history(picked)
 support = int((h["kind"] == "support").sum())
 
-
-def text(value: object) -> str | None:
-    return value if isinstance(value, str) and value.strip() else None
-
-
 c1, c2, c3 = st.columns([2, 1, 1])
-c1.metric("Status", row["detailed_status"] or row["status"],
-          help="Open311 status: " + str(row["status"]))
-c2.metric("Supporters", support)
-c3.metric("Open311", row["status"])
+c1.metric("Status", status_word(row["detailed_status"] or row["status"]),
+          help="Every change of status is listed below under \"What was done, and why\".")
+c2.metric("Supporters", support, help="People who said \"me too\" on this report.")
+c3.metric("Open or closed", status_word(row["status"]))
 when = {"day": "a daytime problem", "night": "a night-time problem"}.get(
     row["time_of_day"], "time of day not known")
-st.markdown(f"**{md(row['service_name'])}** · reported {local:%Y-%m-%d %H:%M} · {when} · "
-            f"location {row['location_precision']}")
-st.text(text(row["description"]) or "(no description)")
-if text(row["address"]):
-    st.caption(f"Address: {md(row['address'])}")
-if text(row["attributes"]):
-    questions = {a.code: a.description or a.code
-                 for a in catalogue[row["service_code"]].attributes} \
-        if row["service_code"] in catalogue else {}
-    for code, answer in json.loads(row["attributes"]).items():
-        label = questions.get(code, code.replace("_", " ").capitalize())
-        shown = {True: "yes", False: "no"}.get(answer, answer) if isinstance(answer, bool) \
-            else answer
-        st.caption(f"{md(label)}: {md(shown)}")
+st.markdown(f"**{md(category)}** · reported {local_time(row['requested_datetime'])} · {when}")
+
+point = row.get("geometry")
+left_map, right_text = st.columns([1, 1])
+with left_map:
+    if point is None or point.is_empty:
+        st.caption("No place was recorded for this report.")
+    else:
+        show_map(build_concern_map(
+            (point.x, point.y), category, label=status_word(row["detailed_status"]),
+            approximate_m=settings().sensitive_grid_m if approximate else None),
+            key=f"concern-map-{picked}", height=300)
+        st.caption("Shown only as an approximate area, to protect the people involved: the "
+                   "report lies somewhere inside the circle." if approximate
+                   else "The marker is where the problem was reported.")
+with right_text:
+    if approximate:
+        st.caption("The description, address, answers, photos and notes of this kind of "
+                   "report are seen by staff only.")
+    else:
+        st.text(text(row["description"]) or "(no description)")
+    if text(row["address"]):
+        st.caption(f"Address: {md(row['address'])}")
+    if text(row["attributes"]):
+        service = services().get(row["service_code"])
+        questions = {a.code: a.description or a.code
+                     for a in (service.attributes if service else ())}
+        for code, answer in json.loads(row["attributes"]).items():
+            if answer in (None, "", []):
+                continue
+            if code == "observed_at":
+                st.caption(f"Seen on: {local_time(answer)}")
+                continue
+            label = questions.get(code, code.replace("_", " ").capitalize())
+            st.caption(f"{md(label)}: {md(answer_text(answer))}")
 for _media_type, data in me.photos(picked):
-    st.image(data, caption="Photo (metadata removed)", width=360)
+    st.image(data, caption="Photo (location and camera details removed)", width=360)
 if can(acting, Action.SEE_CONTACT):
-    contact = me.contact(picked)
+    contact = me.contact(picked) or {}
     with st.expander("Reporter contact (staff only)"):
-        st.text(contact if contact else "Anonymous report.")
+        given = [f"{label}: {contact[key]}" for key, label in
+                 (("name", "Name"), ("email", "E-mail"), ("phone", "Phone")) if contact.get(key)]
+        st.text("\n".join(given) if given else "Anonymous report.")
 
 st.subheader("What was done, and why")
 if h.empty:
     st.caption("No history recorded (imported report).")
 else:
-    shown = h.assign(at=h["at"].dt.tz_convert(tz()).dt.strftime("%Y-%m-%d %H:%M"),
-                     actor=h["actor"].fillna(""), note=h["note"].fillna(""))
-    shown["change"] = [(f"{a} → {b}" if a else b) if b else "" for a, b in
-                       zip(shown["from_status"], shown["to_status"], strict=True)]
+    shown = pd.DataFrame({
+        "at": h["at"].dt.tz_convert(zone).dt.strftime("%Y-%m-%d %H:%M"),
+        "kind": [EVENT_WORDS.get(k, status_word(k)) for k in h["kind"]],
+        # who is recorded for a report or a "me too" without an account
+        "actor": ["A resident" if a == "resident" else (a or "") for a in h["actor"]],
+        "change": [(f"{status_word(a)} → {status_word(b)}" if a else status_word(b))
+                   if b else "" for a, b in zip(h["from_status"], h["to_status"], strict=True)],
+        "note": [n if isinstance(n, str) else "" for n in h["note"]],
+    })
     shown["visibility"] = [("everyone" if v == "public" else "staff only") if n else ""
-                           for v, n in zip(shown["visibility"], shown["note"], strict=True)]
-    columns = ["at", "kind", "actor", "change", "note", *(["visibility"] if staff else [])]
+                           for v, n in zip(h["visibility"], shown["note"], strict=True)]
+    # who acted is shown to staff only: for others the column would be empty
+    columns = ["at", "kind", *(["actor"] if any(shown["actor"]) else []), "change", "note",
+               *(["visibility"] if staff else [])]
     st.dataframe(shown[columns], hide_index=True,
                  width="stretch",
-                 column_config={"at": "When", "kind": "What", "actor": "Who",
+                 column_config={"at": f"When ({zone})", "kind": "What", "actor": "Who",
                                 "visibility": "Note seen by",
                                 "change": "Status", "note": st.column_config.TextColumn(
                                     "Note", width="large")})
 
+# Widget keys carry the report and a count of saves, so that after a save the forms start
+# afresh: the status on the one just saved, the note and the comment empty.
+saves = st.session_state.setdefault("concern_saves", 0)
 left, right = st.columns(2)
 with left, st.form("support"):
     st.markdown("**Me too**: this affects me as well.")
-    note = st.text_input("Comment (optional)", max_chars=cc.MAX_NOTE_CHARS)
+    note = st.text_input("Comment (optional)", max_chars=cc.MAX_NOTE_CHARS,
+                         key=f"support-note-{picked}-{saves}")
     if row["sensitive"]:
         st.caption("Comments on this kind of report are seen by staff only.")
     else:
@@ -108,7 +196,9 @@ with left, st.form("support"):
         except CptedError as exc:
             st.error(md(exc))
         else:
-            st.success(f"Thank you: {n} supporter(s) now.")
+            st.session_state["concern_saves"] = saves + 1
+            st.session_state["status_flash"] = (
+                f"Thank you: this report now has {n} supporter{'s' if n != 1 else ''}.")
             st.rerun()
 with right:
     if not staff:
@@ -117,13 +207,20 @@ with right:
         with st.form("status"):
             st.markdown("**Change the status**: every change needs a note saying what was "
                         "done and why.")
-            statuses = [x.value for x in DetailedStatus if x.value != row["detailed_status"]]
-            new = st.selectbox("New status", statuses)
-            why = st.text_area("Note (required)", max_chars=cc.MAX_NOTE_CHARS)
+            current = row["detailed_status"]
+            statuses = [x.value for x in DetailedStatus]
+            new = st.selectbox(
+                "New status", statuses,
+                index=statuses.index(current) if current in statuses else 0,
+                format_func=lambda v: status_word(v) + (" (current)" if v == current else ""),
+                key=f"status-new-{picked}-{saves}")
+            why = st.text_area("Note (required)", max_chars=cc.MAX_NOTE_CHARS,
+                               key=f"status-note-{picked}-{saves}")
             visibility = st.radio(
                 "Who may read the note", ["internal", "public"],
                 index=0 if row["sensitive"] else 1, horizontal=True,
                 format_func={"internal": "Staff only", "public": "Everyone"}.get,
+                key=f"status-visibility-{picked}-{saves}",
                 help="Staff-only notes never reach public pages, exports or messages. On a "
                      "sensitive category the public never sees any note.")
             st.caption(f"Recorded as {md(me.actor.name)}.")
@@ -138,7 +235,9 @@ with right:
                     refusal(exc)
                 else:
                     seen_versions[picked] = version
-                    st.session_state["status_flash"] = f"{md(picked)} is now {new!r}."
+                    st.session_state["concern_saves"] = saves + 1
+                    st.session_state["status_flash"] = (
+                        f"Saved: {md(picked)} is now “{status_word(new)}”.")
                     st.rerun()
         if st.session_state.get("stale") == picked and st.button("Reload the latest version"):
             seen_versions.pop(picked, None)
@@ -152,6 +251,7 @@ if can(acting, Action.MERGE) or can(acting, Action.DELETE):
         others = [i for i in ids if i != picked]
         with st.form("merge"):
             dups = st.multiselect("Reports that are the same problem as this one", others,
+                                  format_func=labels.__getitem__,
                                   help="Each is closed as a duplicate; its supporters and "
                                        "its reporter count as support here.")
             why = st.text_input("Why they are the same (kept in the change log)")

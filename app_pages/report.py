@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import shapely
@@ -13,7 +14,7 @@ from app_pages._state import access, layer, role, services, settings, store, tz
 from app_pages._text import md
 from cpted import concerns as cc
 from cpted.maps import MapLayers, build_map
-from layers.errors import CptedError, UnusableInputError
+from layers.errors import CptedError
 from layers.schema import Layer, TimeOfDay
 from layers.services import Datatype
 
@@ -21,6 +22,23 @@ s = store()
 acting = role()
 st.title("Report a concern")
 catalogue = services()
+#: Marks a question that needs an answer. An asterisk with a space before it and nothing
+#: or a space after it is plain text in Markdown, never emphasis.
+REQUIRED = " *"
+
+
+def sentence(text: object) -> str:
+    """A message of ours as a sentence: a capital first letter and a full stop."""
+    out = str(text).strip()
+    if not out:
+        return out
+    out = out[0].upper() + out[1:]
+    return out if out.endswith((".", "?", "!", "”")) else out + "."
+
+
+# The thanks for a report (or a "me too") goes here, at the top; it is written once the map
+# has had its say, as a click it reports again may rerun the page first.
+thanks = st.container()
 
 st.write("**1. Click the map where the problem is.** Zoom in for a precise spot.")
 point = st.session_state.get("report_point")  # (lat, lon), as the map reports a click
@@ -38,22 +56,31 @@ if clicked and clicked.get("last_clicked"):
         st.session_state["report_point"] = new
         st.session_state.pop("pending", None)
         st.rerun()
+if flash := st.session_state.pop("flash", None):
+    thanks.success(flash)
+    if link := st.session_state.pop("flash_link", None):
+        thanks.page_link("app_pages/concern.py", label=link, icon=":material/history:")
 if point is None:
     st.info("No place chosen yet: click the map.")
 else:
     st.caption(f"Chosen place: {point[0]:.5f}, {point[1]:.5f} (latitude, longitude)")
+# Where each problem of a refused report is shown, by field (see cpted.concerns.ReportError).
+beside: dict[str, Any] = {"location": st.empty()}
 
 st.write("**2. Tell us what is wrong.**")
+# A refused report's summary is shown here, at the top of the form.
+refused_top = st.container()
 codes = list(catalogue)
 code = st.selectbox("Category", codes, format_func=lambda c: catalogue[c].service_name,
                     index=codes.index("dark_area") if "dark_area" in codes else 0)
+beside["service_code"] = st.empty()
 service = catalogue[code]
 st.caption(md(service.description) + (
     " Shown publicly only as an approximate area."
     if service.sensitive and "publicly" not in service.description else ""))
 answers: dict[str, object] = {}
 for a in service.attributes:
-    label = a.description or a.code
+    label = md(a.description or a.code) + (REQUIRED if a.required else "")
     key = f"attr-{code}-{a.code}"
     if a.datatype is Datatype.SINGLE:
         answers[a.code] = st.selectbox(label, ["", *a.values], key=key) or None
@@ -66,23 +93,32 @@ for a in service.attributes:
         answers[a.code] = st.number_input(label, value=None, key=key)
     else:
         answers[a.code] = st.text_input(label, key=key) or None
+    beside[a.code] = st.empty()
+if any(a.required for a in service.attributes):
+    st.caption(f"Questions marked{REQUIRED} need an answer.")
 answers = {k: v for k, v in answers.items() if v not in (None, "", [])}
 description = st.text_area("Description", max_chars=cc.MAX_DESCRIPTION_CHARS, key="r-desc",
                            placeholder="What makes this place feel unsafe or neglected?")
+beside["description"] = st.empty()
 c1, c2, c3 = st.columns(3)
-time_of_day = c1.radio("When is it a problem?", [t.value for t in TimeOfDay], horizontal=True,
+times = [t.value for t in TimeOfDay]
+time_of_day = c1.radio("When is it a problem?", times, horizontal=True,
+                       index=times.index(TimeOfDay.UNKNOWN.value),
                        format_func={"day": "Day", "night": "Night", "unknown": "Not sure"}.get)
 local_now = datetime.now(ZoneInfo(tz()))
 seen_date = c2.date_input("Seen on", value=local_now.date(), max_value=local_now.date())
 seen_time = c3.time_input("at", value=local_now.time().replace(second=0, microsecond=0))
+beside["observed_at"] = st.empty()
 photo = st.file_uploader("Photo (optional)", type=["jpg", "jpeg", "png", "webp"],
                          key=f"r-photo-{st.session_state.get('r-round', 0)}",
                          help="Location and camera details are removed before it is stored.")
+beside["photo"] = st.empty()
 with st.expander("Contact details (optional, private)"):
     st.caption("Only coordinators and city staff see these, to ask you about this report. "
                "Leave them blank to stay anonymous.")
     name = st.text_input("Name", key="r-name")
     email = st.text_input("E-mail", key="r-email")
+    beside["contact_email"] = st.empty()
     phone = st.text_input("Phone", key="r-phone")
 
 
@@ -96,26 +132,33 @@ def draft() -> cc.ReportDraft:
         contact_name=name or None, contact_email=email or None, contact_phone=phone or None)
 
 
+def refuse(exc: CptedError) -> None:
+    """Show a refusal at the top of the form, and each problem also next to its field."""
+    problems = getattr(exc, "problems", None) or []
+    fields: dict[str, list[str]] = getattr(exc, "fields", None) or {}
+    head = sentence(str(exc).split("\n")[0] if problems else exc)
+    if fields:
+        head += " Please correct what is marked."
+    refused_top.error("\n\n".join([md(head), *(f"- {md(sentence(p))}" for p in problems)]))
+    for field, found in fields.items():
+        if field in beside:
+            beside[field].error(md(" ".join(sentence(p) for p in found)))
+
+
 def save(d: cc.ReportDraft) -> None:
     try:
         rid = access().submit_report(d)
-    except UnusableInputError as exc:
-        st.error(md(str(exc).split("\n")[0]))
-        for p in exc.problems:
-            st.markdown(f"- {md(p)}")
-        return
-    except CptedError as exc:  # the rate limit, or the database
-        st.error(md(exc))
+    except CptedError as exc:  # a refusal, the rate limit, or the database
+        refuse(exc)
         return
     for key in ("pending", "report_point", "r-desc", "r-name", "r-email", "r-phone"):
         st.session_state.pop(key, None)
     st.session_state["r-round"] = st.session_state.get("r-round", 0) + 1  # a fresh uploader
     st.session_state["flash"] = f"Thank you. Your report {md(rid)} is on the map."
+    st.session_state["flash_link"] = "Open your report"
+    st.session_state["concern_id"] = rid  # the Concern page opens on it
     st.rerun()
 
-
-if flash := st.session_state.pop("flash", None):
-    st.success(flash)
 
 if st.button("Submit report", type="primary", disabled=point is None):
     d = draft()
@@ -152,13 +195,15 @@ if pending is not None:
                 try:
                     n = me.support(row["service_request_id"])
                 except CptedError as exc:
-                    st.error(md(exc))
+                    st.error(md(sentence(exc)))
                     st.stop()
                 for key in ("pending", "report_point", "r-desc"):
                     st.session_state.pop(key, None)
                 st.session_state["flash"] = (f"Thank you. You support "
                                              f"{md(row['service_request_id'])}, now with {n} "
                                              "supporter(s).")
+                st.session_state["flash_link"] = "Open the report you support"
+                st.session_state["concern_id"] = row["service_request_id"]
                 st.rerun()
     if st.button("None of these: submit mine as a new report"):
         save(pending)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import re
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
@@ -26,7 +26,7 @@ from layers.crs import WGS84, metric_crs
 from layers.errors import ConflictError, StoreError, UnusableInputError
 from layers.repos import concerns as repo
 from layers.schema import OPEN311_STATUS, ConcernStatus, DetailedStatus, Layer, TimeOfDay
-from layers.services import Service, check_answers
+from layers.services import Service, answer_problems
 from layers.store import Store, format_datetimes
 
 if TYPE_CHECKING:
@@ -40,7 +40,18 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
 class ReportError(UnusableInputError):
-    """A report or a status change was refused; ``problems`` lists every reason."""
+    """A report or a status change was refused; ``problems`` lists every reason.
+
+    ``fields`` says which part of the form each problem is about, for a form to show it
+    next to that field: ``"service_code"``, ``"location"``, ``"description"``,
+    ``"contact_email"``, ``"observed_at"``, ``"photo"``, or a question's attribute code.
+    Problems about no one field are in ``problems`` only.
+    """
+
+    def __init__(self, message: str, problems: Sequence[str] = (), *,
+                 fields: Mapping[str, Sequence[str]] | None = None) -> None:
+        super().__init__(message, problems)
+        self.fields: dict[str, list[str]] = {k: list(v) for k, v in (fields or {}).items()}
 
 
 @dataclass(frozen=True)
@@ -126,35 +137,42 @@ def submit_report(store: Store, draft: ReportDraft, *, now: datetime | None = No
         coordinates, text too long, an unreadable photo...); nothing is stored.
     """
     now = _now(now)
-    problems: list[str] = []
+    # (field, problem): the field a form shows the problem next to, "" for none
+    found: list[tuple[str, str]] = []
     catalogue = services(store)
     service = catalogue.get(draft.service_code)
     if service is None:
-        problems.append(f"unknown category {draft.service_code!r}; expected one of: "
-                        f"{', '.join(sorted(catalogue))}")
+        found.append(("service_code", f"unknown category {draft.service_code!r}; expected one "
+                                      f"of: {', '.join(sorted(catalogue))}"))
     else:
-        problems += check_answers(service, draft.answers)
+        found += [(code, p) for code, ps in answer_problems(service, draft.answers).items()
+                  for p in ps]
     if not (np.isfinite(draft.lon) and np.isfinite(draft.lat)
             and -180 <= draft.lon <= 180 and -90 <= draft.lat <= 90):
-        problems.append(f"the location ({draft.lat}, {draft.lon}) is not a valid latitude "
-                        "and longitude")
+        found.append(("location", f"the location ({draft.lat}, {draft.lon}) is not a valid "
+                                  "latitude and longitude"))
     if len(draft.description) > MAX_DESCRIPTION_CHARS:
-        problems.append(f"the description has {len(draft.description):,} characters; at most "
-                        f"{MAX_DESCRIPTION_CHARS:,}")
+        found.append(("description", f"the description has {len(draft.description):,} "
+                                     f"characters; at most {MAX_DESCRIPTION_CHARS:,}"))
     if draft.contact_email and not _EMAIL.match(draft.contact_email.strip()):
-        problems.append(f"{draft.contact_email!r} does not look like an e-mail address")
+        found.append(("contact_email",
+                      f"{draft.contact_email!r} does not look like an e-mail address"))
     if draft.observed_at is not None and draft.observed_at.tzinfo is None:
-        problems.append("the time observed must carry a time zone")
+        found.append(("observed_at", "the time observed must carry a time zone"))
     elif draft.observed_at is not None and draft.observed_at > now + timedelta(minutes=5):
-        problems.append("the time observed is in the future")
+        found.append(("observed_at", "the time observed is in the future"))
     photo = None
     if draft.photo:
         try:
             photo = clean_photo(draft.photo)
         except UnusableInputError as exc:
-            problems.append(str(exc))
-    if problems:
-        raise ReportError("the report was not saved", problems)
+            found.append(("photo", str(exc)))
+    if found:
+        fields: dict[str, list[str]] = {}
+        for where, problem in found:
+            if where:
+                fields.setdefault(where, []).append(problem)
+        raise ReportError("the report was not saved", [p for _, p in found], fields=fields)
     assert service is not None
     request_id = f"CR-{now:%Y%m%d}-{uuid.uuid4().hex[:8]}"
     answers = dict(draft.answers)

@@ -142,25 +142,49 @@ def load_default_services(path: Path = DEFAULT_SERVICES) -> list[Service]:
     return parse_services(data.get("service", []), source=path.name)
 
 
-def check_answers(service: Service, answers: dict[str, Any]) -> list[str]:
-    """Problems with a report's answers to ``service``'s attributes (empty when fine)."""
-    problems = []
+def answer_problems(service: Service, answers: dict[str, Any]) -> dict[str, list[str]]:
+    """Problems with a report's answers to ``service``'s attributes, by question.
+
+    Parameters
+    ----------
+    service : Service
+        The category answered.
+    answers : dict of str to object
+        The answers by attribute code.
+
+    Returns
+    -------
+    dict of str to list of str
+        Each attribute code that has a problem, in the service's order, with its
+        problems; answers to questions the service does not ask come last under
+        ``""``. Empty when every answer is fine.
+    """
+    out: dict[str, list[str]] = {}
     for a in service.attributes:
         value = answers.get(a.code)
+        found = []
         if value in (None, "", []):
             if a.required:
-                problems.append(f"{a.description or a.code} needs an answer")
-            continue
-        if a.datatype is Datatype.SINGLE and value not in a.values:
-            problems.append(f"{a.code}: {value!r} is not one of: {', '.join(a.values)}")
-        if a.datatype is Datatype.MULTI and not set(value) <= set(a.values):
-            problems.append(f"{a.code}: choose among: {', '.join(a.values)}")
-        if a.datatype is Datatype.NUMBER:
+                found.append(f"the question “{a.description or a.code}” needs an "
+                             "answer")
+        elif a.datatype is Datatype.SINGLE and value not in a.values:
+            found.append(f"{a.code}: {value!r} is not one of: {', '.join(a.values)}")
+        elif a.datatype is Datatype.MULTI and not set(value) <= set(a.values):
+            found.append(f"{a.code}: choose among: {', '.join(a.values)}")
+        elif a.datatype is Datatype.NUMBER:
             try:
                 float(value)
             except (TypeError, ValueError):
-                problems.append(f"{a.code}: {value!r} is not a number")
+                found.append(f"{a.code}: {value!r} is not a number")
+        if found:
+            out[a.code] = found
     unknown = set(answers) - {a.code for a in service.attributes}
     if unknown:
-        problems.append(f"answers to unknown questions: {', '.join(sorted(unknown))}")
-    return problems
+        out[""] = [f"answers to unknown questions: {', '.join(sorted(unknown))}"]
+    return out
+
+
+def check_answers(service: Service, answers: dict[str, Any]) -> list[str]:
+    """Problems with a report's answers to ``service``'s attributes (empty when fine);
+    :func:`answer_problems` gives them by question."""
+    return [p for found in answer_problems(service, answers).values() for p in found]

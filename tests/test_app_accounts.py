@@ -58,7 +58,7 @@ def test_coordinator_changes_a_status_and_sees_it_in_the_change_log(
     by_label(app.text_area, "Note (required)").input("Seen on the evening walk")
     by_label(app.button, "Save status").click().run()
     assert not app.exception
-    assert any(f"{picked} is now 'acknowledged'" in s.value for s in app.success)
+    assert any(f"{picked} is now “Acknowledged”" in s.value for s in app.success)
     history = app.dataframe[0].value  # the report's own history shows the change too
     assert history.iloc[-1]["note"] == "Seen on the evening walk"
     assert history.iloc[-1]["actor"] == "Dana Coordinator"
@@ -91,7 +91,7 @@ def test_a_stale_status_change_is_refused_on_the_page(app: AppTest, sample_db: P
     by_label(app.selectbox, "New status").set_value("in progress")
     by_label(app.text_area, "Note (required)").input("Working on it")
     by_label(app.button, "Save status").click().run()
-    assert any("is now 'in progress'" in s.value for s in app.success)
+    assert any("is now “In progress”" in s.value for s in app.success)
 
 
 def test_admin_adds_an_account_and_changes_a_role(app: AppTest, sample_db: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,8 @@ from tests.conftest import ROOT, by_label
 APP = str(ROOT / "app.py")
 # A spot in the sample district with no open dark-area report within 50 m.
 CLICK = {"lat": 39.0460, "lng": -94.5790}
+#: The dark-area category's required question, marked as required.
+LIGHT_QUESTION = "What is wrong with the light here? *"
 
 
 pytestmark = pytest.mark.usefixtures("fresh_streamlit_caches")
@@ -31,8 +34,7 @@ def app(sample_db: Path, monkeypatch: pytest.MonkeyPatch) -> AppTest:
 
 def fill_report(app: AppTest, description: str) -> None:
     by_label(app.selectbox, "Category").set_value("dark_area").run()
-    by_label(app.selectbox, "What is wrong with the light here?").set_value(
-        "No light at all").run()
+    by_label(app.selectbox, LIGHT_QUESTION).set_value("No light at all").run()
     by_label(app.text_area, "Description").input(description).run()
     by_label(app.radio, "When is it a problem?").set_value("night").run()
 
@@ -80,14 +82,15 @@ def test_report_duplicate_support_status_and_history(app: AppTest, sample_db: Pa
     by_label(app.selectbox, "New status").set_value("action scheduled")
     by_label(app.button, "Save status").click().run()  # no note
     assert any("needs a note" in m.value for m in app.markdown)
-    assert {m.label: m.value for m in app.metric}["Status"] == "submitted"
+    assert {m.label: m.value for m in app.metric}["Status"] == "Submitted"
     by_label(app.selectbox, "New status").set_value("action scheduled")
     by_label(app.text_area, "Note (required)").input("Crew booked for Tuesday")
     by_label(app.button, "Save status").click().run()
     assert not app.exception
-    assert {m.label: m.value for m in app.metric}["Status"] == "action scheduled"
+    assert {m.label: m.value for m in app.metric}["Status"] == "Action scheduled"
     history = app.dataframe[0].value
-    assert list(history["kind"]) == ["created", "support", "status"]
+    assert list(history["kind"]) == ["Reported", "Me too", "Status changed"]
+    assert history["change"].iloc[-1] == "Submitted → Action scheduled"
     assert history["note"].iloc[-1] == "Crew booked for Tuesday"
 
 
@@ -140,3 +143,161 @@ def test_problem_spot_and_overdue_plan(app: AppTest, sample_db: Path) -> None:
     assert any("1 action plan(s) overdue" in e.value for e in app.error)
     plans = app.dataframe[0].value
     assert bool(plans["overdue"].iloc[0]) is True
+
+
+def in_order(at: AppTest) -> list[Any]:
+    """The page's elements in the order they are drawn (containers and empty
+    placeholders left out)."""
+    out: list[Any] = []
+
+    def walk(node: Any) -> None:
+        if node.type not in ("block", "main", "flex_container", "column", "empty"):
+            out.append(node)
+        children = getattr(node, "children", {})
+        for k in sorted(children):
+            walk(children[k])
+
+    walk(at.main)
+    return out
+
+
+def position(elements: list[Any], kind: str, label: str) -> int:
+    """Where the first ``kind`` element labelled (or valued) ``label`` is in ``elements``."""
+    for i, e in enumerate(elements):
+        if e.type == kind and label in (getattr(e, "label", None), getattr(e, "value", None)):
+            return i
+    raise AssertionError(f"no {kind} {label!r} on the page")
+
+
+def start_report(app: AppTest, map_returns: list[dict[str, Any]]) -> None:
+    app.switch_page("app_pages/report.py").run()
+    map_returns[0] = {"last_clicked": CLICK}
+    app.run()
+    by_label(app.selectbox, "Category").set_value("dark_area").run()
+
+
+def test_required_questions_are_marked_and_refused_beside_the_field_and_on_top(
+        app: AppTest, sample_db: Path, map_returns: list[dict[str, Any]]) -> None:
+    with open_store(sample_db) as s:
+        before = s.count(Layer.CONCERNS)
+    start_report(app, map_returns)
+    by_label(app.selectbox, "Category").set_value("streetlight_out").run()
+    labels = [w.label for w in app.selectbox] + [w.label for w in app.text_input]
+    assert "What does the light do? *" in labels  # required
+    assert "The number on the pole, if you can read it." in labels  # optional: no mark
+    assert "Questions marked * need an answer." in [c.value for c in app.caption]
+    by_label(app.selectbox, "Category").set_value("dark_area").run()
+    by_label(app.text_area, "Description").input("Dark corner").run()
+    by_label(app.button, "Submit report").click().run()  # the light question unanswered
+    assert not app.exception
+    with open_store(sample_db) as s:
+        assert s.count(Layer.CONCERNS) == before  # refused, nothing stored
+    page = in_order(app)
+    beside = "The question “What is wrong with the light here?” needs an answer."
+    # next to the field: the error drawn right after the question, as a sentence
+    question = position(page, "selectbox", LIGHT_QUESTION)
+    assert page[question + 1].type == "error" and page[question + 1].value == beside
+    # and summed up at the top of the form, above the category
+    summary = [i for i, e in enumerate(page) if e.type == "error" and e.value != beside]
+    assert len(summary) == 1
+    top = page[summary[0]]
+    assert top.value.startswith("The report was not saved.")
+    assert f"- {beside}" in top.value
+    assert summary[0] < position(page, "selectbox", "Category")
+    assert summary[0] > position(page, "markdown", "**2. Tell us what is wrong.**")
+    assert not any(e.type == "markdown" and "needs an answer" in e.value for e in page)
+
+
+def test_a_report_says_thank_you_at_the_top_with_a_link_to_it(
+        app: AppTest, sample_db: Path, map_returns: list[dict[str, Any]]) -> None:
+    start_report(app, map_returns)
+    # the time of day starts on "Not sure", never on a guess
+    when = by_label(app.radio, "When is it a problem?")
+    assert when.value == "unknown" and when.index == when.options.index("Not sure")
+    by_label(app.selectbox, LIGHT_QUESTION).set_value("Light too dim").run()
+    by_label(app.text_area, "Description").input("Dim light at the bus stop").run()
+    by_label(app.button, "Submit report").click().run()
+    assert not app.exception
+    with open_store(sample_db) as s:
+        new = s.read(Layer.CONCERNS).sort_values("requested_datetime").iloc[-1]
+    rid = new["service_request_id"]
+    assert new["description"] == "Dim light at the bus stop"
+    assert new["time_of_day"] == "unknown"  # stored as the user left it
+    page = in_order(app)
+    assert [e.type for e in page[:3]] == ["title", "success", "page_link"]
+    assert f"Your report {rid} is on the map" in page[1].value
+    assert page[2].value == "Open your report" and page[2].proto.page.endswith("concern")
+    # the link opens the Concern page on the new report
+    app.switch_page("app_pages/concern.py").run()
+    assert by_label(app.selectbox, "Concern").value == rid
+
+
+def test_after_a_status_save_the_form_starts_on_the_new_status_with_no_note(
+        app: AppTest, sample_db: Path) -> None:
+    from cpted.access import Access
+    from cpted.accounts import Actor
+    from cpted.privacy import Role
+
+    with open_store(sample_db) as s:
+        rid = cc.submit_report(s, cc.ReportDraft("graffiti", -94.58, 39.04, "Tags"))
+    app.switch_page("app_pages/concern.py").run()
+    by_label(app.selectbox, "Concern").set_value(rid).run()
+    assert by_label(app.selectbox, "New status").value == "submitted"  # the current one
+    by_label(app.selectbox, "New status").set_value("acknowledged")
+    by_label(app.text_area, "Note (required)").input("Seen on the walk")
+    by_label(app.button, "Save status").click().run()
+    assert not app.exception
+    assert by_label(app.selectbox, "New status").value == "acknowledged"
+    assert by_label(app.text_area, "Note (required)").value == ""
+    by_label(app.selectbox, "New status").set_value("fixed")
+    by_label(app.text_area, "Note (required)").input("Painted over")
+    by_label(app.button, "Save status").click().run()
+    assert not app.exception
+    assert by_label(app.selectbox, "New status").value == "fixed"
+    assert by_label(app.text_area, "Note (required)").value == ""
+    with open_store(sample_db) as s:
+        h = Access(s, Actor("c1", "Casey", Role.COORDINATOR)).history(rid)
+        zone = s.get_setting("timezone")
+    changes = h[h["kind"] == "status"]
+    assert list(zip(changes["from_status"], changes["to_status"], changes["note"],
+                    strict=True)) == [("submitted", "acknowledged", "Seen on the walk"),
+                                      ("acknowledged", "fixed", "Painted over")]
+    table = app.dataframe[0].value
+    assert list(table["kind"]) == ["Reported", "Status changed", "Status changed"]
+    assert list(table["change"]) == ["Submitted", "Submitted → Acknowledged",
+                                     "Acknowledged → Fixed"]
+    # times in the app's zone, in plain form
+    from app_pages._state import settings
+
+    local = h["at"].dt.tz_convert(zone or settings().timezone).dt.strftime("%Y-%m-%d %H:%M")
+    assert list(table["at"]) == list(local)
+
+
+def test_the_concern_map_shows_the_place_the_public_may_see(
+        sample_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import streamlit_folium
+
+    from cpted.access import Access
+    from cpted.accounts import public
+
+    exact = (-94.571234, 39.051234)
+    with open_store(sample_db) as s:
+        rid = cc.submit_report(s, cc.ReportDraft("drug_activity", *exact, "Behind the door"))
+        seen = Access(s, public("test")).concern(rid)["geometry"]
+    assert (round(seen.x, 4), round(seen.y, 4)) != (round(exact[0], 4), round(exact[1], 4))
+    drawn: list[str] = []
+    monkeypatch.setattr(streamlit_folium, "st_folium",
+                        lambda fig, **_: drawn.append(fig.get_root().render()) or {})
+    monkeypatch.setenv("CPTED_DB_URL", str(sample_db))
+    monkeypatch.delenv("CPTED_STAFF_MODE", raising=False)
+    monkeypatch.chdir(ROOT)
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.session_state["concern_id"] = rid
+    at.switch_page("app_pages/concern.py").run()
+    assert not at.exception
+    assert len(drawn) == 1
+    marker = re.findall(r"L\.marker\(\s*\[([-\d.]+), ([-\d.]+)\]", drawn[0])
+    assert [(float(a), float(b)) for a, b in marker] == [(seen.y, seen.x)]
+    assert "39.0512" not in drawn[0] and "-94.5712" not in drawn[0]
+    assert "Suspected drug activity" in drawn[0]
+    assert any("approximate area" in c.value for c in at.caption)

@@ -52,6 +52,21 @@ def test_submit_reports_every_problem_at_once(store: Store) -> None:
     assert store.count(Layer.CONCERNS) == 0
 
 
+def test_each_problem_names_the_field_it_is_about(store: Store) -> None:
+    with pytest.raises(ReportError) as exc:
+        cc.submit_report(store, draft(service_code="dark_area", answers={"colour": "red"},
+                                      lon=500.0, description="x" * 5000,
+                                      contact_email="not-an-email"), now=NOW)
+    fields = exc.value.fields
+    assert set(fields) == {"lighting_issue", "location", "description", "contact_email"}
+    assert fields["lighting_issue"] == [
+        "the question “What is wrong with the light here?” needs an answer"]
+    assert "not-an-email" in fields["contact_email"][0]
+    # the answer to a question the category does not ask is about no one field
+    assert any("unknown questions: colour" in p for p in exc.value.problems)
+    assert len(exc.value.problems) == 5
+
+
 def test_unknown_category_lists_the_known_ones(store: Store) -> None:
     with pytest.raises(ReportError) as exc:
         cc.submit_report(store, draft(service_code="ufo", answers={}), now=NOW)
