@@ -244,7 +244,8 @@ def recorded_maps(sample_db: Path, monkeypatch: pytest.MonkeyPatch, pages: list[
     return seen
 
 
-MAP_PAGES = ["app_pages/map.py", "app_pages/report.py", "app_pages/neighborhoods.py",
+MAP_PAGES = ["app_pages/map.py", "app_pages/report.py", "app_pages/concern.py",
+             "app_pages/neighborhoods.py",
              "app_pages/assess.py", "app_pages/audits.py", "app_pages/streetlights.py"]
 
 

@@ -308,6 +308,5 @@ def build_concern_map(point_lonlat: Sequence[float], category_name: str, *,
                       fill=True, fill_opacity=0.1,
                       tooltip=f"Approximate area (within {radius_m:.0f} m)").add_to(fmap)
         tip += "<br>Place shown only approximately"
-    folium.Marker(latlon((lon, lat)), tooltip=tip,
-                  icon=folium.Icon(color="red")).add_to(fmap)
+    folium.Marker(latlon((lon, lat)), tooltip=tip, icon=pin_icon()).add_to(fmap)
     return fmap

@@ -26,7 +26,8 @@ pytestmark = pytest.mark.browser
 MAP_FRAME = 'iframe[title="streamlit_folium.st_folium"]'
 
 #: Page path -> whether the whole district is in view (so neighborhood labels show).
-MAP_PAGES = {"": True, "report": False, "neighborhoods": True, "assess": False,
+MAP_PAGES = {"": True, "report": False, "concern": False, "neighborhoods": True,
+             "assess": False,
              "audits": True, "streetlights": True, "patrol": True}
 
 #: Counts the base map's street and label colours on the tile canvases, sampling pixels.
