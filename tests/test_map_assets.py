@@ -91,6 +91,15 @@ def test_a_drawing_map_asks_only_for_the_apps_own_files(installed: None) -> None
     assert any("cdn.jsdelivr.net" in u for _, u in folium.Map.default_js)
 
 
+def test_leaflet_is_told_where_its_marker_images_are_before_any_marker() -> None:
+    fmap = folium.Map(location=[39.05, -94.57], zoom_start=15, tiles=None)
+    folium.Marker([39.05, -94.57]).add_to(fmap)  # Leaflet's default blue marker image
+    html = prepare(fmap, base="../../", sources={}).get_root().render()
+    told = 'L.Icon.Default.imagePath = "../../assets/leaflet/dist/images/";'
+    assert told in html and html.index(told) < html.index("L.marker(")
+    assert server.asset_path("leaflet/dist/images/marker-icon.png") is not None
+
+
 def test_a_plugin_the_app_does_not_serve_is_refused() -> None:
     fmap = folium.Map(tiles=None)
     folium.plugins.MarkerCluster().add_to(fmap)

@@ -59,6 +59,25 @@ class StoreBasemap(folium.elements.JSCSSMixin, folium.map.Layer):
         }
 
 
+class IconPath(branca.element.MacroElement):
+    """Tells Leaflet where its marker images are, before any marker is made.
+
+    Leaflet otherwise guesses from its stylesheet, and when a marker is made before the
+    stylesheet has loaded it guesses a path without its final slash
+    (``.../distmarker-icon.png``).
+    """
+
+    _template = branca.element.Template(  # type: ignore[attr-defined]  # branca has no type hints
+        "{% macro script(this, kwargs) %}"
+        "L.Icon.Default.imagePath = {{ this.path|tojson }};"
+        "{% endmacro %}")
+
+    def __init__(self, path: str) -> None:
+        super().__init__()  # type: ignore[no-untyped-call]  # branca has no type hints
+        self._name = "IconPath"
+        self.path = path
+
+
 def tile_sources(base: str, key: str, names: list[str]) -> dict[str, str]:
     """The URL template of each built tile set, as the app's tile route serves them."""
     return {name: f"{base}basemap/{key}/{name}/{{z}}/{{x}}/{{y}}.mvt" for name in names}
@@ -95,6 +114,9 @@ def prepare(fmap: folium.Map, *, base: str, sources: Mapping[str, str],
             overlay=False).add_to(fmap)
     if sources:
         StoreBasemap(sources, background=None if tile_url else BACKGROUND).add_to(fmap)
+    icons = IconPath(f"{base}assets/leaflet/dist/images/")
+    fmap.add_child(icons)
+    fmap._children.move_to_end(icons.get_name(), last=False)  # before any marker is made
     return localise(fmap, base)
 
 

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from tests.browser.conftest import screenshot
-from tests.browser.test_report_browser import settle
+from tests.browser.test_report_browser import choose, settle
 
 pytestmark = pytest.mark.browser
 
@@ -36,11 +36,13 @@ def test_sign_in_change_a_status_and_read_the_change_log(page: Any,
 
     side = sign_in(page, "dana", "correct horse 1")
     expect(side.get_by_text("Signed in as")).to_contain_text("Dana Coordinator")
+    # the form starts on the current status; the coordinator picks the new one
+    choose(page, "New status", "Acknowledged")
     note = page.get_by_label("Note (required)")
     note.fill("Checked on the evening walk; the light is out")
     page.get_by_role("button", name="Save status").click()
     settle(page)
-    expect(page.get_by_text("is now 'acknowledged'")).to_be_visible(timeout=30_000)
+    expect(page.get_by_text("is now “Acknowledged”")).to_be_visible(timeout=30_000)
     expect(page.get_by_text("Reporter contact (staff only)")).to_be_visible()
     screenshot(page, "shared-concern-signed-in")
 
