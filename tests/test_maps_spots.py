@@ -6,6 +6,7 @@ import json
 import re
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import shapely
 
@@ -82,3 +83,22 @@ def test_spots_map_colours_by_status_and_names_before_ids() -> None:
     assert "<img src=http://attacker.invalid" not in page
     for label in STATUS_COLORS:
         assert label in page  # the legend names every status
+
+
+def test_a_city_wide_gathering_map_counts_reports_in_cells() -> None:
+    rng = np.random.default_rng(7)
+    n = 60_000
+    many = gpd.GeoDataFrame({
+        "service_request_id": [f"r{i}" for i in range(n)], "service_code": "litter",
+        "service_name": "Litter", "requested_datetime": pd.Timestamp("2026-03-01", tz="UTC"),
+        "description": "x", "address": None, "status": "open"},
+        geometry=gpd.points_from_xy(-94.9 + rng.random(n) * 0.6, 38.8 + rng.random(n) * 0.45),
+        crs=4326)
+    page = build_gather_map(many, gathered=["r5", "r9"], point_limit=3000,
+                            max_cells=2000).get_root().render()
+    assert len(page.encode()) < 3 * 2**20
+    assert 500 < len(re.findall(r'"count":', page)) <= 2000
+    assert "Reports (59,998, per" in page and "Gathered (2)" in page
+    feats = [f for f in features(page) if "service_request_id" in f["properties"]]  # type: ignore[operator]
+    assert {f["properties"]["service_request_id"] for f in feats} == {"r5", "r9"}  # type: ignore[index]
+    assert "L.Control.Draw" in page

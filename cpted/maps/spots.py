@@ -15,7 +15,7 @@ import pandas as pd
 from folium.plugins import Draw
 
 from cpted.maps.common import centred_map, escape_text, escaped_frame, legend, snapped
-from cpted.maps.concerns import category_colors
+from cpted.maps.concerns import aggregate_points, category_colors, cell_size_for
 from cpted.spots import SpotStatus
 from layers.crs import latlon
 
@@ -62,10 +62,31 @@ def _report_layer(frame: gpd.GeoDataFrame, name: str, *, gathered: bool) -> foli
     return group
 
 
+def _cells_layer(reports: gpd.GeoDataFrame, *, cell_m: float, max_cells: int
+                 ) -> tuple[folium.FeatureGroup, float]:
+    size = cell_size_for(reports, cell_m=cell_m, max_cells=max_cells)
+    cells = snapped(aggregate_points(reports, cell_m=size))
+    top = float(cells["count"].max())
+    group = folium.FeatureGroup(name=f"Reports ({len(reports):,}, per {size:g} m cell)")
+    folium.GeoJson(
+        cells.to_json(),
+        style_function=lambda f, top=top: {
+            "color": "#555555", "weight": 0.3, "fillColor": "#56B4E9",
+            "fillOpacity": 0.15 + 0.7 * f["properties"]["count"] / top},
+        tooltip=folium.GeoJsonTooltip(fields=["count"], aliases=["Reports in cell"]),
+    ).add_to(group)
+    return group, size
+
+
 def build_gather_map(reports: gpd.GeoDataFrame, *, gathered: Collection[str] = (),
                      category_names: Mapping[str, str] | None = None, tz: str = "UTC",
-                     tiles: str | None = "OpenStreetMap") -> folium.Map:
+                     point_limit: int = 3000, cell_m: float = 100.0, max_cells: int = 3000,
+                     tiles: str | None = None) -> folium.Map:
     """The map reports are gathered on: every report, the gathered ones ringed.
+
+    Up to ``point_limit`` reports are drawn one marker each (to be clicked); past it they
+    are counted in square cells, so the page stays small for a whole city, and are
+    gathered by drawing an area. Gathered reports are always drawn one by one.
 
     Parameters
     ----------
@@ -80,6 +101,10 @@ def build_gather_map(reports: gpd.GeoDataFrame, *, gathered: Collection[str] = (
         Display name per ``service_code``; else the report's ``service_name``.
     tz : str
         The time zone the tooltips' dates are written in (the app's).
+    point_limit : int
+        Most reports drawn one by one.
+    cell_m, max_cells : float, int
+        Cell side in metres past ``point_limit``, grown to keep within ``max_cells``.
     tiles : str or None
         The basemap; ``None`` for none.
 
@@ -94,13 +119,19 @@ def build_gather_map(reports: gpd.GeoDataFrame, *, gathered: Collection[str] = (
     if len(reports):
         colors = category_colors(reports["service_code"].astype(str).tolist())
         names = dict(category_names or {})
-        frame = _tip_frame(reports, names, tz, colors)
         picked = reports["service_request_id"].astype(str).isin(set(gathered)).to_numpy()
-        rest, chosen = frame[~picked], frame[picked]
-        if len(rest):
-            _report_layer(rest, f"Reports ({len(rest)})", gathered=False).add_to(fmap)
+        rest, chosen = reports[~picked], reports[picked]
+        if len(rest) > point_limit:
+            cells, size = _cells_layer(rest, cell_m=cell_m, max_cells=max_cells)
+            cells.add_to(fmap)
+            rows.append(("box", "#56B4E9", f"Reports per {size:g} m cell (darker = more): "
+                                           "draw an area to gather them"))
+        elif len(rest):
+            _report_layer(_tip_frame(rest, names, tz, colors), f"Reports ({len(rest)})",
+                          gathered=False).add_to(fmap)
         if len(chosen):
-            _report_layer(chosen, f"Gathered ({len(chosen)})", gathered=True).add_to(fmap)
+            _report_layer(_tip_frame(chosen, names, tz, colors), f"Gathered ({len(chosen)})",
+                          gathered=True).add_to(fmap)
         shown = reports.drop_duplicates("service_code")
         for code, name in zip(shown["service_code"].astype(str), shown["service_name"],
                               strict=True):
@@ -119,7 +150,7 @@ def build_gather_map(reports: gpd.GeoDataFrame, *, gathered: Collection[str] = (
 
 
 def build_spots_map(spots: pd.DataFrame, statuses: pd.Series, *,
-                    tiles: str | None = "OpenStreetMap") -> folium.Map:
+                    tiles: str | None = None) -> folium.Map:
     """Problem spots as dots coloured by status, each named in its tooltip.
 
     Parameters
