@@ -11,16 +11,22 @@ from cpted.scoring import Scorecard
 
 def show_scorecard(card: Scorecard, weights_note: str) -> None:
     c1, c2, c3 = st.columns(3)
-    c1.metric("Overall (design)", "–" if card.overall is None else f"{card.overall:.0f} / 100",
+    shown = card.rated_overall
+    c1.metric("Overall (design)", "–" if shown is None else f"{shown:.0f} / 100",
               help="Mean of the design principles' scores; each principle is the mean of its "
-                   "answered items on 0-100.")
-    c1.caption(md(card.label))
+                   "answered items on 0-100. Rated only when at least half of the items "
+                   "that apply were answered.")
+    c1.caption(md(card.label if card.enough_answers
+                  else f"{card.label}: {card.coverage_note}."))
     c2.metric("Confidence", f"{card.confidence:.0%}",
               help="Share of the items that apply at this time of day that were answered.")
     c2.caption(md(card.confidence_label))
     c3.metric("Feeling of safety", "–" if card.outcome is None else f"{card.outcome:.0f} / 100",
               help="The outcome items, kept out of the overall score so the two can be "
                    "compared.")
+    if not card.enough_answers:
+        st.info("Too few items were answered for an overall score. The principle scores "
+                "below come from the few answers given; edit the audit to answer more.")
     st.image(score_chart(card), caption="Scores by principle (0-100)")
     st.caption(md(weights_note))
     st.subheader("Recommendations")

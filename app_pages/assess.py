@@ -181,7 +181,9 @@ with st.form(f"audit-form-{prefix}"):
         if kept:
             remove = st.multiselect("Remove saved photos", [pid for pid, _, _ in kept],
                                     format_func=lambda pid: f"photo {pid}")
-    submitted = st.form_submit_button("Save audit", type="primary")
+    if place is None:
+        st.caption("Saving is off until the place is drawn on the map in step 1.")
+    submitted = st.form_submit_button("Save audit", type="primary", disabled=place is None)
 
 if submitted:
     draft = au.AssessmentDraft(

@@ -38,16 +38,19 @@ latest = audits.sort_values("assessed_at").groupby("place_name").tail(1)
 c1, c2, c3 = st.columns(3)
 c1.metric("Audits", len(audits))
 c2.metric("Places", audits["place_name"].nunique())
-c3.metric("Median overall (latest per place)", f"{latest['overall'].median():.0f}")
+rated = au.rated(latest).dropna()
+c3.metric("Median overall (latest per place)", f"{rated.median():.0f}" if len(rated) else "–",
+          help="Over the places whose latest audit has enough answers to be rated.")
 fmap = build_audits_map(latest, neighborhoods=hoods)
 st.caption("Latest audit of each place, coloured by overall score: red poor, orange weak, "
-           "light green adequate, green strong.")
+           "light green adequate, green strong; light grey when too few items were answered "
+           "for a score.")
 show_map(fmap, height=380, key="audits-map", returned_objects=[])
 
 table = pd.DataFrame({
     "audit": audits["id"], "place": audits["place_name"],
     "date": audits["assessed_at"].dt.tz_convert(zone).dt.strftime("%Y-%m-%d %H:%M"),
-    "period": audits["period"], "overall": audits["overall"].round(0),
+    "period": audits["period"], "overall": au.rated(audits).round(0),
     "label": audits["label"], "confidence": (audits["confidence"] * 100).round(0),
     "by": audits["assessor"]})
 st.dataframe(table, hide_index=True, width="stretch",
@@ -107,7 +110,9 @@ with tab_trend:
                  f"within {au.SAME_PLACE_RADIUS_M:.0f} m of this place")
         options = list(trend["id"])
         tlabel = {r.id: f"{r.assessed_at.tz_convert(zone):%Y-%m-%d} · {r.period} · "
-                        f"{r.overall:.0f}" for r in trend.itertuples()}
+                        + (f"{r.overall:.0f}" if r.enough_answers and r.overall == r.overall
+                           else r.label.lower())
+                        for r in trend.itertuples()}
         b1, b2 = st.columns(2)
         before = b1.selectbox("Before", options, index=0, format_func=tlabel.get)
         after = b2.selectbox("After", options, index=len(options) - 1, format_func=tlabel.get)

@@ -90,7 +90,8 @@ HELP = {"open concerns": "Reports still open, wherever and whenever they came in
         "night-time concerns": "Reports about the night (their day/night answer, or made "
                                "between 19:00 and 07:00).",
         "weak CPTED audits": "Audited places scoring under 60; a place at 0 counts fully, one "
-                             "at 59 barely.",
+                             "at 59 barely. Audits with fewer than half their items answered "
+                             "have no rated score and do not count.",
         "incidents": "Imported incident records (for example police crime data)."}
 chosen: list[pt.Source] = []
 head = st.columns([3, 1.3, 1.6, 1.6, 1.2])
@@ -245,7 +246,7 @@ if result is not None:
     for row in me.spots().itertuples():
         places[f"Problem spot: {row.title}"] = (float(row.lon), float(row.lat))
     for row in me.audits().drop_duplicates("place_name").itertuples():
-        if row.overall == row.overall and row.overall < pt.WEAK_AUDIT:
+        if row.enough_answers and row.overall == row.overall and row.overall < pt.WEAK_AUDIT:
             places[f"Weak audit: {row.place_name} ({row.overall:.0f})"] = (float(row.lon),
                                                                            float(row.lat))
     must = st.multiselect("Must visit", sorted(places), help="These are always in a route.")

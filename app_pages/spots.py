@@ -2,104 +2,226 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date, timedelta
 
+import pandas as pd
 import streamlit as st
+from shapely.geometry import shape
 
-from app_pages._state import access, layer, role, services
+from app_pages._maps import show_map
+from app_pages._state import access, category_names, layer, role, tz
 from app_pages._text import md
+from cpted import gathering
 from cpted import spots as sp
+from cpted.maps import build_gather_map, build_spots_map
 from cpted.privacy import STAFF
 from layers.errors import CptedError
 from layers.schema import Layer
 
+#: Session keys: the gathered report ids, the last drawing and click already used (the
+#: map returns them on every rerun), and a message to show after the next rerun.
+GATHERED = "spot-gathered"
+SEEN_DRAWING = "spot-seen-drawing"
+SEEN_CLICK = "spot-seen-click"
+NOTICE = "spot-notice"
+
 me = access()
 acting = role()
-catalogue = services()
+zone = tz()
+names = category_names()
 st.title("Problem spots and action plans")
+st.caption("A problem spot gathers the reports made about one place (a dark alley, a vacant "
+           "house). An action plan says what will be done about a spot or some reports, who "
+           "will do it and by when; its progress shows in each report's history.")
+
+if notice := st.session_state.pop(NOTICE, None):
+    st.success(notice)
 
 plans = me.plans()
+spots = me.spots()
+spot_title = dict(zip(spots["id"], spots["title"], strict=True)) if len(spots) else {}
 late = plans[plans["overdue"]]
 if len(late):
     st.error(f"{len(late)} action plan(s) overdue: "
              + "; ".join(f"{md(r.title)} ({md(r.owner_name)}, {r.days_overdue} days late)"
                          for r in late.itertuples()))
-st.subheader("Action plans")
-if plans.empty:
-    st.caption("No action plans yet.")
-else:
-    st.dataframe(
-        plans[["id", "title", "owner_kind", "owner_name", "due_date", "status", "overdue",
-               "days_overdue", "reports"]],
-        hide_index=True, width="stretch",
-        column_config={"overdue": st.column_config.CheckboxColumn("Overdue"),
-                       "days_overdue": "Days late", "owner_kind": "Owner type",
-                       "owner_name": "Owner", "due_date": "Due"})
 
-spots = me.spots()
+# -- the spots ------------------------------------------------------------------------------
 st.subheader("Problem spots")
 if spots.empty:
     st.caption("No problem spots yet: a coordinator gathers repeated reports about one place "
                "into a spot.")
 else:
-    st.dataframe(spots[["id", "title", "reports", "open", "note"]], hide_index=True,
-                 width="stretch")
+    status = sp.spot_statuses(spots, plans)
+    if acting in STAFF:
+        # A spot sits at the centre of its reports, exact ones included: staff only.
+        show_map(build_spots_map(spots, status), key="spots-map", height=340)
+    created = pd.to_datetime(spots["created_at"], utc=True).dt.tz_convert(zone)
+    st.dataframe(
+        pd.DataFrame({"title": spots["title"], "status": status, "reports": spots["reports"],
+                      "open": spots["open"], "created": created.dt.strftime("%Y-%m-%d"),
+                      "note": spots["note"], "id": spots["id"]}),
+        hide_index=True, width="stretch",
+        column_config={"title": "Spot", "status": "Status", "reports": "Reports",
+                       "open": "Still open", "created": "Created", "note": "Note",
+                       "id": "Spot id"})
+
+st.subheader("Action plans")
+if plans.empty:
+    st.caption("No action plans yet.")
+else:
+    st.dataframe(
+        pd.DataFrame({"title": plans["title"],
+                      "spot": plans["spot_id"].map(spot_title),
+                      "owner_kind": plans["owner_kind"], "owner_name": plans["owner_name"],
+                      "due_date": plans["due_date"], "status": plans["status"],
+                      "overdue": plans["overdue"], "days_overdue": plans["days_overdue"],
+                      "reports": plans["reports"], "id": plans["id"]}),
+        hide_index=True, width="stretch",
+        column_config={"title": "What will be done", "spot": "Problem spot",
+                       "owner_kind": "Owner type", "owner_name": "Owner", "due_date": "Due",
+                       "status": "Status",
+                       "overdue": st.column_config.CheckboxColumn("Overdue"),
+                       "days_overdue": "Days late", "reports": "Reports", "id": "Plan id"})
 
 if acting not in STAFF:
     st.info("Coordinators and city staff create problem spots and action plans.")
     st.stop()
 
-concerns = layer(Layer.CONCERNS, where={"status": ["open"]})
-labels = {r.service_request_id: f"{r.service_request_id} · {r.service_name} · "
-                                f"{(r.address or '')[:40]}" for r in concerns.itertuples()}
-with st.form("new-spot"):
-    st.markdown("**Gather reports into a problem spot**")
-    title = st.text_input("Title", placeholder="Dark alley behind 5th & Main")
-    picked = st.multiselect("Reports", list(labels), format_func=labels.get)
-    note = st.text_area("Note")
-    if st.form_submit_button("Create problem spot"):
+# -- gathering reports on the map -----------------------------------------------------------
+st.subheader("Gather reports on the map")
+st.caption("Draw an area with the polygon or rectangle tool (top left of the map) to gather "
+           "every report inside it, or click a report to add it. Gathered reports have a "
+           "thick black ring. Then make them a problem spot, or link them to an action plan.")
+everything = layer(Layer.CONCERNS)
+closed_too = st.toggle("Include closed reports", key="gather-closed",
+                       help="Repeated reports about a place may include closed ones.")
+pool = everything if closed_too else everything[everything["status"] == "open"]
+gathered: list[str] = list(st.session_state.get(GATHERED, []))
+
+
+def _gather(ids: list[str], where: str) -> None:
+    new = [i for i in ids if i not in gathered]
+    st.session_state[GATHERED] = gathered + new
+    again = len(ids) - len(new)
+    st.session_state[NOTICE] = (
+        f"No reports {where}." if not ids else
+        f"Gathered {len(new)} report(s) {where}"
+        + (f" ({again} already gathered)." if again else "."))
+
+
+def _drop(rid: str) -> None:
+    st.session_state[GATHERED] = [i for i in st.session_state.get(GATHERED, []) if i != rid]
+
+
+def _clear() -> None:
+    st.session_state[GATHERED] = []
+
+
+out = show_map(build_gather_map(pool, gathered=gathered, category_names=names, tz=zone),
+               key="spot-gather-map", height=460,
+               returned_objects=["last_active_drawing", "last_object_clicked"]) or {}
+drawing = (out.get("last_active_drawing") or {}).get("geometry")
+if drawing:
+    seen = json.dumps(drawing, sort_keys=True)
+    if seen != st.session_state.get(SEEN_DRAWING):
+        st.session_state[SEEN_DRAWING] = seen
         try:
-            sid = me.create_spot(title, picked, note=note)
+            _gather(gathering.reports_in_area(pool, shape(drawing)), "inside the drawn area")
+        except (gathering.GatherError, ValueError, TypeError, KeyError, AttributeError) as exc:
+            st.error(f"That drawing could not gather reports: {md(exc)}")
+        else:
+            st.rerun()
+click = out.get("last_object_clicked")
+if click and click.get("lat") is not None and click.get("lng") is not None:
+    seen = f"{click['lat']},{click['lng']}"
+    if seen != st.session_state.get(SEEN_CLICK):
+        st.session_state[SEEN_CLICK] = seen
+        rid = gathering.nearest_report(pool, float(click["lng"]), float(click["lat"]))
+        if rid is not None:
+            _gather([rid], "clicked")
+            st.rerun()
+
+rows = gathering.report_summaries(everything, gathered, tz=zone, category_names=names)
+if rows.empty:
+    st.caption("No reports gathered yet.")
+else:
+    head, clear = st.columns([4, 1])
+    head.markdown(f"**{len(rows)} report(s) gathered**")
+    clear.button("Clear all", key="gather-clear", on_click=_clear)
+    with st.container(height=min(60 + 42 * len(rows), 320)):
+        for r in rows.itertuples():
+            text, drop = st.columns([6, 1], vertical_alignment="center")
+            closed = "" if r.status == "open" else " · closed"
+            text.markdown(f"**{md(r.category)}** · {r.date}{closed} · {md(r.description)}")
+            drop.button("Remove", key=f"drop-{r.id}", on_click=_drop, args=(r.id,),
+                        help=f"Take report {r.id} out of the gathered ones")
+picked = list(rows["id"])
+
+with st.form("new-spot"):
+    st.markdown("**Make the gathered reports a problem spot**")
+    title = st.text_input("Title", placeholder="Dark alley behind 5th & Main")
+    note = st.text_area("Note", help="Kept on the spot; only staff read it.")
+    if not picked:
+        st.caption("Gather at least one report on the map first.")
+    if st.form_submit_button("Create problem spot", disabled=not picked):
+        try:
+            me.create_spot(title, picked, note=note)
         except CptedError as exc:
             st.error(md(exc))
         else:
-            st.success(f"Problem spot {md(sid)} created with {len(picked)} report(s).")
+            st.session_state[GATHERED] = []
+            st.session_state[NOTICE] = (f"Problem spot “{md(title.strip())}” created with "
+                                        f"{len(picked)} report(s).")
             st.rerun()
 
+# -- plans ------------------------------------------------------------------------------------
+KINDS = [k.value for k in sp.OwnerKind]
 with st.form("new-plan"):
     st.markdown("**Plan an intervention**")
     title = st.text_input("What will be done", placeholder="Ask the city to trim the hedges")
     c1, c2, c3 = st.columns(3)
-    kind = c1.selectbox("Owner type", [k.value for k in sp.OwnerKind])
-    owner = c2.text_input("Owner", placeholder="Parks Department")
+    kind = c1.selectbox("Owner type", KINDS, index=None, placeholder="Choose who does it",
+                        format_func=str.capitalize,
+                        help="A resident, the block association, the police, a city "
+                             "department (such as Parks or Public Works) or someone else.")
+    owner = c2.text_input("Owner", placeholder="e.g. Parks Department",
+                          help="The person, unit or department who will do it.")
     due = c3.date_input("Due", value=date.today() + timedelta(days=30))
-    spot_ids = ["", *spots["id"].tolist()] if len(spots) else [""]
-    spot = st.selectbox("Problem spot", spot_ids,
+    spot = st.selectbox("Problem spot", ["", *spots["id"].tolist()],
                         format_func=lambda i: "(none)" if not i else
-                        f"{i} · {spots.set_index('id').at[i, 'title']}")
-    reports = st.multiselect("Or reports", list(labels), format_func=labels.get)
+                        f"{spot_title[i]} ({i})")
+    link = st.checkbox(f"Link the {len(picked)} gathered report(s)", value=bool(picked),
+                       disabled=not picked,
+                       help="The reports gathered on the map above.")
     note = st.text_area("Note", key="plan-note")
     note_vis = st.radio("Who may read the note", ["internal", "public"], horizontal=True,
                         key="plan-note-vis",
                         format_func={"internal": "Staff only", "public": "Everyone"}.get)
     if st.form_submit_button("Create action plan"):
+        reports = picked if link else []
         try:
-            pid = me.create_plan(title, owner_kind=kind, owner_name=owner, due=due,
-                                 spot_id=spot or None, request_ids=reports, note=note,
-                                 note_visibility=note_vis)
+            me.create_plan(title, owner_kind=kind, owner_name=owner, due=due,
+                           spot_id=spot or None, request_ids=reports, note=note,
+                           note_visibility=note_vis)
         except CptedError as exc:
             st.error(md(str(exc).split("\n")[0]))
             for p in getattr(exc, "problems", ()):
                 st.markdown(f"- {md(p)}")
         else:
-            st.success(f"Action plan {md(pid)} created; its reports show it in their history.")
+            if reports:
+                st.session_state[GATHERED] = []
+            st.session_state[NOTICE] = (f"Action plan “{md(title.strip())}” created; its "
+                                        "reports show it in their history.")
             st.rerun()
 
 if len(plans):
+    plan_title = dict(zip(plans["id"], plans["title"], strict=True))
     with st.form("plan-status"):
         st.markdown("**Update a plan**")
         pid = st.selectbox("Plan", plans["id"].tolist(),
-                           format_func=lambda i: f"{i} · {plans.set_index('id').at[i, 'title']}")
+                           format_func=lambda i: f"{plan_title[i]} ({i})")
         new = st.selectbox("Status", [x.value for x in sp.PlanStatus])
         why = st.text_input("What happened")
         why_vis = st.radio("Who may read it", ["internal", "public"], horizontal=True,

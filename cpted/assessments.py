@@ -27,7 +27,7 @@ import shapely
 from cpted.concerns import _iso, _now
 from cpted.instrument import Instrument, InstrumentError, check_answers, parse_instrument
 from cpted.photos import clean_photo
-from cpted.scoring import Scorecard, score, score_label
+from cpted.scoring import Scorecard, audit_label, enough_answers, score
 from layers.crs import WGS84, metric_crs
 from layers.errors import ConflictError, UnusableInputError
 from layers.repos import assessments as repo
@@ -418,11 +418,28 @@ def list_assessments(store: Store, *, neighborhood_id: str | None = None,
         Only audits in this neighborhood, when given.
     ids
         Only these audits, when given.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        The stored columns (``overall`` as computed from the answers, NaN where not
+        scored), ``enough_answers`` (bool: at least
+        :data:`~cpted.scoring.MIN_COVERAGE` of the applicable items answered, so the
+        overall score may be rated) and ``label`` (the band, or "Not enough answers").
     """
     with store.engine.connect() as conn:
         frame = repo.list_rows(conn, neighborhood_id=neighborhood_id, ids=ids)
-    frame["label"] = [score_label(None if pd.isna(v) else v) for v in frame["overall"]]
-    return frame[[*repo.LIST_COLUMNS, "label", "geometry"]]
+    frame["enough_answers"] = pd.Series([enough_answers(float(c)) for c in frame["confidence"]],
+                                        index=frame.index, dtype=bool)
+    frame["label"] = [audit_label(None if pd.isna(v) else float(v), float(c))
+                      for v, c in zip(frame["overall"], frame["confidence"], strict=True)]
+    return frame[[*repo.LIST_COLUMNS, "enough_answers", "label", "geometry"]]
+
+
+def rated(audits: pd.DataFrame) -> pd.Series:
+    """The ``overall`` of :func:`list_assessments` rows, NaN where there are not enough
+    answers to rate it (see :data:`~cpted.scoring.MIN_COVERAGE`); aligned on the index."""
+    return audits["overall"].where(audits["enough_answers"].astype(bool))
 
 
 def photos(store: Store, assessment_id: str) -> list[tuple[int, str, bytes]]:

@@ -521,7 +521,8 @@ def _assessment_commands(store: Store, args: argparse.Namespace, settings: Setti
     if args.command == "assessments":
         audits = list_assessments(store, neighborhood_id=args.neighborhood)
         for row in audits.itertuples():
-            score = "not scored" if row.overall != row.overall else f"{row.overall:.0f}"
+            score = (f"{row.overall:.0f}" if row.enough_answers and row.overall == row.overall
+                     else row.label.lower())
             print(f"{row.id}  {row.assessed_at.tz_convert(tz):%Y-%m-%d}  {row.period:5}  "
                   f"{score:>10}  {row.place_name}")
         print(f"{len(audits)} audit(s)")

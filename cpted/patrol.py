@@ -120,7 +120,9 @@ def gather_events(store: Store, sources: Sequence[Source], *, tz: str | None = N
     """Events from the chosen layers as WGS84 points with ``source``, ``weight`` and ``when``.
 
     Weak audits count with weight x (60 - overall) / 60, so a place scoring 0 counts fully
-    and one at 59 barely. Night is the concern's day/night answer, or 19:00-07:00 local.
+    and one at 59 barely; an audit with not enough answers to rate it (fewer than
+    :data:`cpted.scoring.MIN_COVERAGE` of its items) is no evidence and is left out.
+    Night is the concern's day/night answer, or 19:00-07:00 local.
     """
     from cpted.assessments import list_assessments
 
@@ -160,7 +162,8 @@ def gather_events(store: Store, sources: Sequence[Source], *, tz: str | None = N
             audits = list_assessments(store)
             if audits.empty:
                 continue
-            keep = _window(audits, "assessed_at", src) & (audits["overall"] < WEAK_AUDIT)
+            keep = (_window(audits, "assessed_at", src) & audits["enough_answers"]
+                    & (audits["overall"] < WEAK_AUDIT))
             if src.night_only:
                 keep &= audits["period"] == "night"
             sel = audits[keep]

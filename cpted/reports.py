@@ -28,7 +28,7 @@ import matplotlib.pyplot as plt
 from cpted import assessments as au
 from cpted.instrument import Instrument
 from cpted.isovist import IsovistError, isovist_at
-from cpted.scoring import Scorecard, compare, score_label
+from cpted.scoring import NOT_ENOUGH_ANSWERS, Scorecard, compare, score_label
 from layers.crs import WGS84, metric_crs
 from layers.errors import UnusableInputError
 from layers.schema import Layer
@@ -39,7 +39,7 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 BAND_COLORS = {"Strong": "#1a9850", "Adequate": "#91cf60", "Weak": "#fc8d59",
-               "Poor": "#d73027", "Not scored": "#bbbbbb"}
+               "Poor": "#d73027", "Not scored": "#bbbbbb", NOT_ENOUGH_ANSWERS: "#e0e0e0"}
 
 
 def score_color(value: float | None) -> str:
@@ -73,13 +73,18 @@ def score_chart(card: Scorecard) -> bytes:
 
 
 def trend_chart(trend: pd.DataFrame) -> bytes:
-    """Overall score of each audit of one place over time, day and night marked."""
+    """Overall score of each audit of one place over time, day and night marked.
+
+    ``trend`` holds :func:`cpted.assessments.same_place` rows; an audit with not enough
+    answers to rate it is a gap in its line, not a point.
+    """
     fig, ax = plt.subplots(figsize=(6.4, 2.4))
+    overall = au.rated(trend)
     for period, marker in (("night", "s"), ("day", "o")):
-        sub = trend[trend["period"] == period]
-        if len(sub):
-            ax.plot(sub["assessed_at"].dt.tz_localize(None), sub["overall"], marker=marker,
-                    label=f"{period} audits")
+        sub = trend["period"] == period
+        if sub.any():
+            ax.plot(trend.loc[sub, "assessed_at"].dt.tz_localize(None), overall[sub],
+                    marker=marker, label=f"{period} audits")
     ax.set_ylim(0, 100)
     ax.set_ylabel("overall score")
     ax.legend(fontsize=8, loc="lower right")
@@ -148,7 +153,7 @@ def neighborhood_map(hood: gpd.GeoSeries, audits: gpd.GeoDataFrame,
                                   label="open concerns")
     if len(audits):
         pts = gpd.GeoSeries(gpd.points_from_xy(audits["lon"], audits["lat"]), crs=WGS84)
-        pts.to_crs(crs).plot(ax=ax, color=[score_color(v) for v in audits["overall"]],
+        pts.to_crs(crs).plot(ax=ax, color=[BAND_COLORS[str(v)] for v in audits["label"]],
                              markersize=70, edgecolor="black", linewidth=0.6, zorder=5)
     _frame(ax, hood.to_crs(crs).total_bounds, 60.0)
     return _png(fig)
@@ -218,6 +223,16 @@ def _fmt(v: float | None) -> str:
     return "–" if v is None or pd.isna(v) else f"{float(v):.0f}"
 
 
+def overall_line(card: Scorecard) -> str:
+    """The report's headline: the overall score and band, or why there is none."""
+    if card.enough_answers:
+        head = f"Overall: {_fmt(card.overall)} / 100 ({card.label})"
+    else:
+        head = f"Overall: {card.label.lower()} ({card.coverage_note})"
+    return (f"{head}, confidence {card.confidence:.0%} ({card.confidence_label}). "
+            f"Feeling of safety: {_fmt(card.outcome)} / 100.")
+
+
 def _when(a: au.Assessment, tz: str) -> str:
     when: str = a.assessed_at.tz_convert(tz).strftime("%Y-%m-%d %H:%M")
     return when
@@ -270,9 +285,7 @@ def report_html(r: AssessmentReport, *, tz: str = "UTC") -> str:
         f"<p class='meta'>{e(a.period.capitalize())} audit on {e(_when(a, tz))} by "
         f"{e(a.assessor)}{' · ' + e(r.neighborhood) if r.neighborhood else ''} · "
         f"{e(r.instrument.title)} v{e(a.instrument_version)} · audit {e(a.id)}</p>",
-        f"<p><b>Overall: {_fmt(card.overall)} / 100 ({e(card.label)})</b>, confidence "
-        f"{card.confidence:.0%} ({e(card.confidence_label)}). Feeling of safety: "
-        f"{_fmt(card.outcome)} / 100.</p>",
+        f"<p><b>{e(overall_line(card))}</b></p>",
         _img(r.map_png, alt="Map of the place", style="width:48%;vertical-align:top"),
         _img(r.chart_png, alt="Principle scores", style="width:50%;vertical-align:top"),
     ]
@@ -366,9 +379,7 @@ def report_pdf(r: AssessmentReport, *, tz: str = "UTC") -> bytes:
                f"{' · ' + r.neighborhood if r.neighborhood else ''} · {r.instrument.title} "
                f"v{a.instrument_version} · audit {a.id}", st["Normal"]),
             Spacer(1, 8),
-            _p(f"Overall: {_fmt(card.overall)} / 100 ({card.label}), confidence "
-               f"{card.confidence:.0%} ({card.confidence_label}). Feeling of safety: "
-               f"{_fmt(card.outcome)} / 100.", st["Heading3"]),
+            _p(overall_line(card), st["Heading3"]),
             Table([[_image(r.map_png, width * 0.48), _image(r.chart_png, width * 0.5)]]),
         ]
         if r.sightline:
@@ -434,6 +445,8 @@ def neighborhood_brief(store: Store, neighborhood_id: str, *, concerns: gpd.GeoD
     start = pd.Timestamp(since).tz_convert("UTC") if since else until - timedelta(days=90)
     boundary = hoods.geometry.iloc[0]
     audits = au.list_assessments(store, neighborhood_id=neighborhood_id)
+    # a meeting compares and ranks places by score: only rated scores take part
+    audits = audits.assign(overall=au.rated(audits))
     latest = audits.sort_values("assessed_at").groupby("place_name", sort=True).tail(1)
     latest = latest.sort_values("overall", na_position="first")
     changes = []

@@ -8,7 +8,10 @@
 - The overall score is the weighted mean of the scored design principles. The
   outcome principle (how safe the auditors felt) is reported beside it and kept
   out of it, so the two can be compared rather than mixed.
-- Confidence is the share of applicable items that were answered.
+- Confidence is the share of applicable items that were answered. Below
+  :data:`MIN_COVERAGE` an audit has "not enough answers": its overall score is
+  kept (it is still the mean of what was answered) but not rated, so it is shown
+  without a score or band and left out of anything that ranks places by score.
 - Recommendations come from items answered in the lower half of their scale,
   ranked quick wins first, then by gap (1 - normalised answer) times weight.
 
@@ -34,11 +37,52 @@ LOW_ANSWER = 0.5
 SCORE_BANDS = ((80.0, "Strong"), (60.0, "Adequate"), (40.0, "Weak"), (0.0, "Poor"))
 CONFIDENCE_BANDS = ((0.8, "high"), (0.5, "medium"), (0.0, "low"))
 
+#: The least share of an audit's applicable items that must be answered for its overall
+#: score to be rated (shown with a band, coloured on maps, counted by Patrol).
+#:
+#: This is the "half rule" of multi-item questionnaires: a scale score is computed only
+#: when at least half of its items were answered (the SF-36 scoring manual is the usual
+#: source: Ware, Snow, Kosinski and Gandek 1993, *SF-36 Health Survey: Manual and
+#: Interpretation Guide*). With fewer answers the mean describes the few items answered,
+#: not the place: one item of 41 answered at its lowest would read "0 / 100, Poor". No
+#: CPTED standard sets a threshold; this is the project's convention, and it is the floor
+#: of the "medium" confidence band, so an audit is rated exactly when its confidence is
+#: not "low".
+MIN_COVERAGE = 0.5
+
+#: The label of an audit answered below :data:`MIN_COVERAGE`.
+NOT_ENOUGH_ANSWERS = "Not enough answers"
+
 
 def score_label(score: float | None) -> str:
+    """The band of a 0-100 score (:data:`SCORE_BANDS`), or "Not scored" for None."""
     if score is None:
         return "Not scored"
     return next(label for floor, label in SCORE_BANDS if score >= floor)
+
+
+def enough_answers(confidence: float) -> bool:
+    """Whether an audit with this confidence (share of applicable items answered, 0-1)
+    has enough answers for its overall score to be rated (see :data:`MIN_COVERAGE`)."""
+    return confidence >= MIN_COVERAGE
+
+
+def audit_label(overall: float | None, confidence: float) -> str:
+    """An audit's label: :data:`NOT_ENOUGH_ANSWERS` below :data:`MIN_COVERAGE`, else the
+    band of ``overall`` (:func:`score_label`)."""
+    if not enough_answers(confidence):
+        return NOT_ENOUGH_ANSWERS
+    return score_label(overall)
+
+
+def rated_overall(overall: float | None, confidence: float) -> float | None:
+    """``overall`` when the audit has enough answers to rate it, else None."""
+    return overall if enough_answers(confidence) else None
+
+
+def answers_needed(applicable: int) -> int:
+    """How many of ``applicable`` items must be answered to reach :data:`MIN_COVERAGE`."""
+    return math.ceil(MIN_COVERAGE * applicable)
 
 
 def confidence_label(confidence: float) -> str:
@@ -83,8 +127,38 @@ class Scorecard:
     recommendations: tuple[Recommendation, ...]
 
     @property
+    def answered(self) -> int:
+        """How many applicable items were answered (outcome items included)."""
+        return sum(p.answered for p in self.principles)
+
+    @property
+    def applicable(self) -> int:
+        """How many items apply at this audit's time and were not marked N/A."""
+        return sum(p.applicable for p in self.principles)
+
+    @property
+    def enough_answers(self) -> bool:
+        """Whether the overall score may be rated (see :data:`MIN_COVERAGE`)."""
+        return enough_answers(self.confidence)
+
+    @property
+    def rated_overall(self) -> float | None:
+        """:attr:`overall` when there are enough answers, else None."""
+        return rated_overall(self.overall, self.confidence)
+
+    @property
     def label(self) -> str:
-        return score_label(self.overall)
+        """The overall band, or :data:`NOT_ENOUGH_ANSWERS` (see :func:`audit_label`)."""
+        return audit_label(self.overall, self.confidence)
+
+    @property
+    def coverage_note(self) -> str:
+        """In words, how many items were answered and, when too few, how many are needed."""
+        done = f"{self.answered} of {self.applicable} items answered"
+        if self.enough_answers:
+            return done
+        return (f"{done}; an overall score needs at least "
+                f"{answers_needed(self.applicable)} ({MIN_COVERAGE:.0%})")
 
     @property
     def confidence_label(self) -> str:
@@ -150,14 +224,18 @@ def score(instrument: Instrument, answers: Mapping[str, int | str | None],
 
 
 def compare(before: Scorecard, after: Scorecard) -> pd.DataFrame:
-    """Principle by principle, then overall: before, after and the change (None: not scored)."""
+    """Principle by principle, then overall: before, after and the change (None: not scored).
+
+    The overall row holds :attr:`Scorecard.rated_overall`: an audit with not enough
+    answers has no overall score to compare.
+    """
     b_map = after.by_id()
     frame = pd.DataFrame({
         "principle": [*(p.principle.name for p in before.principles), "Overall (design)"],
-        "before": pd.array([*(p.score for p in before.principles), before.overall],
+        "before": pd.array([*(p.score for p in before.principles), before.rated_overall],
                            dtype="Float64"),
         "after": pd.array([*(b_map.get(p.principle.id) for p in before.principles),
-                           after.overall], dtype="Float64"),
+                           after.rated_overall], dtype="Float64"),
     })
     frame["change"] = frame["after"] - frame["before"]
     return frame

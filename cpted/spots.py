@@ -45,6 +45,15 @@ class PlanStatus(StrEnum):
 
 FINISHED = {PlanStatus.DONE.value, PlanStatus.DROPPED.value}
 
+
+class SpotStatus(StrEnum):
+    """Where a problem spot stands, from its reports and the plans made for it."""
+
+    NO_PLAN = "open, no plan under way"
+    OVERDUE = "plan overdue"
+    UNDER_WAY = "plan under way"
+    CLOSED = "all reports closed"
+
 #: Who may read a note: "public" notes reach public views, "internal" ones only staff.
 VISIBILITIES = ("public", "internal")
 
@@ -122,7 +131,8 @@ def create_spot(store: Store, title: str, request_ids: Sequence[str], *, note: s
     return spot_id
 
 
-def create_plan(store: Store, title: str, *, owner_kind: OwnerKind | str, owner_name: str,
+def create_plan(store: Store, title: str, *, owner_kind: OwnerKind | str | None,
+                owner_name: str,
                 due: date, actor: str, spot_id: str | None = None,
                 request_ids: Sequence[str] = (), note: str = "",
                 now: datetime | None = None, note_visibility: str = "internal",
@@ -140,7 +150,8 @@ def create_plan(store: Store, title: str, *, owner_kind: OwnerKind | str, owner_
     title
         What will be done.
     owner_kind, owner_name
-        Who will do it (see :class:`OwnerKind`).
+        Who will do it (see :class:`OwnerKind`). There is no default owner kind: None
+        (not chosen yet) is refused, so a form never stores one the user did not pick.
     due
         When it is due.
     actor
@@ -170,12 +181,15 @@ def create_plan(store: Store, title: str, *, owner_kind: OwnerKind | str, owner_
     problems = []
     if not title.strip():
         problems.append("an action plan needs a title saying what will be done")
-    try:
-        kind = OwnerKind(owner_kind)
-    except ValueError:
-        problems.append(f"owner kind {owner_kind!r} is not one of: "
-                        f"{', '.join(k.value for k in OwnerKind)}")
-        kind = OwnerKind.OTHER
+    kinds = ", ".join(k.value for k in OwnerKind)
+    kind = OwnerKind.OTHER
+    if owner_kind is None or not str(owner_kind).strip():
+        problems.append(f"choose the owner type ({kinds})")
+    else:
+        try:
+            kind = OwnerKind(owner_kind)
+        except ValueError:
+            problems.append(f"owner kind {owner_kind!r} is not one of: {kinds}")
     if not owner_name.strip():
         problems.append("name the owner (a person, unit or department)")
     if spot_id is None and not request_ids:
@@ -286,6 +300,44 @@ def spots(store: Store) -> pd.DataFrame:
     agg = links.groupby("spot_id").agg(reports=("service_request_id", "size"),
                                        open=("open", "sum"))
     return df.join(agg, on="id").fillna({"reports": 0, "open": 0})
+
+
+def spot_statuses(spots: pd.DataFrame, plans: pd.DataFrame) -> pd.Series:
+    """The :class:`SpotStatus` of each spot, aligned on ``spots``' index.
+
+    A spot whose reports are all closed is "all reports closed"; else a plan for it
+    (``plans.spot_id``) past its due date makes it "plan overdue", an unfinished one
+    "plan under way", and with neither it is "open, no plan under way".
+
+    Parameters
+    ----------
+    spots : pandas.DataFrame
+        :func:`spots` rows (``id``, ``open``).
+    plans : pandas.DataFrame
+        :func:`plans` rows (``spot_id``, ``status``, ``overdue``).
+
+    Returns
+    -------
+    pandas.Series
+        The statuses' values (str), named ``status``.
+    """
+    linked = plans[plans["spot_id"].notna()] if len(plans) else plans
+    active = linked[~linked["status"].isin(FINISHED)] if len(linked) else linked
+    late = set(active.loc[active["overdue"].astype(bool), "spot_id"]) if len(active) else set()
+    going = set(active["spot_id"]) if len(active) else set()
+
+    def one(spot_id: str, open_: int) -> str:
+        if not open_:
+            return SpotStatus.CLOSED.value
+        if spot_id in late:
+            return SpotStatus.OVERDUE.value
+        if spot_id in going:
+            return SpotStatus.UNDER_WAY.value
+        return SpotStatus.NO_PLAN.value
+
+    return pd.Series([one(str(i), int(o)) for i, o in zip(spots["id"], spots["open"],
+                                                            strict=True)],
+                     index=spots.index, name="status", dtype=object)
 
 
 def spot_reports(store: Store, spot_id: str) -> list[str]:

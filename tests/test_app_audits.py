@@ -34,14 +34,21 @@ def test_fill_save_and_see_scores(app: AppTest, sample_db: Path,
     app.switch_page("app_pages/assess.py").run()
     assert not app.exception
     assert "No place drawn yet." in [i.value for i in app.info]
-    # saving without a place or answers names every problem and stores nothing
-    by_label(app.button, "Save audit").click().run()
-    errors = " ".join(m.value for m in app.markdown)
-    assert "draw the place on the map" in errors and "answer at least one item" in errors
+    # saving is off until a place is drawn, and the form says why
+    assert by_label(app.button, "Save audit").disabled
+    assert any("until the place is drawn" in c.value for c in app.caption)
     # draw a spot
     map_returns[0] = {"last_active_drawing": SPOT}
     app.run()
     assert any("Place: a spot" in c.value for c in app.caption)
+    assert not by_label(app.button, "Save audit").disabled
+    assert not any("until the place is drawn" in c.value for c in app.caption)
+    # saving without answers names the problem and stores nothing
+    by_label(app.button, "Save audit").click().run()
+    errors = " ".join(m.value for m in app.markdown)
+    assert "answer at least one item" in errors and "draw the place" not in errors
+    with open_store(sample_db) as s:
+        before = len(A.list_assessments(s))
     by_label(app.button, "Show sightlines from this spot").click().run()
     assert any("Sightlines:" in c.value and "openness" in c.value for c in app.caption)
     by_label(app.text_input, "Place name").input("Alley behind <b>5th</b>").run()
@@ -55,6 +62,10 @@ def test_fill_save_and_see_scores(app: AppTest, sample_db: Path,
              ).set_value(3)
     by_label(app.radio, "The place is free of litter and dumped items.").set_value("na")
     by_label(app.radio, "How safe do you feel here?").set_value(2)
+    # every other item does not fit this place: the four answers are all that apply
+    for r in app.radio:
+        if r.key.startswith("q-") and r.value is None and "N/A" in r.options:
+            r.set_value("na")
     by_label(app.text_area, "Notes").input("Two lights out near the garages.")
     by_label(app.button, "Save audit").click().run()
     assert not app.exception
@@ -62,6 +73,7 @@ def test_fill_save_and_see_scores(app: AppTest, sample_db: Path,
     assert app.success and f"Saved: {md('Alley behind <b>5th</b>')}" in app.success[0].value
     metrics = {m.label: m.value for m in app.metric}
     assert metrics["Overall (design)"] == "50 / 100"  # lighting 0, natural surveillance 100
+    assert "Weak" in [c.value for c in app.caption]
     assert metrics["Feeling of safety"] == "25 / 100"
     text = " ".join(m.value for m in app.markdown)
     assert "Report each light that is out" in text  # the quick win comes first
@@ -69,10 +81,11 @@ def test_fill_save_and_see_scores(app: AppTest, sample_db: Path,
     with open_store(sample_db) as s:
         audits = A.list_assessments(s)
         saved = audits[audits["place_name"] == "Alley behind <b>5th</b>"]
-        assert len(saved) == 1
+        assert len(saved) == 1 and len(audits) == before + 1
         a = A.get_assessment(s, saved["id"].iloc[0])
-    assert a.answers == {"lt_level": 0, "lt_working": 0, "ns_windows": 3, "mi_litter": "na",
-                         "fs_feel": 2}
+    answered = {k: v for k, v in a.answers.items() if v != "na"}
+    assert answered == {"lt_level": 0, "lt_working": 0, "ns_windows": 3, "fs_feel": 2}
+    assert a.answers["mi_litter"] == "na"
     assert a.geometry.x == pytest.approx(-94.5790) and a.period == "night"
     assert a.notes == "Two lights out near the garages."
 
@@ -114,3 +127,39 @@ def test_audits_page_scores_trend_and_stale_edit(app: AppTest, sample_db: Path,
     assert app.error and "changed by someone else" in app.error[0].value
     with open_store(sample_db) as s:
         assert A.get_assessment(s, first).notes != "my change"
+
+
+def test_an_audit_with_one_answer_of_41_says_not_enough_answers(
+        app: AppTest, sample_db: Path, map_returns: list[dict[str, Any]]) -> None:
+    app.switch_page("app_pages/assess.py").run()
+    map_returns[0] = {"last_active_drawing": SPOT}
+    app.run()
+    by_label(app.text_input, "Place name").input("Garage row").run()
+    by_label(app.text_input, "Audited by").input("Maple Block Association").run()
+    by_label(app.radio, "Day or night").set_value("night").run()
+    questions = [r for r in app.radio if r.key.startswith("q-")]
+    assert len(questions) == 41  # every item applies at night
+    by_label(app.radio, "All the lights here are working.").set_value(0)  # the lowest answer
+    by_label(app.button, "Save audit").click().run()
+    assert not app.exception and not app.error
+    assert app.success and "Saved: Garage row" in app.success[0].value
+    metrics = {m.label: m.value for m in app.metric}
+    assert metrics["Overall (design)"] == "–"  # not "0 / 100"
+    captions = [c.value for c in app.caption]
+    assert md("Not enough answers: 1 of 41 items answered; an overall score needs at least "
+              "21 (50%).") in captions
+    assert "Poor" not in captions
+    with open_store(sample_db) as s:
+        audits = A.list_assessments(s)
+    saved = audits[audits["place_name"] == "Garage row"].iloc[0]
+    assert saved["overall"] == 0.0 and saved["label"] == "Not enough answers"
+    # the Audits page lists it as such, with no overall score, and opens its scorecard so
+    app.session_state["show_audit"] = saved["id"]
+    app.switch_page("app_pages/audits.py").run()
+    assert not app.exception
+    table = app.dataframe[0].value.set_index("audit")
+    assert table.loc[saved["id"], "label"] == "Not enough answers"
+    assert table.loc[saved["id"], "overall"] != table.loc[saved["id"], "overall"]  # NaN
+    rated = audits[audits["id"] != saved["id"]]
+    assert (table.loc[rated["id"], "overall"].notna()).all()
+    assert {m.label: m.value for m in app.metric}["Overall (design)"] == "–"

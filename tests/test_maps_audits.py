@@ -73,3 +73,17 @@ def test_sightlines_map_shows_the_viewpoint_and_the_visible_area() -> None:
     assert points(page, "circleMarker") == [(39.1, -94.5)] and "Viewpoint" in page
     assert "[-94.501, 39.099]" in page  # GeoJSON itself stays lon, lat
     assert "#4575b4" in page
+
+
+def test_an_audit_with_not_enough_answers_is_grey_and_shows_no_score() -> None:
+    from cpted.reports import BAND_COLORS
+
+    thin = gpd.GeoDataFrame(
+        {"place_name": ["Corner lot"], "label": ["Not enough answers"], "overall": [0.0],
+         "period": ["night"], "assessed_at": [pd.Timestamp("2024-05-01 22:00", tz="UTC")]},
+        geometry=[Point(-94.5, 39.1)], crs=4326)
+    page = build_audits_map(thin).get_root().render()
+    assert "Corner lot: Not enough answers, night 2024-05-01" in page
+    assert "(0)" not in page
+    assert BAND_COLORS["Not enough answers"] in page
+    assert score_color(0.0) not in page  # not painted "Poor"

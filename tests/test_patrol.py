@@ -198,3 +198,40 @@ def test_a_visit_joins_the_callers_transaction(any_store: Store) -> None:
                            conn=conn)
     assert list(pt.visits(any_store)["place"]) == ["Kept"]
     assert list(pt.visits(any_store)["id"]) == [vid] and any_store.revision() == before + 1
+
+
+def test_weak_audit_evidence_leaves_out_audits_with_not_enough_answers(
+        sample_store: Store) -> None:
+    from datetime import UTC
+
+    import shapely
+
+    from cpted import assessments as A
+    from cpted.instrument import load_instrument
+    from cpted.scoring import answers_needed
+
+    ins = load_instrument()
+    items = [i for i in ins.items if i.applies_to("night")]
+    lowest = {i.id: i.scale.values[0] for i in items}
+    when = datetime(2026, 10, 1, 23, 0, tzinfo=UTC)
+
+    def audit(name: str, answers: dict[str, int | str | None]) -> str:
+        return A.save_assessment(sample_store, A.AssessmentDraft(
+            name, shapely.Point(-94.575, 39.04), "Maple Block Association", when, "night",
+            answers), ins)
+
+    one = audit("One answer", {"lt_level": 0})  # 1 of 41: overall 0, "Poor" if rated
+    need = answers_needed(len(items))
+    half = audit("Half answered", dict(list(lowest.items())[:need]))
+    listed = A.list_assessments(sample_store).set_index("id")
+    assert listed.loc[one, "overall"] == 0.0 and not listed.loc[one, "enough_answers"]
+    assert listed.loc[half, "overall"] == 0.0 and listed.loc[half, "enough_answers"]
+    ev = pt.gather_events(sample_store, [pt.Source("weak CPTED audits", 3.0)])
+    refs = set(ev["ref"])
+    assert one not in refs
+    assert half in refs and ev.set_index("ref").loc[half, "weight"] == 3.0
+    # every audit that counts has enough answers and scores under the weak line
+    counted = listed.loc[sorted(refs)]
+    assert counted["enough_answers"].all() and (counted["overall"] < pt.WEAK_AUDIT).all()
+    assert len(refs) == int((listed["enough_answers"]
+                             & (listed["overall"] < pt.WEAK_AUDIT)).sum())

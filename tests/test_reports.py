@@ -16,6 +16,7 @@ from cpted import assessments as A
 from cpted.access import Access
 from cpted.cli import main
 from cpted.instrument import load_instrument
+from layers.schema import Layer
 from layers.store import Store, open_store
 from tests.conftest import need
 
@@ -57,7 +58,10 @@ def test_assessment_pdf_holds_place_scores_and_recommendations(
     with open_store(sample_db) as s:
         card = A.scorecard(s, A.get_assessment(s, audited))
     assert EVIL in flat  # escaped for reportlab, shown literally
-    assert f"Overall: {card.overall:.0f} / 100 ({card.label})" in flat
+    # 5 of the 41 night items answered: the report gives no overall score, and says why
+    assert ("Overall: not enough answers (5 of 41 items answered; an overall score needs at "
+            "least 21 (50%))") in flat
+    assert f"Overall: {card.overall:.0f} / 100" not in flat
     for p in card.principles:
         if p.score is not None:
             assert f"{p.principle.name} {p.score:.0f} {p.label}" in flat
@@ -120,3 +124,30 @@ def test_bad_report_requests_are_explained(sample_db: Path, tmp_path: Path, caps
     assert main(["brief", "--db", str(sample_db), "--neighborhood", "ZZ",
                  "--out", str(tmp_path / "r.pdf")]) == 1
     assert "no neighborhood 'ZZ'" in capsys.readouterr().err
+
+
+def test_a_rated_audit_reports_its_overall_score_and_band(sample_store: Store) -> None:
+    rated = A.list_assessments(sample_store)
+    aid = rated.loc[rated["enough_answers"], "id"].iloc[0]
+    r = reports.assessment_report(sample_store, aid)
+    assert r.card.enough_answers
+    page = reports.report_html(r)
+    assert f"Overall: {r.card.overall:.0f} / 100 ({r.card.label})" in page
+    assert r.card.label in {"Strong", "Adequate", "Weak", "Poor"}
+
+
+def test_brief_shows_an_under_answered_audit_without_a_score(sample_store: Store) -> None:
+    listed = A.list_assessments(sample_store, neighborhood_id="N2")
+    here = shapely.Point(listed["lon"].iloc[0], listed["lat"].iloc[0])
+    thin = A.save_assessment(sample_store, A.AssessmentDraft(
+        "One-answer corner", here, "Block 12 association",
+        datetime(2026, 10, 1, 2, 30, tzinfo=UTC), "night", {"lt_level": 0}), INS)
+    b = reports.neighborhood_brief(sample_store, "N2", concerns=sample_store.read(
+        Layer.CONCERNS).iloc[0:0], since=datetime(2026, 1, 1, tzinfo=UTC))
+    row = b.latest_audits.set_index("id").loc[thin]
+    assert row["label"] == "Not enough answers" and row["overall"] != row["overall"]  # NaN
+    page = reports.brief_html(b)
+    assert "<td>One-answer corner</td>" in page
+    cells = page.split("<td>One-answer corner</td>", 1)[1].split("</tr>", 1)[0]
+    assert "<td>–</td>" in cells and "<td>Not enough answers</td>" in cells
+    assert "<td>Poor</td>" not in cells

@@ -9,7 +9,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cpted.instrument import NA, PrincipleKind, load_instrument, parse_instrument
-from cpted.scoring import compare, score
+from cpted.scoring import (
+    MIN_COVERAGE,
+    NOT_ENOUGH_ANSWERS,
+    answers_needed,
+    audit_label,
+    compare,
+    score,
+)
 
 INS = load_instrument()
 PERIODS = st.sampled_from(["day", "night"])
@@ -35,10 +42,15 @@ def test_worked_example_by_hand() -> None:
     # overall: equal-weight mean of the three scored design principles, outcome kept apart
     assert card.overall == pytest.approx((400 / 9 + 200 / 3 + 75) / 3)
     assert card.outcome == pytest.approx(25.0)
-    assert card.label == "Adequate"  # 62.0
     applicable = sum(1 for i in INS.items if i.applies_to("night")) - 1  # lt_glare is N/A
     assert card.confidence == pytest.approx(6 / applicable)
     assert card.confidence_label == "low"
+    # 6 of 40 answered: the mean (62) is kept but not rated as "Adequate"
+    assert (card.answered, card.applicable) == (6, applicable)
+    assert not card.enough_answers and card.rated_overall is None
+    assert card.label == NOT_ENOUGH_ANSWERS
+    assert card.coverage_note == (f"6 of {applicable} items answered; an overall score "
+                                  "needs at least 20 (50%)")
     # recommendations: answered in the lower half; quick wins first, then by gap x weight
     ranked = [(r.item.id, r.quick_win, r.gap) for r in card.recommendations]
     assert ranked == [("lt_working", True, 1.0), ("lt_level", False, pytest.approx(2 / 3))]
@@ -65,8 +77,68 @@ def test_compare_before_and_after() -> None:
     table = compare(before, after).set_index("principle")
     assert table.loc["Lighting", "change"] == 100.0
     assert table.loc["Natural surveillance", "change"] == 0.0
+    # 2 of 41 items answered: neither audit has an overall score to compare
+    assert table.loc["Overall (design)"].isna().all()
+    assert table["change"].isna().sum() == len(INS.principles) - 1
+
+
+def _all_na_but(keep: dict[str, int], period: str) -> dict[str, int | str]:
+    """``keep``, and every other item that applies marked N/A (where allowed)."""
+    out: dict[str, int | str] = {i.id: NA for i in INS.items
+                                 if i.applies_to(period) and i.allow_na}
+    return {**out, **keep}
+
+
+def test_compare_rated_audits_compares_the_overall_score() -> None:
+    before = score(INS, _all_na_but({"lt_level": 0, "ns_windows": 3}, "night"), "night")
+    after = score(INS, _all_na_but({"lt_level": 3, "ns_windows": 3}, "night"), "night")
+    assert before.enough_answers and after.enough_answers  # 2 of 4: the outcome items
+    table = compare(before, after).set_index("principle")
+    assert table.loc["Overall (design)", "before"] == 50.0
     assert table.loc["Overall (design)", "change"] == 50.0
-    assert table["change"].isna().sum() == len(INS.principles) - 2
+
+
+def _answered(n: int, period: str) -> dict[str, int | str | None]:
+    """The first ``n`` items that apply answered at their lowest, the rest left blank."""
+    items = [i for i in INS.items if i.applies_to(period)]
+    return {i.id: i.scale.values[0] for i in items[:n]}
+
+
+@pytest.mark.parametrize("period", ["day", "night"])
+def test_coverage_threshold_is_half_of_the_applicable_items(period: str) -> None:
+    applicable = sum(1 for i in INS.items if i.applies_to(period))
+    need = answers_needed(applicable)
+    assert need / applicable >= MIN_COVERAGE > (need - 1) / applicable
+    below, at = score(INS, _answered(need - 1, period), period), score(
+        INS, _answered(need, period), period)
+    assert (below.answered, at.answered) == (need - 1, need)
+    assert not below.enough_answers and below.rated_overall is None
+    assert below.label == NOT_ENOUGH_ANSWERS
+    assert at.enough_answers and at.rated_overall == at.overall is not None
+    assert at.label == "Poor"  # every answer at its lowest
+
+
+def test_one_of_41_answered_is_not_enough_answers_not_poor() -> None:
+    card = score(INS, {"lt_level": 0}, "night")
+    assert (card.answered, card.applicable) == (1, 41)
+    assert card.overall == 0.0  # the mean of one item: not a rating of the place
+    assert card.label == NOT_ENOUGH_ANSWERS and card.rated_overall is None
+    assert "1 of 41 items answered" in card.coverage_note
+
+
+def test_na_answers_shrink_what_must_be_answered() -> None:
+    # N/A items do not apply, so four answers of four applicable items are enough
+    card = score(INS, _all_na_but({"lt_level": 3, "ns_windows": 3, "fs_feel": 5,
+                                   "fs_alone": 5}, "night"), "night")
+    assert (card.answered, card.applicable) == (4, 4)
+    assert card.enough_answers and card.label == "Strong"
+
+
+@pytest.mark.parametrize(("overall", "confidence", "label"), [
+    (90.0, 0.5, "Strong"), (90.0, 0.49, NOT_ENOUGH_ANSWERS), (None, 0.9, "Not scored"),
+    (None, 0.1, NOT_ENOUGH_ANSWERS), (10.0, 1.0, "Poor"), (0.0, 0.0, NOT_ENOUGH_ANSWERS)])
+def test_audit_label(overall: float | None, confidence: float, label: str) -> None:
+    assert audit_label(overall, confidence) == label
 
 
 @st.composite

@@ -163,3 +163,39 @@ def test_writes_join_the_callers_transaction(store: Store) -> None:
     assert store.revision() == before + 3
     assert sp.plans(store).set_index("id").at[plan, "reports"] == 1
     assert [k for k, _, _ in events(store, a)] == ["created", "linked", "linked", "plan"]
+
+
+def test_a_plan_without_an_owner_type_is_refused(store: Store) -> None:
+    a = report(store, -94.58, 39.04)
+    for blank in (None, "", "  "):
+        with pytest.raises(ReportError) as exc:
+            sp.create_plan(store, "Trim the hedges", owner_kind=blank, owner_name="Parks",
+                           due=date(2026, 12, 1), request_ids=[a], actor="x", now=NOW)
+        assert exc.value.problems == [
+            "choose the owner type (resident, block association, police, city department, "
+            "other)"]
+    assert sp.plans(store).empty
+
+
+def test_spot_statuses_follow_open_reports_and_plans(store: Store) -> None:
+    a, b, c, d = (report(store, -94.58 + k * 0.001, 39.04) for k in range(4))
+    none = sp.create_spot(store, "No plan yet", [a], actor="Chair", now=NOW)
+    going = sp.create_spot(store, "Plan under way", [b], actor="Chair", now=NOW)
+    late = sp.create_spot(store, "Plan overdue", [c], actor="Chair", now=NOW)
+    shut = sp.create_spot(store, "All closed", [d], actor="Chair", now=NOW)
+    finished = sp.create_plan(store, "Done already", owner_kind="police", owner_name="Beat 4",
+                              due=date(2026, 10, 1), spot_id=none, actor="Chair", now=NOW)
+    sp.set_plan_status(store, finished, "done", "Walked it", actor="Chair", now=NOW)
+    sp.create_plan(store, "Trim", owner_kind="city department", owner_name="Parks",
+                   due=date(2026, 12, 1), spot_id=going, actor="Chair", now=NOW)
+    sp.create_plan(store, "Fix", owner_kind="city department", owner_name="Public Works",
+                   due=date(2026, 10, 1), spot_id=late, actor="Chair", now=NOW)
+    cc.change_status(store, d, "fixed", "Light replaced", actor="Chair", now=NOW)
+    spots = sp.spots(store).sample(frac=1, random_state=3)  # any order, aligned on the index
+    got = sp.spot_statuses(spots, sp.plans(store, today=date(2026, 11, 1)))
+    assert got.index.equals(spots.index)
+    assert dict(zip(spots["id"], got, strict=True)) == {
+        none: "open, no plan under way",  # its only plan is done, its report still open
+        going: "plan under way", late: "plan overdue", shut: "all reports closed"}
+    assert sp.spot_statuses(spots, sp.plans(store).iloc[0:0]).eq(
+        "open, no plan under way").sum() == 3

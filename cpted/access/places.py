@@ -157,8 +157,8 @@ class PlacesDoor(ConcernDoor):
 
         return self._write("the problem spot", Action.MANAGE_SPOTS, run)
 
-    def create_plan(self, title: str, *, owner_kind: str, owner_name: str, due: date,
-                    spot_id: str | None = None, request_ids: Sequence[str] = (),
+    def create_plan(self, title: str, *, owner_kind: str | None, owner_name: str,
+                    due: date, spot_id: str | None = None, request_ids: Sequence[str] = (),
                     note: str = "", note_visibility: str = "internal") -> str:
         def run(conn: Connection) -> str:
             pid = sp.create_plan(self.store, title, owner_kind=owner_kind,

@@ -16,17 +16,19 @@ from cpted.maps.common import (
     escape_text,
     escaped_frame,
 )
+from cpted.scoring import SCORE_BANDS
 from layers.crs import latlon
 
 PLACE_COLOR = "#d73027"
 SIGHTLINE_COLOR = "#4575b4"
 AUDIT_LAYER = "CPTED audits"
+BANDS = frozenset(label for _, label in SCORE_BANDS)
 
 
-def _score_color(overall: float | None) -> str:
-    from cpted.reports import score_color  # reports pulls in matplotlib's pyplot
+def _band_color(label: str) -> str:
+    from cpted.reports import BAND_COLORS  # reports pulls in matplotlib's pyplot
 
-    return score_color(overall)
+    return BAND_COLORS.get(label, BAND_COLORS["Not scored"])
 
 
 def _audit_tip(place_name: object, label: object, overall: float | None, period: object,
@@ -40,8 +42,10 @@ def _add_audits(fmap: folium.Map, audits: gpd.GeoDataFrame) -> None:
     group = folium.FeatureGroup(name=AUDIT_LAYER, show=True)
     for row in audits.itertuples():
         overall = None if row.overall is None or math.isnan(row.overall) else float(row.overall)
+        if row.label not in BANDS:  # not scored, or not enough answers: no number to show
+            overall = None
         tip = _audit_tip(row.place_name, row.label, overall, row.period, row.assessed_at)
-        color = _score_color(overall)
+        color = _band_color(str(row.label))
         g = row.geometry
         if g.geom_type == "Point":
             folium.CircleMarker(latlon(g), radius=9, color="#222", weight=1, fill=True,
@@ -57,14 +61,16 @@ def _add_audits(fmap: folium.Map, audits: gpd.GeoDataFrame) -> None:
 
 def build_audits_map(audits: gpd.GeoDataFrame, *,
                      neighborhoods: gpd.GeoDataFrame | None = None) -> folium.Map:
-    """Audited places coloured by overall score, over the neighborhood outlines.
+    """Audited places coloured by their label, over the neighborhood outlines.
 
     Parameters
     ----------
     audits : geopandas.GeoDataFrame
         ``assessments.list_assessments(...)`` rows (WGS84 points, lines or polygons)
         with ``place_name``, ``label``, ``overall`` (0-100 or NaN), ``period`` and
-        ``assessed_at``. Points are drawn as dots, other shapes as outlines.
+        ``assessed_at``. Points are drawn as dots, other shapes as outlines. The colour
+        follows ``label`` (:data:`cpted.reports.BAND_COLORS`), so an audit with "Not
+        enough answers" is grey and its tooltip shows no score.
     neighborhoods : geopandas.GeoDataFrame, optional
         WGS84 polygons with ``name``, drawn as thin grey outlines.
 
