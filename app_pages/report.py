@@ -13,6 +13,7 @@ from app_pages._state import access, layer, role, services, settings, store, tz
 from app_pages._text import md
 from cpted import concerns as cc
 from cpted.maps import MapLayers, build_map
+from cpted.photos import MAX_PHOTO_MB
 from layers.errors import CptedError, UnusableInputError
 from layers.schema import Layer, TimeOfDay
 from layers.services import Datatype
@@ -77,7 +78,9 @@ seen_date = c2.date_input("Seen on", value=local_now.date(), max_value=local_now
 seen_time = c3.time_input("at", value=local_now.time().replace(second=0, microsecond=0))
 photo = st.file_uploader("Photo (optional)", type=["jpg", "jpeg", "png", "webp"],
                          key=f"r-photo-{st.session_state.get('r-round', 0)}",
-                         help="Location and camera details are removed before it is stored.")
+                         max_upload_size=MAX_PHOTO_MB,
+                         help=f"At most {MAX_PHOTO_MB} MB. Location and camera details are "
+                              "removed before it is stored.")
 with st.expander("Contact details (optional, private)"):
     st.caption("Only coordinators and city staff see these, to ask you about this report. "
                "Leave them blank to stay anonymous.")
