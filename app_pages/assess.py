@@ -18,6 +18,7 @@ from cpted import assessments as au
 from cpted.instrument import NA
 from cpted.isovist import IsovistError, isovist_at
 from cpted.maps import build_assess_map
+from cpted.photos import MAX_PHOTO_MB
 from layers.errors import ConflictError, CptedError, UnusableInputError
 from layers.schema import Layer
 
@@ -174,7 +175,10 @@ with st.form(f"audit-form-{prefix}"):
                          max_chars=au.MAX_NOTES_CHARS, key=f"notes-{prefix}")
     new_photos = st.file_uploader("Photos", type=["jpg", "jpeg", "png", "webp"],
                                   accept_multiple_files=True, key=f"photos-{prefix}",
-                                  help="Location and camera details are removed.")
+                                  max_upload_size=MAX_PHOTO_MB,
+                                  help=f"At most {MAX_PHOTO_MB} MB each and "
+                                       f"{au.MAX_PHOTOS} in all. Location and camera "
+                                       "details are removed.")
     remove: list[int] = []
     if editing is not None:
         kept = me.audit_photos(editing.id)

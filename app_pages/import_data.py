@@ -31,6 +31,7 @@ left, right = st.columns([2, 1])
 with left:
     upload = st.file_uploader(
         "File", type=["csv", "txt", "geojson", "json", "gpkg", "zip", "parquet"],
+        max_upload_size=settings().max_upload_widget_mb,
         help="CSV with coordinate columns, GeoJSON, GeoPackage, zipped Shapefile or GeoParquet. "
              f"At most {settings().max_upload_mb:g} MB and "
              f"{settings().max_import_rows:,} rows.")

@@ -6,7 +6,9 @@ import streamlit as st
 
 from app_pages._maps import show_map
 from app_pages._state import access, concern_filters, layer, refusal, role, settings, store
+from app_pages._tables import concern_table
 from app_pages._text import md
+from cpted import lighting as lt
 from cpted.maps import MapLayers, build_map
 from layers.errors import CptedError
 from layers.schema import Layer
@@ -51,7 +53,11 @@ c1, c2, c3, c4 = st.columns(4)
 c1.metric("Concerns shown", f"{len(concerns):,}")
 c2.metric("Open", f"{n_open:,}")
 c3.metric("Reported at night", f"{n_night / max(len(concerns), 1):.0%}")
-c4.metric("Streetlights out", f"{s.count(Layer.STREETLIGHTS, where={'status': ['out']}):,}")
+lights = layer(Layer.STREETLIGHTS)
+out_reports = layer(Layer.CONCERNS, where={"service_code": [lt.OUTAGE_SERVICE_CODE],
+                                           "status": ["open"]})
+c4.metric("Streetlights out", f"{int(lt.poles_out(lights, out_reports).sum()):,}",
+          help=lt.POLES_OUT_MEANING)
 if len(concerns) > settings().map_point_limit:
     st.caption(f"{len(concerns):,} concerns are more than the map draws one by one "
                f"({settings().map_point_limit:,}); they are counted in square cells (size "
@@ -61,14 +67,11 @@ layers = MapLayers(
     concerns=concerns if show[Layer.CONCERNS] else None,
     neighborhoods=layer(Layer.NEIGHBORHOODS) if show[Layer.NEIGHBORHOODS] else None,
     streets=layer(Layer.STREETS) if show[Layer.STREETS] else None,
-    streetlights=layer(Layer.STREETLIGHTS) if show[Layer.STREETLIGHTS] else None,
+    streetlights=lights if show[Layer.STREETLIGHTS] else None,
     buildings=layer(Layer.BUILDINGS) if show[Layer.BUILDINGS] else None,
 )
 fmap = build_map(layers, point_limit=settings().map_point_limit)
 show_map(fmap, height=620, returned_objects=[], key="main-map")
 
 with st.expander(f"Concerns in view ({len(concerns):,})"):
-    table = concerns.drop(columns=["geometry", "attributes"]).copy()
-    for col in ("requested_datetime", "updated_datetime"):
-        table[col] = table[col].dt.tz_convert(tz).dt.strftime("%Y-%m-%d %H:%M")
-    st.dataframe(table.head(2000), hide_index=True, width="stretch")
+    concern_table(concerns, key="map-concerns")

@@ -6,11 +6,14 @@ import streamlit as st
 
 from app_pages._maps import show_map
 from app_pages._state import access, concern_filters, layer, role, services, store, tz
+from app_pages._tables import concern_table
 from app_pages._text import md
 from cpted.maps import build_choropleth
 from cpted.overlay import assign, classify, monthly_trend, overlay
 from layers.schema import Layer
 
+#: Every share on the page, as a whole percentage of values held as 0-100.
+PERCENT = "%.0f%%"
 s = store()
 acting = role()
 st.title("Neighborhoods")
@@ -60,6 +63,9 @@ score = table.rename(columns={
     "per_1000": "Per 1,000 residents", "open": "Open", "closed": "Closed",
     "median_days_to_close": "Median days to close",
     "closed_within_target": "Closed within target", "reopen_rate": "Reopened"})
+# Shares are shown as whole percentages, one format for every share on the page.
+for share in ("Closed within target", "Reopened"):
+    score[share] = score[share] * 100
 st.dataframe(
     score.drop(columns=["neighborhood_id", "area_km2", "population"]), hide_index=True,
     width="stretch",
@@ -68,10 +74,10 @@ st.dataframe(
         "Per 1,000 residents": st.column_config.NumberColumn(format="%.1f"),
         "Median days to close": st.column_config.NumberColumn(format="%.1f"),
         "Closed within target": st.column_config.ProgressColumn(
-            format="percent", min_value=0, max_value=1,
+            format=PERCENT, min_value=0, max_value=100,
             help="Share of reports old enough to judge that closed within their category's "
                  "target time"),
-        "Reopened": st.column_config.NumberColumn(format="percent",
+        "Reopened": st.column_config.NumberColumn(format=PERCENT,
                                                   help="Share of closed reports reopened"),
     })
 
@@ -82,7 +88,4 @@ if clicked_id is not None:
         which = assign(concerns.geometry, hoods.geometry)
         mine = concerns[which == hoods.index.get_loc(pos[0])]
         st.subheader(f"Concerns in {md(name)} ({len(mine):,})")
-        shown = mine.drop(columns=["geometry", "attributes"]).copy()
-        for col in ("requested_datetime", "updated_datetime"):
-            shown[col] = shown[col].dt.tz_convert(tz()).dt.strftime("%Y-%m-%d %H:%M")
-        st.dataframe(shown, hide_index=True, width="stretch")
+        concern_table(mine, key="hood-concerns")

@@ -35,7 +35,6 @@ if acting not in STAFF:
     st.stop()
 
 ZONE = ZoneInfo(tz())
-MAX_UPLOAD_MB = 50
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -209,15 +208,16 @@ if result is not None:
 
     # -- 2. routes ----------------------------------------------------------------------
     st.subheader("2. Bike routes")
-    upload = st.file_uploader(f"Street network (optional, up to {MAX_UPLOAD_MB} MB: an "
+    upload = st.file_uploader(f"Street network (optional, up to {nw.MAX_UPLOAD_MB} MB: an "
                               "OpenStreetMap .osm file or street lines as .geojson or .gpkg; "
                               "default: the store's streets)",
-                              type=["osm", "xml", "geojson", "json", "gpkg"])
+                              type=["osm", "xml", "geojson", "json", "gpkg"],
+                              max_upload_size=nw.MAX_UPLOAD_MB)
     try:
         if upload is not None:
-            if upload.size > MAX_UPLOAD_MB * 1024 * 1024:
+            if upload.size > nw.MAX_UPLOAD_MB * 1024 * 1024:
                 raise nw.NetworkError(f"{upload.name} is {upload.size / 2**20:.0f} MB; the "
-                                      f"limit is {MAX_UPLOAD_MB} MB")
+                                      f"limit is {nw.MAX_UPLOAD_MB} MB")
             net = file_network(upload.name, upload.getvalue())
         else:
             net = store_network(s.url, s.revision())

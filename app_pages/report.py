@@ -14,6 +14,7 @@ from app_pages._state import access, layer, role, services, settings, store, tz
 from app_pages._text import md
 from cpted import concerns as cc
 from cpted.maps import MapLayers, build_map
+from cpted.photos import MAX_PHOTO_MB
 from layers.errors import CptedError
 from layers.schema import Layer, TimeOfDay
 from layers.services import Datatype
@@ -111,7 +112,9 @@ seen_time = c3.time_input("at", value=local_now.time().replace(second=0, microse
 beside["observed_at"] = st.empty()
 photo = st.file_uploader("Photo (optional)", type=["jpg", "jpeg", "png", "webp"],
                          key=f"r-photo-{st.session_state.get('r-round', 0)}",
-                         help="Location and camera details are removed before it is stored.")
+                         max_upload_size=MAX_PHOTO_MB,
+                         help=f"At most {MAX_PHOTO_MB} MB. Location and camera details are "
+                              "removed before it is stored.")
 beside["photo"] = st.empty()
 with st.expander("Contact details (optional, private)"):
     st.caption("Only coordinators and city staff see these, to ask you about this report. "

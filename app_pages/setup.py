@@ -10,7 +10,7 @@ import streamlit as st
 from app_pages._state import access, instrument, services
 from app_pages._text import md
 from cpted.access import Action, can
-from cpted.instrument import parse_instrument
+from cpted.instrument import MAX_FILE_MB, parse_instrument
 from layers.errors import CptedError, UnusableInputError
 
 me = access()
@@ -75,10 +75,11 @@ if not can(role, Action.EDIT_INSTRUMENT):
     st.caption("Planners and administrators change the instrument.")
     st.stop()
 upload = st.file_uploader("A changed instrument (TOML, with a new version number)",
-                          type=["toml"])
+                          type=["toml"], max_upload_size=MAX_FILE_MB,
+                          help=f"At most {MAX_FILE_MB} MB.")
 if upload is not None:
-    if upload.size > 1_000_000:
-        st.error("An instrument file is at most 1 MB.")
+    if upload.size > MAX_FILE_MB * 1024 * 1024:
+        st.error(f"An instrument file is at most {MAX_FILE_MB} MB.")
         st.stop()
     text = upload.getvalue().decode("utf-8", errors="replace")
     try:

@@ -31,8 +31,26 @@ def model(url: str, revision: int, cell_m: float) -> dict[str, object]:
     seg = lt.segment_lux(src.streets, src.inv, src.data)
     bounds = src.streets.total_bounds
     lux, box = lt.lux_image(src.inv, src.data, bounds, cell_m, near=src.streets.geometry)
-    below = lt.below_minimum_km(src.streets, src.inv, src.data)
-    return {"src": src, "seg": seg, "lux": lux, "box": box, "below_km": below}
+    now = pr.darkness(src.streets, src.inv, src.data, segments=seg)
+    return {"src": src, "seg": seg, "lux": lux, "box": box, "darkness": now}
+
+
+def money(usd: float) -> str:
+    """Whole dollars with thousands separators: ``$100,000``."""
+    return f"${usd:,.0f}"
+
+
+#: The work list's columns as the page shows them, names before ids.
+WORK_COLUMNS = {"rank": "Rank", "kind": "Work", "streets": "Streets", "pole_id": "Pole",
+                "cost_usd": "Cost", "dark_m_fixed": "Dark metres fixed",
+                "night_concerns_near": "Night-time concerns near", "benefit": "Benefit"}
+
+
+def work_table(work: gpd.GeoDataFrame) -> pd.DataFrame:
+    """``Plan.work_list()`` with readable headers, in :data:`WORK_COLUMNS` order."""
+    table = pd.DataFrame(work[list(WORK_COLUMNS)]).rename(columns=WORK_COLUMNS)
+    table["Work"] = table["Work"].str.capitalize()
+    return table
 
 
 def darkness_map(result: dict[str, object], work: gpd.GeoDataFrame | None = None,
@@ -55,30 +73,30 @@ src: pr.StoreLighting = result["src"]  # type: ignore[assignment]
 seg: pd.DataFrame = result["seg"]  # type: ignore[assignment]
 if warning := src.inv.warning():
     st.warning(md(warning))
+now: pr.Darkness = result["darkness"]  # type: ignore[assignment]
+DARK_HELP = ("Street length where the modelled lux is under the minimum target of the "
+             "street's class (the RP-8 average divided by the allowed average:minimum "
+             "ratio). This is what the work list lifts.")
+SHORT_HELP = ("Whole streets failing any RP-8 test: average, minimum or uniformity. Lighting "
+              "a street's darkest stretch seldom lifts its average to target, so this falls "
+              "much more slowly than dark street length.")
 c1, c2, c3, c4, c5 = st.columns(5)
 c1.metric("Poles", f"{len(src.inv):,}")
-c2.metric("Out", f"{int(src.inv.out.sum()):,}",
-          help="Status 'out' in the inventory, or an open 'streetlight out' report within 30 m "
-               "of the pole.")
-dark_km = seg.loc[seg["dark"], "length_m"].sum() / 1000
-c3.metric("Dark streets", f"{dark_km:.1f} km",
-          help=f"Of {seg['length_m'].sum() / 1000:.1f} km of street: below the class's average "
-               "or minimum target, or too uneven.")
-c4.metric("Below minimum", f"{result['below_km']:.1f} km",
-          help="Street length where the modelled lux is under the class's minimum target.")
+c2.metric("Out", f"{int(src.inv.out.sum()):,}", help=lt.POLES_OUT_MEANING)
+c3.metric("Dark street length", f"{now.dark_km:.1f} km",
+          help=f"Of {now.total_km:.1f} km of street. {DARK_HELP}")
+c4.metric("Streets short of RP-8", f"{now.short_km:.1f} km", help=SHORT_HELP)
 c5.metric("Open light-out reports matched", f"{len(src.outages):,}")
-st.caption("Modelled lux along the streets and their footways (15 m each side): black "
-           "under 0.5 lux, red about 1-2, orange 5, pale yellow 20 or more. Blue dots are poles "
-           "that are out. In the layer menu (top right), 'Streets by lux against target' "
-           "colours each street from red (far below its target average) to green (at or above "
-           "it); hover a street for its numbers.")
+st.caption("Modelled lux along the streets and their footways (15 m each side); the key is "
+           "on the map. In the layer menu (top right), 'Streets by lux against target' "
+           "colours each street against its target average; hover a street for its numbers.")
 darkness_map(result)
 
 with st.expander("Targets and model assumptions"):
-    st.dataframe(pd.DataFrame([{"street class": t.street_class, "IES RP-8 category": t.category,
-                                "average lux": t.avg_lux, "minimum lux": round(t.min_lux, 2),
-                                "avg:min at most": t.avg_to_min,
-                                "vertical minimum lux": t.ev_min_lux}
+    st.dataframe(pd.DataFrame([{"Street class": t.street_class, "IES RP-8 category": t.category,
+                                "Average lux": t.avg_lux, "Minimum lux": round(t.min_lux, 2),
+                                "Average:minimum at most": t.avg_to_min,
+                                "Vertical minimum lux": t.ev_min_lux}
                                for t in src.data.targets.values()]),
                  hide_index=True, width="stretch")
     st.caption(md(src.data.sources["rp8"]))
@@ -90,10 +108,15 @@ with st.expander("Targets and model assumptions"):
 st.header("Work list")
 base = pr.Costs.default()
 w1, w2, w3, w4 = st.columns(4)
-budget = w1.number_input("Budget (USD)", min_value=0.0, value=100_000.0, step=5_000.0)
-repair = w2.number_input("Repair (USD each)", min_value=0.0, value=base.repair_usd, step=50.0)
-upgrade = w3.number_input("Upgrade (USD each)", min_value=0.0, value=base.upgrade_usd, step=50.0)
-new = w4.number_input("New pole (USD each)", min_value=0.0, value=base.new_pole_usd, step=250.0)
+budget = w1.number_input("Budget (USD)", min_value=0, value=100_000, step=5_000)
+repair = w2.number_input("Repair (USD each)", min_value=0, value=round(base.repair_usd),
+                         step=50)
+upgrade = w3.number_input("Upgrade (USD each)", min_value=0, value=round(base.upgrade_usd),
+                          step=50)
+new = w4.number_input("New pole (USD each)", min_value=0, value=round(base.new_pole_usd),
+                      step=250)
+st.caption(f"Budget {money(budget)}: repairs at {money(repair)}, upgrades at {money(upgrade)} "
+           f"and new poles at {money(new)} each.")
 hoods = layer(Layer.NEIGHBORHOODS)
 equity: dict[str, float] = {}
 hood_of_street: list[str | None] | None = None
@@ -105,28 +128,38 @@ if len(hoods):
                                              "id": hoods["id"].astype(str), "weight": 1.0}),
                                hide_index=True, disabled=["neighborhood", "id"],
                                key="equity-weights",
-                               column_config={"weight": st.column_config.NumberColumn(
-                                   min_value=0.0, max_value=10.0, step=0.25)})
+                               column_config={
+                                   "neighborhood": st.column_config.TextColumn("Neighborhood"),
+                                   "id": st.column_config.TextColumn("Neighborhood id"),
+                                   "weight": st.column_config.NumberColumn(
+                                       "Weight", min_value=0.0, max_value=10.0, step=0.25)})
         equity = dict(zip(table["id"], table["weight"].astype(float), strict=True))
     hood_of_street = pr.neighborhood_of_streets(src.streets, hoods, src.crs)
 if st.button("Make the work list", type="primary"):
     bar = st.progress(0.0, text="Starting…")
-    plan = pr.candidates_for(src.streets, src.inv, src.data, pr.Costs(repair, upgrade, new),
+    plan = pr.candidates_for(src.streets, src.inv, src.data,
+                             pr.Costs(float(repair), float(upgrade), float(new)),
                              night_concerns=src.night, equity=equity or None,
                              hood_of_street=hood_of_street,
                              progress=lambda f, m: bar.progress(min(f, 1.0), text=m))
     bar.progress(1.0, text="Choosing within the budget…")
-    pr.choose(plan, budget)
+    pr.choose(plan, float(budget))
     bar.empty()
     st.session_state["work-plan"] = plan
 plan = st.session_state.get("work-plan")
 if plan is not None:
     work = plan.work_list()
     st.success(plan.summary_text())
-    st.dataframe(work.drop(columns="geometry"), hide_index=True, width="stretch",
-                 column_config={"cost_usd": st.column_config.NumberColumn(format="$%d"),
-                                "dark_m_fixed": st.column_config.NumberColumn(format="%d m"),
-                                "benefit": st.column_config.NumberColumn(format="%.0f")})
+    st.dataframe(
+        work_table(work), hide_index=True, width="stretch",
+        column_config={
+            "Cost": st.column_config.NumberColumn(format="$%,d"),
+            "Dark metres fixed": st.column_config.NumberColumn(
+                format="%,d m", help="Street this item alone lifts to its minimum target."),
+            "Night-time concerns near": st.column_config.NumberColumn(format="%d"),
+            "Benefit": st.column_config.NumberColumn(
+                format="%,.0f", help="Dark metres fixed, weighted by pedestrian exposure, "
+                                     "night-time concerns near and any equity weight.")})
     b1, b2 = st.columns(2)
     csv = work.drop(columns="geometry").assign(lon=work.geometry.x, lat=work.geometry.y)
     b1.download_button("Download CSV for the crews", csv_text(csv),
@@ -141,12 +174,15 @@ if plan is not None:
     lux_after, _ = lt.lux_image(after, src.data, src.streets.total_bounds, float(cell),
                                 near=src.streets.geometry)
     seg_after = lt.segment_lux(src.streets, after, src.data)
-    dark_after = seg_after.loc[seg_after["dark"], "length_m"].sum() / 1000
-    below_after = lt.below_minimum_km(src.streets, after, src.data)
-    st.caption(f"After the work: {below_after:.1f} km below the minimum target (now "
-               f"{result['below_km']:.1f} km); dark streets {dark_after:.1f} km (now "
-               f"{dark_km:.1f} km). Work list items are the large dots: blue repair, orange "
-               "upgrade, purple new pole.")
+    then = pr.darkness(src.streets, after, src.data, segments=seg_after)
+    a1, a2 = st.columns(2)
+    a1.metric("Dark street length after the work", f"{then.dark_km:.1f} km",
+              delta=f"{then.dark_km - now.dark_km:+.1f} km", delta_color="inverse",
+              help=f"Modelled with every item of the list done; now {now.dark_km:.1f} km. "
+                   f"{DARK_HELP}")
+    a2.metric("Streets short of RP-8 after the work", f"{then.short_km:.1f} km",
+              delta=f"{then.short_km - now.short_km:+.1f} km", delta_color="inverse",
+              help=f"Now {now.short_km:.1f} km. {SHORT_HELP}")
     darkness_map({**result, "seg": seg_after, "lux": lux_after}, work, key="after-map")
 
 st.header("After repairs")

@@ -24,6 +24,8 @@ DEFAULT_INSTRUMENT = Path(__file__).with_name("data") / "instrument.toml"
 
 #: The stored answer for "not applicable here".
 NA = "na"
+#: Largest instrument file taken from an upload, in MB (of 1024 x 1024 bytes).
+MAX_FILE_MB = 1
 
 
 class InstrumentError(UnusableInputError):

@@ -392,6 +392,60 @@ def inventory(lights: gpd.GeoDataFrame, data: LightingData, crs: object,
                      out, defaulted, crs)
 
 
+#: The category of a resident's "this light is out" report, and how near a pole it must
+#: be to count against that pole.
+OUTAGE_SERVICE_CODE = "streetlight_out"
+OUTAGE_RADIUS_M = 30.0
+#: What "out" means wherever poles out are counted (:func:`poles_out`).
+POLES_OUT_MEANING = (f"Status 'out' in the pole inventory, or an open 'streetlight out' "
+                     f"report within {OUTAGE_RADIUS_M:g} m of the pole (matched to its "
+                     "nearest pole).")
+
+
+def open_outage_reports(concerns: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """The open "streetlight out" reports among ``concerns`` (any other rows are dropped)."""
+    if concerns.empty or "service_code" not in concerns.columns:
+        return concerns.iloc[0:0]
+    return concerns[(concerns["service_code"] == OUTAGE_SERVICE_CODE)
+                    & (concerns["status"] == "open")]
+
+
+def poles_out(lights: gpd.GeoDataFrame, concerns: gpd.GeoDataFrame, *,
+              crs: object | None = None, radius_m: float = OUTAGE_RADIUS_M) -> pd.Series:
+    """Whether each pole is out: the one definition every count of poles out uses.
+
+    A pole is out when its status is ``out``, or when an open "streetlight out"
+    report lies within ``radius_m`` of it and it is the report's nearest pole.
+
+    Parameters
+    ----------
+    lights : geopandas.GeoDataFrame
+        The streetlights layer (``id``, ``status``), any CRS.
+    concerns : geopandas.GeoDataFrame
+        Concerns, any CRS; only the open "streetlight out" ones count, so the whole
+        layer or just those may be given.
+    crs : pyproj CRS or str, optional
+        The metric CRS to measure in; by default the lights' UTM zone.
+    radius_m : float
+        How near a report must be to its pole, in metres.
+
+    Returns
+    -------
+    pandas.Series
+        Boolean, named ``out``, aligned on ``lights.index``.
+    """
+    status = (lights["status"].astype(object) if "status" in lights.columns
+              else pd.Series(None, index=lights.index, dtype=object))
+    out = (status == "out").astype(bool)
+    reports = open_outage_reports(concerns)
+    if len(lights) and len(reports):
+        from layers.crs import metric_crs
+
+        matched = match_outages(lights, reports, crs or metric_crs(lights), radius_m=radius_m)
+        out |= lights["id"].astype(str).isin(set(matched["pole_id"]))
+    return out.rename("out")
+
+
 def match_outages(lights: gpd.GeoDataFrame, reports: gpd.GeoDataFrame, crs: object, *,
                   radius_m: float = 30.0) -> pd.DataFrame:
     """Each report matched to its nearest pole within ``radius_m``.
@@ -531,8 +585,10 @@ def segment_lux(streets: gpd.GeoDataFrame, inv: Inventory, data: LightingData,
                 *, spacing_m: float | None = None) -> pd.DataFrame:
     """Average, minimum and uniformity of horizontal lux along each street, and its verdict.
 
-    Columns: ``id``, ``class``, ``length_m``, ``avg_lux``, ``min_lux``, ``avg_to_min``,
-    ``target_avg``, ``target_min``, ``dark`` (bool) and ``why`` (which test failed).
+    Columns: ``id``, ``name`` (the street's name, ``None`` where it has none),
+    ``class``, ``length_m``, ``avg_lux``, ``min_lux``, ``avg_to_min``, ``target_avg``,
+    ``target_min``, ``dark`` (bool: any of the three RP-8 tests failed) and ``why``
+    (which failed: "average", "minimum", "uniformity").
     """
     metric = streets.to_crs(inv.crs)
     x, y, seg = sample_streets(metric.geometry, spacing_m or data.sample_spacing_m)
@@ -559,10 +615,15 @@ def segment_lux(streets: gpd.GeoDataFrame, inv: Inventory, data: LightingData,
         if r > tr:
             reasons.append("uniformity")
         why.append(", ".join(reasons))
+    names = (np.array([v if isinstance(v, str) and v.strip() else None
+                       for v in streets["name"]], dtype=object)
+             if "name" in streets.columns else np.full(n, None, dtype=object))
     return pd.DataFrame({
         "id": streets["id"].astype(str).to_numpy() if "id" in streets.columns else np.arange(n),
-        "class": classes, "length_m": metric.geometry.length.to_numpy(), "avg_lux": avg,
-        "min_lux": mn, "avg_to_min": ratio, "target_avg": t_avg, "target_min": t_avg / t_ratio,
+        "name": pd.Series(names, dtype=object), "class": classes,
+        "length_m": metric.geometry.length.to_numpy(),
+        "avg_lux": avg, "min_lux": mn, "avg_to_min": ratio, "target_avg": t_avg,
+        "target_min": t_avg / t_ratio,
         "dark": np.array([bool(w) for w in why]), "why": why})
 
 

@@ -34,6 +34,8 @@ from layers.crs import WGS84, metric_crs
 from layers.errors import UnusableInputError
 
 #: Ways a bicycle may not use (OSM ``highway`` values).
+#: Largest street-network file the Patrol page takes, in MB (of 1024 x 1024 bytes).
+MAX_UPLOAD_MB = 50
 NO_BIKE_HIGHWAYS = frozenset({
     "motorway", "motorway_link", "trunk", "trunk_link", "steps", "construction", "proposed",
     "raceway", "bus_guideway", "escape", "abandoned", "platform", "corridor", "elevator",

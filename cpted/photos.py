@@ -20,7 +20,10 @@ from layers.errors import ImageTooLargeError, UnusableInputError
 #: Formats accepted, as Pillow names them. MPO is what many phones write: a JPEG
 #: followed by extra frames (a depth map, a second lens); only the first is kept.
 ACCEPTED_FORMATS = {"JPEG", "MPO", "PNG", "WEBP"}
-MAX_PHOTO_BYTES = 10 * 1024 * 1024
+#: Largest photo file taken, in MB (of 1024 x 1024 bytes, as Streamlit's upload widget
+#: counts them).
+MAX_PHOTO_MB = 10
+MAX_PHOTO_BYTES = MAX_PHOTO_MB * 1024 * 1024
 MAX_SIDE_PX = 2048
 #: Most pixels one photo may decode to. A tiny file can claim enormous dimensions
 #: ("pixel bomb"); decoding costs up to 4 bytes a pixel (RGBA, the widest mode we

@@ -126,7 +126,14 @@ class Plan:
                 f"{s['dark_km_total']:.1f} km of street is below its minimum target now)")
 
     def work_list(self) -> pd.DataFrame:
-        """The chosen items in order, each with what it fixes on its own."""
+        """The chosen items in order, each with what it fixes on its own.
+
+        Columns: ``rank``, ``item``, ``kind`` (repair, upgrade, new pole), ``pole_id``
+        (blank for a new pole), ``cost_usd``, ``dark_m_fixed`` (metres of street it
+        lifts to the minimum target on its own), ``night_concerns_near``, ``benefit``,
+        ``streets`` (the streets it lights, by name then id: "Elm St (ST-0001,
+        ST-0002)"), and the point geometry in EPSG:4326.
+        """
         length = self.points["length_m"].to_numpy()
         seg_of = self.points["seg"].to_numpy()
         rows = []
@@ -137,13 +144,34 @@ class Plan:
             rows.append({"rank": rank, "item": c.id, "kind": c.kind, "pole_id": c.pole_id,
                          "cost_usd": c.cost, "dark_m_fixed": float(length[pts].sum()),
                          "night_concerns_near": self._near(set(pts)), "benefit": c.value,
-                         "streets": ", ".join(self.segments["id"].iloc[segs].astype(str)),
+                         "streets": street_names(self.segments, segs),
                          "x": c.x, "y": c.y})
         frame = pd.DataFrame(rows, columns=["rank", "item", "kind", "pole_id", "cost_usd",
                                             "dark_m_fixed", "night_concerns_near", "benefit",
                                             "streets", "x", "y"])
         pts = gpd.GeoSeries(gpd.points_from_xy(frame["x"], frame["y"]), crs=self.crs)
         return gpd.GeoDataFrame(frame.drop(columns=["x", "y"]), geometry=pts.to_crs(4326))
+
+
+def street_names(segments: pd.DataFrame, rows: Sequence[int]) -> str:
+    """Streets ``rows`` of ``segments`` by name, each with its segments' ids after it.
+
+    ``"Elm St (ST-0001, ST-0002), 5th St (ST-0107)"``, names in the order first met;
+    a street with no name is written by its id alone.
+    """
+    ids = segments["id"].astype(str).to_numpy()
+    names = (segments["name"].to_numpy() if "name" in segments.columns
+             else np.full(len(segments), None, dtype=object))
+    by_name: dict[str, list[str]] = {}
+    unnamed: list[str] = []
+    for k in rows:
+        name = names[k]
+        if isinstance(name, str) and name.strip():
+            by_name.setdefault(name.strip(), []).append(str(ids[k]))
+        else:
+            unnamed.append(str(ids[k]))
+    return ", ".join([f"{name} ({', '.join(seg)})" for name, seg in by_name.items()]
+                     + unnamed)
 
 
 def _weights(streets: gpd.GeoDataFrame, seg: pd.DataFrame, x: np.ndarray, y: np.ndarray,
@@ -216,7 +244,7 @@ def candidates_for(streets: gpd.GeoDataFrame, inv: lt.Inventory, data: lt.Lighti
         j = on[np.argmin(e0[on])]
         if len(working.query(shapely.Point(x[j], y[j]), predicate="dwithin", distance=gap)):
             continue
-        cands.append(Candidate(f"new pole on {segs['id'].iloc[s]}", "new pole", "",
+        cands.append(Candidate(f"new pole on {street_names(segs, [int(s)])}", "new pole", "",
                                float(x[j]), float(y[j]), costs.new_pole_usd))
 
     # each candidate's effect, computed by re-running the model where it reaches
@@ -414,7 +442,7 @@ def night_concerns(concerns: gpd.GeoDataFrame, *, days: float = 365.0) -> gpd.Ge
     return night[night["requested_datetime"] >= latest - pd.Timedelta(days=days)]
 
 
-def from_store(store: object, *, outage_radius_m: float = 30.0,
+def from_store(store: object, *, outage_radius_m: float = lt.OUTAGE_RADIUS_M,
                data: lt.LightingData | None = None) -> StoreLighting:
     from layers.crs import metric_crs
     from layers.schema import Layer
@@ -432,11 +460,43 @@ def from_store(store: object, *, outage_radius_m: float = 30.0,
     data = data or lt.load_lighting_data()
     crs = metric_crs(lights)
     concerns = store.read(Layer.CONCERNS)
-    out_reports = concerns[(concerns["service_code"] == "streetlight_out")
-                           & (concerns["status"] == "open")]
-    outages = lt.match_outages(lights, out_reports, crs, radius_m=outage_radius_m)
-    inv = lt.inventory(lights, data, crs, out_ids=outages["pole_id"].tolist())
+    outages = lt.match_outages(lights, lt.open_outage_reports(concerns), crs,
+                               radius_m=outage_radius_m)
+    out = lt.poles_out(lights, concerns, crs=crs, radius_m=outage_radius_m)
+    inv = lt.inventory(lights, data, crs, out_ids=lights["id"].astype(str)[out].tolist())
     return StoreLighting(inv, data, streets, night_concerns(concerns), outages, crs)
+
+
+@dataclass(frozen=True)
+class Darkness:
+    """How dark the streets are under one inventory, in kilometres of street.
+
+    ``dark_km`` is what a work list lifts: street length whose modelled lux is under
+    its class's minimum target, point by point. ``short_km`` is the length of whole
+    streets failing any of RP-8's tests (average, minimum or uniformity); lighting a
+    street's darkest stretch rarely brings its average up to target, so it falls far
+    more slowly than ``dark_km`` and may not move at all.
+    """
+
+    dark_km: float
+    short_km: float
+    total_km: float
+
+
+def darkness(streets: gpd.GeoDataFrame, inv: lt.Inventory, data: lt.LightingData, *,
+             segments: pd.DataFrame | None = None) -> Darkness:
+    """The :class:`Darkness` of ``streets`` lit by ``inv`` (any CRS for the streets).
+
+    ``segments``, when given, is ``lighting.segment_lux(streets, inv, data)`` already
+    computed, so it is not computed again.
+    """
+    seg = lt.segment_lux(streets, inv, data) if segments is None else segments
+    if len(seg) != len(streets):
+        raise ValueError(f"segments should hold one row per street ({len(streets)}), "
+                         f"got {len(seg)}")
+    return Darkness(dark_km=lt.below_minimum_km(streets, inv, data),
+                    short_km=float(seg.loc[seg["dark"], "length_m"].sum() / 1000),
+                    total_km=float(seg["length_m"].sum() / 1000))
 
 
 def after_work(plan: Plan, inv: lt.Inventory) -> lt.Inventory:

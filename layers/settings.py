@@ -6,6 +6,7 @@ Every value can be overridden by an environment variable ``CPTED_<NAME>``
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
@@ -142,6 +143,12 @@ class Settings:
     @property
     def max_upload_bytes(self) -> int:
         return int(self.max_upload_mb * 1024 * 1024)
+
+    @property
+    def max_upload_widget_mb(self) -> int:
+        """``max_upload_mb`` as the whole megabytes an upload widget takes, rounded up
+        (the import checks the exact limit again)."""
+        return max(1, math.ceil(self.max_upload_mb))
 
     @property
     def max_unzip_bytes(self) -> int:

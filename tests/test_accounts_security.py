@@ -261,8 +261,8 @@ def test_the_common_password_list_is_shipped_with_its_origin() -> None:
     header = path.read_text(encoding="utf-8")[:1500]
     assert "Django" in header and "BSD-3-Clause" in header
     shipped = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"][
-        "package-data"]["cpted"]
-    assert any(fnmatch.fnmatch(f"data/{acc.COMMON_PASSWORDS}", p) for p in shipped)
+        "package-data"]["cpted.data"]
+    assert any(fnmatch.fnmatch(acc.COMMON_PASSWORDS, p) for p in shipped)
 
 
 # -- the command line ----------------------------------------------------------------

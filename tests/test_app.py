@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from layers.schema import Layer
 from tests.conftest import ROOT
 
 APP = str(ROOT / "app.py")
@@ -93,3 +95,33 @@ def test_export_page_offers_every_layer_and_format(app: AppTest) -> None:
     layer.set_value("incidents").run()
     assert "empty" in app.info[0].value
     assert len(app.selectbox[1].options) == 4
+
+
+def test_map_page_lists_concerns_for_people_and_opens_one(app: AppTest) -> None:
+    from cpted.tables import CONCERN_COLUMNS
+
+    app.run()
+    table = next(d.value for d in app.dataframe if "Concern id" in d.value.columns)
+    # plain labels, the category's name first and the id last; no raw column names
+    assert list(table.columns) == list(CONCERN_COLUMNS.values())
+    assert not {"service_code", "service_request_id", "requested_datetime"} & set(table.columns)
+    assert "Dark area / lighting" in set(table["Category"])
+    # times in the app's time zone (the sample's), newest first
+    import pandas as pd
+
+    from cpted.sample import TIMEZONE
+    from layers.store import open_store
+
+    with open_store(os.environ["CPTED_DB_URL"]) as s:
+        newest = s.read(Layer.CONCERNS).sort_values("requested_datetime").iloc[-1]
+    assert table["Concern id"].iloc[0] == newest["service_request_id"]
+    local = pd.Timestamp(newest["requested_datetime"]).tz_convert(TIMEZONE)
+    assert table["Reported"].iloc[0] == f"{local:%Y-%m-%d %H:%M}"
+    # selecting a row opens that concern on the Concern page
+    picked = table["Concern id"].iloc[2]
+    app.session_state["map-concerns"] = {"selection": {"rows": [2], "columns": []}}
+    app.run()
+    assert not app.exception, app.exception
+    assert app.title[0].value == "Concern"
+    assert app.session_state["concern_id"] == picked
+    assert app.selectbox[0].value == picked

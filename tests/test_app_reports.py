@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -121,8 +122,27 @@ def test_neighborhoods_page_scorecard_and_click(app: AppTest,
     assert len(score) == 8 and score["Concerns"].sum() == 2000
     n = score.set_index("Neighborhood").at["Cedar Bend", "Concerns"]
     assert any(h.value == f"Concerns in Cedar Bend ({n:,})" for h in app.subheader)
+    # one percentage format for every share, on values held as percentages
+    formats = json.loads(app.dataframe[0].proto.columns)
+    shares = {c: formats[c] for c in ("Closed within target", "Reopened")}
+    assert {f["type_config"]["format"] for f in shares.values()} == {"%.0f%%"}
+    assert score["Closed within target"].between(0, 100).all()
+    assert score["Closed within target"].max() > 1  # percentages, not fractions
+    # the neighborhood's concerns: plain labels, category names, local times, openable
+    listed = next(d.value for d in app.dataframe if "Concern id" in d.value.columns)
+    assert len(listed) == n
+    assert listed.columns[0] == "Category" and listed.columns[-1] == "Concern id"
+    assert "service_code" not in listed.columns
+    assert listed["Reported"].str.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d").all()
+    picked = listed["Concern id"].iloc[0]
+    app.session_state["hood-concerns"] = {"selection": {"rows": [0], "columns": []}}
+    app.run()
+    assert not app.exception, app.exception
+    assert app.title[0].value == "Concern" and app.session_state["concern_id"] == picked
+    app.switch_page("app_pages/neighborhoods.py").run()
     by_label(app.radio, "Shade by").set_value("per_1000").run()
     assert not app.exception
+    assert app.title[0].value == "Neighborhoods"  # back on the page, not sent on again
 
 
 def test_problem_spot_and_overdue_plan(app: AppTest, sample_db: Path) -> None:

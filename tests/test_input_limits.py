@@ -241,14 +241,11 @@ def test_overlong_imported_text_is_cut_or_rejected_and_reported(
 # 8. The web server's upload cap matches the largest cap the code enforces ----------------
 
 def test_streamlit_upload_cap_matches_the_largest_enforced_cap() -> None:
-    import re
-
+    from cpted.instrument import MAX_FILE_MB
+    from cpted.network import MAX_UPLOAD_MB
     from cpted.photos import MAX_PHOTO_BYTES
 
     config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
     server_mb = config["server"]["maxUploadSize"]
-    patrol = (ROOT / "app_pages" / "patrol.py").read_text(encoding="utf-8")
-    found = re.search(r"^MAX_UPLOAD_MB\s*=\s*(\d+)", patrol, re.MULTILINE)
-    patrol_mb = int(found.group(1)) if found else 0
-    caps_mb = [Settings().max_upload_mb, patrol_mb, MAX_PHOTO_BYTES / 2**20]
+    caps_mb = [Settings().max_upload_mb, MAX_UPLOAD_MB, MAX_PHOTO_BYTES / 2**20, MAX_FILE_MB]
     assert server_mb == max(caps_mb), (server_mb, caps_mb)

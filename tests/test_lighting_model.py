@@ -179,3 +179,49 @@ def test_grid_and_street_segments() -> None:
     assert seg.loc["dark", "dark"] and "average" in seg.loc["dark", "why"]
     assert seg.loc["lit", "min_lux"] < seg.loc["lit", "avg_lux"]
     assert seg.loc["lit", "length_m"] == pytest.approx(20.0)
+
+
+def test_poles_out_is_status_out_or_an_open_report_at_its_pole() -> None:
+    # four poles 100 m apart along a street; "b" is out by status
+    lon = [-94.58 + k * 0.00116 for k in range(4)]
+    lights = gpd.GeoDataFrame({"id": ["a", "b", "c", "d"],
+                               "status": ["working", "out", "working", None]},
+                              geometry=[shapely.Point(x, 39.05) for x in lon], crs=4326,
+                              index=[10, 11, 12, 13])
+    near = 0.0001  # about 9 m of longitude here
+    concerns = gpd.GeoDataFrame({
+        "service_request_id": ["r1", "r2", "r3", "r4", "r5"],
+        "service_code": ["streetlight_out", "streetlight_out", "streetlight_out", "dark_area",
+                         "streetlight_out"],
+        "status": ["open", "closed", "open", "open", "open"]},
+        geometry=[shapely.Point(lon[2] + near, 39.05),   # open, 9 m from c: c is out
+                  shapely.Point(lon[3] + near, 39.05),   # closed: d stays lit
+                  shapely.Point(lon[0], 39.0506),        # open but 67 m from a: too far
+                  shapely.Point(lon[0] + near, 39.05),   # not a light-out report
+                  shapely.Point(lon[1] + near, 39.05)],  # open, at b: b is out either way
+        crs=4326)
+    out = L.poles_out(lights, concerns)
+    assert out.name == "out" and out.dtype == bool
+    assert list(out.index) == [10, 11, 12, 13]  # aligned on the lights
+    assert out.to_dict() == {10: False, 11: True, 12: True, 13: False}
+    # a wider radius takes in the far report; no concerns leaves the status alone
+    assert L.poles_out(lights, concerns, radius_m=80.0).to_dict()[10]
+    assert list(L.poles_out(lights, concerns.iloc[0:0])) == [False, True, False, False]
+    # the lighting model's inventory, read from a store, marks the same poles out
+    inv = L.inventory(lights, DATA, lights.estimate_utm_crs(),
+                      out_ids=lights["id"][out].tolist())
+    assert list(inv.out) == list(out)
+
+
+def test_segments_carry_the_street_names() -> None:
+    inv = L.Inventory(np.array(["a"], dtype=object), np.array([0.0]), np.array([0.0]),
+                      np.array([8.0]), np.array([20000.0]), np.array(["hps"], dtype=object),
+                      np.array([False]), np.array([False]), crs="EPSG:32615")
+    streets = gpd.GeoDataFrame({"id": ["s1", "s2"], "name": ["Elm St", "  "],
+                                "class": ["local", "local"]},
+                               geometry=[shapely.LineString([(-10, 0), (10, 0)]),
+                                         shapely.LineString([(30, 0), (50, 0)])],
+                               crs="EPSG:32615")
+    seg = L.segment_lux(streets, inv, DATA, spacing_m=1.0)
+    assert list(seg["name"]) == ["Elm St", None]
+    assert list(L.segment_lux(streets.drop(columns="name"), inv, DATA)["name"]) == [None, None]

@@ -4,6 +4,7 @@ import html
 import json
 import re
 
+import folium
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -226,3 +227,137 @@ def test_choropleth_escapes_names_fits_lat_lon_and_shades_by_class() -> None:
     assert klass == [0, 1, -1]  # first bin, second bin, no data
     assert CHOROPLETH[-2] in page and CHOROPLETH[-1] in page and "#dddddd" in page
     assert '"id": "N2"' in page  # a click can be mapped back
+
+
+# -- class labels of the choropleth's legend ------------------------------------------------
+
+@pytest.mark.parametrize(("values", "classes", "expected"), [
+    # a class holding one value reads as that value, never "116 to 116"
+    ([80.0, 95.0, 116.0, 130.0, 150.0], [0, 0, 1, 2, 2],
+     [(0, "80 to 95"), (1, "116"), (2, "130 to 150")]),
+    # an empty class (equal bounds give one) is left out, the others keep their colours
+    ([3.0, 3.0, 9.0], [0, 0, 2], [(0, "3"), (2, "9")]),
+    # no data is not a class
+    ([float("nan"), 4.0, 7.0], [-1, 0, 0], [(0, "4 to 7")]),
+    ([], [], []),
+])
+def test_class_labels_read_what_each_class_holds(values: list[float], classes: list[int],
+                                                 expected: list[tuple[int, str]]) -> None:
+    from cpted.maps.choropleth import class_labels
+
+    assert class_labels(values, classes) == expected
+
+
+def test_class_labels_keep_decimals_and_thousands() -> None:
+    from cpted.maps.choropleth import class_labels
+
+    assert class_labels([1234.5, 2000.25], [0, 0], fmt="{:,.1f}") == [(0, "1,234.5 to 2,000.2")]
+    with pytest.raises(ValueError, match="as long as each other"):
+        class_labels([1.0, 2.0], [0])
+
+
+def test_choropleth_legend_has_no_empty_or_doubled_class() -> None:
+    from shapely import box
+
+    from cpted.maps import build_choropleth
+    from cpted.overlay import classify
+
+    values = [116.0, 116.0, 40.0, 41.0, 300.0]
+    hoods = gpd.GeoDataFrame({"id": [f"N{k}" for k in range(5)], "name": list("ABCDE")},
+                             geometry=[box(-94.6 + k / 100, 39.0, -94.59 + k / 100, 39.01)
+                                       for k in range(5)], crs=4326)
+    bins = classify(pd.Series(values), k=5)
+    page = build_choropleth(hoods, values, bins, measure="Concerns").get_root().render()
+    legend = page[page.index('id="cpted-legend"'):]
+    labels = re.findall(r"&nbsp;([^<]+)</div>", legend)
+    assert labels == ["40", "41", "116", "300"]
+    assert "116 to 116" not in page
+
+
+# -- the legend's place on the map ----------------------------------------------------------
+
+def legend_css(page: str) -> str:
+    return page[page.index("<style>", page.index(".cpted-legend") - 200):page.index(
+        "</style>", page.index(".cpted-legend"))]
+
+
+def test_legend_sits_top_right_clear_of_the_scale_bar_and_folds_on_phones() -> None:
+    from cpted.maps.common import legend
+
+    page = html_of(MapLayers(streetlights=gpd.GeoDataFrame(
+        {"id": ["P1"], "status": ["out"], "fixture_type": ["led"], "lumens": [4000]},
+        geometry=[Point(-94.5, 39.1)], crs=4326)))
+    css = legend_css(page)
+    box = re.search(r"\.cpted-legend \{([^}]*)\}", css)
+    assert box is not None
+    rules = dict(r.strip().split(":", 1) for r in box.group(1).split(";") if r.strip())
+    rules = {k.strip(): v.strip() for k, v in rules.items()}
+    # top right, below the layer control's button (10 px margin + 48 px on touch screens) ...
+    assert "left" not in rules and "bottom" not in rules  # the scale bar is bottom left
+    assert rules["right"] == "10px" and int(rules["top"].removesuffix("px")) >= 58
+    # ... under Leaflet's controls (z-index 1000), so the opened layer menu covers it
+    assert int(rules["z-index"]) < 1000
+    assert "max-height" in rules and rules["overflow"] == "auto"
+    # on a narrow screen an open legend starts folded: its body is hidden until ticked
+    narrow = css[css.index("@media (max-width: 640px)"):]
+    assert re.search(r"\.cpted-legend-open \.cpted-legend-toggle:not\(:checked\) ~ "
+                     r"\.cpted-legend-body \{ display: none; \}", narrow)
+    assert 'class="cpted-legend cpted-legend-open"' in page
+    assert '<label for="cpted-legend-toggle"' in page
+    # a legend asked to start folded is folded at every width
+    closed = legend("Key <b>", [("dot", "#000000", "x")], open_=False)
+    root = folium.Map().get_root()
+    root.add_child(closed)
+    closed_page = root.render()
+    assert 'class="cpted-legend cpted-legend-closed"' in closed_page
+    assert "Key &lt;b&gt;" in closed_page and "Key <b>" not in closed_page
+
+
+# -- category colours ------------------------------------------------------------------------
+
+#: Machado, Oliveira & Fernandes (2009), "A physiologically-based model for simulation of
+#: color vision deficiency", IEEE TVCG 15(6): severity 1.0 matrices on linear RGB.
+CVD = {
+    "protanopia": [[0.152286, 1.052583, -0.204868], [0.114503, 0.786281, 0.099216],
+                   [-0.003882, -0.048116, 1.051998]],
+    "deuteranopia": [[0.367322, 0.860646, -0.227968], [0.280085, 0.672501, 0.047413],
+                     [-0.011820, 0.042940, 0.968881]],
+    "tritanopia": [[1.255528, -0.076749, -0.178779], [-0.078411, 0.930809, 0.147602],
+                   [0.004733, 0.691367, 0.303900]],
+    "normal vision": np.eye(3).tolist(),
+}
+
+
+def lab(hex_colour: str, matrix: list[list[float]]) -> np.ndarray:
+    """CIELAB (D65) of ``hex_colour`` as seen through ``matrix``."""
+    srgb = np.array([int(hex_colour[i:i + 2], 16) for i in (1, 3, 5)]) / 255
+    rgb = np.where(srgb <= 0.04045, srgb / 12.92, ((srgb + 0.055) / 1.055) ** 2.4)
+    rgb = np.clip(np.array(matrix) @ rgb, 0, 1)
+    xyz = np.array([[0.4124, 0.3576, 0.1805], [0.2126, 0.7152, 0.0722],
+                    [0.0193, 0.1192, 0.9505]]) @ rgb / np.array([0.95047, 1.0, 1.08883])
+    f = np.where(xyz > (6 / 29) ** 3, np.cbrt(xyz), xyz / (3 * (6 / 29) ** 2) + 4 / 29)
+    return np.array([116 * f[1] - 16, 500 * (f[0] - f[1]), 200 * (f[1] - f[2])])
+
+
+@pytest.mark.parametrize("vision", list(CVD))
+def test_category_colours_are_told_apart_with_each_colour_vision(vision: str) -> None:
+    from cpted.maps import PALETTE
+
+    codes = [f"category_{k:02d}" for k in range(len(PALETTE))]
+    colours = list(category_colors(codes).values())
+    assert len(set(colours)) == len(PALETTE) == len(codes)
+    # CIE76 distance of every pair; 15 is well past "just noticeable" (about 2.3) even
+    # for small map dots
+    seen = {c: lab(c, CVD[vision]) for c in colours}
+    closest = min((float(np.linalg.norm(seen[a] - seen[b])), a, b)
+                  for k, a in enumerate(colours) for b in colours[k + 1:])
+    assert closest[0] >= 15, closest
+
+
+def test_colours_repeat_only_past_the_palette() -> None:
+    from cpted.maps import PALETTE
+
+    many = category_colors([f"c{k:02d}" for k in range(len(PALETTE) + 2)])
+    values = list(many.values())
+    assert len(set(values[:len(PALETTE)])) == len(PALETTE)
+    assert values[len(PALETTE)] == PALETTE[0]

@@ -15,7 +15,7 @@ from shapely import LineString, Point
 
 from cpted.lighting import Inventory
 from cpted.maps import build_darkness_map, lux_png
-from cpted.maps.lighting import POLE_OUT_COLOR, WORK_COLORS
+from cpted.maps.lighting import POLE_OUT_COLOR, WORK_COLORS, lux_color
 
 ATTACK = "<img src=http://attacker.invalid/p.png>"
 BOX = (-94.502, 39.098, -94.498, 39.102)  # west, south, east, north
@@ -81,10 +81,50 @@ def test_darkness_map_layers_positions_and_escaped_ids() -> None:
     # streets as [lat, lon] lines with their numbers; ids escaped everywhere
     assert "[[39.1, -94.501], [39.1, -94.499]]" in page
     assert "[[39.099, -94.5], [39.101, -94.5]]" in page
-    assert "average 0.2 lux, minimum 0.1 (target 4.0 / 1.0) - dark: average, minimum" in page
+    assert ("average 0.2 lux, minimum 0.1 (target 4.0 / 1.0) - short of target: average, "
+            "minimum") in page
     assert "&lt;img src=http://attacker.invalid/p.png&gt; (out)" in page
     assert "#1 repair &lt;img" in page and "(&#36;450)" in page  # shown as $450
     assert "<img src=http://attacker.invalid" not in page
+
+
+def test_the_key_is_on_the_map_with_the_work_kinds_drawn() -> None:
+    work = gpd.GeoDataFrame({"rank": [1], "item": ["upgrade P2"], "kind": ["upgrade"],
+                             "cost_usd": [900.0]}, geometry=[Point(-94.4995, 39.0999)],
+                            crs=4326)
+    page = build_darkness_map(streets(), segments(), lux(), BOX, poles(),
+                              work=work).get_root().render()
+    key = page[page.index('id="cpted-legend"'):]
+    key = key[:key.index("</div></div>") + 12]
+    for lux_value in (0.0, 1.0, 5.0, 20.0):  # the picture's own colours
+        assert lux_color(lux_value) in key
+    for label in ("under 0.5 lux", "20 lux or more", "far below its target average",
+                  "at or above its target", "Pole that is out", "Upgrade"):
+        assert label in key, label
+    assert WORK_COLORS["upgrade"] in key
+    assert "Repair" not in key and "New pole" not in key  # not in this work list
+    # without a work list, no work rows at all
+    bare = build_darkness_map(streets(), segments(), lux(), BOX, poles()).get_root().render()
+    assert "Work list (large dots)" not in bare and "under 0.5 lux" in bare
+
+
+def test_street_tooltips_give_the_name_before_the_id() -> None:
+    seg = segments().assign(name=["Elm St", None])
+    page = build_darkness_map(streets(), seg, lux(), BOX, poles()).get_root().render()
+    assert "Elm St (&lt;img src=http://attacker.invalid/p.png&gt;, local): average 0.2" in page
+    assert "S2 (collector): average 9.0" in page  # no name: the id alone
+
+
+def test_lux_colours_follow_the_picture() -> None:
+    # the key's colours are the picture's: the same lux gives the same pixel colour (to
+    # within the rounding of one channel step: the picture truncates, hex rounds)
+    uri = lux_png(np.array([[0.0, 5.0, 20.0]]))
+    img = np.asarray(Image.open(io.BytesIO(base64.b64decode(uri.split(",", 1)[1]))))
+    for k, value in enumerate((0.0, 5.0, 20.0)):
+        hexed = lux_color(value)
+        key = np.array([int(hexed[i:i + 2], 16) for i in (1, 3, 5)])
+        assert np.abs(img[0, k, :3].astype(int) - key).max() <= 1, (value, hexed)
+    assert lux_color(0.0) != lux_color(5.0) != lux_color(20.0)
 
 
 def test_streets_are_coloured_by_lux_against_their_target() -> None:

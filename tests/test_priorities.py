@@ -129,3 +129,62 @@ def test_streets_take_the_neighborhood_of_their_midpoint() -> None:
                                          shapely.LineString([(150, 10), (150, 90)]),
                                          shapely.LineString([(500, 0), (600, 0)])], crs=crs)
     assert P.neighborhood_of_streets(streets, hoods, crs) == ["W", "E", None]
+
+
+def two_streets_one_pole_out() -> tuple[gpd.GeoDataFrame, L.Inventory]:
+    crs = "EPSG:32615"
+    x0, y0 = 360000.0, 4320000.0
+    streets = gpd.GeoDataFrame(
+        {"id": ["s1", "s2", "s3"], "name": ["Elm St", "Elm St", None],
+         "class": ["local", "local", "local"]},
+        geometry=[shapely.LineString([(x0, y0), (x0 + 60, y0)]),
+                  shapely.LineString([(x0 + 60, y0), (x0 + 120, y0)]),
+                  shapely.LineString([(x0 + 400, y0), (x0 + 520, y0)])], crs=crs)
+    inv = L.Inventory(np.array(["p1", "p2", "p3"], dtype=object),
+                      np.array([x0 + 20, x0 + 100, x0 + 460]), np.array([y0 + 5] * 3),
+                      np.array([9.0] * 3), np.array([12000.0, 12000.0, 3000.0]),
+                      np.array(["led"] * 3, dtype=object), np.array([False, True, False]),
+                      np.zeros(3, dtype=bool), crs=crs)
+    return streets, inv
+
+
+def test_repairing_the_listed_poles_lowers_the_dark_length() -> None:
+    streets, inv = two_streets_one_pole_out()
+    wgs = streets.to_crs(4326)
+    before = P.darkness(wgs, inv, DATA)
+    assert 0 < before.dark_km < before.total_km
+    assert before.dark_km == pytest.approx(L.below_minimum_km(wgs, inv, DATA))
+    plan = P.choose(P.candidates_for(wgs, inv, DATA, P.Costs(300, 900, 6000)), 300.0)
+    work = plan.work_list()
+    assert list(work["kind"]) == ["repair"] and list(work["pole_id"]) == ["p2"]
+    after = P.darkness(wgs, P.after_work(plan, inv), DATA)
+    # the modelled result of doing the list: the repaired pole lights its stretch again
+    assert after.dark_km < before.dark_km
+    assert before.dark_km - after.dark_km == pytest.approx(work["dark_m_fixed"].sum() / 1000,
+                                                           rel=0.05)
+    # the same figure as repairing the listed poles by hand and re-running the model
+    by_hand = inv.with_changes(out=inv.out & ~np.isin(inv.ids, work["pole_id"]))
+    assert after.dark_km == pytest.approx(L.below_minimum_km(wgs, by_hand, DATA))
+    assert after.total_km == pytest.approx(before.total_km)
+    # the whole-street verdict is reported as well, and never grows with a repair
+    assert after.short_km <= before.short_km <= before.total_km
+
+
+def test_darkness_reuses_segments_it_is_given() -> None:
+    streets, inv = two_streets_one_pole_out()
+    seg = L.segment_lux(streets, inv, DATA)
+    assert P.darkness(streets, inv, DATA, segments=seg) == P.darkness(streets, inv, DATA)
+    with pytest.raises(ValueError, match="one row per street"):
+        P.darkness(streets, inv, DATA, segments=seg.head(1))
+
+
+def test_work_list_names_the_streets_before_their_ids() -> None:
+    streets, inv = two_streets_one_pole_out()
+    seg = L.segment_lux(streets, inv, DATA)
+    assert P.street_names(seg, [0, 1, 2]) == "Elm St (s1, s2), s3"
+    assert P.street_names(seg, [2]) == "s3"
+    assert P.street_names(seg.drop(columns="name"), [0]) == "s1"
+    plan = P.choose(P.candidates_for(streets, inv, DATA, P.Costs(300, 900, 6000)), 300.0)
+    assert plan.work_list()["streets"].iloc[0].startswith("Elm St (")
+    news = [c.id for c in plan.candidates if c.kind == "new pole"]
+    assert news == ["new pole on Elm St (s1)", "new pole on Elm St (s2)", "new pole on s3"]

@@ -7,12 +7,51 @@ from collections.abc import Sequence
 import folium
 import geopandas as gpd
 import numpy as np
+from numpy.typing import NDArray
 
 from cpted.maps.common import bounds_latlon, escape_text, escaped_frame, legend
 
 #: Sequential, colour-blind-safe (ColorBrewer YlOrRd, 5 classes).
 CHOROPLETH = ["#ffffb2", "#fecc5c", "#fd8d3c", "#f03b20", "#bd0026"]
 NO_DATA_COLOR = "#dddddd"
+
+
+def class_labels(values: Sequence[float] | NDArray[np.float64],
+                 classes: Sequence[int] | NDArray[np.int_], *,
+                 fmt: str = "{:,.0f}") -> list[tuple[int, str]]:
+    """A legend label for each class that holds a value, from the values it holds.
+
+    A class reads "lowest to highest" of its own values, or the one value when they
+    are all equal ("116", never "116 to 116"); classes that hold no value are left
+    out, so two equal bounds (as Fisher-Jenks gives with few distinct values) never
+    show as an empty class. Labels never overlap, unlike upper bounds written "a to
+    b, b to c", which leave unsaid where b goes.
+
+    Parameters
+    ----------
+    values : sequence of float
+        One value per feature; NaN ("no data") is left out.
+    classes : sequence of int
+        The class of each value, as drawn (negative for no data).
+    fmt : str
+        A :meth:`str.format` pattern for one value.
+
+    Returns
+    -------
+    list of (int, str)
+        ``(class, label)`` in ascending class order.
+    """
+    vals = np.asarray(values, dtype=float)
+    klass = np.asarray(classes, dtype=int)
+    if vals.shape != klass.shape:
+        raise ValueError(f"values and classes should be as long as each other, got "
+                         f"{len(vals)} and {len(klass)}")
+    out = []
+    for k in sorted(set(klass[(klass >= 0) & ~np.isnan(vals)].tolist())):
+        held = vals[(klass == k) & ~np.isnan(vals)]
+        lo, hi = fmt.format(float(held.min())), fmt.format(float(held.max()))
+        out.append((k, lo if lo == hi else f"{lo} to {hi}"))
+    return out
 
 
 def build_choropleth(neighborhoods: gpd.GeoDataFrame, values: Sequence[float],
@@ -59,9 +98,8 @@ def build_choropleth(neighborhoods: gpd.GeoDataFrame, values: Sequence[float],
         tooltip=folium.GeoJsonTooltip(fields=["name", "value"],
                                       aliases=["Neighborhood", escape_text(measure)]),
     ).add_to(m)
-    lower = [float(np.nanmin(vals)), *list(bins[:-1])] if len(bins) else []
-    rows = [("box", palette[i], f"{fmt.format(lo)} to {fmt.format(hi)}")
-            for i, (lo, hi) in enumerate(zip(lower, bins, strict=True))]
+    rows = [("box", palette[k], label) for k, label in class_labels(
+        vals, np.asarray(gdf["klass"].to_numpy(), dtype=int), fmt=fmt)]
     if np.isnan(vals).any():
         rows.append(("box", NO_DATA_COLOR, "no data"))
     m.get_root().add_child(legend(measure, rows))

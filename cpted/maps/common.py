@@ -145,19 +145,58 @@ def centred_map(bounds_lonlat: Sequence[float] | None, *, zoom_start: int = 15,
     return fmap
 
 
+#: The legend's look. It sits top right, just under Leaflet's layer control (whose
+#: touch-sized button ends 58 px down), so it is clear of the zoom buttons (top left),
+#: the scale bar (bottom left) and the attribution (bottom right); it stays below
+#: Leaflet's controls (z-index 1000), so the layer menu opens over it. It is folded by
+#: a checkbox rather than ``<details>`` so that CSS alone (streamlit-folium inserts the
+#: legend as HTML, where scripts do not run) folds it on narrow screens: there a tick
+#: opens it, elsewhere a tick closes it. No "{" is followed by "#": branca reads this as
+#: Jinja, where that opens a comment.
+_LEGEND_CSS = """
+.cpted-legend { position: absolute; top: 68px; right: 10px; z-index: 990;
+  background: rgba(255,255,255,0.93); padding: 6px 10px; border-radius: 6px;
+  font: 12px/1.35 sans-serif; box-shadow: 0 1px 4px rgba(0,0,0,.3); max-width: 240px;
+  max-height: calc(100vh - 110px); overflow: auto; }
+.cpted-legend-toggle { position: absolute; opacity: 0; width: 1px; height: 1px; margin: 0; }
+.cpted-legend-title { cursor: pointer; display: block; user-select: none; }
+.cpted-legend-toggle:focus-visible + .cpted-legend-title { outline: 2px solid #4B0082; }
+.cpted-legend-title::after { content: " \\25BE"; }
+.cpted-legend-body { display: block; }
+.cpted-legend-open .cpted-legend-toggle:checked ~ .cpted-legend-body,
+.cpted-legend-closed .cpted-legend-toggle:not(:checked) ~ .cpted-legend-body { display: none; }
+.cpted-legend-open .cpted-legend-toggle:checked + .cpted-legend-title::after,
+.cpted-legend-closed .cpted-legend-toggle:not(:checked) + .cpted-legend-title::after {
+  content: " \\25B8"; }
+@media (max-width: 640px) {
+  .cpted-legend { max-width: 60vw; }
+  .cpted-legend-open .cpted-legend-toggle:not(:checked) ~ .cpted-legend-body { display: none; }
+  .cpted-legend-open .cpted-legend-toggle:checked ~ .cpted-legend-body { display: block; }
+  .cpted-legend-open .cpted-legend-toggle:not(:checked) + .cpted-legend-title::after {
+    content: " \\25B8"; }
+  .cpted-legend-open .cpted-legend-toggle:checked + .cpted-legend-title::after {
+    content: " \\25BE"; }
+}
+"""
+
+
 def legend(title: str, rows: Sequence[tuple[str, str, str]], *,
            open_: bool = True) -> branca.element.MacroElement:
-    """A fixed, collapsible legend to add with ``fmap.get_root().add_child(...)``.
+    """A fixed, foldable legend to add with ``fmap.get_root().add_child(...)``.
+
+    It is placed top right under the layer control, clear of the scale bar and the
+    attribution, and starts folded on screens narrower than 640 px.
 
     Parameters
     ----------
     title : str
-        Shown escaped.
+        Shown escaped; a tap or click on it folds and unfolds the legend.
     rows : sequence of (shape, colour, label)
         ``shape`` is ``"dot"``, ``"line"``, ``"box"`` or ``"note"`` (a line of text;
         its colour is ignored). Labels are escaped; colours are our own CSS values.
     open_ : bool
-        Whether the legend starts expanded.
+        Whether the legend starts unfolded on wide screens (on narrow ones it always
+        starts folded).
 
     Returns
     -------
@@ -171,18 +210,21 @@ def legend(title: str, rows: Sequence[tuple[str, str, str]], *,
         style = {
             "dot": f"display:inline-block;width:11px;height:11px;border-radius:50%;"
                    f"background:{color};border:1px solid #333",
-            "line": f"display:inline-block;width:18px;height:0;border-top:3px solid {color}",
+            "line": f"display:inline-block;width:18px;height:0;border-top:3px solid {color};"
+                    "vertical-align:middle",
             "box": f"display:inline-block;width:14px;height:11px;background:{color};"
                    "border:1px solid #555",
         }[shape]
         items.append(f'<div style="margin:2px 0"><span style="{style}"></span>&nbsp;'
                      f"{escape_text(label)}</div>")
+    state = "open" if open_ else "closed"
     body = (
-        '<div id="cpted-legend" style="position:absolute;bottom:24px;left:10px;z-index:9999;'
-        "background:rgba(255,255,255,0.93);padding:8px 10px;border-radius:6px;"
-        'font:12px/1.35 sans-serif;box-shadow:0 1px 4px rgba(0,0,0,.3);max-width:260px">'
-        f"<details{' open' if open_ else ''}><summary style=\"cursor:pointer\">"
-        f"<b>{escape_text(title)}</b></summary>{''.join(items)}</details></div>"
+        f"<style>{_LEGEND_CSS}</style>"
+        f'<div id="cpted-legend" class="cpted-legend cpted-legend-{state}" role="region" '
+        f'aria-label="{escape_text(title)}">'
+        '<input type="checkbox" id="cpted-legend-toggle" class="cpted-legend-toggle">'
+        f'<label for="cpted-legend-toggle" class="cpted-legend-title"><b>{escape_text(title)}'
+        f'</b></label><div class="cpted-legend-body">{"".join(items)}</div></div>'
     )
     # Labels are escaped, braces included: branca reads this body as Jinja.
     el = branca.element.MacroElement()  # type: ignore[no-untyped-call]  # branca has no type hints

@@ -27,9 +27,16 @@ from cpted.maps.common import (
 )
 from layers.crs import latlon, metric_crs
 
-#: Category colours, assigned in order; colour-blind-safe (Okabe-Ito, then Tol's muted).
-PALETTE = ["#E69F00", "#56B4E9", "#009E73", "#D55E00", "#CC79A7", "#0072B2", "#882255",
-           "#44AA99", "#999933", "#AA4499", "#332288", "#117733"]
+#: Category colours, assigned in order: Paul Tol's "muted" qualitative scheme, its nine
+#: colours and then its pale grey, in the order of his tol_colors.py (P. Tol, "Colour
+#: Schemes", SRON technical note SRON/EPS/TN/09-002,
+#: https://personal.sron.nl/~pault/data/colourschemes.pdf). Tol keeps the grey for missing
+#: data; we give it to a tenth category so that the ten categories the app ships with
+#: are all told apart. Every pair stays distinct under simulated protanopia,
+#: deuteranopia and tritanopia (tests/test_maps.py). Past ten categories colours repeat:
+#: the legend and each point's tooltip still name the category.
+PALETTE = ["#CC6677", "#332288", "#DDCC77", "#117733", "#88CCEE", "#882255", "#44AA99",
+           "#999933", "#AA4499", "#DDDDDD"]
 LIGHT_COLORS = {"working": "#F5C400", "out": "#222222", "unknown": "#9E9E9E"}
 STREET_WEIGHTS = {"arterial": 5, "collector": 3.5, "local": 2, "alley": 1.2, "path": 1}
 

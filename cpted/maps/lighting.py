@@ -14,7 +14,7 @@ import pandas as pd
 import shapely
 from numpy.typing import NDArray
 
-from cpted.maps.common import bounds_latlon, centred_map, escape_text
+from cpted.maps.common import bounds_latlon, centred_map, escape_text, legend
 from layers.crs import latlon
 
 if TYPE_CHECKING:
@@ -24,6 +24,23 @@ if TYPE_CHECKING:
 LUX_STOPS = [0.0, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0]
 POLE_OUT_COLOR = "#1f78b4"
 WORK_COLORS = {"repair": "#2c7bb6", "upgrade": "#fdae61", "new pole": "#7b3294"}
+
+
+def _lux_rgba(lux: NDArray[np.float64]) -> NDArray[np.float64]:
+    """RGBA in 0..1 for each lux value: matplotlib's inferno, spread over :data:`LUX_STOPS`."""
+    from matplotlib import colormaps
+
+    level = np.interp(np.nan_to_num(lux, nan=0.0), LUX_STOPS,
+                      np.linspace(0, 1, len(LUX_STOPS)))
+    rgba: NDArray[np.float64] = colormaps["inferno"](0.05 + 0.9 * level)
+    return rgba
+
+
+def lux_color(lux: float) -> str:
+    """The colour the darkness map gives ``lux`` lux, as ``#rrggbb``."""
+    from matplotlib.colors import to_hex
+
+    return str(to_hex(_lux_rgba(np.array([lux], dtype=float))[0], keep_alpha=False))
 
 
 def lux_png(lux: NDArray[np.float64]) -> str:
@@ -40,12 +57,9 @@ def lux_png(lux: NDArray[np.float64]) -> str:
         ``data:image/png;base64,...``: near-black where dark through amber to pale
         yellow where bright (matplotlib's inferno), transparent where NaN.
     """
-    from matplotlib import colormaps
     from PIL import Image
 
-    level = np.interp(np.nan_to_num(lux, nan=0.0), LUX_STOPS,
-                      np.linspace(0, 1, len(LUX_STOPS)))
-    rgba = colormaps["inferno"](0.05 + 0.9 * level)
+    rgba = _lux_rgba(lux)
     rgba[..., 3] = np.where(np.isnan(lux), 0.0, 0.85)
     out = io.BytesIO()
     Image.fromarray((rgba * 255).astype(np.uint8), "RGBA").save(out, format="PNG")
@@ -53,10 +67,35 @@ def lux_png(lux: NDArray[np.float64]) -> str:
 
 
 def _street_tip(r: pd.Series) -> str:
-    dark = f" - dark: {r['why']}" if r["dark"] else ""
-    return escape_text(f"{r['id']} ({r['class']}): average {r['avg_lux']:.1f} lux, minimum "
+    dark = f" - short of target: {r['why']}" if r["dark"] else ""
+    name = r.get("name")
+    named = f"{name} ({r['id']}, {r['class']})" if isinstance(name, str) and name.strip() \
+        else f"{r['id']} ({r['class']})"
+    return escape_text(f"{named}: average {r['avg_lux']:.1f} lux, minimum "
                        f"{r['min_lux']:.1f} (target {r['target_avg']:.1f} / "
                        f"{r['target_min']:.1f}){dark}")
+
+
+def darkness_legend_rows(*, work_kinds: Sequence[str] = ()) -> list[tuple[str, str, str]]:
+    """The darkness map's key: the lux colours, the street colours, poles out, and the
+    kinds of work item in ``work_kinds`` (of :data:`WORK_COLORS`), in that order."""
+    import matplotlib
+
+    rows: list[tuple[str, str, str]] = [("note", "", "Modelled lux on streets and footways")]
+    for lux, label in ((0.0, "under 0.5 lux"), (1.0, "1 lux"), (2.0, "2 lux"),
+                       (5.0, "5 lux"), (10.0, "10 lux"), (20.0, "20 lux or more")):
+        rows.append(("box", lux_color(lux), label))
+    cmap = matplotlib.colormaps["RdYlGn"]
+    rows.append(("note", "", "Streets by lux against target (in the layer menu)"))
+    for ratio, label in ((0.0, "far below its target average"), (0.5, "half its target"),
+                         (1.0, "at or above its target")):
+        rows.append(("line", matplotlib.colors.to_hex(cmap(ratio)), label))
+    rows.append(("dot", POLE_OUT_COLOR, "Pole that is out"))
+    kinds = [k for k in WORK_COLORS if k in set(work_kinds)]
+    if kinds:
+        rows.append(("note", "", "Work list (large dots)"))
+        rows += [("dot", WORK_COLORS[k], k.capitalize()) for k in kinds]
+    return rows
 
 
 def build_darkness_map(streets: gpd.GeoDataFrame, segments: pd.DataFrame,
@@ -71,7 +110,7 @@ def build_darkness_map(streets: gpd.GeoDataFrame, segments: pd.DataFrame,
     segments : pandas.DataFrame
         ``lighting.segment_lux(streets, ...)``: one row per street in the same order
         (``id``, ``class``, ``avg_lux``, ``min_lux``, ``target_avg``, ``target_min``,
-        ``dark``, ``why``).
+        ``dark``, ``why``, and ``name`` when the streets have names).
     lux : numpy.ndarray
         ``lighting.lux_image(...)``'s grid, northern row first.
     bounds_lonlat : sequence of four floats
@@ -85,7 +124,8 @@ def build_darkness_map(streets: gpd.GeoDataFrame, segments: pd.DataFrame,
     Returns
     -------
     folium.Map
-        With a layer control; pole ids, street ids and item names are escaped.
+        With a layer control and a key (:func:`darkness_legend_rows`); pole ids, street
+        names and ids and item names are escaped.
 
     Raises
     ------
@@ -134,4 +174,6 @@ def build_darkness_map(streets: gpd.GeoDataFrame, segments: pd.DataFrame,
                                 ).add_to(items)
         items.add_to(fmap)
     folium.LayerControl(collapsed=True).add_to(fmap)
+    kinds = [] if work is None else work["kind"].astype(str).tolist()
+    fmap.get_root().add_child(legend("Key", darkness_legend_rows(work_kinds=kinds)))
     return fmap
