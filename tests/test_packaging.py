@@ -19,11 +19,12 @@ def setuptools_config() -> dict[str, Any]:
 
 
 def folders() -> dict[str, Path]:
-    """Every folder of the installed packages, by dotted name (caches left out)."""
+    """Every folder of the installed packages, by dotted name (caches left out, and the
+    map files npm installs into ``cpted/web/node_modules``, which are not packaged)."""
     found = {}
     for top in TOP:
         for d in [ROOT / top, *sorted((ROOT / top).rglob("*"))]:
-            if d.is_dir() and d.name != "__pycache__":
+            if d.is_dir() and d.name != "__pycache__" and "node_modules" not in d.parts:
                 found[".".join(d.relative_to(ROOT).parts)] = d
     return found
 
@@ -32,7 +33,8 @@ def test_every_folder_is_a_declared_package() -> None:
     from setuptools import find_namespace_packages
 
     find = setuptools_config()["packages"]["find"]
-    declared = set(find_namespace_packages(where=str(ROOT), include=find["include"]))
+    declared = set(find_namespace_packages(where=str(ROOT), include=find["include"],
+                                           exclude=find.get("exclude", ())))
     # a folder left out is missing from the wheel (cpted.maps once was), and a data
     # folder left out is what setuptools warns about ("Package would be ignored")
     assert set(folders()) <= declared, sorted(set(folders()) - declared)
