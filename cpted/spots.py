@@ -302,6 +302,12 @@ def spots(store: Store) -> pd.DataFrame:
     return df.join(agg, on="id").fillna({"reports": 0, "open": 0})
 
 
+def spot_links(store: Store) -> pd.DataFrame:
+    """Every spot-report link: columns ``spot_id``, ``service_request_id``."""
+    with store.engine.connect() as conn:
+        return repo.spot_links(conn)
+
+
 def spot_statuses(spots: pd.DataFrame, plans: pd.DataFrame) -> pd.Series:
     """The :class:`SpotStatus` of each spot, aligned on ``spots``' index.
 

@@ -70,6 +70,8 @@ def seed(store: Store) -> dict[str, str]:
                         visibility="public")
     public.support(sens, SECRETS["support on sensitive"])
     spot = staff.create_spot("Corner spot", [plain, sens], note=SECRETS["internal note"])
+    # a spot of the sensitive report alone is stored at its exact place
+    staff.create_spot("Back gate", [sens])
     staff.create_plan("Trim hedges", owner_kind="city department", owner_name="Parks",
                       due=NOW.date(), spot_id=spot, note=SECRETS["internal note"])
     return {"sensitive": sens, "plain": plain, "spot": spot}
@@ -91,7 +93,13 @@ def leaks(value: Any) -> list[str]:
         return near + leaks(value.drop(columns="geometry").to_json(default_handler=str,
                                                                      date_format="iso"))
     if isinstance(value, pd.DataFrame):
-        return leaks(value.to_json(default_handler=str, date_format="iso"))
+        near = []
+        if {"lon", "lat"} <= set(value.columns):  # a place as two columns, far apart in JSON
+            lon = pd.to_numeric(value["lon"], errors="coerce")
+            lat = pd.to_numeric(value["lat"], errors="coerce")
+            if (((lon - EXACT[0]) ** 2 + (lat - EXACT[1]) ** 2) ** 0.5 < 1e-4).any():
+                near.append("exact place (lon and lat columns)")
+        return near + leaks(value.to_json(default_handler=str, date_format="iso"))
     if isinstance(value, bytes):
         value = value.decode("utf-8", "replace")
     text = value if isinstance(value, str) else json.dumps(value, default=str)

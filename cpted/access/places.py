@@ -130,10 +130,27 @@ class PlacesDoor(ConcernDoor):
 
     # -- problem spots and action plans ---------------------------------------
     def spots(self) -> pd.DataFrame:
-        """Problem spots; their notes are for staff."""
+        """Problem spots; their notes are for staff.
+
+        A spot is stored at the centre of its reports' exact places. To anyone who may
+        not see sensitive places exactly it is shown at the centre of its reports as they
+        see them, so a spot gathered from one sensitive report does not give it away.
+        """
         out = sp.spots(self.store)
         if not self.staff and "note" in out.columns:
             out["note"] = None
+        if len(out) and not can(self.actor.role, Action.SEE_EXACT_SENSITIVE):
+            links = sp.spot_links(self.store)
+            seen = self.as_seen(self.store.read(
+                Layer.CONCERNS, ids=links["service_request_id"].unique().tolist()))
+            at = dict(zip(seen["service_request_id"], seen.geometry, strict=True))
+            pts = links.assign(x=[at[i].x if i in at else None
+                                  for i in links["service_request_id"]],
+                               y=[at[i].y if i in at else None
+                                  for i in links["service_request_id"]])
+            centre = pts.groupby("spot_id")[["x", "y"]].mean()
+            out["lon"] = out["id"].map(centre["x"])
+            out["lat"] = out["id"].map(centre["y"])
         return out
 
     def spot_reports(self, spot_id: str) -> list[str]:
