@@ -82,8 +82,8 @@ def base_frames(neighborhoods: gpd.GeoDataFrame | None, streets: gpd.GeoDataFram
     """The tile sets' contents from the three store layers (any may be ``None`` or empty).
 
     Only the columns of :data:`BASE_LAYERS` are kept. Neighborhood names are also placed
-    once each, at a point inside the area (``area_labels``), so a label is not repeated on
-    every tile an area touches.
+    once each (``area_labels``), at the area's centre or, when that lies outside it, at a
+    point inside, so a label is not repeated on every tile an area touches.
     """
     out: dict[str, gpd.GeoDataFrame] = {}
 
@@ -98,9 +98,12 @@ def base_frames(neighborhoods: gpd.GeoDataFrame | None, streets: gpd.GeoDataFram
     areas = keep(neighborhoods, ("name",))
     if areas is not None:
         out["areas"] = areas
+        shapes = np.asarray(areas.geometry.values)
+        centres = shapely.centroid(shapes)
+        inside = shapely.contains(shapes, centres)  # an L-shaped area's centre may lie outside
         out["area_labels"] = gpd.GeoDataFrame(
             {"name": areas["name"].to_numpy()},
-            geometry=shapely.point_on_surface(np.asarray(areas.geometry.values)), crs=WGS84)
+            geometry=np.where(inside, centres, shapely.point_on_surface(shapes)), crs=WGS84)
     for name, frame in (("streets", streets), ("buildings", buildings)):
         spec = next(b for b in BASE_LAYERS if b.name == name)
         kept = keep(frame, spec.columns)

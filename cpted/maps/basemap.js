@@ -40,8 +40,17 @@ function cptedBasemap(map, cfg) {
   Object.keys(cfg.sources).forEach(function (k) {
     sources[k] = {url: cfg.sources[k].url, maxDataZoom: cfg.sources[k].maxDataZoom};
   });
-  var layer = P.leafletLayer({sources: sources, paintRules: paintRules, labelRules: labelRules,
-                              backgroundColor: cfg.background, attribution: cfg.attribution});
-  layer.addTo(map);
-  return layer;
+  // The ground under every overlay; the names in a pane of their own above the data
+  // (Leaflet's overlays are at z-index 400, markers at 600), letting clicks through.
+  var ground = P.leafletLayer({sources: sources, paintRules: paintRules, labelRules: [],
+                               backgroundColor: cfg.background, attribution: cfg.attribution});
+  ground.addTo(map);
+  if (!map.getPane("cptedNames")) {
+    var pane = map.createPane("cptedNames");
+    pane.style.zIndex = 450;
+    pane.style.pointerEvents = "none";
+  }
+  P.leafletLayer({sources: sources, paintRules: [], labelRules: labelRules,
+                  pane: "cptedNames", attribution: ""}).addTo(map);
+  return ground;
 }

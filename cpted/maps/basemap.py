@@ -78,6 +78,38 @@ class IconPath(branca.element.MacroElement):
         self.path = path
 
 
+class FitClearOfLegend(folium.map.FitBounds):
+    """``fitBounds`` with room kept on the right for the map's legend, when it is open.
+
+    The legend sits at the top right (:func:`cpted.maps.common.legend`); fitted without
+    room for it, the district's north-east corner lies under it. Its width is measured
+    in the browser, so a folded legend or a narrow phone screen keeps the whole map.
+    """
+
+    _template = branca.element.Template(  # type: ignore[attr-defined]  # branca has no type hints
+        "{% macro script(this, kwargs) %}"
+        "(function (map, bounds, options) {"
+        "  var legend = document.getElementById('cpted-legend');"
+        "  var right = 10;"
+        "  if (legend && map.getSize().x >= 640) {"
+        "    right = Math.min(legend.getBoundingClientRect().width + 20, map.getSize().x / 2); }"
+        "  options.paddingTopLeft = [10, 10]; options.paddingBottomRight = [right, 10];"
+        "  map.options.zoomSnap = 0.25;"  # a quarter step fills the room left, not a half
+        "  map.fitBounds(bounds, options);"
+        "})({{ this._parent.get_name() }}, {{ this.bounds|tojson }}, {{ this.options|tojson }});"
+        "{% endmacro %}")
+
+
+def clear_of_legend(fmap: folium.Map) -> None:
+    """Each of ``fmap``'s fitted views made to keep room for its legend (in place)."""
+    for name, child in list(fmap._children.items()):
+        if isinstance(child, folium.map.FitBounds) and not isinstance(child, FitClearOfLegend):
+            fit = FitClearOfLegend(child.bounds)
+            fit.options = dict(child.options)
+            fit._parent = fmap
+            fmap._children[name] = fit
+
+
 def tile_sources(base: str, key: str, names: list[str]) -> dict[str, str]:
     """The URL template of each built tile set, as the app's tile route serves them."""
     return {name: f"{base}basemap/{key}/{name}/{{z}}/{{x}}/{{y}}.mvt" for name in names}
@@ -114,6 +146,7 @@ def prepare(fmap: folium.Map, *, base: str, sources: Mapping[str, str],
             overlay=False).add_to(fmap)
     if sources:
         StoreBasemap(sources, background=None if tile_url else BACKGROUND).add_to(fmap)
+    clear_of_legend(fmap)
     icons = IconPath(f"{base}assets/leaflet/dist/images/")
     fmap.add_child(icons)
     fmap._children.move_to_end(icons.get_name(), last=False)  # before any marker is made

@@ -237,11 +237,15 @@ def test_public_sees_no_edit_button_on_the_sample_audits(
         expect(page.get_by_role("button", name="Edit this audit")).to_have_count(0)
         expect(page.get_by_text("Delete this audit")).to_have_count(0)
         seen.add(byline.inner_text())
-        if n < 2:
-            picker.click()
-            for _ in range(n + 1):
+        if n < 2:  # the next audit in the list (a rerun may swallow a key: try again)
+            for _ in range(5):
+                settle(page)
+                picker.click()
                 page.keyboard.press("ArrowDown")
-            page.keyboard.press("Enter")
+                page.keyboard.press("Enter")
+                settle(page)
+                if byline.inner_text() not in seen:
+                    break
     assert len(seen) == 3, seen  # three different audits were looked at
     assert seeded.audits >= 3, "the sample loader made too few audits"
 
@@ -251,7 +255,7 @@ def test_public_concern_page_shows_hostile_markup_as_text(
     page, traffic = public_page
     page.goto(f"{seeded.url}/concern")
     expect(page.get_by_text("Concern", exact=True).first).to_be_visible(timeout=60_000)
-    choose(page, "Concern", f"{seeded.graffiti_id} · Graffiti")
+    choose(page, "Concern", f"{seeded.graffiti_id} · Graffiti", starting=True)
     expect(page.get_by_text(GRAFFITI_DESCRIPTION, exact=True)).to_be_visible(timeout=30_000)
     expect(page.get_by_text(f"Address: {GRAFFITI_ADDRESS}", exact=True)).to_be_visible()
     page.wait_for_timeout(1_500)  # time for any picture the page asked for to be requested
@@ -271,7 +275,7 @@ def test_public_concern_page_links_to_no_other_host(
     page, _ = public_page
     page.goto(f"{seeded.url}/concern")
     expect(page.get_by_text("Concern", exact=True).first).to_be_visible(timeout=60_000)
-    choose(page, "Concern", f"{seeded.graffiti_id} · Graffiti")
+    choose(page, "Concern", f"{seeded.graffiti_id} · Graffiti", starting=True)
     expect(page.get_by_text(GRAFFITI_DESCRIPTION, exact=True)).to_be_visible(timeout=30_000)
     links = page.evaluate("() => [...document.querySelectorAll('a')].map(a => a.href)")
     assert not [h for h in links if ATTACKER in h], links

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -32,17 +33,21 @@ def settle(page: Any) -> None:
     expect(page.get_by_test_id("stStatusWidget")).to_have_count(0, timeout=30_000)
 
 
-def choose(page: Any, label: str, option: str) -> None:
+def choose(page: Any, label: str, option: str, *, starting: bool = False) -> None:
+    """Pick ``option`` in the select box ``label`` (with ``starting``, the option whose
+    text starts with it, as "CR-1 · Graffiti" for "CR-1 · Graffiti · reported ...")."""
     box = page.get_by_test_id("stSelectbox").filter(has_text=label)
+    name: Any = re.compile("^" + re.escape(option)) if starting else option
     for _ in range(5):
         settle(page)
         box.click()
         try:
-            page.get_by_role("option", name=option, exact=True).click(timeout=5_000)
+            page.get_by_role("option", name=name, exact=not starting).first.click(
+                timeout=5_000)
             break
         except PlaywrightTimeout:
             page.keyboard.press("Escape")
-    expect(box.locator("input")).to_have_value(option)  # the choice is the input's value
+    expect(box.locator("input")).to_have_value(name)  # the choice is the input's value
     settle(page)
 
 
