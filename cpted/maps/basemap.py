@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import branca.element
 import folium
@@ -52,7 +53,7 @@ class StoreBasemap(folium.elements.JSCSSMixin, folium.map.Layer):
             "sources": {name: {"url": url, "maxDataZoom": zooms[name]}
                         for name, url in sources.items() if name in zooms},
             "background": background,
-            "attribution": "Base map: the neighborhoods, streets and buildings stored here",
+            "attribution": "Base map: this city's own layers",
             "areaFill": AREA_FILL, "areaEdge": AREA_EDGE, "areaLabel": AREA_LABEL,
             "buildingFill": BUILDING_FILL, "buildingEdge": BUILDING_EDGE,
             "street": STREET_COLOUR, "streetLabel": STREET_LABEL,
@@ -146,6 +147,11 @@ def prepare(fmap: folium.Map, *, base: str, sources: Mapping[str, str],
             overlay=False).add_to(fmap)
     if sources:
         StoreBasemap(sources, background=None if tile_url else BACKGROUND).add_to(fmap)
+    # the ground's own colour behind its tiles, so the seams between scaled tiles at a
+    # fractional zoom do not show Leaflet's grey
+    root: Any = fmap.get_root()  # a branca Figure, which has a header; branca is untyped
+    root.header.add_child(branca.element.Element(
+        f"<style>.leaflet-container {{ background: {BACKGROUND}; }}</style>"), name="cpted_ground")
     clear_of_legend(fmap)
     icons = IconPath(f"{base}assets/leaflet/dist/images/")
     fmap.add_child(icons)

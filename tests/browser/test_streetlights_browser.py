@@ -29,5 +29,5 @@ def test_darkness_map_and_work_list(page: Any, app_url: str) -> None:
     settle(page)
     expect(page.frame_locator(MAP_FRAME).nth(1).locator(".leaflet-container")).to_be_visible(
         timeout=60_000)
-    page.get_by_text("After the work:").scroll_into_view_if_needed()
+    page.get_by_text("Dark street length after the work").scroll_into_view_if_needed()
     screenshot(page, "streetlights-2-after")
