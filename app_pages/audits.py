@@ -13,7 +13,7 @@ from cpted import assessments as au
 from cpted import reports
 from cpted.isovist import IsovistError, isovist_at
 from cpted.maps import build_audits_map, build_sightlines_map
-from cpted.scoring import compare
+from cpted.scoring import MIN_COVERAGE, compare
 from layers.errors import CptedError, UnusableInputError
 from layers.schema import Layer
 
@@ -48,15 +48,22 @@ st.caption("Latest audit of each place, coloured by overall score: red poor, ora
 show_map(fmap, height=380, key="audits-map", returned_objects=[])
 
 table = pd.DataFrame({
-    "audit": audits["id"], "place": audits["place_name"],
+    "place": audits["place_name"],
     "date": audits["assessed_at"].dt.tz_convert(zone).dt.strftime("%Y-%m-%d %H:%M"),
-    "period": audits["period"], "overall": au.rated(audits).round(0),
+    "period": audits["period"].str.capitalize(), "overall": au.rated(audits).round(0),
     "label": audits["label"], "confidence": (audits["confidence"] * 100).round(0),
-    "by": audits["assessor"]})
+    "by": audits["assessor"], "audit": audits["id"]})
 st.dataframe(table, hide_index=True, width="stretch",
-             column_config={"overall": st.column_config.ProgressColumn(
-                 "overall", min_value=0, max_value=100, format="%d"),
-                 "confidence": st.column_config.NumberColumn("confidence %", format="%d")})
+             column_config={
+                 "place": "Place", "date": "Audited", "period": "Day or night",
+                 "overall": st.column_config.ProgressColumn(
+                     "Overall score", min_value=0, max_value=100, format="%d"),
+                 "label": "Rating",
+                 "confidence": st.column_config.NumberColumn(
+                     "Confidence", format="%d%%",
+                     help="The share of the checklist items that apply here that were "
+                          f"answered; below {MIN_COVERAGE:.0%} there is no overall score."),
+                 "by": "Audited by", "audit": "Audit id"})
 
 # -- one audit ----------------------------------------------------------------------------------
 ids = list(audits["id"])

@@ -86,7 +86,8 @@ c2.metric("Out", f"{int(src.inv.out.sum()):,}", help=lt.POLES_OUT_MEANING)
 c3.metric("Dark street length", f"{now.dark_km:.1f} km",
           help=f"Of {now.total_km:.1f} km of street. {DARK_HELP}")
 c4.metric("Streets short of RP-8", f"{now.short_km:.1f} km", help=SHORT_HELP)
-c5.metric("Open light-out reports matched", f"{len(src.outages):,}")
+c5.metric("Light-out reports", f"{len(src.outages):,}",
+          help="Open 'streetlight out' reports matched to the pole nearest them.")
 st.caption("Modelled lux along the streets and their footways (15 m each side); the key is "
            "on the map. In the layer menu (top right), 'Streets by lux against target' "
            "colours each street against its target average; hover a street for its numbers.")

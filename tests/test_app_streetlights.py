@@ -27,7 +27,7 @@ def test_streetlights_page_models_and_makes_a_work_list(sample_db: Path,
         src = pr.from_store(s)
     assert metrics["Poles"] == f"{len(src.inv):,}"
     assert metrics["Out"] == f"{int(src.inv.out.sum()):,}"
-    assert int(metrics["Open light-out reports matched"]) == len(src.outages) > 0
+    assert int(metrics["Light-out reports"]) == len(src.outages) > 0
     now = pr.darkness(src.streets, src.inv, src.data)
     assert metrics["Dark street length"] == f"{now.dark_km:.1f} km"
     assert metrics["Streets short of RP-8"] == f"{now.short_km:.1f} km"

@@ -135,7 +135,7 @@ def build_darkness_map(streets: gpd.GeoDataFrame, segments: pd.DataFrame,
     if len(segments) != len(streets):
         raise ValueError(f"segments should hold one row per street ({len(streets)}), "
                          f"got {len(segments)}")
-    fmap = centred_map(bounds_lonlat, zoom_start=15, fit=False)
+    fmap = centred_map(bounds_lonlat, zoom_start=15)
     folium.raster_layers.ImageOverlay(
         lux_png(lux), bounds=bounds_latlon(bounds_lonlat), name="Modelled lux",
         opacity=1.0).add_to(fmap)
