@@ -70,7 +70,7 @@ layers = MapLayers(
     streetlights=lights if show[Layer.STREETLIGHTS] else None,
     buildings=layer(Layer.BUILDINGS) if show[Layer.BUILDINGS] else None,
 )
-fmap = build_map(layers, point_limit=settings().map_point_limit)
+fmap = build_map(layers, point_limit=settings().map_point_limit, tz=tz)
 show_map(fmap, height=620, returned_objects=[], key="main-map")
 
 with st.expander(f"Concerns in view ({len(concerns):,})"):

@@ -46,7 +46,7 @@ point = st.session_state.get("report_point")  # (lat, lon), as the map reports a
 open_concerns = layer(Layer.CONCERNS, where={"status": ["open"]})
 fmap = build_map(MapLayers(concerns=open_concerns, neighborhoods=layer(Layer.NEIGHBORHOODS),
                            streets=layer(Layer.STREETS)),
-                 point_limit=settings().map_point_limit, legend_open=False,
+                 point_limit=settings().map_point_limit, legend_open=False, tz=tz(),
                  category_names={c: v.service_name for c, v in catalogue.items()},
                  pin=None if point is None else shapely.Point(point[1], point[0]))
 clicked = show_map(fmap, height=460, key="report-map",

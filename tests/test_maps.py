@@ -361,3 +361,12 @@ def test_colours_repeat_only_past_the_palette() -> None:
     values = list(many.values())
     assert len(set(values[:len(PALETTE)])) == len(PALETTE)
     assert values[len(PALETTE)] == PALETTE[0]
+
+
+def test_tooltips_give_report_times_in_the_apps_time_zone(sample_store: Store) -> None:
+    c = sample_store.read(Layer.CONCERNS).head(1).copy()
+    c["requested_datetime"] = pd.Timestamp("2026-07-01 03:15", tz="UTC")
+    page = html_of(MapLayers(concerns=c), tz="America/Chicago")
+    # 03:15 UTC is 22:15 the evening before in Chicago (CDT, UTC-5)
+    assert "2026-06-30 22:15" in page and "2026-07-01 03:15" not in page
+    assert '"Reported"' in page and "Reported (UTC)" not in page

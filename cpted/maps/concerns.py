@@ -141,6 +141,7 @@ def build_map(
     legend_open: bool = True,
     pin: shapely.Point | None = None,
     pin_label: str = "Your report",
+    tz: str = "UTC",
 ) -> folium.Map:
     """A folium map of ``layers`` with a toggle per layer and a legend.
 
@@ -170,6 +171,8 @@ def build_map(
         chosen on the report form.
     pin_label : str
         The pin's tooltip (escaped).
+    tz : str
+        The IANA time zone the tooltips give report times in (the app's own).
 
     Returns
     -------
@@ -258,8 +261,10 @@ def build_map(
                 fg = folium.FeatureGroup(name=f"{escape_text(label)} ({len(part)})", show=True)
                 fields = ["service_name", "status", "detailed_status", "requested_datetime",
                           "time_of_day", "description", "address"]
+                shown = part.assign(requested_datetime=pd.to_datetime(
+                    part["requested_datetime"], utc=True).dt.tz_convert(tz))
                 folium.GeoJson(
-                    escaped_frame(part, fields).to_json(),
+                    escaped_frame(shown, fields).to_json(),
                     marker=folium.CircleMarker(radius=5, weight=1, fill_opacity=0.85),
                     style_function=lambda f, c=color: {
                         "fill": True, "fillColor": c,
@@ -268,7 +273,7 @@ def build_map(
                            else {"color": c, "weight": 0.5, "fillOpacity": 0.35})},
                     tooltip=folium.GeoJsonTooltip(
                         fields=fields,
-                        aliases=["Concern", "Status", "Detail", "Reported (UTC)", "Time of day",
+                        aliases=["Concern", "Status", "Detail", "Reported", "Time of day",
                                  "Description", "Address"]),
                 ).add_to(fg)
                 fg.add_to(m)
