@@ -73,9 +73,15 @@ def category_names() -> dict[str, str]:
 def refusal(exc: BaseException) -> None:
     """Show why something was refused: the message, then each problem as a bullet."""
     problems = getattr(exc, "problems", None)
-    st.error(md(str(exc).split("\n")[0] if problems else str(exc)))
+    st.error(md(sentence(str(exc).split("\n")[0] if problems else str(exc))))
     for p in problems or ():
-        st.markdown(f"- {md(p)}")
+        st.markdown(f"- {md(sentence(p))}")
+
+
+def sentence(text: str) -> str:
+    """``text`` as a sentence on a page: its first letter upper case (messages from the
+    domain start lower case so that they read inside longer ones)."""
+    return text[:1].upper() + text[1:]
 
 
 def oidc_configured() -> bool:
