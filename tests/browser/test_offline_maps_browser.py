@@ -37,7 +37,7 @@ PAINTED = """([street, label]) => {
   const near = (d, i, t) => Math.abs(d[i] - t[0]) + Math.abs(d[i + 1] - t[1])
                             + Math.abs(d[i + 2] - t[2]) < 30;
   let tiles = 0, streets = 0, labels = 0;
-  for (const c of document.querySelectorAll('.leaflet-tile-pane canvas.leaflet-tile')) {
+  for (const c of document.querySelectorAll('canvas.leaflet-tile')) {  // ground and names panes
     if (!c.width) continue;
     tiles++;
     const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
