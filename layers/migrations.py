@@ -130,6 +130,12 @@ def _v6_one_door(conn: Connection) -> None:
                  .values(visibility="public"))
 
 
+def _v7_feedback(conn: Connection) -> None:
+    """API keys, follows by e-mail, the outbox and perception-survey answers."""
+    for table in (wt.api_keys, wt.follows, wt.outbox, wt.survey_responses):
+        table.create(conn, checkfirst=True)
+
+
 MIGRATIONS: list[tuple[int, str, Callable[[Connection], None]]] = [
     (1, "layers, settings and import log", _v1_initial),
     (2, "service list, contacts, status history, photos, problem spots, action plans",
@@ -139,6 +145,7 @@ MIGRATIONS: list[tuple[int, str, Callable[[Connection], None]]] = [
     (5, "row versions, accounts, audit trail, request log, spatial indexes",
      _v5_shared_deployment),
     (6, "note visibility, audit authors", _v6_one_door),
+    (7, "API keys, follows, outbox, perception survey", _v7_feedback),
 ]
 
 LATEST = MIGRATIONS[-1][0]

@@ -297,3 +297,71 @@ request_log = sa.Table(
     sa.Column("at", sa.Text, nullable=False),
     sa.Index("ix_request_log_account_at", "account", "at"),
 )
+
+# -- schema version 7: feedback that reaches people --------------------------------
+
+#: Keys for Open311 clients that file reports through the API. Only a SHA-256 digest
+#: of the secret is kept; ``key_id`` is the public part a client sends before it.
+api_keys = sa.Table(
+    "api_keys", METADATA,
+    sa.Column("key_id", sa.Text, primary_key=True),
+    sa.Column("secret_hash", sa.Text, nullable=False),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("created_at", sa.Text, nullable=False),
+    sa.Column("created_by", sa.Text, nullable=False),
+    sa.Column("revoked_at", sa.Text),
+)
+
+#: Someone following a report or an area by e-mail. The address is private like a
+#: reporter's contact. ``kind`` is ``report`` (``service_request_id``) or ``area``
+#: (``neighborhood_id``, or ``area_geojson``: a drawn polygon or a circle around a point
+#: already made a polygon); ``categories`` a JSON list of service codes, empty for all.
+#: Nothing is sent before ``confirmed_at`` (double opt-in) or after ``ended_at``.
+follows = sa.Table(
+    "follows", METADATA,
+    sa.Column("id", sa.Text, primary_key=True),
+    sa.Column("email", sa.Text, nullable=False),
+    sa.Column("kind", sa.Text, nullable=False),
+    sa.Column("service_request_id", sa.Text, index=True),
+    sa.Column("neighborhood_id", sa.Text),
+    sa.Column("area_geojson", sa.Text),
+    sa.Column("categories", sa.Text, nullable=False, server_default="[]"),
+    sa.Column("frequency", sa.Text, nullable=False, server_default="instant"),
+    sa.Column("created_at", sa.Text, nullable=False),
+    sa.Column("confirmed_at", sa.Text),
+    sa.Column("ended_at", sa.Text),
+    sa.Column("last_digest_at", sa.Text),
+)
+
+#: Messages waiting to go, written in the same transaction as the change that causes
+#: them. ``dedupe_key`` (the cause and the follow) makes a second write of the same
+#: message a no-op; a message is sent when ``sent_at`` is empty and ``due_at`` past,
+#: and ``attempts`` and ``last_error`` record failures for the backoff.
+outbox = sa.Table(
+    "outbox", METADATA,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("dedupe_key", sa.Text, nullable=False, unique=True),
+    sa.Column("follow_id", sa.Text, index=True),
+    sa.Column("to_address", sa.Text, nullable=False),
+    sa.Column("subject", sa.Text, nullable=False),
+    sa.Column("body_text", sa.Text, nullable=False),
+    sa.Column("headers", sa.Text, nullable=False, server_default="{}"),
+    sa.Column("created_at", sa.Text, nullable=False),
+    sa.Column("due_at", sa.Text, nullable=False, index=True),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("last_error", sa.Text),
+    sa.Column("sent_at", sa.Text),
+)
+
+#: Answers to the two-question perception survey, placed on the map.
+survey_responses = sa.Table(
+    "survey_responses", METADATA,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("at", sa.Text, nullable=False, index=True),
+    sa.Column("lon", sa.Float, nullable=False),
+    sa.Column("lat", sa.Float, nullable=False),
+    sa.Column("neighborhood_id", sa.Text, index=True),
+    sa.Column("safe_after_dark", sa.Integer, nullable=False),
+    sa.Column("knows_contact", sa.Integer, nullable=False),
+    sa.Column("client", sa.Text, nullable=False),
+)
