@@ -279,7 +279,11 @@ async def _file(api: _Api, request: Request) -> Response:
     async def replay() -> dict[str, Any]:
         return {"type": "http.request", "body": body, "more_body": False}
 
-    form = await Request(request.scope, replay).form(max_files=1, max_fields=500)
+    try:
+        form = await Request(request.scope, replay).form(max_files=1, max_fields=500)
+    except Exception as exc:  # Starlette's HTTPException or the parser's own
+        detail = getattr(exc, "detail", None) or getattr(exc, "message", None) or exc
+        raise Open311Error(400, [f"the form could not be read: {detail}"]) from None
     try:
         media = form.get("media")
         photo = await media.read() if isinstance(media, UploadFile) else None

@@ -378,9 +378,13 @@ def test_keys_missing_wrong_or_revoked_are_refused(api: Server) -> None:
     assert_spec_errors(post(url, {**fields, "api_key": good}), 403, "was revoked")
     # a key in the query string instead of the form is not read
     assert_spec_errors(post(url + "?api_key=" + good, fields), 403, "needs an api_key")
-    # the form, not JSON
+    # the form, not JSON; one photo at most
     as_json = post(url, {}, headers={"Content-Type": "application/json"})
     assert_spec_errors(as_json, 400, "form-encoded")
+    two = post(url, {**fields, "api_key": api.key()},
+               files={"media": ("a.jpg", "image/jpeg", b"a"), "more": ("b.jpg", "image/jpeg",
+                                                                       b"b")})
+    assert_spec_errors(two, 400, "the form could not be read")
     assert concern_count(api) == before
 
 
