@@ -124,6 +124,7 @@ def protected_calls(ids: dict[str, str], tmp_path: Path
         Action.EDIT_CATEGORIES: lambda a: a.save_services([graffiti]),
         Action.EDIT_INSTRUMENT: lambda a: a.add_instrument(new_instrument),
         Action.MANAGE_ACCOUNTS: lambda a: a.set_role("someone", Role.OFFICER),
+        Action.MANAGE_API_KEYS: lambda a: a.create_api_key("City 311 app"),
         Action.SEE_AUDIT: lambda a: a.audit_trail(),
         Action.IMPORT: lambda a: a.import_file(csv_file(tmp_path), Layer.CONCERNS),
         Action.LOAD_SAMPLE: lambda a: a.load_sample(),
@@ -136,6 +137,7 @@ LOGGED = {Action.REPORT: "report", Action.SUPPORT: "support", Action.CREATE_AUDI
           Action.MERGE: "merge", Action.DELETE: "delete", Action.MANAGE_SPOTS: "spot",
           Action.LOG_VISITS: "visit", Action.EDIT_CATEGORIES: "categories",
           Action.EDIT_INSTRUMENT: "instrument", Action.MANAGE_ACCOUNTS: "role",
+          Action.MANAGE_API_KEYS: "api key created",
           Action.IMPORT: "import", Action.LOAD_SAMPLE: "sample loaded"}
 
 

@@ -4,10 +4,12 @@ public.
 As a member of the public (no sign-in, ``CPTED_STAFF_MODE`` unset) this module renders
 every page the navigation lists (read from ``app.py``, so a new page is covered without
 editing this test), calls every public method of :class:`cpted.access.Access` (listed by
-introspection; a new method without an entry here fails the test) and produces every
-export format. It then searches all of it for reporter contact, the exact place (4
-decimals) of a sensitive report, its description and address, internal notes, and the
-text of a "me too" on a sensitive report.
+introspection; a new method without an entry here fails the test), produces every
+export format and asks the Open311 API server (``cpted api``, run on a loopback port)
+every resource, as an anonymous reader and as a client filing a report. It then searches
+all of it for reporter contact, the exact place (4 decimals) of a sensitive report, its
+description and address, internal notes, and the text of a "me too" on a sensitive
+report.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ import shapely
 from streamlit.testing.v1 import AppTest
 
 from cpted import accounts as acc
+from cpted import privacy
 from cpted.access import Access, PermissionDeniedError
 from cpted.accounts import Actor
 from cpted.concerns import ReportDraft
@@ -148,6 +151,10 @@ def test_every_public_method_answers_without_a_secret(
         "duplicates": lambda: [who.duplicates("drug_activity", *EXACT),
                                who.duplicates("graffiti", -94.57, 39.05)],
         "status_notes": who.status_notes, "audit_trail": who.audit_trail,
+        "open311_requests": lambda: [who.open311_requests(),
+                                     who.open311_requests(ids=[sens, ids["plain"]])],
+        "api_keys": who.api_keys, "create_api_key": lambda: who.create_api_key("x"),
+        "revoke_api_key": lambda: who.revoke_api_key("ak_000000000000"),
         "accounts": who.accounts,
         "export": lambda: [(tmp_path / f"p.{f}").read_bytes()
                            for f in EXPORT_FORMATS if f != "gpkg"
@@ -165,7 +172,8 @@ def test_every_public_method_answers_without_a_secret(
         "spots": who.spots, "spot_reports": lambda: who.spot_reports(ids["spot"]),
         "plans": who.plans, "visits": who.visits,
         "patrol_events": lambda: who.patrol_events([]),
-        "submit_report": lambda: who.submit_report(ReportDraft("graffiti", -94.5, 39.1, "x")),
+        "submit_report": lambda: who.submit_report(ReportDraft("graffiti", -94.575, 39.04,
+                                                               "x")),
         "support": lambda: who.support(ids["plain"]),
         "change_status": lambda: who.change_status(sens, "fixed", "done"),
         "merge": lambda: who.merge(sens, [ids["plain"]], "same"),
@@ -201,6 +209,50 @@ def test_every_public_method_answers_without_a_secret(
             out = str(exc)
         assert not leaks(out), f"{name} leaked {leaks(out)}"
     assert answered >= 25  # the reads and the public's own writes answer; the rest refuse
+
+
+def test_the_open311_api_answers_without_a_secret(
+        seeded: tuple[Store, dict[str, str], str], tmp_path: Path) -> None:
+    from tests.api_client import all_requests, get, post, serve
+
+    store, ids, url = seeded
+    key = Access(store, acc.operator()).create_api_key("Adversary app").key
+    codes = list(Access(store, acc.public()).services())
+    near = (EXACT[0], EXACT[1] + 0.0003)  # 30 m away, in the sensitive report's cell
+    cells = privacy.snap_to_grid(gpd.GeoSeries(
+        [shapely.Point(*EXACT), shapely.Point(*near)], crs=4326), 250)
+    assert cells.iloc[0].equals(cells.iloc[1])
+    answers: dict[str, str] = {}
+    with serve(url, tmp_path / "api.log") as base:
+        for path in ("/discovery.json", "/services.json", "/requests.json", "/requests.xml",
+                     "/requests/NO-SUCH.json", "/nothing-here",
+                     *(f"/services/{c}.json" for c in codes),
+                     *(f"/requests/{ids[k]}.json" for k in ("sensitive", "plain"))):
+            got = get(base + path)
+            assert got.status in (200, 404), (path, got.text)
+            answers[path] = got.text
+        every = all_requests(base, start_date="2000-01-01T00:00:00Z")
+        assert {ids["sensitive"], ids["plain"]} <= {r["service_request_id"] for r in every}
+        answers["every page of requests.json"] = json.dumps(every)
+        answers["by id"] = get(base + "/requests.json", {
+            "service_request_id": f"{ids['sensitive']},{ids['plain']}"}).text
+        # a client filing a report where the sensitive one is: the duplicate check's
+        # answer, the filed report's answer and its public record
+        filing = {"api_key": key, "service_code": "drug_activity", "lat": str(near[1]),
+                  "long": str(near[0]), "description": "seen from the street"}
+        dup = post(base + "/requests.json", filing)
+        assert dup.status == 409 and ids["sensitive"] in dup.text, dup.text
+        answers["duplicate check"] = dup.text
+        filed = post(base + "/requests.json", {**filing, "not_duplicate": "true"})
+        assert filed.status == 200, filed.text
+        answers["filed"] = filed.text
+        rid = filed.json()[0]["service_request_id"]
+        answers["filed record"] = get(f"{base}/requests/{rid}.json").text
+        answers["refused"] = post(base + "/requests.json", {"api_key": key}).text
+    for name, text in answers.items():
+        assert not leaks(text), f"{name} leaked {leaks(text)}"
+        assert PASSWORD not in text, f"{name} holds the database password"
+        assert key.split(".")[1] not in text, f"{name} holds the API key's secret"
 
 
 def brief_text(who: Access, store: Store) -> str:

@@ -1,4 +1,4 @@
-"""The one door: every read and write of records by pages, the CLI and later the API.
+"""The one door: every read and write of records by pages, the CLI and the Open311 API.
 
 :class:`Access` is the store as one :class:`~cpted.accounts.Actor` may use it. Each
 write checks the permission table (:data:`PERMISSIONS`), validates, counts against the

@@ -30,6 +30,7 @@ class Action(StrEnum):
     EDIT_CATEGORIES = "edit categories"
     EDIT_INSTRUMENT = "edit the CPTED instrument"
     MANAGE_ACCOUNTS = "manage accounts and roles"
+    MANAGE_API_KEYS = "make and revoke Open311 API keys"
     SEE_AUDIT = "see the change log (audit trail)"
     IMPORT = "import data"
     LOAD_SAMPLE = "load the sample district"
@@ -56,6 +57,7 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.EDIT_CATEGORIES: frozenset({Role.COORDINATOR, Role.ADMIN}),
     Action.EDIT_INSTRUMENT: frozenset({Role.PLANNER, Role.ADMIN}),
     Action.MANAGE_ACCOUNTS: frozenset({Role.ADMIN}),
+    Action.MANAGE_API_KEYS: frozenset({Role.ADMIN}),
     Action.SEE_AUDIT: frozenset({Role.COORDINATOR, Role.ADMIN}),
     Action.IMPORT: frozenset({Role.COORDINATOR, Role.PLANNER, Role.ADMIN}),
     Action.LOAD_SAMPLE: frozenset({Role.COORDINATOR, Role.ADMIN}),
@@ -67,7 +69,15 @@ class PermissionDeniedError(CptedError):
 
 
 class RateLimitError(CptedError):
-    """Too many writes from one client, or from the public as a whole, in the last minute."""
+    """Too many writes from one client, or from the public as a whole, in the last minute.
+
+    ``retry_after_s`` is how many seconds until the oldest counted write leaves the window
+    (what an HTTP ``Retry-After`` says).
+    """
+
+    def __init__(self, message: str, retry_after_s: int = 60) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
 
 
 def can(role: Role | str, action: Action) -> bool:
