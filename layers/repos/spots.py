@@ -112,6 +112,13 @@ def link_plan_reports(conn: Connection, plan_id: str, request_ids: Iterable[str]
                                                        service_request_id=rid))
 
 
+def plan_links(conn: Connection) -> pd.DataFrame:
+    """Every plan-report link: columns ``plan_id``, ``service_request_id``."""
+    pr = wt.plan_reports
+    return pd.DataFrame([dict(r) for r in conn.execute(sa.select(pr)).mappings()],
+                        columns=list(pr.c.keys()))
+
+
 def plan_report_ids(conn: Connection, plan_id: str) -> list[str]:
     """The ``service_request_id`` of every report linked to a plan."""
     pr = wt.plan_reports
