@@ -1,4 +1,5 @@
-"""Measures of success (:mod:`cpted.progress`) and the perception survey.
+"""Measures of success (:mod:`cpted.progress`), the perception survey and its intervals
+(:mod:`cpted.intervals`).
 
 The intervals are checked against a hand computation written out below with the
 quantiles from printed tables (t(0.975, 5) = 2.570582, z(0.975) = 1.959964): that is the
@@ -30,6 +31,7 @@ from cpted import reports
 from cpted.access import Access, RateLimitError
 from cpted.accounts import Actor
 from cpted.concerns import ReportDraft
+from cpted.intervals import t_interval, wilson_interval
 from cpted.privacy import Role
 from layers.errors import UnusableInputError
 from layers.repos import survey as survey_repo
@@ -83,11 +85,11 @@ def test_the_hand_computation_itself() -> None:
 
 def test_intervals_equal_the_hand_computation_and_scipy() -> None:
     stats = pytest.importorskip("scipy.stats")
-    mean, low, high = pg.t_interval(SAFE)
+    mean, low, high = t_interval(SAFE)
     h_mean, h_low, h_high = hand_t_interval()
     assert mean == h_mean
     assert low == pytest.approx(h_low, abs=1e-5) and high == pytest.approx(h_high, abs=1e-5)
-    w_low, w_high = pg.wilson_interval(4, 6)
+    w_low, w_high = wilson_interval(4, 6)
     hw = hand_wilson()
     assert (w_low, w_high) == pytest.approx(hw, abs=1e-5)
     # scipy as a second reference
@@ -103,20 +105,20 @@ def test_wilson_interval_at_the_ends_stays_in_zero_one(k: int, n: int, low: floa
                                                        high: float) -> None:
     # (0, 10): z²/(n + z²) = 3.8415 / 13.8415 = 0.2775 by hand; the others by symmetry and
     # the formula
-    got = pg.wilson_interval(k, n)
+    got = wilson_interval(k, n)
     assert got == pytest.approx((low, high), abs=1e-4)
 
 
 def test_intervals_refuse_or_say_nothing_where_there_is_nothing() -> None:
-    assert all(math.isnan(v) for v in pg.wilson_interval(0, 0))
+    assert all(math.isnan(v) for v in wilson_interval(0, 0))
     with pytest.raises(ValueError, match="between 0 and n=3"):
-        pg.wilson_interval(4, 3)
+        wilson_interval(4, 3)
     with pytest.raises(ValueError, match="confidence"):
-        pg.wilson_interval(1, 3, confidence=95)
-    mean, low, high = pg.t_interval([4])
+        wilson_interval(1, 3, confidence=95)
+    mean, low, high = t_interval([4])
     assert mean == 4 and math.isnan(low) and math.isnan(high)
     # five answers whose interval would pass 5: cut to the scale
-    mean, low, high = pg.t_interval([2, 3, 4, 4, 5])
+    mean, low, high = t_interval([2, 3, 4, 4, 5])
     assert mean == 3.6 and high == 5.0
     assert low == pytest.approx(3.6 - 2.776445 * math.sqrt(1.3 / 5), abs=1e-5)
 

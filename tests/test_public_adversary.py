@@ -54,7 +54,7 @@ LON, LAT = (re.escape(f"{v:.4f}") for v in EXACT)
 EXACT_TEXT = re.compile(rf"{LAT}\d*\D{{1,40}}{LON}|{LON}\d*\D{{1,40}}{LAT}")
 #: Where a member of the public placed a survey answer: the public learns totals per
 #: neighborhood, never the point (written as text like :data:`EXACT_TEXT`).
-SURVEY_AT = (-94.567654, 39.043456)
+SURVEY_AT = (-94.567612, 39.043421)  # 4 decimals as written: no rounding up
 S_LON, S_LAT = (re.escape(f"{v:.4f}") for v in SURVEY_AT)
 SURVEY_TEXT = re.compile(rf"{S_LAT}\d*\D{{1,40}}{S_LON}|{S_LON}\d*\D{{1,40}}{S_LAT}")
 
