@@ -385,6 +385,26 @@ def test_the_survey_is_read_as_totals_only(store: Store) -> None:
     assert len(answers) == 6 and set(answers["detail"]) == {'{"neighborhood": "A"}'}
 
 
+def test_survey_map_shades_by_totals_and_escapes_names() -> None:
+    from cpted.maps import build_survey_map
+    from cpted.maps.survey import FEELING_COLORS, NO_ANSWERS_COLOR
+
+    hoods = gpd.GeoDataFrame(
+        {"id": ["A", "B"], "name": ["<img src=x onerror=alert(1)>", "Birch"]},
+        geometry=[shapely.MultiPolygon([BOX_A]), shapely.MultiPolygon([BOX_B])], crs=4326)
+    summary = pd.DataFrame({"neighborhood_id": ["A", "B"], "survey_answers": [12, 2],
+                            "safe_mean": [3.62, np.nan]})
+    page = build_survey_map(hoods, summary, pin=shapely.Point(*IN_A),
+                            scale=pg.SAFETY_SCALE).get_root().render()
+    assert "<img src=x" not in page and "lt;img src=x" in page  # &lt;, as JSON writes it
+    assert "3.6 of 5 (12 answers)" in page and "too few answers (2)" in page
+    # A's mean rounds to 4: its colour; B has none
+    assert '"klass": 4' in page and '"klass": 0' in page
+    assert FEELING_COLORS[4] in page and NO_ANSWERS_COLOR in page
+    assert f"[{IN_A[1]}, {IN_A[0]}]" in page  # the pin, [lat, lon]
+    assert "5 very safe" in page and "1 very unsafe" in page
+
+
 # -- the pages ---------------------------------------------------------------------------
 
 @pytest.fixture
