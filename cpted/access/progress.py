@@ -113,7 +113,8 @@ class ProgressDoor(PlacesDoor):
     # -- the measures ------------------------------------------------------------------
     def progress(self, *, now: datetime | None = None) -> pg.Progress:
         """Every measure of success per neighborhood and local month
-        (:func:`cpted.progress.compute`), from what this actor may see."""
+        (:func:`cpted.progress.compute`), from what this actor may see; the current
+        month is the one holding ``now`` (timezone-aware; the present when None)."""
         when = pd.Timestamp(now or datetime.now(UTC)).tz_convert("UTC")
         return pg.compute(self._progress_inputs(), tz=self.timezone(), now=when)
 
@@ -137,7 +138,7 @@ class ProgressDoor(PlacesDoor):
     def _plan_places(self, plans: pd.DataFrame, links: pd.DataFrame,
                      concerns: gpd.GeoDataFrame, hoods: gpd.GeoDataFrame) -> pd.Series:
         """Each plan's neighborhood: where its problem spot is shown to this actor, else
-        where the first of its reports is (None when neither is in one)."""
+        where the first of its reports (by id) is shown (None when neither is in one)."""
         if plans.empty:
             return pd.Series([], index=plans.index, dtype=object)
         spots = self.spots()
@@ -154,7 +155,7 @@ class ProgressDoor(PlacesDoor):
         points = []
         for pid, sid in zip(plans["id"], plans["spot_id"], strict=True):
             spot = at.get(f"spot:{sid}") if isinstance(sid, str) and sid else None
-            points.append(spot or at.get(f"plan:{pid}"))
+            points.append(spot if spot is not None else at.get(f"plan:{pid}"))
         series = gpd.GeoSeries(points, index=plans.index, crs=WGS84)
         return pg.hood_of(series, hoods)
 

@@ -113,9 +113,11 @@ def link_plan_reports(conn: Connection, plan_id: str, request_ids: Iterable[str]
 
 
 def plan_links(conn: Connection) -> pd.DataFrame:
-    """Every plan-report link: columns ``plan_id``, ``service_request_id``."""
+    """Every plan-report link, by plan then report id: columns ``plan_id``,
+    ``service_request_id``."""
     pr = wt.plan_reports
-    return pd.DataFrame([dict(r) for r in conn.execute(sa.select(pr)).mappings()],
+    q = sa.select(pr).order_by(pr.c.plan_id, pr.c.service_request_id)
+    return pd.DataFrame([dict(r) for r in conn.execute(q).mappings()],
                         columns=list(pr.c.keys()))
 
 
