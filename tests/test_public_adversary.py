@@ -55,6 +55,11 @@ SECRETS = {
 LON, LAT = (re.escape(f"{v:.4f}") for v in EXACT)
 #: The exact place written as text: both coordinates to 4 decimals, close together.
 EXACT_TEXT = re.compile(rf"{LAT}\d*\D{{1,40}}{LON}|{LON}\d*\D{{1,40}}{LAT}")
+#: Where a member of the public placed a survey answer: the public learns totals per
+#: neighborhood, never the point (written as text like :data:`EXACT_TEXT`).
+SURVEY_AT = (-94.567612, 39.043421)  # 4 decimals as written: no rounding up
+S_LON, S_LAT = (re.escape(f"{v:.4f}") for v in SURVEY_AT)
+SURVEY_TEXT = re.compile(rf"{S_LAT}\d*\D{{1,40}}{S_LON}|{S_LON}\d*\D{{1,40}}{S_LAT}")
 
 
 def seed(store: Store) -> dict[str, str]:
@@ -77,6 +82,7 @@ def seed(store: Store) -> dict[str, str]:
     staff.create_spot("Back gate", [sens])
     staff.create_plan("Trim hedges", owner_kind="city department", owner_name="Parks",
                       due=NOW.date(), spot_id=spot, note=SECRETS["internal note"])
+    public.answer_survey(*SURVEY_AT, 1, False)
     return {"sensitive": sens, "plain": plain, "spot": spot}
 
 
@@ -93,6 +99,8 @@ def leaks(value: Any) -> list[str]:
     if isinstance(value, gpd.GeoDataFrame):
         near = [f"exact place {g}" for g in value.geometry if g is not None
                 and g.distance(shapely.Point(*EXACT)) < 1e-4]
+        near += [f"a survey answer's place {g}" for g in value.geometry if g is not None
+                 and g.geom_type == "Point" and g.distance(shapely.Point(*SURVEY_AT)) < 1e-4]
         return near + leaks(value.drop(columns="geometry").to_json(default_handler=str,
                                                                      date_format="iso"))
     if isinstance(value, pd.DataFrame):
@@ -102,11 +110,14 @@ def leaks(value: Any) -> list[str]:
             lat = pd.to_numeric(value["lat"], errors="coerce")
             if (((lon - EXACT[0]) ** 2 + (lat - EXACT[1]) ** 2) ** 0.5 < 1e-4).any():
                 near.append("exact place (lon and lat columns)")
+            if (((lon - SURVEY_AT[0]) ** 2 + (lat - SURVEY_AT[1]) ** 2) ** 0.5 < 1e-4).any():
+                near.append("a survey answer's place (lon and lat columns)")
         return near + leaks(value.to_json(default_handler=str, date_format="iso"))
     if isinstance(value, bytes):
         value = value.decode("utf-8", "replace")
     text = value if isinstance(value, str) else json.dumps(value, default=str)
     found = [name for name, s in SECRETS.items() if s in text]
+    found += ["a survey answer's place"] if SURVEY_TEXT.search(text) else []
     return found + (["exact place"] if EXACT_TEXT.search(text) else [])
 
 
@@ -179,6 +190,10 @@ def test_every_public_method_answers_without_a_secret(
         "merge": lambda: who.merge(sens, [ids["plain"]], "same"),
         "delete_concern": lambda: who.delete_concern(sens, "gone"),
         "save_audit": lambda: who.save_audit(audit_draft(), inst),
+        "answer_survey": lambda: who.answer_survey(-94.575, 39.04, 3, True),
+        "survey_summary": who.survey_summary,
+        "progress": lambda: [who.progress().months, who.progress().names, chart_text(who)],
+        "timezone": who.timezone,
         "update_audit": lambda: who.update_audit(audit, audit_draft("x"), inst,
                                                  expected_version=1),
         "delete_audit": lambda: who.delete_audit(audit, "spam"),
@@ -275,6 +290,15 @@ def brief_text(who: Access, store: Store) -> str:
             out.append(subprocess.run(["pdftotext", f.name, "-"], capture_output=True,
                                       text=True, check=True).stdout)
     return "\n".join(out)
+
+
+def chart_text(who: Access) -> list[Any]:
+    """The Progress page's tables and the text in its charts (PNGs hold no text to search,
+    so their tables stand for them), for every neighborhood."""
+    from cpted import progress_charts as pc
+
+    p = who.progress()
+    return [[pc.month_table(p, nid), pc.brief_table(p, nid)] for nid in p.names]
 
 
 def pages() -> list[str]:

@@ -22,10 +22,11 @@ from cpted.access.permissions import (
     permission_table_markdown,
     require,
 )
+from cpted.access.progress import ProgressDoor
 from layers.errors import StoreError
 
 
-class Access(AdminDoor):
+class Access(AdminDoor, ProgressDoor):
     """The store as one actor may use it. Every method checks :data:`PERMISSIONS`."""
 
 

@@ -18,6 +18,7 @@ class Action(StrEnum):
     REPORT = "report a concern"
     SUPPORT = "support a concern (me too)"
     CREATE_AUDIT = "record a CPTED audit"
+    ANSWER_SURVEY = "answer the perception survey"
     EDIT_ANY_AUDIT = "edit or delete anyone's CPTED audit"
     SEE_EXACT_SENSITIVE = "see exact locations of sensitive categories"
     SEE_INTERNAL_NOTES = "see internal notes"
@@ -45,6 +46,7 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.REPORT: EVERYONE,
     Action.SUPPORT: EVERYONE,
     Action.CREATE_AUDIT: EVERYONE,
+    Action.ANSWER_SURVEY: EVERYONE,
     Action.EDIT_ANY_AUDIT: frozenset({Role.COORDINATOR, Role.PLANNER, Role.ADMIN}),
     Action.SEE_EXACT_SENSITIVE: STAFF,
     Action.SEE_INTERNAL_NOTES: STAFF,

@@ -152,3 +152,11 @@ def ids_with_event(conn: Connection, kind: str) -> set[str]:
     return {str(r[0]) for r in conn.execute(
         sa.select(e.c.service_request_id).where(e.c.kind == kind).distinct())}
 
+
+def event_times(conn: Connection, kind: str) -> list[tuple[str, str]]:
+    """``(service_request_id, at)`` of every event of ``kind`` (e.g. ``"reopened"``),
+    oldest first; ``at`` as stored timestamp text."""
+    e = wt.concern_events
+    return [(str(r[0]), str(r[1])) for r in conn.execute(
+        sa.select(e.c.service_request_id, e.c.at).where(e.c.kind == kind)
+        .order_by(e.c.at, e.c.id))]
