@@ -110,7 +110,7 @@ def protected_calls(ids: dict[str, str], tmp_path: Path
     graffiti = next(s for s in load_default_services() if s.service_code == "graffiti")
     inst = parse_instrument(INSTRUMENT)
     return {
-        Action.REPORT: lambda a: a.submit_report(ReportDraft("graffiti", -94.5, 39.1, "x")),
+        Action.REPORT: lambda a: a.submit_report(ReportDraft("graffiti", -94.57, 39.04, "x")),
         Action.SUPPORT: lambda a: a.support(ids["a"]),
         Action.CREATE_AUDIT: lambda a: a.save_audit(audit_draft(), inst),
         Action.ANSWER_SURVEY: lambda a: a.answer_survey(*SURVEY_AT, 2, False),
