@@ -27,7 +27,7 @@ MAP_FRAME = 'iframe[title="streamlit_folium.st_folium"]'
 
 #: Page path -> whether the whole district is in view (so neighborhood labels show).
 MAP_PAGES = {"": True, "report": False, "concern": False, "neighborhoods": True,
-             "spots": True, "assess": False,
+             "spots": True, "survey": True, "assess": False,
              "audits": True, "streetlights": True, "patrol": True}
 
 #: Counts the base map's street and label colours on the tile canvases, sampling pixels.
