@@ -113,7 +113,8 @@ def email_problems(text: str | None) -> list[str]:
 
 
 def normalise_email(text: str) -> str:
-    """The address as stored: trimmed, its domain in lower case.
+    """The address as stored: trimmed and in lower case (so that one address asked for in
+    several spellings is one address to the limits and to the duplicate check).
 
     Raises
     ------
@@ -123,8 +124,7 @@ def normalise_email(text: str) -> str:
     problems = email_problems(text)
     if problems:
         raise FollowError("nothing was followed", problems, fields={"email": problems})
-    local, _, domain = text.strip().rpartition("@")
-    return f"{local}@{domain.lower()}"
+    return text.strip().lower()
 
 
 def parse_frequency(value: Frequency | str, kind: Kind) -> Frequency:

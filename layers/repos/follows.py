@@ -21,12 +21,13 @@ def insert_ignore(conn: Connection, table: sa.Table, values: Mapping[str, Any]) 
     if conn.dialect.name == "postgresql":
         from sqlalchemy.dialects.postgresql import insert as pg_insert
 
-        done = conn.execute(pg_insert(table).values(**values).on_conflict_do_nothing())
+        stmt: Any = pg_insert(table).values(**values).on_conflict_do_nothing()
     else:
         from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-        done = conn.execute(sqlite_insert(table).values(**values).on_conflict_do_nothing())
-    return bool(done.rowcount == 1)
+        stmt = sqlite_insert(table).values(**values).on_conflict_do_nothing()
+    # RETURNING tells whether a row landed on both (a row count need not, on PostgreSQL)
+    return conn.execute(stmt.returning(*table.primary_key.columns)).first() is not None
 
 
 # -- the signing secret and other stored settings ------------------------------------
