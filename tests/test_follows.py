@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import feedparser
@@ -23,6 +24,7 @@ from cpted.privacy import Role, snap_to_grid
 from layers.clock import iso
 from layers.crs import WGS84
 from layers.repos import outbox
+from layers.schema import Layer
 from layers.settings import Settings
 from layers.store import Store
 from tests.helpers import body, link, sent_messages, token, two_neighborhoods
@@ -501,3 +503,29 @@ def test_a_followed_area_s_feed_works_while_the_follow_runs(store: Store) -> Non
     public(store).unsubscribe(fl.sign_token(SECRET_KEY, fl.Purpose.UNSUBSCRIBE, fid))
     with pytest.raises(fl.FollowError, match="ended"):
         public(store).area_feed(feed_token)
+
+
+def test_reports_imported_without_a_history_count_as_new_when_they_were_requested(
+        store: Store, tmp_path: Path) -> None:
+    """A city's 311 feed imported each night: its reports are news of the day they were
+    made; a history imported once is older than any window and adds nothing."""
+    two_neighborhoods(store)
+    start = datetime.now(UTC)
+    confirmed_area(store, neighborhood_id="W", frequency="daily")
+    rows_in = gpd.GeoDataFrame({
+        "service_request_id": ["311-new", "311-old"], "service_code": ["graffiti"] * 2,
+        "service_name": ["Graffiti"] * 2, "description": ["From the city", "Last year"],
+        "requested_datetime": [pd.Timestamp(start + timedelta(hours=2)),
+                               pd.Timestamp(start - timedelta(days=400))],
+        "status": ["open"] * 2, "detailed_status": ["submitted"] * 2},
+        geometry=[shapely.Point(-94.59, 39.04)] * 2, crs=WGS84)
+    rows_in.to_file(tmp_path / "c.geojson", driver="GeoJSON")
+    operator(store).import_file(tmp_path / "c.geojson", Layer.CONCERNS)
+    later = start + timedelta(days=1, minutes=1)
+    assert operator(store).build_digests(now=later) == 1
+    [digest] = sent_messages(store, LOOSE, now=later)
+    assert "311-new" in body(digest) and "From the city" in body(digest)
+    assert "311-old" not in body(digest)
+    got = parse(public(store).neighborhood_feed("W", now=later))
+    assert [e.title for e in got.entries] == ["New report: Graffiti (311-new)"]
+

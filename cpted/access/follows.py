@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlencode
 
 import numpy as np
+import pandas as pd
 import shapely
 from shapely.geometry.base import BaseGeometry
 
@@ -373,6 +374,23 @@ class FollowDoor(Door):
         return made
 
     # -- news of areas: digests and feeds --------------------------------------------------
+    def _events_between(self, since: datetime, until: datetime) -> list[dict[str, Any]]:
+        """The news events after ``since`` up to ``until``: the history's (reports made,
+        status changes, reopenings), and for reports imported without a history (a
+        city's 311 feed) their filing, at the time they were requested."""
+        with self.store.engine.connect() as conn:
+            events = concern_repo.events_since(conn, iso(since), until=iso(until))
+            recorded = concern_repo.ids_with_event(conn, "created")
+        imported = self.store.read(Layer.CONCERNS, time=(
+            "requested_datetime", since + timedelta(milliseconds=1), until))
+        events += [{"id": 0, "service_request_id": str(rid), "at": iso(at), "kind": "created",
+                    "from_status": None, "to_status": None, "note": None,
+                    "visibility": "internal"}
+                   for rid, at in zip(imported["service_request_id"],
+                                      imported["requested_datetime"], strict=True)
+                   if str(rid) not in recorded and at is not None and not pd.isna(at)]
+        return sorted(events, key=lambda e: (str(e["at"]), int(e["id"])))
+
     def _news(self, events: Sequence[Mapping[str, Any]]
               ) -> list[tuple[msg.News, BaseGeometry | None, str]]:
         """Events as the public may read them, each with its report's public point and
@@ -440,8 +458,7 @@ class FollowDoor(Door):
             if not due:
                 return 0
             since = min(self._digest_since(f) for f in due)
-            events = concern_repo.events_since(conn, iso(since), until=iso(now))
-        news = self._news(events)
+        news = self._news(self._events_between(since, now))
         names, polygons = self._neighborhoods()
         catalogue_names = {c: s.service_name for c, s in cc.services(self.store).items()}
 
@@ -516,9 +533,8 @@ class FollowDoor(Door):
     def _recent_news(self, area: BaseGeometry | None, categories: Sequence[str],
                      now: datetime) -> list[msg.News]:
         since = now - timedelta(days=FEED_DAYS)
-        with self.store.engine.connect() as conn:
-            events = concern_repo.events_since(conn, iso(since), until=iso(now))
-        items = self._within(self._news(events), area, categories, since)
+        items = self._within(self._news(self._events_between(since, now)), area, categories,
+                             since)
         return sorted(items, key=lambda n: (n.at, n.event_id))[-FEED_ENTRIES:]
 
     # -- sending -------------------------------------------------------------------------
