@@ -295,3 +295,71 @@ def test_cpted_notify_sends_over_smtp_and_without_it_writes_eml_files(
     assert len(list((tmp_path / "outbox").glob("*"))) == 1
     assert main(["notify", "--every", "0", "--db", store.url]) == 1
     assert "--every takes" in capsys.readouterr().err
+
+
+def self_signed(folder: Path) -> tuple[Path, Path]:
+    """A certificate for 127.0.0.1 and its key, made here (nothing committed)."""
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.now(UTC)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+            .public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - timedelta(minutes=5))
+            .not_valid_after(now + timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName(
+                [x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .sign(key, hashes.SHA256()))
+    cert_path, key_path = folder / "cert.pem", folder / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM,
+                                           serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    return cert_path, key_path
+
+
+def test_starttls_and_sign_in_are_used_when_configured(
+        store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A submission server that takes mail only over STARTTLS from a signed-in user."""
+    import ssl
+
+    from aiosmtpd.smtp import AuthResult
+
+    from cpted import mail as mail_module
+
+    cert, key = self_signed(tmp_path)
+    server_tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server_tls.load_cert_chain(cert, key)
+    seen: list[tuple[bytes, bytes]] = []
+
+    def authenticator(server: Any, session: Any, envelope: Any, mechanism: str,
+                      data: Any) -> AuthResult:
+        seen.append((data.login, data.password))
+        return AuthResult(success=data.password == b"right-password")
+
+    sink = MailServer()
+    controller = Controller(sink, hostname="127.0.0.1", port=sink.port, tls_context=server_tls,
+                            require_starttls=True, authenticator=authenticator,
+                            auth_require_tls=True)
+    controller.start()
+    try:
+        # trust the test's own certificate, as a deployment trusts its server's
+        trusting = ssl.create_default_context(cafile=str(cert))
+        monkeypatch.setattr(mail_module.ssl, "create_default_context", lambda: trusting)
+        settings = Settings(max_writes_per_minute=1000, secret_key=KEY, smtp_host="127.0.0.1",
+                            smtp_port=sink.port, smtp_user="mapper",
+                            smtp_password="right-password")
+        rid = report(store, settings)
+        Access(store, acc.public("f"), settings).follow_report(rid, ADDRESS)
+        assert send(store, settings).sent == 1
+        assert seen == [(b"mapper", b"right-password")]
+        assert sink.received[0]["To"] == ADDRESS
+    finally:
+        controller.stop()
