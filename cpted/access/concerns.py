@@ -18,7 +18,7 @@ import pandas as pd
 from shapely import Point
 
 from cpted import concerns as cc
-from cpted.access.follows import FollowDoor
+from cpted.access.news import NewsDoor
 from cpted.access.permissions import Action, require
 from cpted.privacy import concerns_for, snap_to_grid
 from layers.clock import now_iso
@@ -35,7 +35,7 @@ PUBLIC_DUPLICATE_COLUMNS = ("service_request_id", "service_name", "detailed_stat
                             "support", "location_precision")
 
 
-class ConcernDoor(FollowDoor):
+class ConcernDoor(NewsDoor):
     # -- reading ---------------------------------------------------------------
     def layer(self, layer: Layer, *, where: Mapping[str, Sequence[Any]] | None = None,
               time: tuple[str, Any, Any] | None = None,
