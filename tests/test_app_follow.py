@@ -140,3 +140,31 @@ def test_the_neighborhoods_page_follows_a_neighborhood_and_links_its_feed(
     assert (row["kind"], row["neighborhood_id"], row["frequency"], row["categories"]) == (
         "area", second, "daily", '["streetlight_out"]')
     assert ADDRESS not in page_text(app)
+
+
+def test_the_map_page_follows_a_circle_round_a_clicked_place(
+        app: AppTest, sample_db: Path, map_returns: list[dict[str, Any]]) -> None:
+    import shapely
+
+    from cpted.follows import area_km2
+
+    app.run()
+    by_label(app.toggle, "Follow an area by e-mail").set_value(True).run()
+    by_label(app.text_input, "Your e-mail").input(ADDRESS)
+    by_label(app.button, "Follow this area").click().run()
+    assert any("click the map" in e.value.lower() for e in app.error)
+    assert follows(sample_db).empty
+    map_returns[0] = {"last_clicked": CLICK}
+    app.run()
+    map_returns[0] = {}
+    by_label(app.slider, "How far around it (m)").set_value(600)
+    by_label(app.text_input, "Your e-mail").input(ADDRESS)
+    by_label(app.radio, "How often").set_value("daily")
+    by_label(app.button, "Follow this area").click().run()
+    assert not app.exception
+    assert any("Check your inbox" in m.value for m in app.success)
+    [row] = follows(sample_db).to_dict("records")
+    area = shapely.from_geojson(row["area_geojson"])
+    assert (row["kind"], row["frequency"], row["neighborhood_id"]) == ("area", "daily", None)
+    assert area.covers(shapely.Point(CLICK["lng"], CLICK["lat"]))
+    assert area_km2(area) == pytest.approx(3.14159 * 0.6 ** 2, rel=0.01)
