@@ -1,7 +1,8 @@
 """A base map made from the store's own layers, as vector tiles the app serves itself.
 
 Every map is drawn over the neighborhoods (outlines, with their names), the streets
-(by class, named at closer zoom) and, at the closest zooms, the buildings: an officer
+(the main ones when a whole city is in view, all of them by class closer in, named at
+the closest zooms) and, at the closest zooms, the buildings: an officer
 can tell where a hot-spot cell is without any tile server. The layers are cut into
 Mapbox Vector Tiles by GDAL's MBTiles driver (through pyogrio), one tile set a layer,
 each only at the zooms where it is drawn, so a first view of a whole city sends a few
@@ -52,9 +53,12 @@ class BaseLayer:
 BASE_LAYERS = (
     BaseLayer("areas", 9, 15, ("name",)),
     BaseLayer("area_labels", 9, 15, ("name",)),
-    BaseLayer("streets", 11, 16, ("name", "class")),
+    BaseLayer("major_streets", 9, 12, ("name", "class")),
+    BaseLayer("streets", 13, 16, ("name", "class")),
     BaseLayer("buildings", 15, 16, ()),
 )
+#: The street classes drawn when a whole city is in view (``major_streets``).
+MAJOR_CLASSES = ("arterial", "collector")
 #: The most any tile set is cut to; the client overzooms beyond it.
 MAX_DATA_ZOOM = 16
 
@@ -109,6 +113,10 @@ def base_frames(neighborhoods: gpd.GeoDataFrame | None, streets: gpd.GeoDataFram
         kept = keep(frame, spec.columns)
         if kept is not None:
             out[name] = kept
+    if "streets" in out:  # a city's view draws its main streets only, from fewer tiles
+        major = out["streets"][out["streets"]["class"].isin(MAJOR_CLASSES)]
+        if len(major):
+            out["major_streets"] = major.reset_index(drop=True)
     return out
 
 

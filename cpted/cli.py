@@ -122,6 +122,25 @@ def _parser() -> argparse.ArgumentParser:
                    help="most messages sent in one run (default 500)")
     _db_arg(p)
 
+    p = sub.add_parser("apikeys", help="Open311 API keys: make one, list them, revoke one")
+    aksub = p.add_subparsers(dest="apikeys_command", required=True)
+    q = aksub.add_parser("add", help="make a key for the client NAME; the key is printed "
+                                     "once, on standard output, and never kept")
+    _db_arg(q)
+    q.add_argument("name", help="who or what uses the key (for example the city's 311 app)")
+    q = aksub.add_parser("list", help="every key: its client, when made, whether revoked")
+    _db_arg(q)
+    q = aksub.add_parser("revoke", help="revoke a key: its client is refused at once")
+    _db_arg(q)
+    q.add_argument("key_id", help="the key's id (ak_ and 12 hex digits; see list)")
+
+    p = sub.add_parser("api", help="serve the Open311 GeoReport v2 API under /open311/v2/ "
+                                   "(uvicorn)")
+    p.add_argument("--port", type=int, required=True)
+    p.add_argument("--host", default="127.0.0.1",
+                   help="the address to listen on (default 127.0.0.1: this machine only)")
+    _db_arg(p)
+
     p = sub.add_parser("info", help="what the store holds")
     _db_arg(p)
     p.add_argument("--json", action="store_true")
@@ -315,6 +334,50 @@ def _notify(store: Store, args: argparse.Namespace, settings: Settings) -> int:
     except KeyboardInterrupt:
         return 0
 
+def _apikeys(store: Store, args: argparse.Namespace, settings: Settings) -> int:
+    from cpted import accounts
+    from cpted.access import Access
+
+    door = Access(store, accounts.operator(), settings)
+    if args.apikeys_command == "add":
+        new = door.create_api_key(args.name)
+        print(new.key)
+        print(f"made API key {new.key_id} for {new.name!r}; the key above is shown this once "
+              "(only a digest of it is kept): give it to the client now", file=sys.stderr)
+    elif args.apikeys_command == "revoke":
+        door.revoke_api_key(args.key_id)
+        print(f"revoked {args.key_id}")
+    else:
+        keys = door.api_keys()
+        if keys.empty:
+            print("no API keys")
+            return 0
+        tz = store.get_setting("timezone") or settings.timezone
+        table = keys.assign(
+            made=keys["created_at"].dt.tz_convert(tz).dt.strftime("%Y-%m-%d %H:%M"),
+            state=[f"revoked {t.tz_convert(tz):%Y-%m-%d %H:%M}" if t == t else "in use"
+                   for t in keys["revoked_at"]])
+        table = table[["name", "made", "created_by", "state", "key_id"]].rename(columns={
+            "name": "client", "created_by": "made by", "key_id": "key id"})
+        print(table.to_string(index=False))
+    return 0
+
+
+def _api(args: argparse.Namespace, settings: Settings) -> int:
+    from dataclasses import replace
+
+    import uvicorn
+
+    from cpted.api import create_app
+
+    if args.db:
+        settings = replace(settings, db_url=args.db)
+    # the client's address is decided by the trusted_proxies setting, never by
+    # uvicorn believing X-Forwarded-For from this machine
+    uvicorn.run(create_app(settings), host=args.host, port=args.port, proxy_headers=False,
+                log_level="info")
+    return 0
+
 
 def main(argv: Sequence[str] | None = None) -> int:
     from layers.redact import hide_credentials
@@ -346,11 +409,15 @@ def _run(args: argparse.Namespace) -> int:
         return 0
     if args.command == "db":
         return _db(args, settings)
+    if args.command == "api":
+        return _api(args, settings)
     with open_store(args.db or settings.db_url) as store:
         if args.command == "accounts":
             return _accounts(store, args)
         if args.command == "notify":
             return _notify(store, args, settings)
+        if args.command == "apikeys":
+            return _apikeys(store, args, settings)
         door = Access(store, accounts.public() if getattr(args, "public", False)
                       else accounts.operator(), settings)
         if args.command == "sample":

@@ -22,7 +22,7 @@ import pandas as pd
 from shapely import Point
 
 from cpted.photos import clean_photo
-from layers.crs import WGS84, metric_crs
+from layers.crs import WGS84, ProjectArea, metric_crs
 from layers.errors import ConflictError, StoreError, UnusableInputError
 from layers.repos import concerns as repo
 from layers.schema import OPEN311_STATUS, ConcernStatus, DetailedStatus, Layer, TimeOfDay
@@ -56,7 +56,8 @@ class ReportError(UnusableInputError):
 
 @dataclass(frozen=True)
 class ReportDraft:
-    """What a resident fills in. Coordinates are WGS84 degrees."""
+    """What a resident fills in. Coordinates are WGS84 degrees; ``source`` says how the
+    report came (``"web"`` the Report page, ``"open311"`` the API)."""
 
     service_code: str
     lon: float
@@ -70,6 +71,7 @@ class ReportDraft:
     contact_name: str | None = None
     contact_email: str | None = None
     contact_phone: str | None = None
+    source: str = "web"
 
 
 def _now(now: datetime | None) -> datetime:
@@ -124,17 +126,21 @@ def _event(conn: Connection, request_id: str, kind: str, at: datetime, *,
 
 
 def submit_report(store: Store, draft: ReportDraft, *, now: datetime | None = None,
-                  actor: str = "resident", conn: Connection | None = None) -> str:
+                  actor: str = "resident", conn: Connection | None = None,
+                  area: ProjectArea | None = None) -> str:
     """Validate and store a new report; return its ``service_request_id``.
 
     The contact details, if any, go to a private table; the photo, if any,
-    is stored with its metadata stripped.
+    is stored with its metadata stripped. With ``area`` (the project area, see
+    :func:`layers.importer.project_area`), a place outside it is refused as an import's
+    row would be.
 
     Raises
     ------
     ReportError
         Listing every problem (unknown category, missing answers, bad
-        coordinates, text too long, an unreadable photo...); nothing is stored.
+        coordinates or a place outside ``area``, text too long, an unreadable
+        photo...); nothing is stored.
     """
     now = _now(now)
     # (field, problem): the field a form shows the problem next to, "" for none
@@ -151,6 +157,13 @@ def submit_report(store: Store, draft: ReportDraft, *, now: datetime | None = No
             and -180 <= draft.lon <= 180 and -90 <= draft.lat <= 90):
         found.append(("location", f"the location ({draft.lat}, {draft.lon}) is not a valid "
                                   "latitude and longitude"))
+    elif area is not None:
+        km = float(area.distance_outside_km(
+            gpd.GeoSeries([Point(draft.lon, draft.lat)], crs=WGS84))[0])
+        if km > 0:
+            found.append(("location", f"the location ({draft.lat:.5f}, {draft.lon:.5f}) is "
+                                      f"{km:,.1f} km outside the project area "
+                                      f"({area.describe()})"))
     if len(draft.description) > MAX_DESCRIPTION_CHARS:
         found.append(("description", f"the description has {len(draft.description):,} "
                                      f"characters; at most {MAX_DESCRIPTION_CHARS:,}"))
@@ -184,7 +197,7 @@ def submit_report(store: Store, draft: ReportDraft, *, now: datetime | None = No
         "address": [draft.address], "requested_datetime": [pd.Timestamp(now)],
         "updated_datetime": [pd.Timestamp(now)], "status": [ConcernStatus.OPEN.value],
         "detailed_status": [DetailedStatus.SUBMITTED.value],
-        "time_of_day": [TimeOfDay(draft.time_of_day).value], "source": ["web"],
+        "time_of_day": [TimeOfDay(draft.time_of_day).value], "source": [draft.source],
         "attributes": [json.dumps(answers, sort_keys=True) if answers else None],
     }, geometry=[Point(draft.lon, draft.lat)], crs=WGS84)
     with store.transaction(conn) as conn:

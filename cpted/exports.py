@@ -8,6 +8,7 @@ What a reader may see is decided by :class:`cpted.access.Access`, which calls
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 
@@ -19,6 +20,18 @@ from layers.store import Store
 from layers.writers import OutputFormat, write_layer
 
 EXPORT_FORMATS = [*(f.value for f in OutputFormat), "open311"]
+
+
+def open311_records(store: Store, gdf: gpd.GeoDataFrame, *, status_notes: dict[str, str],
+                    settings: Settings) -> list[dict[str, Any]]:
+    """Concerns already read as their reader may see them as GeoReport v2 request objects,
+    times in the store's time zone: the records of the ``open311`` export and of the
+    Open311 API's answers alike (see :meth:`cpted.access.Access.open311_requests`)."""
+    tz = store.get_setting("timezone") or settings.timezone
+    catalogue = services(store)
+    return open311.requests_json(
+        gdf, tz=tz, status_notes=status_notes,
+        target_days={c: s.target_days for c, s in catalogue.items()})
 
 
 def write_export(store: Store, gdf: gpd.GeoDataFrame, layer: Layer, path: Path | str,
@@ -36,11 +49,7 @@ def write_export(store: Store, gdf: gpd.GeoDataFrame, layer: Layer, path: Path |
     if fmt == "open311":
         if layer is not Layer.CONCERNS:
             raise UnusableInputError("the open311 format holds concerns only")
-        tz = store.get_setting("timezone") or settings.timezone
-        catalogue = services(store)
-        items = open311.requests_json(
-            gdf, tz=tz, status_notes=status_notes,
-            target_days={c: s.target_days for c, s in catalogue.items()})
+        items = open311_records(store, gdf, status_notes=status_notes, settings=settings)
         open311.write_json(items, path)
     else:
         write_layer(gdf, path, OutputFormat(fmt), layer_name=layer.value)

@@ -351,17 +351,19 @@ def _image(data: bytes, width: float) -> Any:
     return Image(io.BytesIO(data), width=width, height=width * h / w)
 
 
-def _pdf_table(frame: pd.DataFrame, width: float) -> Any:
+def _pdf_table(frame: pd.DataFrame, width: float, *, first: float = 0.46,
+               font_size: float = 9) -> Any:
     from reportlab.lib import colors
     from reportlab.platypus import Table, TableStyle
 
     cells = [list(map(str, frame.columns))]
     for row in frame.itertuples(index=False):
         cells.append([v if isinstance(v, str) else _fmt(v) for v in row])
-    t = Table(cells, colWidths=[width * 0.46] + [width * 0.54 / (len(frame.columns) - 1)]
+    t = Table(cells, colWidths=[width * first] + [width * (1 - first)
+                                                  / (len(frame.columns) - 1)]
               * (len(frame.columns) - 1))
     t.setStyle(TableStyle([("FONT", (0, 0), (-1, 0), "Helvetica-Bold"),
-                           ("FONTSIZE", (0, 0), (-1, -1), 9),
+                           ("FONTSIZE", (0, 0), (-1, -1), font_size),
                            ("LINEBELOW", (0, 0), (-1, -1), 0.25, colors.lightgrey)]))
     return t
 
@@ -428,6 +430,9 @@ class Brief:
     closed_concerns: int
     new_audits: int
     map_png: bytes
+    #: The neighborhood's measures by month (:class:`cpted.progress.Progress`), when made
+    #: through :meth:`cpted.access.Access.neighborhood_brief`.
+    progress: Any = None
 
 
 def neighborhood_brief(store: Store, neighborhood_id: str, *, concerns: gpd.GeoDataFrame,
@@ -508,8 +513,31 @@ def brief_html(b: Brief, *, tz: str = "UTC") -> str:
                   _table_html(_signed(b.score_changes))]
     parts += ["<h2>Open concerns by category</h2>",
               _table_html(b.open_by_category) if len(b.open_by_category) else
-              "<p>No open concerns.</p>", "</body></html>"]
+              "<p>No open concerns.</p>"]
+    if _has_progress(b):
+        from cpted import progress_charts as pc
+
+        parts += [f"<h2>{e(PROGRESS_HEADING)}</h2>", f"<p class='meta'>{e(PROGRESS_NOTE)}</p>",
+                  _table_html(pc.brief_table(b.progress, b.neighborhood_id))]
+        for chart in pc.CHARTS:
+            png = pc.chart_png(b.progress, b.neighborhood_id, chart.key, last=PROGRESS_MONTHS)
+            parts += [_img(png, alt=chart.title, style="width:100%"),
+                      f"<p class='meta'>{e(chart.caption)}</p>"]
+    parts.append("</body></html>")
     return "\n".join(parts)
+
+
+#: The brief's progress section: its heading, what it rests on, and the months charted.
+PROGRESS_HEADING = "Progress by month"
+PROGRESS_NOTE = ("Months in the app's time zone. Reports measure people reporting, not "
+                 "crime; survey answers come from whoever chose to answer, not a random "
+                 "sample. Brackets hold 95% intervals (t for the mean feeling, Wilson for "
+                 "the share); a month with fewer than 5 answers shows its count only.")
+PROGRESS_MONTHS = 12
+
+
+def _has_progress(b: Brief) -> bool:
+    return b.progress is not None and b.neighborhood_id in b.progress.names
 
 
 def brief_pdf(b: Brief, *, tz: str = "UTC") -> bytes:
@@ -530,6 +558,19 @@ def brief_pdf(b: Brief, *, tz: str = "UTC") -> bytes:
         out.append(_p("Open concerns by category", st["Heading2"]))
         out.append(_pdf_table(b.open_by_category, width) if len(b.open_by_category)
                    else _p("No open concerns.", st["Normal"]))
+        if _has_progress(b):
+            from reportlab.platypus import PageBreak
+
+            from cpted import progress_charts as pc
+
+            out += [PageBreak(), _p(PROGRESS_HEADING, st["Heading2"]),
+                    _p(PROGRESS_NOTE, st["Italic"]),
+                    _pdf_table(pc.brief_table(b.progress, b.neighborhood_id), width,
+                               first=0.28, font_size=7)]
+            for chart in pc.CHARTS:
+                out += [_image(pc.chart_png(b.progress, b.neighborhood_id, chart.key,
+                                            last=PROGRESS_MONTHS), width),
+                        _p(chart.caption, st["Italic"])]
         return out
 
     return _pdf(story, f"Neighborhood brief: {b.name}")

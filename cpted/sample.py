@@ -16,8 +16,9 @@ SAMPLE_DIR = Path(__file__).resolve().parents[1] / "sample_data"
 
 def load_sample(store: Store) -> list[ImportSummary]:
     """Import the bundled sample district (generating it when the files are absent) and
-    seed its example audits; return one import summary a layer."""
+    seed its example audits and survey answers; return one import summary a layer."""
     from cpted.sample_audits import seed_audits
+    from cpted.sample_survey import seed_survey
 
     if store.get_setting("timezone") is None:
         store.set_setting("timezone", TIMEZONE)
@@ -30,4 +31,5 @@ def load_sample(store: Store) -> list[ImportSummary]:
                                  on_conflict="skip", source_name=f"sample_data/{name}.geojson")
                      for name in LAYER_ORDER]
     seed_audits(store)
+    seed_survey(store)
     return summaries

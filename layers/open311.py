@@ -23,7 +23,7 @@ import pandas as pd
 
 from layers.crs import WGS84
 from layers.errors import UnusableInputError
-from layers.services import Service, parse_services
+from layers.services import Datatype, Service, parse_services
 
 REQUEST_FIELDS = (
     "service_request_id", "status", "status_notes", "service_name", "service_code",
@@ -69,6 +69,32 @@ def services_json(services: Iterable[Service]) -> list[dict[str, Any]]:
     } for s in services]
 
 
+#: How a yes/no question is offered to Open311 clients, which know no boolean datatype.
+BOOLEAN_VALUES = ({"key": "true", "name": "Yes"}, {"key": "false", "name": "No"})
+
+
+def service_definition_json(service: Service) -> dict[str, Any]:
+    """A service's GeoReport v2 service definition (``services/{service_code}.json``).
+
+    Every question is ``variable`` (the client asks it), ordered as the Report page asks
+    them; a list's values have the same ``key`` and ``name`` (the stored answer); a yes/no
+    question is a ``singlevaluelist`` of :data:`BOOLEAN_VALUES`.
+    """
+    attributes = []
+    for order, a in enumerate(service.attributes, start=1):
+        boolean = a.datatype is Datatype.BOOLEAN
+        values = ([dict(v) for v in BOOLEAN_VALUES] if boolean
+                  else [{"key": v, "name": v} for v in a.values])
+        attributes.append({
+            "variable": True, "code": a.code,
+            "datatype": Datatype.SINGLE.value if boolean else a.datatype.value,
+            "required": a.required,
+            "datatype_description": "true or false" if boolean else None,
+            "order": order, "description": a.description or a.code, "values": values,
+        })
+    return {"service_code": service.service_code, "attributes": attributes}
+
+
 def read_requests(path: Path | str) -> gpd.GeoDataFrame:
     """An Open311 ``requests.json`` as a frame for the concerns importer (EPSG:4326).
 
@@ -96,8 +122,22 @@ def read_requests(path: Path | str) -> gpd.GeoDataFrame:
 
 
 def _iso_local(s: pd.Series, tz: str) -> list[str | None]:
-    t = pd.to_datetime(s, utc=True).dt.tz_convert(tz)
-    return [None if pd.isna(v) else v.isoformat(timespec="seconds") for v in t]
+    """Times as ISO 8601 in ``tz`` to the second, with the offset (``-05:00``)."""
+    utc = pd.to_datetime(s, utc=True)
+    # the wall-clock time and its offset from UTC, each a whole column at once: a
+    # zone-aware strftime or isoformat goes value by value, 30 us each
+    wall = utc.dt.tz_convert(tz).dt.tz_localize(None).to_numpy(dtype="datetime64[s]")
+    offset_s = (wall - utc.dt.tz_localize(None).to_numpy(dtype="datetime64[s]")).astype(
+        "timedelta64[s]").astype(np.int64)
+    text = np.datetime_as_string(wall, unit="s")
+    out: list[str | None] = []
+    for t, off, missing in zip(text, offset_s, np.isnat(wall), strict=True):
+        if missing:
+            out.append(None)
+            continue
+        sign, minutes = ("-" if off < 0 else "+"), abs(int(off)) // 60
+        out.append(f"{t}{sign}{minutes // 60:02d}:{minutes % 60:02d}")
+    return out
 
 
 def requests_json(concerns: gpd.GeoDataFrame, *, tz: str,
@@ -115,26 +155,35 @@ def requests_json(concerns: gpd.GeoDataFrame, *, tz: str,
     expected_t = pd.to_datetime(concerns["requested_datetime"], utc=True) + pd.to_timedelta(
         concerns["service_code"].map(targets).astype(float), unit="D")
     exp = _iso_local(expected_t, tz)
+    n = len(concerns)
+
+    def column(name: str) -> list[Any]:
+        return list(concerns[name]) if name in concerns.columns else [None] * n
+
+    ids, status, code = column("service_request_id"), column("status"), column("service_code")
+    names, text, address = column("service_name"), column("description"), column("address")
+    attributes = column("attributes")
+    extended = {k: column(k) for k in EXTENDED[:3]}
     out = []
-    for i, (_, r) in enumerate(concerns.iterrows()):
-        g = r.geometry
-        attrs = r.get("attributes")
-        ext: dict[str, Any] = {k: r.get(k) for k in EXTENDED[:3] if r.get(k) is not None}
-        if attrs:
-            ext["attributes"] = json.loads(attrs)
+    # columns as lists, not row by row (iterrows builds a Series for each row)
+    for i, g in enumerate(concerns.geometry):
+        ext: dict[str, Any] = {k: v[i] for k, v in extended.items() if v[i] is not None}
+        if attributes[i]:
+            ext["attributes"] = json.loads(attributes[i])
+        rid = str(ids[i])
         out.append({
-            "service_request_id": str(r["service_request_id"]),
-            "status": r["status"],
-            "status_notes": notes.get(str(r["service_request_id"])),
-            "service_name": r.get("service_name"),
-            "service_code": r["service_code"],
-            "description": r.get("description"),
+            "service_request_id": rid,
+            "status": status[i],
+            "status_notes": notes.get(rid),
+            "service_name": names[i],
+            "service_code": code[i],
+            "description": text[i],
             "agency_responsible": None,
             "service_notice": None,
             "requested_datetime": req[i],
             "updated_datetime": upd[i],
-            "expected_datetime": exp[i] if r["status"] == "open" else None,
-            "address": r.get("address"),
+            "expected_datetime": exp[i] if status[i] == "open" else None,
+            "address": address[i],
             "address_id": None,
             "zipcode": None,
             "lat": None if g is None else round(float(g.y), 7),

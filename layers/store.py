@@ -321,8 +321,11 @@ class Store:
         time: tuple[str, Any, Any] | None = None,
         ids: Sequence[str] | None = None,
         bbox: tuple[float, float, float, float] | None = None,
+        limit: int | None = None,
+        offset: int = 0,
     ) -> gpd.GeoDataFrame:
-        """A layer as a GeoDataFrame in EPSG:4326, indexed 0..n-1.
+        """A layer as a GeoDataFrame in EPSG:4326, indexed 0..n-1, in the order rows
+        were stored.
 
         Parameters
         ----------
@@ -337,9 +340,19 @@ class Store:
             ``(minx, miny, maxx, maxy)`` in degrees: only rows whose geometry
             intersects the box. PostGIS answers from its spatial index; the
             embedded store filters what it read.
+        limit, offset
+            At most ``limit`` of the matching rows, after skipping the first ``offset``
+            (a page of them: the order is stable, new rows come last).
+
+        Raises
+        ------
+        StoreError
+            An unknown column in ``where``, or a negative ``limit`` or ``offset``.
         """
         schema = SCHEMAS[layer]
         t = TABLES[layer]
+        if (limit is not None and limit < 0) or offset < 0:
+            raise StoreError(f"limit and offset must be >= 0, got {limit!r} and {offset!r}")
         q = sa.select(*[t.c[f] for f in schema.field_names], t.c.geom).order_by(t.c.fid)
         q = self._filter(q, t, where, time)
         if ids is not None:
@@ -347,6 +360,12 @@ class Store:
         if bbox is not None and self.dialect == "postgresql":
             box = sa.func.ST_MakeEnvelope(*(float(v) for v in bbox), 4326)
             q = q.where(sa.func.ST_Intersects(t.c.geom, box))
+        # the embedded store filters a box after reading, so it pages after that too
+        page_in_sql = bbox is None or self.dialect == "postgresql"
+        if page_in_sql and limit is not None:
+            q = q.limit(limit)
+        if page_in_sql and offset:
+            q = q.offset(offset)
         with self.engine.connect() as conn:
             result = conn.execute(q)
             rows = result.fetchall()
@@ -360,6 +379,10 @@ class Store:
             data = {c: [v for v, k in zip(vals, keep, strict=True) if k]
                     for c, vals in data.items()}
             geoms = geoms[keep]
+        if not page_in_sql:
+            stop = None if limit is None else offset + limit
+            data = {c: vals[offset:stop] for c, vals in data.items()}
+            geoms = geoms[offset:stop]
         # object columns first, so missing text stays None (pandas would infer NaN)
         frame = pd.DataFrame({c: pd.Series(data[c], dtype=object) for c in schema.field_names},
                              columns=schema.field_names)

@@ -353,7 +353,9 @@ outbox = sa.Table(
     sa.Column("sent_at", sa.Text),
 )
 
-#: Answers to the two-question perception survey, placed on the map.
+#: Answers to the two-question perception survey, placed on the map. ``client`` is whose
+#: answer it is (an account's or a browser session's key, never a network address), so
+#: one person answers once a day for a neighborhood; no read returns it or the point.
 survey_responses = sa.Table(
     "survey_responses", METADATA,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),

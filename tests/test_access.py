@@ -40,6 +40,8 @@ SECRET = {"contact_name": "Private Person", "contact_email": "private.person@exa
           "contact_phone": "+1 816 555 0199"}
 EXACT = (-94.581234, 39.041234)  # a drug_activity report: a sensitive category
 INSTRUMENT = (Path(__file__).parents[1] / "cpted" / "data" / "instrument.toml").read_text()
+#: Where the permission matrix's survey answers are placed (in the seeded neighborhood).
+SURVEY_AT = (-94.576543, 39.043219)
 
 
 @pytest.fixture
@@ -89,6 +91,9 @@ def seeded_places(store: Store, ids: dict[str, str]) -> dict[str, str]:
 
     staff = Access(store, Actor("seed", "Seed", Role.ADMIN), Settings(max_writes_per_minute=1000))
     inst = parse_instrument(INSTRUMENT)
+    store.add(Layer.NEIGHBORHOODS, gpd.GeoDataFrame(
+        {"id": ["H1"], "name": ["Hill"]},
+        geometry=[shapely.MultiPolygon([shapely.box(-94.60, 39.02, -94.55, 39.06)])], crs=4326))
     out = {"audit": staff.save_audit(audit_draft("Seeded audit"), inst),
            "spot": staff.create_spot("Seeded spot", [ids["a"]])}
     out["plan"] = staff.create_plan("Trim hedges", owner_kind="city department", owner_name="Parks",
@@ -119,10 +124,11 @@ def protected_calls(ids: dict[str, str], tmp_path: Path
     graffiti = next(s for s in load_default_services() if s.service_code == "graffiti")
     inst = parse_instrument(INSTRUMENT)
     return {
-        Action.REPORT: lambda a: a.submit_report(ReportDraft("graffiti", -94.5, 39.1, "x")),
+        Action.REPORT: lambda a: a.submit_report(ReportDraft("graffiti", -94.57, 39.04, "x")),
         Action.SUPPORT: lambda a: a.support(ids["a"]),
         Action.FOLLOW: lambda a: a.follow_report(ids["a"], "follower@example.org"),
         Action.CREATE_AUDIT: lambda a: a.save_audit(audit_draft(), inst),
+        Action.ANSWER_SURVEY: lambda a: a.answer_survey(*SURVEY_AT, 2, False),
         Action.EDIT_ANY_AUDIT: lambda a: a.update_audit(
             ids["audit"], audit_draft("Renamed"), inst,
             expected_version=a.audit(ids["audit"]).version),
@@ -139,6 +145,7 @@ def protected_calls(ids: dict[str, str], tmp_path: Path
         Action.EDIT_CATEGORIES: lambda a: a.save_services([graffiti]),
         Action.EDIT_INSTRUMENT: lambda a: a.add_instrument(new_instrument),
         Action.MANAGE_ACCOUNTS: lambda a: a.set_role("someone", Role.OFFICER),
+        Action.MANAGE_API_KEYS: lambda a: a.create_api_key("City 311 app"),
         Action.SEE_AUDIT: lambda a: a.audit_trail(),
         Action.IMPORT: lambda a: a.import_file(csv_file(tmp_path), Layer.CONCERNS),
         Action.LOAD_SAMPLE: lambda a: a.load_sample(),
@@ -149,17 +156,20 @@ def protected_calls(ids: dict[str, str], tmp_path: Path
 #: Change-log entry names of the writes in :func:`protected_calls`.
 LOGGED = {Action.REPORT: "report", Action.SUPPORT: "support", Action.FOLLOW: "follow",
           Action.CREATE_AUDIT: "audit", Action.SEND_MESSAGES: "digests",
+          Action.ANSWER_SURVEY: "survey answer",
           Action.EDIT_ANY_AUDIT: "audit edited", Action.CHANGE_STATUS: "status",
           Action.MERGE: "merge", Action.DELETE: "delete", Action.MANAGE_SPOTS: "spot",
           Action.LOG_VISITS: "visit", Action.EDIT_CATEGORIES: "categories",
           Action.EDIT_INSTRUMENT: "instrument", Action.MANAGE_ACCOUNTS: "role",
+          Action.MANAGE_API_KEYS: "api key created",
           Action.IMPORT: "import", Action.LOAD_SAMPLE: "sample loaded"}
 
 
 def test_the_table_names_every_role_and_admin_may_do_everything() -> None:
     assert set(PERMISSIONS) == set(Action)
     assert all(Role.ADMIN in roles for roles in PERMISSIONS.values())
-    open_to_all = {Action.REPORT, Action.SUPPORT, Action.FOLLOW, Action.CREATE_AUDIT}
+    open_to_all = {Action.REPORT, Action.SUPPORT, Action.FOLLOW, Action.CREATE_AUDIT,
+                   Action.ANSWER_SURVEY}
     assert {a for a, roles in PERMISSIONS.items() if Role.PUBLIC in roles} == open_to_all
     assert {a for a, roles in PERMISSIONS.items() if Role.RESIDENT in roles} == open_to_all
 
@@ -385,3 +395,29 @@ def test_follow_messages_and_feeds_hold_no_secret_whoever_asks(store: Store) -> 
     for out in [*(m.as_string() for m in messages), *(f.decode() for f in feeds)]:
         assert not _leaks(out), _leaks(out)
         assert ids["sensitive"] in out
+
+@pytest.mark.parametrize("role", list(Role))
+def test_no_role_reads_a_survey_answer_only_totals(store: Store, role: Role) -> None:
+    """Whoever asks, the survey comes back as totals per neighborhood and month: no
+    answer's place, time or author, however few answers there are."""
+    ids = seeded(store)
+    seeded_places(store, ids)
+    Access(store, acc.public("answerer")).answer_survey(*SURVEY_AT, 1, True)
+    who = Access(store, actor(role), Settings(max_writes_per_minute=1000))
+    summary = who.survey_summary()
+    assert summary[["name", "survey_answers"]].values.tolist() == [["Hill", 1]]
+    assert summary["safe_mean"].isna().all()  # one answer: a count, never its value
+    months = who.progress().months
+    assert months["survey_answers"].sum() == 1 and months["safe_mean"].isna().all()
+    for frame in (summary, months):
+        assert not {"lon", "lat", "client", "at", "geometry"} & set(frame.columns)
+        text = frame.to_json(default_handler=str)
+        assert f"{SURVEY_AT[0]:.4f}" not in text and f"{SURVEY_AT[1]:.4f}" not in text
+        assert "answerer" not in text
+    if can(role, Action.SEE_AUDIT):  # the change log neither
+        trail = who.audit_trail()
+        logged = trail[trail["action"] == "survey answer"]
+        assert len(logged) == 1 and json.loads(logged["detail"].iloc[0]) == {
+            "neighborhood": "H1"}
+        logged_text = trail.to_json(date_format="iso", default_handler=str)
+        assert "answerer" not in logged_text and f"{SURVEY_AT[0]:.4f}" not in logged_text

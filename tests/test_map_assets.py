@@ -139,7 +139,11 @@ def test_the_settings_refuse_a_tile_url_without_its_credit_or_placeholders() -> 
 def test_tiles_hold_the_base_layers_names_and_nothing_else(
         frames: dict[str, gpd.GeoDataFrame], tmp_path: Path) -> None:
     key, names = bm.ensure_basemap(frames, tmp_path)
-    assert names == ["areas", "area_labels", "streets", "buildings"]
+    assert names == ["areas", "area_labels", "major_streets", "streets", "buildings"]
+    # the city view's main streets are the arterials and collectors, and only those
+    assert set(frames["major_streets"]["class"]) == {"arterial", "collector"}
+    assert len(frames["major_streets"]) == frames["streets"]["class"].isin(
+        ["arterial", "collector"]).sum()
     back = bm.layer_frames(tmp_path, key)
     assert set(back) == set(names)
     for name, frame in back.items():
@@ -157,10 +161,11 @@ def test_tiles_hold_the_base_layers_names_and_nothing_else(
     assert data is not None and b"streets" in data
     named = [n for n in frames["streets"]["name"] if n]
     assert any(n.encode() in data for n in named)
-    # buildings only from zoom 15, streets not at zoom 9
+    # buildings only from zoom 15; at zoom 12 the main streets only
     bx, by = tile_of(lon, lat, 12)
     assert bm.read_tile(tmp_path, key, "buildings", 12, bx, by) is None
-    assert bm.read_tile(tmp_path, key, "streets", 12, bx, by) is not None
+    assert bm.read_tile(tmp_path, key, "streets", 12, bx, by) is None
+    assert bm.read_tile(tmp_path, key, "major_streets", 12, bx, by) is not None
 
 
 def test_the_key_follows_the_content(frames: dict[str, gpd.GeoDataFrame],
@@ -270,7 +275,8 @@ def test_every_page_map_loads_nothing_from_another_host(
         assert cfg is not None, f"{page} has no base map"
         sources = cfg["sources"]
         assert isinstance(sources, dict)
-        assert set(sources) == {"areas", "area_labels", "streets", "buildings"}, page
+        assert set(sources) == {"areas", "area_labels", "major_streets", "streets",
+                                "buildings"}, page
         assert all(re.fullmatch(r"\.\./\.\./basemap/[0-9a-f]{16}/\w+/\{z\}/\{x\}/\{y\}\.mvt",
                                 s["url"]) for s in sources.values()), sources
 

@@ -4,10 +4,12 @@ public.
 As a member of the public (no sign-in, ``CPTED_STAFF_MODE`` unset) this module renders
 every page the navigation lists (read from ``app.py``, so a new page is covered without
 editing this test), calls every public method of :class:`cpted.access.Access` (listed by
-introspection; a new method without an entry here fails the test) and produces every
-export format. It then searches all of it for reporter contact, the exact place (4
-decimals) of a sensitive report, its description and address, internal notes, and the
-text of a "me too" on a sensitive report.
+introspection; a new method without an entry here fails the test), produces every
+export format and asks the Open311 API server (``cpted api``, run on a loopback port)
+every resource, as an anonymous reader and as a client filing a report. It then searches
+all of it for reporter contact, the exact place (4 decimals) of a sensitive report, its
+description and address, internal notes, and the text of a "me too" on a sensitive
+report.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ import shapely
 from streamlit.testing.v1 import AppTest
 
 from cpted import accounts as acc
+from cpted import privacy
 from cpted.access import Access, PermissionDeniedError
 from cpted.accounts import Actor
 from cpted.concerns import ReportDraft
@@ -52,6 +55,11 @@ SECRETS = {
 LON, LAT = (re.escape(f"{v:.4f}") for v in EXACT)
 #: The exact place written as text: both coordinates to 4 decimals, close together.
 EXACT_TEXT = re.compile(rf"{LAT}\d*\D{{1,40}}{LON}|{LON}\d*\D{{1,40}}{LAT}")
+#: Where a member of the public placed a survey answer: the public learns totals per
+#: neighborhood, never the point (written as text like :data:`EXACT_TEXT`).
+SURVEY_AT = (-94.567612, 39.043421)  # 4 decimals as written: no rounding up
+S_LON, S_LAT = (re.escape(f"{v:.4f}") for v in SURVEY_AT)
+SURVEY_TEXT = re.compile(rf"{S_LAT}\d*\D{{1,40}}{S_LON}|{S_LON}\d*\D{{1,40}}{S_LAT}")
 
 
 def seed(store: Store) -> dict[str, str]:
@@ -75,6 +83,7 @@ def seed(store: Store) -> dict[str, str]:
     staff.create_spot("Back gate", [sens])
     staff.create_plan("Trim hedges", owner_kind="city department", owner_name="Parks",
                       due=NOW.date(), spot_id=spot, note=SECRETS["internal note"])
+    public.answer_survey(*SURVEY_AT, 1, False)
     return {"sensitive": sens, "plain": plain, "spot": spot, **links}
 
 
@@ -109,6 +118,8 @@ def leaks(value: Any) -> list[str]:
     if isinstance(value, gpd.GeoDataFrame):
         near = [f"exact place {g}" for g in value.geometry if g is not None
                 and g.distance(shapely.Point(*EXACT)) < 1e-4]
+        near += [f"a survey answer's place {g}" for g in value.geometry if g is not None
+                 and g.geom_type == "Point" and g.distance(shapely.Point(*SURVEY_AT)) < 1e-4]
         return near + leaks(value.drop(columns="geometry").to_json(default_handler=str,
                                                                      date_format="iso"))
     if isinstance(value, pd.DataFrame):
@@ -118,11 +129,14 @@ def leaks(value: Any) -> list[str]:
             lat = pd.to_numeric(value["lat"], errors="coerce")
             if (((lon - EXACT[0]) ** 2 + (lat - EXACT[1]) ** 2) ** 0.5 < 1e-4).any():
                 near.append("exact place (lon and lat columns)")
+            if (((lon - SURVEY_AT[0]) ** 2 + (lat - SURVEY_AT[1]) ** 2) ** 0.5 < 1e-4).any():
+                near.append("a survey answer's place (lon and lat columns)")
         return near + leaks(value.to_json(default_handler=str, date_format="iso"))
     if isinstance(value, bytes):
         value = value.decode("utf-8", "replace")
     text = value if isinstance(value, str) else json.dumps(value, default=str)
     found = [name for name, s in SECRETS.items() if s in text]
+    found += ["a survey answer's place"] if SURVEY_TEXT.search(text) else []
     return found + (["exact place"] if EXACT_TEXT.search(text) else [])
 
 
@@ -170,6 +184,10 @@ def test_every_public_method_answers_without_a_secret(
         "duplicates": lambda: [who.duplicates("drug_activity", *EXACT),
                                who.duplicates("graffiti", -94.57, 39.05)],
         "status_notes": who.status_notes, "audit_trail": who.audit_trail,
+        "open311_requests": lambda: [who.open311_requests(),
+                                     who.open311_requests(ids=[sens, ids["plain"]])],
+        "api_keys": who.api_keys, "create_api_key": lambda: who.create_api_key("x"),
+        "revoke_api_key": lambda: who.revoke_api_key("ak_000000000000"),
         "accounts": who.accounts,
         "export": lambda: [(tmp_path / f"p.{f}").read_bytes()
                            for f in EXPORT_FORMATS if f != "gpkg"
@@ -187,12 +205,17 @@ def test_every_public_method_answers_without_a_secret(
         "spots": who.spots, "spot_reports": lambda: who.spot_reports(ids["spot"]),
         "plans": who.plans, "visits": who.visits,
         "patrol_events": lambda: who.patrol_events([]),
-        "submit_report": lambda: who.submit_report(ReportDraft("graffiti", -94.5, 39.1, "x")),
+        "submit_report": lambda: who.submit_report(ReportDraft("graffiti", -94.575, 39.04,
+                                                               "x")),
         "support": lambda: who.support(ids["plain"]),
         "change_status": lambda: who.change_status(sens, "fixed", "done"),
         "merge": lambda: who.merge(sens, [ids["plain"]], "same"),
         "delete_concern": lambda: who.delete_concern(sens, "gone"),
         "save_audit": lambda: who.save_audit(audit_draft(), inst),
+        "answer_survey": lambda: who.answer_survey(-94.575, 39.04, 3, True),
+        "survey_summary": who.survey_summary,
+        "progress": lambda: [who.progress().months, who.progress().names, chart_text(who)],
+        "timezone": who.timezone,
         "update_audit": lambda: who.update_audit(audit, audit_draft("x"), inst,
                                                  expected_version=1),
         "delete_audit": lambda: who.delete_audit(audit, "spam"),
@@ -261,6 +284,49 @@ def test_every_message_to_a_follower_holds_no_secret(
         found = leaks(message.as_string()) + leaks(body(message))
         assert not found, f"{message['Subject']!r} holds {found}"
 
+def test_the_open311_api_answers_without_a_secret(
+        seeded: tuple[Store, dict[str, str], str], tmp_path: Path) -> None:
+    from tests.api_client import all_requests, get, post, serve
+
+    store, ids, url = seeded
+    key = Access(store, acc.operator()).create_api_key("Adversary app").key
+    codes = list(Access(store, acc.public()).services())
+    near = (EXACT[0], EXACT[1] + 0.0003)  # 30 m away, in the sensitive report's cell
+    cells = privacy.snap_to_grid(gpd.GeoSeries(
+        [shapely.Point(*EXACT), shapely.Point(*near)], crs=4326), 250)
+    assert cells.iloc[0].equals(cells.iloc[1])
+    answers: dict[str, str] = {}
+    with serve(url, tmp_path / "api.log") as base:
+        for path in ("/discovery.json", "/services.json", "/requests.json", "/requests.xml",
+                     "/requests/NO-SUCH.json", "/nothing-here",
+                     *(f"/services/{c}.json" for c in codes),
+                     *(f"/requests/{ids[k]}.json" for k in ("sensitive", "plain"))):
+            got = get(base + path)
+            assert got.status in (200, 404), (path, got.text)
+            answers[path] = got.text
+        every = all_requests(base, start_date="2000-01-01T00:00:00Z")
+        assert {ids["sensitive"], ids["plain"]} <= {r["service_request_id"] for r in every}
+        answers["every page of requests.json"] = json.dumps(every)
+        answers["by id"] = get(base + "/requests.json", {
+            "service_request_id": f"{ids['sensitive']},{ids['plain']}"}).text
+        # a client filing a report where the sensitive one is: the duplicate check's
+        # answer, the filed report's answer and its public record
+        filing = {"api_key": key, "service_code": "drug_activity", "lat": str(near[1]),
+                  "long": str(near[0]), "description": "seen from the street"}
+        dup = post(base + "/requests.json", filing)
+        assert dup.status == 409 and ids["sensitive"] in dup.text, dup.text
+        answers["duplicate check"] = dup.text
+        filed = post(base + "/requests.json", {**filing, "not_duplicate": "true"})
+        assert filed.status == 200, filed.text
+        answers["filed"] = filed.text
+        rid = filed.json()[0]["service_request_id"]
+        answers["filed record"] = get(f"{base}/requests/{rid}.json").text
+        answers["refused"] = post(base + "/requests.json", {"api_key": key}).text
+    for name, text in answers.items():
+        assert not leaks(text), f"{name} leaked {leaks(text)}"
+        assert PASSWORD not in text, f"{name} holds the database password"
+        assert key.split(".")[1] not in text, f"{name} holds the API key's secret"
+
 
 def brief_text(who: Access, store: Store) -> str:
     """Every neighborhood's meeting brief as PDF text (what a public meeting gets)."""
@@ -282,6 +348,15 @@ def brief_text(who: Access, store: Store) -> str:
             out.append(subprocess.run(["pdftotext", f.name, "-"], capture_output=True,
                                       text=True, check=True).stdout)
     return "\n".join(out)
+
+
+def chart_text(who: Access) -> list[Any]:
+    """The Progress page's tables and the text in its charts (PNGs hold no text to search,
+    so their tables stand for them), for every neighborhood."""
+    from cpted import progress_charts as pc
+
+    p = who.progress()
+    return [[pc.month_table(p, nid), pc.brief_table(p, nid)] for nid in p.names]
 
 
 def pages() -> list[str]:

@@ -151,6 +151,24 @@ def test_filters_are_applied_in_the_query(store: Store) -> None:
     assert list(got["service_request_id"]) == ["c2", "c4"]
 
 
+def test_pages_of_a_read_follow_the_stored_order(store: Store) -> None:
+    store.add(Layer.CONCERNS, concerns(10))
+    store.add(Layer.CONCERNS, concerns(3, start=10))
+    graffiti = {"service_code": ["graffiti"]}
+    whole = list(store.read(Layer.CONCERNS, where=graffiti)["service_request_id"])
+    assert whole == ["c1", "c3", "c5", "c7", "c9", "c11"]
+    pages = [list(store.read(Layer.CONCERNS, where=graffiti, limit=4, offset=k)
+                  ["service_request_id"]) for k in (0, 4, 8)]
+    assert pages == [whole[:4], whole[4:], []]
+    # a box is filtered before the page is taken, on both backends
+    box = (-94.58 + 2.5e-4, 39.0, -94.58 + 8.5e-4, 39.1)  # c3 .. c8
+    got = store.read(Layer.CONCERNS, bbox=box, limit=2, offset=1)
+    assert list(got["service_request_id"]) == ["c4", "c5"]
+    assert list(got.index) == [0, 1]
+    with pytest.raises(StoreError, match="limit and offset"):
+        store.read(Layer.CONCERNS, offset=-1)
+
+
 def test_text_with_sql_and_quotes_is_stored_literally(store: Store) -> None:
     df = concerns(1)
     nasty = "Robert'); DROP TABLE concerns;-- \"x\" \\ %s ? :name"

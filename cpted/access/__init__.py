@@ -1,4 +1,4 @@
-"""The one door: every read and write of records by pages, the CLI and later the API.
+"""The one door: every read and write of records by pages, the CLI and the Open311 API.
 
 :class:`Access` is the store as one :class:`~cpted.accounts.Actor` may use it. Each
 write checks the permission table (:data:`PERMISSIONS`), validates, counts against the
@@ -22,10 +22,11 @@ from cpted.access.permissions import (
     permission_table_markdown,
     require,
 )
+from cpted.access.progress import ProgressDoor
 from layers.errors import StoreError
 
 
-class Access(AdminDoor):
+class Access(AdminDoor, ProgressDoor):
     """The store as one actor may use it. Every method checks :data:`PERMISSIONS`."""
 
 

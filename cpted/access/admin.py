@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from cpted import accounts as acc
+from cpted import apikeys
 from cpted import concerns as cc
 from cpted.access.permissions import Action, require
 from cpted.access.places import PlacesDoor
@@ -54,20 +55,41 @@ class AdminDoor(PlacesDoor):
         return int(write_export(self.store, rows, layer, path, fmt, status_notes=notes,
                                 settings=self.settings))
 
-    def status_notes(self) -> dict[str, str]:
+    def status_notes(self, request_ids: Sequence[str] | None = None) -> dict[str, str]:
         """Each report's latest status note as this actor may see it (Open311
         ``status_notes``): staff every note, others public notes of reports that are not
-        of a sensitive category."""
+        of a sensitive category. Of ``request_ids`` only, when given."""
+        return self._status_notes(request_ids, None)
+
+    def _status_notes(self, request_ids: Sequence[str] | None,
+                      rows: pd.DataFrame | None) -> dict[str, str]:
+        """:meth:`status_notes`, told the reports' categories by ``rows`` when read."""
         from layers.repos import notes
 
         with self.store.engine.connect() as conn:
-            out = notes.latest_status_notes(conn, public_only=not self.staff)
+            out = notes.latest_status_notes(conn, public_only=not self.staff,
+                                            request_ids=request_ids)
         if self.exact:
             return out
-        rows = self.store.read(Layer.CONCERNS)
+        if rows is None:
+            rows = self.store.read(Layer.CONCERNS, ids=request_ids)
         hidden = set(rows.loc[rows["service_code"].isin(list(self.sensitive_codes())),
                               "service_request_id"])
         return {k: v for k, v in out.items() if k not in hidden}
+
+    def open311_requests(self, *, ids: Sequence[str] | None = None,
+                         where: Mapping[str, Sequence[Any]] | None = None,
+                         time: tuple[str, Any, Any] | None = None,
+                         limit: int | None = None, offset: int = 0) -> list[dict[str, Any]]:
+        """Concerns as Open311 GeoReport v2 request objects, as this actor may see them:
+        record for record what :meth:`export` writes in the ``open311`` format, for the
+        rows :meth:`concerns` reads with the same filters and page (the Open311 API's
+        ``requests.json``)."""
+        from cpted.exports import open311_records
+
+        rows = self.concerns(where=where, time=time, ids=ids, limit=limit, offset=offset)
+        notes = self._status_notes(rows["service_request_id"].tolist(), rows)
+        return open311_records(self.store, rows, status_notes=notes, settings=self.settings)
 
     def accounts(self) -> pd.DataFrame:
         require(self.actor, Action.MANAGE_ACCOUNTS)
@@ -198,6 +220,29 @@ class AdminDoor(PlacesDoor):
             self._log(conn, "disabled" if disabled else "enabled", "account", username)
 
         self._write("the account change", Action.MANAGE_ACCOUNTS, run)
+
+    # -- Open311 API keys --------------------------------------------------------
+    def api_keys(self) -> pd.DataFrame:
+        """Every API key without its secret (see :func:`cpted.apikeys.list_keys`)."""
+        require(self.actor, Action.MANAGE_API_KEYS)
+        return apikeys.list_keys(self.store)
+
+    def create_api_key(self, name: str) -> apikeys.NewKey:
+        """Make a key for the Open311 client ``name``; its secret is in the answer only."""
+        def run(conn: Connection) -> apikeys.NewKey:
+            new = apikeys.insert_key(conn, name, created_by=self.actor.username or "public")
+            self._log(conn, "api key created", "api_key", new.key_id, {"name": new.name})
+            return new
+
+        return self._write("the API key", Action.MANAGE_API_KEYS, run)
+
+    def revoke_api_key(self, key_id: str) -> None:
+        """Revoke a key: its client's next request is refused."""
+        def run(conn: Connection) -> None:
+            apikeys.revoke_key(conn, key_id)
+            self._log(conn, "api key revoked", "api_key", key_id)
+
+        self._write("the revocation", Action.MANAGE_API_KEYS, run)
 
 
 def store_error_message(exc: BaseException) -> str:

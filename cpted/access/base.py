@@ -76,7 +76,8 @@ class Door:
         since = iso(now - timedelta(minutes=1))
         key = key or self.actor.key
         limits = [(changelog.writes_since(conn, key, since), self.settings.max_writes_per_minute,
-                   "from this " + ("account" if self.actor.username else "address"),
+                   "from this " + ("API key" if (self.actor.username or "").startswith("api:")
+                                   else "account" if self.actor.username else "address"),
                    "max_writes_per_minute")]
         if key.startswith(PUBLIC_PREFIX):
             limits.append((changelog.writes_since_prefix(conn, PUBLIC_PREFIX, since),
@@ -89,7 +90,8 @@ class Door:
                                   .total_seconds()) + 1)
                 raise RateLimitError(
                     f"{len(recent)} changes in the last minute {whom}; the limit is {limit} a "
-                    f"minute (setting {setting}). Nothing was saved; try again in {wait} s")
+                    f"minute (setting {setting}). Nothing was saved; try again in {wait} s",
+                    retry_after_s=wait)
         # older than any window that reads them (a minute here, an hour for sign-in)
         changelog.prune_writes(conn, iso(now - timedelta(hours=1)), prefix="public:")
         changelog.prune_writes(conn, iso(now - timedelta(hours=1)), prefix="user:")

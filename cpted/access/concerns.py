@@ -39,16 +39,23 @@ class ConcernDoor(NewsDoor):
     # -- reading ---------------------------------------------------------------
     def layer(self, layer: Layer, *, where: Mapping[str, Sequence[Any]] | None = None,
               time: tuple[str, Any, Any] | None = None,
-              bbox: tuple[float, float, float, float] | None = None) -> gpd.GeoDataFrame:
-        """Any layer as this actor may see it (concerns through :meth:`as_seen`)."""
-        rows = self.store.read(layer, where=where, time=time, bbox=bbox)
+              bbox: tuple[float, float, float, float] | None = None,
+              ids: Sequence[str] | None = None, limit: int | None = None,
+              offset: int = 0) -> gpd.GeoDataFrame:
+        """Any layer as this actor may see it (concerns through :meth:`as_seen`); the
+        filters and paging are :meth:`layers.store.Store.read`'s."""
+        rows = self.store.read(layer, where=where, time=time, bbox=bbox, ids=ids,
+                               limit=limit, offset=offset)
         return self.as_seen(rows) if layer is Layer.CONCERNS else rows
 
     def concerns(self, *, where: Mapping[str, Sequence[Any]] | None = None,
                  time: tuple[str, Any, Any] | None = None,
-                 bbox: tuple[float, float, float, float] | None = None) -> gpd.GeoDataFrame:
+                 bbox: tuple[float, float, float, float] | None = None,
+                 ids: Sequence[str] | None = None, limit: int | None = None,
+                 offset: int = 0) -> gpd.GeoDataFrame:
         """Concerns as this actor may see them (see :meth:`as_seen`)."""
-        return self.layer(Layer.CONCERNS, where=where, time=time, bbox=bbox)
+        return self.layer(Layer.CONCERNS, where=where, time=time, bbox=bbox, ids=ids,
+                          limit=limit, offset=offset)
 
     def as_seen(self, rows: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
         """``rows`` of the concerns layer as this actor may see them: sensitive categories
@@ -151,10 +158,17 @@ class ConcernDoor(NewsDoor):
 
     # -- writing ---------------------------------------------------------------
     def submit_report(self, draft: cc.ReportDraft, *, now: datetime | None = None) -> str:
-        """Anyone may report; the report counts against the rate limit and is logged."""
+        """Anyone may report; the report counts against the rate limit and is logged.
+        With neighborhoods stored, a place outside their extent grown by the
+        ``area_margin_m`` setting is refused, as an import's row would be."""
+        from layers.importer import project_area
+
+        area = project_area(self.store, self.settings)
+
         def run(conn: Connection) -> str:
             rid = cc.submit_report(self.store, draft, now=now,
-                                   actor=self.actor.username or "resident", conn=conn)
+                                   actor=self.actor.username or "resident", conn=conn,
+                                   area=area)
             self._log(conn, "report", "concern", rid, {"category": draft.service_code})
             return rid
 

@@ -19,6 +19,7 @@ class Action(StrEnum):
     SUPPORT = "support a concern (me too)"
     FOLLOW = "follow a report or an area by e-mail"
     CREATE_AUDIT = "record a CPTED audit"
+    ANSWER_SURVEY = "answer the perception survey"
     EDIT_ANY_AUDIT = "edit or delete anyone's CPTED audit"
     SEE_EXACT_SENSITIVE = "see exact locations of sensitive categories"
     SEE_INTERNAL_NOTES = "see internal notes"
@@ -31,6 +32,7 @@ class Action(StrEnum):
     EDIT_CATEGORIES = "edit categories"
     EDIT_INSTRUMENT = "edit the CPTED instrument"
     MANAGE_ACCOUNTS = "manage accounts and roles"
+    MANAGE_API_KEYS = "make and revoke Open311 API keys"
     SEE_AUDIT = "see the change log (audit trail)"
     IMPORT = "import data"
     LOAD_SAMPLE = "load the sample district"
@@ -47,6 +49,7 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.SUPPORT: EVERYONE,
     Action.FOLLOW: EVERYONE,
     Action.CREATE_AUDIT: EVERYONE,
+    Action.ANSWER_SURVEY: EVERYONE,
     Action.EDIT_ANY_AUDIT: frozenset({Role.COORDINATOR, Role.PLANNER, Role.ADMIN}),
     Action.SEE_EXACT_SENSITIVE: STAFF,
     Action.SEE_INTERNAL_NOTES: STAFF,
@@ -59,6 +62,7 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.EDIT_CATEGORIES: frozenset({Role.COORDINATOR, Role.ADMIN}),
     Action.EDIT_INSTRUMENT: frozenset({Role.PLANNER, Role.ADMIN}),
     Action.MANAGE_ACCOUNTS: frozenset({Role.ADMIN}),
+    Action.MANAGE_API_KEYS: frozenset({Role.ADMIN}),
     Action.SEE_AUDIT: frozenset({Role.COORDINATOR, Role.ADMIN}),
     Action.IMPORT: frozenset({Role.COORDINATOR, Role.PLANNER, Role.ADMIN}),
     Action.LOAD_SAMPLE: frozenset({Role.COORDINATOR, Role.ADMIN}),
@@ -71,7 +75,15 @@ class PermissionDeniedError(CptedError):
 
 
 class RateLimitError(CptedError):
-    """Too many writes from one client, or from the public as a whole, in the last minute."""
+    """Too many writes from one client, or from the public as a whole, in the last minute.
+
+    ``retry_after_s`` is how many seconds until the oldest counted write leaves the window
+    (what an HTTP ``Retry-After`` says).
+    """
+
+    def __init__(self, message: str, retry_after_s: int = 60) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
 
 
 def can(role: Role | str, action: Action) -> bool:

@@ -16,14 +16,18 @@ function cptedBasemap(map, cfg) {
     {dataSource: "buildings", dataLayer: "buildings", minzoom: 15,
      symbolizer: new P.PolygonSymbolizer({fill: cfg.buildingFill, stroke: cfg.buildingEdge,
                                           width: 0.5})},
-    // alleys and paths from zoom 15, local streets from 13, the rest at every zoom
+    // a city in view: its main streets; closer in, every street by class (alleys and
+    // paths from zoom 15)
+    {dataSource: "major_streets", dataLayer: "major_streets", maxzoom: 13,
+     symbolizer: new P.LineSymbolizer({color: cfg.street, width: function (z, f) {
+       return width(klass(f) === "arterial" ? 3.2 : 2.4)(z); }})},
     {dataSource: "streets", dataLayer: "streets", minzoom: 15,
      filter: function (z, f) { var c = klass(f); return c === "alley" || c === "path"; },
      symbolizer: new P.LineSymbolizer({color: cfg.street, width: width(0.8), dash: [3, 2]})},
-    {dataSource: "streets", dataLayer: "streets", minzoom: 13,
+    {dataSource: "streets", dataLayer: "streets", minzoom: 14,
      filter: function (z, f) { return klass(f) === "local"; },
      symbolizer: new P.LineSymbolizer({color: cfg.street, width: width(1.6)})},
-    {dataSource: "streets", dataLayer: "streets",
+    {dataSource: "streets", dataLayer: "streets", minzoom: 14,
      filter: function (z, f) { var c = klass(f); return c === "arterial" || c === "collector"; },
      symbolizer: new P.LineSymbolizer({color: cfg.street, width: function (z, f) {
        return width(klass(f) === "arterial" ? 3.2 : 2.4)(z); }})}

@@ -173,3 +173,11 @@ def events_since(conn: Connection, since: str, *, until: str | None = None,
     rows = [dict(r) for r in conn.execute(q.order_by(e.c.at.desc(), e.c.id.desc())
                                           .limit(limit)).mappings()]
     return rows[::-1]
+
+def event_times(conn: Connection, kind: str) -> list[tuple[str, str]]:
+    """``(service_request_id, at)`` of every event of ``kind`` (e.g. ``"reopened"``),
+    oldest first; ``at`` as stored timestamp text."""
+    e = wt.concern_events
+    return [(str(r[0]), str(r[1])) for r in conn.execute(
+        sa.select(e.c.service_request_id, e.c.at).where(e.c.kind == kind)
+        .order_by(e.c.at, e.c.id))]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
@@ -11,7 +13,8 @@ from layers import tables as wt
 STATUS_KINDS = ("status", "reopened")
 
 
-def latest_status_notes(conn: Connection, *, public_only: bool) -> dict[str, str]:
+def latest_status_notes(conn: Connection, *, public_only: bool,
+                        request_ids: Sequence[str] | None = None) -> dict[str, str]:
     """Each concern's most recent status note, by ``service_request_id``.
 
     Parameters
@@ -22,6 +25,8 @@ def latest_status_notes(conn: Connection, *, public_only: bool) -> dict[str, str
         Consider only events whose ``visibility`` is ``"public"``: a concern whose
         status notes are all internal is left out, and one with a later internal note
         shows its latest public one.
+    request_ids
+        Only these concerns (a page of them); every concern when None.
 
     Returns
     -------
@@ -34,6 +39,8 @@ def latest_status_notes(conn: Connection, *, public_only: bool) -> dict[str, str
         e.c.kind.in_(STATUS_KINDS))
     if public_only:
         latest = latest.where(e.c.visibility == "public")
+    if request_ids is not None:
+        latest = latest.where(e.c.service_request_id.in_(list(request_ids)))
     sub = latest.group_by(e.c.service_request_id).subquery()
     q = sa.select(e.c.service_request_id, e.c.note).join(sub, sub.c.id == e.c.id)
     return {str(r[0]): str(r[1]) for r in conn.execute(q) if r[1] is not None}

@@ -112,6 +112,15 @@ def link_plan_reports(conn: Connection, plan_id: str, request_ids: Iterable[str]
                                                        service_request_id=rid))
 
 
+def plan_links(conn: Connection) -> pd.DataFrame:
+    """Every plan-report link, by plan then report id: columns ``plan_id``,
+    ``service_request_id``."""
+    pr = wt.plan_reports
+    q = sa.select(pr).order_by(pr.c.plan_id, pr.c.service_request_id)
+    return pd.DataFrame([dict(r) for r in conn.execute(q).mappings()],
+                        columns=list(pr.c.keys()))
+
+
 def plan_report_ids(conn: Connection, plan_id: str) -> list[str]:
     """The ``service_request_id`` of every report linked to a plan."""
     pr = wt.plan_reports

@@ -1,0 +1,77 @@
+"""The perception survey's map: neighborhoods shaded by how safe people say they feel,
+and a pin where the person answering clicked."""
+
+from __future__ import annotations
+
+import math
+
+import folium
+import geopandas as gpd
+import pandas as pd
+import shapely
+
+from cpted.maps.common import bounds_latlon, centred_map, escaped_frame, legend, pin_icon
+from layers.crs import latlon
+
+#: Very unsafe (1) to very safe (5): ColorBrewer RdYlBu, colour-blind safe.
+FEELING_COLORS = {1: "#d7191c", 2: "#fdae61", 3: "#ffffbf", 4: "#abd9e9", 5: "#2c7bb6"}
+NO_ANSWERS_COLOR = "#dddddd"
+
+
+def build_survey_map(neighborhoods: gpd.GeoDataFrame, summary: pd.DataFrame, *,
+                     pin: shapely.Point | None = None, scale: dict[int, str],
+                     tiles: str | None = None) -> folium.Map:
+    """Neighborhoods shaded by their mean feeling of safety after dark, for a click.
+
+    Parameters
+    ----------
+    neighborhoods : geopandas.GeoDataFrame
+        Polygons in EPSG:4326 with ``id`` and ``name``.
+    summary : pandas.DataFrame
+        :func:`cpted.progress.survey_summary` rows (``neighborhood_id``,
+        ``survey_answers``, ``safe_mean``): aggregates only, never an answer's place.
+    pin : shapely.Point, optional
+        The place chosen so far (WGS84), drawn as a pin.
+    scale : dict of int to str
+        The answers' words, 1 to 5, for the legend.
+    tiles : str or None
+        The basemap; ``None`` for none.
+
+    Returns
+    -------
+    folium.Map
+    """
+    gdf = escaped_frame(neighborhoods, ["id", "name"])
+    by_id = summary.set_index(summary["neighborhood_id"].astype(str)) if len(summary) \
+        else summary
+    means, labels = [], []
+    for nid in neighborhoods["id"].astype(str):
+        row = by_id.loc[nid] if nid in by_id.index else None
+        n = int(row["survey_answers"]) if row is not None else 0
+        mean = float(row["safe_mean"]) if row is not None else math.nan
+        means.append(mean)
+        labels.append(f"{mean:.1f} of 5 ({n:,} answers)" if not math.isnan(mean)
+                      else f"too few answers ({n:,})")
+    gdf["feeling"] = labels
+    gdf["klass"] = [0 if math.isnan(m) else min(5, max(1, round(m))) for m in means]
+    if len(gdf):
+        fmap = folium.Map(tiles=tiles, control_scale=True)
+        fmap.fit_bounds(bounds_latlon(gdf.total_bounds))
+    else:
+        fmap = centred_map(None, tiles=tiles)
+    folium.GeoJson(
+        gdf[["name", "feeling", "klass", "geometry"]].to_json(), name="Neighborhoods",
+        style_function=lambda f: {
+            "color": "#444", "weight": 1, "fillOpacity": 0.45,
+            "fillColor": FEELING_COLORS.get(f["properties"]["klass"], NO_ANSWERS_COLOR)},
+        highlight_function=lambda _f: {"weight": 3, "color": "#000"},
+        tooltip=folium.GeoJsonTooltip(fields=["name", "feeling"],
+                                      aliases=["Neighborhood", "Feeling safe after dark"]),
+    ).add_to(fmap)
+    if pin is not None:
+        folium.Marker(latlon(pin), icon=pin_icon(), tooltip="Your answer's place").add_to(fmap)
+    rows = [("box", FEELING_COLORS[k], f"{k} {scale[k].lower()}") for k in sorted(scale)]
+    rows.append(("box", NO_ANSWERS_COLOR, "too few answers"))
+    rows.append(("note", "", "Mean answer of the last 12 months"))
+    fmap.get_root().add_child(legend("How safe it feels after dark", rows))
+    return fmap
