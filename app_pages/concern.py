@@ -14,6 +14,7 @@ from app_pages._state import (
     category_names,
     layer,
     refusal,
+    sentence,
     services,
     settings,
     store,
@@ -21,6 +22,7 @@ from app_pages._state import (
 )
 from app_pages._text import md
 from cpted import concerns as cc
+from cpted import follows as fl
 from cpted.access import Action, can
 from cpted.maps.concerns import build_concern_map
 from layers.errors import ConflictError, CptedError
@@ -84,6 +86,11 @@ ids = recent["service_request_id"].tolist()
 labels = {i: f"{i} · {names.get(code) or name} · reported {day}" for i, code, name, day in zip(
     ids, recent["service_code"], recent["service_name"],
     recent["requested_datetime"].dt.tz_convert(zone).dt.strftime("%Y-%m-%d"), strict=True)}
+# a link in a message or a feed names the report: /concern?report=CR-...
+if (linked := st.query_params.get("report")) is not None:
+    if linked in labels:
+        st.session_state["concern_id"] = linked
+    del st.query_params["report"]
 default = st.session_state.get("concern_id")
 picked = st.selectbox(
     "Concern", ids, index=ids.index(default) if default in ids else 0,
@@ -182,6 +189,26 @@ else:
 # afresh: the status on the one just saved, the note and the comment empty.
 saves = st.session_state.setdefault("concern_saves", 0)
 left, right = st.columns(2)
+#: What the page says once a follow is asked for (the same whether or not the address
+#: followed this already, so the page never tells).
+CHECK_INBOX = ("Check your inbox: a message with a link to confirm is on its way. Nothing "
+               "is sent until you click it, and every message has a link to stop them.")
+
+
+def follow(address: str, where: Any) -> bool:
+    """Follow this report for ``address``; a refusal is shown at ``where``, beside the
+    e-mail field. Whether it was asked for."""
+    try:
+        me.follow_report(picked, address)
+    except fl.FollowError as exc:
+        where.error(md(sentence(" ".join(exc.fields.get("email", [])) or str(exc))))
+        return False
+    except CptedError as exc:
+        where.error(md(sentence(str(exc))))
+        return False
+    return True
+
+
 with left, st.form("support"):
     st.markdown("**Me too**: this affects me as well.")
     note = st.text_input("Comment (optional)", max_chars=cc.MAX_NOTE_CHARS,
@@ -190,16 +217,26 @@ with left, st.form("support"):
         st.caption("Comments on this kind of report are seen by staff only.")
     else:
         st.caption("Your comment is shown publicly with this report.")
+    also = st.text_input("E-mail me when its status changes (optional)",
+                         key=f"support-follow-{picked}-{saves}", placeholder="name@example.org")
+    also_error = st.empty()
     if st.form_submit_button("Add my support"):
-        try:
-            n = me.support(picked, note or None)
-        except CptedError as exc:
-            st.error(md(exc))
+        problems = fl.email_problems(also) if also.strip() else []
+        if problems:  # checked first, so that a typo does not count a support without it
+            also_error.error(md(sentence(problems[0])))
         else:
-            st.session_state["concern_saves"] = saves + 1
-            st.session_state["status_flash"] = (
-                f"Thank you: this report now has {n} supporter{'s' if n != 1 else ''}.")
-            st.rerun()
+            try:
+                n = me.support(picked, note or None)
+            except CptedError as exc:
+                st.error(md(exc))
+            else:
+                followed = bool(also.strip()) and follow(also, also_error)
+                st.session_state["concern_saves"] = saves + 1
+                st.session_state["status_flash"] = (
+                    f"Thank you: this report now has {n} supporter{'s' if n != 1 else ''}."
+                    + (f" {CHECK_INBOX}" if followed else ""))
+                if not also.strip() or followed:
+                    st.rerun()
 with right:
     if not staff:
         st.caption("Status changes are made by coordinators and city staff.")
@@ -244,6 +281,21 @@ with right:
             st.session_state.pop("stale", None)
             st.rerun()
 if flash := st.session_state.pop("status_flash", None):
+    st.success(flash)
+
+with st.form("follow"):
+    st.markdown("**Follow this report**: get an e-mail each time its status changes, with "
+                "the public note saying what was done.")
+    address = st.text_input("Your e-mail", key=f"follow-email-{picked}-{saves}",
+                            placeholder="name@example.org")
+    address_error = st.empty()
+    st.caption("Your address is private: it is never shown, and it is deleted when you stop "
+               "following.")
+    if st.form_submit_button("Follow") and follow(address, address_error):
+        st.session_state["concern_saves"] = saves + 1
+        st.session_state["follow_flash"] = CHECK_INBOX
+        st.rerun()
+if flash := st.session_state.pop("follow_flash", None):
     st.success(flash)
 
 if can(acting, Action.MERGE) or can(acting, Action.DELETE):

@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
+import shapely
 import streamlit as st
 
 from app_pages._maps import show_map
-from app_pages._state import access, concern_filters, layer, refusal, role, settings, store
+from app_pages._state import (
+    access,
+    concern_filters,
+    layer,
+    refusal,
+    role,
+    sentence,
+    services,
+    settings,
+    store,
+)
 from app_pages._tables import concern_table
 from app_pages._text import md
+from cpted import follows as fl
 from cpted import lighting as lt
 from cpted.maps import MapLayers, build_map
 from layers.errors import CptedError
@@ -75,3 +87,55 @@ show_map(fmap, height=620, returned_objects=[], key="main-map")
 
 with st.expander(f"Concerns in view ({len(concerns):,})"):
     concern_table(concerns, key="map-concerns")
+
+if st.toggle("Follow an area by e-mail", key="follow-area-on",
+             help="A daily or weekly message with the new reports and changes around a "
+                  "place of your choice."):
+    st.write("Click the map at the middle of the area, then choose how far around it.")
+    centre = st.session_state.get("follow_centre")  # (lat, lon), as the map reports a click
+    pick = build_map(MapLayers(neighborhoods=layer(Layer.NEIGHBORHOODS),
+                               streets=layer(Layer.STREETS)), tz=tz, legend_open=False,
+                     pin=None if centre is None else shapely.Point(centre[1], centre[0]),
+                     pin_label="The middle of the area")
+    got = show_map(pick, height=380, key="follow-area-map", returned_objects=["last_clicked"])
+    if got and got.get("last_clicked"):
+        new = (got["last_clicked"]["lat"], got["last_clicked"]["lng"])
+        if new != centre:
+            st.session_state["follow_centre"] = new
+            st.rerun()
+    catalogue = services()
+    rounds = st.session_state.setdefault("follow_area_round", 0)
+    with st.form("follow-area"):
+        radius = st.slider("How far around it (m)", int(fl.MIN_RADIUS_M) * 4, 2000, 400,
+                           step=50)
+        area_error = st.empty()
+        address = st.text_input("Your e-mail", placeholder="name@example.org",
+                                key=f"follow-area-email-{rounds}")
+        email_error = st.empty()
+        how = st.radio("How often", ["weekly", "daily"], horizontal=True,
+                       format_func={"daily": "Once a day", "weekly": "Once a week"}.get)
+        codes = sorted(catalogue, key=lambda c: catalogue[c].service_name)
+        only = st.multiselect("Only these categories (optional)", codes,
+                              format_func=lambda c: catalogue[c].service_name)
+        st.caption("A message asks you to confirm first; every message has a link to stop "
+                   "them. Your address is private, and deleted when you stop following.")
+        if st.form_submit_button("Follow this area"):
+            try:
+                if centre is None:
+                    raise fl.FollowError("nothing was followed", fields={
+                        "area": ["click the map at the middle of the area first"]})
+                access().follow_area(address, area=fl.circle(centre[1], centre[0], radius),
+                                     categories=only, frequency=how)
+            except fl.FollowError as exc:
+                for name, found in exc.fields.items():
+                    where = area_error if name == "area" else email_error
+                    where.error(md(sentence(" ".join(found))))
+            except CptedError as exc:
+                refusal(exc)
+            else:
+                st.session_state["follow_area_round"] = rounds + 1
+                st.session_state["follow_area_flash"] = (
+                    "Check your inbox: a message with a link to confirm is on its way.")
+                st.rerun()
+    if flash := st.session_state.pop("follow_area_flash", None):
+        st.success(flash)

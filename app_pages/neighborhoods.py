@@ -5,11 +5,23 @@ from __future__ import annotations
 import streamlit as st
 
 from app_pages._maps import show_map
-from app_pages._state import access, concern_filters, layer, role, services, store, tz
+from app_pages._state import (
+    access,
+    concern_filters,
+    layer,
+    refusal,
+    role,
+    sentence,
+    services,
+    store,
+    tz,
+)
 from app_pages._tables import concern_table
 from app_pages._text import md
+from cpted import follows as fl
 from cpted.maps import build_choropleth
 from cpted.overlay import assign, classify, monthly_trend, overlay
+from layers.errors import CptedError
 from layers.schema import Layer
 
 #: Every share on the page, as a whole percentage of values held as 0-100.
@@ -80,6 +92,50 @@ st.dataframe(
         "Reopened": st.column_config.NumberColumn(format=PERCENT,
                                                   help="Share of closed reports reopened"),
     })
+
+st.subheader("Follow this neighborhood")
+hood_names = dict(zip(hoods["id"].astype(str), hoods["name"].astype(str), strict=True))
+hood_ids = list(hood_names)
+followed = st.selectbox(
+    "Neighborhood", hood_ids, format_func=hood_names.__getitem__, key="follow-hood",
+    index=hood_ids.index(str(clicked_id)) if str(clicked_id) in hood_ids else 0)
+feed = access().neighborhood_feed_url(followed)
+st.markdown(f"New reports and what was done in **{md(hood_names[followed])}**, by e-mail, or "
+            f"in a feed reader: [the neighborhood's feed (Atom)]({feed}).")
+rounds = st.session_state.setdefault("follow_hood_round", 0)
+with st.form("follow-neighborhood"):
+    address = st.text_input("Your e-mail", placeholder="name@example.org",
+                            key=f"follow-hood-email-{rounds}")
+    errors = {"email": st.empty()}
+    c1, c2 = st.columns(2)
+    how = c1.radio("How often", ["weekly", "daily"], horizontal=True,
+                   format_func={"daily": "Once a day", "weekly": "Once a week"}.get,
+                   help="One message with everything new: nothing is sent when nothing "
+                        "happened.")
+    codes = sorted(catalogue, key=lambda c: catalogue[c].service_name)
+    only = c2.multiselect("Only these categories (optional)", codes,
+                          format_func=lambda c: catalogue[c].service_name,
+                          help="Leave empty to hear of every category.")
+    errors["categories"] = st.empty()
+    st.caption("A message asks you to confirm first; every message has a link to stop them. "
+               "Your address is private, and deleted when you stop following.")
+    if st.form_submit_button("Follow"):
+        try:
+            access().follow_area(address, neighborhood_id=followed, categories=only,
+                                 frequency=how)
+        except fl.FollowError as exc:
+            for name, found in exc.fields.items():
+                errors.get(name, errors["email"]).error(md(sentence(" ".join(found))))
+        except CptedError as exc:  # the rate limit, or the database
+            refusal(exc)
+        else:
+            st.session_state["follow_hood_round"] = rounds + 1
+            st.session_state["follow_hood_flash"] = (
+                f"Check your inbox: a message with a link to confirm is on its way. Nothing "
+                f"about {md(hood_names[followed])} is sent until you click it.")
+            st.rerun()
+if flash := st.session_state.pop("follow_hood_flash", None):
+    st.success(flash)
 
 if clicked_id is not None:
     pos = hoods.index[hoods["id"].astype(str) == str(clicked_id)]

@@ -13,6 +13,7 @@ from app_pages._maps import show_map
 from app_pages._state import access, layer, role, services, settings, store, tz
 from app_pages._text import md
 from cpted import concerns as cc
+from cpted import follows as fl
 from cpted.maps import MapLayers, build_map
 from cpted.photos import MAX_PHOTO_MB
 from layers.errors import CptedError
@@ -123,6 +124,16 @@ with st.expander("Contact details (optional, private)"):
     email = st.text_input("E-mail", key="r-email")
     beside["contact_email"] = st.empty()
     phone = st.text_input("Phone", key="r-phone")
+follow_it = st.checkbox("E-mail me when its status changes", key="r-follow",
+                        help="After you file it, a message asks you to confirm; every "
+                             "message has a link to stop them.")
+follow_email = ""
+if follow_it:
+    follow_email = st.text_input("E-mail for the updates", key="r-follow-email",
+                                 placeholder="name@example.org",
+                                 help="Leave it blank to use the contact e-mail above. It is "
+                                      "private, and deleted when you stop following.")
+beside["follow_email"] = st.empty()
 
 
 def draft() -> cc.ReportDraft:
@@ -148,16 +159,44 @@ def refuse(exc: CptedError) -> None:
             beside[field].error(md(" ".join(sentence(p) for p in found)))
 
 
-def save(d: cc.ReportDraft) -> None:
+def follow_address() -> str | None:
+    """The address to follow the report with (None: not asked for); a malformed one is
+    shown beside its field and raises ``ValueError``, before anything is filed."""
+    if not follow_it:
+        return None
+    address = (follow_email or email or "").strip()
+    problems = fl.email_problems(address)
+    if problems:
+        beside["follow_email"].error(md(sentence(problems[0])))
+        raise ValueError(problems[0])
+    return address
+
+
+def followed(rid: str, address: str | None) -> str:
+    """Follow ``rid`` when asked; what to add to the thanks."""
+    if address is None:
+        return ""
+    try:
+        access().follow_report(rid, address)
+    except CptedError as exc:  # the rate limit, or too many confirmations to the address
+        why = (getattr(exc, "problems", None) or [str(exc)])[0]
+        return f" It could not be followed: {md(sentence(why))}"
+    return (" Check your inbox: a message with a link to confirm the updates is on its "
+            "way.")
+
+
+def save(d: cc.ReportDraft, address: str | None) -> None:
     try:
         rid = access().submit_report(d)
     except CptedError as exc:  # a refusal, the rate limit, or the database
         refuse(exc)
         return
-    for key in ("pending", "report_point", "r-desc", "r-name", "r-email", "r-phone"):
+    then = followed(rid, address)
+    for key in ("pending", "pending_follow", "report_point", "r-desc", "r-name", "r-email",
+                "r-phone", "r-follow", "r-follow-email"):
         st.session_state.pop(key, None)
     st.session_state["r-round"] = st.session_state.get("r-round", 0) + 1  # a fresh uploader
-    st.session_state["flash"] = f"Thank you. Your report {md(rid)} is on the map."
+    st.session_state["flash"] = f"Thank you. Your report {md(rid)} is on the map.{then}"
     st.session_state["flash_link"] = "Open your report"
     st.session_state["concern_id"] = rid  # the Concern page opens on it
     st.rerun()
@@ -165,11 +204,17 @@ def save(d: cc.ReportDraft) -> None:
 
 if st.button("Submit report", type="primary", disabled=point is None):
     d = draft()
-    dups = access().duplicates(d.service_code, d.lon, d.lat)
-    if dups.empty:
-        save(d)
+    try:
+        wanted = follow_address()
+    except ValueError:
+        pass
     else:
-        st.session_state["pending"] = d
+        dups = access().duplicates(d.service_code, d.lon, d.lat)
+        if dups.empty:
+            save(d, wanted)
+        else:
+            st.session_state["pending"] = d
+            st.session_state["pending_follow"] = wanted
 
 pending = st.session_state.get("pending")
 if pending is not None:
@@ -200,13 +245,16 @@ if pending is not None:
                 except CptedError as exc:
                     st.error(md(sentence(exc)))
                     st.stop()
-                for key in ("pending", "report_point", "r-desc"):
+                then = followed(row["service_request_id"],
+                                st.session_state.get("pending_follow"))
+                for key in ("pending", "pending_follow", "report_point", "r-desc", "r-follow",
+                            "r-follow-email"):
                     st.session_state.pop(key, None)
                 st.session_state["flash"] = (f"Thank you. You support "
                                              f"{md(row['service_request_id'])}, now with {n} "
-                                             "supporter(s).")
+                                             f"supporter(s).{then}")
                 st.session_state["flash_link"] = "Open the report you support"
                 st.session_state["concern_id"] = row["service_request_id"]
                 st.rerun()
     if st.button("None of these: submit mine as a new report"):
-        save(pending)
+        save(pending, st.session_state.get("pending_follow"))

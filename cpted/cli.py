@@ -114,6 +114,14 @@ def _parser() -> argparse.ArgumentParser:
     q = acsub.add_parser("list", help="every account and its role")
     _db_arg(q)
 
+    p = sub.add_parser("notify", help="build the digests that are due and send the outbox "
+                                      "(over SMTP, or as .eml files without smtp_host)")
+    p.add_argument("--every", type=float, metavar="SECONDS",
+                   help="keep running, once every SECONDS (a worker); default: once")
+    p.add_argument("--limit", type=int, default=500,
+                   help="most messages sent in one run (default 500)")
+    _db_arg(p)
+
     p = sub.add_parser("apikeys", help="Open311 API keys: make one, list them, revoke one")
     aksub = p.add_subparsers(dest="apikeys_command", required=True)
     q = aksub.add_parser("add", help="make a key for the client NAME; the key is printed "
@@ -279,6 +287,53 @@ def _accounts(store: Store, args: argparse.Namespace) -> int:
     return 0
 
 
+def _notify(store: Store, args: argparse.Namespace, settings: Settings) -> int:
+    """One run of the outbox (digests due, then messages due), or one every
+    ``--every`` seconds until interrupted; a run that fails (the database away) is
+    reported and the next one tried."""
+    import time
+    from datetime import UTC, datetime
+
+    from cpted import accounts
+    from cpted.access import Access
+    from cpted.mail import transport_for
+    from layers.redact import hide_credentials
+    from layers.store import database_error
+
+    if args.every is not None and args.every <= 0:
+        raise UsageError(f"--every takes a number of seconds above 0, got {args.every:g}")
+    if args.limit < 1:
+        raise UsageError(f"--limit takes a number of messages of at least 1, got {args.limit}")
+    door = Access(store, accounts.operator(), settings)
+
+    def run_once() -> None:
+        digests = door.build_digests()
+        with transport_for(settings) as transport:
+            done = door.deliver(transport.send, limit=args.limit)
+        stamp = f"{datetime.now(UTC):%Y-%m-%d %H:%M:%S}Z"
+        print(f"{stamp} {digests} digest(s) queued; {done.sent} message(s) sent to "
+              f"{transport.describe()}" + (f", {done.failed} failed" if done.failed else "")
+              + (" (stopped: the server cannot be reached)" if done.stopped else ""),
+              flush=True)
+        for error in done.errors:
+            print(f"  {error}", file=sys.stderr, flush=True)
+
+    if args.every is None:
+        run_once()
+        return 0
+    try:
+        while True:
+            try:
+                run_once()
+            except Exception as exc:  # the database away: say so, and try again next time
+                if not isinstance(exc, CptedError) and not database_error(exc):
+                    raise
+                print(f"cpted notify: {hide_credentials(str(exc))}", file=sys.stderr,
+                      flush=True)
+            time.sleep(args.every)
+    except KeyboardInterrupt:
+        return 0
+
 def _apikeys(store: Store, args: argparse.Namespace, settings: Settings) -> int:
     from cpted import accounts
     from cpted.access import Access
@@ -359,6 +414,8 @@ def _run(args: argparse.Namespace) -> int:
     with open_store(args.db or settings.db_url) as store:
         if args.command == "accounts":
             return _accounts(store, args)
+        if args.command == "notify":
+            return _notify(store, args, settings)
         if args.command == "apikeys":
             return _apikeys(store, args, settings)
         door = Access(store, accounts.public() if getattr(args, "public", False)

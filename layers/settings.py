@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import os
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -87,6 +87,29 @@ class Settings:
     tile_attribution
         The credit that tile server asks for, shown on every map; required with
         ``tile_url``.
+    secret_key
+        The key that signs the links in follow messages (confirm, unsubscribe, an area's
+        feed) with HMAC-SHA256. Empty (the default): one is made once and kept in the
+        store's settings table, so every process of a deployment shares it. Changing it
+        makes every link sent so far invalid.
+    public_url
+        Where people reach the app (scheme, host, port and any path), for the links in
+        messages and feeds.
+    smtp_host
+        The mail server messages are sent through; empty (the default): messages are
+        written as ``.eml`` files to ``outbox_dir`` instead.
+    smtp_port
+        Its port (587, mail submission, by default).
+    smtp_starttls
+        Upgrade the connection with STARTTLS before sending (and before signing in).
+    smtp_user
+        The user name to sign in to the mail server with; empty for none.
+    smtp_password
+        Its password.
+    mail_from
+        The sender of every message (``Name <address>``).
+    outbox_dir
+        Where messages go as ``.eml`` files when no ``smtp_host`` is set.
     """
 
     db_url: str = str(DEFAULT_DB_PATH)
@@ -109,6 +132,15 @@ class Settings:
     basemap_dir: str = ""
     tile_url: str = ""
     tile_attribution: str = ""
+    secret_key: str = field(default="", repr=False)
+    public_url: str = "http://localhost:8501"
+    smtp_host: str = ""
+    smtp_port: int = 587
+    smtp_starttls: bool = True
+    smtp_user: str = ""
+    smtp_password: str = field(default="", repr=False)
+    mail_from: str = "cpted-mapper <noreply@localhost>"
+    outbox_dir: str = str(Path("var") / "outbox")
 
     def __post_init__(self) -> None:
         problems = []
@@ -137,8 +169,30 @@ class Settings:
             if not self.tile_attribution.strip():
                 problems.append("tile_attribution must give the credit the tile server "
                                 "asks for when tile_url is set")
+        problems += self._mail_problems()
         if problems:
             raise SettingsError("invalid settings: " + "; ".join(problems))
+
+    def _mail_problems(self) -> list[str]:
+        from email.utils import parseaddr
+        from urllib.parse import urlsplit
+
+        problems = []
+        url = urlsplit(self.public_url)
+        if url.scheme not in ("http", "https") or not url.hostname or url.query \
+                or url.fragment:
+            problems.append("public_url must be an http(s) address without a query, like "
+                            f"https://safety.example.org, got {self.public_url!r}")
+        if not 0 < self.smtp_port < 65536:
+            problems.append(f"smtp_port must be between 1 and 65535, got {self.smtp_port!r}")
+        address = parseaddr(self.mail_from)[1]
+        if "@" not in address or any(c in self.mail_from for c in "\r\n"):
+            problems.append("mail_from must be an e-mail address, optionally with a name "
+                            f"(Name <noreply@example.org>), got {self.mail_from!r}")
+        if self.secret_key and len(self.secret_key) < 16:
+            problems.append("secret_key must have at least 16 characters (or be empty, to "
+                            "let the store keep one of its own)")
+        return problems
 
     @property
     def max_upload_bytes(self) -> int:
@@ -149,6 +203,11 @@ class Settings:
         """``max_upload_mb`` as the whole megabytes an upload widget takes, rounded up
         (the import checks the exact limit again)."""
         return max(1, math.ceil(self.max_upload_mb))
+
+    @property
+    def link_base(self) -> str:
+        """``public_url`` without a trailing slash, for joining paths to it."""
+        return self.public_url.rstrip("/")
 
     @property
     def max_unzip_bytes(self) -> int:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -98,7 +98,21 @@ def seeded_places(store: Store, ids: dict[str, str]) -> dict[str, str]:
            "spot": staff.create_spot("Seeded spot", [ids["a"]])}
     out["plan"] = staff.create_plan("Trim hedges", owner_kind="city department", owner_name="Parks",
                                     due=NOW.date(), spot_id=out["spot"])
+    seeded_area_follow(store, staff)
     return out
+
+
+def seeded_area_follow(store: Store, door: Access) -> None:
+    """A daily follow of a circle round the reports, confirmed two days ago: its digest
+    is due."""
+    from cpted.follows import circle
+    from tests.helpers import link, sent_messages, token
+
+    then = datetime.now(UTC) - timedelta(days=2)
+    door.follow_area("neighbor@example.org", area=circle(-94.58, 39.04, 300), frequency="daily",
+                     now=then)
+    [confirmation] = sent_messages(store, door.settings, now=then)
+    door.confirm_follow(token(link(confirmation, "/follow/confirm")), now=then)
 
 
 def protected_calls(ids: dict[str, str], tmp_path: Path
@@ -112,6 +126,7 @@ def protected_calls(ids: dict[str, str], tmp_path: Path
     return {
         Action.REPORT: lambda a: a.submit_report(ReportDraft("graffiti", -94.57, 39.04, "x")),
         Action.SUPPORT: lambda a: a.support(ids["a"]),
+        Action.FOLLOW: lambda a: a.follow_report(ids["a"], "follower@example.org"),
         Action.CREATE_AUDIT: lambda a: a.save_audit(audit_draft(), inst),
         Action.ANSWER_SURVEY: lambda a: a.answer_survey(*SURVEY_AT, 2, False),
         Action.EDIT_ANY_AUDIT: lambda a: a.update_audit(
@@ -134,11 +149,13 @@ def protected_calls(ids: dict[str, str], tmp_path: Path
         Action.SEE_AUDIT: lambda a: a.audit_trail(),
         Action.IMPORT: lambda a: a.import_file(csv_file(tmp_path), Layer.CONCERNS),
         Action.LOAD_SAMPLE: lambda a: a.load_sample(),
+        Action.SEND_MESSAGES: lambda a: a.build_digests(),
     }
 
 
 #: Change-log entry names of the writes in :func:`protected_calls`.
-LOGGED = {Action.REPORT: "report", Action.SUPPORT: "support", Action.CREATE_AUDIT: "audit",
+LOGGED = {Action.REPORT: "report", Action.SUPPORT: "support", Action.FOLLOW: "follow",
+          Action.CREATE_AUDIT: "audit", Action.SEND_MESSAGES: "digests",
           Action.ANSWER_SURVEY: "survey answer",
           Action.EDIT_ANY_AUDIT: "audit edited", Action.CHANGE_STATUS: "status",
           Action.MERGE: "merge", Action.DELETE: "delete", Action.MANAGE_SPOTS: "spot",
@@ -151,7 +168,8 @@ LOGGED = {Action.REPORT: "report", Action.SUPPORT: "support", Action.CREATE_AUDI
 def test_the_table_names_every_role_and_admin_may_do_everything() -> None:
     assert set(PERMISSIONS) == set(Action)
     assert all(Role.ADMIN in roles for roles in PERMISSIONS.values())
-    open_to_all = {Action.REPORT, Action.SUPPORT, Action.CREATE_AUDIT, Action.ANSWER_SURVEY}
+    open_to_all = {Action.REPORT, Action.SUPPORT, Action.FOLLOW, Action.CREATE_AUDIT,
+                   Action.ANSWER_SURVEY}
     assert {a for a, roles in PERMISSIONS.items() if Role.PUBLIC in roles} == open_to_all
     assert {a for a, roles in PERMISSIONS.items() if Role.RESIDENT in roles} == open_to_all
 
@@ -343,6 +361,40 @@ def test_a_planner_changes_the_instrument_for_new_audits(store: Store) -> None:
         planner.add_instrument(INSTRUMENT.replace('version = "1.0"', 'version = "2.0"', 1)
                                .replace("Lighting", "Lights", 1))
 
+
+def test_follow_messages_and_feeds_hold_no_secret_whoever_asks(store: Store) -> None:
+    """A sensitive report's follower, and anyone reading a feed of its area, learn its
+    category and status only: never contact, text, address, a note or the exact place."""
+    from cpted.follows import Purpose, circle, read_token, sign_token
+    from tests.helpers import link, sent_messages, token
+
+    ids = seeded(store)
+    settings = Settings(max_writes_per_minute=1000, secret_key="s" * 32)
+    door = Access(store, acc.public("browser-5"), settings)
+    door.follow_report(ids["sensitive"], "follower@example.org")
+    door.follow_area("follower@example.org", area=circle(*EXACT, 1000), frequency="daily")
+    confirmations = sent_messages(store, settings)
+    assert len(confirmations) == 2
+    for message in confirmations:
+        door.confirm_follow(token(link(message, "/follow/confirm")))
+    coordinator = Access(store, Actor("c", "C", Role.COORDINATOR), settings)
+    coordinator.change_status(ids["sensitive"], "acknowledged", "Blue house owner is 1234 Elm",
+                              visibility="public")
+    coordinator.change_status(ids["a"], "acknowledged", SECRET["contact_name"],
+                              visibility="internal")
+    later = datetime.now(UTC) + timedelta(days=1, minutes=1)
+    Access(store, acc.operator(), settings).build_digests(now=later)
+    messages = sent_messages(store, settings, now=later)
+    assert [m["Subject"].split(":")[0] for m in messages] == [
+        f"Suspected drug activity {ids['sensitive']}",
+        "Daily news of an area of 3.14 km² on the map"]
+    fid = read_token(settings.secret_key, token(link(confirmations[1], "/follow/confirm")),
+                     Purpose.CONFIRM, now=datetime.now(UTC))
+    feeds = [Access(store, Actor(None, "x", role), settings).area_feed(
+        sign_token(settings.secret_key, Purpose.FEED, fid)) for role in (Role.PUBLIC, Role.ADMIN)]
+    for out in [*(m.as_string() for m in messages), *(f.decode() for f in feeds)]:
+        assert not _leaks(out), _leaks(out)
+        assert ids["sensitive"] in out
 
 @pytest.mark.parametrize("role", list(Role))
 def test_no_role_reads_a_survey_answer_only_totals(store: Store, role: Role) -> None:

@@ -72,6 +72,7 @@ def seed(store: Store) -> dict[str, str]:
         contact_email=SECRETS["contact email"], contact_phone=SECRETS["contact phone"]))
     plain = public.submit_report(ReportDraft("graffiti", -94.57, 39.05, "Tags on the wall",
                                              contact_email=SECRETS["contact email"]))
+    links = seed_follows(store, public, sens, plain)
     staff.change_status(plain, "acknowledged", SECRETS["internal note"], visibility="internal")
     # even a note marked public never reaches the public on a sensitive category
     staff.change_status(sens, "acknowledged", SECRETS["sensitive public-marked note"],
@@ -83,7 +84,25 @@ def seed(store: Store) -> dict[str, str]:
     staff.create_plan("Trim hedges", owner_kind="city department", owner_name="Parks",
                       due=NOW.date(), spot_id=spot, note=SECRETS["internal note"])
     public.answer_survey(*SURVEY_AT, 1, False)
-    return {"sensitive": sens, "plain": plain, "spot": spot}
+    return {"sensitive": sens, "plain": plain, "spot": spot, **links}
+
+
+def seed_follows(store: Store, public: Access, sens: str, plain: str) -> dict[str, str]:
+    """Confirmed follows of both reports and of an area round the sensitive one, made
+    before any status changes; return the tokens of their links."""
+    from cpted.follows import circle
+    from tests.helpers import link, sent_messages, token
+
+    public.follow_report(sens, FOLLOWER)
+    public.follow_report(plain, FOLLOWER)
+    public.follow_area(FOLLOWER, area=circle(*EXACT, 500), frequency="daily")
+    confirmations = sent_messages(store, public.settings)
+    summaries = [public.confirm_follow(token(link(m, "/follow/confirm")))
+                 for m in confirmations]
+    [area] = [s for s in summaries if s.feed_url]
+    return {"confirm": token(link(confirmations[0], "/follow/confirm")),
+            "unsubscribe": token(confirmations[1]["List-Unsubscribe"].strip("<>")),
+            "feed": area.feed_url.rsplit("/", 1)[1].removesuffix(".atom")}
 
 
 def leaks(value: Any) -> list[str]:
@@ -122,6 +141,8 @@ def leaks(value: Any) -> list[str]:
 
 
 PASSWORD = "Adversary-Db-Pw-42"
+#: Who follows the seeded reports and an area round the sensitive one.
+FOLLOWER = "follower.of.reports@example.net"
 
 
 @pytest.fixture(params=["embedded", "postgis"])
@@ -145,6 +166,7 @@ def seeded(request: pytest.FixtureRequest, sample_db: Path
 def test_every_public_method_answers_without_a_secret(
         seeded: tuple[Store, dict[str, str], str], tmp_path: Path) -> None:
     store, ids, _ = seeded
+    from cpted.follows import circle
     from cpted.instrument import parse_instrument
 
     inst = parse_instrument((ROOT / "cpted" / "data" / "instrument.toml").read_text())
@@ -210,6 +232,20 @@ def test_every_public_method_answers_without_a_secret(
         "create_account": lambda: who.create_account("x1", "X", Role.ADMIN, "long enough pw"),
         "set_role": lambda: who.set_role("x1", Role.ADMIN),
         "set_disabled": lambda: who.set_disabled("x1", True),
+        "follow_report": lambda: who.follow_report(sens, "adversary@example.net"),
+        "follow_area": lambda: who.follow_area("adversary@example.net",
+                                               area=circle(*EXACT, 60), frequency="daily"),
+        "followed_by": lambda: [who.followed_by(ids["confirm"], "confirm"),
+                                who.followed_by(ids["unsubscribe"], "unsubscribe")],
+        "confirm_follow": lambda: who.confirm_follow(ids["confirm"]),
+        "neighborhood_feed_url": lambda: who.neighborhood_feed_url("N1"),
+        "neighborhood_feed": lambda: [who.neighborhood_feed(n) for n in
+                                      store.read(Layer.NEIGHBORHOODS)["id"]],
+        "area_feed": lambda: who.area_feed(ids["feed"]),
+        "unsubscribe": lambda: who.unsubscribe(ids["unsubscribe"]),
+        "build_digests": who.build_digests,
+        "deliver": lambda: who.deliver(print),
+        "outbox_summary": who.outbox_summary,
     }
     public_api = {n for n, _ in inspect.getmembers(Access, inspect.isfunction)
                   if not n.startswith("_")}
@@ -225,6 +261,28 @@ def test_every_public_method_answers_without_a_secret(
         assert not leaks(out), f"{name} leaked {leaks(out)}"
     assert answered >= 25  # the reads and the public's own writes answer; the rest refuse
 
+
+def test_every_message_to_a_follower_holds_no_secret(
+        seeded: tuple[Store, dict[str, str], str]) -> None:
+    """What the follows of the seed receive: the confirmations, each status change of both
+    reports, and the area's digest, all searched as public output."""
+    from datetime import timedelta
+
+    from tests.helpers import body, sent_messages
+
+    store, ids, _ = seeded
+    later = datetime.now(UTC) + timedelta(days=1, minutes=1)
+    operator = Access(store, acc.operator())
+    assert operator.build_digests(now=later) == 1
+    messages = sent_messages(store, now=later)
+    subjects = [m["Subject"] for m in messages]
+    assert f"Suspected drug activity {ids['sensitive']}: now Acknowledged" in subjects
+    assert f"Graffiti {ids['plain']}: now Acknowledged" in subjects
+    assert any(s.startswith("Daily news of an area") for s in subjects)
+    for message in messages:
+        assert message["To"] == FOLLOWER
+        found = leaks(message.as_string()) + leaks(body(message))
+        assert not found, f"{message['Subject']!r} holds {found}"
 
 def test_the_open311_api_answers_without_a_secret(
         seeded: tuple[Store, dict[str, str], str], tmp_path: Path) -> None:

@@ -68,12 +68,13 @@ class Door:
                             detail=json.dumps(dict(detail or {}), sort_keys=True,
                                               default=str))
 
-    def _count_write(self, conn: Connection, now: datetime | None = None) -> None:
-        """Record one write; refuse it past the actor's or the public's per-minute limit
-        (the refusal rolls back with the write)."""
+    def _count_write(self, conn: Connection, now: datetime | None = None, *,
+                     key: str | None = None) -> None:
+        """Record one write; refuse it past the actor's (or ``key``'s) or the public's
+        per-minute limit (the refusal rolls back with the write)."""
         now = now or datetime.now(UTC)
         since = iso(now - timedelta(minutes=1))
-        key = self.actor.key
+        key = key or self.actor.key
         limits = [(changelog.writes_since(conn, key, since), self.settings.max_writes_per_minute,
                    "from this " + ("API key" if (self.actor.username or "").startswith("api:")
                                    else "account" if self.actor.username else "address"),
@@ -97,16 +98,18 @@ class Door:
         changelog.record_write(conn, key, iso(now))
 
     def _write(self, what: str, action: Action, fn: Callable[[Connection], T], *,
-               now: datetime | None = None) -> T:
+               now: datetime | None = None, key: str | None = None, bump: bool = True) -> T:
         """Check ``action``, then run ``fn(conn)`` in one transaction counted against the
-        rate limit. Database failures become a :class:`~layers.errors.StoreError` saying
-        nothing was stored."""
+        rate limit (of ``key`` when given, else the actor's). Database failures become a
+        :class:`~layers.errors.StoreError` saying nothing was stored. ``bump=False`` for
+        writes no page shows (the outbox's bookkeeping), so cached reads stay."""
         require(self.actor, action)
         try:
             with self.store.transaction() as conn:
-                self._count_write(conn, now)
+                self._count_write(conn, now, key=key)
                 out = fn(conn)
-                self.store.bump(conn)
+                if bump:
+                    self.store.bump(conn)
             return out
         except CptedError:
             raise

@@ -18,11 +18,13 @@ import pandas as pd
 from shapely import Point
 
 from cpted import concerns as cc
-from cpted.access.base import Door
+from cpted.access.news import NewsDoor
 from cpted.access.permissions import Action, require
 from cpted.privacy import concerns_for, snap_to_grid
+from layers.clock import now_iso
 from layers.crs import WGS84
 from layers.errors import UnusableInputError
+from layers.repos.follows import end_for_report as end_follows_of_report
 from layers.schema import Layer
 
 if TYPE_CHECKING:
@@ -33,7 +35,7 @@ PUBLIC_DUPLICATE_COLUMNS = ("service_request_id", "service_name", "detailed_stat
                             "support", "location_precision")
 
 
-class ConcernDoor(Door):
+class ConcernDoor(NewsDoor):
     # -- reading ---------------------------------------------------------------
     def layer(self, layer: Layer, *, where: Mapping[str, Sequence[Any]] | None = None,
               time: tuple[str, Any, Any] | None = None,
@@ -192,7 +194,11 @@ class ConcernDoor(Door):
                       expected_version: int | None = None) -> int:
         """Change a report's status; return its new version. The note is ``visibility``
         (default: internal for sensitive categories, else public). A stale
-        ``expected_version`` is refused with :class:`~layers.errors.ConflictError`."""
+        ``expected_version`` is refused with :class:`~layers.errors.ConflictError`.
+
+        The report's confirmed followers get a message in the outbox, written in this
+        same transaction: the new status with the note only when it is public (never on
+        a sensitive category)."""
         def run(conn: Connection) -> int:
             before = cc.state(conn, request_id)
             vis = visibility or self._default_visibility(before["service_code"])
@@ -202,16 +208,25 @@ class ConcernDoor(Door):
             self._log(conn, "status", "concern", request_id,
                       {"from": before["detailed_status"], "to": str(new_status),
                        "note": note.strip(), "visibility": vis})
+            self._status_messages(conn, request_id, version=version,
+                                  previous=before["detailed_status"], status=str(new_status),
+                                  note=note, visibility=vis)
             return version
 
         return self._write("the status change", Action.CHANGE_STATUS, run)
 
     def merge(self, keep_id: str, duplicate_ids: Sequence[str], note: str) -> list[str]:
         def run(conn: Connection) -> list[str]:
+            before = {d: cc.state(conn, d)["detailed_status"] for d in dict.fromkeys(
+                duplicate_ids) if d != keep_id}
             merged = cc.merge(self.store, keep_id, duplicate_ids, note, actor=self.actor.name,
                               conn=conn)
             self._log(conn, "merge", "concern", keep_id,
                       {"merged": merged, "note": note.strip()})
+            for d in merged:  # each duplicate's followers learn it was closed (no note)
+                self._status_messages(conn, d, version=cc.state(conn, d)["version"],
+                                      previous=before.get(d), status="duplicate", note=None,
+                                      visibility="internal")
             return merged
 
         return list(self._write("the merge", Action.MERGE, run))
@@ -223,6 +238,8 @@ class ConcernDoor(Door):
 
         def run(conn: Connection) -> None:
             cc.delete_concern(self.store, request_id, conn=conn)
-            self._log(conn, "delete", "concern", request_id, {"reason": reason.strip()})
+            ended = end_follows_of_report(conn, request_id, now_iso())
+            self._log(conn, "delete", "concern", request_id, {"reason": reason.strip()}
+                      | ({"follows_ended": ended} if ended else {}))
 
         self._write("the deletion", Action.DELETE, run)

@@ -17,6 +17,7 @@ from layers.errors import CptedError
 class Action(StrEnum):
     REPORT = "report a concern"
     SUPPORT = "support a concern (me too)"
+    FOLLOW = "follow a report or an area by e-mail"
     CREATE_AUDIT = "record a CPTED audit"
     ANSWER_SURVEY = "answer the perception survey"
     EDIT_ANY_AUDIT = "edit or delete anyone's CPTED audit"
@@ -35,6 +36,7 @@ class Action(StrEnum):
     SEE_AUDIT = "see the change log (audit trail)"
     IMPORT = "import data"
     LOAD_SAMPLE = "load the sample district"
+    SEND_MESSAGES = "build digests and send follow messages"
 
 
 EVERYONE = frozenset(Role)
@@ -45,6 +47,7 @@ STAFF = frozenset({Role.COORDINATOR, Role.OFFICER, Role.PLANNER, Role.ADMIN})
 PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.REPORT: EVERYONE,
     Action.SUPPORT: EVERYONE,
+    Action.FOLLOW: EVERYONE,
     Action.CREATE_AUDIT: EVERYONE,
     Action.ANSWER_SURVEY: EVERYONE,
     Action.EDIT_ANY_AUDIT: frozenset({Role.COORDINATOR, Role.PLANNER, Role.ADMIN}),
@@ -63,6 +66,7 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.SEE_AUDIT: frozenset({Role.COORDINATOR, Role.ADMIN}),
     Action.IMPORT: frozenset({Role.COORDINATOR, Role.PLANNER, Role.ADMIN}),
     Action.LOAD_SAMPLE: frozenset({Role.COORDINATOR, Role.ADMIN}),
+    Action.SEND_MESSAGES: frozenset({Role.ADMIN}),
 }
 
 

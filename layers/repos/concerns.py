@@ -153,6 +153,27 @@ def ids_with_event(conn: Connection, kind: str) -> set[str]:
         sa.select(e.c.service_request_id).where(e.c.kind == kind).distinct())}
 
 
+
+#: Event kinds that tell people following an area about a report (no "me too"s).
+NEWS_KINDS = ("created", "status", "reopened")
+#: Columns of :func:`events_since`, in order.
+NEWS_COLUMNS = ("id", "service_request_id", "at", "kind", "from_status", "to_status", "note",
+                "visibility")
+
+
+def events_since(conn: Connection, since: str, *, until: str | None = None,
+                 kinds: Sequence[str] = NEWS_KINDS, limit: int = 5000) -> list[dict[str, Any]]:
+    """Events of ``kinds`` after ``since`` (and at or before ``until``), oldest first,
+    as :data:`NEWS_COLUMNS`; at most ``limit``, the newest kept."""
+    e = wt.concern_events
+    q = sa.select(*(e.c[c] for c in NEWS_COLUMNS)).where(e.c.kind.in_(list(kinds)),
+                                                         e.c.at > since)
+    if until is not None:
+        q = q.where(e.c.at <= until)
+    rows = [dict(r) for r in conn.execute(q.order_by(e.c.at.desc(), e.c.id.desc())
+                                          .limit(limit)).mappings()]
+    return rows[::-1]
+
 def event_times(conn: Connection, kind: str) -> list[tuple[str, str]]:
     """``(service_request_id, at)`` of every event of ``kind`` (e.g. ``"reopened"``),
     oldest first; ``at`` as stored timestamp text."""
