@@ -65,6 +65,13 @@ def test_the_public_duplicate_check_reveals_no_distance_text_or_finer_place(
     assert staff["distance_m"].iloc[0] < 1 and staff["description"].iloc[0]
 
 
+def test_the_duplicate_check_of_a_sensitive_category_with_no_open_report_finds_none(
+        store: Store) -> None:
+    # no open report of the category at all (the Report page once failed on this)
+    near = Access(store, acc.public("b0")).duplicates("drug_activity", *PLACE)
+    assert near.empty and set(near.columns) >= {*PUBLIC_DUPLICATE_COLUMNS, "geometry"}
+
+
 def test_a_sensitive_report_s_notes_and_photos_never_reach_the_public(store: Store) -> None:
     rid = sensitive(store)
     staff = Access(store, Actor("c", "C", Role.COORDINATOR))

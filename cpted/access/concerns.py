@@ -144,8 +144,9 @@ class ConcernDoor(NewsDoor):
             seen = self.as_seen(raw)
             cell = snap_to_grid(gpd.GeoSeries([Point(lon, lat)], crs=WGS84),
                                 self.settings.sensitive_grid_m).iloc[0]
-            near = seen[[g is not None and g.equals_exact(cell, 1e-9)
-                         for g in seen.geometry]]
+            # a boolean mask even when there is no row: an empty list would select columns
+            near = seen[pd.Series([g is not None and g.equals_exact(cell, 1e-9)
+                                   for g in seen.geometry], index=seen.index, dtype=bool)]
             counts = cc.support_counts(self.store, near["service_request_id"].tolist())
             near = near.assign(support=near["service_request_id"].map(counts)
                                .fillna(0).astype(int))
