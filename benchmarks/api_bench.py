@@ -33,10 +33,9 @@ import tempfile
 import time
 import urllib.parse
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 import geopandas as gpd
 import pandas as pd
@@ -44,7 +43,7 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.store_bench import generate  # noqa: E402
+from benchmarks.store_bench import best, generate  # noqa: E402
 from cpted import accounts  # noqa: E402
 from cpted.access import Access  # noqa: E402
 from layers.schema import Layer  # noqa: E402
@@ -52,15 +51,6 @@ from layers.store import open_store  # noqa: E402
 
 PAGE_SIZE = 1000
 START = "2000-01-01T00:00:00Z"
-
-
-def best(fn: Callable[[], Any], repeat: int) -> tuple[float, Any]:
-    times, out = [], None
-    for _ in range(repeat):
-        t = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - t)
-    return min(times), out
 
 
 def free_port() -> int:

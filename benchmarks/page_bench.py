@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -46,6 +45,7 @@ import shapely
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.api_bench import free_port  # noqa: E402
 from benchmarks.store_bench import generate  # noqa: E402
 from layers.schema import Layer  # noqa: E402
 from layers.store import open_store  # noqa: E402
@@ -58,12 +58,6 @@ PAGES = [("", "map.py", True), ("report", "report.py", True), ("concern", "conce
          ("export", "export.py", False)]
 BASELINE = "export"
 CHROMIUM = os.environ.get("CPTED_CHROMIUM", "/usr/bin/chromium")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @contextmanager
