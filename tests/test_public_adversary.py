@@ -401,6 +401,19 @@ def test_every_page_as_the_public_shows_no_secret(
         return answer(fig, **kwargs)
 
     monkeypatch.setattr(streamlit_folium, "st_folium", record)
+    # and every still map (the Concern page's): its SVG, its words, and where it is centred
+    from app_pages import _maps
+
+    draw = _maps.place_svg
+    centres: list[tuple[float, float]] = []
+
+    def still(g: Any, lonlat: Any, **kwargs: Any) -> Any:
+        drawn = draw(g, lonlat, **kwargs)
+        maps.extend([drawn.svg, drawn.title])
+        centres.append((float(lonlat[0]), float(lonlat[1])))
+        return drawn
+
+    monkeypatch.setattr(_maps, "place_svg", still)
     basemaps = tmp_path / "basemap"
     monkeypatch.setenv("CPTED_BASEMAP_DIR", str(basemaps))
     for page in listed:
@@ -421,6 +434,11 @@ def test_every_page_as_the_public_shows_no_secret(
         if PASSWORD in "\n".join(texts):
             found.append("database password")
         assert not found, f"{page} shows {found} to the public"
+        for lon, lat in centres:  # a still map centred on the exact place would show it
+            assert (round(lon, 4), round(lat, 4)) != (round(EXACT[0], 4), round(EXACT[1], 4))
+        if page.endswith("concern.py"):
+            assert centres, "the Concern page drew no still map of the sensitive report"
+        centres.clear()
     # the base map's tiles hold the base layers' names and classes, nothing of a report
     from cpted.basemap import BASE_LAYERS, layer_frames
 
