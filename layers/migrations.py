@@ -12,7 +12,7 @@ from collections.abc import Callable
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from layers import gpkg
+from layers import gpkg, rtree
 from layers import tables as wt
 from layers.clock import now_iso
 from layers.errors import StoreError
@@ -136,6 +136,14 @@ def _v7_feedback(conn: Connection) -> None:
         table.create(conn, checkfirst=True)
 
 
+def _v8_rtree(conn: Connection) -> None:
+    """GeoPackage R-tree indexes on every feature table (PostGIS has had GiST since v5)."""
+    if conn.dialect.name != "sqlite":
+        return
+    for name in [*(TABLES[layer].name for layer in Layer), "assessments"]:
+        rtree.create(conn, name)
+
+
 MIGRATIONS: list[tuple[int, str, Callable[[Connection], None]]] = [
     (1, "layers, settings and import log", _v1_initial),
     (2, "service list, contacts, status history, photos, problem spots, action plans",
@@ -146,6 +154,7 @@ MIGRATIONS: list[tuple[int, str, Callable[[Connection], None]]] = [
      _v5_shared_deployment),
     (6, "note visibility, audit authors", _v6_one_door),
     (7, "API keys, follows, outbox, perception survey", _v7_feedback),
+    (8, "GeoPackage R-tree spatial indexes", _v8_rtree),
 ]
 
 LATEST = MIGRATIONS[-1][0]
