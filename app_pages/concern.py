@@ -24,6 +24,7 @@ from app_pages._state import (
 )
 from app_pages._text import md
 from cpted import concerns as cc
+from cpted import fixed as fx
 from cpted import follows as fl
 from cpted.access import Action, can
 from layers.errors import ConflictError, CptedError
@@ -40,6 +41,8 @@ st.title("Concern")
 #: What each kind of event in a report's history is called on the page.
 EVENT_WORDS = {"created": "Reported", "support": "Me too", "status": "Status changed",
                "reopened": "Reopened", "linked": "Linked", "plan": "Action plan"}
+#: Who is recorded for a report, a "me too" or a "not fixed" made without an account.
+ACTOR_WORDS = {"resident": "A resident", fx.FOLLOWER: "A follower (by e-mail)"}
 
 
 def status_word(value: object) -> str:
@@ -156,6 +159,15 @@ c3.metric("Open or closed", status_word(row["status"]))
 when = {"day": "a daytime problem", "night": "a night-time problem"}.get(
     row["time_of_day"], "time of day not known")
 st.markdown(f"**{md(category)}** · reported {local_time(row['requested_datetime'])} · {when}")
+if can(acting, Action.SEE_INTERNAL_NOTES):
+    answered = me.fixed_answer_counts(picked)
+    if answered.yes or answered.no:
+        st.caption(f"“{fx.QUESTION}” asked of its followers when it was marked fixed: "
+                   f"{answered.latest_yes} yes, {answered.latest_no} no after the latest fix"
+                   + (f" ({answered.yes} yes, {answered.no} no in all)"
+                      if (answered.yes, answered.no) != (answered.latest_yes,
+                                                         answered.latest_no) else "")
+                   + ". Staff only; who answered is never shown.")
 
 point = row.get("geometry")
 left_map, right_text = st.columns([1, 1])
@@ -205,7 +217,7 @@ else:
         "at": h["at"].dt.tz_convert(zone).dt.strftime("%Y-%m-%d %H:%M"),
         "kind": [EVENT_WORDS.get(k, status_word(k)) for k in h["kind"]],
         # who is recorded for a report or a "me too" without an account
-        "actor": ["A resident" if a == "resident" else (a or "") for a in h["actor"]],
+        "actor": [ACTOR_WORDS.get(a, a or "") for a in h["actor"]],
         "change": [(f"{status_word(a)} → {status_word(b)}" if a else status_word(b))
                    if b else "" for a, b in zip(h["from_status"], h["to_status"], strict=True)],
         "note": [n if isinstance(n, str) else "" for n in h["note"]],
@@ -334,6 +346,56 @@ with st.form("follow"):
         st.rerun()
 if flash := st.session_state.pop("follow_flash", None):
     st.success(flash)
+
+if can(acting, Action.ASSIGN):
+    with st.expander("Assignment (staff)"):
+        assigned = me.assignee(picked)
+        people = me.assignable_staff()
+        if assigned is not None:
+            people.setdefault(*assigned)
+        options: list[str | None] = [None, *people]
+        st.caption(f"Assigned to {md(assigned[1])}." if assigned else "Assigned to no one.")
+        if not people:
+            st.caption("There are no staff accounts to assign it to: an administrator adds "
+                       "them on the Accounts page.")
+        else:
+            with st.form("assign"):
+                who = st.selectbox(
+                    "Assign to", options,
+                    index=options.index(assigned[0]) if assigned else 0,
+                    format_func=lambda u: "No one" if u is None else people.get(u, u),
+                    key=f"assign-{picked}-{saves}")
+                if st.form_submit_button("Save assignment"):
+                    try:
+                        me.assign(picked, who)
+                    except CptedError as exc:
+                        refusal(exc)
+                    else:
+                        st.session_state["concern_saves"] = saves + 1
+                        st.session_state["status_flash"] = (
+                            f"{md(picked)} is assigned to "
+                            f"{md(people.get(who, who)) if who else 'no one'}.")
+                        st.rerun()
+        if can(acting, Action.FOLLOW_ASSIGNED):
+            following = me.follows_assigned()
+            label = ("Stop the e-mails about what is assigned to me" if following
+                     else "Follow what is assigned to me")
+            if st.button(label, key=f"follow-assigned-{picked}-{saves}"):
+                try:
+                    now_following = me.follow_assigned(not following)
+                except CptedError as exc:
+                    refusal(exc)
+                else:
+                    st.session_state["concern_saves"] = saves + 1
+                    st.session_state["status_flash"] = (
+                        "You will get an e-mail, at your account's address, at each status "
+                        "change of a report assigned to you, and when one is assigned to "
+                        "you." if now_following else
+                        "You will no longer get e-mails about what is assigned to you.")
+                    st.rerun()
+            st.caption("E-mails go to your account's address, which is never shown to "
+                       "others; each has a link to stop them.")
+
 
 GEOD = Geod(ellps="WGS84")
 #: How far apart two reports may be and still be offered for merging.
