@@ -9,7 +9,11 @@ sample district's neighborhoods. Then, on each backend, timed over ``--repeat`` 
    (``Store.read`` with ``where`` and ``time``), as the page's sidebar filters ask;
 2. the overlay: concerns per neighborhood (``Store.counts_within``: SQL with the
    GiST index on PostGIS, an STRtree over the read points on the embedded store);
-3. a map window (``Store.read(bbox=...)``) of about 1% of the district.
+3. a map window (``Store.read(bbox=...)``) of about 1% of the district (PostGIS's GiST
+   index; the GeoPackage's R-tree, :mod:`layers.rtree`).
+
+Ends with one ``RESULT`` line: the ratios (targets: window within 3x, overlay within 2x)
+and whether every answer agreed.
 
 Prints rows, times, the ratio (embedded / PostGIS: above 1 means PostGIS is faster)
 and whether both backends gave the same answers (same ids, same counts).
@@ -141,6 +145,13 @@ def main() -> None:
     for label, a, b, same in rows:
         print(f"{label:38} {a:11.3f} {b:10.3f} {a / b:7.2f}  {same}")
     print("ratio = embedded time / PostGIS time (above 1: PostGIS is faster)")
+    window, overlay = e["window_s"] / p["window_s"], e["overlay_s"] / p["overlay_s"]
+    print(f"map window within 3x of PostGIS: {'met' if window <= 3 else 'NOT met'}; "
+          f"counts per neighborhood within 2x: {'met' if overlay <= 2 else 'NOT met'}")
+    same = all(bool(r[3]) for r in rows[1:])
+    print(f"RESULT concerns={args.concerns} window_ratio={window:.2f} "
+          f"overlay_ratio={overlay:.2f} map_ratio={e['map_s'] / p['map_s']:.2f} "
+          f"load_ratio={e['load'] / p['load']:.2f} same_answers={int(same)}")
 
 
 if __name__ == "__main__":
