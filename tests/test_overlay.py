@@ -89,3 +89,31 @@ def test_classify_matches_mapclassify_and_handles_few_values() -> None:
     assert classify(pd.Series([], dtype=float)).size == 0
     bins = classify(vals, k=3)
     assert len(bins) == 3 and bins[-1] == 60
+
+
+def test_assign_equals_sjoin_first_polygon_on_edges_vertices_holes_and_odd_inputs() -> None:
+    """Reference: geopandas.sjoin (intersects), each point kept in its lowest polygon."""
+    rng = np.random.default_rng(5)
+    cells = [shapely.box(i, j, i + 1, j + 1) for i in range(6) for j in range(6)]
+    holed = shapely.Polygon([(7, 0), (10, 0), (10, 3), (7, 3)],
+                            [[(8, 1), (9, 1), (9, 2), (8, 2)]])
+    multi = shapely.MultiPolygon([shapely.box(7, 4, 8, 5), shapely.box(9, 4, 10, 5)])
+    polys = gpd.GeoSeries([*cells, holed, multi, shapely.Polygon()], crs=4326)
+    xy = np.vstack([rng.uniform(-1, 11, (3000, 2)),
+                    rng.integers(0, 7, (400, 2)).astype(float),  # vertices
+                    np.column_stack([rng.integers(0, 7, 300), rng.uniform(0, 6, 300)]),
+                    [[8.5, 1.5], [8.0, 1.5], [9.5, 4.5], [8.5, 4.5]]])  # hole, its edge
+    geoms = list(gpd.points_from_xy(xy[:, 0], xy[:, 1]))
+    geoms += [None, shapely.Point(), shapely.LineString([(0.5, 0.5), (3.5, 0.5)]),
+              shapely.MultiPoint([(20, 20), (9.5, 4.5)])]
+    pts = gpd.GeoSeries(geoms, crs=4326)
+    joined = gpd.sjoin(gpd.GeoDataFrame(geometry=pts), gpd.GeoDataFrame(geometry=polys),
+                       predicate="intersects", how="inner").sort_values("index_right")
+    first = joined[~joined.index.duplicated(keep="first")]["index_right"]
+    reference = np.full(len(pts), -1)
+    reference[first.index.to_numpy()] = first.to_numpy()
+    got = assign(pts, polys)
+    np.testing.assert_array_equal(got, reference)
+    assert (got[3000:3400] >= 0).all()  # every vertex inside the grid is counted once
+    np.testing.assert_array_equal(
+        counts(pts, polys), np.bincount(reference[reference >= 0], minlength=len(polys)))
