@@ -14,7 +14,6 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
-
 #: How many candidate points a polygon must have before its edges are indexed.
 PREPARE_FROM = 64
 
