@@ -1,0 +1,519 @@
+"""The mapping plan: which of a file's columns feeds each field of a layer, and why.
+
+:func:`plan_mapping` decides, for every field of the layer, the column (or columns, or
+constant) it comes from and how that was decided: named by the profile, given on the
+command line, the field's own name, one of its aliases, or none. It then looks at the
+values: a date column whose values are not dates, codes (``0486``, ``A31``) or numbers
+where a name is expected, values outside the field's list, text in a number field.
+
+Nothing is guessed silently: a column taken by its name or an alias whose values
+mostly do not fit (:data:`MISFIT_LIMIT`) is not used; :meth:`MappingPlan.check` refuses
+the import with the column, what is wrong and the profile line that would confirm it.
+A page can show the same plan (each field, why, samples, confidence, problems, and
+for categorical fields every source value with its count and the value it maps to)
+before anything is imported.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from layers.dates import parse_with_formats
+from layers.errors import LayerSchemaError
+from layers.profiles import UNITS, Profile, ValueMap
+from layers.readers import fold
+from layers.schema import FieldSpec, FieldType, Layer, LayerSchema
+from layers.validate import clean_ids, is_null, parse_datetimes
+
+#: A column taken by name or alias is refused when more than this share of its
+#: non-empty values do not fit the field (fewer are rejected row by row instead).
+MISFIT_LIMIT = 0.5
+#: Distinct values listed per categorical field; counts cover every row regardless.
+MAX_VALUES = 200
+#: Distinct values read by a content check (the most frequent; weighted by their counts).
+CHECK_DISTINCT = 2000
+
+#: Fields that hold names shown to people, where codes and bare numbers do not fit.
+NAME_FIELDS = frozenset({(Layer.NEIGHBORHOODS, "name"), (Layer.CONCERNS, "service_name"),
+                         (Layer.STREETS, "name"), (Layer.INCIDENTS, "category")})
+#: Fields without a fixed list whose values a plan lists anyway, being categories.
+CODE_FIELDS = frozenset({(Layer.CONCERNS, "service_code"), (Layer.CONCERNS, "service_name"),
+                         (Layer.INCIDENTS, "category")})
+
+#: The spellings of each unit accepted after a number ("30 ft", "9 m").
+UNIT_WORDS = {"m": ("m", "meter", "meters", "metre", "metres"), "cm": ("cm",),
+              "ft": ("ft", "feet", "foot", "'"), "in": ("in", "inch", "inches", '"')}
+
+
+class How(StrEnum):
+    """Why a field gets its column."""
+
+    PROFILE = "profile"    # the profile's [columns] names it
+    GIVEN = "given"        # given on the command line (--map FIELD=COLUMN)
+    NAME = "name"          # the column has the field's name
+    ALIAS = "alias"        # the column has one of the field's other names
+    CONSTANT = "constant"  # the profile's [constants] gives every row one value
+    MADE = "made"          # ids made from the file name and row number
+    NONE = "none"          # no column
+
+
+#: How a field's column was chosen when it was a guess.
+GUESSES = (How.NAME, How.ALIAS)
+
+
+class Confidence(StrEnum):
+    HIGH = "high"      # the profile or the command line said so, and the values fit
+    MEDIUM = "medium"  # taken by name or alias, and the values fit
+    LOW = "low"        # values that do not fit, or nothing to go on
+
+
+@dataclass(frozen=True)
+class ValueCount:
+    """One distinct source value of a categorical field: how many rows hold it, what it
+    becomes (``None`` = empty) and whether that is allowed."""
+
+    value: str
+    count: int
+    mapped: str | None
+    fits: bool
+
+
+@dataclass(frozen=True)
+class FieldPlan:
+    """Where one field's values come from, and what they look like."""
+
+    field: str
+    required: bool
+    columns: tuple[str, ...]
+    how: How
+    why: str
+    samples: tuple[str, ...] = ()
+    filled: int = 0             # rows with a value
+    misfit: float = 0.0         # share of those values that do not fit the field
+    problems: tuple[str, ...] = ()
+    values: tuple[ValueCount, ...] = ()
+    more_values: int = 0        # distinct values not listed in ``values``
+    alternatives: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()  # what the import log says about this choice
+
+    @property
+    def needs_confirmation(self) -> bool:
+        """A guessed column whose values mostly do not fit: not used until confirmed."""
+        return self.how in GUESSES and self.misfit > MISFIT_LIMIT
+
+    @property
+    def confidence(self) -> Confidence:
+        if self.misfit > MISFIT_LIMIT or (self.how is How.NONE and self.required):
+            return Confidence.LOW
+        if self.how in GUESSES:
+            return Confidence.MEDIUM
+        return Confidence.HIGH
+
+    @property
+    def profile_line(self) -> str:
+        """The ``[columns]`` line that names this field's column(s), e.g.
+        ``category = "Primary Type"``."""
+        return columns_line(self.field, self.columns)
+
+
+@dataclass(frozen=True)
+class MappingPlan:
+    """Every field of ``layer`` with its source, plus what stops the import."""
+
+    layer: Layer
+    rows: int
+    fields: tuple[FieldPlan, ...]
+    unused: tuple[str, ...] = ()
+    coordinates: tuple[str, str] | None = None
+    profile: str | None = None
+    problems: tuple[str, ...] = ()   # missing columns and fields, before any content check
+    present: tuple[str, ...] = ()    # the file's columns
+
+    def field(self, name: str) -> FieldPlan:
+        for f in self.fields:
+            if f.field == name:
+                return f
+        raise KeyError(name)
+
+    @property
+    def refusals(self) -> list[str]:
+        """Every reason the import cannot go ahead, each naming the fix."""
+        return [*self.problems, *(_refusal(f) for f in self.fields if f.needs_confirmation)]
+
+    def check(self) -> None:
+        """Raise :class:`~layers.errors.LayerSchemaError` listing every refusal."""
+        if self.refusals:
+            raise LayerSchemaError(
+                f"this table cannot be imported as {self.layer.value}; columns present: "
+                + ", ".join(self.present),
+                self.refusals,
+            )
+
+
+def toml_text(text: str) -> str:
+    """``text`` as a TOML basic string (JSON's escapes are TOML's)."""
+    return json.dumps(text, ensure_ascii=False)
+
+
+def columns_line(field: str, columns: Sequence[str]) -> str:
+    if len(columns) == 1:
+        return f"{field} = {toml_text(columns[0])}"
+    return f"{field} = [{', '.join(toml_text(c) for c in columns)}]"
+
+
+def _refusal(f: FieldPlan) -> str:
+    col = " + ".join(f.columns)
+    by = "its name" if f.how is How.NAME else "an alias of the field's name"
+    fix = (f"to use it anyway write  {f.profile_line}  under [columns] in the profile "
+           f"(or --map {f.field}={f.columns[0]})")
+    bad = [v for v in f.values if not v.fits]
+    if bad:
+        fix += (f" and map its values under [values.{f.field}], e.g. "
+                f"{toml_text(bad[0].value)} = \"...\"")
+    return (f"column {col!r} was taken for {f.field} by {by}, but " + "; ".join(f.problems)
+            + f"; {fix}; otherwise name the right column")
+
+
+# -- content checks ------------------------------------------------------------------
+
+_CODE_CHARS = re.compile(r"^[A-Za-z0-9.\-_/#`?]{1,10}$")
+_LETTER_RUN = re.compile(r"[A-Za-z]{3,}")
+
+
+def looks_like_code(value: str) -> bool:
+    """A bare number, or a short code with digits: ``0486``, ``08B``, ``A31``, ``12-M2``."""
+    v = value.strip()
+    if re.fullmatch(r"-?\d+(\.\d+)?", v):
+        return True
+    return bool(_CODE_CHARS.match(v) and re.search(r"\d", v) and not _LETTER_RUN.search(v))
+
+
+def strip_unit(text: pd.Series, unit: str) -> pd.Series:
+    """Numbers written with ``unit`` ("30 ft") as plain number text ("30")."""
+    words = "|".join(re.escape(w) for w in sorted(UNIT_WORDS[unit], key=len, reverse=True))
+    return text.str.replace(rf"(?i)\s*(?:{words})\.?$", "", regex=True)
+
+
+def to_metres(values: pd.Series, unit: str) -> pd.Series:
+    """Lengths in ``unit`` (numbers, or text such as "30 ft") in metres; text that is not
+    a number is kept as it is, for the validator to reject by row."""
+    text = strip_unit(values.astype("string").str.strip(), unit)
+    num = pd.to_numeric(text, errors="coerce") * UNITS[unit]
+    return num.astype(object).where(num.notna() | values.isna(), values)
+
+
+def distinct_values(values: pd.Series) -> pd.Series:
+    """Counts of each non-empty value as trimmed text, most frequent first."""
+    null = is_null(values)
+    text = values[~null].astype("string").str.strip()
+    return text.value_counts(sort=True)
+
+
+@dataclass(frozen=True)
+class Check:
+    """What :func:`check_values` found."""
+
+    filled: int
+    samples: tuple[str, ...]
+    misfit: float
+    problems: tuple[str, ...]
+    values: tuple[ValueCount, ...] = ()
+    more_values: int = 0
+
+
+def _examples(counts: pd.Series, bad: np.ndarray, k: int = 3) -> str:
+    items = counts[bad].head(k)
+    return ", ".join(f"{v!r} ({n:,} row{'' if n == 1 else 's'})" for v, n in items.items())
+
+
+def check_values(values: pd.Series, spec: FieldSpec, layer: Layer, *,
+                 value_map: ValueMap | None = None, formats: Sequence[str] = (),
+                 unit: str | None = None) -> Check:
+    """Do ``values`` (one column, as read) fit field ``spec`` of ``layer``?
+
+    The share of non-empty values that do not fit is ``misfit``; ``problems`` say
+    what does not fit with examples. Categorical fields list every distinct value
+    (up to :data:`MAX_VALUES`) with its count and the value it maps to.
+    """
+    counts = distinct_values(values)
+    filled = int(counts.sum())
+    samples = tuple(str(v) for v in counts.index[:5])
+    if filled == 0:
+        return Check(0, (), 0.0, ())
+    top = counts.head(CHECK_DISTINCT)
+    weight = float(top.sum())
+    text = pd.Series(top.index.astype(str), dtype=object)
+    problems: list[str] = []
+    listed: tuple[ValueCount, ...] = ()
+    more = 0
+    bad = np.zeros(len(top), dtype=bool)
+    if spec.type is FieldType.DATETIME:
+        if pd.api.types.is_datetime64_any_dtype(values.dtype):
+            return Check(filled, samples, 0.0, ())
+        if formats:
+            _, bad = parse_with_formats(text, formats)
+            what = f"do not fit the date format(s) {', '.join(formats)}"
+        else:
+            parsed = parse_datetimes(text, "UTC")
+            bad = parsed.isna().to_numpy(bool) | text.str.fullmatch(r"\d{1,6}").to_numpy(bool)
+            what = "are not dates and times"
+        if bad.any():
+            problems.append(f"{_share(top, bad, weight)} of its values {what} "
+                            f"(e.g. {_examples(top, bad)})")
+    elif spec.type in (FieldType.REAL, FieldType.INTEGER):
+        mapped = text if value_map is None else text.map(lambda v: value_map.target(v))
+        clean = mapped.astype("string")
+        if unit is not None:
+            clean = strip_unit(clean, unit)
+        num = pd.to_numeric(clean, errors="coerce") * (UNITS[unit] if unit else 1.0)
+        empty = mapped.isna().to_numpy(bool)
+        bad = num.isna().to_numpy(bool) & ~empty
+        if bad.any():
+            hint = (" (numbers with a unit: say which under [units])"
+                    if unit is None and text[bad].str.match(r"^\s*\d").any() else "")
+            problems.append(f"{_share(top, bad, weight)} of its values are not numbers "
+                            f"(e.g. {_examples(top, bad)}){hint}")
+        rng = np.zeros(len(top), dtype=bool)
+        if spec.minimum is not None:
+            rng |= (num < spec.minimum).fillna(False).to_numpy(bool)
+        if spec.maximum is not None:
+            rng |= (num > spec.maximum).fillna(False).to_numpy(bool)
+        if rng.any():
+            lo = "any" if spec.minimum is None else f"{spec.minimum:g}"
+            hi = "any" if spec.maximum is None else f"{spec.maximum:g}"
+            problems.append(f"{_share(top, rng, weight)} of its values are outside "
+                            f"{lo} to {hi} (e.g. {_examples(top, rng)})")
+        bad = bad | rng
+    elif spec.choices or value_map is not None or (layer, spec.name) in CODE_FIELDS:
+        targets = [v if value_map is None else value_map.target(v) for v in text]
+        ours = [None if t is None else (t.strip().lower() if spec.choices else t)
+                for t in targets]
+        fits = np.array([t is None or not spec.choices or t in spec.choices for t in ours])
+        bad = ~fits
+        if bad.any():
+            problems.append(f"{_share(top, bad, weight)} of its values are not one of "
+                            f"{', '.join(spec.choices or ())} (e.g. {_examples(top, bad)})")
+        listed = tuple(ValueCount(str(v), int(n), o, bool(f)) for v, n, o, f in zip(
+            top.index[:MAX_VALUES], top.to_numpy()[:MAX_VALUES], ours[:MAX_VALUES],
+            fits[:MAX_VALUES], strict=True))
+        more = max(0, len(counts) - len(listed))
+    if (layer, spec.name) in NAME_FIELDS and not bad.any():
+        code = text.map(looks_like_code).to_numpy(bool)
+        if code.sum() and float(top[code].sum()) / weight > MISFIT_LIMIT:
+            problems.append(f"{_share(top, code, weight)} of its values look like codes or "
+                            f"numbers, not names (e.g. {_examples(top, code)})")
+            bad = code
+    misfit = float(top[bad].sum()) / weight if bad.any() else 0.0
+    return Check(filled, samples, misfit, tuple(problems), listed, more)
+
+
+def _share(counts: pd.Series, mask: np.ndarray, weight: float) -> str:
+    return f"{float(counts[mask].sum()) / weight:.0%}"
+
+
+# -- the plan ------------------------------------------------------------------------
+
+def _unique(s: pd.Series) -> bool:
+    return bool(s.notna().all() and not clean_ids(s).duplicated().any())
+
+
+def _close(col: str, present: Sequence[str]) -> str:
+    near = [c for c in present if fold(c) == fold(col)]
+    return f"; did you mean {near[0]!r}?" if near else ""
+
+
+def plan_mapping(
+    frame: pd.DataFrame,
+    schema: LayerSchema,
+    *,
+    profile: Profile | None = None,
+    column_map: Mapping[str, str] | None = None,
+    coordinates: tuple[str, str] | None = None,
+) -> MappingPlan:
+    """Decide every field's column for ``frame`` as ``schema``'s layer, and check them.
+
+    Parameters
+    ----------
+    frame
+        The file's rows as read (:attr:`layers.readers.RawTable.frame`); a geometry
+        column, if any, is left out.
+    profile
+        Its ``[columns]`` and ``[constants]`` decide first; fields it does not name are
+        matched by name or alias, and checked.
+    column_map
+        ``{field: column}`` given on the command line; wins over the profile.
+    coordinates
+        The columns the reader placed the rows by, to show in the plan.
+
+    Returns
+    -------
+    MappingPlan
+        Never raises for what it finds: see :meth:`MappingPlan.check`.
+    """
+    geom = frame.geometry.name if isinstance(frame, gpd.GeoDataFrame) else None
+    present = [str(c) for c in frame.columns if c != geom]
+    folded: dict[str, str] = {}
+    for c in present:
+        folded.setdefault(fold(c), c)
+    problems: list[str] = []
+    chosen: dict[str, tuple[tuple[str, ...], How, str]] = {}
+    field_notes: dict[str, list[str]] = {}
+    used: set[str] = set()
+    for fname, col in (column_map or {}).items():
+        if fname not in schema.field_names:
+            problems.append(f"--map names field {fname!r}, which layer {schema.layer.value} "
+                            f"does not have (fields: {', '.join(schema.field_names)})")
+        elif col not in present:
+            problems.append(f"--map {fname}={col}: there is no column {col!r}"
+                            + _close(col, present))
+        else:
+            chosen[fname] = ((col,), How.GIVEN, "given on the command line")
+            used.add(col)
+    constants = dict(profile.constants) if profile else {}
+    if profile is not None:
+        for fname, cols in profile.columns.items():
+            if fname in chosen:
+                continue
+            if not cols:
+                chosen[fname] = ((), How.NONE, "the profile gives it no column")
+                continue
+            missing = [c for c in cols if c not in present]
+            for c in missing:
+                problems.append(f"the profile names column {c!r} for {fname}, but the file "
+                                f"has no such column{_close(c, present)}")
+            if not missing:
+                chosen[fname] = (cols, How.PROFILE, "named in the profile")
+                used.update(cols)
+        for flt in profile.filters:
+            if flt.column not in present:
+                problems.append(f"the profile filters on column {flt.column!r}, but the file "
+                                f"has no such column{_close(flt.column, present)}")
+    for fname in constants:
+        chosen.pop(fname, None)
+    guessed_alternatives: dict[str, list[str]] = {}
+    for spec in schema.fields:
+        if spec.name in chosen or spec.name in constants:
+            continue
+        names = (spec.name, *spec.aliases)
+        cands = [c for c in dict.fromkeys(folded.get(fold(n)) for n in names)
+                 if c is not None and c not in used]
+        if not cands:
+            continue
+        col = cands[0]
+        if spec.name == schema.id_field and len(cands) > 1 and not _unique(frame[col]):
+            unique = [c for c in cands[1:] if _unique(frame[c])]
+            if unique:
+                repeated = frame[col][frame[col].duplicated()].iloc[0]
+                field_notes.setdefault(spec.name, []).append(
+                    f"column {col!r} repeats values (e.g. '{repeated}'), so the unique "
+                    f"column {unique[0]!r} was used as the id")
+                col = unique[0]
+        how = How.NAME if fold(col) == fold(spec.name) else How.ALIAS
+        alias = next(n for n in names if fold(n) == fold(col))
+        why = ("the column has the field's name" if how is How.NAME
+               else f"the column's name is an alias of {spec.name} ({alias})")
+        chosen[spec.name] = ((col,), how, why)
+        guessed_alternatives[spec.name] = [c for c in cands if c != col]
+        used.add(col)
+    _add_time_part(chosen, schema, folded, used, field_notes)
+    fields: list[FieldPlan] = []
+    for spec in schema.fields:
+        fields.append(_field_plan(frame, schema, spec, chosen.get(spec.name), constants,
+                                  profile, guessed_alternatives.get(spec.name, []),
+                                  tuple(field_notes.get(spec.name, ()))))
+        if spec.required and spec.name != schema.id_field and fields[-1].how is How.NONE:
+            accepted = ", ".join((spec.name, *spec.aliases))
+            problems.append(f"required field {spec.name!r} has no column (accepted names: "
+                            f"{accepted}; or name it under [columns] in a profile)")
+    coords = set(coordinates or ())
+    unused = tuple(c for c in present if c not in used and c not in coords)
+    return MappingPlan(schema.layer, len(frame), tuple(fields), unused, coordinates,
+                       profile.name if profile else None, tuple(problems), tuple(present))
+
+
+def _add_time_part(chosen: dict[str, tuple[tuple[str, ...], How, str]], schema: LayerSchema,
+                   folded: Mapping[str, str], used: set[str],
+                   notes: dict[str, list[str]]) -> None:
+    """A date matched by name, alias or --map takes a column named ``hour`` or ``time``
+    as its time of day (Kansas City's crime file: Date and Hour)."""
+    part = next((folded[k] for k in ("hour", "time") if k in folded and folded[k] not in used),
+                None)
+    if part is None:
+        return
+    for spec in schema.fields:
+        got = chosen.get(spec.name)
+        if spec.type is FieldType.DATETIME and got is not None and got[1] in (
+                How.GIVEN, *GUESSES) and len(got[0]) == 1:
+            chosen[spec.name] = ((got[0][0], part), got[1],
+                                 got[2] + f"; with {part!r} as its time of day")
+            notes.setdefault(spec.name, []).append(
+                f"{spec.name} combines {got[0][0]!r} with {part!r}")
+            used.add(part)
+            return
+
+
+def field_values(frame: pd.DataFrame, columns: Sequence[str], spec: FieldSpec) -> pd.Series:
+    """One field's raw values from its column(s): a date with an hour or clock-time column
+    is joined as a date and time; other columns are joined with a space."""
+    if len(columns) == 1:
+        return frame[columns[0]]
+    if spec.type is FieldType.DATETIME and len(columns) == 2:
+        return with_time(frame[columns[0]], frame[columns[1]])
+    parts = [frame[c].astype("string").str.strip().fillna("") for c in columns]
+    joined = parts[0].str.cat(parts[1:], sep=" ").str.replace(r"\s+", " ", regex=True)
+    return joined.str.strip().replace("", pd.NA).astype(object)
+
+
+def with_time(date: pd.Series, time: pd.Series) -> pd.Series:
+    """Join a date column with an hour (0-23) or clock-time column into one text column."""
+    d = date.astype("string").str.strip()
+    t = time.astype("string").str.strip()
+    hours = pd.to_numeric(t, errors="coerce")
+    is_hour = hours.notna() & hours.between(0, 23) & (hours == hours.round())
+    clock = t.where(~is_hour, hours.astype("Int64").astype("string").str.zfill(2) + ":00")
+    return (d + " " + clock.fillna("")).str.strip().astype(object)
+
+
+def _field_plan(frame: pd.DataFrame, schema: LayerSchema, spec: FieldSpec,
+                got: tuple[tuple[str, ...], How, str] | None, constants: Mapping[str, str],
+                profile: Profile | None, alternatives: list[str],
+                notes: tuple[str, ...] = ()) -> FieldPlan:
+    if spec.name in constants:
+        return FieldPlan(spec.name, spec.required, (), How.CONSTANT,
+                         "the profile's [constants] gives every row this value",
+                         samples=(constants[spec.name],), filled=len(frame))
+    if got is None or not got[0]:
+        if spec.name == schema.id_field:
+            return FieldPlan(spec.name, True, (), How.MADE,
+                             "no id column: ids are made from the file name and row number")
+        why = got[2] if got else "no column has the field's name or an alias of it"
+        return FieldPlan(spec.name, spec.required, (), How.NONE, why)
+    cols, how, why = got
+    values = field_values(frame, cols, spec)
+    problems: list[str] = []
+    if spec.name == schema.id_field:
+        counts = distinct_values(values)
+        check = Check(int(counts.sum()), tuple(str(v) for v in counts.index[:5]), 0.0, ())
+        repeated = clean_ids(values[~is_null(values)]).duplicated(keep=False)
+        if repeated.any():
+            problems.append(f"{int(repeated.sum()):,} rows share "
+                            f"{clean_ids(values[~is_null(values)])[repeated].nunique():,} "
+                            "ids (see duplicate_ids)")
+    else:
+        vm = profile.values.get(spec.name) if profile else None
+        formats = profile.date_formats.get(spec.name, ()) if profile else ()
+        unit = profile.units.get(spec.name) if profile else None
+        check = check_values(values, spec, schema.layer, value_map=vm, formats=formats,
+                             unit=unit)
+        problems += check.problems
+    return FieldPlan(spec.name, spec.required, cols, how, why, check.samples, check.filled,
+                     check.misfit, tuple(problems), check.values, check.more_values,
+                     tuple(alternatives), notes)
