@@ -186,7 +186,7 @@ def _repeated_ids(ids: pd.Series, rule: DuplicateIds,
         counter[v] = k
         taken.add(new)
         out.iat[int(i)] = new
-        example = example or f"{v!r} became {new!r}, {v}-2, ..."
+        example = example or f"{v!r} became {new!r}, {f'{v}-2'!r}, ..."
     return out, reasons, (f"{n_ids:,} id(s) were on more than one row ({len(where):,} rows); "
                           f"each of those rows was numbered in file order ({example}) "
                           "(duplicate_ids = \"keep-all\")")

@@ -49,27 +49,42 @@ def parse_with_formats(text: pd.Series, formats: Sequence[str]) -> tuple[pd.Seri
 MIN_MARGIN = pd.Timedelta(days=365)
 
 
-def outlying_dates(values: pd.Series, field: str, *, now: pd.Timestamp | None = None,
-                   shown: int = 10) -> str | None:
-    """A note naming the rows whose ``field`` lies far outside the file's period, or None.
-
-    The period is the span from the 5th to the 95th percentile of the field's dates;
-    "far" is more than that span, and at least a year, before its start or after its
-    end. Dates after ``now`` (plus a day) are named too. ``values`` are UTC timestamps
-    indexed by 0-based record number (row ``i + 1`` for people).
-    """
+def file_period(values: pd.Series) -> tuple[pd.Timestamp, pd.Timestamp] | None:
+    """The period a file covers: from the 5th to the 95th percentile of its main dates
+    (UTC), or None with fewer than two."""
     s = pd.to_datetime(values, utc=True).dropna()
     if len(s) < 2:
         return None
+    return s.quantile(0.05), s.quantile(0.95)
+
+
+def outlying_dates(values: pd.Series, field: str, period: tuple[pd.Timestamp, pd.Timestamp],
+                   *, main: bool, now: pd.Timestamp | None = None,
+                   shown: int = 10) -> str | None:
+    """A note naming the rows whose ``field`` lies far outside the file's ``period``, or
+    None.
+
+    "Far" is more than the period's length, and at least a year, before its start, or
+    (for the ``main`` date, the one the period comes from) after its end; a later date
+    such as a closing date may follow by any time, but not lie in the future (after
+    ``now`` plus a day). ``values`` are UTC timestamps indexed by 0-based record number
+    (row ``i + 1`` for people).
+    """
+    s = pd.to_datetime(values, utc=True).dropna()
+    if s.empty:
+        return None
     now = now if now is not None else pd.Timestamp.now(tz="UTC")
-    lo, hi = s.quantile(0.05), s.quantile(0.95)
+    lo, hi = period
     margin = max(hi - lo, MIN_MARGIN)
-    far = (s < lo - margin) | (s > hi + margin) | (s > now + pd.Timedelta(days=1))
+    far = (s < lo - margin) | (s > now + pd.Timedelta(days=1))
+    if main:
+        far |= s > hi + margin
     if not far.any():
         return None
     rows = s[far].sort_index()
     listed = ", ".join(f"{int(i) + 1} ({t:%Y-%m-%d})" for i, t in rows.head(shown).items())
     more = f" and {len(rows) - shown:,} more" if len(rows) > shown else ""
-    return (f"{len(rows):,} row(s) have a {field} far outside the file's period "
+    return (f"{len(rows):,} row(s) have {field} far outside the file's period "
             f"({lo:%Y-%m-%d} to {hi:%Y-%m-%d} for 90% of its rows) or in the future: rows "
-            f"{listed}{more}. They were kept; check whether they are placeholders or slips")
+            f"{listed}{more}; they are not rejected, but check whether they are "
+            "placeholders or slips")

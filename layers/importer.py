@@ -18,12 +18,12 @@ from sqlalchemy.engine import Connection
 
 from layers.conform import apply_plan
 from layers.crs import ProjectArea, area_from_points, area_from_polygons
-from layers.dates import outlying_dates
+from layers.dates import file_period, outlying_dates
 from layers.errors import ProfileError, StoreError, UnusableInputError
 from layers.mapping import MappingPlan, plan_mapping
 from layers.profiles import Profile, load_profile, recognise
 from layers.readers import InputFormat, RawTable, read_table
-from layers.schema import SCHEMAS, FieldType, Layer
+from layers.schema import SCHEMAS, FieldType, Layer, LayerSchema
 from layers.settings import Settings
 from layers.store import OnConflict, Progress, Store
 from layers.validate import FILTERED, Rejection, validate
@@ -117,6 +117,17 @@ def commit_import(store: Store, prepared: PreparedImport, *, on_conflict: OnConf
                               "summary": prepared.summary.to_dict(details=False)})
     except StoreError as exc:
         raise UnusableInputError(str(exc)) from None
+
+
+def _date_notes(accepted: gpd.GeoDataFrame, schema: LayerSchema) -> list[str]:
+    """Rows whose dates fall far outside the period of the file's first required date."""
+    dates = [f for f in schema.fields if f.type is FieldType.DATETIME]
+    main = next((f for f in dates if f.required), None)
+    period = file_period(accepted[main.name]) if main and len(accepted) else None
+    if period is None:
+        return []
+    found = (outlying_dates(accepted[f.name], f.name, period, main=f is main) for f in dates)
+    return [n for n in found if n]
 
 
 def _resolve_profile(profile: Profile | str | Path | None,
@@ -263,11 +274,7 @@ def prepare_import(
     checked = validate(frame, schema, tz=tz, area=area, repair=repair,
                        read_rejections=reasons)
     notes += checked.notes
-    for spec in schema.fields:
-        if spec.type is FieldType.DATETIME and len(checked.accepted):
-            far = outlying_dates(checked.accepted[spec.name], spec.name)
-            if far:
-                notes.append(far)
+    notes += _date_notes(checked.accepted, schema)
     summary = ImportSummary(
         layer=layer.value, source=source, format=raw.format.value, read=len(frame),
         accepted=len(checked.accepted), rejected=checked.rejected_counts, notes=notes,

@@ -148,6 +148,31 @@ class MappingPlan:
         """Every reason the import cannot go ahead, each naming the fix."""
         return [*self.problems, *(_refusal(f) for f in self.fields if f.needs_confirmation)]
 
+    def text(self) -> str:
+        """The plan as lines of plain text, one field a line (``cpted profile check``)."""
+        head = f"{self.layer.value}: {self.rows:,} rows"
+        if self.profile:
+            head += f", profile {self.profile!r}"
+        lines = [head]
+        if self.coordinates:
+            lines.append(f"  coordinates: {self.coordinates[0]}, {self.coordinates[1]}")
+        for f in self.fields:
+            src = (" + ".join(f.columns) if f.columns else
+                   f"= {f.samples[0]!r}" if f.how is How.CONSTANT else f"({f.how.value})")
+            line = f"  {f.field:<20} <- {src}  [{f.how.value}, {f.confidence.value}]"
+            if f.samples and f.how is not How.CONSTANT:
+                line += "  e.g. " + ", ".join(repr(v) for v in f.samples[:3])
+            lines.append(line)
+            for v in f.values[:12]:
+                mark = "" if v.fits else "  (not one of ours)"
+                lines.append(f"      {v.value!r} x {v.count:,} -> {v.mapped!r}{mark}")
+            if len(f.values) > 12 or f.more_values:
+                lines.append(f"      ... {len(f.values) - 12 + f.more_values:,} more values")
+            lines += [f"      problem: {p}" for p in f.problems]
+        if self.unused:
+            lines.append("  not used: " + ", ".join(self.unused))
+        return "\n".join(lines)
+
     def check(self) -> None:
         """Raise :class:`~layers.errors.LayerSchemaError` listing every refusal."""
         if self.refusals:
@@ -206,7 +231,7 @@ def to_metres(values: pd.Series, unit: str) -> pd.Series:
     """Lengths in ``unit`` (numbers, or text such as "30 ft") in metres; text that is not
     a number is kept as it is, for the validator to reject by row."""
     text = strip_unit(values.astype("string").str.strip(), unit)
-    num = pd.to_numeric(text, errors="coerce") * UNITS[unit]
+    num = (pd.to_numeric(text, errors="coerce") * UNITS[unit]).round(3)  # to the millimetre
     return num.astype(object).where(num.notna() | values.isna(), values)
 
 

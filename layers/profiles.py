@@ -60,8 +60,9 @@ def slug(text: str) -> str:
 
 
 def value_key(value: object) -> str:
-    """A file's value as ``[values]`` tables compare it: trimmed, case-folded."""
-    return str(value).strip().casefold()
+    """A file's value as ``[values]`` tables and filters compare it: trimmed, case-folded,
+    a whole number read as a float (``2.0``) as the number (``2``)."""
+    return re.sub(r"^(-?\d+)\.0+$", r"\1", str(value).strip().casefold())
 
 
 @dataclass(frozen=True)
