@@ -339,6 +339,13 @@ def _decode(path: Path, encoding: str | None) -> tuple[str, str | None]:
         return raw.decode("latin-1"), f"{path.name} is not UTF-8; it was read as latin-1"
 
 
+def fallback_encoding(path: Path) -> str | None:
+    """``"latin-1"`` when a CSV would be read as latin-1 for want of anything else (no
+    byte-order mark, not UTF-16, not UTF-8), else None."""
+    _, note = _decode(path, None)
+    return "latin-1" if note else None
+
+
 def _refuse_binary(path: Path, text: str, how: str) -> None:
     if "\x00" in text[:4096]:
         raise UnusableInputError(
