@@ -322,16 +322,15 @@ def _value_lines(values: pd.Series, layer: Layer, spec: FieldSpec) -> list[str]:
     allowed = ", ".join(spec.choices or ())
     for v, n in distinct_values(values).head(50).items():
         target, why = _rule_target(layer, spec, str(v))
-        key = toml_text(str(v))
+        key, rows = toml_text(str(v)), _n(int(n), "row")
         if target is not None and not why:
-            lines.append(_line(f"{key} = {toml_text(target)}",
-                               f"# the same as ours ({_n(int(n), 'row')})"))
+            lines.append(_line(f"{key} = {toml_text(target)}", f"# the same as ours ({rows})"))
         elif target is not None:
             lines.append(_line(f"{key} = {toml_text(target)}",
-                               f"{REVIEW} guessed from {why} ({_n(int(n), 'row')}); one of: {allowed}"))
+                               f"{REVIEW} guessed from {why} ({rows}); one of: {allowed}"))
         else:
             lines.append(_line(f"# {key} = \"\"",
-                               f"{REVIEW} no rule for this value ({_n(int(n), 'row')}): write one of "
+                               f"{REVIEW} no rule for this value ({rows}): write one of "
                                f"{allowed}, or leave it out to reject those rows"))
     return lines
 

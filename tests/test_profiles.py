@@ -135,7 +135,7 @@ def test_the_shipped_kc311_profile_is_found_by_name_and_valid() -> None:
     prof = load_profile("kc311")
     assert prof.layer is Layer.CONCERNS and prof.name == "Kansas City 311 export"
     assert prof.columns["requested_datetime"] == ("CREATION DATE", "CREATION TIME")
-    with pytest.raises(ProfileError, match="no shipped profile of that name .shipped: kc311"):
+    with pytest.raises(ProfileError, match=r"no shipped profile of that name \(shipped: kc311\)"):
         load_profile("kc312")
 
 
