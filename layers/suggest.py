@@ -141,8 +141,9 @@ def _hints(column: str, field_name: str, layer: Layer | None = None) -> int:
     joined = "".join(ws)
     hints = NAME_HINTS.get(field_name, ())
     score = sum(1 for h in hints if h in ws or (len(h) > 3 and h in joined))
-    if layer is not None:  # an id: a word ending in "id", a word for the layer's things
-        score += any(w.endswith("id") for w in ws) + any(h in joined for h in ID_HINTS[layer])
+    if layer is not None:  # an id: a word ending in "id", and one for the layer's things
+        score += any(w.endswith("id") for w in ws)
+        score += bool(score) and any(h in joined for h in ID_HINTS[layer])
     return score
 
 
