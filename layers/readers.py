@@ -9,6 +9,7 @@ them by row number.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import re
@@ -222,10 +223,23 @@ def _zero_points(gdf: gpd.GeoDataFrame, what: str) -> dict[int, tuple[str, str]]
 def _read_vector(path: Path, fmt: InputFormat, *, crs: str | None, display: str,
                  encoding: str | None = None) -> RawTable:
     notes: list[str] = []
-    options = {"encoding": encoding} if encoding and fmt is InputFormat.SHAPEFILE else {}
+    options: dict[str, str] = {}
+    if encoding and fmt is InputFormat.SHAPEFILE:
+        try:  # GDAL knows Python's canonical names (iso8859-1), not every alias (latin-1)
+            options["encoding"] = codecs.lookup(encoding).name
+        except LookupError:
+            raise UnusableInputError(
+                f"the encoding {encoding!r} given for {display} is not one Python knows; "
+                "expected a name such as utf-8, latin-1 or cp1252") from None
     try:
         gdf = (gpd.read_parquet(path) if fmt is InputFormat.PARQUET
                else pyogrio.read_dataframe(path, **options))
+    except UnicodeDecodeError as exc:
+        how = (f"as {encoding} (the encoding given)" if encoding
+               else "in the encoding it declares (its .cpg file, else the .dbf's code page)")
+        raise UnusableInputError(
+            f"{display} could not be decoded {how}: {exc.reason} at byte {exc.start:,}. "
+            "Give the file's real encoding, e.g. --encoding cp1252") from None
     except (DataSourceError, DataLayerError, ValueError, OSError) as exc:
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise UnusableInputError(

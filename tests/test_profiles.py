@@ -361,6 +361,29 @@ def test_a_given_encoding_is_named_as_given_and_nothing_claims_not_utf8(
     assert "UTF-8" not in err
 
 
+def test_a_shapefiles_encoding_is_used_and_named_as_given(tmp_path: Path) -> None:
+    import zipfile
+
+    import geopandas as gpd
+    import pyogrio
+    import shapely
+
+    from layers.readers import read_table
+
+    lights = gpd.GeoDataFrame({"id": ["a"], "fixture": ["Caf\u00e9 lamp"]},
+                              geometry=[shapely.Point(-94.57, 39.05)], crs=4326)
+    pyogrio.write_dataframe(lights, tmp_path / "poles.shp", encoding="cp1252")
+    src = tmp_path / "poles.zip"
+    with zipfile.ZipFile(src, "w") as zf:
+        for part in ("shp", "shx", "dbf", "prj"):  # no .cpg: nothing names the encoding
+            zf.write(tmp_path / f"poles.{part}", f"poles.{part}")
+    # "latin-1" is Python's name, not GDAL's: it must still be the one used
+    assert read_table(src, encoding="latin-1").frame["fixture"].tolist() == ["Caf\u00e9 lamp"]
+    with pytest.raises(UnusableInputError, match=r"as utf-8 \(the encoding given\)") as exc:
+        read_table(src, encoding="utf-8")
+    assert "UTF-8" not in str(exc.value)
+
+
 # -- no silent guesses ---------------------------------------------------------------------
 
 def test_a_code_column_is_not_taken_silently_for_a_category(
