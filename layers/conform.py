@@ -17,8 +17,9 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from layers.content import to_metres
 from layers.dates import parse_with_formats
-from layers.mapping import How, MappingPlan, field_values, plan_mapping, to_metres
+from layers.mapping import How, MappingPlan, field_values, plan_mapping
 from layers.profiles import DuplicateIds, Profile, RowFilter, value_key
 from layers.schema import FieldType, LayerSchema
 from layers.validate import FILTERED, INVALID_DATE, REPEATED_ID, clean_ids, is_null
