@@ -97,7 +97,8 @@ def _coordinates(frame: pd.DataFrame) -> tuple[list[str], set[str]]:
                 "latitude")
     if degrees:
         out.append(_line(f"lon = {toml_text(lon)}",
-                         f"{REVIEW} {why}; values {x0:.4f} to {x1:.4f} fit longitudes"))
+                         f"{REVIEW} {why}; values {x0:.4f} to {x1:.4f} fit longitudes; "
+                         "check it is each row's own place"))
         out.append(_line(f"lat = {toml_text(lat)}",
                          f"{REVIEW} {why}; values {y0:.4f} to {y1:.4f} fit latitudes; "
                          "check they are not swapped or a centroid of an area"))
@@ -202,7 +203,8 @@ def _content_pick(frame: pd.DataFrame, schema: LayerSchema, spec: FieldSpec,
                     if str(c) not in used), default=(0.0, ""))
         if best[0] >= 0.5:
             return Pick((best[1],), f"{REVIEW} content check: {best[0]:.0%} of its values "
-                                    f"read as {spec.name} words (e.g. {_fmt(frame[best[1]])})")
+                                    f"read as {spec.name} words (e.g. {_fmt(frame[best[1]])}); "
+                                    f"check the [values.{spec.name}] table below")
         return None
     for c in cands:
         s = frame[c]
@@ -219,11 +221,12 @@ def _content_pick(frame: pd.DataFrame, schema: LayerSchema, spec: FieldSpec,
         if spec.name in ("service_name", "category", "fixture_type") and categorical \
                 and codes < 0.5:
             return Pick((c,), f"{REVIEW} content check: a name like {spec.name}, "
-                              f"{_n(len(counts), 'distinct name')} (e.g. {_fmt(s)})")
+                              f"{_n(len(counts), 'distinct name')} (e.g. {_fmt(s)}); check "
+                              f"they name the {spec.name}")
         if spec.name in ("name", "description", "address") and codes < 0.5 and (
                 counts.sum() >= 0.5 * rows):
             return Pick((c,), f"{REVIEW} content check: a name like {spec.name}, text "
-                              f"(e.g. {_fmt(s)})")
+                              f"(e.g. {_fmt(s)}); check it holds the {spec.name}")
     return None
 
 
@@ -343,8 +346,11 @@ def _dates(frame: pd.DataFrame, schema: LayerSchema, picks: dict[str, Pick | Non
             if weighted_fit(joined, [fmt]) > 0.99:
                 pick.columns = (col, tcol)
                 pick.comment += f"; {tcol!r} holds its time of day"
-                formats, why = (fmt,), f"content check: every date and time fits {fmt}"
+                formats, why = (fmt,), (f"content check: every date and time fits {fmt}; "
+                                        "check a few against the source")
                 used.add(tcol)
+        if not formats and not why.startswith("ISO"):
+            pick.comment += f"; {why}"
         pick.formats, pick.format_comment = formats, why
 
 
@@ -417,7 +423,8 @@ def _render(path: Path, schema: LayerSchema, raw: pd.DataFrame, frame: pd.DataFr
                                  f"{REVIEW} {pick.format_comment}"))
         if pick.unit:
             units.append(_line(f"{spec.name} = {toml_text(pick.unit)}",
-                               f"{REVIEW} values like '30 ft': check the unit"))
+                               f"{REVIEW} content check: values like '30 ft'; check "
+                               "the unit"))
         if pick.values:
             values += ["", f"[values.{spec.name}]", *pick.values]
     out += coord_lines

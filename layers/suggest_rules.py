@@ -136,13 +136,13 @@ def date_format(values: pd.Series) -> tuple[tuple[str, ...], str]:
         return (), "ISO 8601 dates: no format needed"
     fits = [f for f in DATE_FORMATS if weighted_fit(values, [f]) > 0.99]
     if not fits:
-        return (), "no common format fits every value; give [date_formats]"
+        return (), "no common format fits every value: check how they are written"
     fmt = fits[0]
     day_first = fmt.replace("%m/%d", "%d/%m")
     if day_first != fmt and day_first in fits:
         return (fmt,), (f"every value fits {fmt}, but also {day_first}: no day is past the "
                         "12th, so check whether the month or the day comes first")
-    return (fmt,), f"content check: every value fits {fmt}"
+    return (fmt,), f"content check: every value fits {fmt}; check a few against the source"
 
 
 def is_dates(values: pd.Series) -> bool:
