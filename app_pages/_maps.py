@@ -19,6 +19,7 @@ from cpted import server
 from cpted.basemap import BasemapError, base_frames, ensure_basemap
 from cpted.maps.assets import missing_files
 from cpted.maps.basemap import prepare, tile_sources
+from cpted.maps.still import Ground, ground, place_svg
 from layers.schema import Layer
 
 if TYPE_CHECKING:
@@ -74,3 +75,21 @@ def show_map(fmap: folium.Map, *, key: str, height: int,
             tile_attribution=conf.tile_attribution)
     return streamlit_folium.st_folium(fmap, height=height, use_container_width=True, key=key,
                                       returned_objects=list(returned_objects))
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _still_ground(url: str, revision: int) -> Ground:
+    """The base layers cut ready for still maps, once per store revision (shared, never
+    changed)."""
+    return ground(base_frames(layer(Layer.NEIGHBORHOODS), layer(Layer.STREETS),
+                              layer(Layer.BUILDINGS)))
+
+
+def show_place(lonlat: Sequence[float], *, what: str, approximate_m: float | None = None
+               ) -> None:
+    """A still map of one place (:mod:`cpted.maps.still`): the store's own ground around
+    it with its pin, drawn on the server, so it shows with the page itself."""
+    s = store()
+    still = place_svg(_still_ground(s.url, s.revision()), lonlat, what=what,
+                      approximate_m=approximate_m)
+    st.image(still.svg, alt=still.title, width="stretch")

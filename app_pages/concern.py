@@ -5,14 +5,16 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import streamlit as st
+from pyproj import Geod
 
-from app_pages._maps import show_map
+from app_pages._maps import show_place
 from app_pages._state import (
     access,
     category_names,
-    layer,
+    door_for,
     refusal,
     sentence,
     services,
@@ -22,9 +24,9 @@ from app_pages._state import (
 )
 from app_pages._text import md
 from cpted import concerns as cc
+from cpted import fixed as fx
 from cpted import follows as fl
 from cpted.access import Action, can
-from cpted.maps.concerns import build_concern_map
 from layers.errors import ConflictError, CptedError
 from layers.schema import DetailedStatus, Layer
 
@@ -39,6 +41,8 @@ st.title("Concern")
 #: What each kind of event in a report's history is called on the page.
 EVENT_WORDS = {"created": "Reported", "support": "Me too", "status": "Status changed",
                "reopened": "Reopened", "linked": "Linked", "plan": "Action plan"}
+#: Who is recorded for a report, a "me too" or a "not fixed" made without an account.
+ACTOR_WORDS = {"resident": "A resident", fx.FOLLOWER: "A follower (by e-mail)"}
 
 
 def status_word(value: object) -> str:
@@ -76,25 +80,63 @@ def text(value: object) -> str | None:
     return value if isinstance(value, str) and value.strip() else None
 
 
-all_concerns = layer(Layer.CONCERNS)
-if all_concerns.empty:
+#: How many reports the picker lists at once (newest first); a search narrows the rest.
+SHOWN = 100
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def report_index(url: str, revision: int, role: str, zone: str) -> pd.DataFrame:
+    """Every report as ``role`` sees it, newest first, with its picker label and the
+    text a search looks in (id, category, address): built once per store revision, and
+    never changed by a page (it is shared, not copied)."""
+    seen = door_for(url, role).layer(Layer.CONCERNS)
+    seen = seen.sort_values("requested_datetime", ascending=False)
+    names = category_names()
+    category = [names.get(c) or n or "Concern"
+                for c, n in zip(seen["service_code"], seen["service_name"], strict=True)]
+    day = seen["requested_datetime"].dt.tz_convert(zone).dt.strftime("%Y-%m-%d")
+    ids = seen["service_request_id"].astype(str)
+    address = seen["address"].where(seen["address"].notna(), "").astype(str)
+    empty = seen.geometry.isna() | seen.geometry.is_empty
+    return pd.DataFrame({
+        "id": ids.to_numpy(),
+        "label": [f"{i} · {c} · reported {d}" for i, c, d in zip(ids, category, day,
+                                                                  strict=True)],
+        "text": (ids + " " + pd.Series(category, index=seen.index) + " " + address)
+        .str.lower().to_numpy(),
+        "lon": seen.geometry.x.where(~empty).to_numpy(),
+        "lat": seen.geometry.y.where(~empty).to_numpy(),
+    })
+
+
+index = report_index(s.url, s.revision(), acting.value, zone)
+if index.empty:
     st.info("No concerns are stored yet.")
     st.stop()
-recent = all_concerns.sort_values("requested_datetime", ascending=False)
-ids = recent["service_request_id"].tolist()
-# Each option's label, made once: the select box formats every option on every run.
-labels = {i: f"{i} · {names.get(code) or name} · reported {day}" for i, code, name, day in zip(
-    ids, recent["service_code"], recent["service_name"],
-    recent["requested_datetime"].dt.tz_convert(zone).dt.strftime("%Y-%m-%d"), strict=True)}
+labels = dict(zip(index["id"], index["label"], strict=True))
 # a link in a message or a feed names the report: /concern?report=CR-...
 if (linked := st.query_params.get("report")) is not None:
     if linked in labels:
         st.session_state["concern_id"] = linked
     del st.query_params["report"]
 default = st.session_state.get("concern_id")
+find = st.text_input(
+    "Find a report", key="concern_find", placeholder="Its id, category or address",
+    help=f"The list below shows the newest {SHOWN} reports that match.")
+words = find.strip().lower()
+matches = index[index["text"].str.contains(words, regex=False)] if words else index
+ids = matches["id"].head(SHOWN).tolist()
+if words and not ids:
+    st.caption(f"No report matches “{md(find.strip())}”.")
+if default in labels and default not in ids:
+    ids.insert(0, default)  # the report open now stays in the list
+if not ids:
+    ids = index["id"].head(SHOWN).tolist()
 picked = st.selectbox(
     "Concern", ids, index=ids.index(default) if default in ids else 0,
-    format_func=labels.__getitem__, help="Newest first. Type to search by id or category.")
+    format_func=labels.__getitem__,
+    help=f"Newest first; {len(matches):,} of {len(index):,} reports match"
+         + (f", the newest {SHOWN} listed." if len(matches) > SHOWN else "."))
 st.session_state["concern_id"] = picked
 row = me.concern(picked)
 # The version this person has seen: a status change is saved only over that version, so a
@@ -117,6 +159,15 @@ c3.metric("Open or closed", status_word(row["status"]))
 when = {"day": "a daytime problem", "night": "a night-time problem"}.get(
     row["time_of_day"], "time of day not known")
 st.markdown(f"**{md(category)}** · reported {local_time(row['requested_datetime'])} · {when}")
+if can(acting, Action.SEE_INTERNAL_NOTES):
+    answered = me.fixed_answer_counts(picked)
+    if answered.yes or answered.no:
+        st.caption(f"“{fx.QUESTION}” asked of its followers when it was marked fixed: "
+                   f"{answered.latest_yes} yes, {answered.latest_no} no after the latest fix"
+                   + (f" ({answered.yes} yes, {answered.no} no in all)"
+                      if (answered.yes, answered.no) != (answered.latest_yes,
+                                                         answered.latest_no) else "")
+                   + ". Staff only; who answered is never shown.")
 
 point = row.get("geometry")
 left_map, right_text = st.columns([1, 1])
@@ -124,10 +175,8 @@ with left_map:
     if point is None or point.is_empty:
         st.caption("No place was recorded for this report.")
     else:
-        show_map(build_concern_map(
-            (point.x, point.y), category, label=status_word(row["detailed_status"]),
-            approximate_m=settings().sensitive_grid_m if approximate else None),
-            key=f"concern-map-{picked}", height=300)
+        show_place((point.x, point.y), what=category,
+                   approximate_m=settings().sensitive_grid_m if approximate else None)
         st.caption("Shown only as an approximate area, to protect the people involved: the "
                    "report lies somewhere inside the circle." if approximate
                    else "The marker is where the problem was reported.")
@@ -168,7 +217,7 @@ else:
         "at": h["at"].dt.tz_convert(zone).dt.strftime("%Y-%m-%d %H:%M"),
         "kind": [EVENT_WORDS.get(k, status_word(k)) for k in h["kind"]],
         # who is recorded for a report or a "me too" without an account
-        "actor": ["A resident" if a == "resident" else (a or "") for a in h["actor"]],
+        "actor": [ACTOR_WORDS.get(a, a or "") for a in h["actor"]],
         "change": [(f"{status_word(a)} → {status_word(b)}" if a else status_word(b))
                    if b else "" for a, b in zip(h["from_status"], h["to_status"], strict=True)],
         "note": [n if isinstance(n, str) else "" for n in h["note"]],
@@ -298,14 +347,87 @@ with st.form("follow"):
 if flash := st.session_state.pop("follow_flash", None):
     st.success(flash)
 
+if can(acting, Action.ASSIGN):
+    with st.expander("Assignment (staff)"):
+        assigned = me.assignee(picked)
+        people = me.assignable_staff()
+        if assigned is not None:
+            people.setdefault(*assigned)
+        options: list[str | None] = [None, *people]
+        st.caption(f"Assigned to {md(assigned[1])}." if assigned else "Assigned to no one.")
+        if not people:
+            st.caption("There are no staff accounts to assign it to: an administrator adds "
+                       "them on the Accounts page.")
+        else:
+            with st.form("assign"):
+                who = st.selectbox(
+                    "Assign to", options,
+                    index=options.index(assigned[0]) if assigned else 0,
+                    format_func=lambda u: "No one" if u is None else people.get(u, u),
+                    key=f"assign-{picked}-{saves}")
+                if st.form_submit_button("Save assignment"):
+                    try:
+                        me.assign(picked, who)
+                    except CptedError as exc:
+                        refusal(exc)
+                    else:
+                        st.session_state["concern_saves"] = saves + 1
+                        st.session_state["status_flash"] = (
+                            f"{md(picked)} is assigned to "
+                            f"{md(people.get(who, who)) if who else 'no one'}.")
+                        st.rerun()
+        if can(acting, Action.FOLLOW_ASSIGNED):
+            following = me.follows_assigned()
+            label = ("Stop the e-mails about what is assigned to me" if following
+                     else "Follow what is assigned to me")
+            if st.button(label, key=f"follow-assigned-{picked}-{saves}"):
+                try:
+                    now_following = me.follow_assigned(not following)
+                except CptedError as exc:
+                    refusal(exc)
+                else:
+                    st.session_state["concern_saves"] = saves + 1
+                    st.session_state["status_flash"] = (
+                        "You will get an e-mail, at your account's address, at each status "
+                        "change of a report assigned to you, and when one is assigned to "
+                        "you." if now_following else
+                        "You will no longer get e-mails about what is assigned to you.")
+                    st.rerun()
+            st.caption("E-mails go to your account's address, which is never shown to "
+                       "others; each has a link to stop them.")
+
+
+GEOD = Geod(ellps="WGS84")
+#: How far apart two reports may be and still be offered for merging.
+MERGE_RADIUS_M = 300
+
+
+def nearby(index: pd.DataFrame, request_id: str) -> pd.Series:
+    """Metres (geodesic, WGS 84) from ``request_id`` to each other report within
+    :data:`MERGE_RADIUS_M`, nearest first."""
+    here = index[index["id"] == request_id]
+    if here.empty or pd.isna(here["lon"].iloc[0]):
+        return pd.Series(dtype=float)
+    lon0, lat0 = float(here["lon"].iloc[0]), float(here["lat"].iloc[0])
+    box = 2 * MERGE_RADIUS_M / 100_000  # degrees: a box safely larger than the radius
+    near = index[((index["lon"] - lon0).abs() < box / np.cos(np.radians(lat0)))
+                 & ((index["lat"] - lat0).abs() < box) & (index["id"] != request_id)]
+    _, _, metres = GEOD.inv(np.full(len(near), lon0), np.full(len(near), lat0),
+                            near["lon"].to_numpy(), near["lat"].to_numpy())
+    found = pd.Series(metres, index=near["id"].to_numpy())
+    return found[found <= MERGE_RADIUS_M].sort_values()
+
+
 if can(acting, Action.MERGE) or can(acting, Action.DELETE):
     with st.expander("Merge duplicates or delete (coordinators)"):
-        others = [i for i in ids if i != picked]
+        near = nearby(index, picked)
         with st.form("merge"):
-            dups = st.multiselect("Reports that are the same problem as this one", others,
-                                  format_func=labels.__getitem__,
-                                  help="Each is closed as a duplicate; its supporters and "
-                                       "its reporter count as support here.")
+            dups = st.multiselect(
+                f"Reports within {MERGE_RADIUS_M} m that are the same problem as this one",
+                near.index.tolist(),
+                format_func=lambda i: f"{labels[i]} · {near[i]:,.0f} m away",
+                help="Nearest first. Each is closed as a duplicate; its supporters and its "
+                     "reporter count as support here.")
             why = st.text_input("Why they are the same (kept in the change log)")
             if st.form_submit_button("Merge into this report", disabled=not can(
                     acting, Action.MERGE)):

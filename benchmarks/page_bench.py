@@ -50,12 +50,14 @@ from benchmarks.store_bench import generate  # noqa: E402
 from layers.schema import Layer  # noqa: E402
 from layers.store import open_store  # noqa: E402
 
-#: (URL path, page file, has a map); the Export page is the baseline.
-PAGES = [("", "map.py", True), ("report", "report.py", True), ("concern", "concern.py", True),
-         ("neighborhoods", "neighborhoods.py", True), ("spots", "spots.py", True),
-         ("assess", "assess.py", True), ("audits", "audits.py", True),
-         ("streetlights", "streetlights.py", True), ("patrol", "patrol.py", False),
-         ("export", "export.py", False)]
+LEAFLET, STILL = "leaflet", "still"
+#: (URL path, page file, its map: a Leaflet map, a still one drawn on the server, or
+#: none); the Export page is the baseline.
+PAGES = [("", "map.py", LEAFLET), ("report", "report.py", LEAFLET),
+         ("concern", "concern.py", STILL), ("neighborhoods", "neighborhoods.py", LEAFLET),
+         ("spots", "spots.py", LEAFLET), ("assess", "assess.py", LEAFLET),
+         ("audits", "audits.py", LEAFLET), ("streetlights", "streetlights.py", LEAFLET),
+         ("patrol", "patrol.py", None), ("export", "export.py", None)]
 BASELINE = "export"
 CHROMIUM = os.environ.get("CPTED_CHROMIUM", "/usr/bin/chromium")
 
@@ -88,7 +90,7 @@ def serving(db: Path, tiles: Path) -> Iterator[str]:
         log.close()
 
 
-def idle_time(browser: Any, url: str, has_map: bool) -> float:
+def idle_time(browser: Any, url: str, has_map: str | None) -> float:
     """Seconds from navigation until Streamlit is idle with its map (if any) drawn."""
     ctx = browser.new_context(viewport={"width": 1400, "height": 900})
     ctx.route("**/*", lambda r: r.continue_() if r.request.url.startswith(url[:22])
@@ -97,10 +99,13 @@ def idle_time(browser: Any, url: str, has_map: bool) -> float:
     start = time.perf_counter()
     page.goto(url)
     page.wait_for_selector("[data-testid=stMain]", timeout=120_000)
-    if has_map:
+    if has_map == LEAFLET:
         page.wait_for_selector('iframe[title="streamlit_folium.st_folium"]', timeout=120_000)
         frame = next(f for f in page.frames if "st_folium" in f.url)
         frame.wait_for_selector(".leaflet-container", timeout=120_000)
+    elif has_map == STILL:  # its image decoded and laid out
+        page.wait_for_function("() => [...document.querySelectorAll('img[alt^=\"Map: \"]')]"
+                               ".some(i => i.complete && i.naturalWidth > 0)", timeout=120_000)
     while True:  # idle: no running indicator for 300 ms
         page.wait_for_selector("[data-testid=stStatusWidget]", state="detached",
                                timeout=120_000)
@@ -113,10 +118,12 @@ def idle_time(browser: Any, url: str, has_map: bool) -> float:
 
 
 def map_bytes(db: Path, tiles: Path) -> dict[str, int]:
-    """The rendered map HTML each page sends, through AppTest with st_folium recorded."""
+    """The rendered map HTML (or still map SVG) each page sends, through AppTest with
+    st_folium and the still maps recorded."""
     import streamlit_folium
     from streamlit.testing.v1 import AppTest
 
+    from app_pages import _maps
     from cpted import server
 
     os.environ.update({"CPTED_DB_URL": str(db), "CPTED_STAFF_MODE": "true",
@@ -130,6 +137,14 @@ def map_bytes(db: Path, tiles: Path) -> dict[str, int]:
         return {}
 
     streamlit_folium.st_folium = record
+    draw = _maps.place_svg
+
+    def still(*args: Any, **kwargs: Any) -> Any:
+        drawn = draw(*args, **kwargs)
+        sizes[current[0]] = sizes.get(current[0], 0) + len(drawn.svg.encode())
+        return drawn
+
+    _maps.place_svg = still
     os.chdir(ROOT)
     for path, page, has_map in PAGES:
         if has_map:
@@ -203,14 +218,14 @@ def main() -> None:
         for label, db in stores:
             tiles = work / f"tiles-{db.stem}"
             with serving(db, tiles) as url:
-                idle_time(browser, url, True)  # warm: caches and the base map's tiles built
+                idle_time(browser, url, LEAFLET)  # warm: caches and the base map's tiles built
                 times = {path: min(idle_time(browser, f"{url}/{path}", has_map)
                                    for _ in range(args.repeat)) for path, _, has_map in PAGES}
             results[label] = times
             sizes = map_bytes(db, tiles)
             base = times[BASELINE]
             print(f"\n{label}: baseline (Export page, no map) {base:.2f} s")
-            print(f"{'page':<16}{'idle s':>8}{'ratio':>8}{'map HTML kB':>13}")
+            print(f"{'page':<16}{'idle s':>8}{'ratio':>8}{'map kB':>13}")
             for path, _, _ in PAGES:
                 name = path or "map"
                 print(f"{name:<16}{times[path]:>8.2f}{times[path] / base:>8.2f}"
@@ -227,7 +242,7 @@ def main() -> None:
                 s.add(Layer.STREETS, street_grid(hoods, args.streets))
                 counts = s.counts()
             with serving(city, work / "tiles-kc") as url:
-                idle_time(browser, url, True)  # builds the city's tiles once
+                idle_time(browser, url, LEAFLET)  # builds the city's tiles once
                 size, n = basemap_first_view(browser, url)
             mb = size / 1e6
             print(f"\nKansas City: {counts[Layer.NEIGHBORHOODS]} neighborhoods, "

@@ -11,6 +11,8 @@ Every route acts as the public (the caller's address for the rate limit) through
 - ``GET /follow/unsubscribe?token=...``: a page with a button to stop the messages;
   ``POST`` ends the follow at once: RFC 8058's one-click unsubscription, which mail
   providers send as ``List-Unsubscribe=One-Click``, and the page's button alike.
+- ``GET /follow/fixed?token=...``: "Is it fixed?" about a report marked fixed, with a
+  button for each answer; ``POST`` records it (:mod:`cpted.fixed_links`).
 
 Mount them beside the app's own routes: ``st.App("app.py", routes=[*routes(),
 *feed_routes()])`` in ``server.py``.
@@ -48,7 +50,8 @@ _PAGE_HEADERS = {
 _FEED_HEADERS = {"Cache-Control": "public, max-age=300", "X-Content-Type-Options": "nosniff"}
 _STYLE = ("body{font-family:system-ui,sans-serif;max-width:38rem;margin:3rem auto;"
           "padding:0 1rem;line-height:1.5;color:#222}button{font-size:1rem;"
-          "padding:.5rem 1.2rem;cursor:pointer}.error{color:#a00}")
+          "padding:.5rem 1.2rem;cursor:pointer}.error{color:#a00}"
+          "textarea{width:100%;font:inherit;box-sizing:border-box}")
 _stores: dict[str, Store] = {}
 _lock = threading.Lock()
 
@@ -74,6 +77,7 @@ def page(title: str, *paragraphs: str, status_code: int = 200) -> Response:
 
 def _what(summary: FollowSummary) -> str:
     how = ("each time its status changes" if summary.kind is Kind.REPORT
+           else "each time the status of one changes" if summary.kind is Kind.ASSIGNED
            else f"{frequency_words(summary.frequency)}, with its new reports and changes")
     return f"{html.escape(summary.label)}, {html.escape(how)}"
 
@@ -170,21 +174,31 @@ def feed_routes(*, store: Store | None = None, settings: Settings | None = None
                                f"{html.escape(summary.label)}, and the address was deleted.",
                     back())
 
+    from cpted.fixed_links import answer_endpoint
+
     return [
         Route("/feeds/neighborhood/{neighborhood_id}.atom", neighborhood_feed,
               methods=["GET"]),
         Route("/feeds/area/{token}.atom", area_feed, methods=["GET"]),
         Route("/follow/confirm", confirm, methods=["GET", "POST"]),
         Route("/follow/unsubscribe", unsubscribe, methods=["GET", "POST"]),
+        Route("/follow/fixed", answer_endpoint(call, back, refused), methods=["GET", "POST"]),
     ]
 
 
 def _button(request: Request, label: str, *, field: tuple[str, str] | None = None) -> str:
     """A form posting back to this very address (its token included)."""
+    return form(request, label, fields=dict([field]) if field else None)
+
+
+def form(request: Request, label: str, *, fields: dict[str, str] | None = None,
+         before: str = "") -> str:
+    """A form posting back to this very address (its token included), with hidden
+    ``fields``, ``before`` (HTML already escaped: more inputs) and a button ``label``."""
     action = request.url.path + ("?" + request.url.query if request.url.query else "")
-    hidden = (f'<input type="hidden" name="{html.escape(field[0])}" '
-              f'value="{html.escape(field[1])}">' if field else "")
-    return (f'<form method="post" action="{html.escape(action)}">{hidden}'
+    hidden = "".join(f'<input type="hidden" name="{html.escape(k)}" value="{html.escape(v)}">'
+                     for k, v in (fields or {}).items())
+    return (f'<form method="post" action="{html.escape(action)}">{hidden}{before}'
             f"<button type=\"submit\">{html.escape(label)}</button></form>")
 
 

@@ -6,9 +6,10 @@ daily or weekly digest), optionally for some categories only. Nothing is sent be
 address is confirmed by a link sent to it (double opt-in).
 
 The links in messages carry tokens signed with HMAC-SHA256 (:func:`sign_token`) under the
-deployment's secret: a token names what it is for (``confirm``, ``unsubscribe``, ``feed``)
-and one follow, and a confirmation link expires. Nothing in a token is secret; it cannot
-be made or altered without the key.
+deployment's secret: a token names what it is for (``confirm``, ``unsubscribe``, ``feed``,
+``fixed``) and one follow (for ``fixed``, with the report version it asks about: see
+:mod:`cpted.fixed`), and confirmation and answer links expire. Nothing in a token is
+secret; it cannot be made or altered without the key.
 
 The storage is in :mod:`layers.repos.follows`; :class:`cpted.access.Access` applies these
 rules with the permission table and the privacy rules.
@@ -43,6 +44,8 @@ MIN_RADIUS_M, MAX_RADIUS_M = 25.0, 5000.0
 MAX_AREA_KM2 = 100.0
 #: How long a confirmation link works.
 CONFIRM_VALID = timedelta(days=7)
+#: How long the "Is it fixed?" links of a message about a fix work.
+ANSWER_VALID = timedelta(days=30)
 #: Confirmation messages one address may be sent in a day, whoever asks for them: a
 #: stranger cannot flood someone's inbox by following things in their name.
 MAX_CONFIRMATIONS_PER_DAY = 5
@@ -53,6 +56,8 @@ SECRET_SETTING = "secret_key"  # noqa: S105 (a key's name)
 class Kind(StrEnum):
     REPORT = "report"
     AREA = "area"
+    #: A staff account following the reports assigned to it.
+    ASSIGNED = "assigned"
 
 
 class Frequency(StrEnum):
@@ -71,6 +76,8 @@ class Purpose(StrEnum):
     CONFIRM = "confirm"
     UNSUBSCRIBE = "unsubscribe"
     FEED = "feed"
+    #: A follower's answer to "Is it fixed?".
+    FIXED = "fixed"
 
 
 class FollowError(UnusableInputError):
@@ -256,9 +263,16 @@ def read_token(secret: str, token: str, purpose: Purpose, *, now: datetime) -> s
     if kind != Purpose(purpose).value or not follow_id:
         raise broken
     if expires and now.timestamp() > expires:
-        raise FollowError("this confirmation link has expired; follow again to get a new "
-                          "one", fields={"token": ["the link has expired"]})
+        raise FollowError(_EXPIRED.get(Purpose(purpose), "this link has expired"),
+                          fields={"token": ["the link has expired"]})
     return follow_id
+
+
+_EXPIRED = {
+    Purpose.CONFIRM: "this confirmation link has expired; follow again to get a new one",
+    Purpose.FIXED: f"this link has expired: answers are taken for {ANSWER_VALID.days} days "
+                   "after a report is marked fixed. Nothing was recorded",
+}
 
 
 def message_id(dedupe_key: str, host: str) -> str:
@@ -282,6 +296,8 @@ def summarise(row: Mapping[str, Any], *, names: Mapping[str, str],
     only = f" ({', '.join(cats)} only)" if cats else ""
     if kind is Kind.REPORT:
         label = f"report {row['service_request_id']}"
+    elif kind is Kind.ASSIGNED:
+        label = "the reports assigned to your account"
     elif row.get("neighborhood_id"):
         nid = str(row["neighborhood_id"])
         label = f"the neighborhood {neighborhoods.get(nid, nid)}{only}"

@@ -90,12 +90,25 @@ def confirmation(summary: FollowSummary, *, confirm_url: str, unsubscribe_url: s
     return Draft(one_line(f"Please confirm: follow {summary.label}"), "\n".join(body) + "\n")
 
 
+@dataclass(frozen=True)
+class AnswerLinks:
+    """The "Is it fixed?" links of one follower's message about a fix."""
+
+    yes_url: str
+    no_url: str
+    valid_days: int
+
+
 def status_change(news: News, *, previous: str | None, unsubscribe_url: str,
-                  tz: str) -> Draft:
-    """A report follower's message about one status change."""
+                  tz: str, answer_links: AnswerLinks | None = None,
+                  assigned: bool = False) -> Draft:
+    """A report follower's message about one status change; with ``answer_links`` (a fix)
+    it asks "Is it fixed?". ``assigned``: to a staff member following the reports
+    assigned to them, rather than to a follower of this report."""
     status = status_words(news.status)
+    whose = "assigned to you" if assigned else "you follow"
     body = [
-        f"The report you follow has a new status: {status}.",
+        f"The report {whose} has a new status: {status}.",
         "",
         f"Report: {news.request_id} ({news.category})",
         f"Status: {status}" + (f" (was {status_words(previous)})" if previous else ""),
@@ -108,9 +121,35 @@ def status_change(news: News, *, previous: str | None, unsubscribe_url: str,
                      "people involved."]
     else:
         body += ["", "No public note was given with this change."]
+    if answer_links is not None:
+        body += ["", "Is it fixed? If you pass by, please tell us. Each link opens a page; "
+                     "nothing is recorded until you press its button.",
+                 f"Yes, it is fixed: {answer_links.yes_url}",
+                 f"No, it is not fixed: {answer_links.no_url}",
+                 f"A \"no\" reopens the report. These links work for "
+                 f"{answer_links.valid_days} days."]
+    why = (f"report {news.request_id} is assigned to you and you follow what is assigned "
+           "to you" if assigned else f"you follow report {news.request_id}")
     body += ["", f"See the report and its history: {news.link}",
-             *_footer(unsubscribe_url, f"you follow report {news.request_id}")]
+             *_footer(unsubscribe_url, why)]
     subject = f"{news.category} {news.request_id}: now {status}"
+    return Draft(one_line(subject), "\n".join(body) + "\n")
+
+
+def assigned_to_you(news: News, *, unsubscribe_url: str, tz: str) -> Draft:
+    """A staff member's message that a report was assigned to them."""
+    body = [
+        f"A report was assigned to you: {news.request_id} ({news.category}).",
+        "",
+        f"Status: {status_words(news.status)}",
+        f"When: {local(news.at, tz)} ({tz})",
+        "",
+        "You will get a message each time its status changes.",
+        "",
+        f"See the report and its history: {news.link}",
+        *_footer(unsubscribe_url, "you follow the reports assigned to you"),
+    ]
+    subject = f"Assigned to you: {news.category} {news.request_id}"
     return Draft(one_line(subject), "\n".join(body) + "\n")
 
 

@@ -12,7 +12,7 @@ from collections.abc import Callable
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from layers import gpkg
+from layers import gpkg, rtree
 from layers import tables as wt
 from layers.clock import now_iso
 from layers.errors import StoreError
@@ -131,9 +131,19 @@ def _v6_one_door(conn: Connection) -> None:
 
 
 def _v7_feedback(conn: Connection) -> None:
-    """API keys, follows by e-mail, the outbox and perception-survey answers."""
-    for table in (wt.api_keys, wt.follows, wt.outbox, wt.survey_responses):
+    """API keys, follows by e-mail, the outbox, perception-survey answers, followers'
+    answers to "Is it fixed?" and reports assigned to staff."""
+    for table in (wt.api_keys, wt.follows, wt.outbox, wt.survey_responses,
+                  wt.fixed_answers, wt.concern_assignments):
         table.create(conn, checkfirst=True)
+
+
+def _v8_rtree(conn: Connection) -> None:
+    """GeoPackage R-tree indexes on every feature table (PostGIS has had GiST since v5)."""
+    if conn.dialect.name != "sqlite":
+        return
+    for name in [*(TABLES[layer].name for layer in Layer), "assessments"]:
+        rtree.create(conn, name)
 
 
 MIGRATIONS: list[tuple[int, str, Callable[[Connection], None]]] = [
@@ -145,7 +155,9 @@ MIGRATIONS: list[tuple[int, str, Callable[[Connection], None]]] = [
     (5, "row versions, accounts, audit trail, request log, spatial indexes",
      _v5_shared_deployment),
     (6, "note visibility, audit authors", _v6_one_door),
-    (7, "API keys, follows, outbox, perception survey", _v7_feedback),
+    (7, "API keys, follows, outbox, perception survey, fixed answers, assignments",
+     _v7_feedback),
+    (8, "GeoPackage R-tree spatial indexes", _v8_rtree),
 ]
 
 LATEST = MIGRATIONS[-1][0]

@@ -29,7 +29,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from layers import gpkg
+from layers import gpkg, rtree
 from layers.clock import now_iso
 from layers.crs import WGS84
 from layers.errors import StoreError
@@ -338,8 +338,9 @@ class Store:
             Only these ids.
         bbox
             ``(minx, miny, maxx, maxy)`` in degrees: only rows whose geometry
-            intersects the box. PostGIS answers from its spatial index; the
-            embedded store filters what it read.
+            intersects the box. Both stores answer from their spatial index (the
+            GeoPackage's R-tree, :mod:`layers.rtree`, gives candidates by envelope,
+            tested exactly after reading).
         limit, offset
             At most ``limit`` of the matching rows, after skipping the first ``offset``
             (a page of them: the order is stable, new rows come last).
@@ -360,6 +361,9 @@ class Store:
         if bbox is not None and self.dialect == "postgresql":
             box = sa.func.ST_MakeEnvelope(*(float(v) for v in bbox), 4326)
             q = q.where(sa.func.ST_Intersects(t.c.geom, box))
+        elif bbox is not None:  # the R-tree finds the candidates; exact test after reading
+            minx, miny, maxx, maxy = (float(v) for v in bbox)
+            q = q.where(t.c.fid.in_(rtree.window(t.name, minx, miny, maxx, maxy)))
         # the embedded store filters a box after reading, so it pages after that too
         page_in_sql = bbox is None or self.dialect == "postgresql"
         if page_in_sql and limit is not None:
@@ -428,10 +432,14 @@ class Store:
             return out
         from layers.spatial import counts
 
-        found = self.read(points, where=where, time=time)
+        # only the points' geometry is read (no other column is needed to count them)
+        q = self._filter(sa.select(pt.c.geom).order_by(pt.c.fid), pt, where, time)
+        with self.engine.connect() as conn:
+            found = self.decode_geoms([r[0] for r in conn.execute(q)])
         shapes = self.read(polygons)
         out.update(zip(shapes[SCHEMAS[polygons].id_field],
-                       (int(n) for n in counts(found.geometry, shapes.geometry)), strict=True))
+                       (int(n) for n in counts(gpd.GeoSeries(found, crs=WGS84),
+                                               shapes.geometry)), strict=True))
         return out
 
     # -- writing -----------------------------------------------------------
@@ -524,12 +532,20 @@ class Store:
         marks = ", ".join("?" for _ in names)
         sql = f'INSERT INTO "{TABLES[layer].name}" ({columns}) VALUES ({marks})'
 
-        for start in range(0, total, CHUNK_ROWS):
-            part = frame.iloc[start:start + CHUNK_ROWS]
-            values = _column_values(part, schema)
-            conn.exec_driver_sql(sql, list(zip(*(values[n] for n in names), strict=True)))
-            if progress:
-                progress(min(start + CHUNK_ROWS, total), total)
+        table = TABLES[layer].name
+        with rtree.bulk_insert(conn, table) as index:
+            for start in range(0, total, CHUNK_ROWS):
+                part = frame.iloc[start:start + CHUNK_ROWS]
+                values = _column_values(part, schema)
+                last = conn.exec_driver_sql(f'SELECT coalesce(max(fid), 0) FROM "{table}"'
+                                            ).scalar()
+                conn.exec_driver_sql(sql, list(zip(*(values[n] for n in names), strict=True)))
+                # this transaction holds the write lock: the new rows are the ones after
+                keys = [r[0] for r in conn.exec_driver_sql(
+                    f'SELECT fid FROM "{table}" WHERE fid > ? ORDER BY fid', (last,))]
+                index(keys, np.asarray(part.geometry.values, dtype=object))
+                if progress:
+                    progress(min(start + CHUNK_ROWS, total), total)
         if total:
             self._grow_contents(conn, layer, frame)
         return total
@@ -611,6 +627,7 @@ def _sqlite_engine(path: Path) -> Engine:
         # Let SQLAlchemy, not the driver, decide when transactions begin, so that
         # engine.begin() wraps every statement (DDL included) in one transaction.
         dbapi_conn.isolation_level = None
+        rtree.register(dbapi_conn)  # what the spatial index's triggers call
         cur = dbapi_conn.cursor()
         cur.execute("PRAGMA foreign_keys = ON")
         cur.execute("PRAGMA busy_timeout = 10000")

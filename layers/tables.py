@@ -317,6 +317,9 @@ api_keys = sa.Table(
 #: (``neighborhood_id``, or ``area_geojson``: a drawn polygon or a circle around a point
 #: already made a polygon); ``categories`` a JSON list of service codes, empty for all.
 #: Nothing is sent before ``confirmed_at`` (double opt-in) or after ``ended_at``.
+#: ``kind`` ``assigned`` is a staff account following the reports assigned to it
+#: (``account``): its address is the account's, read when a message is written, so
+#: ``email`` is empty and it is confirmed when made.
 follows = sa.Table(
     "follows", METADATA,
     sa.Column("id", sa.Text, primary_key=True),
@@ -331,6 +334,7 @@ follows = sa.Table(
     sa.Column("confirmed_at", sa.Text),
     sa.Column("ended_at", sa.Text),
     sa.Column("last_digest_at", sa.Text),
+    sa.Column("account", sa.Text, index=True),
 )
 
 #: Messages waiting to go, written in the same transaction as the change that causes
@@ -366,4 +370,28 @@ survey_responses = sa.Table(
     sa.Column("safe_after_dark", sa.Integer, nullable=False),
     sa.Column("knows_contact", sa.Integer, nullable=False),
     sa.Column("client", sa.Text, nullable=False),
+)
+
+#: Followers' answers to "Is it fixed?", asked when a report is marked fixed: one per
+#: follow and fix (``report_version``, the report's version the fix made), ``answer``
+#: ``yes`` or ``no``. No address: the follow's id stands for whoever answered.
+fixed_answers = sa.Table(
+    "fixed_answers", METADATA,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("follow_id", sa.Text, nullable=False),
+    sa.Column("service_request_id", sa.Text, nullable=False, index=True),
+    sa.Column("report_version", sa.Integer, nullable=False),
+    sa.Column("answer", sa.Text, nullable=False),
+    sa.Column("answered_at", sa.Text, nullable=False),
+    sa.UniqueConstraint("follow_id", "report_version", name="uq_fixed_answers_follow_fix"),
+)
+
+#: Which staff account a report is assigned to (at most one), by whom and when. Staff
+#: only: the public never learns which staff member handles a report.
+concern_assignments = sa.Table(
+    "concern_assignments", METADATA,
+    sa.Column("service_request_id", sa.Text, primary_key=True),
+    sa.Column("username", sa.Text, nullable=False, index=True),
+    sa.Column("assigned_at", sa.Text, nullable=False),
+    sa.Column("assigned_by", sa.Text, nullable=False),
 )

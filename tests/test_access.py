@@ -99,7 +99,25 @@ def seeded_places(store: Store, ids: dict[str, str]) -> dict[str, str]:
     out["plan"] = staff.create_plan("Trim hedges", owner_kind="city department", owner_name="Parks",
                                     due=NOW.date(), spot_id=out["spot"])
     seeded_area_follow(store, staff)
+    out["fixed"] = seeded_fix(store, staff)
+    # an officer a report may be assigned to
+    acc.create_account(store, "assignee", "An Officer", Role.OFFICER, "long enough pw",
+                       email="assignee@example.org")
     return out
+
+
+def seeded_fix(store: Store, door: Access) -> str:
+    """A report followed (and confirmed), then marked fixed: the token of the follower's
+    "Is it fixed?" links."""
+    from tests.helpers import link, sent_messages, token
+
+    rid = door.submit_report(ReportDraft("graffiti", -94.581, 39.041, "Broken bench"))
+    door.follow_report(rid, "fixer.follower@example.org")
+    [confirmation] = sent_messages(store, door.settings)
+    door.confirm_follow(token(link(confirmation, "/follow/confirm")))
+    door.change_status(rid, "fixed", "Bench replaced", visibility="public")
+    [fixed] = sent_messages(store, door.settings)
+    return token(link(fixed, "/follow/fixed"))
 
 
 def seeded_area_follow(store: Store, door: Access) -> None:
@@ -127,6 +145,7 @@ def protected_calls(ids: dict[str, str], tmp_path: Path
         Action.REPORT: lambda a: a.submit_report(ReportDraft("graffiti", -94.57, 39.04, "x")),
         Action.SUPPORT: lambda a: a.support(ids["a"]),
         Action.FOLLOW: lambda a: a.follow_report(ids["a"], "follower@example.org"),
+        Action.ANSWER_FIXED: lambda a: a.answer_fixed(ids["fixed"], "yes"),
         Action.CREATE_AUDIT: lambda a: a.save_audit(audit_draft(), inst),
         Action.ANSWER_SURVEY: lambda a: a.answer_survey(*SURVEY_AT, 2, False),
         Action.EDIT_ANY_AUDIT: lambda a: a.update_audit(
@@ -137,6 +156,8 @@ def protected_calls(ids: dict[str, str], tmp_path: Path
         Action.SEE_INTERNAL_NOTES: lambda a: a.history(ids["a"]),
         Action.SEE_CONTACT: lambda a: a.contact(ids["sensitive"]),
         Action.CHANGE_STATUS: lambda a: a.change_status(ids["a"], "acknowledged", "seen it"),
+        Action.ASSIGN: lambda a: a.assign(ids["a"], "assignee"),
+        Action.FOLLOW_ASSIGNED: lambda a: a.follow_assigned(),
         Action.MERGE: lambda a: a.merge(ids["a"], [ids["b"]], "same wall"),
         Action.DELETE: lambda a: a.delete_concern(ids["b"], "posted twice"),
         Action.MANAGE_SPOTS: lambda a: a.create_spot("Dark alley", [ids["a"]]),
@@ -155,6 +176,8 @@ def protected_calls(ids: dict[str, str], tmp_path: Path
 
 #: Change-log entry names of the writes in :func:`protected_calls`.
 LOGGED = {Action.REPORT: "report", Action.SUPPORT: "support", Action.FOLLOW: "follow",
+          Action.ANSWER_FIXED: "fixed answer", Action.ASSIGN: "assign",
+          Action.FOLLOW_ASSIGNED: "follow assigned",
           Action.CREATE_AUDIT: "audit", Action.SEND_MESSAGES: "digests",
           Action.ANSWER_SURVEY: "survey answer",
           Action.EDIT_ANY_AUDIT: "audit edited", Action.CHANGE_STATUS: "status",
@@ -169,7 +192,7 @@ def test_the_table_names_every_role_and_admin_may_do_everything() -> None:
     assert set(PERMISSIONS) == set(Action)
     assert all(Role.ADMIN in roles for roles in PERMISSIONS.values())
     open_to_all = {Action.REPORT, Action.SUPPORT, Action.FOLLOW, Action.CREATE_AUDIT,
-                   Action.ANSWER_SURVEY}
+                   Action.ANSWER_SURVEY, Action.ANSWER_FIXED}
     assert {a for a, roles in PERMISSIONS.items() if Role.PUBLIC in roles} == open_to_all
     assert {a for a, roles in PERMISSIONS.items() if Role.RESIDENT in roles} == open_to_all
 
@@ -189,6 +212,9 @@ def test_permission_matrix(store: Store, tmp_path: Path, role: Role) -> None:
     ids |= seeded_places(store, ids)
     calls = protected_calls(ids, tmp_path)
     assert set(calls) == set(Action), "every action in the table needs a call here"
+    if role is not Role.PUBLIC:  # each role's own account, with an address
+        acc.create_account(store, actor(role).username or "", f"A {role}", role,
+                           "long enough pw", email=f"{role}-1@example.org")
     who = Access(store, actor(role), Settings(max_writes_per_minute=1000))
     for action, call in calls.items():
         before = store.revision()

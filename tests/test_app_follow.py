@@ -168,3 +168,61 @@ def test_the_map_page_follows_a_circle_round_a_clicked_place(
     assert (row["kind"], row["frequency"], row["neighborhood_id"]) == ("area", "daily", None)
     assert area.covers(shapely.Point(CLICK["lng"], CLICK["lat"]))
     assert area_km2(area) == pytest.approx(3.14159 * 0.6 ** 2, rel=0.01)
+
+
+def test_staff_assign_follow_what_is_assigned_and_see_the_answers(
+        app: AppTest, sample_db: Path) -> None:
+    """Signed in as an officer: assign a report to oneself, follow what is assigned (by the
+    account's address, no confirmation), and see the count of "Is it fixed?" answers."""
+    from cpted import accounts as acc
+    from cpted.access import Access
+    from cpted.privacy import Role
+    from layers.settings import Settings
+    from tests.helpers import link, sent_messages, token
+
+    officer = "olive.officer@example.net"
+    with open_store(sample_db) as s:
+        acc.create_account(s, "olive", "Olive Officer", Role.OFFICER, "long enough pw",
+                           email=officer)
+    with open_store(sample_db) as s:
+        rows = s.read(Layer.CONCERNS, where={"status": ["open"], "service_code": ["graffiti"]})
+        rid = str(rows["service_request_id"].iloc[0])
+    app.session_state["account"] = "olive"
+    app.session_state["concern_id"] = rid
+    app.switch_page("app_pages/concern.py").run()
+    assert not app.exception
+    assert any(c.value == "Assigned to no one." for c in app.caption)
+    by_label(app.selectbox, "Assign to").set_value("olive")
+    by_label(app.button, "Save assignment").click().run()
+    assert not app.exception
+    assert any("is assigned to Olive Officer" in m.value for m in app.success)
+    by_label(app.button, "Follow what is assigned to me").click().run()
+    assert not app.exception
+    assert any("at your account's address" in m.value for m in app.success)
+    [row] = follows(sample_db).to_dict("records")
+    assert (row["kind"], row["account"], row["email"]) == ("assigned", "olive", "")
+    assert officer not in page_text(app)
+    # a follower answers "no" to the fix: the officer sees the count, not who
+    settings = Settings(max_writes_per_minute=1000, secret_key="app-test-signing-key-0123456789")
+    with open_store(sample_db) as s:
+        public = Access(s, acc.public("f"), settings)
+        public.follow_report(rid, ADDRESS)
+        [confirmation] = [m for m in sent_messages(s, settings) if m["To"] == ADDRESS]
+        public.confirm_follow(token(link(confirmation, "/follow/confirm")))
+        Access(s, account_actor(s, "olive"), settings).change_status(
+            rid, "fixed", "Cleaned", visibility="public")
+        [fixed] = [m for m in sent_messages(s, settings) if m["To"] == ADDRESS]
+        public.answer_fixed(token(link(fixed, "/follow/fixed")), "no", "Still there")
+    app.run()
+    assert not app.exception
+    assert any("0 yes, 1 no after the latest fix" in c.value for c in app.caption)
+    assert ADDRESS not in page_text(app) and officer not in page_text(app)
+    assert by_label(app.button, "Stop the e-mails about what is assigned to me")
+
+
+def account_actor(store: Any, username: str) -> Any:
+    from cpted import accounts as acc
+
+    me = acc.current(store, username)
+    assert me is not None
+    return me

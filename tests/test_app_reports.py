@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +11,7 @@ from streamlit.testing.v1 import AppTest
 
 from cpted import concerns as cc
 from layers.schema import Layer
+from layers.settings import load_settings
 from layers.store import open_store
 from tests.conftest import ROOT, by_label
 
@@ -295,8 +295,7 @@ def test_after_a_status_save_the_form_starts_on_the_new_status_with_no_note(
 
 def test_the_concern_map_shows_the_place_the_public_may_see(
         sample_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import streamlit_folium
-
+    from app_pages import _maps
     from cpted.access import Access
     from cpted.accounts import public
 
@@ -305,9 +304,15 @@ def test_the_concern_map_shows_the_place_the_public_may_see(
         rid = cc.submit_report(s, cc.ReportDraft("drug_activity", *exact, "Behind the door"))
         seen = Access(s, public("test")).concern(rid)["geometry"]
     assert (round(seen.x, 4), round(seen.y, 4)) != (round(exact[0], 4), round(exact[1], 4))
-    drawn: list[str] = []
-    monkeypatch.setattr(streamlit_folium, "st_folium",
-                        lambda fig, **_: drawn.append(fig.get_root().render()) or {})
+    asked: list[tuple[tuple[float, float], dict[str, Any], Any]] = []
+    draw = _maps.place_svg
+
+    def recording(g: Any, lonlat: tuple[float, float], **kw: Any) -> Any:
+        drawn = draw(g, lonlat, **kw)
+        asked.append((tuple(lonlat), kw, drawn))  # type: ignore[arg-type]
+        return drawn
+
+    monkeypatch.setattr(_maps, "place_svg", recording)
     monkeypatch.setenv("CPTED_DB_URL", str(sample_db))
     monkeypatch.delenv("CPTED_STAFF_MODE", raising=False)
     monkeypatch.chdir(ROOT)
@@ -315,9 +320,74 @@ def test_the_concern_map_shows_the_place_the_public_may_see(
     at.session_state["concern_id"] = rid
     at.switch_page("app_pages/concern.py").run()
     assert not at.exception
-    assert len(drawn) == 1
-    marker = re.findall(r"L\.marker\(\s*\[([-\d.]+), ([-\d.]+)\]", drawn[0])
-    assert [(float(a), float(b)) for a, b in marker] == [(seen.y, seen.x)]
-    assert "39.0512" not in drawn[0] and "-94.5712" not in drawn[0]
-    assert "Suspected drug activity" in drawn[0]
+    assert len(asked) == 1
+    (lonlat, kw, still), = asked
+    assert lonlat == (seen.x, seen.y)  # the place the door gives the public, not the report's
+    assert kw["approximate_m"] == load_settings().sensitive_grid_m
+    assert still.title.startswith("Map: Suspected drug activity")
+    assert still.title.endswith("shown only as an approximate area")
+    assert 'class="street"' in still.svg  # the sample's streets are drawn under the pin
+    image = at.image[0].proto.imgs[0]
+    assert image.alt == still.title  # what the map shows, in words, for a screen reader
     assert any("approximate area" in c.value for c in at.caption)
+
+
+def test_the_concern_picker_finds_reports_by_words_and_lists_the_newest_only(
+        sample_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CPTED_DB_URL", str(sample_db))
+    monkeypatch.setenv("CPTED_STAFF_MODE", "true")
+    monkeypatch.chdir(ROOT)
+    with open_store(sample_db) as s:
+        reports = s.read(Layer.CONCERNS)
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.switch_page("app_pages/concern.py").run()
+    picker = by_label(at.selectbox, "Concern")
+    newest = reports.sort_values("requested_datetime", ascending=False)["service_request_id"]
+    assert len(reports) > 100
+    assert list(picker.options[:3]) == [picker.format_func(i) for i in newest[:3]]
+    assert len(picker.options) == 100  # the newest hundred, not all 2,000
+    # an old report, found by words of its address
+    old = reports.sort_values("requested_datetime").iloc[0]
+    words = " ".join(str(old["address"]).split()[:3])
+    expected = reports[reports["address"].fillna("").str.lower().str.contains(
+        words.lower(), regex=False)]
+    by_label(at.text_input, "Find a report").set_value(words.upper()).run()
+    picker = by_label(at.selectbox, "Concern")
+    listed = [o.split(" · ")[0] for o in picker.options]
+    assert old["service_request_id"] in listed
+    # the report open before the search stays listed, first
+    assert set(listed[1:]) <= set(expected["service_request_id"]) | {listed[0]}
+    assert len(listed) <= 101
+    by_label(at.text_input, "Find a report").set_value("no such words anywhere").run()
+    assert any("No report matches" in c.value for c in at.caption)
+
+
+def test_merge_offers_the_reports_near_this_one_nearest_first(
+        sample_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from pyproj import Geod
+
+    here = (-94.5712, 39.0512)
+    geod = Geod(ellps="WGS84")
+    with open_store(sample_db) as s:
+        rid = cc.submit_report(s, cc.ReportDraft("graffiti", *here, "Tag on the wall"))
+        placed = {}
+        for metres in (40.0, 150.0, 290.0, 320.0):  # the last one is too far
+            lon, lat, _ = geod.fwd(*here, 45, metres)
+            placed[cc.submit_report(s, cc.ReportDraft("illegal_dumping", lon, lat,
+                                                      "Bags"))] = metres
+    monkeypatch.setenv("CPTED_DB_URL", str(sample_db))
+    monkeypatch.setenv("CPTED_STAFF_MODE", "true")
+    monkeypatch.chdir(ROOT)
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.session_state["concern_id"] = rid
+    at.switch_page("app_pages/concern.py").run()
+    assert not at.exception
+    box = at.multiselect[0]
+    assert box.label.startswith("Reports within 300 m")
+    offered = [o.split(" · ")[0] for o in box.options]
+    ours = [i for i in offered if i in placed]
+    assert ours == [i for i, m in placed.items() if m <= 300]  # nearest first, none too far
+    for option in box.options:
+        if option.split(" · ")[0] in placed:
+            metres = placed[option.split(" · ")[0]]
+            assert option.endswith(f"· {metres:,.0f} m away")

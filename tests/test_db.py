@@ -103,7 +103,7 @@ def test_upgrade_applies_pending_migrations(backend: str, tmp_path: Path,
         with s.engine.connect() as conn:
             assert "version" not in migrations.column_names(conn, "concerns")
     assert main(["db", "upgrade", "--db", url]) == 0
-    assert f"schema version 4 -> {migrations.LATEST} (applied 5, 6, 7)" in capsys.readouterr().out
+    assert f"schema version 4 -> {migrations.LATEST} (applied 5, 6, 7, 8)" in capsys.readouterr().out
     with open_store(url, upgrade=False) as s:
         assert s.schema_version() == migrations.LATEST
         with s.engine.connect() as conn:

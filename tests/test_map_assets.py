@@ -258,7 +258,7 @@ def recorded_maps(sample_db: Path, monkeypatch: pytest.MonkeyPatch, pages: list[
     return seen
 
 
-MAP_PAGES = ["app_pages/map.py", "app_pages/report.py", "app_pages/concern.py",
+MAP_PAGES = ["app_pages/map.py", "app_pages/report.py",
              "app_pages/neighborhoods.py", "app_pages/survey.py", "app_pages/spots.py",
              "app_pages/assess.py", "app_pages/audits.py", "app_pages/streetlights.py"]
 

@@ -1,9 +1,10 @@
 """Delivery against a real SMTP server (aiosmtpd) that each test starts on a free loopback
 port: a follower gets exactly one message per change, with the public note, a plain-text
-part and RFC 8058's one-click unsubscribe; the link ends the follow; with the server
-stopped nothing is lost and, once it is back, nothing is sent twice; a sensitive report's
-message holds nothing private. The links are followed through the app's own routes
-(:func:`cpted.feeds.feed_routes`) with Starlette's test client.
+part and RFC 8058's one-click unsubscribe, and about a fix the "Is it fixed?" links; the
+unsubscribe link ends the follow; with the server stopped nothing is lost and, once it is
+back, nothing is sent twice; a sensitive report's message holds nothing private. The links
+are followed through the app's own routes (:func:`cpted.feeds.feed_routes`) with
+Starlette's test client.
 """
 
 from __future__ import annotations
@@ -152,6 +153,29 @@ def test_a_follower_gets_one_message_with_the_public_note_and_one_click_unsubscr
     assert news["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     assert news["Message-ID"] and news["Auto-Submitted"] == "auto-generated"
     assert news["List-Unsubscribe"].strip("<>") in text  # the same link in the text
+
+
+def test_the_message_about_a_fix_carries_both_answer_links_over_smtp(
+        store: Store, settings: Settings, mail: MailServer, web: TestClient) -> None:
+    rid = report(store, settings)
+    follow_and_confirm(store, settings, mail, web, rid)
+    staff(store, settings).change_status(rid, "fixed", "Painted over", visibility="public")
+    assert send(store, settings).sent == 1
+    news = mail.received[-1]
+    assert news.get_content_type() == "text/plain"
+    text = news.get_content()
+    found = dict(re.findall(r"(Yes, it is fixed|No, it is not fixed): "
+                            r"(http://testserver/follow/fixed\?token=[\w.-]+&answer=\w+)",
+                            text))
+    assert set(found) == {"Yes, it is fixed", "No, it is not fixed"}
+    assert found["Yes, it is fixed"].endswith("&answer=yes")
+    assert found["No, it is not fixed"].endswith("&answer=no")
+    # what the server delivered works: the page asks, its button answers
+    yes = found["Yes, it is fixed"].removeprefix("http://testserver")
+    assert "Is it fixed?" in web.get(yes).text
+    assert "is recorded" in web.post(yes, data={"answer": "yes"}).text
+    assert pd.read_sql("SELECT answer FROM fixed_answers", store.engine)["answer"].tolist() \
+        == ["yes"]
 
 
 def test_the_unsubscribe_link_ends_the_follow(

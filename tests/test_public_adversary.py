@@ -51,6 +51,7 @@ SECRETS = {
     "internal note": "Informant lives at number 7",
     "sensitive public-marked note": "Raid planned for Friday",
     "support on sensitive": "I saw them at the back gate",
+    "assigned staff member's e-mail": "olive.assigned@example.net",
 }
 LON, LAT = (re.escape(f"{v:.4f}") for v in EXACT)
 #: The exact place written as text: both coordinates to 4 decimals, close together.
@@ -84,7 +85,17 @@ def seed(store: Store) -> dict[str, str]:
     staff.create_plan("Trim hedges", owner_kind="city department", owner_name="Parks",
                       due=NOW.date(), spot_id=spot, note=SECRETS["internal note"])
     public.answer_survey(*SURVEY_AT, 1, False)
-    return {"sensitive": sens, "plain": plain, "spot": spot, **links}
+    # the plain report is fixed (with an internal note): its follower is asked "Is it
+    # fixed?"; the token of those links is read from the outbox, which stays unsent
+    staff.change_status(plain, "fixed", SECRETS["internal note"], visibility="internal")
+    fixed = pd.read_sql("SELECT body_text FROM outbox WHERE sent_at IS NULL", store.engine)
+    [answer_token] = {t for text in fixed["body_text"]
+                      for t in re.findall(r"/follow/fixed\?token=([\w.-]+)", text)}
+    # the sensitive report is assigned to a staff member with an address
+    acc.create_account(store, "olive", "Olive Officer", Role.OFFICER, "long enough pw",
+                       email=SECRETS["assigned staff member's e-mail"])
+    staff.assign(sens, "olive")
+    return {"sensitive": sens, "plain": plain, "spot": spot, "fixed": answer_token, **links}
 
 
 def seed_follows(store: Store, public: Access, sens: str, plain: str) -> dict[str, str]:
@@ -243,6 +254,15 @@ def test_every_public_method_answers_without_a_secret(
                                       store.read(Layer.NEIGHBORHOODS)["id"]],
         "area_feed": lambda: who.area_feed(ids["feed"]),
         "unsubscribe": lambda: who.unsubscribe(ids["unsubscribe"]),
+        "fixed_question": lambda: who.fixed_question(ids["fixed"]),
+        "answer_fixed": lambda: [who.answer_fixed(ids["fixed"], "yes"),
+                                 who.answer_fixed(ids["fixed"], "no", "Still tagged")],
+        "fixed_answer_counts": lambda: who.fixed_answer_counts(ids["plain"]),
+        "assignable_staff": who.assignable_staff,
+        "assignee": lambda: who.assignee(sens),
+        "assign": lambda: who.assign(sens, "olive"),
+        "follows_assigned": who.follows_assigned,
+        "follow_assigned": who.follow_assigned,
         "build_digests": who.build_digests,
         "deliver": lambda: who.deliver(print),
         "outbox_summary": who.outbox_summary,
@@ -283,6 +303,59 @@ def test_every_message_to_a_follower_holds_no_secret(
         assert message["To"] == FOLLOWER
         found = leaks(message.as_string()) + leaks(body(message))
         assert not found, f"{message['Subject']!r} holds {found}"
+
+def test_the_is_it_fixed_pages_and_answers_hold_no_secret(
+        seeded: tuple[Store, dict[str, str], str]) -> None:
+    """The answer links' pages (GET), the answers (POST) and what a "no" sends the other
+    followers, for the seed's plain report and a sensitive report marked fixed with a note
+    marked public, searched as public output."""
+    from starlette.applications import Starlette
+    from starlette.testclient import TestClient
+
+    from cpted.feeds import feed_routes
+    from tests.helpers import body, link, sent_messages, token
+
+    store, ids, _ = seeded
+    settings = Settings(max_writes_per_minute=1000)
+    public = Access(store, acc.public("answering-browser"), settings)
+    staff = Access(store, Actor("c1", "Casey Coordinator", Role.COORDINATOR), settings)
+    sens = public.submit_report(ReportDraft(
+        "drug_activity", *EXACT, SECRETS["sensitive description"],
+        address=SECRETS["sensitive address"], contact_name=SECRETS["contact name"],
+        contact_email=SECRETS["contact email"], contact_phone=SECRETS["contact phone"]))
+    first, second = "first.answerer@example.net", "second.answerer@example.net"
+    for address in (first, second):
+        public.follow_report(sens, address)
+    for message in sent_messages(store, settings):
+        if message["To"] in (first, second):
+            public.confirm_follow(token(link(message, "/follow/confirm")))
+    staff.change_status(sens, "fixed", SECRETS["sensitive public-marked note"],
+                        visibility="public")
+    links = {str(m["To"]): link(m, "/follow/fixed").removeprefix("http://localhost:8501")
+             for m in sent_messages(store, settings) if m["To"] in (first, second)}
+    plain = f"/follow/fixed?token={ids['fixed']}&answer=yes"
+    texts: dict[str, str] = {}
+    with TestClient(Starlette(routes=feed_routes(store=store, settings=settings))) as web:
+        for name, url in (("plain", plain), ("sensitive", links[first])):
+            texts[f"{name} question"] = web.get(url).text
+            texts[f"{name} question, no first"] = web.get(url.replace("=yes", "=no")).text
+        texts["plain yes"] = web.post(plain, data={"answer": "yes"}).text
+        texts["plain answered"] = web.get(plain).text
+        got = web.post(links[first], data={"answer": "no", "comment": "Still going on"})
+        assert got.status_code == 200 and "was reopened" in got.text
+        texts["sensitive no"] = got.text
+        texts["sensitive answered"] = web.get(links[first]).text
+        texts["another follower's, since changed"] = web.get(links[second]).text
+        texts["refused"] = web.post(plain, data={"answer": "maybe"}).text
+    told = [m for m in sent_messages(store, settings) if m["To"] == second]
+    assert len(told) == 1 and "Submitted" in told[0]["Subject"]
+    texts["the other follower's message"] = told[0].as_string() + body(told[0])
+    for name, text in texts.items():
+        # no address at all on a page; in a message, none but its recipient's own
+        others = (first, FOLLOWER) if name.endswith("message") else (first, second, FOLLOWER)
+        found = leaks(text) + [a for a in others if a in text]
+        assert not found, f"{name} holds {found}"
+
 
 def test_the_open311_api_answers_without_a_secret(
         seeded: tuple[Store, dict[str, str], str], tmp_path: Path) -> None:
@@ -401,6 +474,19 @@ def test_every_page_as_the_public_shows_no_secret(
         return answer(fig, **kwargs)
 
     monkeypatch.setattr(streamlit_folium, "st_folium", record)
+    # and every still map (the Concern page's): its SVG, its words, and where it is centred
+    from app_pages import _maps
+
+    draw = _maps.place_svg
+    centres: list[tuple[float, float]] = []
+
+    def still(g: Any, lonlat: Any, **kwargs: Any) -> Any:
+        drawn = draw(g, lonlat, **kwargs)
+        maps.extend([drawn.svg, drawn.title])
+        centres.append((float(lonlat[0]), float(lonlat[1])))
+        return drawn
+
+    monkeypatch.setattr(_maps, "place_svg", still)
     basemaps = tmp_path / "basemap"
     monkeypatch.setenv("CPTED_BASEMAP_DIR", str(basemaps))
     for page in listed:
@@ -421,6 +507,11 @@ def test_every_page_as_the_public_shows_no_secret(
         if PASSWORD in "\n".join(texts):
             found.append("database password")
         assert not found, f"{page} shows {found} to the public"
+        for lon, lat in centres:  # a still map centred on the exact place would show it
+            assert (round(lon, 4), round(lat, 4)) != (round(EXACT[0], 4), round(EXACT[1], 4))
+        if page.endswith("concern.py"):
+            assert centres, "the Concern page drew no still map of the sensitive report"
+        centres.clear()
     # the base map's tiles hold the base layers' names and classes, nothing of a report
     from cpted.basemap import BASE_LAYERS, layer_frames
 

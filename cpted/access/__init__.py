@@ -12,6 +12,8 @@ and never again in a page.
 from __future__ import annotations
 
 from cpted.access.admin import AdminDoor, store_error_message
+from cpted.access.answers import AnswerCounts, AnswersDoor
+from cpted.access.assigned import AssignDoor
 from cpted.access.concerns import PUBLIC_DUPLICATE_COLUMNS
 from cpted.access.permissions import (
     PERMISSIONS,
@@ -26,10 +28,10 @@ from cpted.access.progress import ProgressDoor
 from layers.errors import StoreError
 
 
-class Access(AdminDoor, ProgressDoor):
+class Access(AdminDoor, ProgressDoor, AnswersDoor, AssignDoor):
     """The store as one actor may use it. Every method checks :data:`PERMISSIONS`."""
 
 
-__all__ = ["PERMISSIONS", "PUBLIC_DUPLICATE_COLUMNS", "Access", "Action",
+__all__ = ["PERMISSIONS", "PUBLIC_DUPLICATE_COLUMNS", "Access", "Action", "AnswerCounts",
            "PermissionDeniedError", "RateLimitError", "StoreError", "can",
            "permission_table_markdown", "require", "store_error_message"]

@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import secrets
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -25,14 +25,16 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from cpted import concerns as cc
+from cpted import fixed as fx
 from cpted import follows as fl
 from cpted import messages as msg
 from cpted.access.base import PUBLIC_PREFIX, Door
-from cpted.access.permissions import Action, require
+from cpted.access.permissions import Action, can, require
+from cpted.privacy import Role
 from layers.clock import iso
+from layers.repos import assignments, outbox
 from layers.repos import concerns as concern_repo
 from layers.repos import follows as repo
-from layers.repos import outbox
 from layers.schema import Layer
 from layers.services import sensitive_codes
 
@@ -260,7 +262,7 @@ class FollowDoor(Door):
             return self._with_feed(self._summary(row, conn=conn), follow_id)
 
     def _with_feed(self, summary: fl.FollowSummary, follow_id: str) -> fl.FollowSummary:
-        if summary.kind is fl.Kind.REPORT or summary.ended or not summary.confirmed:
+        if summary.kind is not fl.Kind.AREA or summary.ended or not summary.confirmed:
             return summary
         url = (self.neighborhood_feed_url(summary.neighborhood_id) if summary.neighborhood_id
                else self._area_feed_url(self._secret(), follow_id))
@@ -310,14 +312,33 @@ class FollowDoor(Door):
                            key=self._token_key(follow_id))
 
     # -- messages caused by changes (in the change's own transaction) --------------------
+    def _answer_links(self, secret: str, follow_id: str, version: int, now: datetime
+                      ) -> msg.AnswerLinks:
+        """The "Is it fixed?" links of one follower's message about the fix that made
+        ``version``."""
+        token = fx.sign_answer(secret, follow_id, version, expires=now + fl.ANSWER_VALID)
+        return msg.AnswerLinks(
+            yes_url=self._link("/follow/fixed", token=token, answer=fx.Answer.YES.value),
+            no_url=self._link("/follow/fixed", token=token, answer=fx.Answer.NO.value),
+            valid_days=fl.ANSWER_VALID.days)
+
     def _status_messages(self, conn: Connection, request_id: str, *, version: int,
                          previous: str | None, status: str, note: str | None,
-                         visibility: str) -> int:
+                         visibility: str, skip: Collection[str] = ()) -> int:
         """Queue a message to each confirmed follower of ``request_id`` about its new
         ``status``, in ``conn``'s transaction; the note only when public and the category
-        not sensitive. The key (report, version, follow) makes a retry write nothing new."""
-        followers = repo.report_followers(conn, request_id)
-        if not followers:
+        not sensitive. A fix (:data:`cpted.fixed.ASKS`) asks each follower "Is it
+        fixed?" with links of their own. The staff member the report is assigned to hears
+        too when they follow what is assigned to them (and did not make the change). The
+        follows in ``skip`` get nothing. The key (report, version, follow) makes a retry
+        write nothing new."""
+        followers = [f for f in repo.report_followers(conn, request_id) if f["id"] not in skip]
+        assignee = assignments.assignee_follow(conn, request_id)
+        if assignee is not None and (
+                assignee["id"] in skip or assignee["account"] == self.actor.username
+                or not can(Role(assignee["role"]), Action.FOLLOW_ASSIGNED)):
+            assignee = None
+        if not followers and assignee is None:
             return 0
         catalogue = cc.services(self.store, conn)
         code = cc.state(conn, request_id)["service_code"]
@@ -330,10 +351,19 @@ class FollowDoor(Door):
             note=note.strip() if note and visibility == "public" and not sensitive else None,
             description=None, link=self._report_link(request_id))
         secret, zone = self._secret(conn), self._zone(conn)
+        asks = status in {s.value for s in fx.ASKS}
         made = 0
         for f in followers:
+            links = self._answer_links(secret, f["id"], version, now) if asks else None
             draft = msg.status_change(news, previous=previous, tz=zone,
-                                      unsubscribe_url=self._unsubscribe_url(secret, f["id"]))
+                                      unsubscribe_url=self._unsubscribe_url(secret, f["id"]),
+                                      answer_links=links)
             made += self._enqueue(conn, f"status:{request_id}:{version}:{f['id']}", f["id"],
                                   f["email"], draft, now, secret)
+        if assignee is not None:
+            draft = msg.status_change(news, previous=previous, tz=zone, assigned=True,
+                                      unsubscribe_url=self._unsubscribe_url(secret,
+                                                                            assignee["id"]))
+            made += self._enqueue(conn, f"status:{request_id}:{version}:{assignee['id']}",
+                                  assignee["id"], str(assignee["email"]), draft, now, secret)
         return made

@@ -18,6 +18,7 @@ class Action(StrEnum):
     REPORT = "report a concern"
     SUPPORT = "support a concern (me too)"
     FOLLOW = "follow a report or an area by e-mail"
+    ANSWER_FIXED = "answer whether a followed report is fixed"
     CREATE_AUDIT = "record a CPTED audit"
     ANSWER_SURVEY = "answer the perception survey"
     EDIT_ANY_AUDIT = "edit or delete anyone's CPTED audit"
@@ -25,6 +26,8 @@ class Action(StrEnum):
     SEE_INTERNAL_NOTES = "see internal notes"
     SEE_CONTACT = "see reporter contact"
     CHANGE_STATUS = "change statuses"
+    ASSIGN = "assign reports to staff"
+    FOLLOW_ASSIGNED = "follow the reports assigned to oneself"
     MERGE = "merge duplicate reports"
     DELETE = "delete reports"
     MANAGE_SPOTS = "gather problem spots and make action plans"
@@ -48,6 +51,7 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.REPORT: EVERYONE,
     Action.SUPPORT: EVERYONE,
     Action.FOLLOW: EVERYONE,
+    Action.ANSWER_FIXED: EVERYONE,
     Action.CREATE_AUDIT: EVERYONE,
     Action.ANSWER_SURVEY: EVERYONE,
     Action.EDIT_ANY_AUDIT: frozenset({Role.COORDINATOR, Role.PLANNER, Role.ADMIN}),
@@ -55,6 +59,8 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.SEE_INTERNAL_NOTES: STAFF,
     Action.SEE_CONTACT: frozenset({Role.COORDINATOR, Role.OFFICER, Role.ADMIN}),
     Action.CHANGE_STATUS: STAFF,
+    Action.ASSIGN: STAFF,
+    Action.FOLLOW_ASSIGNED: STAFF,
     Action.MERGE: frozenset({Role.COORDINATOR, Role.ADMIN}),
     Action.DELETE: frozenset({Role.COORDINATOR, Role.ADMIN}),
     Action.MANAGE_SPOTS: STAFF,

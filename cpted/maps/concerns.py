@@ -18,7 +18,6 @@ import shapely
 from cpted.maps.common import (
     DEFAULT_CENTRE_LONLAT,
     bounds_latlon,
-    centred_map,
     escape_text,
     escaped_frame,
     legend,
@@ -284,41 +283,3 @@ def build_map(
     folium.LayerControl(collapsed=True).add_to(m)
     m.get_root().add_child(legend("Legend", rows, open_=legend_open))
     return m
-
-
-def build_concern_map(point_lonlat: Sequence[float], category_name: str, *,
-                      approximate_m: float | None = None,
-                      label: str | None = None) -> folium.Map:
-    """A small map of one concern: a marker where it is, and its area when approximate.
-
-    Parameters
-    ----------
-    point_lonlat : sequence of two floats
-        The concern's place as WGS84 ``(lon, lat)``, exactly as the access layer
-        returns it for the viewer: for the public, a sensitive report's place is
-        already the centre of its grid cell. This function never moves it.
-    category_name : str
-        The category's name, the marker's tooltip (escaped).
-    approximate_m : float, optional
-        When the place is shown only approximately, the side in metres of the
-        square grid cell it was snapped to: a circle through the cell's corners is
-        drawn around the marker, so the true place lies inside it.
-    label : str, optional
-        A second tooltip line (escaped), such as the status.
-
-    Returns
-    -------
-    folium.Map
-        Centred on the point; every text is escaped.
-    """
-    lon, lat = (float(v) for v in point_lonlat)
-    fmap = centred_map((lon, lat, lon, lat), zoom_start=17 if approximate_m is None else 16)
-    tip = escape_text(category_name) + ("" if label is None else "<br>" + escape_text(label))
-    if approximate_m is not None:
-        radius_m = approximate_m * float(np.sqrt(2)) / 2
-        folium.Circle(latlon((lon, lat)), radius=radius_m, color="#b30000", weight=2,
-                      fill=True, fill_opacity=0.1,
-                      tooltip=f"Approximate area (within {radius_m:.0f} m)").add_to(fmap)
-        tip += "<br>Place shown only approximately"
-    folium.Marker(latlon((lon, lat)), tooltip=tip, icon=pin_icon()).add_to(fmap)
-    return fmap

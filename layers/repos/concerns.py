@@ -105,9 +105,11 @@ def photos(conn: Connection, request_id: str) -> list[tuple[str, bytes]]:
 
 
 def delete(conn: Connection, request_id: str) -> None:
-    """Remove a report with its contact, photos, events and links to spots and plans."""
+    """Remove a report with its contact, photos, events, links to spots and plans, its
+    followers' answers and its assignment."""
     for table in (wt.concern_contacts, wt.concern_photos, wt.concern_events,
-                  wt.spot_reports, wt.plan_reports):
+                  wt.spot_reports, wt.plan_reports, wt.fixed_answers,
+                  wt.concern_assignments):
         conn.execute(sa.delete(table).where(table.c.service_request_id == request_id))
     t = TABLES[Layer.CONCERNS]
     conn.execute(sa.delete(t).where(t.c.service_request_id == request_id))

@@ -9,6 +9,7 @@ Then the same with a configured tile server that cannot be reached.
 
 from __future__ import annotations
 
+import base64
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -26,7 +27,7 @@ pytestmark = pytest.mark.browser
 MAP_FRAME = 'iframe[title="streamlit_folium.st_folium"]'
 
 #: Page path -> whether the whole district is in view (so neighborhood labels show).
-MAP_PAGES = {"": True, "report": False, "concern": False, "neighborhoods": True,
+MAP_PAGES = {"": True, "report": False, "neighborhoods": True,
              "spots": True, "survey": True, "assess": False,
              "audits": True, "streetlights": True, "patrol": True}
 
@@ -50,17 +51,22 @@ PAINTED = """([street, label]) => {
 }"""
 
 
-def pages_with_maps() -> set[str]:
+#: Pages whose map is a still one, drawn on the server (``show_place``).
+STILL_PAGES = {"concern"}
+
+
+def pages_with_maps(call: str = "show_map(") -> set[str]:
     """The URL path of every page whose source shows a map (page files named as in app.py)."""
     out = set()
     for path in (ROOT / "app_pages").glob("*.py"):
-        if "show_map(" in path.read_text() and not path.name.startswith("_"):
+        if call in path.read_text() and not path.name.startswith("_"):
             out.add("" if path.stem == "map" else path.stem)
     return out
 
 
-def test_the_list_below_covers_every_page_with_a_map() -> None:
+def test_the_lists_below_cover_every_page_with_a_map() -> None:
     assert pages_with_maps() <= set(MAP_PAGES), pages_with_maps() - set(MAP_PAGES)
+    assert pages_with_maps("show_place(") <= STILL_PAGES
 
 
 @pytest.fixture
@@ -151,3 +157,23 @@ def test_maps_still_draw_when_the_configured_tile_server_is_unreachable(
     expect(frame.locator(".leaflet-control-attribution")).to_contain_text(
         "Unreachable Tiles Ltd")
     screenshot(page, f"offline_tiles_unreachable_{path or 'map'}")
+
+
+@pytest.mark.parametrize("path", sorted(STILL_PAGES))
+def test_each_still_map_draws_with_no_other_host(
+        staff_app_url: str, offline: tuple[Any, dict[str, list[str]]], path: str) -> None:
+    page, seen = offline
+    page.goto(f"{staff_app_url}/{path}")
+    still = page.get_by_role("img", name=re.compile("^Map: ")).first
+    expect(still).to_be_visible(timeout=60_000)
+    screenshot(page, f"offline_{path}")
+    assert still.bounding_box()["height"] > 100
+    src = still.get_attribute("src") or ""
+    assert src.startswith("data:image/svg+xml;base64,")  # in the page: nothing to fetch
+    svg = base64.b64decode(src.split(",", 1)[1]).decode()
+    assert svg.count('class="street"') > 0  # the store's streets
+    assert svg.count('class="street-name"') > 0  # with their names
+    assert svg.count('class="pin"') == 1
+    assert not seen["blocked"], seen["blocked"]
+    assert not seen["missing"], seen["missing"]
+    assert not [e for e in seen["errors"] if "Failed to load" in e or "404" in e], seen["errors"]
