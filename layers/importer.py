@@ -166,6 +166,9 @@ def _read_and_plan(
                 options[key] = value
     raw = read_table(path, settings=settings, **options)
     notes = list(raw.notes)
+    if prof is not None and prof.coordinates and raw.coordinates is None:
+        notes.append(f"the profile's coordinate columns ({', '.join(prof.coordinates)}) were "
+                     f"not used: {raw.format.value} files carry their own geometry")
     if prof is None and not column_map and raw.format in (InputFormat.CSV, InputFormat.KC311):
         prof = recognise([*map(str, raw.frame.columns), *(raw.coordinates or ())], layer)
         if prof is not None:
