@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from cpted import cli_profiles
 from layers.errors import CptedError, UsageError
 from layers.schema import Layer, parse_layer
 from layers.settings import load_settings
@@ -43,8 +44,11 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("path", type=Path)
     p.add_argument("--layer", required=True, help=", ".join(layer.value for layer in Layer))
     p.add_argument("--format", dest="fmt",
-                   help="csv, geojson, gpkg, shapefile, parquet or kc311 "
-                        "(default: from the ending)")
+                   help="csv, geojson, gpkg, shapefile, parquet, open311, or kc311 (the same as "
+                        "--profile kc311) (default: from the ending)")
+    p.add_argument("--profile", metavar="PROFILE",
+                   help="an import profile: a .toml file, or a shipped one by name (kc311); "
+                        "options given here win over the profile's")
     p.add_argument("--crs", help="source CRS of x/y columns or of a file that declares none")
     p.add_argument("--lon-col")
     p.add_argument("--lat-col")
@@ -61,6 +65,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--dry-run", action="store_true", help="check and summarise; store nothing")
     p.add_argument("--json", action="store_true", help="print the summary as one JSON object")
     _db_arg(p)
+
+    cli_profiles.add_parser(sub)
 
     p = sub.add_parser("export", help="write a stored layer to a file")
     p.add_argument("--layer", required=True)
@@ -411,6 +417,8 @@ def _run(args: argparse.Namespace) -> int:
         return _db(args, settings)
     if args.command == "api":
         return _api(args, settings)
+    if args.command == "profile":
+        return cli_profiles.run(args, settings)
     with open_store(args.db or settings.db_url) as store:
         if args.command == "accounts":
             return _accounts(store, args)
@@ -430,6 +438,7 @@ def _run(args: argparse.Namespace) -> int:
                 lon_col=args.lon_col, lat_col=args.lat_col, x_col=args.x_col, y_col=args.y_col,
                 encoding=args.encoding, column_map=_column_map(args.map), tz=args.tz,
                 repair=not args.no_repair, on_conflict=args.on_conflict, dry_run=args.dry_run,
+                profile=args.profile,
             )
             if args.json:
                 d = summary.to_dict()

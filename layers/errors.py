@@ -46,6 +46,11 @@ class LayerSchemaError(UnusableInputError):
     """Columns or values do not fit the layer's schema."""
 
 
+class ProfileError(UnusableInputError):
+    """An import profile (TOML) is unreadable or says something we cannot do; the
+    problems name each table and key."""
+
+
 class CRSError(UnusableInputError):
     """Coordinates or their reference system are missing or inconsistent."""
 

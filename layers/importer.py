@@ -1,4 +1,4 @@
-"""Import a file into the store: read -> conform -> validate -> store.
+"""Import a file into the store: read -> map (profile) -> validate -> store.
 
 Every import ends with an :class:`ImportSummary` (read, accepted, rejected by
 reason, notes), also written to the store's import log. An input that
@@ -16,14 +16,17 @@ from typing import Any
 import geopandas as gpd
 from sqlalchemy.engine import Connection
 
+from layers.conform import apply_plan
 from layers.crs import ProjectArea, area_from_points, area_from_polygons
-from layers.errors import StoreError, UnusableInputError
-from layers.formats import kc311_to_concerns, looks_like_kc311
-from layers.readers import InputFormat, read_table
-from layers.schema import SCHEMAS, Layer
+from layers.dates import file_period, outlying_dates
+from layers.errors import ProfileError, StoreError, UnusableInputError
+from layers.mapping import MappingPlan, plan_mapping
+from layers.profiles import Profile, load_profile, recognise
+from layers.readers import InputFormat, RawTable, read_table
+from layers.schema import SCHEMAS, FieldType, Layer, LayerSchema
 from layers.settings import Settings
 from layers.store import OnConflict, Progress, Store
-from layers.validate import Rejection, conform, validate
+from layers.validate import FILTERED, Rejection, validate
 
 
 @dataclass
@@ -37,6 +40,7 @@ class ImportSummary:
     notes: list[str] = field(default_factory=list)
     rejections: list[Rejection] = field(default_factory=list)
     dry_run: bool = False
+    profile: str | None = None  # the import profile's name, when one was used
 
     @property
     def rejected_total(self) -> int:
@@ -52,6 +56,8 @@ class ImportSummary:
         verb = "would be accepted" if self.dry_run else "accepted"
         lines = [f"{self.source} -> {self.layer}: read {self.read:,}, {verb} {self.accepted:,}, "
                  f"rejected {self.rejected_total:,}"]
+        if self.profile:
+            lines.append(f"  profile: {self.profile}")
         for reason, n in sorted(self.rejected.items(), key=lambda kv: -kv[1]):
             lines.append(f"  rejected, {reason}: {n:,}")
         lines += [f"  note: {n}" for n in self.notes]
@@ -72,6 +78,7 @@ class PreparedImport:
     layer: Layer
     summary: ImportSummary
     accepted: gpd.GeoDataFrame
+    plan: MappingPlan | None = None
 
 
 def import_file(
@@ -112,11 +119,103 @@ def commit_import(store: Store, prepared: PreparedImport, *, on_conflict: OnConf
         raise UnusableInputError(str(exc)) from None
 
 
+def _date_notes(accepted: gpd.GeoDataFrame, schema: LayerSchema) -> list[str]:
+    """Rows whose dates fall far outside the period of the file's first required date."""
+    dates = [f for f in schema.fields if f.type is FieldType.DATETIME]
+    main = next((f for f in dates if f.required), None)
+    period = file_period(accepted[main.name]) if main and len(accepted) else None
+    if period is None:
+        return []
+    found = (outlying_dates(accepted[f.name], f.name, period, main=f is main) for f in dates)
+    return [n for n in found if n]
+
+
+def _resolve_profile(profile: Profile | str | Path | None,
+                     fmt: InputFormat | str | None) -> tuple[Profile | None,
+                                                           InputFormat | str | None]:
+    """The profile to use, and the file format: ``--format kc311`` is the shipped
+    ``kc311`` profile reading a CSV."""
+    if isinstance(fmt, str) and fmt.strip().lower() == InputFormat.KC311.value:
+        fmt = InputFormat.KC311
+    if fmt is InputFormat.KC311:
+        if profile is None:
+            profile = "kc311"
+        fmt = InputFormat.CSV
+    if profile is None or isinstance(profile, Profile):
+        return profile, fmt
+    return load_profile(profile), fmt
+
+
+def _read_and_plan(
+    path: Path, layer: Layer, *, profile: Profile | str | Path | None,
+    fmt: InputFormat | str | None, crs: str | None, lon_col: str | None, lat_col: str | None,
+    x_col: str | None, y_col: str | None, encoding: str | None,
+    column_map: Mapping[str, str] | None, settings: Settings,
+) -> tuple[RawTable, MappingPlan, Profile | None, list[str]]:
+    prof, fmt = _resolve_profile(profile, fmt)
+    if prof is not None and prof.layer is not layer:
+        raise ProfileError(f"the profile {prof.source} ({prof.name!r}) is for the "
+                           f"{prof.layer.value} layer, not {layer.value}")
+    given = {"crs": crs, "encoding": encoding, "fmt": fmt, "lon_col": lon_col,
+             "lat_col": lat_col, "x_col": x_col, "y_col": y_col}
+    options = dict(given)
+    if prof is not None:
+        coords_given = any(given[k] for k in ("lon_col", "lat_col", "x_col", "y_col"))
+        for key, value in prof.read_options().items():
+            if options.get(key) is None and not (coords_given and key.endswith("_col")):
+                options[key] = value
+    raw = read_table(path, settings=settings, **options)
+    notes = list(raw.notes)
+    if prof is not None and prof.coordinates and raw.coordinates is None:
+        notes.append(f"the profile's coordinate columns ({', '.join(prof.coordinates)}) were "
+                     f"not used: {raw.format.value} files carry their own geometry")
+    if prof is None and not column_map and raw.format in (InputFormat.CSV, InputFormat.KC311):
+        prof = recognise([*map(str, raw.frame.columns), *(raw.coordinates or ())], layer)
+        if prof is not None:
+            notes.append(f"recognised a {prof.name}; read with its shipped profile "
+                         f"({prof.source.split()[0]})")
+    plan = plan_mapping(raw.frame, SCHEMAS[layer], profile=prof, column_map=column_map,
+                        coordinates=raw.coordinates)
+    return raw, plan, prof, notes
+
+
+def plan_file(
+    path: Path | str,
+    layer: Layer,
+    *,
+    profile: Profile | str | Path | None = None,
+    fmt: InputFormat | str | None = None,
+    crs: str | None = None,
+    lon_col: str | None = None,
+    lat_col: str | None = None,
+    x_col: str | None = None,
+    y_col: str | None = None,
+    encoding: str | None = None,
+    column_map: Mapping[str, str] | None = None,
+    settings: Settings | None = None,
+) -> MappingPlan:
+    """Read ``path`` and plan its mapping onto ``layer`` (see :mod:`layers.mapping`),
+    without checking rows or writing anything: what an Import page shows before
+    asking to import. Options as for :func:`prepare_import`.
+
+    Raises
+    ------
+    UnusableInputError
+        The file cannot be read, or the profile cannot be used.
+    """
+    _, plan, _, _ = _read_and_plan(
+        Path(path), layer, profile=profile, fmt=fmt, crs=crs, lon_col=lon_col,
+        lat_col=lat_col, x_col=x_col, y_col=y_col, encoding=encoding, column_map=column_map,
+        settings=settings or Settings())
+    return plan
+
+
 def prepare_import(
     store: Store,
     path: Path | str,
     layer: Layer,
     *,
+    profile: Profile | str | Path | None = None,
     fmt: InputFormat | str | None = None,
     crs: str | None = None,
     lon_col: str | None = None,
@@ -132,41 +231,42 @@ def prepare_import(
 ) -> PreparedImport:
     """Read and check ``path`` as ``layer``; nothing is written.
 
-    See :func:`layers.readers.read_table` for the reading options;
-    ``column_map`` is ``{field: column}``; ``tz`` is the zone of times given
-    without one (default: the store's, else the settings').
+    ``profile`` is an import profile (:mod:`layers.profiles`): a :class:`Profile`, a
+    path to its TOML file, or the name of a shipped one (``"kc311"``; ``fmt="kc311"``
+    means the same). Options given here win over the profile's. See
+    :func:`layers.readers.read_table` for the reading options; ``column_map`` is
+    ``{field: column}``; ``tz`` is the zone of times given without one (default: the
+    profile's, else the store's, else the settings').
 
     Raises
     ------
     UnusableInputError
-        When nothing can be imported; the store is unchanged.
+        When nothing can be imported (among them a column taken by its name whose
+        values do not fit its field, naming the profile line that confirms it); the
+        store is unchanged.
     """
     settings = settings or Settings()
     path = Path(path)
     source = source_name or path.name
-    tz = tz or store.get_setting("timezone") or settings.timezone
-    raw = read_table(path, fmt=fmt, crs=crs, lon_col=lon_col, lat_col=lat_col, x_col=x_col,
-                     y_col=y_col, encoding=encoding, settings=settings)
+    raw, plan, prof, notes = _read_and_plan(
+        path, layer, profile=profile, fmt=fmt, crs=crs, lon_col=lon_col, lat_col=lat_col,
+        x_col=x_col, y_col=y_col, encoding=encoding, column_map=column_map, settings=settings)
+    tz = tz or (prof.timezone if prof else None) or store.get_setting("timezone") \
+        or settings.timezone
     if len(raw.frame) > settings.max_import_rows:
         raise UnusableInputError(
             f"{source} holds {len(raw.frame):,} rows; this deployment takes at most "
             f"{settings.max_import_rows:,} in one import (setting max_import_rows, "
             "CPTED_MAX_IMPORT_ROWS). Split the file, or ask the administrator to raise the limit")
-    notes = list(raw.notes)
-    frame = raw.frame
     schema = SCHEMAS[layer]
-    if layer is Layer.CONCERNS and (
-        raw.format is InputFormat.KC311
-        or (raw.format is InputFormat.CSV and not column_map and looks_like_kc311(
-            list(frame.columns)))
-    ):
-        if raw.format is not InputFormat.KC311:
-            notes.append("recognised a Kansas City 311 export; read with the kc311 mapping")
-        frame = kc311_to_concerns(frame)
-    elif raw.format is InputFormat.KC311:
-        raise UnusableInputError("the kc311 format holds concerns; import it with layer concerns")
-    frame, conform_notes = conform(frame, schema, column_map=column_map, id_prefix=path.stem)
-    notes += conform_notes
+    plan.check()
+    done = apply_plan(raw.frame, plan, schema, profile=prof, id_prefix=path.stem,
+                      unreadable=set(raw.row_reasons))
+    notes += done.notes
+    # a row's first reason wins: left out on purpose, then unreadable, then the rest
+    reasons = {**done.rejections, **raw.row_reasons,
+               **{i: r for i, r in done.rejections.items() if r[0] == FILTERED}}
+    frame = done.frame
     area = project_area(store, settings)
     if area is None and schema.is_point:
         pts = frame.geometry
@@ -175,12 +275,13 @@ def prepare_import(
             area = area_from_points(pts[ok].x.to_numpy(), pts[ok].y.to_numpy(),
                                     settings.outlier_distance_km)
     checked = validate(frame, schema, tz=tz, area=area, repair=repair,
-                       read_rejections=raw.row_reasons)
+                       read_rejections=reasons)
     notes += checked.notes
+    notes += _date_notes(checked.accepted, schema)
     summary = ImportSummary(
         layer=layer.value, source=source, format=raw.format.value, read=len(frame),
         accepted=len(checked.accepted), rejected=checked.rejected_counts, notes=notes,
-        rejections=checked.rejections,
+        rejections=checked.rejections, profile=prof.name if prof else None,
     )
     if len(checked.accepted) == 0:
         first = "; ".join(r.detail for r in checked.rejections[:3])
@@ -189,4 +290,4 @@ def prepare_import(
             f"(read {summary.read}, all rejected: {first})",
             [f"{reason}: {n}" for reason, n in checked.rejected_counts.items()],
         )
-    return PreparedImport(layer, summary, checked.accepted)
+    return PreparedImport(layer, summary, checked.accepted, plan)

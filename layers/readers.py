@@ -9,6 +9,7 @@ them by row number.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import re
@@ -72,6 +73,8 @@ class RawTable:
     format: InputFormat
     notes: list[str] = field(default_factory=list)
     row_reasons: dict[int, tuple[str, str]] = field(default_factory=dict)
+    #: A CSV's coordinate columns (x or longitude first), as the rows were placed by them.
+    coordinates: tuple[str, str] | None = None
 
 
 def parse_format(name: str) -> InputFormat:
@@ -150,7 +153,8 @@ def read_table(
     if fmt is InputFormat.OPEN311:
         from layers.open311 import read_requests
 
-        return RawTable(read_requests(path), fmt)
+        frame = read_requests(path)
+        return RawTable(frame, fmt, row_reasons=_zero_points(frame, "lat/long"))
     if fmt in (InputFormat.CSV, InputFormat.KC311):
         table = _read_csv(path, encoding=encoding, crs=crs, lon_col=lon_col, lat_col=lat_col,
                           x_col=x_col, y_col=y_col)
@@ -169,14 +173,73 @@ def read_table(
                     f"expected exactly one .shp (or .gpkg/.geojson) file in {path.name}, "
                     f"found {len(candidates)}; it holds: {names}"
                 )
-            return _read_vector(candidates[0], fmt, crs=crs, display=path.name)
-    return _read_vector(path, fmt, crs=crs, display=path.name)
+            return _read_vector(candidates[0], fmt, crs=crs, display=path.name,
+                                encoding=encoding)
+    return _read_vector(path, fmt, crs=crs, display=path.name, encoding=encoding)
 
 
-def _read_vector(path: Path, fmt: InputFormat, *, crs: str | None, display: str) -> RawTable:
+def read_attributes(path: Path | str, *, fmt: InputFormat | str | None = None,
+                    encoding: str | None = None,
+                    settings: Settings | None = None) -> pd.DataFrame:
+    """The file's attribute table as read, with no coordinates worked out: a CSV's cells
+    as text (its coordinate columns included), a vector file's properties and geometry.
+    For a first look at a file, e.g. to draft an import profile."""
+    settings = settings or Settings()
+    path = Path(path)
+    check_size(path, settings)
+    fmt = parse_format(fmt) if isinstance(fmt, str) else (fmt or guess_format(path))
+    if fmt not in (InputFormat.CSV, InputFormat.KC311):
+        return read_table(path, fmt=fmt, encoding=encoding, settings=settings).frame
+    text, _ = _decode(path, encoding)
+    if not text.strip():
+        raise UnusableInputError(f"{path.name} is empty")
+    header = text.lstrip().split("\n", 1)[0]
+    df, _ = _parse_csv(path, text, max(",;\t|", key=header.count))
+    return df
+
+
+#: Reason given to a row placed at 0,0 in its file's own coordinates: whatever the
+#: CRS, that is a placeholder for "no location", not a place.
+ZERO_COORDINATES = "no location (0,0 in the file)"
+
+
+def _zero_points(gdf: gpd.GeoDataFrame, what: str) -> dict[int, tuple[str, str]]:
+    """Rows whose point lies at exactly 0,0 in the file's coordinates; their geometry is
+    removed (in place)."""
+    geoms = gdf.geometry
+    pts = np.asarray(geoms.geom_type == "Point") & ~np.asarray(geoms.isna() | geoms.is_empty)
+    if not pts.any():
+        return {}
+    x = np.full(len(gdf), np.nan)
+    y = np.full(len(gdf), np.nan)
+    x[pts], y[pts] = geoms[pts].x.to_numpy(), geoms[pts].y.to_numpy()
+    zero = pts & (x == 0) & (y == 0)
+    if zero.any():
+        gdf.loc[zero, gdf.geometry.name] = None
+    return {int(i): (ZERO_COORDINATES, f"row {i + 1}: {what} are 0,0 in the file, which "
+                     "stands for no location") for i in np.flatnonzero(zero)}
+
+
+def _read_vector(path: Path, fmt: InputFormat, *, crs: str | None, display: str,
+                 encoding: str | None = None) -> RawTable:
     notes: list[str] = []
+    options: dict[str, str] = {}
+    if encoding and fmt is InputFormat.SHAPEFILE:
+        try:  # GDAL knows Python's canonical names (iso8859-1), not every alias (latin-1)
+            options["encoding"] = codecs.lookup(encoding).name
+        except LookupError:
+            raise UnusableInputError(
+                f"the encoding {encoding!r} given for {display} is not one Python knows; "
+                "expected a name such as utf-8, latin-1 or cp1252") from None
     try:
-        gdf = gpd.read_parquet(path) if fmt is InputFormat.PARQUET else pyogrio.read_dataframe(path)
+        gdf = (gpd.read_parquet(path) if fmt is InputFormat.PARQUET
+               else pyogrio.read_dataframe(path, **options))
+    except UnicodeDecodeError as exc:
+        how = (f"as {encoding} (the encoding given)" if encoding
+               else "in the encoding it declares (its .cpg file, else the .dbf's code page)")
+        raise UnusableInputError(
+            f"{display} could not be decoded {how}: {exc.reason} at byte {exc.start:,}. "
+            "Give the file's real encoding, e.g. --encoding cp1252") from None
     except (DataSourceError, DataLayerError, ValueError, OSError) as exc:
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise UnusableInputError(
@@ -208,10 +271,11 @@ def _read_vector(path: Path, fmt: InputFormat, *, crs: str | None, display: str)
                 )
     elif crs is not None and pyproj.CRS.from_user_input(crs) != gdf.crs:
         notes.append(f"{display} declares {gdf.crs.to_string()}; the given CRS {crs} was not used")
+    zero = _zero_points(gdf, "its coordinates")
     if not gdf.crs.equals(WGS84):
         notes.append(f"reprojected from {gdf.crs.to_string()} to EPSG:4326")
         gdf = gdf.to_crs(WGS84)
-    return RawTable(gdf, fmt, notes)
+    return RawTable(gdf, fmt, notes, zero)
 
 
 #: Byte-order marks, longest first (a UTF-32 LE mark begins like a UTF-16 LE one).
@@ -287,6 +351,13 @@ def _decode(path: Path, encoding: str | None) -> tuple[str, str | None]:
         return raw.decode("utf-8"), None
     except UnicodeDecodeError:
         return raw.decode("latin-1"), f"{path.name} is not UTF-8; it was read as latin-1"
+
+
+def fallback_encoding(path: Path) -> str | None:
+    """``"latin-1"`` when a CSV would be read as latin-1 for want of anything else (no
+    byte-order mark, not UTF-16, not UTF-8), else None."""
+    _, note = _decode(path, None)
+    return "latin-1" if note else None
 
 
 def _refuse_binary(path: Path, text: str, how: str) -> None:
@@ -431,8 +502,14 @@ def _read_csv(path: Path, *, encoding: str | None, crs: str | None, lon_col: str
             continue
         reasons[int(i)] = ("no coordinates", f"row {i + 1}: {xcol}={df[xcol].iat[i]!r}, "
                                              f"{ycol}={df[ycol].iat[i]!r}")
-    have = ~missing
-    if not have.any():
+    # 0,0 is no place in any CRS: a placeholder, told apart before any transformation
+    zero = ~missing & (x == 0) & (y == 0)
+    for i in np.flatnonzero(zero):
+        reasons.setdefault(int(i), (ZERO_COORDINATES, (
+            f"row {i + 1}: {xcol}={df[xcol].iat[i].strip()}, {ycol}={df[ycol].iat[i].strip()}: "
+            "0,0 in the file stands for no location")))
+    have = ~missing & ~zero
+    if not have.any() and not zero.any():
         raise UnusableInputError(
             f"{path.name}: no row has numeric coordinates in columns {xcol!r} and {ycol!r}"
         )
@@ -472,5 +549,5 @@ def _read_csv(path: Path, *, encoding: str | None, crs: str | None, lon_col: str
     geom[~ok] = None
     attrs = df.drop(columns=[c for c in (xcol, ycol) if c in df.columns])
     frame = gpd.GeoDataFrame(attrs, geometry=geom.values, crs=WGS84)
-    return RawTable(frame, InputFormat.CSV, notes, reasons)
+    return RawTable(frame, InputFormat.CSV, notes, reasons, (xcol, ycol))
 

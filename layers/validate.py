@@ -1,8 +1,7 @@
-"""Fitting a read table to a layer's schema, and checking every row.
+"""Checking every row of a table already fitted to a layer's schema.
 
-:func:`conform` renames columns to the schema's fields (by name, alias or an
-explicit mapping) and fails at once, naming every missing column, when the
-table cannot be this layer at all. :func:`validate` then checks each row and
+:func:`layers.conform.conform` (or a profile's mapping plan, :mod:`layers.mapping`)
+first gives the table the layer's fields. :func:`validate` then checks each row and
 splits the table into accepted rows and rejected rows, each rejection with a
 reason (a short key, counted in summaries) and a detail naming the row, what
 was expected and what arrived. Problems that make the whole input
@@ -21,7 +20,6 @@ import shapely
 
 from layers.crs import WGS84, ProjectArea
 from layers.errors import LayerSchemaError
-from layers.readers import fold
 from layers.schema import FieldType, LayerSchema
 
 # Rejection reasons: short, stable keys (they are counted in import summaries).
@@ -34,6 +32,8 @@ INVALID_DATE = "invalid date"
 WRONG_GEOMETRY = "wrong geometry type"
 INVALID_GEOMETRY = "invalid geometry"
 TEXT_TOO_LONG = "text too long"
+FILTERED = "left out by the profile's filters"
+REPEATED_ID = "repeated id"
 
 #: Longest imported free text, in characters, as the Report form allows
 #: (``cpted.concerns.MAX_DESCRIPTION_CHARS``); longer text is cut, with a note.
@@ -56,7 +56,7 @@ _LONG_TEXT = {"description": MAX_DESCRIPTION_CHARS}
 #: Rejection details kept per reason; counts are always complete.
 MAX_DETAILS_PER_REASON = 200
 
-_TRUE_NULLS = {"", "na", "n/a", "nan", "null", "none"}
+NULL_TEXT = {"", "na", "n/a", "nan", "null", "none"}
 
 
 @dataclass(frozen=True)
@@ -72,116 +72,6 @@ class Validated:
     rejected_counts: dict[str, int] = field(default_factory=dict)
     rejections: list[Rejection] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
-
-
-def conform(
-    frame: gpd.GeoDataFrame,
-    schema: LayerSchema,
-    *,
-    column_map: Mapping[str, str] | None = None,
-    id_prefix: str = "row",
-) -> tuple[gpd.GeoDataFrame, list[str]]:
-    """Rename ``frame``'s columns to ``schema``'s fields.
-
-    A field is matched by ``column_map[field]``, else a column with the
-    field's name, else the first of its aliases present (names compared after
-    :func:`~layers.readers.fold`). Unmatched columns are dropped, and a note
-    says which. With no id column at all, ids ``{id_prefix}-{row}`` are made.
-
-    Raises
-    ------
-    LayerSchemaError
-        Listing every required field with no column, and every
-        ``column_map`` entry naming an unknown field or column.
-    """
-    notes: list[str] = []
-    problems: list[str] = []
-    column_map = dict(column_map or {})
-    geom_name = frame.geometry.name
-    folded: dict[str, str] = {}
-    for c in frame.columns:
-        if c != geom_name:
-            folded.setdefault(fold(c), c)
-    chosen: dict[str, str] = {}
-    used: set[str] = set()
-    for fname, col in column_map.items():
-        if fname not in schema.field_names:
-            problems.append(f"--map names field {fname!r}, which layer {schema.layer.value} "
-                            f"does not have (fields: {', '.join(schema.field_names)})")
-        elif col not in frame.columns:
-            problems.append(f"--map {fname}={col}: there is no column {col!r}")
-        else:
-            chosen[fname] = col
-            used.add(col)
-    for spec in schema.fields:
-        if spec.name in chosen:
-            continue
-        cands = [c for c in dict.fromkeys(folded.get(fold(n)) for n in (spec.name, *spec.aliases))
-                 if c is not None and c not in used]
-        if not cands:
-            continue
-        col = cands[0]
-        if spec.name == schema.id_field and len(cands) > 1 and not _unique(frame[col]):
-            unique = [c for c in cands[1:] if _unique(frame[c])]
-            if unique:
-                repeated = frame[col][frame[col].duplicated()].iloc[0]
-                notes.append(f"column {col!r} repeats values (e.g. '{repeated}'), so the unique "
-                             f"column {unique[0]!r} was used as the id")
-                col = unique[0]
-        chosen[spec.name] = col
-        used.add(col)
-    id_field = schema.id_field
-    missing = [s for s in schema.fields
-               if s.required and s.name not in chosen and s.name != id_field]
-    for spec in missing:
-        names = ", ".join((spec.name, *spec.aliases))
-        problems.append(f"required field {spec.name!r} has no column (accepted names: {names})")
-    if problems:
-        present = ", ".join(str(c) for c in frame.columns if c != geom_name)
-        raise LayerSchemaError(
-            f"this table cannot be imported as {schema.layer.value}; columns present: {present}",
-            problems,
-        )
-    out = gpd.GeoDataFrame(
-        {name: frame[col].to_numpy() for name, col in chosen.items()},
-        geometry=frame.geometry.to_numpy(), crs=frame.crs, index=frame.index,
-    )
-    for spec in schema.fields:
-        part = next((folded[k] for k in ("hour", "time") if k in folded
-                     and folded[k] not in used), None)
-        if spec.type is FieldType.DATETIME and spec.name in chosen and part is not None:
-            out[spec.name] = _with_time(frame[chosen[spec.name]], frame[part])
-            used.add(part)
-            notes.append(f"{spec.name} combines {chosen[spec.name]!r} with {part!r}")
-            break
-    if id_field not in chosen:
-        out[id_field] = [f"{id_prefix}-{i + 1}" for i in frame.index]
-        notes.append(f"no id column was found, so ids were made from the source and row "
-                     f"number ({id_prefix}-1, {id_prefix}-2, ...)")
-    renamed = [f"{col} -> {name}" for name, col in chosen.items() if col != name]
-    if renamed:
-        notes.append("columns matched: " + ", ".join(renamed))
-    dropped = [str(c) for c in frame.columns if c != geom_name and c not in used]
-    if dropped:
-        shown = ", ".join(dropped[:12]) + (" ..." if len(dropped) > 12 else "")
-        notes.append(f"{len(dropped)} column(s) not part of the {schema.layer.value} layer were "
-                     f"not stored: {shown}")
-    ordered = [f for f in schema.field_names if f in out.columns]
-    return out[[*ordered, "geometry"]], notes
-
-
-def _with_time(date: pd.Series, time: pd.Series) -> pd.Series:
-    """Join a date column with an hour (0-23) or clock-time column into one text column."""
-    d = date.astype("string").str.strip()
-    t = time.astype("string").str.strip()
-    hours = pd.to_numeric(t, errors="coerce")
-    is_hour = hours.notna() & hours.between(0, 23) & (hours == hours.round())
-    clock = t.where(~is_hour, hours.astype("Int64").astype("string").str.zfill(2) + ":00")
-    return (d + " " + clock.fillna("")).str.strip().astype(object)
-
-
-def _unique(s: pd.Series) -> bool:
-    return bool(s.notna().all() and not clean_ids(s).duplicated().any())
 
 
 class _Rows:
@@ -227,10 +117,10 @@ def _cap_text(txt: pd.Series, null: np.ndarray, name: str, rows: _Rows,
     return txt.where(~long, cut)
 
 
-def _is_null(s: pd.Series) -> np.ndarray:
+def is_null(s: pd.Series) -> np.ndarray:
     if s.dtype == object or pd.api.types.is_string_dtype(s.dtype):
         txt = s.astype("string").str.strip().str.lower()
-        return np.asarray(s.isna() | txt.isin(_TRUE_NULLS).fillna(True), dtype=bool)
+        return np.asarray(s.isna() | txt.isin(NULL_TEXT).fillna(True), dtype=bool)
     return np.asarray(s.isna(), dtype=bool)
 
 
@@ -325,14 +215,18 @@ def validate(
     id_field = schema.id_field
     ids = clean_ids(out[id_field])
     out[id_field] = ids
-    dup = ids.duplicated(keep=False) & ids.notna() & (ids != "")
+    # rows already left out (unreadable, filtered, no coordinates) cannot clash
+    live = pd.Series(~rows.bad, index=ids.index)
+    dup = ids[live].duplicated(keep=False).reindex(ids.index, fill_value=False) & live \
+        & ids.notna() & (ids != "")
     if dup.any():
         groups = pd.Series(np.arange(n)[dup.to_numpy()] + 1, index=ids[dup].to_numpy())
         problems = [f"id {k!r} on rows {', '.join(map(str, v))}"
                     for k, v in groups.groupby(level=0).agg(list).items()]
         raise LayerSchemaError(
             f"{len(problems)} id(s) appear more than once in the {id_field!r} column; ids must be "
-            "unique, so nothing was imported",
+            "unique, so nothing was imported (an import profile's duplicate_ids = "
+            "\"keep-first\" or \"keep-all\" says what to do instead)",
             problems,
         )
 
@@ -353,7 +247,7 @@ def validate(
         if col is None:
             out[spec.name] = None
             continue
-        null = _is_null(col)
+        null = is_null(col)
         if spec.fill is not None and null.any():
             filled = [spec.fill.format(id=v) for v in ids[null]]
             col = col.astype(object).copy()

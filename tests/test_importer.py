@@ -66,8 +66,11 @@ def test_stored_neighborhoods_define_the_project_area(sample_store: Store,
      "projected"),
     ("dups.csv", "id,category,created,status,lat,lon\n1,g,2025-01-01,open,39.05,-94.57\n"
                  "1,g,2025-01-01,open,39.05,-94.57\n", "more than once"),
-    ("allbad.csv", "id,category,created,status,lat,lon\n1,g,2025-01-01,maybe,39.05,-94.57\n",
+    ("allbad.csv", "id,category,created,status,lat,lon\n1,,2025-01-01,open,39.05,-94.57\n",
      "no row"),
+    # a column taken by its name whose values are not the field's is refused whole
+    ("misfit.csv", "id,category,created,status,lat,lon\n1,g,2025-01-01,maybe,39.05,-94.57\n",
+     "column 'status' was taken for status by its name"),
 ])
 def test_unusable_input_leaves_the_store_unchanged(sample_store: Store, tmp_path: Path,
                                                    name: str, text: str, message: str) -> None:

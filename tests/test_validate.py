@@ -6,10 +6,11 @@ import pandas as pd
 import pytest
 import shapely
 
+from layers.conform import conform
 from layers.crs import ProjectArea
 from layers.errors import LayerSchemaError
 from layers.schema import SCHEMAS, Layer
-from layers.validate import clean_ids, conform, parse_datetimes, validate
+from layers.validate import clean_ids, parse_datetimes, validate
 from tests import geometries as G
 
 TZ = "America/Chicago"
