@@ -24,7 +24,8 @@ from tests.conftest import ROOT
 
 pytestmark = pytest.mark.browser
 
-MAP_FRAME = 'iframe[title="streamlit_folium.st_folium"]'
+# the frame Streamlit shows (during a rerun a second one, not yet laid out, has width -1)
+MAP_FRAME = 'iframe[title="streamlit_folium.st_folium"]:not([width="-1"])'
 
 #: Page path -> whether the whole district is in view (so neighborhood labels show).
 MAP_PAGES = {"": True, "report": False, "neighborhoods": True,
