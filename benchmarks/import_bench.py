@@ -75,6 +75,7 @@ def main() -> None:
         print(f"cpted import (read, validate, store, log):         {our_s:7.2f} s "
               f"{args.rows / our_s:12,.0f} rows/s")
         print(f"ratio ours/baseline time: {our_s / base_s:.2f}")
+        print(f"RESULT rows={args.rows} ratio={our_s / base_s:.2f} accepted={accepted}")
 
 
 if __name__ == "__main__":

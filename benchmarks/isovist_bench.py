@@ -76,6 +76,7 @@ def main() -> None:
     print(f"  ratio baseline/ours {t_base / t_ours:8.1f}x   target >= 10x")
     print(f"  same polygons: {same}")
     print(f"  mean openness {np.mean([i.openness for i in ours if i is not None]):.2f}")
+    print(f"RESULT speedup={t_base / t_ours:.1f} same={int(same)}")
 
 
 if __name__ == "__main__":

@@ -103,6 +103,9 @@ def main() -> None:
     print(f"our prize / exact solver's best plan: {sol.prize / found:.3f}" if found > 0 else
           "the exact solver found no plan in its time")
     print(f"time ratio (exact solver's budget / ours): {t_milp / t_ours:.1f}x")
+    print(f"RESULT share_of_bound={share:.4f} "
+          f"share_of_best={sol.prize / found if found > 0 else float('nan'):.4f} "
+          f"ours_s={t_ours:.1f} exact_budget_ratio={t_milp / t_ours:.1f}")
 
 
 if __name__ == "__main__":
