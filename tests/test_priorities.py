@@ -188,3 +188,30 @@ def test_work_list_names_the_streets_before_their_ids() -> None:
     assert plan.work_list()["streets"].iloc[0].startswith("Elm St (")
     news = [c.id for c in plan.candidates if c.kind == "new pole"]
     assert news == ["new pole on Elm St (s1)", "new pole on Elm St (s2)", "new pole on s3"]
+
+
+def plain_greedy(costs, covers, values, budget):  # type: ignore[no-untyped-def]
+    """The textbook cost-benefit greedy, every item re-evaluated at every step (the
+    reference the lazy one must equal); ties go to the lower index."""
+    chosen, covered, left = [], set(), budget
+    while True:
+        best, best_ratio = -1, 0.0
+        for i in range(len(costs)):
+            if i in chosen or costs[i] > left + 1e-9:
+                continue
+            gain = sum(values[s] for s in covers[i] - covered)
+            if gain / costs[i] > best_ratio:
+                best, best_ratio = i, gain / costs[i]
+        if best < 0:
+            return chosen
+        chosen.append(best)
+        covered |= covers[best]
+        left -= costs[best]
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_the_lazy_greedy_picks_what_the_plain_greedy_picks_in_the_same_order(seed: int) -> None:
+    costs, covers, values = generated(seed, n=150)
+    for budget in (1_500.0, 12_000.0, 60_000.0):
+        lazy, _ = P._fill(costs, covers, np.asarray(values), budget, [], set())
+        assert lazy == plain_greedy(costs, covers, values, budget)
