@@ -36,6 +36,7 @@ Rules this module states rather than hides:
 
 from __future__ import annotations
 
+import functools
 import math
 import warnings
 from collections.abc import Sequence
@@ -75,8 +76,20 @@ def events_xy(events: gpd.GeoDataFrame, crs: pyproj.CRS) -> NDArray[np.float64]:
     """Point coordinates of ``events`` in ``crs`` as an (n, 2) array."""
     if len(events) == 0:
         return np.empty((0, 2))
-    coords: NDArray[np.float64] = shapely.get_coordinates(events.to_crs(crs).geometry.values)
-    return coords
+    if events.crs is None:
+        events.to_crs(crs)  # refuses, as for any layer without a CRS
+    xy: NDArray[np.float64] = shapely.get_coordinates(events.geometry.values)
+    if pyproj.CRS(events.crs) == crs:
+        return xy
+    x, y = _transformer(pyproj.CRS(events.crs).to_wkt(), crs.to_wkt()).transform(
+        xy[:, 0], xy[:, 1])
+    return np.column_stack([x, y])
+
+
+@functools.lru_cache(maxsize=16)
+def _transformer(source: str, target: str) -> pyproj.Transformer:
+    """One transformer per pair of CRSs (making one takes far longer than using it)."""
+    return pyproj.Transformer.from_crs(source, target, always_xy=True)
 
 
 # -- grid --------------------------------------------------------------------
@@ -259,12 +272,22 @@ def study_area(events: gpd.GeoDataFrame, crs: pyproj.CRS,
 
 
 def _distinct(xy: NDArray[np.float64]) -> NDArray[np.float64]:
-    return np.unique(np.round(xy, 3), axis=0) if len(xy) else xy
+    """The distinct locations (to the millimetre), sorted by x then y, as
+    ``np.unique(..., axis=0)`` gives them, by one sort instead of its row views."""
+    if not len(xy):
+        return xy
+    r = np.round(xy, 3)
+    r = r[np.lexsort((r[:, 1], r[:, 0]))]
+    keep = np.ones(len(r), dtype=bool)
+    keep[1:] = np.any(r[1:] != r[:-1], axis=1)
+    out: NDArray[np.float64] = r[keep]
+    return out
 
 
-def mean_nn_distance(xy: NDArray[np.float64], k: int = 1) -> float:
-    """Mean distance from each distinct location to its k-th nearest other location."""
-    pts = _distinct(xy)
+def mean_nn_distance(xy: NDArray[np.float64], k: int = 1, *, distinct: bool = False) -> float:
+    """Mean distance from each distinct location to its k-th nearest other location
+    (``distinct``: ``xy`` already holds each location once)."""
+    pts = xy if distinct else _distinct(xy)
     if len(pts) <= k:
         return float("nan")
     d, _ = cKDTree(pts).query(pts, k=k + 1)
@@ -288,7 +311,7 @@ def bandwidth_rule(xy: NDArray[np.float64], cell_size: float) -> float:
     """The default quartic-kernel radius (metres); see the module's notes."""
     pts = _distinct(xy)
     k = min(KNN_K, len(pts) - 1)
-    knn = mean_nn_distance(pts, k) if k >= 1 else float("nan")
+    knn = mean_nn_distance(pts, k, distinct=True) if k >= 1 else float("nan")
     radius = 1.5 * cell_size if not math.isfinite(knn) else max(knn, 1.5 * cell_size)
     return float(math.ceil(radius / 5.0) * 5.0)
 

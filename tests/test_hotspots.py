@@ -188,3 +188,16 @@ def test_analyse_explains_what_is_wrong() -> None:
         hs.make_grid(shapely.box(0, 0, 1e6, 1e6), CRS, 10.0)
     with pytest.raises(hs.HotspotError, match="permutations"):
         hs.gi_star(np.ones(10), grid().neighbours()[:10, :10], permutations=9)
+
+
+def test_event_coordinates_equal_geopandas_reprojection() -> None:
+    """Reference: GeoDataFrame.to_crs (the transformer here is made once and reused)."""
+    rng = np.random.default_rng(4)
+    ev = gpd.GeoDataFrame(geometry=gpd.points_from_xy(rng.uniform(-94.7, -94.4, 500),
+                                                      rng.uniform(38.9, 39.2, 500)), crs=4326)
+    utm = pyproj.CRS.from_epsg(32615)
+    expected = shapely.get_coordinates(ev.to_crs(utm).geometry.values)
+    np.testing.assert_allclose(hs.events_xy(ev, utm), expected, rtol=0, atol=1e-6)
+    same = ev.to_crs(utm)
+    np.testing.assert_array_equal(hs.events_xy(same, utm),
+                                  shapely.get_coordinates(same.geometry.values))
