@@ -78,6 +78,15 @@ def _bounds(layers: MapLayers) -> list[list[float]] | None:
                           np.nanmax(b[:, 2]), np.nanmax(b[:, 3])))
 
 
+def _around(point: shapely.Point, *, radius_m: float) -> tuple[float, float, float, float]:
+    """The WGS84 ``(west, south, east, north)`` of the square ``radius_m`` around
+    ``point`` (x = lon, y = lat), measured in its UTM zone."""
+    here = gpd.GeoSeries([point], crs="EPSG:4326")
+    square = here.to_crs(metric_crs(here)).buffer(radius_m).envelope.to_crs("EPSG:4326")
+    west, south, east, north = (float(v) for v in square.total_bounds)
+    return west, south, east, north
+
+
 def cell_size_for(points: gpd.GeoDataFrame, *, cell_m: float, max_cells: int) -> float:
     """A cell size for :func:`aggregate_points` that keeps the cell count bounded.
 
@@ -140,6 +149,7 @@ def build_map(
     legend_open: bool = True,
     pin: shapely.Point | None = None,
     pin_label: str = "Your report",
+    zoom_to_pin: bool = False,
     tz: str = "UTC",
 ) -> folium.Map:
     """A folium map of ``layers`` with a toggle per layer and a legend.
@@ -170,6 +180,9 @@ def build_map(
         chosen on the report form.
     pin_label : str
         The pin's tooltip (escaped).
+    zoom_to_pin : bool
+        Open on the 300 m around ``pin`` (a place found by typing) instead of the
+        whole of ``layers``.
     tz : str
         The IANA time zone the tooltips give report times in (the app's own).
 
@@ -179,6 +192,8 @@ def build_map(
         Every text from a record is escaped in its tooltip.
     """
     bounds = _bounds(layers)
+    if pin is not None and zoom_to_pin:
+        bounds = bounds_latlon(_around(pin, radius_m=150.0))
     m = folium.Map(tiles=tiles, control_scale=True,
                    location=latlon(DEFAULT_CENTRE_LONLAT) if bounds is None else None,
                    zoom_start=14)
