@@ -24,6 +24,7 @@ from cpted.maps.common import (
     pin_icon,
     snapped,
 )
+from cpted.maps.describe import MapTable, MapText, attach, counted, listing, local_times, table
 from layers.crs import latlon, metric_crs
 
 #: Category colours, assigned in order: Paul Tol's "muted" qualitative scheme, its nine
@@ -200,8 +201,12 @@ def build_map(
     if bounds is not None:
         m.fit_bounds(bounds)
     rows: list[tuple[str, str, str]] = []
+    words: list[str] = []  # what the map shows, for its text alternative
+    tables: list[MapTable] = []
 
     if layers.neighborhoods is not None and len(layers.neighborhoods):
+        words.append(counted(len(layers.neighborhoods), "neighborhood boundary",
+                             "neighborhood boundaries"))
         fg = folium.FeatureGroup(name="Neighborhoods", show=True)
         folium.GeoJson(
             snapped(escaped_frame(layers.neighborhoods, ["id", "name"])).to_json(),
@@ -221,6 +226,7 @@ def build_map(
         ).add_to(fg)
         fg.add_to(m)
         rows.append(("box", "#bdbdbd", "Building"))
+        words.append(counted(len(layers.buildings), "building"))
 
     if layers.streets is not None and len(layers.streets):
         fg = folium.FeatureGroup(name="Streets", show=True)
@@ -232,6 +238,7 @@ def build_map(
         ).add_to(fg)
         fg.add_to(m)
         rows.append(("line", "#6b6b6b", "Street (width by class)"))
+        words.append(counted(len(layers.streets), "street segment"))
 
     if layers.streetlights is not None and len(layers.streetlights):
         fg = folium.FeatureGroup(name="Streetlights", show=True)
@@ -248,6 +255,10 @@ def build_map(
         fg.add_to(m)
         for status, color in LIGHT_COLORS.items():
             rows.append(("dot", color, f"Streetlight: {status}"))
+        by_status = layers.streetlights["status"].astype(str).value_counts()
+        words.append(counted(len(layers.streetlights), "streetlight") + " (" + listing(
+            f"{int(by_status.get(k, 0)):,} {k}" for k in LIGHT_COLORS if by_status.get(k, 0))
+            + ")")
 
     concerns = layers.concerns
     if concerns is not None and len(concerns):
@@ -265,9 +276,12 @@ def build_map(
             ).add_to(fg)
             fg.add_to(m)
             rows.append(("box", "#e34a33", f"Concerns per {cell_m:g} m cell (darker = more)"))
+            words.insert(0, f"{counted(len(concerns), 'concern')} counted in {len(cells):,} "
+                            f"squares of {cell_m:g} m (at most {int(top):,} in one)")
         else:
             colors = category_colors(concerns["service_code"].astype(str).tolist())
             names = dict(category_names or {})
+            shown_names: dict[str, str] = {}
             for code, color in colors.items():
                 part = concerns[concerns["service_code"].astype(str) == code]
                 label = names.get(code) or str(part["service_name"].dropna().iloc[0]
@@ -292,9 +306,45 @@ def build_map(
                 ).add_to(fg)
                 fg.add_to(m)
                 rows.append(("dot", color, f"{label} ({len(part)})"))
+                shown_names[code] = label
             rows.append(("note", "", "Solid with dark edge = open; faded = closed"))
+            words.insert(0, _concern_words(concerns, shown_names))
+            tables.append(MapTable("Concerns on the map", _concern_rows(concerns, shown_names,
+                                                                          tz)))
     if pin is not None:
         folium.Marker(latlon(pin), tooltip=escape_text(pin_label), icon=pin_icon()).add_to(m)
     folium.LayerControl(collapsed=True).add_to(m)
     m.get_root().add_child(legend("Legend", rows, open_=legend_open))
-    return m
+    if not words:
+        summary = "Map with nothing on it yet."
+    elif concerns is not None and len(concerns):
+        summary = f"Map of {words[0]}." + (f" Also drawn: {listing(words[1:])}."
+                                          if words[1:] else "")
+    else:
+        summary = f"Map of {listing(words)}."
+    if pin is not None:
+        summary += f" A pin marks {pin_label}."
+    return attach(m, MapText(summary, tuple(tables)))
+
+
+def _concern_words(concerns: gpd.GeoDataFrame, names: Mapping[str, str]) -> str:
+    """"2,000 concerns (300 open): Graffiti 500, Dark area 400, ...", most first."""
+    codes = concerns["service_code"].astype(str)
+    per = codes.value_counts()
+    n_open = int((concerns["status"].astype(str) == "open").sum())
+    kinds = ", ".join(f"{names.get(c, c)} {int(k):,}" for c, k in per.items())
+    return f"{counted(len(concerns), 'concern')} ({n_open:,} open), by category: {kinds}"
+
+
+def _concern_rows(concerns: gpd.GeoDataFrame, names: Mapping[str, str], tz: str
+                  ) -> pd.DataFrame:
+    """The concerns drawn, as their tooltips give them, newest first."""
+    frame = pd.DataFrame(concerns.drop(columns=concerns.geometry.name))
+    frame["category"] = frame["service_code"].astype(str).map(dict(names))
+    order = pd.to_datetime(frame["requested_datetime"], utc=True)
+    frame = frame.assign(reported=local_times(frame["requested_datetime"], tz),
+                         _order=order).sort_values("_order", ascending=False)
+    return table(frame, {"category": "Category", "status": "Status",
+                         "detailed_status": "Detail", "reported": "Reported",
+                         "time_of_day": "Time of day", "address": "Address",
+                         "description": "Description", "service_request_id": "Report"})

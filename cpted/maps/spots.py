@@ -16,6 +16,7 @@ from folium.plugins import Draw
 
 from cpted.maps.common import centred_map, escape_text, escaped_frame, legend, snapped
 from cpted.maps.concerns import aggregate_points, category_colors, cell_size_for
+from cpted.maps.describe import MapTable, MapText, attach, counted, listing, local_times, table
 from cpted.spots import SpotStatus
 from layers.crs import latlon
 
@@ -146,7 +147,33 @@ def build_gather_map(reports: gpd.GeoDataFrame, *, gathered: Collection[str] = (
     folium.LayerControl(collapsed=True).add_to(fmap)
     if rows:
         fmap.get_root().add_child(legend("Reports", rows, open_=False))
-    return fmap
+    return attach(fmap, _gather_text(reports, gathered, category_names or {}, tz,
+                                     drawn_one_by_one=len(reports) - len(set(gathered))
+                                     <= point_limit))
+
+
+def _gather_text(reports: gpd.GeoDataFrame, gathered: Collection[str],
+                 names: Mapping[str, str], tz: str, *, drawn_one_by_one: bool) -> MapText:
+    picked = reports["service_request_id"].astype(str).isin(set(gathered)) if len(reports) \
+        else pd.Series([], dtype=bool)
+    summary = (f"Map for gathering reports into a problem spot: {counted(len(reports), 'report')}"
+               f", {int(picked.sum()):,} gathered so far (ringed in black). Draw an area with "
+               "the polygon or rectangle tool, or click a report, to gather; or use the list.")
+    if not drawn_one_by_one:
+        summary += " Past the limit drawn one by one, reports are counted in squares."
+    if not len(reports):
+        return MapText(summary)
+    frame = pd.DataFrame(reports.drop(columns=reports.geometry.name))
+    frame["category"] = [names.get(c) or (n if isinstance(n, str) else c) for c, n in
+                         zip(frame["service_code"].astype(str), frame["service_name"],
+                             strict=True)]
+    frame["gathered"] = ["yes" if g else "" for g in picked]
+    frame["reported"] = local_times(frame["requested_datetime"], tz)
+    rows = table(frame, {"category": "Category", "gathered": "Gathered",
+                         "reported": "Reported", "status": "Status", "address": "Address",
+                         "description": "Description", "service_request_id": "Report"},
+                 sort=["Gathered", "Reported"], ascending=[False, False])
+    return MapText(summary, (MapTable("Reports on the map", rows),))
 
 
 def build_spots_map(spots: pd.DataFrame, statuses: pd.Series, *,
@@ -187,4 +214,11 @@ def build_spots_map(spots: pd.DataFrame, statuses: pd.Series, *,
     group.add_to(fmap)
     fmap.get_root().add_child(legend("Problem spots", [
         ("dot", c, s) for s, c in STATUS_COLORS.items()]))
-    return fmap
+    by = statuses.reindex(spots.index).astype(str)
+    summary = (f"Map of {counted(len(spots), 'problem spot')}, coloured by status: "
+               + listing(f"{int((by == s).sum()):,} {s}" for s in STATUS_COLORS
+                         if (by == s).any()) + ".")
+    rows = pd.DataFrame({"Spot": spots["title"].astype(str).to_numpy(),
+                         "Status": by.to_numpy(), "Reports": spots["reports"].to_numpy(),
+                         "Open": spots["open"].to_numpy(), "Id": spots["id"].to_numpy()})
+    return attach(fmap, MapText(summary, (MapTable("Problem spots on the map", rows),)))
