@@ -81,7 +81,8 @@ def build_survey_map(neighborhoods: gpd.GeoDataFrame, summary: pd.DataFrame, *,
     rated = sum(not math.isnan(m) for m in means)
     summary = (f"Map of {counted(len(gdf), 'neighborhood')} shaded by how safe people say "
                f"they feel walking there after dark (the mean answer of the last 12 months, "
-               f"1 very unsafe to 5 very safe); {rated:,} have enough answers to show.")
+               f"1 very unsafe to 5 very safe); {rated:,} {'has' if rated == 1 else 'have'} enough "
+               "answers to show.")
     if pin is not None:
         summary += " A pin marks your answer's place."
     return attach(fmap, MapText(summary, (MapTable("Neighborhoods on the map",
