@@ -30,8 +30,9 @@ DESCRIPTION = "Fresh tags on the corner shop, typed without a mouse"
 FOCUSED = """() => {
   const e = document.activeElement;
   if (!e) return '';
-  return [e.tagName, e.getAttribute('aria-label') || '', (e.innerText || '').trim()]
-    .join('|');
+  const group = e.closest('[role=radiogroup]');
+  return [e.tagName, e.getAttribute('aria-label') || '', (e.innerText || '').trim(),
+          group ? 'radios:' + (group.getAttribute('aria-label') || '') : ''].join('|');
 }"""
 
 
@@ -74,7 +75,7 @@ def test_a_report_is_filed_by_keyboard_at_a_typed_cross_street(
         page: Any, served: tuple[str, Path]) -> None:
     url, db = served
     page.goto(f"{url}/report")
-    expect(page.get_by_label("Type the place")).to_be_visible(timeout=60_000)
+    expect(page.get_by_label("Type the place", exact=True)).to_be_visible(timeout=60_000)
     settle(page)
     page.locator("body").focus()  # focus, not a click: where Tab starts from
 
@@ -94,12 +95,17 @@ def test_a_report_is_filed_by_keyboard_at_a_typed_cross_street(
 
     tab_to(page, "TEXTAREA|Description|")
     page.keyboard.type(DESCRIPTION)
-    page.keyboard.press("Tab")  # leaving the box commits its text to the app
+    # leaving the box commits its text; the next stop is the time of day, whose radio
+    # buttons the arrow keys move between (it starts on "Not sure", after "Night")
+    tab_to(page, "radios:When is it a problem?")
     settle(page)
     expect(page.get_by_label("Description")).to_have_value(DESCRIPTION)
+    page.keyboard.press("ArrowLeft")
+    settle(page)
+    expect(page.get_by_role("radio", name="Night")).to_be_checked()
 
     tab_to(page, "Submit report")
-    page.keyboard.press("Enter")
+    page.keyboard.press("Space")
     success = page.get_by_text("Thank you. Your report")
     new_anyway = page.get_by_role("button", name="None of these: submit mine as a new report")
     expect(success.or_(new_anyway)).to_be_visible(timeout=30_000)
@@ -115,6 +121,7 @@ def test_a_report_is_filed_by_keyboard_at_a_typed_cross_street(
     new = concerns[concerns["description"] == DESCRIPTION]
     assert len(new) == 1, len(new)
     assert new["service_code"].iloc[0] == "graffiti"
+    assert new["time_of_day"].iloc[0] == "night"
     x, y = pyproj.Transformer.from_crs(4326, UTM, always_xy=True).transform(
         new.geometry.iloc[0].x, new.geometry.iloc[0].y)
     assert shapely.Point(x, y).distance(crossing(db, "39th St", "Linwood Blvd")) < 0.5
