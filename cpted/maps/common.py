@@ -160,7 +160,8 @@ _LEGEND_CSS = """
   max-height: calc(100vh - 110px); overflow: auto; }
 .cpted-legend-toggle { position: absolute; opacity: 0; width: 1px; height: 1px; margin: 0; }
 .cpted-legend-title { cursor: pointer; display: block; user-select: none; }
-.cpted-legend-toggle:focus-visible + .cpted-legend-title { outline: 2px solid #4B0082; }
+.cpted-legend-toggle:focus-visible + .cpted-legend-title { outline: 3px solid #4B0082;
+  outline-offset: 2px; }
 .cpted-legend-title::after { content: " \\25BE"; }
 .cpted-legend-body { display: block; }
 .cpted-legend-open .cpted-legend-toggle:checked ~ .cpted-legend-body,

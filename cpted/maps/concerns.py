@@ -33,8 +33,9 @@ from layers.crs import latlon, metric_crs
 #: https://personal.sron.nl/~pault/data/colourschemes.pdf). Tol keeps the grey for missing
 #: data; we give it to a tenth category so that the ten categories the app ships with
 #: are all told apart. Every pair stays at least 10 CIEDE2000 apart under protanopia,
-#: deuteranopia and tritanopia as Machado et al. (2009) simulate them (tests/test_maps.py). Past ten categories colours repeat:
-#: the legend and each point's tooltip still name the category.
+#: deuteranopia and tritanopia as Machado et al. (2009) simulate them (tests/test_maps.py).
+#: Past ten categories colours repeat: the legend and each point's tooltip still name the
+#: category.
 PALETTE = ["#CC6677", "#332288", "#DDCC77", "#117733", "#88CCEE", "#882255", "#44AA99",
            "#999933", "#AA4499", "#DDDDDD"]
 LIGHT_COLORS = {"working": "#F5C400", "out": "#222222", "unknown": "#9E9E9E"}

@@ -125,3 +125,46 @@ def test_a_report_is_filed_by_keyboard_at_a_typed_cross_street(
     x, y = pyproj.Transformer.from_crs(4326, UTM, always_xy=True).transform(
         new.geometry.iloc[0].x, new.geometry.iloc[0].y)
     assert shapely.Point(x, y).distance(crossing(db, "39th St", "Linwood Blvd")) < 0.5
+
+
+#: The element focused inside the map's frame, and the focus ring it shows: its own
+#: outline, or for the legend's hidden fold box that of the label drawn for it.
+FRAME_FOCUS = """() => {
+  const e = document.activeElement;
+  if (!e || e === document.body) return null;
+  const shown = e.classList.contains('cpted-legend-toggle') ? e.nextElementSibling : e;
+  const s = getComputedStyle(shown);
+  return {what: e.className.baseVal !== undefined ? 'svg' : (e.id || e.className || e.tagName),
+          tag: e.tagName, outline: s.outlineStyle, width: parseFloat(s.outlineWidth),
+          colour: s.outlineColor};
+}"""
+
+
+def test_focus_in_the_map_is_visible_and_skips_its_shapes(
+        page: Any, served: tuple[str, Path]) -> None:
+    url, _ = served
+    page.goto(f"{url}/report")
+    frame_el = page.wait_for_selector('iframe[title="streamlit_folium.st_folium"]',
+                                      timeout=60_000)
+    frame = frame_el.content_frame()
+    frame.wait_for_selector("#cpted-legend", timeout=60_000)
+    settle(page)
+    page.locator("body").focus()
+    tab_to(page, "BUTTON||Find|")
+    seen: list[dict[str, Any]] = []
+    for _ in range(12):  # the map's own stops, then out of the frame
+        page.keyboard.press("Tab")
+        if page.evaluate("() => document.activeElement.tagName") != "IFRAME":
+            break
+        got = frame.evaluate(FRAME_FOCUS)
+        if got is not None:
+            seen.append(got)
+    kinds = [s["what"] for s in seen]
+    assert "svg" not in kinds, kinds  # no street, area or concern is a tab stop
+    assert "map_div" in kinds, kinds  # the map's box, where arrow keys pan
+    assert any("leaflet-control-zoom-in" in k for k in kinds), kinds
+    assert "cpted-legend-toggle" in " ".join(kinds), kinds
+    assert len(seen) <= 8, kinds  # the map, its buttons, layer menu, legend, attribution
+    for s in seen:
+        assert s["outline"] != "none" and s["width"] >= 2, s
+    screenshot(page, "map_focus")
