@@ -25,6 +25,7 @@ from cpted.maps.common import (
     snapped,
 )
 from cpted.maps.describe import MapTable, MapText, attach, counted, listing, local_times, table
+from cpted.maps.shapes import ShapeMarker, category_shapes, use_shapes
 from layers.crs import latlon, metric_crs
 
 #: Category colours, assigned in order: Paul Tol's "muted" qualitative scheme, its nine
@@ -281,6 +282,8 @@ def build_map(
                             f"squares of {cell_m:g} m (at most {int(top):,} in one)")
         else:
             colors = category_colors(concerns["service_code"].astype(str).tolist())
+            shapes = category_shapes(list(colors), colours=len(PALETTE))
+            use_shapes(m)
             names = dict(category_names or {})
             shown_names: dict[str, str] = {}
             for code, color in colors.items():
@@ -294,7 +297,7 @@ def build_map(
                     part["requested_datetime"], utc=True).dt.tz_convert(tz))
                 folium.GeoJson(
                     escaped_frame(shown, fields).to_json(),
-                    marker=folium.CircleMarker(radius=5, weight=1, fill_opacity=0.85),
+                    marker=ShapeMarker(shapes[code], radius=5, weight=1, fill_opacity=0.85),
                     style_function=lambda f, c=color: {
                         "fill": True, "fillColor": c,
                         **({"color": "#000000", "weight": 1.5, "fillOpacity": 0.95}
@@ -306,7 +309,7 @@ def build_map(
                                  "Description", "Address"]),
                 ).add_to(fg)
                 fg.add_to(m)
-                rows.append(("dot", color, f"{label} ({len(part)})"))
+                rows.append((f"marker:{shapes[code]}", color, f"{label} ({len(part)})"))
                 shown_names[code] = label
             rows.append(("note", "", "Solid with dark edge = open; faded = closed"))
             words.insert(0, _concern_words(concerns, shown_names))
