@@ -118,3 +118,41 @@ def test_nothing_found_says_why_in_plain_words(app: AppTest,
     assert any("No place chosen" in i.value for i in app.info)
     find(app, "39th & 40th")
     assert any("39th St and 40th St do not meet" in w.value for w in app.warning)
+
+
+def test_a_typed_place_meets_the_duplicate_check_like_a_click(
+        app: AppTest, map_returns: list[dict[str, Any]]) -> None:
+    for description in ("Tags on the wall", "The same tags"):
+        app.switch_page("app_pages/report.py").run()
+        find(app, "45th & Elm")
+        by_label(app.selectbox, "Category").set_value("graffiti").run()
+        by_label(app.text_area, "Description").input(description).run()
+        by_label(app.button, "Submit report").click().run()
+        if description == "Tags on the wall":
+            if [b for b in app.button if b.label.startswith("None of these")]:
+                by_label(app.button, "None of these: submit mine as a new report").click().run()
+            assert any("Your report CR-" in m.value for m in app.success)
+    # the second one, at the same crossing, is offered the first as a duplicate
+    assert any("open report(s) of the same kind are already" in w.value for w in app.warning)
+    assert [b for b in app.button if b.label == "Me too"]
+
+
+def test_a_typed_place_outside_the_area_is_refused_like_a_click(
+        app: AppTest, sample_db: Path, map_returns: list[dict[str, Any]],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from cpted import geocode
+
+    far = geocode.Lookup("Far Rd & Away St", (geocode.Place(-90.0, 30.0, "Far Rd & Away St"),))
+    monkeypatch.setattr(geocode, "find_place", lambda query, streets: far)
+    with open_store(sample_db) as s:
+        before = s.count(Layer.CONCERNS)
+    app.switch_page("app_pages/report.py").run()
+    find(app, "Far Rd & Away St")
+    assert any(c.value.startswith(f"Chosen place: {md('Far Rd & Away St')}")
+               for c in app.caption)
+    by_label(app.selectbox, "Category").set_value("graffiti").run()
+    by_label(app.button, "Submit report").click().run()
+    assert any("outside the project area" in e.value for e in app.error), [
+        e.value for e in app.error]
+    with open_store(sample_db) as s:
+        assert s.count(Layer.CONCERNS) == before
