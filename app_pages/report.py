@@ -48,11 +48,13 @@ st.write("**1. Where is the problem?** Type a cross street or an address, or cli
          "Zoom in for a precise spot.")
 
 
-def _place(found: geo.Place) -> None:
-    """Set the report's place to one found by typing, as a map click would."""
+def _place(found: geo.Place, *, keep_choices: bool = False) -> None:
+    """Set the report's place to one found by typing, as a map click would (a place
+    chosen from a list keeps the list, so the arrow keys can go on through it)."""
     st.session_state["report_point"] = (found.lat, found.lon)
     st.session_state["report_place"] = found
-    st.session_state.pop("report_choices", None)
+    if not keep_choices:
+        st.session_state.pop("report_choices", None)
     st.session_state.pop("pending", None)
 
 
@@ -61,7 +63,7 @@ def _chosen() -> None:
     choices: geo.Lookup | None = st.session_state.get("report_choices")
     label = st.session_state.get("r-where-choice")
     if choices is not None and label is not None:
-        _place(next(p for p in choices.places if p.label == label))
+        _place(next(p for p in choices.places if p.label == label), keep_choices=True)
 
 
 with st.form("find-place", border=False, enter_to_submit=True):

@@ -103,10 +103,15 @@ def test_an_ambiguous_place_is_chosen_from_a_list(app: AppTest,
     choice.set_value(choice.options[2]).run()
     assert any(c.value.startswith(f"Chosen place: {md(choice.options[2])} (")
                for c in app.caption)
+    # the list stays, so the next option can be chosen in turn (as the arrow keys do)
+    app.radio[0].set_value(app.radio[0].options[3]).run()
+    assert any(c.value.startswith(f"Chosen place: {md(app.radio[0].options[3])} (")
+               for c in app.caption)
     # a click on the map then wins, as the newest choice
     map_returns[0] = {"last_clicked": {"lat": 39.0461, "lng": -94.5791}}
     app.run()
     assert any("39.04610, -94.57910" in c.value for c in app.caption)
+    assert not app.radio or app.radio[0].label != choice.label  # the list is gone
 
 
 def test_nothing_found_says_why_in_plain_words(app: AppTest,
