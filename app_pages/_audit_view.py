@@ -27,7 +27,10 @@ def show_scorecard(card: Scorecard, weights_note: str) -> None:
     if not card.enough_answers:
         st.info("Too few items were answered for an overall score. The principle scores "
                 "below come from the few answers given; edit the audit to answer more.")
-    st.image(score_chart(card), caption="Scores by principle (0-100)")
+    st.image(score_chart(card), caption="Scores by principle (0-100)",
+             alt="Bar chart of the scores by principle, 0 to 100: " + "; ".join(
+                 f"{p.principle.name} {p.score:.0f}" if p.score is not None
+                 else f"{p.principle.name} not answered" for p in card.principles) + ".")
     st.caption(md(weights_note))
     st.subheader("Recommendations")
     if not card.recommendations:

@@ -15,10 +15,12 @@ import streamlit as st
 import streamlit_folium
 
 from app_pages._state import layer, settings, store
+from app_pages._text import md
 from cpted import server
 from cpted.basemap import BasemapError, base_frames, ensure_basemap
 from cpted.maps.assets import missing_files
 from cpted.maps.basemap import prepare, tile_sources
+from cpted.maps.describe import MapText, text_of
 from cpted.maps.still import Ground, ground, place_svg
 from layers.schema import Layer
 
@@ -49,18 +51,32 @@ def _basemap(url: str, revision: int) -> tuple[dict[str, str], str]:
 
 
 def show_map(fmap: folium.Map, *, key: str, height: int,
-             returned_objects: Sequence[str] = ()) -> Any:
+             returned_objects: Sequence[str] = (), describe: MapText | None = None,
+             listed_elsewhere: str = "") -> Any:
     """Draw ``fmap`` across the page; return what ``st_folium`` returns (clicks, drawings).
+
+    Under the map goes its text alternative: ``describe``, else what the map's builder
+    attached (:mod:`cpted.maps.describe`), a summary in words and each list of things
+    it draws as a table in an expander. A map without either is refused (``ValueError``):
+    every map says what it shows. ``listed_elsewhere`` says where the page already lists
+    the same things (its tables are then left out).
 
     When the map cannot draw (its files are not installed, or the app was started
     without the routes that serve them), the page says so in words instead of showing
-    an empty box.
+    an empty box, and the text alternative still follows.
     """
+    text = describe or text_of(fmap)
+    if text is None:
+        raise ValueError("show_map needs a map with a text alternative: build it with "
+                         "cpted.maps, or pass describe=MapText(...)")
+    if listed_elsewhere:
+        text = text.listed_elsewhere(listed_elsewhere)
     missing = missing_files()
     if missing:
         st.error("This map cannot draw: its files are not installed here "
                  f"({len(missing)} missing, e.g. {missing[0]}). Run `make run`, or "
                  "`npm ci --prefix cpted/web`, then reload.")
+        _show_text(text, key)
         return {}
     if not server.SERVING:
         st.warning("This map cannot draw: the app was started without the routes that "
@@ -73,8 +89,19 @@ def show_map(fmap: folium.Map, *, key: str, height: int,
     conf = settings()
     prepare(fmap, base=BASE, sources=sources, tile_url=conf.tile_url,
             tile_attribution=conf.tile_attribution)
-    return streamlit_folium.st_folium(fmap, height=height, use_container_width=True, key=key,
-                                      returned_objects=list(returned_objects))
+    out = streamlit_folium.st_folium(fmap, height=height, use_container_width=True, key=key,
+                                     returned_objects=list(returned_objects))
+    _show_text(text, key)
+    return out
+
+
+def _show_text(text: MapText, key: str) -> None:
+    """A map's text alternative: its summary, then each of its lists in an expander."""
+    st.caption(md(text.summary))
+    for k, listed in enumerate(text.tables):
+        with st.expander(f"{md(listed.title)} ({len(listed.rows):,}), as a table"):
+            st.dataframe(listed.rows, hide_index=True, width="stretch",
+                         key=f"{key}-text-{k}")
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)

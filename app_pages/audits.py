@@ -88,7 +88,9 @@ with tab_scores:
     pics = me.audit_photos(a.id)
     if pics:
         st.subheader("Photos")
-        st.image([d for _, _, d in pics], width=240)
+        st.image([d for _, _, d in pics], width=240,
+                 alt=[f"Photo {k} of {len(pics)} of the audit of {a.place_name}"
+                      for k in range(1, len(pics) + 1)])
     if me.may_edit_audit(a):
         if st.button("Edit this audit"):
             st.session_state["edit_audit"] = (a.id, a.version)
@@ -114,7 +116,12 @@ with tab_trend:
                 f"or by {'day' if a.period == 'night' else 'night'}) to see a trend.")
     else:
         st.image(reports.trend_chart(trend), caption=f"Overall score of the {len(trend)} audits "
-                 f"within {au.SAME_PLACE_RADIUS_M:.0f} m of this place")
+                 f"within {au.SAME_PLACE_RADIUS_M:.0f} m of this place",
+                 alt="Line chart of the overall score (0 to 100) of each audit of this "
+                     "place, by date: " + "; ".join(
+                         f"{r.assessed_at.tz_convert(zone):%Y-%m-%d} ({r.period}) "
+                         + (f"{r.overall:.0f}" if r.enough_answers and r.overall == r.overall
+                            else "not rated") for r in trend.itertuples()) + ".")
         options = list(trend["id"])
         tlabel = {r.id: f"{r.assessed_at.tz_convert(zone):%Y-%m-%d} · {r.period} · "
                         + (f"{r.overall:.0f}" if r.enough_answers and r.overall == r.overall

@@ -56,7 +56,9 @@ st.metric("Changes shown", f"{len(shown):,}")
 by_day = (shown.assign(day=shown["at"].dt.tz_convert(tz()).dt.date)
           .groupby(["day", "action"]).size().unstack(fill_value=0))
 if len(by_day) > 1:
-    st.bar_chart(by_day, height=220, x_label="day", y_label="changes")
+    st.bar_chart(by_day, height=220, x_label="day", y_label="changes",
+                 alt=f"Bar chart of the changes per day, {by_day.index[0]} to "
+                     f"{by_day.index[-1]}, by kind; they are listed in the table below.")
 table = pd.DataFrame({
     "When": shown["at"].dt.tz_convert(tz()).dt.strftime("%Y-%m-%d %H:%M:%S"),
     "Who": shown["actor"], "Role": shown["actor_role"], "What": shown["action"],

@@ -103,7 +103,9 @@ for note in summary.notes:
     st.info(note)
 if summary.rejected:
     st.bar_chart(pd.Series(summary.rejected, name="rows").rename_axis("reason"), horizontal=True,
-                 height=min(60 + 40 * len(summary.rejected), 300))
+                 height=min(60 + 40 * len(summary.rejected), 300),
+                 alt="Bar chart of the rows refused, by reason: " + "; ".join(
+                     f"{why} {n:,}" for why, n in summary.rejected.items()) + ".")
     st.dataframe(pd.DataFrame([r.__dict__ for r in summary.rejections]),
                  hide_index=True, width="stretch",
                  column_config={"row": st.column_config.NumberColumn("Row", format="%d"),

@@ -83,7 +83,8 @@ layers = MapLayers(
     buildings=layer(Layer.BUILDINGS) if show[Layer.BUILDINGS] else None,
 )
 fmap = build_map(layers, point_limit=settings().map_point_limit, tz=tz)
-show_map(fmap, height=620, returned_objects=[], key="main-map")
+show_map(fmap, height=620, returned_objects=[], key="main-map",
+         listed_elsewhere="The concerns are listed under “Concerns in view” below.")
 
 with st.expander(f"Concerns in view ({len(concerns):,})"):
     concern_table(concerns, key="map-concerns")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import altair as alt
 import streamlit as st
 
 from app_pages._maps import show_map
@@ -66,8 +67,23 @@ if trend.empty:
 else:
     names = st.multiselect("Neighborhoods on the chart", list(trend.columns),
                            default=list(trend.sum().nlargest(4).index))
-    st.line_chart(trend[names] if names else trend.sum(axis=1).rename("All"),
-                  x_label="Month reported", y_label="Concerns")
+    drawn = trend[names] if names else trend.sum(axis=1).rename("All").to_frame()
+    said = (f"Line chart of the concerns reported each month, {drawn.index[0]:%B %Y} to "
+            f"{drawn.index[-1]:%B %Y}: " + "; ".join(
+                f"{c} {int(drawn[c].sum()):,} in all, at most {int(drawn[c].max()):,} in a "
+                "month" for c in drawn.columns) + ". The scorecard below has the numbers.")
+    # An Altair chart rather than st.line_chart, whose empty hover layer is an unnamed
+    # graphic to a screen reader; each point here names its month and count.
+    long = drawn.rename_axis("Month").reset_index().melt(
+        id_vars="Month", var_name="Neighborhood", value_name="Concerns")
+    st.altair_chart(
+        alt.Chart(long, description=said).mark_line(point=True).encode(
+            x=alt.X("Month:T", title="Month reported", axis=alt.Axis(format="%b %Y")),
+            y=alt.Y("Concerns:Q"),
+            color=alt.Color("Neighborhood:N", title=None),
+            tooltip=[alt.Tooltip("Neighborhood:N"), alt.Tooltip("Month:T", format="%B %Y"),
+                     alt.Tooltip("Concerns:Q")]),
+        width="stretch", alt=said)
 
 st.subheader("Scorecard")
 score = table.rename(columns={

@@ -198,7 +198,8 @@ if result is not None:
         chart = table.pivot(index="method", columns="top_area", values="pai")
         chart.columns = [f"top {c:.0%}" for c in chart.columns]
         c2.bar_chart(chart, stack=False, horizontal=True, x_label="PAI", y_label="",
-                     height=260)
+                     height=260, alt="Bar chart of the PAI of each method for the top areas; "
+                                     "the table beside it has the same numbers.")
         st.caption("Hit rate: share of later events inside the area. PAI (predictive accuracy "
                    "index) = hit rate ÷ share of area; 1 is no better than chance. RRI "
                    "(recapture rate index, Levine 2008) = (later ÷ earlier events in the area) "

@@ -1,4 +1,5 @@
-"""Report a concern: click the map, fill in a short form; nearby duplicates are offered first."""
+"""Report a concern: type the place or click the map, fill in a short form; nearby duplicates
+are offered first."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from app_pages._state import access, layer, role, services, settings, store, tz
 from app_pages._text import md
 from cpted import concerns as cc
 from cpted import follows as fl
+from cpted import geocode as geo
 from cpted.maps import MapLayers, build_map
 from cpted.photos import MAX_PHOTO_MB
 from layers.errors import CptedError
@@ -42,28 +44,84 @@ def sentence(text: object) -> str:
 # has had its say, as a click it reports again may rerun the page first.
 thanks = st.container()
 
-st.write("**1. Click the map where the problem is.** Zoom in for a precise spot.")
+st.write("**1. Where is the problem?** Type a cross street or an address, or click the map. "
+         "Zoom in for a precise spot.")
+
+
+def _place(found: geo.Place, *, keep_choices: bool = False) -> None:
+    """Set the report's place to one found by typing, as a map click would (a place
+    chosen from a list keeps the list, so the arrow keys can go on through it)."""
+    st.session_state["report_point"] = (found.lat, found.lon)
+    st.session_state["report_place"] = found
+    if not keep_choices:
+        st.session_state.pop("report_choices", None)
+    st.session_state.pop("pending", None)
+
+
+def _chosen() -> None:
+    """The radio of places to choose from changed: use the one chosen."""
+    choices: geo.Lookup | None = st.session_state.get("report_choices")
+    label = st.session_state.get("r-where-choice")
+    if choices is not None and label is not None:
+        _place(next(p for p in choices.places if p.label == label), keep_choices=True)
+
+
+with st.form("find-place", border=False, enter_to_submit=True):
+    left, right = st.columns([5, 1], vertical_alignment="bottom")
+    typed = left.text_input(
+        "Type the place", key="r-where", max_chars=200,
+        placeholder="A cross street (39th & Main), a street or an address",
+        help="Found in this city's own streets layer; nothing is sent anywhere. A street "
+             "or an address without a cross street is placed at the street's middle.")
+    if right.form_submit_button("Find", width="stretch"):
+        looked = geo.find_place(typed, layer(Layer.STREETS))
+        if looked.found is not None:
+            _place(looked.found)
+        else:
+            st.session_state["report_choices"] = looked
+            st.session_state.pop("r-where-choice", None)
+looked = st.session_state.get("report_choices")
+if looked is not None:
+    if looked.places:
+        st.radio(md(looked.message), [p.label for p in looked.places], index=None,
+                 key="r-where-choice", on_change=_chosen)
+    else:
+        st.warning(md(looked.message))
+
 point = st.session_state.get("report_point")  # (lat, lon), as the map reports a click
+typed_place: geo.Place | None = st.session_state.get("report_place")
 open_concerns = layer(Layer.CONCERNS, where={"status": ["open"]})
 fmap = build_map(MapLayers(concerns=open_concerns, neighborhoods=layer(Layer.NEIGHBORHOODS),
                            streets=layer(Layer.STREETS)),
                  point_limit=settings().map_point_limit, legend_open=False, tz=tz(),
                  category_names={c: v.service_name for c, v in catalogue.items()},
-                 pin=None if point is None else shapely.Point(point[1], point[0]))
+                 pin=None if point is None else shapely.Point(point[1], point[0]),
+                 pin_label="Your report" if typed_place is None else typed_place.label,
+                 zoom_to_pin=typed_place is not None)
 clicked = show_map(fmap, height=460, key="report-map",
                    returned_objects=["last_clicked"])
 if clicked and clicked.get("last_clicked"):
     new = (clicked["last_clicked"]["lat"], clicked["last_clicked"]["lng"])
-    if new != point:
-        st.session_state["report_point"] = new
-        st.session_state.pop("pending", None)
-        st.rerun()
+    # The map keeps reporting its last click on every rerun: only a new one moves the
+    # place (not one from before a place was typed, or before the last report was filed).
+    if new != st.session_state.get("report_click"):
+        st.session_state["report_click"] = new
+        if new != point:
+            st.session_state["report_point"] = new
+            for key in ("pending", "report_place", "report_choices"):
+                st.session_state.pop(key, None)
+            st.rerun()
 if flash := st.session_state.pop("flash", None):
     thanks.success(flash)
     if link := st.session_state.pop("flash_link", None):
         thanks.page_link("app_pages/concern.py", label=link, icon=":material/history:")
 if point is None:
-    st.info("No place chosen yet: click the map.")
+    st.info("No place chosen yet: type it above, or click the map.")
+elif typed_place is not None:
+    st.caption(f"Chosen place: {md(typed_place.label)} ({point[0]:.5f}, {point[1]:.5f}, "
+               "latitude, longitude), marked on the map.")
+    if not typed_place.exact:
+        st.info(md(f"Approximate. {typed_place.note}"))
 else:
     st.caption(f"Chosen place: {point[0]:.5f}, {point[1]:.5f} (latitude, longitude)")
 # Where each problem of a refused report is shown, by field (see cpted.concerns.ReportError).
@@ -192,8 +250,9 @@ def save(d: cc.ReportDraft, address: str | None) -> None:
         refuse(exc)
         return
     then = followed(rid, address)
-    for key in ("pending", "pending_follow", "report_point", "r-desc", "r-name", "r-email",
-                "r-phone", "r-follow", "r-follow-email"):
+    for key in ("pending", "pending_follow", "report_point", "report_place", "report_choices",
+                "r-where", "r-where-choice", "r-desc", "r-name", "r-email", "r-phone", "r-follow",
+                "r-follow-email"):
         st.session_state.pop(key, None)
     st.session_state["r-round"] = st.session_state.get("r-round", 0) + 1  # a fresh uploader
     st.session_state["flash"] = f"Thank you. Your report {md(rid)} is on the map.{then}"
@@ -247,7 +306,8 @@ if pending is not None:
                     st.stop()
                 then = followed(row["service_request_id"],
                                 st.session_state.get("pending_follow"))
-                for key in ("pending", "pending_follow", "report_point", "r-desc", "r-follow",
+                for key in ("pending", "pending_follow", "report_point", "report_place",
+                            "report_choices", "r-where", "r-where-choice", "r-desc", "r-follow",
                             "r-follow-email"):
                     st.session_state.pop(key, None)
                 st.session_state["flash"] = (f"Thank you. You support "

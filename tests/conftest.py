@@ -167,6 +167,14 @@ def map_returns(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
     return box
 
 
+def frame_with(app: Any, column: str) -> Any:
+    """The first table on the page with ``column`` (a page also lists what its maps show,
+    so a test names the table it means rather than counting tables)."""
+    found = [d for d in app.dataframe if column in d.value.columns]
+    assert found, f"no table with {column!r}; have {[list(d.value.columns) for d in app.dataframe]}"
+    return found[0]
+
+
 def by_label(widgets: Any, label: str) -> Any:
     """The first of ``widgets`` with this label (fails listing the labels there are)."""
     found = [w for w in widgets if w.label == label]

@@ -12,7 +12,7 @@ from app_pages._text import md
 from cpted import assessments as A
 from cpted.instrument import load_instrument
 from layers.store import open_store
-from tests.conftest import ROOT, by_label
+from tests.conftest import ROOT, by_label, frame_with
 
 APP = str(ROOT / "app.py")
 SPOT = {"type": "Feature", "properties": {},
@@ -157,7 +157,7 @@ def test_an_audit_with_one_answer_of_41_says_not_enough_answers(
     app.session_state["show_audit"] = saved["id"]
     app.switch_page("app_pages/audits.py").run()
     assert not app.exception
-    table = app.dataframe[0].value.set_index("audit")
+    table = frame_with(app, "audit").value.set_index("audit")
     assert table.loc[saved["id"], "label"] == "Not enough answers"
     assert table.loc[saved["id"], "overall"] != table.loc[saved["id"], "overall"]  # NaN
     rated = audits[audits["id"] != saved["id"]]

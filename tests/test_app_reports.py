@@ -13,7 +13,7 @@ from cpted import concerns as cc
 from layers.schema import Layer
 from layers.settings import load_settings
 from layers.store import open_store
-from tests.conftest import ROOT, by_label
+from tests.conftest import ROOT, by_label, frame_with
 
 APP = str(ROOT / "app.py")
 # A spot in the sample district with no open dark-area report within 50 m.
@@ -118,12 +118,12 @@ def test_neighborhoods_page_scorecard_and_click(app: AppTest,
     map_returns[0] = {"last_active_drawing": {"properties": {"id": "N2", "name": "Cedar Bend"}}}
     app.switch_page("app_pages/neighborhoods.py").run()
     assert not app.exception
-    score = app.dataframe[0].value
+    score = frame_with(app, "Median days to close").value
     assert len(score) == 8 and score["Concerns"].sum() == 2000
     n = score.set_index("Neighborhood").at["Cedar Bend", "Concerns"]
     assert any(h.value == f"Concerns in Cedar Bend ({n:,})" for h in app.subheader)
     # one percentage format for every share, on values held as percentages
-    formats = json.loads(app.dataframe[0].proto.columns)
+    formats = json.loads(frame_with(app, "Median days to close").proto.columns)
     shares = {c: formats[c] for c in ("Closed within target", "Reopened")}
     assert {f["type_config"]["format"] for f in shares.values()} == {"%.0f%%"}
     assert score["Closed within target"].between(0, 100).all()

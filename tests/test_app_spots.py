@@ -19,7 +19,7 @@ from cpted.privacy import Role
 from layers.schema import Layer
 from layers.settings import Settings
 from layers.store import open_store
-from tests.conftest import ROOT, by_label
+from tests.conftest import ROOT, by_label, frame_with
 
 APP = str(ROOT / "app.py")
 PAGE = "app_pages/spots.py"
@@ -96,7 +96,7 @@ def test_drawing_an_area_gathers_exactly_the_reports_inside_and_makes_a_spot(
         assert len(row) == 1
         assert set(sp.spot_reports(s, row["id"].iloc[0])) == expected
     assert gathered(app) == []  # cleared for the next spot
-    statuses = app.dataframe[0].value
+    statuses = frame_with(app, "title").value
     assert list(statuses.columns[:2]) == ["title", "status"]  # the name comes before the id
     assert statuses.set_index("title").at["West end <i>alleys</i>", "status"] == (
         sp.SpotStatus.NO_PLAN.value)

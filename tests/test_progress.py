@@ -38,7 +38,7 @@ from layers.repos import survey as survey_repo
 from layers.schema import Layer
 from layers.settings import Settings
 from layers.store import Store, open_store
-from tests.conftest import ROOT, by_label
+from tests.conftest import ROOT, by_label, frame_with
 
 TZ = "America/Chicago"
 #: Two neighborhoods side by side (WGS84): A west, B east.
@@ -485,5 +485,5 @@ def test_answering_the_survey_on_the_map(public_app: AppTest, sample_db: Path,
     with open_store(sample_db) as s:
         assert stored(s) == before + 1
     # the totals table has plain labels and counts the answer
-    totals = at.dataframe[0].value.set_index("name")
+    totals = frame_with(at, "survey_answers").value.set_index("name")
     assert totals.loc[target["name"], "survey_answers"] >= 1

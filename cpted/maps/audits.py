@@ -6,6 +6,7 @@ import math
 
 import folium
 import geopandas as gpd
+import pandas as pd
 import shapely
 from folium.plugins import Draw
 
@@ -16,6 +17,7 @@ from cpted.maps.common import (
     escape_text,
     escaped_frame,
 )
+from cpted.maps.describe import MapTable, MapText, attach, counted, listing
 from cpted.scoring import SCORE_BANDS
 from layers.crs import latlon
 
@@ -90,7 +92,22 @@ def build_audits_map(audits: gpd.GeoDataFrame, *,
                        style_function=lambda _f: {"color": "#555", "weight": 1,
                                                   "fillOpacity": 0}).add_to(fmap)
     _add_audits(fmap, audits)
-    return fmap
+    summary = f"Map of {counted(len(audits), 'audited place')}"
+    if not len(audits):
+        return attach(fmap, MapText(summary + "."))
+    per = audits["label"].astype(str).value_counts()
+    summary += ", coloured by the latest audit's label: " + listing(
+        f"{int(k):,} {str(lab).lower()}" for lab, k in per.items())
+    overall = [None if o is None or math.isnan(o) or lab not in BANDS else round(float(o))
+               for o, lab in zip(audits["overall"], audits["label"], strict=True)]
+    rows = pd.DataFrame({
+        "Place": audits["place_name"].astype(str).to_numpy(),
+        "Label": audits["label"].astype(str).to_numpy(),
+        "Overall (0-100)": pd.array(overall, dtype="Int64"),
+        "Time of day": audits["period"].astype(str).to_numpy(),
+        "Audited": [f"{a:%Y-%m-%d}" if hasattr(a, "strftime") else str(a)
+                    for a in audits["assessed_at"]]})
+    return attach(fmap, MapText(summary + ".", (MapTable("Audited places on the map", rows),)))
 
 
 def build_assess_map(place: shapely.Geometry | None, *,
@@ -145,7 +162,17 @@ def build_assess_map(place: shapely.Geometry | None, *,
                            style_function=lambda _f: {"color": SIGHTLINE_COLOR,
                                                       "fillOpacity": 0.25,
                                                       "weight": 1}).add_to(fmap)
-    return fmap
+    if place is None or place.is_empty:
+        said = "No place is drawn yet."
+    else:
+        shape = {"Point": "a spot", "LineString": "a street segment"}.get(place.geom_type,
+                                                                         "an area")
+        said = (f"The place drawn is {shape}, at latitude {place.centroid.y:.5f}, longitude "
+                f"{place.centroid.x:.5f}" + (", with its sightlines shaded."
+                                              if sightlines is not None else "."))
+    return attach(fmap, MapText(
+        "Map to draw the place to audit on, with the streets as a guide: the drawing tools "
+        f"(a dot, a line or an area) are at the top left. {said}"))
 
 
 def build_sightlines_map(viewpoint: shapely.Point, visible: shapely.Geometry, *,
@@ -173,4 +200,7 @@ def build_sightlines_map(viewpoint: shapely.Point, visible: shapely.Geometry, *,
     folium.CircleMarker(latlon(viewpoint), radius=8, color="#ffffff", weight=2, fill=True,
                         fill_color=PLACE_COLOR, fill_opacity=1,
                         tooltip="Viewpoint").add_to(fmap)
-    return fmap
+    return attach(fmap, MapText(
+        "Map of the area visible from the place's point (shaded blue), given the building "
+        f"footprints; the point is at latitude {viewpoint.y:.5f}, longitude "
+        f"{viewpoint.x:.5f}."))

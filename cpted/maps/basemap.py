@@ -22,6 +22,7 @@ import folium.raster_layers
 from cpted.basemap import BASE_LAYERS
 from cpted.maps.assets import FILES, localise
 from cpted.maps.common import escape_text
+from cpted.maps.describe import KeyboardMap
 
 #: Colours of the base map: light and grey, so the data drawn over it stands out.
 BACKGROUND = "#f6f5f1"
@@ -153,6 +154,8 @@ def prepare(fmap: folium.Map, *, base: str, sources: Mapping[str, str],
     root.header.add_child(branca.element.Element(
         f"<style>.leaflet-container {{ background: {BACKGROUND}; }}</style>"), name="cpted_ground")
     clear_of_legend(fmap)
+    fmap.add_child(KeyboardMap("Map (arrow keys move it, + and - zoom). What it shows is "
+                               "written below it."))
     icons = IconPath(f"{base}assets/leaflet/dist/images/")
     fmap.add_child(icons)
     fmap._children.move_to_end(icons.get_name(), last=False)  # before any marker is made

@@ -7,9 +7,11 @@ from collections.abc import Sequence
 import folium
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 from numpy.typing import NDArray
 
 from cpted.maps.common import bounds_latlon, escape_text, escaped_frame, legend
+from cpted.maps.describe import MapTable, MapText, attach, counted
 
 #: Sequential, colour-blind-safe (ColorBrewer YlOrRd, 5 classes).
 CHOROPLETH = ["#ffffb2", "#fecc5c", "#fd8d3c", "#f03b20", "#bd0026"]
@@ -103,4 +105,19 @@ def build_choropleth(neighborhoods: gpd.GeoDataFrame, values: Sequence[float],
     if np.isnan(vals).any():
         rows.append(("box", NO_DATA_COLOR, "no data"))
     m.get_root().add_child(legend(measure, rows))
-    return m
+    names = neighborhoods["name"].astype(str).tolist()
+    labels = dict(class_labels(vals, np.asarray(gdf["klass"].to_numpy(), dtype=int), fmt=fmt))
+    k = [int(c) for c in gdf["klass"]]
+    rows_ = pd.DataFrame({
+        "Neighborhood": names, measure: vals,
+        "Class": [f"{c + 1} of {len(palette)}: {labels[c]}" if c >= 0 else "no data"
+                  for c in k]}).sort_values(measure, ascending=False, na_position="last")
+    summary = (f"Map of {counted(len(names), 'neighborhood')} shaded by {measure.lower()} in "
+               f"{counted(len(labels), 'class', 'classes')}, darker for more")
+    known = rows_.dropna(subset=[measure])
+    if len(known):
+        top, low = known.iloc[0], known.iloc[-1]
+        summary += (f": the most in {top['Neighborhood']} ({fmt.format(top[measure])}), the "
+                    f"fewest in {low['Neighborhood']} ({fmt.format(low[measure])})")
+    return attach(m, MapText(summary + ".", (MapTable("Neighborhoods on the map",
+                                                      rows_.reset_index(drop=True)),)))

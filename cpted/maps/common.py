@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from cpted.maps.shapes import shape_svg
 from layers.crs import latlon
 
 #: Where a map with nothing on it opens (the demo district, Kansas City), as (lon, lat).
@@ -160,7 +161,8 @@ _LEGEND_CSS = """
   max-height: calc(100vh - 110px); overflow: auto; }
 .cpted-legend-toggle { position: absolute; opacity: 0; width: 1px; height: 1px; margin: 0; }
 .cpted-legend-title { cursor: pointer; display: block; user-select: none; }
-.cpted-legend-toggle:focus-visible + .cpted-legend-title { outline: 2px solid #4B0082; }
+.cpted-legend-toggle:focus-visible + .cpted-legend-title { outline: 3px solid #4B0082;
+  outline-offset: 2px; }
 .cpted-legend-title::after { content: " \\25BE"; }
 .cpted-legend-body { display: block; }
 .cpted-legend-open .cpted-legend-toggle:checked ~ .cpted-legend-body,
@@ -192,8 +194,9 @@ def legend(title: str, rows: Sequence[tuple[str, str, str]], *,
     title : str
         Shown escaped; a tap or click on it folds and unfolds the legend.
     rows : sequence of (shape, colour, label)
-        ``shape`` is ``"dot"``, ``"line"``, ``"box"`` or ``"note"`` (a line of text;
-        its colour is ignored). Labels are escaped; colours are our own CSS values.
+        ``shape`` is ``"dot"``, ``"line"``, ``"box"``, ``"marker:NAME"`` (a marker shape
+        of :data:`cpted.maps.shapes.SHAPES`) or ``"note"`` (a line of text; its colour is
+        ignored). Labels are escaped; colours are our own CSS values.
     open_ : bool
         Whether the legend starts unfolded on wide screens (on narrow ones it always
         starts folded).
@@ -206,6 +209,10 @@ def legend(title: str, rows: Sequence[tuple[str, str, str]], *,
     for shape, color, label in rows:
         if shape == "note":
             items.append(f'<div style="margin-top:4px;color:#555">{escape_text(label)}</div>')
+            continue
+        if shape.startswith("marker:"):
+            items.append(f'<div style="margin:2px 0">{shape_svg(shape[7:], color)}&nbsp;'
+                         f"{escape_text(label)}</div>")
             continue
         style = {
             "dot": f"display:inline-block;width:11px;height:11px;border-radius:50%;"

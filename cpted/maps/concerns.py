@@ -24,6 +24,8 @@ from cpted.maps.common import (
     pin_icon,
     snapped,
 )
+from cpted.maps.describe import MapTable, MapText, attach, counted, listing, local_times, table
+from cpted.maps.shapes import ShapeMarker, category_shapes, use_shapes
 from layers.crs import latlon, metric_crs
 
 #: Category colours, assigned in order: Paul Tol's "muted" qualitative scheme, its nine
@@ -31,9 +33,10 @@ from layers.crs import latlon, metric_crs
 #: Schemes", SRON technical note SRON/EPS/TN/09-002,
 #: https://personal.sron.nl/~pault/data/colourschemes.pdf). Tol keeps the grey for missing
 #: data; we give it to a tenth category so that the ten categories the app ships with
-#: are all told apart. Every pair stays distinct under simulated protanopia,
-#: deuteranopia and tritanopia (tests/test_maps.py). Past ten categories colours repeat:
-#: the legend and each point's tooltip still name the category.
+#: are all told apart. Every pair stays at least 10 CIEDE2000 apart under protanopia,
+#: deuteranopia and tritanopia as Machado et al. (2009) simulate them (tests/test_maps.py).
+#: Past ten categories colours repeat: the legend and each point's tooltip still name the
+#: category.
 PALETTE = ["#CC6677", "#332288", "#DDCC77", "#117733", "#88CCEE", "#882255", "#44AA99",
            "#999933", "#AA4499", "#DDDDDD"]
 LIGHT_COLORS = {"working": "#F5C400", "out": "#222222", "unknown": "#9E9E9E"}
@@ -76,6 +79,15 @@ def _bounds(layers: MapLayers) -> list[list[float]] | None:
     b = np.array([f.total_bounds for f in frames])
     return bounds_latlon((np.nanmin(b[:, 0]), np.nanmin(b[:, 1]),
                           np.nanmax(b[:, 2]), np.nanmax(b[:, 3])))
+
+
+def _around(point: shapely.Point, *, radius_m: float) -> tuple[float, float, float, float]:
+    """The WGS84 ``(west, south, east, north)`` of the square ``radius_m`` around
+    ``point`` (x = lon, y = lat), measured in its UTM zone."""
+    here = gpd.GeoSeries([point], crs="EPSG:4326")
+    square = here.to_crs(metric_crs(here)).buffer(radius_m).envelope.to_crs("EPSG:4326")
+    west, south, east, north = (float(v) for v in square.total_bounds)
+    return west, south, east, north
 
 
 def cell_size_for(points: gpd.GeoDataFrame, *, cell_m: float, max_cells: int) -> float:
@@ -140,6 +152,7 @@ def build_map(
     legend_open: bool = True,
     pin: shapely.Point | None = None,
     pin_label: str = "Your report",
+    zoom_to_pin: bool = False,
     tz: str = "UTC",
 ) -> folium.Map:
     """A folium map of ``layers`` with a toggle per layer and a legend.
@@ -170,6 +183,9 @@ def build_map(
         chosen on the report form.
     pin_label : str
         The pin's tooltip (escaped).
+    zoom_to_pin : bool
+        Open on the 300 m around ``pin`` (a place found by typing) instead of the
+        whole of ``layers``.
     tz : str
         The IANA time zone the tooltips give report times in (the app's own).
 
@@ -179,14 +195,20 @@ def build_map(
         Every text from a record is escaped in its tooltip.
     """
     bounds = _bounds(layers)
+    if pin is not None and zoom_to_pin:
+        bounds = bounds_latlon(_around(pin, radius_m=150.0))
     m = folium.Map(tiles=tiles, control_scale=True,
                    location=latlon(DEFAULT_CENTRE_LONLAT) if bounds is None else None,
                    zoom_start=14)
     if bounds is not None:
         m.fit_bounds(bounds)
     rows: list[tuple[str, str, str]] = []
+    words: list[str] = []  # what the map shows, for its text alternative
+    tables: list[MapTable] = []
 
     if layers.neighborhoods is not None and len(layers.neighborhoods):
+        words.append(counted(len(layers.neighborhoods), "neighborhood boundary",
+                             "neighborhood boundaries"))
         fg = folium.FeatureGroup(name="Neighborhoods", show=True)
         folium.GeoJson(
             snapped(escaped_frame(layers.neighborhoods, ["id", "name"])).to_json(),
@@ -206,6 +228,7 @@ def build_map(
         ).add_to(fg)
         fg.add_to(m)
         rows.append(("box", "#bdbdbd", "Building"))
+        words.append(counted(len(layers.buildings), "building"))
 
     if layers.streets is not None and len(layers.streets):
         fg = folium.FeatureGroup(name="Streets", show=True)
@@ -217,6 +240,7 @@ def build_map(
         ).add_to(fg)
         fg.add_to(m)
         rows.append(("line", "#6b6b6b", "Street (width by class)"))
+        words.append(counted(len(layers.streets), "street segment"))
 
     if layers.streetlights is not None and len(layers.streetlights):
         fg = folium.FeatureGroup(name="Streetlights", show=True)
@@ -233,6 +257,10 @@ def build_map(
         fg.add_to(m)
         for status, color in LIGHT_COLORS.items():
             rows.append(("dot", color, f"Streetlight: {status}"))
+        by_status = layers.streetlights["status"].astype(str).value_counts()
+        words.append(counted(len(layers.streetlights), "streetlight") + " (" + listing(
+            f"{int(by_status.get(k, 0)):,} {k}" for k in LIGHT_COLORS if by_status.get(k, 0))
+            + ")")
 
     concerns = layers.concerns
     if concerns is not None and len(concerns):
@@ -250,9 +278,14 @@ def build_map(
             ).add_to(fg)
             fg.add_to(m)
             rows.append(("box", "#e34a33", f"Concerns per {cell_m:g} m cell (darker = more)"))
+            words.insert(0, f"{counted(len(concerns), 'concern')} counted in {len(cells):,} "
+                            f"squares of {cell_m:g} m (at most {int(top):,} in one)")
         else:
             colors = category_colors(concerns["service_code"].astype(str).tolist())
+            shapes = category_shapes(list(colors), colours=len(PALETTE))
+            use_shapes(m)
             names = dict(category_names or {})
+            shown_names: dict[str, str] = {}
             for code, color in colors.items():
                 part = concerns[concerns["service_code"].astype(str) == code]
                 label = names.get(code) or str(part["service_name"].dropna().iloc[0]
@@ -264,7 +297,7 @@ def build_map(
                     part["requested_datetime"], utc=True).dt.tz_convert(tz))
                 folium.GeoJson(
                     escaped_frame(shown, fields).to_json(),
-                    marker=folium.CircleMarker(radius=5, weight=1, fill_opacity=0.85),
+                    marker=ShapeMarker(shapes[code], radius=5, weight=1, fill_opacity=0.85),
                     style_function=lambda f, c=color: {
                         "fill": True, "fillColor": c,
                         **({"color": "#000000", "weight": 1.5, "fillOpacity": 0.95}
@@ -276,10 +309,46 @@ def build_map(
                                  "Description", "Address"]),
                 ).add_to(fg)
                 fg.add_to(m)
-                rows.append(("dot", color, f"{label} ({len(part)})"))
+                rows.append((f"marker:{shapes[code]}", color, f"{label} ({len(part)})"))
+                shown_names[code] = label
             rows.append(("note", "", "Solid with dark edge = open; faded = closed"))
+            words.insert(0, _concern_words(concerns, shown_names))
+            tables.append(MapTable("Concerns on the map", _concern_rows(concerns, shown_names,
+                                                                          tz)))
     if pin is not None:
         folium.Marker(latlon(pin), tooltip=escape_text(pin_label), icon=pin_icon()).add_to(m)
     folium.LayerControl(collapsed=True).add_to(m)
     m.get_root().add_child(legend("Legend", rows, open_=legend_open))
-    return m
+    if not words:
+        summary = "Map with nothing on it yet."
+    elif concerns is not None and len(concerns):
+        summary = f"Map of {words[0]}." + (f" Also drawn: {listing(words[1:])}."
+                                          if words[1:] else "")
+    else:
+        summary = f"Map of {listing(words)}."
+    if pin is not None:
+        summary += f" A pin marks {pin_label}."
+    return attach(m, MapText(summary, tuple(tables)))
+
+
+def _concern_words(concerns: gpd.GeoDataFrame, names: Mapping[str, str]) -> str:
+    """"2,000 concerns (300 open): Graffiti 500, Dark area 400, ...", most first."""
+    codes = concerns["service_code"].astype(str)
+    per = codes.value_counts()
+    n_open = int((concerns["status"].astype(str) == "open").sum())
+    kinds = ", ".join(f"{names.get(c, c)} {int(k):,}" for c, k in per.items())
+    return f"{counted(len(concerns), 'concern')} ({n_open:,} open), by category: {kinds}"
+
+
+def _concern_rows(concerns: gpd.GeoDataFrame, names: Mapping[str, str], tz: str
+                  ) -> pd.DataFrame:
+    """The concerns drawn, as their tooltips give them, newest first."""
+    frame = pd.DataFrame(concerns.drop(columns=concerns.geometry.name))
+    frame["category"] = frame["service_code"].astype(str).map(dict(names))
+    order = pd.to_datetime(frame["requested_datetime"], utc=True)
+    frame = frame.assign(reported=local_times(frame["requested_datetime"], tz),
+                         _order=order).sort_values("_order", ascending=False)
+    return table(frame, {"category": "Category", "status": "Status",
+                         "detailed_status": "Detail", "reported": "Reported",
+                         "time_of_day": "Time of day", "address": "Address",
+                         "description": "Description", "service_request_id": "Report"})

@@ -15,6 +15,7 @@ import shapely
 from numpy.typing import NDArray
 
 from cpted.maps.common import bounds_latlon, centred_map, escape_text, legend
+from cpted.maps.describe import MapTable, MapText, attach, counted
 from layers.crs import latlon
 
 if TYPE_CHECKING:
@@ -176,4 +177,24 @@ def build_darkness_map(streets: gpd.GeoDataFrame, segments: pd.DataFrame,
     folium.LayerControl(collapsed=True).add_to(fmap)
     kinds = [] if work is None else work["kind"].astype(str).tolist()
     fmap.get_root().add_child(legend("Key", darkness_legend_rows(work_kinds=kinds)))
-    return fmap
+    dark = segments[segments["dark"].astype(bool)]
+    summary = (f"Map of modelled light on {counted(len(segments), 'street segment')}: "
+               f"{len(dark):,} fall short of their lighting target, and "
+               f"{counted(int(np.sum(poles.out)), 'pole')} that are out are marked.")
+    names = dark["name"] if "name" in dark.columns else pd.Series([""] * len(dark))
+    short = pd.DataFrame({
+        "Street": [n if isinstance(n, str) and n.strip() else "" for n in names],
+        "Class": dark["class"].astype(str).to_numpy(),
+        "Average lux": dark["avg_lux"].round(1).to_numpy(),
+        "Minimum lux": dark["min_lux"].round(1).to_numpy(),
+        "Target average": dark["target_avg"].to_numpy(),
+        "Why": dark["why"].astype(str).to_numpy(), "Segment": dark["id"].astype(str).to_numpy(),
+    }).sort_values(["Street", "Segment"])
+    tables = [MapTable("Streets short of their target", short.reset_index(drop=True))]
+    if work is not None and len(work):
+        summary += f" The work list's {counted(len(work), 'item')} are large dots."
+        tables.insert(0, MapTable("Work list on the map", pd.DataFrame({
+            "Rank": work["rank"].to_numpy(), "Item": work["item"].astype(str).to_numpy(),
+            "Kind": work["kind"].astype(str).to_numpy(),
+            "Cost (USD)": work["cost_usd"].round(0).to_numpy()})))
+    return attach(fmap, MapText(summary, tuple(tables)))

@@ -7,8 +7,10 @@ from typing import TYPE_CHECKING
 
 import folium
 import geopandas as gpd
+import pandas as pd
 
 from cpted.maps.common import centred_map, escape_text, escaped_frame
+from cpted.maps.describe import MapTable, MapText, attach, counted, listing
 from layers.crs import latlon
 
 if TYPE_CHECKING:  # the planner pulls in the routing solver; a map only reads its result
@@ -129,7 +131,49 @@ def build_patrol_map(cells: gpd.GeoDataFrame, *, show_density: bool = False,
     if plan is not None:
         _add_routes(fmap, plan)
     folium.LayerControl(collapsed=True).add_to(fmap)
-    return fmap
+    return attach(fmap, _patrol_text(cells, show_density=show_density, visits=visits,
+                                     plan=plan, tz=tz))
+
+
+def _patrol_text(cells: gpd.GeoDataFrame, *, show_density: bool,
+                 visits: gpd.GeoDataFrame | None, plan: PatrolPlan | None,
+                 tz: str | tzinfo) -> MapText:
+    hot = cells[cells["gi_bin"] > 0] if len(cells) else cells
+    cold = int((cells["gi_bin"] < 0).sum()) if len(cells) else 0
+    shown = "kernel density" if show_density else "Gi* hot and cold spots"
+    summary = (f"Map of {counted(len(cells), 'cell')} showing {shown}: "
+               f"{counted(len(hot), 'hot spot')} and {counted(cold, 'cold spot')}.")
+    tables = []
+    if len(hot):
+        centre = hot.geometry.centroid if hot.crs is None or not hot.crs.is_geographic else \
+            hot.geometry.to_crs(hot.estimate_utm_crs()).centroid.to_crs(hot.crs)
+        tables.append(MapTable("Hot spots on the map", pd.DataFrame({
+            "Confidence": hot["gi_label"].astype(str).to_numpy(),
+            "Weighted events": hot["count"].to_numpy(),
+            "z": hot["gi_z"].round(2).to_numpy(), "p (2-sided)": hot["gi_p"].to_numpy(),
+            "Latitude": centre.y.round(5).to_numpy(),
+            "Longitude": centre.x.round(5).to_numpy()}).sort_values(
+                "z", ascending=False).reset_index(drop=True)))
+    if plan is not None:
+        stops = [(r.officer, s.order, s.place, s.label, plan.clock(s.arrive_min))
+                 for r in plan.routes for s in r.stops]
+        summary += (f" {counted(len(plan.routes), 'route')} with "
+                    f"{counted(len(stops), 'stop')}, numbered in order, from the station.")
+        tables.append(MapTable("Route stops on the map", pd.DataFrame(
+            stops, columns=["Officer", "Stop", "Place", "What", "Arrive"])))
+    if visits is not None and len(visits):
+        summary += f" {counted(len(visits), 'logged visit')} (white dots)."
+        tables.append(MapTable("Logged visits on the map", _visit_rows(visits, tz)))
+    return MapText(summary, tuple(tables))
+
+
+def _visit_rows(visits: gpd.GeoDataFrame, tz: str | tzinfo) -> pd.DataFrame:
+    when = visits["visited_at"].dt.tz_convert(tz)
+    return pd.DataFrame({"Place": visits["place"].astype(str).to_numpy(),
+                         "Officer": visits["officer"].astype(str).to_numpy(),
+                         "Visited": when.dt.strftime("%Y-%m-%d %H:%M").to_numpy(),
+                         "_at": when.to_numpy()}).sort_values(
+        "_at", ascending=False).drop(columns="_at").reset_index(drop=True)
 
 
 def build_visits_map(visits: gpd.GeoDataFrame, *, tz: str | tzinfo = "UTC") -> folium.Map:
@@ -150,4 +194,9 @@ def build_visits_map(visits: gpd.GeoDataFrame, *, tz: str | tzinfo = "UTC") -> f
     """
     fmap = centred_map(visits.total_bounds if len(visits) else None, zoom_start=16)
     _add_visits(fmap, visits, tz=tz)
-    return fmap
+    officers = sorted(visits["officer"].astype(str).unique()) if len(visits) else []
+    summary = (f"Map of {counted(len(visits), 'logged patrol visit')} of the last 30 days"
+               + (f", by {listing(officers)}." if officers else "."))
+    return attach(fmap, MapText(summary, (MapTable("Logged visits on the map",
+                                                   _visit_rows(visits, tz)),)
+                                if len(visits) else ()))

@@ -15,7 +15,9 @@ import pandas as pd
 from folium.plugins import Draw
 
 from cpted.maps.common import centred_map, escape_text, escaped_frame, legend, snapped
-from cpted.maps.concerns import aggregate_points, category_colors, cell_size_for
+from cpted.maps.concerns import PALETTE, aggregate_points, category_colors, cell_size_for
+from cpted.maps.describe import MapTable, MapText, attach, counted, listing, local_times, table
+from cpted.maps.shapes import ShapeMarker, category_shapes, use_shapes
 from cpted.spots import SpotStatus
 from layers.crs import latlon
 
@@ -35,30 +37,32 @@ _TIP_ALIASES = ["Report", "Reported", "Description", "Address", "Status", "Id"]
 
 
 def _tip_frame(reports: gpd.GeoDataFrame, names: Mapping[str, str], tz: str,
-               colors: Mapping[str, str]) -> gpd.GeoDataFrame:
+               colors: Mapping[str, str], shapes: Mapping[str, str]) -> gpd.GeoDataFrame:
     out = reports.copy()
     codes = out["service_code"].astype(str)
     out["category"] = [names.get(c) or (n if isinstance(n, str) else c)
                        for c, n in zip(codes, out["service_name"], strict=True)]
     out["reported"] = pd.to_datetime(out["requested_datetime"], utc=True).dt.tz_convert(tz)
     out["color"] = [colors[c] for c in codes]
-    return snapped(escaped_frame(out, [*_TIP_FIELDS, "color"]))
+    out["shape"] = [shapes[c] for c in codes]
+    return snapped(escaped_frame(out, [*_TIP_FIELDS, "color", "shape"]))
 
 
 def _report_layer(frame: gpd.GeoDataFrame, name: str, *, gathered: bool) -> folium.FeatureGroup:
     group = folium.FeatureGroup(name=name, show=True)
     radius = 7 if gathered else 5
-    folium.GeoJson(
-        frame.to_json(),
-        marker=folium.CircleMarker(radius=radius, weight=1, fill_opacity=0.85),
-        style_function=(
-            (lambda f: {"fill": True, "fillColor": f["properties"]["color"],
-                        "color": GATHERED_COLOR, "weight": 3, "fillOpacity": 0.95})
-            if gathered else
-            (lambda f: {"fill": True, "fillColor": f["properties"]["color"],
-                        "color": "#333333", "weight": 0.5, "fillOpacity": 0.7})),
-        tooltip=folium.GeoJsonTooltip(fields=_TIP_FIELDS, aliases=_TIP_ALIASES),
-    ).add_to(group)
+    for shape in dict.fromkeys(frame["shape"]):  # one layer per category's shape
+        folium.GeoJson(
+            frame[frame["shape"] == shape].to_json(),
+            marker=ShapeMarker(shape, radius=radius, weight=1, fill_opacity=0.85),
+            style_function=(
+                (lambda f: {"fill": True, "fillColor": f["properties"]["color"],
+                            "color": GATHERED_COLOR, "weight": 3, "fillOpacity": 0.95})
+                if gathered else
+                (lambda f: {"fill": True, "fillColor": f["properties"]["color"],
+                            "color": "#333333", "weight": 0.5, "fillOpacity": 0.7})),
+            tooltip=folium.GeoJsonTooltip(fields=_TIP_FIELDS, aliases=_TIP_ALIASES),
+        ).add_to(group)
     return group
 
 
@@ -118,6 +122,8 @@ def build_gather_map(reports: gpd.GeoDataFrame, *, gathered: Collection[str] = (
     rows: list[tuple[str, str, str]] = []
     if len(reports):
         colors = category_colors(reports["service_code"].astype(str).tolist())
+        shapes = category_shapes(list(colors), colours=len(PALETTE))
+        use_shapes(fmap)
         names = dict(category_names or {})
         picked = reports["service_request_id"].astype(str).isin(set(gathered)).to_numpy()
         rest, chosen = reports[~picked], reports[picked]
@@ -127,15 +133,16 @@ def build_gather_map(reports: gpd.GeoDataFrame, *, gathered: Collection[str] = (
             rows.append(("box", "#56B4E9", f"Reports per {size:g} m cell (darker = more): "
                                            "draw an area to gather them"))
         elif len(rest):
-            _report_layer(_tip_frame(rest, names, tz, colors), f"Reports ({len(rest)})",
-                          gathered=False).add_to(fmap)
+            _report_layer(_tip_frame(rest, names, tz, colors, shapes),
+                          f"Reports ({len(rest)})", gathered=False).add_to(fmap)
         if len(chosen):
-            _report_layer(_tip_frame(chosen, names, tz, colors), f"Gathered ({len(chosen)})",
-                          gathered=True).add_to(fmap)
+            _report_layer(_tip_frame(chosen, names, tz, colors, shapes),
+                          f"Gathered ({len(chosen)})", gathered=True).add_to(fmap)
         shown = reports.drop_duplicates("service_code")
         for code, name in zip(shown["service_code"].astype(str), shown["service_name"],
                               strict=True):
-            rows.append(("dot", colors[code], names.get(code) or str(name or code)))
+            rows.append((f"marker:{shapes[code]}", colors[code],
+                         names.get(code) or str(name or code)))
         rows.append(("note", "", "Thick black ring: gathered"))
     Draw(export=False, position="topleft",  # type: ignore[no-untyped-call]  # folium has no type hints
          draw_options={"polygon": {"shapeOptions": {"color": DRAW_COLOR}},
@@ -146,7 +153,33 @@ def build_gather_map(reports: gpd.GeoDataFrame, *, gathered: Collection[str] = (
     folium.LayerControl(collapsed=True).add_to(fmap)
     if rows:
         fmap.get_root().add_child(legend("Reports", rows, open_=False))
-    return fmap
+    return attach(fmap, _gather_text(reports, gathered, category_names or {}, tz,
+                                     drawn_one_by_one=len(reports) - len(set(gathered))
+                                     <= point_limit))
+
+
+def _gather_text(reports: gpd.GeoDataFrame, gathered: Collection[str],
+                 names: Mapping[str, str], tz: str, *, drawn_one_by_one: bool) -> MapText:
+    picked = reports["service_request_id"].astype(str).isin(set(gathered)) if len(reports) \
+        else pd.Series([], dtype=bool)
+    summary = (f"Map for gathering reports into a problem spot: {counted(len(reports), 'report')}"
+               f", {int(picked.sum()):,} gathered so far (ringed in black). Draw an area with "
+               "the polygon or rectangle tool, or click a report, to gather; or use the list.")
+    if not drawn_one_by_one:
+        summary += " Past the limit drawn one by one, reports are counted in squares."
+    if not len(reports):
+        return MapText(summary)
+    frame = pd.DataFrame(reports.drop(columns=reports.geometry.name))
+    frame["category"] = [names.get(c) or (n if isinstance(n, str) else c) for c, n in
+                         zip(frame["service_code"].astype(str), frame["service_name"],
+                             strict=True)]
+    frame["gathered"] = ["yes" if g else "" for g in picked]
+    frame["reported"] = local_times(frame["requested_datetime"], tz)
+    rows = table(frame, {"category": "Category", "gathered": "Gathered",
+                         "reported": "Reported", "status": "Status", "address": "Address",
+                         "description": "Description", "service_request_id": "Report"},
+                 sort=["Gathered", "Reported"], ascending=[False, False])
+    return MapText(summary, (MapTable("Reports on the map", rows),))
 
 
 def build_spots_map(spots: pd.DataFrame, statuses: pd.Series, *,
@@ -187,4 +220,11 @@ def build_spots_map(spots: pd.DataFrame, statuses: pd.Series, *,
     group.add_to(fmap)
     fmap.get_root().add_child(legend("Problem spots", [
         ("dot", c, s) for s, c in STATUS_COLORS.items()]))
-    return fmap
+    by = statuses.reindex(spots.index).astype(str)
+    summary = (f"Map of {counted(len(spots), 'problem spot')}, coloured by status: "
+               + listing(f"{int((by == s).sum()):,} {s}" for s in STATUS_COLORS
+                         if (by == s).any()) + ".")
+    rows = pd.DataFrame({"Spot": spots["title"].astype(str).to_numpy(),
+                         "Status": by.to_numpy(), "Reports": spots["reports"].to_numpy(),
+                         "Open": spots["open"].to_numpy(), "Id": spots["id"].to_numpy()})
+    return attach(fmap, MapText(summary, (MapTable("Problem spots on the map", rows),)))

@@ -11,6 +11,7 @@ import pandas as pd
 import shapely
 
 from cpted.maps.common import bounds_latlon, centred_map, escaped_frame, legend, pin_icon
+from cpted.maps.describe import MapTable, MapText, attach, counted
 from layers.crs import latlon
 
 #: Very unsafe (1) to very safe (5): ColorBrewer RdYlBu, colour-blind safe.
@@ -74,4 +75,15 @@ def build_survey_map(neighborhoods: gpd.GeoDataFrame, summary: pd.DataFrame, *,
     rows.append(("box", NO_ANSWERS_COLOR, "too few answers"))
     rows.append(("note", "", "Mean answer of the last 12 months"))
     fmap.get_root().add_child(legend("How safe it feels after dark", rows))
-    return fmap
+    listed = pd.DataFrame({"Neighborhood": neighborhoods["name"].astype(str).to_numpy(),
+                           "Feeling safe after dark (1 to 5)": means,
+                           "Answers": labels}).sort_values("Neighborhood")
+    rated = sum(not math.isnan(m) for m in means)
+    summary = (f"Map of {counted(len(gdf), 'neighborhood')} shaded by how safe people say "
+               f"they feel walking there after dark (the mean answer of the last 12 months, "
+               f"1 very unsafe to 5 very safe); {rated:,} {'has' if rated == 1 else 'have'} enough "
+               "answers to show.")
+    if pin is not None:
+        summary += " A pin marks your answer's place."
+    return attach(fmap, MapText(summary, (MapTable("Neighborhoods on the map",
+                                                   listed.reset_index(drop=True)),)))
