@@ -201,7 +201,8 @@ with right_text:
             label = questions.get(code, code.replace("_", " ").capitalize())
             st.caption(f"{md(label)}: {md(answer_text(answer))}")
 for _media_type, data in me.photos(picked):
-    st.image(data, caption="Photo (location and camera details removed)", width=360)
+    st.image(data, caption="Photo (location and camera details removed)", width=360,
+             alt=f"Photo sent with this {category.lower()} report")
 if can(acting, Action.SEE_CONTACT):
     contact = me.contact(picked) or {}
     with st.expander("Reporter contact (staff only)"):
