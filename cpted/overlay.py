@@ -1,7 +1,8 @@
 """Concerns joined to neighborhoods: counts, rates, a scorecard and a monthly trend.
 
-Points are assigned to polygons with one vectorised STRtree query (a point on
-a shared boundary goes to the first polygon in the layer's order). Areas are
+Points are assigned to polygons by :func:`layers.spatial.assign` (a point belongs to
+the first polygon in the layer's order that it intersects, so one on a shared boundary
+goes to the first of the two). Areas are
 measured in the UTM zone of the neighborhoods' extent.
 """
 
