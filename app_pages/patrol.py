@@ -224,7 +224,8 @@ if result is not None:
     except UnusableInputError as exc:
         st.error(md(exc))
         st.stop()
-    st.caption(f"Network: {md(net.describe())}.")
+    st.caption(f"Network: {md(net.describe())}."
+               + (f" Joining the lines: {md(net.noding.describe())}." if net.noding else ""))
     if "station_text" not in st.session_state:
         lon0, lat0 = net.lonlat[net.nearest(net.xy.mean(axis=0)[None, :])[0][0]]
         st.session_state["station_text"] = f"{lon0:.6f}, {lat0:.6f}"

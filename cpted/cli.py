@@ -606,6 +606,8 @@ def _patrol_commands(store: Store, args: argparse.Namespace, settings: Settings)
             raise UsageError("the store holds no streets: import centrelines or give --network")
         net = nw.from_lines(streets, source="the store's streets")
     print(f"network: {net.describe()}")
+    if net.noding is not None:
+        print(f"joining the lines: {net.noding.describe()}")
     lon, lat, _ = _lonlat(args.station, "--station")
     candidates = pt.candidates_from(hot, args.stops_from, limit=args.max_stops)
     for k, text in enumerate(args.must, start=1):
