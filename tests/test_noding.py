@@ -140,6 +140,24 @@ def test_a_shortest_path_goes_around_a_one_way_street_against_its_direction() ->
     assert metres(both, (100, 0), (0, 0)) == pytest.approx(100)
 
 
+def test_the_stores_streets_keep_their_one_way_codes_and_levels(store: object) -> None:
+    from layers.schema import Layer
+    from layers.store import Store
+
+    assert isinstance(store, Store)
+    square = frame([[(0, 0), (100, 0)], [(100, 100), (100, 0)], [(100, 100), (0, 100)],
+                    [(0, 100), (0, 0)], [(50, -50), (50, 50)]],
+                   id=["s", "e", "n", "w", "bridge"],
+                   oneway=["yes", "reverse", "no", None, "no"], level=[0, 0, 0, None, 1])
+    store.add(Layer.STREETS, square.to_crs(4326))
+    stored = store.read(Layer.STREETS)
+    assert stored["oneway"].tolist() == ["yes", "reverse", "no", None, "no"]
+    net = nw.from_lines(stored)
+    assert net.noding == nw.Noding(apart_crossings=1)  # the bridge over the south side
+    assert metres(net, (100, 0), (0, 0)) == pytest.approx(300, abs=0.5)
+    assert metres(net, (100, 100), (100, 0)) == pytest.approx(300, abs=0.5)
+
+
 def grid(seed: int) -> tuple[gpd.GeoDataFrame, nx.DiGraph]:
     """A 4 x 4 grid of 100 m blocks drawn as whole rows and columns (not split at the
     junctions), each line drawn one way or the other with a random one-way code; and
