@@ -43,6 +43,8 @@ if sum(counts.values()) == 0:
 
 tz = s.get_setting("timezone") or settings().timezone
 acting = role()
+vacant = (layer(Layer.PARCELS, where={"status": ["vacant_lot", "vacant_building"]})
+          if counts[Layer.PARCELS] else None)
 with st.sidebar:
     st.subheader("Layers")
     show = {
@@ -54,6 +56,10 @@ with st.sidebar:
             f"Streetlights ({counts[Layer.STREETLIGHTS]:,})", value=True),
         Layer.BUILDINGS: st.checkbox(f"Buildings ({counts[Layer.BUILDINGS]:,})", value=False),
     }
+    if vacant is not None:
+        show[Layer.PARCELS] = st.checkbox(
+            f"Vacant parcels ({len(vacant):,})", value=True,
+            help="Vacant lots and vacant buildings from the city's parcel file")
     st.subheader("Concern filters")
     where, window = concern_filters()
     st.caption(f"Store: {md(s.label)} · times in {md(tz)}")
@@ -81,6 +87,7 @@ layers = MapLayers(
     streets=layer(Layer.STREETS) if show[Layer.STREETS] else None,
     streetlights=lights if show[Layer.STREETLIGHTS] else None,
     buildings=layer(Layer.BUILDINGS) if show[Layer.BUILDINGS] else None,
+    parcels=vacant if show.get(Layer.PARCELS) else None,
 )
 fmap = build_map(layers, point_limit=settings().map_point_limit, tz=tz)
 show_map(fmap, height=620, returned_objects=[], key="main-map",

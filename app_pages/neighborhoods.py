@@ -21,7 +21,7 @@ from app_pages._tables import concern_table
 from app_pages._text import md
 from cpted import follows as fl
 from cpted.maps import build_choropleth
-from cpted.overlay import assign, classify, monthly_trend, overlay
+from cpted.overlay import VACANT, assign, classify, monthly_trend, overlay
 from layers.errors import CptedError
 from layers.schema import Layer
 
@@ -41,8 +41,10 @@ with st.sidebar:
     where, window = concern_filters()
 
 concerns = layer(Layer.CONCERNS, where=where, time=window)
+vacant = layer(Layer.PARCELS, where={"status": list(VACANT)})
 table = overlay(concerns, hoods, reopened=access().reopened_ids(),
-                target_days={c: v.target_days for c, v in catalogue.items()})
+                target_days={c: v.target_days for c, v in catalogue.items()},
+                parcels=vacant if len(vacant) else None)
 measures = {"count": "Concerns", "per_km2": "Concerns per km²",
             "per_1000": "Concerns per 1,000 residents", "open": "Open concerns"}
 measure = st.radio("Shade by", list(measures), format_func=measures.get, horizontal=True)
@@ -90,7 +92,8 @@ score = table.rename(columns={
     "name": "Neighborhood", "count": "Concerns", "per_km2": "Per km²",
     "per_1000": "Per 1,000 residents", "open": "Open", "closed": "Closed",
     "median_days_to_close": "Median days to close",
-    "closed_within_target": "Closed within target", "reopen_rate": "Reopened"})
+    "closed_within_target": "Closed within target", "reopen_rate": "Reopened",
+    "vacant_lots": "Vacant lots", "vacant_buildings": "Vacant buildings"})
 # Shares are shown as whole percentages, one format for every share on the page.
 for share in ("Closed within target", "Reopened"):
     score[share] = score[share] * 100
@@ -107,6 +110,11 @@ st.dataframe(
                  "target time"),
         "Reopened": st.column_config.NumberColumn(format=PERCENT,
                                                   help="Share of closed reports reopened"),
+        "Vacant lots": st.column_config.NumberColumn(
+            help="Parcels the city's file calls vacant lots, counted where each lies (a "
+                 "polygon at a point inside it)"),
+        "Vacant buildings": st.column_config.NumberColumn(
+            help="Parcels the city's file calls vacant buildings"),
     })
 
 st.subheader("Follow this neighborhood")

@@ -44,8 +44,7 @@ def find_hotspots(url: str, revision: int, sources: tuple[pt.Source, ...],
     events = me.patrol_events(list(sources), tz=tz())
     later = None
     if split is not None:
-        later = events[events["when"] >= split]
-        events = events[events["when"] < split]
+        events, later = pt.split_events(events, split)
     hot = hs.analyse(events, boundary=me.layer(Layer.NEIGHBORHOODS), cell_size=cell,
                      shape=shape, radius=radius, permutations=permutations)  # type: ignore[arg-type]
     table = hs.comparison(hot, later) if later is not None and len(later) else None
@@ -84,31 +83,37 @@ first = min(r[0] for r in spans).tz_convert(ZONE).date() if spans else date.toda
 last = max(r[1] for r in spans).tz_convert(ZONE).date() if spans else date.today()
 
 DEFAULT_WEIGHTS = {"open concerns": 1.0, "night-time concerns": 2.0, "weak CPTED audits": 3.0,
-                   "incidents": 1.0}
+                   "incidents": 1.0, "vacant parcels": pt.DEFAULT_WEIGHTS["vacant parcels"]}
 HELP = {"open concerns": "Reports still open, wherever and whenever they came in.",
         "night-time concerns": "Reports about the night (their day/night answer, or made "
                                "between 19:00 and 07:00).",
         "weak CPTED audits": "Audited places scoring under 60; a place at 0 counts fully, one "
                              "at 59 barely. Audits with fewer than half their items answered "
                              "have no rated score and do not count.",
-        "incidents": "Imported incident records (for example police crime data)."}
+        "incidents": "Imported incident records (for example police crime data).",
+        "vacant parcels": "Vacant lots and vacant buildings from the city's parcel file. "
+                          "They stand rather than happen, so no dates or night apply, and "
+                          "each counts half a report by default."}
 chosen: list[pt.Source] = []
 head = st.columns([3, 1.3, 1.6, 1.6, 1.2])
 for k, h in enumerate(("Layer", "Weight", "From", "Until", "Night only")):
     head[k].markdown(f"**{h}**")
+has_data = {"incidents": inc_rng is not None, "vacant parcels": s.count(Layer.PARCELS) > 0}
 for kind in pt.SOURCE_KINDS:
     c = st.columns([3, 1.3, 1.6, 1.6, 1.2])
-    on = c[0].checkbox(kind[0].upper() + kind[1:], value=kind != "incidents" or inc_rng is not None,
+    standing = kind == "vacant parcels"  # no dates, no night: conditions, not events
+    on = c[0].checkbox(kind[0].upper() + kind[1:], value=has_data.get(kind, True),
                        key=f"src-{kind}", help=HELP[kind])
     weight = c[1].number_input("Weight", min_value=0.1, max_value=100.0,
                                value=DEFAULT_WEIGHTS[kind], step=0.5, key=f"w-{kind}",
                                label_visibility="collapsed")
     start = c[2].date_input("From", value=first, key=f"from-{kind}",
-                            label_visibility="collapsed")
-    end = c[3].date_input("Until", value=last, key=f"to-{kind}", label_visibility="collapsed")
+                            label_visibility="collapsed", disabled=standing)
+    end = c[3].date_input("Until", value=last, key=f"to-{kind}", label_visibility="collapsed",
+                          disabled=standing)
     night = c[4].checkbox("Night only", key=f"night-{kind}", label_visibility="collapsed",
                           value=kind == "night-time concerns",
-                          disabled=kind == "night-time concerns")
+                          disabled=kind == "night-time concerns" or standing)
     if on:
         chosen.append(pt.Source(
             kind, float(weight), pd.Timestamp(start, tz=ZONE),
@@ -225,7 +230,8 @@ if result is not None:
     except UnusableInputError as exc:
         st.error(md(exc))
         st.stop()
-    st.caption(f"Network: {md(net.describe())}.")
+    st.caption(f"Network: {md(net.describe())}."
+               + (f" Joining the lines: {md(net.noding.describe())}." if net.noding else ""))
     if "station_text" not in st.session_state:
         lon0, lat0 = net.lonlat[net.nearest(net.xy.mean(axis=0)[None, :])[0][0]]
         st.session_state["station_text"] = f"{lon0:.6f}, {lat0:.6f}"

@@ -185,9 +185,10 @@ def _parser() -> argparse.ArgumentParser:
 
     def _evidence(p: argparse.ArgumentParser) -> None:
         p.add_argument("--source", action="append", default=[], metavar="KIND[:WEIGHT]",
-                       help="what counts: concerns (open), night, audits (weak CPTED scores) "
-                            "or incidents, with an optional weight; repeat for several "
-                            "(default: all four, weight 1)")
+                       help="what counts: concerns (open), night, audits (weak CPTED scores), "
+                            "incidents or parcels (vacant lots and buildings), with an "
+                            "optional weight; repeat for several (default: all five, weight "
+                            "1, parcels 0.5)")
         p.add_argument("--since", help="only events from this date (YYYY-MM-DD, local)")
         p.add_argument("--until", help="only events before this date (YYYY-MM-DD, local)")
         p.add_argument("--night-only", action="store_true",
@@ -566,8 +567,7 @@ def _patrol_commands(store: Store, args: argparse.Namespace, settings: Settings)
     later = None
     if getattr(args, "evaluate_after", None):
         cut = pd.Timestamp(args.evaluate_after, tz=tz)
-        later = events[events["when"] >= cut]
-        events = events[events["when"] < cut]
+        events, later = pt.split_events(events, cut)
         if later.empty:
             raise UsageError(f"no events on or after {args.evaluate_after} to evaluate with")
     hoods = store.read(Layer.NEIGHBORHOODS)
@@ -606,6 +606,8 @@ def _patrol_commands(store: Store, args: argparse.Namespace, settings: Settings)
             raise UsageError("the store holds no streets: import centrelines or give --network")
         net = nw.from_lines(streets, source="the store's streets")
     print(f"network: {net.describe()}")
+    if net.noding is not None:
+        print(f"joining the lines: {net.noding.describe()}")
     lon, lat, _ = _lonlat(args.station, "--station")
     candidates = pt.candidates_from(hot, args.stops_from, limit=args.max_stops)
     for k, text in enumerate(args.must, start=1):

@@ -62,6 +62,8 @@ class Network:
     name: list[str]
     dropped_nodes: int = 0
     source: str = ""
+    #: What joining centrelines did (:func:`from_lines`); ``None`` for OpenStreetMap.
+    noding: Noding | None = None
 
     def __post_init__(self) -> None:
         self._tree = cKDTree(self.xy) if len(self.xy) else None
@@ -305,12 +307,181 @@ def from_osm_xml(path: str | Path) -> Network:
     return assemble(crs, xy, u, v, lines, lit, name, f"OpenStreetMap extract {path.name}")
 
 
-def from_lines(lines: gpd.GeoDataFrame, *, tolerance_m: float = 1.0, source: str = "streets",
-               oneway_column: str | None = "oneway") -> Network:
-    """A network from street centrelines joined at ends within ``tolerance_m``.
+#: One-way codes read from a centreline file's ``oneway`` column (the store's own are
+#: yes, no and reverse; OpenStreetMap writes -1 for "against the line's direction").
+ONEWAY_FORWARD = frozenset({"yes", "true", "1", "y", "t"})
+ONEWAY_REVERSE = frozenset({"reverse", "-1", "r"})
 
-    Lines are two-way unless ``oneway_column`` holds a true value (yes, true, 1).
-    Lines that cross without sharing an end (bridges, underpasses) are not joined.
+
+@dataclass(frozen=True)
+class Noding:
+    """What joining the centrelines did, beyond their shared ends.
+
+    ``split_junctions``: junctions made where a line met another's middle with no shared
+    point (a T, or two lines crossing), the other line, or both, split there.
+    ``crossings_joined``: how many of those are two lines crossing, which in a file
+    otherwise split at its junctions may be a bridge the file does not mark.
+    ``apart_crossings``: places where two lines on different levels met or crossed
+    away from their ends (a bridge over a street, a street over a tunnel), left unjoined.
+    """
+
+    split_junctions: int = 0
+    crossings_joined: int = 0
+    apart_crossings: int = 0
+
+    def describe(self) -> str:
+        """The counts in a sentence for people (the Patrol page, ``cpted route``)."""
+        if self.split_junctions:
+            joined = (f"{self.split_junctions:,} junction(s) added where a street meets "
+                      "another's middle with no shared point (the street split there)")
+            if self.crossings_joined:
+                joined += (f", {self.crossings_joined:,} of them where two streets cross: if "
+                           "one passes over the other, give the streets a level")
+        else:
+            joined = "no junction needed adding: the streets meet only at their ends"
+        apart = (f"; {self.apart_crossings:,} crossing(s) left unjoined because the streets "
+                 "are on different levels (a bridge, underpass or tunnel)"
+                 if self.apart_crossings else "")
+        return joined + apart
+
+
+#: How a line is cut: where another's end meets it (a T), or where another crosses it.
+_TEE, _CROSS = 1, 2
+
+
+def _clusters(points: NDArray[np.float64], tol: float) -> NDArray[np.int64]:
+    """A label per point: points within ``tol`` of each other (transitively) share one."""
+    m = len(points)
+    if m == 0:
+        return np.zeros(0, dtype=np.int64)
+    pairs = cKDTree(points).query_pairs(max(tol, 1e-6), output_type="ndarray")
+    adj = sp.coo_matrix((np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])) if len(pairs)
+                        else (np.zeros(0), (np.zeros(0, int), np.zeros(0, int))), shape=(m, m))
+    _, label = connected_components(adj, directed=False)
+    return np.asarray(label, dtype=np.int64)
+
+
+def _split_points(geoms: NDArray[np.object_], level: NDArray[np.int64], tol: float
+                  ) -> tuple[list[list[tuple[float, int]]], int]:
+    """Where each line must be split to join the lines meeting its middle, as (distance
+    along it, :data:`_TEE` or :data:`_CROSS`), and how many meetings were left apart
+    for their levels.
+
+    A line's end within ``tol`` of another line's middle (more than ``tol`` along it
+    from both of that line's ends) splits the other line at the nearest point; two lines
+    crossing away from their ends split each other at the crossing. Either only when the
+    two are on the same level.
+    """
+    n = len(geoms)
+    at: list[list[tuple[float, int]]] = [[] for _ in range(n)]
+    length = shapely.length(geoms)
+    tree = shapely.STRtree(geoms)
+    ends = np.concatenate([shapely.get_point(geoms, 0), shapely.get_point(geoms, -1)])
+    owner = np.concatenate([np.arange(n), np.arange(n)])
+    apart: list[NDArray[np.float64]] = []
+    # a line's end on another's middle (a T, or an alley stopping at a street)
+    qe, ql = tree.query(ends, predicate="dwithin", distance=tol)
+    keep = owner[qe] != ql
+    qe, ql = qe[keep], ql[keep]
+    d = shapely.line_locate_point(geoms[ql], ends[qe])
+    middle = (d > tol) & (d < length[ql] - tol)
+    qe, ql, d = qe[middle], ql[middle], d[middle]
+    same = level[owner[qe]] == level[ql]
+    for line, dist in zip(ql[same].tolist(), d[same].tolist(), strict=True):
+        at[line].append((dist, _TEE))
+    if (~same).any():
+        apart.append(shapely.get_coordinates(ends[qe[~same]]))
+    # crossings away from both lines' ends (an X with no shared point)
+    a, b = tree.query(geoms, predicate="crosses")
+    keep = a < b
+    a, b = a[keep], b[keep]
+    if len(a):
+        parts, which = shapely.get_parts(shapely.intersection(geoms[a], geoms[b]),
+                                         return_index=True)
+        point = shapely.get_type_id(parts) == 0
+        parts, which = parts[point], which[point]
+        pa, pb = a[which], b[which]
+        near_end = np.zeros(len(parts), dtype=bool)
+        for line in (pa, pb):
+            for k in (0, n):
+                near_end |= shapely.distance(parts, ends[line + k]) <= tol
+        parts, pa, pb = parts[~near_end], pa[~near_end], pb[~near_end]
+        same = level[pa] == level[pb]
+        for line_a, line_b, pt in zip(pa[same].tolist(), pb[same].tolist(), parts[same],
+                                      strict=True):
+            at[line_a].append((float(shapely.line_locate_point(geoms[line_a], pt)), _CROSS))
+            at[line_b].append((float(shapely.line_locate_point(geoms[line_b], pt)), _CROSS))
+        if (~same).any():
+            apart.append(shapely.get_coordinates(parts[~same]))
+    pts = np.vstack(apart) if apart else np.zeros((0, 2))
+    return at, len(np.unique(_clusters(pts, tol))) if len(pts) else 0
+
+
+def _cut(c: NDArray[np.float64], at: Sequence[tuple[float, int]], tol: float
+         ) -> list[tuple[NDArray[np.float64], int, int]]:
+    """``c`` (a line's coordinates) cut at ``at`` (distances along it, with how each cut
+    was made); each piece with how its start and its end were made (0: the line's own
+    end). Cuts closer than ``tol`` are one; a crossing among them makes it a crossing."""
+    if not at:
+        return [(c, 0, 0)]
+    cum = np.concatenate([[0.0], np.cumsum(np.hypot(*np.diff(c, axis=0).T))])
+    total = cum[-1]
+    cuts: list[list[float]] = []  # [distance, kind]
+    for x, kind in sorted(at):
+        if not tol < x < total - tol:
+            continue
+        if cuts and x - cuts[-1][0] <= tol:
+            cuts[-1][1] = max(cuts[-1][1], kind)
+        else:
+            cuts.append([x, kind])
+    if not cuts:
+        return [(c, 0, 0)]
+
+    def point(x: float) -> NDArray[np.float64]:
+        k = int(np.clip(np.searchsorted(cum, x, side="right") - 1, 0, len(c) - 2))
+        span = cum[k + 1] - cum[k]
+        t = 0.0 if span <= 0 else (x - cum[k]) / span
+        return np.asarray(c[k] + t * (c[k + 1] - c[k]), dtype=float)
+
+    out = []
+    bounds = [(0.0, 0), *((x, int(kind)) for x, kind in cuts), (float(total), 0)]
+    for (lo, k_lo), (hi, k_hi) in itertools.pairwise(bounds):
+        inner = c[(cum > lo) & (cum < hi)]
+        piece = np.vstack([point(lo) if k_lo else c[:1], inner,
+                           point(hi) if k_hi else c[-1:]])
+        out.append((piece, k_lo, k_hi))
+    return out
+
+
+def _codes(frame: pd.DataFrame, column: str | None) -> pd.Series:
+    if not column or column not in frame:
+        return pd.Series("", index=frame.index)
+    return frame[column].map(_text).str.strip().str.lower()
+
+
+def from_lines(lines: gpd.GeoDataFrame, *, tolerance_m: float = 1.0, source: str = "streets",
+               oneway_column: str | None = "oneway", level_column: str | None = "level",
+               split: bool = True) -> Network:
+    """A network from street centrelines, joined where they meet within ``tolerance_m``.
+
+    Lines join where their ends meet, and where a line's end meets another line's middle
+    or two lines cross without a shared point (the other line, or both, split there), so
+    an alley stopping at the side of a street, or a city file not split at every
+    junction, still makes one network. Lines on different levels (``level_column``:
+    an integer, empty for 0; above 0 a bridge, below 0 a tunnel) join only where they
+    share an end, so a bridge does not meet the street it passes over.
+    :attr:`Network.noding` says how many junctions splitting added and how many
+    crossings were left apart. ``split=False`` joins lines at their ends only (for a
+    file known to be split at every junction already, or to compare).
+
+    ``oneway_column`` holds the one-way code: ``yes`` (also true, 1) only from the
+    line's first point to its last, ``reverse`` (also -1) only from its last to its
+    first, anything else both ways.
+
+    Raises
+    ------
+    NetworkError
+        The frame has no CRS, holds no lines, or the tolerance is negative.
     """
     if lines.crs is None:
         raise NetworkError(f"{source}: the lines have no coordinate reference system")
@@ -321,56 +492,70 @@ def from_lines(lines: gpd.GeoDataFrame, *, tolerance_m: float = 1.0, source: str
                            f"{', '.join(sorted(kinds)) or 'no geometry'}")
     if not tolerance_m >= 0:
         raise NetworkError(f"the snapping tolerance must be zero or more, got {tolerance_m}")
+    tol = max(tolerance_m, 1e-6)
     crs = metric_crs(lines) if lines.crs.is_geographic else pyproj.CRS(lines.crs)
     frame = lines.to_crs(crs)
     frame = frame[~frame.geometry.is_empty & frame.geometry.notna()]
-    oneway = (frame[oneway_column].astype(str).str.lower().isin({"yes", "true", "1", "y"})
-              if oneway_column and oneway_column in frame else pd.Series(False, frame.index))
+    code = _codes(frame, oneway_column)
+    direction = np.where(code.isin(ONEWAY_FORWARD), 1, np.where(code.isin(ONEWAY_REVERSE),
+                                                                 -1, 0))
+    levels = (pd.to_numeric(frame[level_column], errors="coerce").fillna(0).round()
+              .astype(np.int64) if level_column and level_column in frame
+              else pd.Series(0, index=frame.index, dtype=np.int64))
     names = (frame["name"] if "name" in frame else pd.Series("", frame.index)).map(_text)
     lit_col = (frame["lit"] if "lit" in frame else pd.Series("", frame.index)).map(_text)
-    parts = frame.assign(_oneway=oneway, _name=names, _lit=lit_col).explode(index_parts=False)
+    parts = frame.assign(_dir=direction, _level=levels.to_numpy(), _name=names,
+                         _lit=lit_col).explode(index_parts=False)
     coords = [np.asarray(g.coords, dtype=float)[:, :2] for g in parts.geometry.values]
-    coords_ok = [c for c in coords if len(c) >= 2]
-    if not coords_ok:
+    usable = [k for k, c in enumerate(coords) if len(c) >= 2]
+    if not usable:
         raise NetworkError(f"{source}: no usable lines")
-    ends = np.vstack([np.vstack([c[0], c[-1]]) for c in coords_ok])
+    part_geoms = np.array([shapely.LineString(coords[k]) for k in usable], dtype=object)
+    if split:
+        at, apart = _split_points(part_geoms,
+                                  parts["_level"].to_numpy(dtype=np.int64)[usable], tol)
+    else:
+        at, apart = [[] for _ in usable], 0
+    pieces: list[tuple[int, NDArray[np.float64], int, int]] = []
+    for j, k in enumerate(usable):
+        pieces.extend((k, *piece) for piece in _cut(coords[k], at[j], tol))
+    ends = np.vstack([np.vstack([c[0], c[-1]]) for _, c, _, _ in pieces])
     # snap: ends within the tolerance share a node (union of close pairs)
-    tree = cKDTree(ends)
-    pairs = tree.query_pairs(max(tolerance_m, 1e-6), output_type="ndarray")
-    m = len(ends)
-    adj = sp.coo_matrix((np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])) if len(pairs)
-                        else (np.zeros(0), (np.zeros(0, int), np.zeros(0, int))), shape=(m, m))
-    _, label = connected_components(adj, directed=False)
-    n_nodes = label.max() + 1
+    label = _clusters(ends, tol)
+    n_nodes = int(label.max()) + 1
     xy = np.zeros((n_nodes, 2))
     np.add.at(xy, label, ends)
     xy /= np.bincount(label, minlength=n_nodes)[:, None]
+    cut = np.array([kind for _, _, k0, k1 in pieces for kind in (k0, k1)], dtype=np.int64)
+    noding = Noding(split_junctions=len(np.unique(label[cut > 0])),
+                    crossings_joined=len(np.unique(label[cut == _CROSS])),
+                    apart_crossings=apart)
     u, v, out_lines, lit, name = [], [], [], [], []
-    k = 0
-    flags = parts["_oneway"].to_numpy()
+    flags = parts["_dir"].to_numpy()
     pnames = parts["_name"].to_list()
     plits = parts["_lit"].to_list()
-    for c, one, nm, lt in zip(coords, flags, pnames, plits, strict=True):
-        if len(c) < 2:
-            continue
-        a, b = int(label[2 * k]), int(label[2 * k + 1])
-        k += 1
-        if a == b and shapely.length(shapely.linestrings(c)) < max(tolerance_m, 1e-6):
+    for i, (k, c, _, _) in enumerate(pieces):
+        a, b = int(label[2 * i]), int(label[2 * i + 1])
+        if a == b and shapely.length(shapely.linestrings(c)) < tol:
             continue
         line = c.copy()
         line[0], line[-1] = xy[a], xy[b]
-        u.append(a)
-        v.append(b)
-        out_lines.append(line)
-        lit.append(lt)
-        name.append(nm)
-        if not one:
+        one = int(flags[k])
+        if one >= 0:  # with the line's direction
+            u.append(a)
+            v.append(b)
+            out_lines.append(line)
+            lit.append(plits[k])
+            name.append(pnames[k])
+        if one <= 0:  # against it
             u.append(b)
             v.append(a)
             out_lines.append(line[::-1].copy())
-            lit.append(lt)
-            name.append(nm)
-    return assemble(crs, xy, u, v, out_lines, lit, name, source)
+            lit.append(plits[k])
+            name.append(pnames[k])
+    net = assemble(crs, xy, u, v, out_lines, lit, name, source)
+    net.noding = noding
+    return net
 
 
 def read_network(path: str | Path, *, tolerance_m: float = 1.0) -> Network:

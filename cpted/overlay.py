@@ -2,8 +2,9 @@
 
 Points are assigned to polygons by :func:`layers.spatial.assign` (a point belongs to
 the first polygon in the layer's order that it intersects, so one on a shared boundary
-goes to the first of the two). Areas are
-measured in the UTM zone of the neighborhoods' extent.
+goes to the first of the two). Areas are measured in the UTM zone of the
+neighborhoods' extent. Vacant parcels are counted per neighborhood too
+(:func:`vacancy`), each at one point of its own.
 """
 
 from __future__ import annotations
@@ -19,10 +20,64 @@ import pandas as pd
 from layers.crs import metric_crs
 from layers.spatial import assign, counts
 
-__all__ = ["assign", "classify", "counts", "monthly_trend", "overlay"]
+__all__ = ["assign", "classify", "counts", "monthly_trend", "overlay", "parcel_points",
+           "vacancy"]
+
+#: The parcel statuses counted as vacant, and the scorecard's column for each.
+VACANT = {"vacant_lot": "vacant_lots", "vacant_building": "vacant_buildings"}
 
 #: Open311 detailed statuses that count as "closed with action" are all closed ones.
 DEFAULT_TARGET_DAYS = 30.0
+
+
+def parcel_points(parcels: gpd.GeoDataFrame) -> gpd.GeoSeries:
+    """Each parcel at one point, aligned on ``parcels``' index and in its CRS.
+
+    A point parcel is its own point; a polygon's is its representative point
+    (``representative_point``: always inside it, unlike the centroid of an L-shaped or
+    curved lot, which may fall on the neighbour or the street).
+    """
+    geoms = parcels.geometry
+    is_point = np.asarray(geoms.geom_type == "Point")
+    return gpd.GeoSeries(np.where(is_point, geoms.values,
+                                  geoms.representative_point().values),
+                         index=parcels.index, crs=parcels.crs)
+
+
+def vacancy(parcels: gpd.GeoDataFrame | None, neighborhoods: gpd.GeoDataFrame
+            ) -> pd.DataFrame:
+    """Vacant lots and vacant buildings per neighborhood.
+
+    A parcel is placed by :func:`parcel_points` (a point parcel where it is, a polygon
+    at its representative point) and counted in the first neighborhood containing that
+    point (:func:`layers.spatial.assign`), so a lot straddling two neighborhoods counts
+    once.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``vacant_lots`` and ``vacant_buildings`` (integers), aligned on
+        ``neighborhoods``' index; zeros when ``parcels`` is ``None`` or empty.
+
+    Raises
+    ------
+    ValueError
+        The two frames do not share a CRS.
+    """
+    n = len(neighborhoods)
+    out = pd.DataFrame({col: np.zeros(n, dtype=np.int64) for col in VACANT.values()},
+                       index=neighborhoods.index)
+    if parcels is None or parcels.empty or n == 0:
+        return out
+    if parcels.crs != neighborhoods.crs:
+        raise ValueError(f"parcels and neighborhoods must share a CRS, got {parcels.crs} and "
+                         f"{neighborhoods.crs}")
+    which = assign(parcel_points(parcels), neighborhoods.geometry)
+    status = parcels["status"].to_numpy()
+    for value, col in VACANT.items():
+        hit = (which >= 0) & (status == value)
+        out[col] = np.bincount(which[hit], minlength=n)
+    return out
 
 
 def overlay(
@@ -32,6 +87,7 @@ def overlay(
     target_days: Mapping[str, float] | None = None,
     reopened: set[str] | None = None,
     now: pd.Timestamp | None = None,
+    parcels: gpd.GeoDataFrame | None = None,
 ) -> pd.DataFrame:
     """One row per neighborhood: ``neighborhood_id``, ``name``, ``count``, then the measures.
 
@@ -39,8 +95,21 @@ def overlay(
     population), ``open``, ``closed``, ``median_days_to_close`` (closed reports,
     requested to last update), ``closed_within_target`` (share of reports at
     least their category's target age that closed within it), ``reopen_rate``
-    (share of ever-closed reports that were reopened).
+    (share of ever-closed reports that were reopened); with ``parcels``, also
+    ``vacant_lots`` and ``vacant_buildings`` (see :func:`vacancy`).
     """
+    out = _concern_measures(concerns, neighborhoods, target_days=target_days,
+                            reopened=reopened, now=now)
+    if parcels is not None:
+        counted = vacancy(parcels, neighborhoods)
+        for col in VACANT.values():
+            out[col] = counted[col].to_numpy()
+    return out
+
+
+def _concern_measures(concerns: gpd.GeoDataFrame, neighborhoods: gpd.GeoDataFrame, *,
+                      target_days: Mapping[str, float] | None,
+                      reopened: set[str] | None, now: pd.Timestamp | None) -> pd.DataFrame:
     now = now if now is not None else pd.Timestamp.now(tz="UTC")
     which = assign(concerns.geometry, neighborhoods.geometry)
     n = len(neighborhoods)

@@ -35,9 +35,18 @@ from layers.store import Store
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
 
-SourceKind = Literal["open concerns", "night-time concerns", "weak CPTED audits", "incidents"]
+SourceKind = Literal["open concerns", "night-time concerns", "weak CPTED audits", "incidents",
+                     "vacant parcels"]
 SOURCE_KINDS: tuple[SourceKind, ...] = ("open concerns", "night-time concerns",
-                                        "weak CPTED audits", "incidents")
+                                        "weak CPTED audits", "incidents", "vacant parcels")
+#: Each kind's weight when none is given. A vacant lot or building is a standing
+#: condition rather than something that happened, so it counts half a report (our
+#: choice): remediating vacant lots has been found to cut gun violence around them
+#: (Branas et al. 2018, PNAS 115(12):2946-2951), so they are evidence where to look,
+#: but not of how much goes on there.
+DEFAULT_WEIGHTS: dict[SourceKind, float] = {"vacant parcels": 0.5}
+#: The parcel statuses that count as vacant.
+VACANT_STATUSES = ("vacant_lot", "vacant_building")
 #: Night for timestamps with no day/night tag: 19:00 to 07:00 local time (our choice).
 NIGHT_HOURS = (19, 7)
 #: An audit counts as weak below this overall score (the "Adequate" band starts at 60).
@@ -60,6 +69,8 @@ class Source:
 
     def describe(self) -> str:
         when = ""
+        if self.kind == "vacant parcels":  # standing conditions: no window, no night
+            return f"{self.kind} x{self.weight:g}"
         if self.start is not None or self.end is not None:
             a = self.start.date().isoformat() if self.start is not None else "the start"
             b = self.end.date().isoformat() if self.end is not None else "now"
@@ -72,23 +83,27 @@ SOURCE_NAMES: dict[str, SourceKind] = {
     "open concerns": "open concerns", "night": "night-time concerns",
     "night-time concerns": "night-time concerns", "audits": "weak CPTED audits",
     "weak CPTED audits": "weak CPTED audits", "incidents": "incidents",
+    "parcels": "vacant parcels", "vacant": "vacant parcels", "vacant-parcels": "vacant parcels",
+    "vacant parcels": "vacant parcels",
 }
 
 
 def parse_sources(specs: Sequence[str], *, start: pd.Timestamp | None = None,
                   end: pd.Timestamp | None = None, night_only: bool = False) -> list[Source]:
-    """Sources from ``KIND[:WEIGHT]`` strings (all four kinds, weight 1, when empty)."""
+    """Sources from ``KIND[:WEIGHT]`` strings (every kind when empty); a kind without a
+    weight takes its :data:`DEFAULT_WEIGHTS` one (1 but for vacant parcels, 0.5)."""
     if not specs:
-        return [Source(k, 1.0, start, end, night_only) for k in SOURCE_KINDS]
+        return [Source(k, DEFAULT_WEIGHTS.get(k, 1.0), start, end, night_only)
+                for k in SOURCE_KINDS]
     out = []
     for spec in specs:
         name, _, weight = spec.partition(":")
         kind = SOURCE_NAMES.get(name.strip().lower()) or SOURCE_NAMES.get(name.strip())
         if kind is None:
-            raise hs.HotspotError(f"unknown source {name!r}; use concerns, night, audits or "
-                                  "incidents")
+            raise hs.HotspotError(f"unknown source {name!r}; use concerns, night, audits, "
+                                  "incidents or parcels")
         try:
-            w = float(weight) if weight else 1.0
+            w = float(weight) if weight else DEFAULT_WEIGHTS.get(kind, 1.0)
         except ValueError:
             raise hs.HotspotError(f"the weight in {spec!r} is not a number") from None
         out.append(Source(kind, w, start, end, night_only))
@@ -122,7 +137,10 @@ def gather_events(store: Store, sources: Sequence[Source], *, tz: str | None = N
     Weak audits count with weight x (60 - overall) / 60, so a place scoring 0 counts fully
     and one at 59 barely; an audit with not enough answers to rate it (fewer than
     :data:`cpted.scoring.MIN_COVERAGE` of its items) is no evidence and is left out.
-    Night is the concern's day/night answer, or 19:00-07:00 local.
+    Night is the concern's day/night answer, or 19:00-07:00 local. Vacant parcels
+    (vacant lots and vacant buildings) count each at its weight, at
+    :func:`cpted.overlay.parcel_points`; they are standing conditions, so they have no
+    ``when`` (NaT), no time window applies to them and they count by night as by day.
     """
     from cpted.assessments import list_assessments
 
@@ -158,6 +176,17 @@ def gather_events(store: Store, sources: Sequence[Source], *, tz: str | None = N
             part = gpd.GeoDataFrame({"source": src.kind, "weight": src.weight,
                                      "when": sel["occurred_datetime"], "ref": sel["id"]},
                                     geometry=sel.geometry.values, crs=WGS84)
+        elif src.kind == "vacant parcels":
+            from cpted.overlay import parcel_points
+
+            sel = store.read(Layer.PARCELS, where={"status": list(VACANT_STATUSES)})
+            if sel.empty:
+                continue
+            part = gpd.GeoDataFrame(
+                {"source": src.kind, "weight": src.weight,
+                 "when": pd.Series(pd.NaT, index=sel.index, dtype="datetime64[ns, UTC]"),
+                 "ref": sel["id"]},
+                geometry=parcel_points(sel).values, crs=WGS84)
         elif src.kind == "weak CPTED audits":
             audits = list_assessments(store)
             if audits.empty:
@@ -182,6 +211,17 @@ def gather_events(store: Store, sources: Sequence[Source], *, tz: str | None = N
         return gpd.GeoDataFrame({"source": [], "weight": [], "when": [], "ref": []},
                                 geometry=gpd.GeoSeries([], crs=WGS84))
     return gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), crs=WGS84)
+
+
+def split_events(events: gpd.GeoDataFrame, at: pd.Timestamp
+                 ) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """Events before ``at`` (to find hotspots with) and from ``at`` on (to test them).
+
+    Standing conditions (vacant parcels, with no ``when``) stay with the earlier part:
+    they are there throughout, and a later period tests what happened, not what stands.
+    """
+    later = (events["when"] >= at).fillna(False).to_numpy(dtype=bool)
+    return events[~later], events[later]
 
 
 # -- stops ---------------------------------------------------------------------

@@ -433,6 +433,10 @@ class Brief:
     #: The neighborhood's measures by month (:class:`cpted.progress.Progress`), when made
     #: through :meth:`cpted.access.Access.neighborhood_brief`.
     progress: Any = None
+    #: Vacant lots and vacant buildings in the neighborhood (:func:`cpted.overlay.vacancy`);
+    #: ``None`` when the store holds no parcels.
+    vacant_lots: int | None = None
+    vacant_buildings: int | None = None
 
 
 def neighborhood_brief(store: Store, neighborhood_id: str, *, concerns: gpd.GeoDataFrame,
@@ -468,6 +472,7 @@ def neighborhood_brief(store: Store, neighborhood_id: str, *, concerns: gpd.GeoD
               .rename(columns={"service_name": "category"}))
     requested = concerns["requested_datetime"]
     closed = (concerns["status"] == "closed") & (concerns["updated_datetime"] >= start)
+    vacant = _vacancy(store, hoods)
     return Brief(
         neighborhood_id=neighborhood_id, name=str(hoods["name"].iloc[0] or neighborhood_id),
         since=start, until=until, latest_audits=latest,
@@ -475,7 +480,21 @@ def neighborhood_brief(store: Store, neighborhood_id: str, *, concerns: gpd.GeoD
         open_by_category=by_cat,
         new_concerns=int((requested >= start).sum()), closed_concerns=int(closed.sum()),
         new_audits=int((audits["assessed_at"] >= start).sum()),
-        map_png=neighborhood_map(hoods.geometry, latest, open_now))
+        map_png=neighborhood_map(hoods.geometry, latest, open_now),
+        vacant_lots=None if vacant is None else int(vacant["vacant_lots"]),
+        vacant_buildings=None if vacant is None else int(vacant["vacant_buildings"]))
+
+
+def _vacancy(store: Store, hood: gpd.GeoDataFrame) -> pd.Series | None:
+    """The one neighborhood's vacant lots and buildings, or None with no parcels stored."""
+    from cpted.overlay import VACANT, vacancy
+
+    if not store.count(Layer.PARCELS):
+        return None
+    minx, miny, maxx, maxy = (float(v) for v in hood.total_bounds)
+    near = store.read(Layer.PARCELS, where={"status": list(VACANT)},
+                      bbox=(minx, miny, maxx, maxy))
+    return vacancy(near, hood).iloc[0]
 
 
 def _audit_rows(b: Brief, tz: str) -> pd.DataFrame:
@@ -491,10 +510,14 @@ def _audit_rows(b: Brief, tz: str) -> pd.DataFrame:
 
 def _brief_lines(b: Brief, tz: str) -> list[str]:
     span = f"{b.since.tz_convert(tz):%Y-%m-%d} to {b.until.tz_convert(tz):%Y-%m-%d}"
-    return [f"Since last time ({span}): {b.new_concerns} new concern(s), {b.closed_concerns} "
-            f"closed, {b.new_audits} audit(s) made.",
-            f"Open concerns now: {int(b.open_by_category['open concerns'].sum())}; "
-            f"places audited: {len(b.latest_audits)}."]
+    lines = [f"Since last time ({span}): {b.new_concerns} new concern(s), "
+             f"{b.closed_concerns} closed, {b.new_audits} audit(s) made.",
+             f"Open concerns now: {int(b.open_by_category['open concerns'].sum())}; "
+             f"places audited: {len(b.latest_audits)}."]
+    if b.vacant_lots is not None:
+        lines.append(f"Vacant parcels: {b.vacant_lots} vacant lot(s) and "
+                     f"{b.vacant_buildings} vacant building(s).")
+    return lines
 
 
 def brief_html(b: Brief, *, tz: str = "UTC") -> str:

@@ -31,6 +31,27 @@ def column_names(conn: Connection, table: str) -> set[str]:
         "WHERE table_schema = current_schema() AND table_name = :t"), {"t": table})}
 
 
+#: The feature layers the first schema held; later layers come with their own migration
+#: (parcels with v9), so an old store is brought up step by step.
+V1_LAYERS = (Layer.NEIGHBORHOODS, Layer.CONCERNS, Layer.STREETLIGHTS, Layer.STREETS,
+             Layer.BUILDINGS, Layer.INCIDENTS)
+
+
+def _feature_table(conn: Connection, layer: Layer) -> None:
+    """A layer's table, with its GeoPackage contents and geometry-column rows."""
+    TABLES[layer].create(conn, checkfirst=True)
+    if conn.dialect.name == "sqlite":
+        schema = SCHEMAS[layer]
+        conn.execute(sa.text(
+            "INSERT INTO gpkg_contents (table_name, data_type, identifier, description, "
+            "last_change, srs_id) VALUES (:n, 'features', :n, :d, :t, 4326)"),
+            {"n": TABLES[layer].name, "d": schema.title, "t": now_iso()})
+        conn.execute(sa.text(
+            "INSERT INTO gpkg_geometry_columns (table_name, column_name, "
+            "geometry_type_name, srs_id, z, m) VALUES (:n, 'geom', :g, 4326, 0, 0)"),
+            {"n": TABLES[layer].name, "g": geometry_type_name(schema)})
+
+
 def _v1_initial(conn: Connection) -> None:
 
     sqlite = conn.dialect.name == "sqlite"
@@ -47,19 +68,11 @@ def _v1_initial(conn: Connection) -> None:
                 "organization_coordsys_id, definition, description) "
                 "VALUES (:a, :b, :c, :d, :e, :f)"),
                 dict(zip("abcdef", row, strict=True)))
-    v1 = [*TABLES.values(), *(METADATA.tables[n] for n in
-                                ("cpted_migrations", "cpted_settings", "cpted_imports"))]
-    METADATA.create_all(conn, tables=v1, checkfirst=True)
-    if sqlite:
-        for layer, schema in SCHEMAS.items():
-            conn.execute(sa.text(
-                "INSERT INTO gpkg_contents (table_name, data_type, identifier, description, "
-                "last_change, srs_id) VALUES (:n, 'features', :n, :d, :t, 4326)"),
-                {"n": TABLES[layer].name, "d": schema.title, "t": now_iso()})
-            conn.execute(sa.text(
-                "INSERT INTO gpkg_geometry_columns (table_name, column_name, "
-                "geometry_type_name, srs_id, z, m) VALUES (:n, 'geom', :g, 4326, 0, 0)"),
-                {"n": TABLES[layer].name, "g": geometry_type_name(schema)})
+    METADATA.create_all(conn, tables=[METADATA.tables[n] for n in
+                                      ("cpted_migrations", "cpted_settings", "cpted_imports")],
+                        checkfirst=True)
+    for layer in V1_LAYERS:
+        _feature_table(conn, layer)
 
 
 def _v2_concern_workflow(conn: Connection) -> None:
@@ -93,7 +106,7 @@ def _v4_patrol_visits(conn: Connection) -> None:
 
 def _v5_shared_deployment(conn: Connection) -> None:
 
-    for layer in Layer:
+    for layer in V1_LAYERS:
         if "version" not in column_names(conn, layer.value):
             conn.exec_driver_sql(
                 f'ALTER TABLE "{layer.value}" ADD COLUMN version INTEGER NOT NULL DEFAULT 1')
@@ -103,7 +116,7 @@ def _v5_shared_deployment(conn: Connection) -> None:
     conn.exec_driver_sql("CREATE INDEX IF NOT EXISTS ix_concerns_filter "
                          "ON concerns (service_code, status, requested_datetime)")
     if conn.dialect.name == "postgresql":
-        for name in [*(TABLES[layer].name for layer in Layer), "assessments"]:
+        for name in [*(TABLES[layer].name for layer in V1_LAYERS), "assessments"]:
             conn.exec_driver_sql(
                 f'CREATE INDEX IF NOT EXISTS "ix_{name}_geom" ON "{name}" USING GIST (geom)')
 
@@ -142,8 +155,24 @@ def _v8_rtree(conn: Connection) -> None:
     """GeoPackage R-tree indexes on every feature table (PostGIS has had GiST since v5)."""
     if conn.dialect.name != "sqlite":
         return
-    for name in [*(TABLES[layer].name for layer in Layer), "assessments"]:
+    for name in [*(TABLES[layer].name for layer in V1_LAYERS), "assessments"]:
         rtree.create(conn, name)
+
+
+def _v9_parcels_and_street_levels(conn: Connection) -> None:
+    """The parcels layer (with its GeoPackage rows and R-tree, or a GiST index on
+    PostGIS), and the streets' ``level`` and ``oneway`` for street networks."""
+    _feature_table(conn, Layer.PARCELS)
+    name = TABLES[Layer.PARCELS].name
+    if conn.dialect.name == "sqlite":
+        rtree.create(conn, name)
+    else:
+        conn.exec_driver_sql(
+            f'CREATE INDEX IF NOT EXISTS "ix_{name}_geom" ON "{name}" USING GIST (geom)')
+    have = column_names(conn, "streets")
+    for column, ddl in (("level", "INTEGER"), ("oneway", "TEXT")):
+        if column not in have:
+            conn.exec_driver_sql(f'ALTER TABLE streets ADD COLUMN "{column}" {ddl}')
 
 
 MIGRATIONS: list[tuple[int, str, Callable[[Connection], None]]] = [
@@ -158,6 +187,7 @@ MIGRATIONS: list[tuple[int, str, Callable[[Connection], None]]] = [
     (7, "API keys, follows, outbox, perception survey, fixed answers, assignments",
      _v7_feedback),
     (8, "GeoPackage R-tree spatial indexes", _v8_rtree),
+    (9, "parcels layer; street levels and one-way codes", _v9_parcels_and_street_levels),
 ]
 
 LATEST = MIGRATIONS[-1][0]

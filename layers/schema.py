@@ -31,6 +31,7 @@ class Layer(StrEnum):
     STREETS = "streets"
     BUILDINGS = "buildings"
     INCIDENTS = "incidents"
+    PARCELS = "parcels"
 
 
 class FieldType(StrEnum):
@@ -94,6 +95,32 @@ class StreetClass(StrEnum):
     LOCAL = "local"
     ALLEY = "alley"
     PATH = "path"
+
+
+class OneWay(StrEnum):
+    """A street's one-way code, against the direction its line is drawn (digitised) in."""
+
+    NO = "no"            # both ways
+    YES = "yes"          # only from the line's first point to its last
+    REVERSE = "reverse"  # only from the line's last point to its first
+
+
+class ParcelStatus(StrEnum):
+    """What stands on a parcel, as far as the city's file says."""
+
+    VACANT_LOT = "vacant_lot"
+    VACANT_BUILDING = "vacant_building"
+    OCCUPIED = "occupied"
+    UNKNOWN = "unknown"
+
+
+class OwnerType(StrEnum):
+    """Who owns a parcel, by kind (never an owner's name)."""
+
+    PUBLIC = "public"
+    LAND_BANK = "land_bank"
+    PRIVATE = "private"
+    UNKNOWN = "unknown"
 
 
 @dataclass(frozen=True)
@@ -216,6 +243,16 @@ SCHEMAS: dict[Layer, LayerSchema] = {
             FieldSpec("name", FieldType.TEXT, aliases=("street_name", "fullname", "full_name")),
             FieldSpec("class", FieldType.TEXT, choices=_choices(StreetClass),
                       aliases=("street_class", "road_class", "functional_class", "fclass")),
+            # schema v9: for street networks built from centrelines (cpted.network)
+            FieldSpec("level", FieldType.INTEGER, minimum=-10, maximum=10,
+                      aliases=("z_level", "zlevel", "zlev"),
+                      description="0 (or empty) at grade; above 0 on a bridge, below 0 in "
+                                  "an underpass or tunnel. Lines on different levels join "
+                                  "only where they share an end."),
+            FieldSpec("oneway", FieldType.TEXT, choices=_choices(OneWay),
+                      aliases=("one_way",),
+                      description="no (or empty): both ways; yes: only in the direction the "
+                                  "line is drawn; reverse: only against it."),
         ),
     ),
     Layer.BUILDINGS: LayerSchema(
@@ -243,6 +280,26 @@ SCHEMAS: dict[Layer, LayerSchema] = {
             FieldSpec("occurred_datetime", FieldType.DATETIME, required=True,
                       aliases=("occurred", "occurred_at", "datetime", "date_time", "date")),
             FieldSpec("source", FieldType.TEXT),
+        ),
+    ),
+    # schema v9: a city's parcel or vacant-property file, as polygons or as points
+    Layer.PARCELS: LayerSchema(
+        Layer.PARCELS,
+        id_field="id",
+        geometry_types=("Polygon", "MultiPolygon", "Point"),
+        title="Parcels",
+        fields=(
+            FieldSpec("id", FieldType.TEXT, required=True,
+                      aliases=("parcel_id", "parcelid", "parcel_number", "pin", "apn",
+                               *_ID_ALIASES)),
+            FieldSpec("status", FieldType.TEXT, choices=_choices(ParcelStatus),
+                      aliases=("vacancy", "vacancy_status", "vacant_status"),
+                      description="vacant_lot, vacant_building, occupied or unknown"),
+            FieldSpec("owner_type", FieldType.TEXT, choices=_choices(OwnerType),
+                      aliases=("ownership", "owner_class", "ownership_type"),
+                      description="public, land_bank, private or unknown: a kind of owner, "
+                                  "never a name"),
+            FieldSpec("source", FieldType.TEXT, aliases=("data_source",)),
         ),
     ),
 }

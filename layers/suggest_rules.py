@@ -42,6 +42,9 @@ NAME_HINTS: dict[str, tuple[str, ...]] = {
     "height_m": ("height", "hgt"),
     "population": ("pop", "population", "residents"),
     "source": ("origin", "channel", "source", "method"),
+    "owner_type": ("owner", "ownership", "owned"),
+    "oneway": ("oneway", "one", "way", "direction", "travel"),
+    "level": ("level", "zlevel", "grade"),
 }
 
 #: Word rules for categorical values: (ours, words), first match wins.
@@ -78,6 +81,25 @@ VALUE_RULES: dict[tuple[Layer, str], tuple[tuple[str, tuple[str, ...]], ...]] = 
         ("alley", ("alley", "service")),
         ("path", ("path", "footway", "cycleway", "pedestrian", "trail", "walkway", "steps")),
     ),
+    # value words are matched one word at a time ("Vacant Building": vacant, building)
+    (Layer.STREETS, "oneway"): (
+        ("reverse", ("reverse", "against", "opposite", "backward", "backwards")),
+        ("yes", ("yes", "true", "oneway", "forward", "with")),
+        ("no", ("no", "false", "two", "twoway", "both")),
+    ),
+    (Layer.PARCELS, "status"): (
+        ("vacant_building", ("building", "structure", "house", "abandoned", "boarded")),
+        ("vacant_lot", ("lot", "land", "empty", "vacant")),
+        ("occupied", ("occupied", "improved", "active")),
+        ("unknown", ("unknown",)),
+    ),
+    (Layer.PARCELS, "owner_type"): (
+        ("land_bank", ("bank", "landbank", "lra")),
+        ("public", ("public", "city", "county", "state", "municipal", "government",
+                    "federal")),
+        ("private", ("private", "individual", "company", "corporation", "llc")),
+        ("unknown", ("unknown",)),
+    ),
 }
 
 #: Date formats a content check tries, month-first before day-first.
@@ -103,6 +125,7 @@ ID_HINTS: dict[Layer, tuple[str, ...]] = {
     Layer.STREETLIGHTS: ("pole", "light"), Layer.NEIGHBORHOODS: ("hood", "nbh", "community"),
     Layer.STREETS: ("street", "segment", "seg"), Layer.BUILDINGS: ("building", "bldg"),
     Layer.INCIDENTS: ("incident", "case", "report"), Layer.CONCERNS: ("request", "case"),
+    Layer.PARCELS: ("parcel", "pin", "apn", "property", "lot"),
 }
 
 

@@ -60,6 +60,9 @@ def test_patrol_page_from_hotspots_to_routes_and_a_logged_visit(
     app.run()
     station = by_label(app.text_input, "Station (lon, lat)")
     assert station.value == f"{lon:.6f}, {lat:.6f}"
+    # how the store's streets were joined, in words, beside the network's size
+    joined = next(c.value for c in app.caption if c.value.startswith("Network: "))
+    assert "Joining the lines: " in joined and "junction" in joined.split("Joining")[1]
     by_label(app.number_input, "Shift (minutes)").set_value(120)
     by_label(app.number_input, "Officers").set_value(2)
     by_label(app.button, "Plan routes").click().run()

@@ -96,7 +96,7 @@ def test_upgrade_applies_pending_migrations(backend: str, tmp_path: Path,
     # a store as version 4 of the schema left it: no row versions, no accounts
     url = old_store(backend, tmp_path, request, version=4)
     with open_store(url, upgrade=False) as s, s.engine.begin() as conn:
-        for layer in cc.Layer:
+        for layer in migrations.V1_LAYERS:
             conn.exec_driver_sql(f'ALTER TABLE "{layer.value}" DROP COLUMN version')
     with open_store(url, upgrade=False) as s:
         assert s.schema_version() == 4
@@ -104,7 +104,7 @@ def test_upgrade_applies_pending_migrations(backend: str, tmp_path: Path,
             assert "version" not in migrations.column_names(conn, "concerns")
     assert main(["db", "upgrade", "--db", url]) == 0
     printed = capsys.readouterr().out
-    assert f"schema version 4 -> {migrations.LATEST} (applied 5, 6, 7, 8)" in printed
+    assert f"schema version 4 -> {migrations.LATEST} (applied 5, 6, 7, 8, 9)" in printed
     with open_store(url, upgrade=False) as s:
         assert s.schema_version() == migrations.LATEST
         with s.engine.connect() as conn:
@@ -147,3 +147,52 @@ def test_v6_makes_old_support_notes_and_sensitive_notes_internal(backend: str, t
                    (ids[sensitive], "support"): "internal",
                    (ids[plain], "status"): "public",
                    (ids[plain], "support"): "internal"}
+
+
+def test_v9_adds_parcels_and_street_levels_to_an_old_store(backend: str, tmp_path: Path,
+                                                           request: pytest.FixtureRequest
+                                                           ) -> None:
+    """A store as version 8 left it (no parcels table; streets without level or one-way)
+    gets the parcels layer, registered and indexed as every feature table is, and the
+    two street columns; its streets are kept."""
+    import geopandas as gpd
+    import shapely
+
+    from layers import rtree
+    from layers.schema import Layer
+
+    url = old_store(backend, tmp_path, request, version=8)
+    with open_store(url, upgrade=False) as s, s.engine.begin() as conn:
+        for column in ("level", "oneway"):  # v1 now makes streets as they are today
+            conn.exec_driver_sql(f'ALTER TABLE streets DROP COLUMN "{column}"')
+        conn.execute(sa.text("INSERT INTO streets (id, name, class, geom) "
+                             "VALUES ('s1', 'Oak St', 'local', NULL)"))
+        assert not sa.inspect(conn).has_table("parcels")
+    with open_store(url) as s:
+        assert s.schema_version() == migrations.LATEST == 9
+        with s.engine.connect() as conn:
+            assert {"level", "oneway"} <= migrations.column_names(conn, "streets")
+            if backend == "embedded":
+                assert conn.execute(sa.text(
+                    "SELECT data_type, description FROM gpkg_contents "
+                    "WHERE table_name = 'parcels'")).one() == ("features", "Parcels")
+                assert conn.execute(sa.text(
+                    "SELECT geometry_type_name FROM gpkg_geometry_columns "
+                    "WHERE table_name = 'parcels'")).scalar_one() == "GEOMETRY"
+                assert rtree.has_index(conn, "parcels")
+            else:
+                assert conn.execute(sa.text(
+                    "SELECT indexdef FROM pg_indexes WHERE tablename = 'parcels' "
+                    "AND indexname = 'ix_parcels_geom'")).scalar_one().count("gist") == 1
+        assert s.read(Layer.STREETS)["name"].tolist() == ["Oak St"]
+        lots = gpd.GeoDataFrame(
+            {"id": ["p1", "p2"], "status": ["vacant_lot", "vacant_building"],
+             "owner_type": ["land_bank", "private"], "source": ["test", "test"]},
+            geometry=[shapely.box(-94.581, 39.041, -94.580, 39.042),
+                      shapely.Point(-94.57, 39.05)], crs=4326)
+        s.add(Layer.PARCELS, lots)
+        back = s.read(Layer.PARCELS).sort_values("id")
+        assert back["status"].tolist() == ["vacant_lot", "vacant_building"]
+        assert back.geometry.geom_type.tolist() == ["Polygon", "Point"]
+        near = s.read(Layer.PARCELS, bbox=(-94.585, 39.04, -94.579, 39.043))
+        assert near["id"].tolist() == ["p1"]

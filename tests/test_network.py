@@ -108,7 +108,8 @@ def test_west_oakland_extract_builds_offline(real_data: Path) -> None:
 
 def lines_frame(tolerance_gap: float) -> gpd.GeoDataFrame:
     """Three streets in a T: the stem's end is ``tolerance_gap`` metres from the bar's
-    junction; a fourth line crosses the bar without sharing an end (a bridge)."""
+    junction; a fourth line crosses the bar without sharing an end, one level up (a
+    bridge)."""
     x0, y0 = 500_000.0, 4_300_000.0
     geoms = [
         shapely.LineString([(x0, y0), (x0 + 100, y0)]),
@@ -118,7 +119,8 @@ def lines_frame(tolerance_gap: float) -> gpd.GeoDataFrame:
         shapely.LineString([(x0 + 150, y0 + 50), (x0 + 100, y0 + 100)]),
     ]
     return gpd.GeoDataFrame({"name": ["A", "A", "B", "Bridge", "C"],
-                             "oneway": ["no", "no", "no", "yes", "no"]},
+                             "oneway": ["no", "no", "no", "yes", "no"],
+                             "level": [0, 0, 0, 1, 0]},
                             geometry=geoms, crs=32615)
 
 

@@ -161,7 +161,10 @@ def test_cli_hotspots_and_route(sample_db: Path, tmp_path: Path,
                  "--shift-min", "120", "--officers", "2", "--out", str(gpx_path),
                  "--sheet", str(sheet), "--time-limit", "3",
                  f"--must={net.lonlat[9][0]},{net.lonlat[9][1]},Corner store"])
-    assert code == 0, capsys.readouterr().err
+    printed = capsys.readouterr()
+    assert code == 0, printed.err
+    # how the store's streets were joined, in words
+    assert f"joining the lines: {net.noding.describe()}" in printed.out  # type: ignore[union-attr]
     parsed = gpxpy.parse(gpx_path.read_text())
     assert len(parsed.tracks) == 2
     assert any("Corner store" in (w.description or "") for w in parsed.waypoints)

@@ -52,6 +52,8 @@ SECRETS = {
     "sensitive public-marked note": "Raid planned for Friday",
     "support on sensitive": "I saw them at the back gate",
     "assigned staff member's e-mail": "olive.assigned@example.net",
+    "parcel owner's name": "Ophelia Parcel-Owner",
+    "parcel owner's e-mail": "ophelia.owner@example.com",
 }
 LON, LAT = (re.escape(f"{v:.4f}") for v in EXACT)
 #: The exact place written as text: both coordinates to 4 decimals, close together.
@@ -95,7 +97,30 @@ def seed(store: Store) -> dict[str, str]:
     acc.create_account(store, "olive", "Olive Officer", Role.OFFICER, "long enough pw",
                        email=SECRETS["assigned staff member's e-mail"])
     staff.assign(sens, "olive")
+    seed_parcels(store)
     return {"sensitive": sens, "plain": plain, "spot": spot, "fixed": answer_token, **links}
+
+
+def seed_parcels(store: Store) -> None:
+    """Vacant parcels from a city file whose other columns name each owner: public data
+    (the Map page draws them, the scorecard and the brief count them), of which only the
+    layer's own fields may be kept and shown."""
+    import tempfile
+
+    from layers.importer import import_file
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "vacant.csv"
+        pd.DataFrame({
+            "parcel_id": ["VP-1", "VP-2", "VP-3"],
+            "status": ["vacant_lot", "vacant_building", "occupied"],
+            "owner_type": ["land_bank", "private", "private"],
+            "owner_name": [SECRETS["parcel owner's name"]] * 3,
+            "owner_email": [SECRETS["parcel owner's e-mail"]] * 3,
+            "lat": [39.0452, 39.0457, 39.0461], "lon": [-94.5752, -94.5748, -94.5741],
+        }).to_csv(path, index=False)
+        import_file(store, path, Layer.PARCELS)
+    assert store.count(Layer.PARCELS) == 3
 
 
 def seed_follows(store: Store, public: Access, sens: str, plain: str) -> dict[str, str]:
@@ -202,7 +227,9 @@ def test_every_public_method_answers_without_a_secret(
         "accounts": who.accounts,
         "export": lambda: [(tmp_path / f"p.{f}").read_bytes()
                            for f in EXPORT_FORMATS if f != "gpkg"
-                           if who.export(Layer.CONCERNS, tmp_path / f"p.{f}", f) >= 0],
+                           if who.export(Layer.CONCERNS, tmp_path / f"p.{f}", f) >= 0] + [
+            (tmp_path / f"v.{f}").read_bytes() for f in EXPORT_FORMATS if f not in
+            ("gpkg", "open311") if who.export(Layer.PARCELS, tmp_path / f"v.{f}", f) >= 0],
         "audits": who.audits, "audit": lambda: who.audit(audit),
         "audit_photos": lambda: who.audit_photos(audit),
         "audit_scorecard": lambda: who.audit_scorecard(who.audit(audit)),
@@ -511,6 +538,8 @@ def test_every_page_as_the_public_shows_no_secret(
             assert (round(lon, 4), round(lat, 4)) != (round(EXACT[0], 4), round(EXACT[1], 4))
         if page.endswith("concern.py"):
             assert centres, "the Concern page drew no still map of the sensitive report"
+        if page.endswith("map.py"):  # the seed's vacant parcels were drawn, and searched
+            assert any("Vacant building" in m for m in maps), page
         centres.clear()
     # the base map's tiles hold the base layers' names and classes, nothing of a report
     from cpted.basemap import BASE_LAYERS, layer_frames

@@ -1,4 +1,5 @@
-"""The layers map: concerns, neighborhoods, streets, streetlights and buildings.
+"""The layers map: concerns, neighborhoods, streets, streetlights, buildings and vacant
+parcels.
 
 Used by the Map page and, with a pin for the chosen spot, by the report form.
 Past ``point_limit`` concerns are counted in square cells so the page stays small.
@@ -41,6 +42,15 @@ PALETTE = ["#CC6677", "#332288", "#DDCC77", "#117733", "#88CCEE", "#882255", "#4
            "#999933", "#AA4499", "#DDDDDD"]
 LIGHT_COLORS = {"working": "#F5C400", "out": "#222222", "unknown": "#9E9E9E"}
 STREET_WEIGHTS = {"arterial": 5, "collector": 3.5, "local": 2, "alley": 1.2, "path": 1}
+#: Vacant parcels, light so that they sit under the reports: (fill, edge, dash, label).
+#: A lot is pale green with a dashed edge, a building pale orange with a solid one (the
+#: two differ in lightness as well as hue, and by their edges).
+PARCEL_STYLES = {
+    "vacant_lot": ("#d9f0d3", "#5aae61", "4 3", "Vacant lot"),
+    "vacant_building": ("#fdd0a2", "#d9712b", None, "Vacant building"),
+}
+OWNER_NAMES = {"public": "public", "land_bank": "land bank", "private": "private",
+               "unknown": "unknown"}
 
 
 @dataclass(frozen=True)
@@ -52,6 +62,8 @@ class MapLayers:
     streets: gpd.GeoDataFrame | None = None
     streetlights: gpd.GeoDataFrame | None = None
     buildings: gpd.GeoDataFrame | None = None
+    #: The parcels layer; only vacant lots and vacant buildings are drawn.
+    parcels: gpd.GeoDataFrame | None = None
 
 
 def category_colors(codes: Sequence[str]) -> dict[str, str]:
@@ -230,6 +242,15 @@ def build_map(
         rows.append(("box", "#bdbdbd", "Building"))
         words.append(counted(len(layers.buildings), "building"))
 
+    if layers.parcels is not None and len(layers.parcels):
+        rows += _add_parcels(m, layers.parcels, point_limit=point_limit, cell_m=cell_m,
+                             max_cells=max_cells)
+        kinds = layers.parcels["status"].astype(str).value_counts()
+        vacant = [counted(int(kinds.get(k, 0)), label.lower())
+                  for k, (_, _, _, label) in PARCEL_STYLES.items() if kinds.get(k, 0)]
+        if vacant:
+            words.append(listing(vacant))
+
     if layers.streets is not None and len(layers.streets):
         fg = folium.FeatureGroup(name="Streets", show=True)
         folium.GeoJson(
@@ -352,3 +373,47 @@ def _concern_rows(concerns: gpd.GeoDataFrame, names: Mapping[str, str], tz: str
                          "detailed_status": "Detail", "reported": "Reported",
                          "time_of_day": "Time of day", "address": "Address",
                          "description": "Description", "service_request_id": "Report"})
+
+
+def _add_parcels(m: folium.Map, parcels: gpd.GeoDataFrame, *, point_limit: int,
+                 cell_m: float, max_cells: int) -> list[tuple[str, str, str]]:
+    """Vacant lots and vacant buildings, one group each; past ``point_limit`` of them
+    counted in cells (at their :func:`cpted.overlay.parcel_points`). The legend's rows."""
+    from cpted.overlay import parcel_points
+
+    vacant = parcels[parcels["status"].isin(list(PARCEL_STYLES))]
+    if vacant.empty:
+        return []
+    if len(vacant) > point_limit:
+        pts = gpd.GeoDataFrame(geometry=parcel_points(vacant), crs=vacant.crs)
+        size = cell_size_for(pts, cell_m=cell_m, max_cells=max_cells)
+        cells = snapped(aggregate_points(pts, cell_m=size))
+        top = float(cells["count"].max())
+        fg = folium.FeatureGroup(name=f"Vacant parcels ({len(vacant):,}, per {size:g} m cell)")
+        folium.GeoJson(
+            cells.to_json(),
+            style_function=lambda f, top=top: {
+                "color": "#5aae61", "weight": 0.3, "fillColor": "#a6dba0",
+                "fillOpacity": 0.1 + 0.4 * f["properties"]["count"] / top},
+            tooltip=folium.GeoJsonTooltip(fields=["count"], aliases=["Vacant parcels in cell"]),
+        ).add_to(fg)
+        fg.add_to(m)
+        return [("box", "#a6dba0", f"Vacant parcels per {size:g} m cell (darker = more)")]
+    rows = []
+    for status, (fill, edge, dash, label) in PARCEL_STYLES.items():
+        part = vacant[vacant["status"] == status]
+        if part.empty:
+            continue
+        shown = part.assign(what=label, owner=part["owner_type"].map(OWNER_NAMES).fillna(""))
+        fg = folium.FeatureGroup(name=f"{label}s ({len(part):,})", show=True)
+        folium.GeoJson(
+            snapped(escaped_frame(shown, ["what", "owner"])).to_json(),
+            marker=folium.CircleMarker(radius=4, weight=1, fill_opacity=0.7),
+            style_function=lambda _f, fill=fill, edge=edge, dash=dash: {
+                "color": edge, "weight": 1, "fill": True, "fillColor": fill,
+                "fillOpacity": 0.55, **({"dashArray": dash} if dash else {})},
+            tooltip=folium.GeoJsonTooltip(fields=["what", "owner"], aliases=["Parcel", "Owner"]),
+        ).add_to(fg)
+        fg.add_to(m)
+        rows.append(("box", fill, label))
+    return rows
