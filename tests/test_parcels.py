@@ -29,7 +29,7 @@ from layers.errors import UnusableInputError
 from layers.importer import import_file
 from layers.schema import Layer
 from layers.store import Store, open_store
-from tests.conftest import ROOT
+from tests.conftest import ROOT, frame_with
 
 OWNER = "Ophelia Parcel-Owner"  # a person's name in the file: never stored
 
@@ -325,7 +325,7 @@ def test_the_neighborhood_scorecard_lists_vacant_parcels(
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
     at.switch_page("app_pages/neighborhoods.py").run()
     assert not at.exception
-    card = at.dataframe[0].value
+    card = frame_with(at, "Vacant lots").value
     assert (card["Vacant lots"] == 2).all() and (card["Vacant buildings"] == 2).all()
 
 
