@@ -10,6 +10,7 @@ what the edits make.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +29,7 @@ from layers.schema import FieldSpec, Layer, LayerSchema
 
 NONE_LABEL = "(none)"
 NO_VALUE = "(no value)"
+LEAVE_OUT = "(leave out)"
 EMPTY_LABEL = "(empty cell)"
 OTHER_LABEL = "(any other value)"
 NO_START = "none"
@@ -109,13 +111,35 @@ def picked_columns(key: str, fields: Sequence[str],
             for i, v in edited(key, "column").items() if i < len(fields)}
 
 
+def _short(text: str) -> str:
+    """A reason or problem without its examples (the table shows samples beside it)."""
+    return re.sub(r" \(e\.g\. .*?\)(?=;|$|\.)", "", text).split("; check ")[0]
+
+
 def why(choice: Choice) -> str:
-    """Why a field has its column, led by how it was chosen (profile, name, alias,
-    content check...)."""
-    if choice.source in (Source.NONE, Source.MADE, Source.CONSTANT) or \
-            choice.why.startswith(choice.source.value):
-        return choice.why
-    return f"{choice.source.value}: {choice.why}"
+    """Why a field has its column, in a few words led by how it was chosen (profile,
+    name, alias, content check, you)."""
+    time = re.search(r"; with '.*' as its time of day$", choice.why)
+    extra = (" " + time.group(0)[2:]) if time else ""
+    match choice.source:
+        case Source.PROFILE:
+            return "profile" + extra
+        case Source.NAME:
+            return "name" + extra
+        case Source.ALIAS:
+            alias = re.search(r"\(([^)]*)\)(?:;|$)", choice.why)
+            return f"alias ({alias.group(1)})" + extra if alias else "alias" + extra
+        case Source.CONTENT:
+            return _short(choice.why)
+        case Source.CONSTANT:
+            return "profile: one value for every row"
+        case Source.MADE:
+            return "none: ids made from the file name and row number"
+        case Source.NONE:
+            return ("profile: no column" if choice.why.startswith("the profile")
+                    else "none found")
+        case _:
+            return choice.source.value
 
 
 def mapping_table(key: str, schema: LayerSchema, first: Mapping[str, Choice],
@@ -127,34 +151,52 @@ def mapping_table(key: str, schema: LayerSchema, first: Mapping[str, Choice],
         fp, choice = plan.field(spec.name), now[spec.name]
         samples = (f"= {fp.samples[0]}" if fp.samples and not fp.columns
                    else ", ".join(fp.samples[:3]))
-        problems = field_problems(choice, fp, spec)
+        problems = [_short(p) for p in field_problems(choice, fp, spec)]
         rows.append({"field": spec.name + (" (required)" if spec.required else ""),
                      "column": column_label(first[spec.name].columns),
-                     "why": why(choice),
-                     "samples": samples,
                      "problem": ("Needs your decision: " if choice.flagged else "")
-                     + " ".join(problems)})
+                     + " ".join(problems),
+                     "why": why(choice),
+                     "samples": samples})
     st.data_editor(
         pd.DataFrame(rows), key=key, hide_index=True, width="stretch", num_rows="fixed",
-        disabled=["field", "why", "samples", "problem"],
+        height=_height(len(rows)), disabled=["field", "why", "samples", "problem"],
         column_config={
-            "field": st.column_config.TextColumn("Our field", width="small", pinned=True),
+            "field": st.column_config.TextColumn("Our field", width="medium"),
             "column": st.column_config.SelectboxColumn(
                 "Column of the file", options=list(options), required=True, width="medium",
                 help="Which of the file's columns holds this field; (none) for no column"),
             "why": st.column_config.TextColumn("Why", width="medium"),
             "samples": st.column_config.TextColumn("Sample values", width="medium"),
-            "problem": st.column_config.TextColumn("Problem", width="large"),
+            "problem": st.column_config.TextColumn("Problem", width="medium"),
         })
 
 
+def _height(rows: int) -> int:
+    """Pixels that show a table's every row and its header (35 px each), no inner
+    scrolling."""
+    return 35 * (rows + 1) + 3
+
+
+def problem_lines(schema: LayerSchema, now: Mapping[str, Choice], plan: MappingPlan) -> list[str]:
+    """Each field's problems in full, one line a field, for those not flagged (a flagged
+    one has its own question)."""
+    out = []
+    for spec in schema.fields:
+        choice = now[spec.name]
+        found = field_problems(choice, plan.field(spec.name), spec)
+        if found and not choice.flagged:
+            out.append(f"{spec.name} – {'; '.join(found)}")
+    return out
+
+
 def value_options(spec: FieldSpec) -> list[str]:
-    return [*(spec.choices or ()), *(() if spec.required else (NO_VALUE,))]
+    return [*(spec.choices or ()), *(() if spec.required else (NO_VALUE,)), LEAVE_OUT]
 
 
-def _label(target: str | None) -> str | None:
+def _label(target: str | None) -> str:
     if target is None:
-        return None
+        return LEAVE_OUT
     return target or NO_VALUE
 
 
@@ -164,28 +206,31 @@ def picked_values(key: str, rows: Sequence[ValueRow]) -> dict[str, str | None]:
     for i, v in edited(key, "becomes").items():
         if i < len(rows):
             text = None if v is None or (isinstance(v, float) and pd.isna(v)) else str(v)
-            out[rows[i].value] = "" if text == NO_VALUE else text or None
+            out[rows[i].value] = ("" if text == NO_VALUE else None if text in (None, LEAVE_OUT)
+                                  else text)
     return out
 
 
 def value_table(key: str, spec: FieldSpec, rows: Sequence[ValueRow]) -> None:
     """A categorical field's table: each file value, its rows, and ours (editable)."""
     shown = {EMPTY: EMPTY_LABEL, OTHER: OTHER_LABEL}
+    mine = edited(key, "becomes")
     frame = pd.DataFrame({
         "value": [shown.get(r.value, r.value) for r in rows],
-        "rows": pd.array([r.rows for r in rows], dtype="Int64"),
         "becomes": [_label(r.target) for r in rows],
-        "how": [r.how for r in rows]})
+        "rows": pd.array([r.rows for r in rows], dtype="Int64"),
+        "how": ["chosen by you" if i in mine else r.how for i, r in enumerate(rows)]})
     st.data_editor(
         frame, key=key, hide_index=True, width="stretch", num_rows="fixed",
-        disabled=["value", "rows", "how"],
+        height=_height(len(frame)), placeholder="", disabled=["value", "rows", "how"],
         column_config={
-            "value": st.column_config.TextColumn("Value in the file", width="medium",
-                                                 pinned=True),
+            "value": st.column_config.TextColumn("Value in the file", width="medium"),
             "rows": st.column_config.NumberColumn("Rows", format="%d", width="small"),
             "becomes": st.column_config.SelectboxColumn(
                 f"Our {spec.name}", options=value_options(spec), width="medium",
-                help="Blank: not in the table (the value is then kept as it is)"),
+                required=True,
+                help=f"{LEAVE_OUT}: not in the table (the value then becomes what "
+                     f"{OTHER_LABEL} says, else stays as it is)"),
             "how": st.column_config.TextColumn("Why", width="large")})
 
 

@@ -4,6 +4,7 @@ mapping can be saved as a profile or downloaded."""
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import tempfile
 from pathlib import Path
@@ -187,8 +188,10 @@ st.caption(f"{plan0.rows:,} rows. {place} Choose a column for any field that is 
            "missing; the table shows why each was chosen, a few of its values, and what "
            "does not fit.")
 ui.mapping_table(map_key, schema, first, now, plan, labels)
+for line in ui.problem_lines(schema, now, plan):
+    st.caption(md(line))
 if plan.unused:
-    st.caption("Not stored: " + md(", ".join(plan.unused)))
+    st.caption("Columns not used: " + md(", ".join(plan.unused)))
 for f in flagged:
     fp = plan0.field(f)
     col = ui.column_label(fp.columns)
@@ -201,18 +204,18 @@ for f in flagged:
 if value_keys:
     st.subheader("2. Values")
     st.caption("Each value the file holds for a field that takes a fixed list, with its "
-               "rows and the value of ours it becomes. A blank cell leaves the value out "
-               "of the table: it then becomes what (any other value) says, or stays as it "
-               "is, and a row whose value is not one of ours is rejected.")
+               "rows and the value of ours it becomes. (leave out) keeps the value out of "
+               "the table: it then becomes what (any other value) says, or stays as it is, "
+               "and a row whose value is not one of ours is rejected.")
     for f, (vkey, rows) in value_keys.items():
         cols = now[f].columns
         later = " (used once you confirm the column above)" if f in flagged and \
             f not in confirmed else ""
-        st.markdown(f"**{f}** from column {md(ui.column_label(cols))}{md(later)}")
+        st.markdown(f"**{f}** from column {md(ui.column_label(cols))}{later}")
         ui.value_table(vkey, schema.spec(f), rows)
 
 # -- 3. the check ------------------------------------------------------------------------
-st.subheader("3. Check")
+st.subheader("3. Validation report")
 missing = [f.field for f in plan.fields if f.required and f.how is How.NONE]
 blockers = [*(p for p in plan.problems if not p.startswith("required field")),
             *(f"{f} is required: choose the column that holds it" for f in missing),
@@ -279,27 +282,32 @@ st.caption("Save it as a profile to import next month's file the same way, here 
 st.text_input("Profile name", value=default_name, key=name_key, max_chars=catalog.MAX_NAME_CHARS)
 if name_problem:
     st.error(md(name_problem))
-k1, k2 = st.columns(2)
-k1.download_button("Download profile (TOML)", data=text,
-                   file_name=f"{slug(name or 'profile') or 'profile'}.toml",
-                   mime="application/toml", disabled=not name)
 just_saved = st.session_state.pop("profile_saved", None)
 if just_saved:
     st.success(f"Saved the profile {md(just_saved)}: choose it under Start from a saved "
                "profile, or give its name to cpted import --profile.")
+k1, k2 = st.columns(2)
+k1.download_button("Download profile (TOML)", data=text,
+                   file_name=f"{slug(name or 'profile') or 'profile'}.toml",
+                   mime="application/toml", disabled=not name)
 if can(me.actor.role, Action.SAVE_PROFILE):
-    held = {p.name.casefold(): p.name for p in me.saved_profiles()}
+    held = {p.name.casefold(): p for p in me.saved_profiles()}
+    same = held.get(name.casefold()) if name else None
     replace = False
-    if name and name.casefold() in held:
-        replace = k2.checkbox(md(f"Replace the saved profile '{held[name.casefold()]}'"))
-    if k2.button("Save profile", disabled=not name or (name.casefold() in held and not replace)):
-        try:
-            me.save_profile(text, replace=replace)
-        except CptedError as exc:
-            refusal(exc)
-        else:
-            st.session_state["profile_saved"] = name
-            st.rerun()
+    if same is not None and same.profile is not None and \
+            dataclasses.replace(same.profile, source="") == dataclasses.replace(prof, source=""):
+        k2.caption(f"This mapping is saved as {md(same.name)}.")
+    else:
+        if same is not None:
+            replace = k2.checkbox(md(f"Replace the saved profile '{same.name}'"))
+        if k2.button("Save profile", disabled=not name or (same is not None and not replace)):
+            try:
+                me.save_profile(text, replace=replace)
+            except CptedError as exc:
+                refusal(exc)
+            else:
+                st.session_state["profile_saved"] = name
+                st.rerun()
 else:
     allowed = ", ".join(sorted(r.value for r in PERMISSIONS[Action.SAVE_PROFILE]))
     k2.caption(f"Saving profiles for everyone is for: {allowed}. You can download it.")

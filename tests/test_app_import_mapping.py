@@ -50,7 +50,7 @@ def edit(at: AppTest, prefix: str, rows: dict[int, dict[str, Any]]) -> None:
     """Edit cells of the data editor whose key starts with ``prefix``, as a person would
     (AppTest sets an editor's edit state; it cannot click its canvas)."""
     key = editor(at, prefix).key
-    state = at.session_state[key] if key in at.session_state else {}
+    state = at.session_state.get(key, {})
     done = {int(k): dict(v) for k, v in dict(state).get("edited_rows", {}).items()}
     for i, change in rows.items():
         done.setdefault(i, {}).update(change)
@@ -77,12 +77,13 @@ def test_map_check_save_and_reuse_a_profile_by_name(
     # what was proposed, and why: a content check for the id and the date, nothing for
     # a code column with no name of ours, the Status column by its name but flagged
     assert by_field.loc["service_request_id", "column"] == "Ticket"
-    assert by_field.loc["service_request_id", "why"].startswith(
-        "content check: unique on every row")
+    assert by_field.loc["service_request_id", "why"] == "content check: unique on every row"
+    assert by_field.loc["requested_datetime", "why"] == "content check: its values are dates"
     assert by_field.loc["requested_datetime", "column"] == "Opened On"
     assert by_field.loc["service_code", "column"] == "(none)"
     assert by_field.loc["status", "column"] == "Status"
-    assert by_field.loc["status", "why"] == "name: the column has the field's name"
+    assert by_field.loc["status", "why"] == "name"
+    assert by_field.loc["service_name", "why"] == "none found"
     assert by_field.loc["status", "problem"].startswith(
         "Needs your decision: 80% of its values are not one of open, closed")
     assert by_field.loc["service_code", "problem"] == "required: choose the column that holds it"
@@ -102,7 +103,7 @@ def test_map_check_save_and_reuse_a_profile_by_name(
     fields = table(at, "map-")
     by_field = fields.set_index(fields["field"].str.split(" ").str[0])
     assert by_field.loc["service_code", "why"] == "chosen by you"
-    assert by_field.loc["status", "why"].startswith("confirmed by you")
+    assert by_field.loc["status", "why"] == "confirmed by you"
     assert metrics(at) == {"Rows read": "6", "Would be accepted": "4", "Rejected": "2"}
     # the status values: the word rules' guesses, and the two left for the person
     values = table(at, "values-")
@@ -110,7 +111,7 @@ def test_map_check_save_and_reuse_a_profile_by_name(
     assert by_value.loc["Resolved", "becomes"] == "closed"
     assert by_value.loc["Resolved", "how"] == "guessed from the word 'resolved'"
     assert by_value.loc["In Progress", "becomes"] == "open"
-    assert pd.isna(by_value.loc["Waiting on parts", "becomes"])
+    assert by_value.loc["Waiting on parts", "becomes"] == "(leave out)"
     assert by_value.loc["(empty cell)", "rows"] == 1
     assert "(any other value)" in by_value.index
     reasons = [d.value for d in at.dataframe if list(d.value.columns) == [
@@ -154,7 +155,7 @@ def test_map_check_save_and_reuse_a_profile_by_name(
     fields = table(at, "map-")
     by_field = fields.set_index(fields["field"].str.split(" ").str[0])
     assert by_field.loc["service_code", "column"] == "What"
-    assert by_field.loc["status", "why"] == "profile: named in the profile"
+    assert by_field.loc["status", "why"] == "profile"
     assert by_label(at.text_input, "Profile name").value == "Walk audit export"
     assert metrics(at) == {"Rows read": "6", "Would be accepted": "6", "Rejected": "0"}
     # a planner may import and download, not save for everyone
@@ -183,11 +184,22 @@ def test_a_saved_name_that_exists_asks_before_replacing(
     by_label(at.checkbox, "Use column 'Status' for status").check().run()
     by_label(at.button, "Save profile").click().run()
     assert any("Saved the profile walk" in m.value for m in at.success)
-    # the same name again: the button waits for the replace box
+    # saved as it stands: nothing to save
+    assert any(c.value == "This mapping is saved as walk." for c in at.caption)
+    assert not [b for b in at.button if b.label == "Save profile"]
+    # changed since: saving under the same name waits for the replace box
+    values = table(at, "values-")
+    edit(at, "values-", {row_of(values, "value", "Waiting on parts"): {"becomes": "closed"}})
     assert by_label(at.button, "Save profile").disabled
     by_label(at.checkbox, "Replace the saved profile 'walk'").check().run()
-    assert not by_label(at.button, "Save profile").disabled
+    by_label(at.button, "Save profile").click().run()
+    assert not at.exception, at.exception
+    with open_store(sample_db) as s:
+        text = s.get_setting(setting_key("walk"))
+    assert text is not None
+    assert parse_profile(text).values["status"].target("waiting on parts") == "closed"
     # a name that is not plain is refused before anything is saved, in plain text
     by_label(at.text_input, "Profile name").set_value("walk/../x").run()
     assert any("it holds '/'" in e.value for e in at.error)
     assert by_label(at.button, "Save profile").disabled
+    assert by_label(at.get("download_button"), "Download profile (TOML)").proto.disabled
