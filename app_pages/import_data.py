@@ -252,10 +252,12 @@ for note in summary.notes:
     st.info(md(note))
 if summary.rejected:
     st.markdown("**Why rows are rejected**")
-    st.bar_chart(pd.Series(summary.rejected, name="rows").rename_axis("reason"), horizontal=True,
-                 height=min(60 + 40 * len(summary.rejected), 300),
-                 alt="Bar chart of the rows refused, by reason: " + "; ".join(
-                     f"{why} {n:,}" for why, n in summary.rejected.items()) + ".")
+    if len(summary.rejected) > 1:  # one reason: its row below says it all
+        st.bar_chart(
+            pd.Series(summary.rejected, name="rows").rename_axis("reason"), horizontal=True,
+            height=min(60 + 40 * len(summary.rejected), 300),
+            alt="Bar chart of the rows refused, by reason: " + "; ".join(
+                f"{why} {n:,}" for why, n in summary.rejected.items()) + ".")
     st.dataframe(ui.rejection_table(summary), hide_index=True, width="stretch",
                  column_config={
                      "reason": st.column_config.TextColumn("Reason", width="medium"),
