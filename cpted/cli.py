@@ -47,8 +47,9 @@ def _parser() -> argparse.ArgumentParser:
                    help="csv, geojson, gpkg, shapefile, parquet, open311, or kc311 (the same as "
                         "--profile kc311) (default: from the ending)")
     p.add_argument("--profile", metavar="PROFILE",
-                   help="an import profile: a .toml file, or a shipped one by name (kc311); "
-                        "options given here win over the profile's")
+                   help="an import profile: a .toml file, or by name one shipped (kc311) or "
+                        "saved in the store (on the Import page); options given here win "
+                        "over the profile's")
     p.add_argument("--crs", help="source CRS of x/y columns or of a file that declares none")
     p.add_argument("--lon-col")
     p.add_argument("--lat-col")

@@ -1,17 +1,22 @@
-"""``cpted profile``: draft an import profile from a file, check one, list the shipped ones.
+"""``cpted profile``: draft an import profile from a file, check one, list the shipped
+and saved ones.
 
-Nothing here reads or writes the store: a profile describes a file, and the import
-that uses it goes through the access layer like any other (``cpted import --profile``).
+A profile describes a file; the import that uses it goes through the access layer like
+any other (``cpted import --profile``). Profiles saved in the store (on the Import page)
+are read through the door too, by name, and only from a store that exists: listing or
+checking profiles never creates one.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from layers.errors import UsageError
+from layers.errors import ProfileError, UsageError
 from layers.schema import Layer, parse_layer
 
 if TYPE_CHECKING:
@@ -35,9 +40,51 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
                                 "the project's)")
     q = psub.add_parser("check", help="check a profile; with a file, show how its columns "
                                       "map onto the layer (the mapping plan)")
-    q.add_argument("profile", help="a .toml file, or a shipped profile's name")
+    q.add_argument("profile", help="a .toml file, or the name of a shipped profile or of "
+                                   "one saved in the store")
     q.add_argument("path", nargs="?", type=Path, help="a data file to plan the mapping of")
-    psub.add_parser("list", help="the shipped profiles")
+    _db_arg(q)
+    q = psub.add_parser("list", help="the shipped profiles and those saved in the store")
+    _db_arg(q)
+
+
+def _db_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--db", help="database URL or file path of the store whose saved profiles "
+                                "to use (default: $CPTED_DB_URL, else var/cpted.gpkg)")
+
+
+@contextmanager
+def _door(args: argparse.Namespace, settings: Settings) -> Iterator[Any]:
+    """The store's door as the operator, or ``None`` when the store does not exist (a
+    file not made yet: listing saved profiles never creates one)."""
+    from cpted import accounts
+    from cpted.access import Access
+    from layers.store import open_store, resolve_url
+
+    url = resolve_url(args.db or settings.db_url)
+    if not url.startswith("postgres"):
+        path = Path(url.removeprefix("sqlite:///")) if url.startswith("sqlite:") else Path(url)
+        if not path.is_file():
+            yield None
+            return
+    with open_store(url) as store:
+        yield Access(store, accounts.operator(), settings)
+
+
+def _find(ref: str, args: argparse.Namespace, settings: Settings) -> Any:
+    """The profile ``ref`` names: a file or shipped one, else one saved in the store."""
+    from layers.profiles import load_profile, shipped_profiles
+
+    if Path(ref).is_file() or ref in shipped_profiles():
+        return load_profile(ref)
+    with _door(args, settings) as door:
+        if door is None:
+            try:
+                return load_profile(ref)
+            except ProfileError as exc:
+                raise ProfileError(f"{exc} (and no store to look for a saved profile in)"
+                                   ) from None
+        return door.find_profile(ref)
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
@@ -47,9 +94,15 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         for name, path in shipped_profiles().items():
             prof = load_profile(path)
             print(f"{name}: {prof.name} (layer {prof.layer.value})")
+        with _door(args, settings) as door:
+            for saved in door.saved_profiles() if door is not None else ():
+                if saved.profile is None:
+                    print(f"{saved.name}: cannot be read (saved): {saved.problem}")
+                else:
+                    print(f"{saved.name}: layer {saved.profile.layer.value} (saved)")
         return 0
     if args.action == "check":
-        prof = load_profile(args.profile)
+        prof = _find(args.profile, args, settings)
         print(f"{prof.source}: {prof.name!r}, layer {prof.layer.value}: no problems")
         if args.path is not None:
             from layers.importer import plan_file

@@ -46,6 +46,17 @@ class ImportSummary:
     def rejected_total(self) -> int:
         return sum(self.rejected.values())
 
+    def reasons(self, *, examples: int = 3) -> list[tuple[str, int, list[Rejection]]]:
+        """Each reason rows were rejected for, most rows first, with its count and the
+        first ``examples`` of its rows in file order."""
+        firsts: dict[str, list[Rejection]] = {}
+        for r in sorted(self.rejections, key=lambda r: r.row):
+            got = firsts.setdefault(r.reason, [])
+            if len(got) < examples:
+                got.append(r)
+        return [(reason, n, firsts.get(reason, []))
+                for reason, n in sorted(self.rejected.items(), key=lambda kv: (-kv[1], kv[0]))]
+
     def to_dict(self, *, details: bool = True) -> dict[str, Any]:
         d = asdict(self)
         if not details:
@@ -177,6 +188,48 @@ def _read_and_plan(
     plan = plan_mapping(raw.frame, SCHEMAS[layer], profile=prof, column_map=column_map,
                         coordinates=raw.coordinates)
     return raw, plan, prof, notes
+
+
+@dataclass
+class PlannedFile:
+    """A file read and its mapping planned, nothing checked row by row: the table as
+    read, the plan, the profile used (given, or a shipped one recognised) and the
+    reader's notes."""
+
+    raw: RawTable
+    plan: MappingPlan
+    profile: Profile | None
+    notes: list[str]
+
+
+def read_and_plan(
+    path: Path | str,
+    layer: Layer,
+    *,
+    profile: Profile | str | Path | None = None,
+    fmt: InputFormat | str | None = None,
+    crs: str | None = None,
+    lon_col: str | None = None,
+    lat_col: str | None = None,
+    x_col: str | None = None,
+    y_col: str | None = None,
+    encoding: str | None = None,
+    column_map: Mapping[str, str] | None = None,
+    settings: Settings | None = None,
+) -> PlannedFile:
+    """:func:`plan_file` with the table as read and the profile used, for a page that
+    lets people edit the plan (:mod:`layers.mapping_edit`).
+
+    Raises
+    ------
+    UnusableInputError
+        The file cannot be read, or the profile cannot be used.
+    """
+    raw, plan, prof, notes = _read_and_plan(
+        Path(path), layer, profile=profile, fmt=fmt, crs=crs, lon_col=lon_col,
+        lat_col=lat_col, x_col=x_col, y_col=y_col, encoding=encoding, column_map=column_map,
+        settings=settings or Settings())
+    return PlannedFile(raw, plan, prof, notes)
 
 
 def plan_file(

@@ -165,8 +165,11 @@ def _candidates(frame: pd.DataFrame, spec: FieldSpec, used: set[str],
     return [c for s, _, c in sorted(scored) if s < 0]
 
 
-def _content_pick(frame: pd.DataFrame, schema: LayerSchema, spec: FieldSpec,
-                  used: set[str]) -> Pick | None:
+def content_pick(frame: pd.DataFrame, schema: LayerSchema, spec: FieldSpec,
+                 used: set[str]) -> Pick | None:
+    """The column of ``frame`` (none of ``used``) whose name and values fit ``spec`` best,
+    by a content check (unique values for an id, dates for a date, status words for a
+    status...), with the reason as a ``# REVIEW:`` comment; None when none fits."""
     layer = schema.layer
     rows = len(frame)
     if spec.name == schema.id_field:
@@ -289,7 +292,7 @@ def suggest_profile(path: Path | str, layer: Layer, *, fmt: InputFormat | str | 
                                         f"{_fmt(frame[col])}; check it holds the "
                                         f"{spec.name}{time}" + _others(fp.alternatives))
         else:
-            pick = _content_pick(frame, schema, spec, used)
+            pick = content_pick(frame, schema, spec, used)
             if pick is None and fp.needs_confirmation:
                 refused[spec.name] = (f"# {fp.profile_line}", f"{REVIEW} taken by its name, "
                                       f"but {'; '.join(fp.problems)}: check it")

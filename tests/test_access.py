@@ -169,6 +169,8 @@ def protected_calls(ids: dict[str, str], tmp_path: Path
         Action.MANAGE_API_KEYS: lambda a: a.create_api_key("City 311 app"),
         Action.SEE_AUDIT: lambda a: a.audit_trail(),
         Action.IMPORT: lambda a: a.import_file(csv_file(tmp_path), Layer.CONCERNS),
+        Action.SAVE_PROFILE: lambda a: a.save_profile(
+            '[profile]\nname = "City 311"\nlayer = "concerns"\n[columns]\nstatus = "state"\n'),
         Action.LOAD_SAMPLE: lambda a: a.load_sample(),
         Action.SEND_MESSAGES: lambda a: a.build_digests(),
     }
@@ -185,7 +187,8 @@ LOGGED = {Action.REPORT: "report", Action.SUPPORT: "support", Action.FOLLOW: "fo
           Action.LOG_VISITS: "visit", Action.EDIT_CATEGORIES: "categories",
           Action.EDIT_INSTRUMENT: "instrument", Action.MANAGE_ACCOUNTS: "role",
           Action.MANAGE_API_KEYS: "api key created",
-          Action.IMPORT: "import", Action.LOAD_SAMPLE: "sample loaded"}
+          Action.IMPORT: "import", Action.SAVE_PROFILE: "import profile saved",
+          Action.LOAD_SAMPLE: "sample loaded"}
 
 
 def test_the_table_names_every_role_and_admin_may_do_everything() -> None:

@@ -54,6 +54,9 @@ SECRETS = {
     "assigned staff member's e-mail": "olive.assigned@example.net",
     "parcel owner's name": "Ophelia Parcel-Owner",
     "parcel owner's e-mail": "ophelia.owner@example.com",
+    # staff configuration, not for the public: a saved import profile and its columns
+    "saved import profile": "Precinct Tip Line Feed",
+    "saved profile's column": "Tipster Callback Column",
 }
 LON, LAT = (re.escape(f"{v:.4f}") for v in EXACT)
 #: The exact place written as text: both coordinates to 4 decimals, close together.
@@ -87,6 +90,9 @@ def seed(store: Store) -> dict[str, str]:
     staff.create_plan("Trim hedges", owner_kind="city department", owner_name="Parks",
                       due=NOW.date(), spot_id=spot, note=SECRETS["internal note"])
     public.answer_survey(*SURVEY_AT, 1, False)
+    name, column = SECRETS["saved import profile"], SECRETS["saved profile's column"]
+    staff.save_profile(f'[profile]\nname = "{name}"\nlayer = "concerns"\n[columns]\n'
+                       f'description = "{column}"\n')
     # the plain report is fixed (with an internal note): its follower is asked "Is it
     # fixed?"; the token of those links is read from the outbox, which stays unsent
     staff.change_status(plain, "fixed", SECRETS["internal note"], visibility="internal")
@@ -266,6 +272,10 @@ def test_every_public_method_answers_without_a_secret(
         "add_instrument": lambda: who.add_instrument(""),
         "import_file": lambda: who.import_file(csv_file(tmp_path), Layer.CONCERNS),
         "commit_import": lambda: who.commit_import(None),
+        "saved_profiles": who.saved_profiles,
+        "find_profile": lambda: who.find_profile("kc311"),
+        "save_profile": lambda: who.save_profile(
+            '[profile]\nname = "City 311"\nlayer = "concerns"\n'),
         "load_sample": who.load_sample,
         "create_account": lambda: who.create_account("x1", "X", Role.ADMIN, "long enough pw"),
         "set_role": lambda: who.set_role("x1", Role.ADMIN),

@@ -13,6 +13,7 @@ from cpted import apikeys
 from cpted import concerns as cc
 from cpted.access.permissions import Action, require
 from cpted.access.places import PlacesDoor
+from cpted.access.profiles import ProfilesDoor
 from cpted.privacy import Role
 from layers.errors import CptedError, UnusableInputError
 from layers.repos import accounts as repo
@@ -25,7 +26,7 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
 
 
-class AdminDoor(PlacesDoor):
+class AdminDoor(PlacesDoor, ProfilesDoor):
     # -- reading ---------------------------------------------------------------
     def services(self) -> dict[str, Service]:
         """The categories (public: they are what the Report form offers)."""
@@ -138,7 +139,8 @@ class AdminDoor(PlacesDoor):
 
     def import_file(self, path: Any, layer: Layer, **options: Any) -> Any:
         """Check and store a file as ``layer`` in one transaction (see
-        :func:`layers.importer.import_file`); bounded by the upload and row limits."""
+        :func:`layers.importer.import_file`); bounded by the upload and row limits.
+        A ``profile`` given by name may be a saved one (:meth:`find_profile`)."""
         require(self.actor, Action.IMPORT)
         from layers.importer import prepare_import
 
@@ -151,6 +153,8 @@ class AdminDoor(PlacesDoor):
         progress = options.pop("progress", None)
         dry_run = bool(options.pop("dry_run", False))
         options.pop("settings", None)
+        if isinstance(options.get("profile"), str | Path):  # a file, shipped, or saved
+            options["profile"] = self.find_profile(options["profile"])
         prepared = prepare_import(self.store, path, layer, settings=self.settings, **options)
         prepared.summary.dry_run = dry_run
         if not dry_run:

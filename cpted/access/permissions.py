@@ -38,6 +38,7 @@ class Action(StrEnum):
     MANAGE_API_KEYS = "make and revoke Open311 API keys"
     SEE_AUDIT = "see the change log (audit trail)"
     IMPORT = "import data"
+    SAVE_PROFILE = "save import profiles for everyone to use"
     LOAD_SAMPLE = "load the sample district"
     SEND_MESSAGES = "build digests and send follow messages"
 
@@ -71,6 +72,7 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.MANAGE_API_KEYS: frozenset({Role.ADMIN}),
     Action.SEE_AUDIT: frozenset({Role.COORDINATOR, Role.ADMIN}),
     Action.IMPORT: frozenset({Role.COORDINATOR, Role.PLANNER, Role.ADMIN}),
+    Action.SAVE_PROFILE: frozenset({Role.COORDINATOR, Role.ADMIN}),
     Action.LOAD_SAMPLE: frozenset({Role.COORDINATOR, Role.ADMIN}),
     Action.SEND_MESSAGES: frozenset({Role.ADMIN}),
 }

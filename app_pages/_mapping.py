@@ -1,0 +1,243 @@
+"""The Import page's mapping step: where to start from, the table of fields and their
+columns, the value tables of categorical fields, and the rejections of a check.
+
+The rules are in :mod:`layers.mapping_edit`; this module only turns them into widgets.
+Every table is plain text (``st.data_editor``, ``st.dataframe``); every other text that
+holds a file's value goes through :func:`app_pages._text.md`. An editor's edits are read
+from ``st.session_state`` before it is drawn (:func:`edited`), so the table drawn shows
+what the edits make.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from layers import profile_catalog as catalog
+from layers.errors import ProfileError
+from layers.importer import ImportSummary
+from layers.mapping import MappingPlan
+from layers.mapping_edit import EMPTY, OTHER, Choice, Source, ValueRow, field_problems
+from layers.profiles import Profile, load_profile, shipped_profiles
+from layers.schema import FieldSpec, Layer, LayerSchema
+
+NONE_LABEL = "(none)"
+NO_VALUE = "(no value)"
+LEAVE_OUT = "(leave out)"
+EMPTY_LABEL = "(empty cell)"
+OTHER_LABEL = "(any other value)"
+NO_START = "none"
+
+
+@dataclass(frozen=True)
+class Start:
+    """A profile the mapping may start from."""
+
+    key: str
+    label: str
+    load: Callable[[], Profile | None]
+
+
+@st.cache_data(show_spinner=False)
+def _files(stamp: tuple[tuple[str, str, float], ...]) -> list[tuple[str, str, str, str]]:
+    """(kind, ref, name, layer) of each profile file in ``stamp`` (kind, ref, path,
+    mtime); a file with problems is left out (``cpted profile check`` names them)."""
+    out = []
+    for kind, ref, path, _ in stamp:
+        try:
+            prof = load_profile(Path(path))
+        except (ProfileError, OSError):  # a broken file is not offered, never fatal
+            continue
+        out.append((kind, ref, prof.name, prof.layer.value))
+    return out
+
+
+def starts(door: Any, layer: Layer) -> dict[str, Start]:
+    """What the mapping may start from for ``layer``: nothing (columns matched by name),
+    the saved profiles, the shipped ones and the project folder's."""
+    out = {NO_START: Start(NO_START, "None: match columns by name", lambda: None)}
+    for saved in door.saved_profiles():
+        if saved.profile is not None and saved.profile.layer is layer:
+            prof = saved.profile
+            out[f"saved:{saved.name}"] = Start(f"saved:{saved.name}", f"{saved.name} (saved)",
+                                               lambda p=prof: p)
+    files = [("shipped", ref, str(p), p.stat().st_mtime) for ref, p in shipped_profiles().items()]
+    files += [("project", ref, str(p), p.stat().st_mtime)
+              for ref, p in catalog.project_profiles().items()]
+    paths = {(kind, ref): path for kind, ref, path, _ in files}
+    for kind, ref, name, layer_name in _files(tuple(files)):
+        if layer_name != layer.value:
+            continue
+        where = "shipped" if kind == "shipped" else "project folder"
+        path = paths[(kind, ref)]
+        out[f"{kind}:{ref}"] = Start(f"{kind}:{ref}", f"{name} ({where}: {ref})",
+                                     lambda p=path: load_profile(Path(p)))
+    return out
+
+
+def edited(key: str, column: str) -> dict[int, Any]:
+    """The edits made to ``column`` of the data editor ``key``: row position -> value."""
+    state = st.session_state.get(key)
+    rows = state.get("edited_rows", {}) if isinstance(state, Mapping) else {}
+    return {int(i): change[column] for i, change in rows.items()
+            if isinstance(change, Mapping) and column in change}
+
+
+def column_label(columns: Sequence[str]) -> str:
+    return " + ".join(columns) if columns else NONE_LABEL
+
+
+def column_options(headers: Sequence[str], choices: Mapping[str, Choice]) -> dict[str, tuple[
+        str, ...]]:
+    """Each label a field's column select offers -> the columns it stands for."""
+    out: dict[str, tuple[str, ...]] = {NONE_LABEL: ()}
+    out.update({h: (h,) for h in headers})
+    for c in choices.values():
+        if len(c.columns) > 1:
+            out[column_label(c.columns)] = c.columns
+    return out
+
+
+def picked_columns(key: str, fields: Sequence[str],
+                   options: Mapping[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
+    """The columns chosen in the field table ``key`` (field -> columns)."""
+    return {fields[i]: options.get(str(v), ()) if v is not None else ()
+            for i, v in edited(key, "column").items() if i < len(fields)}
+
+
+def _short(text: str) -> str:
+    """A reason or problem without its examples (the table shows samples beside it)."""
+    return re.sub(r" \(e\.g\. .*?\)(?=;|$|\.)", "", text).split("; check ")[0]
+
+
+def why(choice: Choice) -> str:
+    """Why a field has its column, in a few words led by how it was chosen (profile,
+    name, alias, content check, you)."""
+    time = re.search(r"; with '.*' as its time of day$", choice.why)
+    extra = (" " + time.group(0)[2:]) if time else ""
+    match choice.source:
+        case Source.PROFILE:
+            return "profile" + extra
+        case Source.NAME:
+            return "name" + extra
+        case Source.ALIAS:
+            alias = re.search(r"\(([^)]*)\)(?:;|$)", choice.why)
+            return f"alias ({alias.group(1)})" + extra if alias else "alias" + extra
+        case Source.CONTENT:
+            return _short(choice.why)
+        case Source.CONSTANT:
+            return "profile: one value for every row"
+        case Source.MADE:
+            return "none: ids made from the file name and row number"
+        case Source.NONE:
+            return ("profile: no column" if choice.why.startswith("the profile")
+                    else "none found")
+        case _:
+            return choice.source.value
+
+
+def mapping_table(key: str, schema: LayerSchema, first: Mapping[str, Choice],
+                  now: Mapping[str, Choice], plan: MappingPlan,
+                  options: Mapping[str, tuple[str, ...]]) -> None:
+    """The table of fields: the column (editable), why, samples and problems of each."""
+    rows = []
+    for spec in schema.fields:
+        fp, choice = plan.field(spec.name), now[spec.name]
+        samples = (f"= {fp.samples[0]}" if fp.samples and not fp.columns
+                   else ", ".join(fp.samples[:3]))
+        problems = [_short(p) for p in field_problems(choice, fp, spec)]
+        rows.append({"field": spec.name + (" (required)" if spec.required else ""),
+                     "column": column_label(first[spec.name].columns),
+                     "problem": ("Needs your decision: " if choice.flagged else "")
+                     + " ".join(problems),
+                     "why": why(choice),
+                     "samples": samples})
+    st.data_editor(
+        pd.DataFrame(rows), key=key, hide_index=True, width="stretch", num_rows="fixed",
+        height=_height(len(rows)), disabled=["field", "why", "samples", "problem"],
+        column_config={
+            "field": st.column_config.TextColumn("Our field", width="medium"),
+            "column": st.column_config.SelectboxColumn(
+                "Column of the file", options=list(options), required=True, width="medium",
+                help="Which of the file's columns holds this field; (none) for no column"),
+            "why": st.column_config.TextColumn("Why", width="medium"),
+            "samples": st.column_config.TextColumn("Sample values", width="medium"),
+            "problem": st.column_config.TextColumn("Problem", width="medium"),
+        })
+
+
+def _height(rows: int) -> int:
+    """Pixels that show a table's every row and its header (35 px each), no inner
+    scrolling."""
+    return 35 * (rows + 1) + 3
+
+
+def problem_lines(schema: LayerSchema, now: Mapping[str, Choice], plan: MappingPlan) -> list[str]:
+    """Each field's problems in full, one line a field, for those not flagged (a flagged
+    one has its own question)."""
+    out = []
+    for spec in schema.fields:
+        choice = now[spec.name]
+        found = field_problems(choice, plan.field(spec.name), spec)
+        if found and not choice.flagged:
+            out.append(f"{spec.name} – {'; '.join(found)}")
+    return out
+
+
+def value_options(spec: FieldSpec) -> list[str]:
+    return [*(spec.choices or ()), *(() if spec.required else (NO_VALUE,)), LEAVE_OUT]
+
+
+def _label(target: str | None) -> str:
+    if target is None:
+        return LEAVE_OUT
+    return target or NO_VALUE
+
+
+def picked_values(key: str, rows: Sequence[ValueRow]) -> dict[str, str | None]:
+    """A value table's result: file value -> ours (``""`` none; ``None`` left out)."""
+    out = {r.value: r.target for r in rows}
+    for i, v in edited(key, "becomes").items():
+        if i < len(rows):
+            text = None if v is None or (isinstance(v, float) and pd.isna(v)) else str(v)
+            out[rows[i].value] = ("" if text == NO_VALUE else None if text in (None, LEAVE_OUT)
+                                  else text)
+    return out
+
+
+def value_table(key: str, spec: FieldSpec, rows: Sequence[ValueRow]) -> None:
+    """A categorical field's table: each file value, its rows, and ours (editable)."""
+    shown = {EMPTY: EMPTY_LABEL, OTHER: OTHER_LABEL}
+    mine = edited(key, "becomes")
+    frame = pd.DataFrame({
+        "value": [shown.get(r.value, r.value) for r in rows],
+        "becomes": [_label(r.target) for r in rows],
+        "rows": pd.array([r.rows for r in rows], dtype="Int64"),
+        "how": ["chosen by you" if i in mine else r.how for i, r in enumerate(rows)]})
+    st.data_editor(
+        frame, key=key, hide_index=True, width="stretch", num_rows="fixed",
+        height=_height(len(frame)), placeholder="", disabled=["value", "rows", "how"],
+        column_config={
+            "value": st.column_config.TextColumn("Value in the file", width="medium"),
+            "rows": st.column_config.NumberColumn("Rows", format="%d", width="small"),
+            "becomes": st.column_config.SelectboxColumn(
+                f"Our {spec.name}", options=value_options(spec), width="medium",
+                required=True,
+                help=f"{LEAVE_OUT}: not in the table (the value then becomes what "
+                     f"{OTHER_LABEL} says, else stays as it is)"),
+            "how": st.column_config.TextColumn("Why", width="large")})
+
+
+def rejection_table(summary: ImportSummary) -> pd.DataFrame:
+    """Rejected rows by reason, most first, with a few examples of each."""
+    return pd.DataFrame(
+        [{"reason": reason, "rows": n,
+          "examples": "; ".join(r.detail for r in firsts)}
+         for reason, n, firsts in summary.reasons(examples=3)],
+        columns=["reason", "rows", "examples"])
