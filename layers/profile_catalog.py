@@ -95,7 +95,7 @@ def read_saved(texts: Mapping[str, str]) -> list[SavedProfile]:
 
 
 def project_profiles(folder: Path = PROJECT_DIR) -> dict[str, Path]:
-    """The profiles in the project's folder by their path in it (``chicago/chicago_311``)."""
+    """The profiles in the project's folder by their path in it (``chicago-311-requests``)."""
     if not folder.is_dir():
         return {}
     return {p.relative_to(folder).with_suffix("").as_posix(): p

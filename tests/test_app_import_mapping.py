@@ -149,7 +149,7 @@ def test_map_check_save_and_reuse_a_profile_by_name(
     start = by_label(at.selectbox, "Start from a saved profile")
     assert "Walk audit export (saved)" in start.options
     assert "Kansas City 311 export (shipped: kc311)" in start.options
-    assert any("(project folder: chicago/chicago_311)" in o for o in start.options)
+    assert any("(project folder: chicago-311-requests)" in o for o in start.options)
     start.select("saved:Walk audit export").run()
     assert not at.exception, at.exception
     fields = table(at, "map-")

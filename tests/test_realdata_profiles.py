@@ -56,14 +56,14 @@ class Case:
 
 HOODS = {
     "kansas_city": Case("kansas_city/kcmo_neighborhoods.geojson", Layer.NEIGHBORHOODS,
-                        "kansas_city/kcmo_neighborhoods.toml", 246),
+                        "kansas-city-neighborhoods.toml", 246),
     "chicago": Case("chicago/Boundaries_-_Community_Areas_current.geojson", Layer.NEIGHBORHOODS,
-                    "chicago/community_areas.toml", 77),
+                    "chicago-community-areas.toml", 77),
     "cambridge": Case("cambridge/BOUNDARY_CDDNeighborhoods.geojson", Layer.NEIGHBORHOODS,
-                      "cambridge/neighborhoods.toml", 13,
+                      "cambridge-neighborhoods.toml", 13,
                       edits={'id = "GlobalID"': 'id = "N_HOOD"'}),
     "washington_dc": Case("washington_dc/Neighborhood_Clusters.geojson", Layer.NEIGHBORHOODS,
-                          "washington_dc/neighborhood_clusters.toml", 46),
+                          "washington-dc-neighborhood-clusters.toml", 46),
 }
 
 FILES = {
@@ -71,34 +71,34 @@ FILES = {
         Case("kansas_city/kcmo_311_potholes_2020JanFeb.csv", Layer.CONCERNS, "kc311", 4493,
              {"outside project area": 42}),
         Case("kansas_city/kcpd_crime_2017.csv", Layer.INCIDENTS,
-             "kansas_city/kcpd_crime_2017.toml", 32283, {"outside project area": 71}),
+             "kansas-city-police-incidents.toml", 32283, {"outside project area": 71}),
         Case("kansas_city/kcmo_streetlight_poles_sample.geojson", Layer.STREETLIGHTS,
-             "kansas_city/kcmo_streetlight_poles.toml", 111),
+             "kansas-city-streetlight-poles.toml", 111),
     ],
     "chicago": [
-        Case("chicago/chicago_311_data.csv", Layer.CONCERNS, "chicago/chicago_311.toml", 5000,
+        Case("chicago/chicago_311_data.csv", Layer.CONCERNS, "chicago-311-requests.toml", 5000,
              {"left out by the profile's filters": 2882 + 688, "no coordinates": 4},
              draft_accepted=5000 - 4),
         Case("chicago/311_general.csv", Layer.CONCERNS,
-             "chicago/chicago_311_legacy_lights.toml", 1497, {"no coordinates": 1}),
+             "chicago-311-lights-out.toml", 1497, {"no coordinates": 1}),
         Case("chicago/311_pot-holes.csv", Layer.CONCERNS,
-             "chicago/chicago_311_legacy_potholes.toml", 999),
+             "chicago-311-potholes.toml", 999),
         Case("chicago/Crimes_-_2001_to_present.csv", Layer.INCIDENTS,
-             "chicago/chicago_crimes.toml", 1730, {"no coordinates": 188},
+             "chicago-crimes.toml", 1730, {"no coordinates": 188},
              edits={'category = "Description"': 'category = "Primary Type"'}),
     ],
     "cambridge": [
         Case("cambridge/TRANS_Centerlines.geojson", Layer.STREETS,
-             "cambridge/centerlines.toml", 2643,
+             "cambridge-street-centrelines.toml", 2643,
              edits={'name = "Street_Name"': 'name = "Street"'}),
         Case("cambridge/INFRA_StreetLights.geojson", Layer.STREETLIGHTS,
-             "cambridge/streetlights.toml", 6117),
+             "cambridge-streetlights.toml", 6117),
         Case("cambridge/INFRA_ParkLights.geojson", Layer.STREETLIGHTS,
-             "cambridge/parklights.toml", 858),
+             "cambridge-park-lights.toml", 858),
     ],
     "washington_dc": [
         Case("washington_dc/streetlights.csv", Layer.STREETLIGHTS,
-             "washington_dc/streetlights.toml", 3963,
+             "washington-dc-streetlights.toml", 3963,
              edits={'fixture_type = "FIXTURESTYLE_DESC"': 'fixture_type = "LIGHTTYPE_DESC"'}),
     ],
 }
@@ -107,7 +107,8 @@ ALL = [(city, case) for city, cases in FILES.items() for case in [HOODS[city], *
 
 
 def profile_ref(case: Case) -> str:
-    return case.profile if "/" not in case.profile else str(PROFILES / case.profile)
+    """A project profile's path (``*.toml`` in ``profiles/``), or a shipped one's name."""
+    return str(PROFILES / case.profile) if case.profile.endswith(".toml") else case.profile
 
 
 def file_rows(path: Path) -> list[dict[str, str]]:
