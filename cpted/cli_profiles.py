@@ -105,9 +105,9 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         prof = _find(args.profile, args, settings)
         print(f"{prof.source}: {prof.name!r}, layer {prof.layer.value}: no problems")
         if args.path is not None:
-            from layers.importer import plan_file
+            from layers.importer import read_and_plan
 
-            plan = plan_file(args.path, prof.layer, profile=prof, settings=settings)
+            plan = read_and_plan(args.path, prof.layer, profile=prof, settings=settings).plan
             print(plan.text())
             if plan.refusals:
                 print("\nan import would be refused:\n" + "\n".join(

@@ -217,8 +217,11 @@ def read_and_plan(
     column_map: Mapping[str, str] | None = None,
     settings: Settings | None = None,
 ) -> PlannedFile:
-    """:func:`plan_file` with the table as read and the profile used, for a page that
-    lets people edit the plan (:mod:`layers.mapping_edit`).
+    """Read ``path`` and plan its mapping onto ``layer`` (see :mod:`layers.mapping`),
+    without checking rows or writing anything: what an Import page shows before asking
+    to import, with the table as read and the profile used, so that a page can let
+    people edit the plan (:mod:`layers.mapping_edit`). Options as for
+    :func:`prepare_import`.
 
     Raises
     ------
@@ -230,37 +233,6 @@ def read_and_plan(
         lat_col=lat_col, x_col=x_col, y_col=y_col, encoding=encoding, column_map=column_map,
         settings=settings or Settings())
     return PlannedFile(raw, plan, prof, notes)
-
-
-def plan_file(
-    path: Path | str,
-    layer: Layer,
-    *,
-    profile: Profile | str | Path | None = None,
-    fmt: InputFormat | str | None = None,
-    crs: str | None = None,
-    lon_col: str | None = None,
-    lat_col: str | None = None,
-    x_col: str | None = None,
-    y_col: str | None = None,
-    encoding: str | None = None,
-    column_map: Mapping[str, str] | None = None,
-    settings: Settings | None = None,
-) -> MappingPlan:
-    """Read ``path`` and plan its mapping onto ``layer`` (see :mod:`layers.mapping`),
-    without checking rows or writing anything: what an Import page shows before
-    asking to import. Options as for :func:`prepare_import`.
-
-    Raises
-    ------
-    UnusableInputError
-        The file cannot be read, or the profile cannot be used.
-    """
-    _, plan, _, _ = _read_and_plan(
-        Path(path), layer, profile=profile, fmt=fmt, crs=crs, lon_col=lon_col,
-        lat_col=lat_col, x_col=x_col, y_col=y_col, encoding=encoding, column_map=column_map,
-        settings=settings or Settings())
-    return plan
 
 
 def prepare_import(

@@ -11,7 +11,7 @@ import pytest
 
 from cpted.cli import main
 from layers.errors import ProfileError, UnusableInputError
-from layers.importer import import_file, plan_file
+from layers.importer import import_file, read_and_plan
 from layers.mapping import Confidence, How
 from layers.profiles import load_profile, parse_profile
 from layers.schema import Layer
@@ -448,7 +448,7 @@ def test_the_mapping_plan_says_where_each_field_comes_from(tmp_path: Path) -> No
             f"2,graffiti,2025-05-02,Completed,y,{PLACE}\n"
             f"3,pothole,2025-05-03,Open,z,{PLACE}\n")
     src = write(tmp_path, "c.csv", text)
-    plan = plan_file(src, Layer.CONCERNS)
+    plan = read_and_plan(src, Layer.CONCERNS).plan
     rid = plan.field("service_request_id")
     assert (rid.columns, rid.how, rid.confidence) == (("Case Number",), How.ALIAS,
                                                        Confidence.MEDIUM)
@@ -473,7 +473,7 @@ service_code = "Kind"
 [values.status]
 "Completed" = "closed"
 """)
-    plan = plan_file(src, Layer.CONCERNS, profile=prof)
+    plan = read_and_plan(src, Layer.CONCERNS, profile=prof).plan
     assert plan.refusals == []
     assert plan.field("service_code").how is How.PROFILE
     assert [(v.value, v.mapped, v.fits) for v in plan.field("status").values] == [
