@@ -31,7 +31,9 @@ Rules this module states rather than hides:
   ``A``. Hit rate = n / N, the share of the later period's events inside it;
   PAI = (n / N) / (a / A) (Chainey, Tompson and Uhlig 2008); the recapture rate
   index RRI = (n2 / n1) / (N2 / N1), Levine's (2008) definition, with ``1`` the
-  period that made the hotspots and ``2`` the later one.
+  period that made the hotspots and ``2`` the later one; PEI* = n / n*, with n* the
+  later events in the same number of cells that had the most of them (Hunt 2016, as
+  the NIJ Real-Time Crime Forecasting Challenge scored it; White, Hunt and Green 2023).
 """
 
 from __future__ import annotations
@@ -465,7 +467,7 @@ def top_cells(scores: NDArray[np.float64], share: float) -> NDArray[np.int64]:
 
 def evaluate(scores: NDArray[np.float64], before: NDArray[np.float64],
              after: NDArray[np.float64], share: float) -> dict[str, float]:
-    """Hit rate, PAI and RRI of the top ``share`` of cells (see the module's notes)."""
+    """Hit rate, PAI, PEI* and RRI of the top ``share`` of cells (see the module's notes)."""
     chosen = top_cells(scores, share)
     n_cells = len(scores)
     big_n2 = float(np.sum(after))
@@ -475,8 +477,10 @@ def evaluate(scores: NDArray[np.float64], before: NDArray[np.float64],
     area_share = len(chosen) / n_cells
     hit = n2 / big_n2 if big_n2 else float("nan")
     rri = ((n2 / n1) / (big_n2 / big_n1)) if n1 and big_n1 and big_n2 else float("nan")
+    best = float(np.sort(np.asarray(after, dtype=float))[::-1][:len(chosen)].sum())
     return {"area_share": area_share, "cells": float(len(chosen)), "events": n2,
-            "hit_rate": hit, "pai": hit / area_share if big_n2 else float("nan"), "rri": rri}
+            "hit_rate": hit, "pai": hit / area_share if big_n2 else float("nan"),
+            "pei_star": n2 / best if best else float("nan"), "rri": rri}
 
 
 # -- the whole analysis --------------------------------------------------------
