@@ -88,16 +88,24 @@ class Windows:
                 "events before it")
 
 
-def windows(when: pd.Series, evaluate_from: pd.Timestamp,
+def windows(when: pd.Series, evaluate_from: pd.Timestamp | None,
             end: pd.Timestamp | None = None) -> Windows:
-    """The splits for events at ``when`` judged from ``evaluate_from`` (see the notes)."""
+    """The splits for events at ``when`` judged from ``evaluate_from`` (see the notes).
+
+    With no ``evaluate_from`` nothing is held back: the evaluation window is empty
+    (``evaluate == end``, after the last event) and the method is only chosen.
+    """
     known = when.dropna()
+    if not len(known):
+        raise ForecastError("no events with a time to make a forecast from")
     start = known.min()
-    if not len(known) or not start < evaluate_from:
-        raise ForecastError("no events before the evaluation date to make a forecast from")
     last = known.max()
     stop = end if end is not None else last + pd.Timedelta(seconds=1)
-    if not stop > evaluate_from:
+    if evaluate_from is None:
+        evaluate_from = stop
+    elif not start < evaluate_from:
+        raise ForecastError("no events before the evaluation date to make a forecast from")
+    elif not stop > evaluate_from:
         raise ForecastError("no events on or after the evaluation date to judge it with")
     validate = start + (evaluate_from - start) * 2 / 3
     return Windows(start, start + (validate - start) / 2, validate, evaluate_from, stop)
@@ -279,6 +287,8 @@ class Evaluation:
     def ratio(self, share: float = 0.01) -> float:
         """The chosen method's evaluation PAI over counts' at ``share`` of the area."""
         ev = self.stage("evaluation")
+        if ev.empty:
+            return float("nan")
         at = ev[ev["area_share"] == share].set_index("method")["pai"]
         return float(at[self.chosen] / at["counts"]) if at["counts"] else float("nan")
 
@@ -286,6 +296,9 @@ class Evaluation:
         """A plain sentence: did the chosen method beat counts by the goal on the later window?"""
         name = NAMES[self.chosen]
         r = self.ratio()
+        if self.stage("evaluation").empty:
+            return (f"{name} did best on the validation window (the latest third of the "
+                    "events, forecast from the rest); nothing was held back to judge it on.")
         if self.chosen == "counts":
             return ("On the validation window no method beat plain counts, so counts were "
                     f"kept; the goal of {GOAL:.2f} times counts' PAI at 1% of the area is "
@@ -316,7 +329,8 @@ def _rows(stage: str, stg: _Stage, after: NDArray[np.float64],
     return out
 
 
-def evaluate_methods(events: gpd.GeoDataFrame, grid: hs.Grid, evaluate_from: pd.Timestamp,
+def evaluate_methods(events: gpd.GeoDataFrame, grid: hs.Grid,
+                     evaluate_from: pd.Timestamp | None,
                      *, end: pd.Timestamp | None = None,
                      factors_at: Callable[[pd.Timestamp], rt.Factors] | None = None,
                      shares: Sequence[float] = SHARES) -> Evaluation:
@@ -325,7 +339,9 @@ def evaluate_methods(events: gpd.GeoDataFrame, grid: hs.Grid, evaluate_from: pd.
     ``events`` are WGS84 points with ``when`` and ``weight`` (as
     :func:`cpted.patrol.gather_events` gives them); events without a time (standing
     conditions) are left out. ``factors_at(t)`` gives the risk-terrain factors as known
-    at ``t`` (``None``: no risk terrain model).
+    at ``t`` (``None``: no risk terrain model). With ``evaluate_from`` ``None`` nothing
+    is held back: the method is chosen on the validation window and every method is
+    made from all events, with no evaluation rows.
     """
     timed = events[events["when"].notna().to_numpy(dtype=bool)]
     xy = hs.events_xy(timed, grid.crs)
@@ -366,12 +382,41 @@ def evaluate_methods(events: gpd.GeoDataFrame, grid: hs.Grid, evaluate_from: pd.
         if k > best:
             chosen, best = key, k
     final, p_final = stage(win.evaluate, win.validate)
-    after = target(win.evaluate, win.end)
+    rows = _rows("validation", val, val_after, shares)
+    if win.end > win.evaluate and evaluate_from is not None:
+        rows += _rows("evaluation", final, target(win.evaluate, win.end), shares)
     if "rtm" not in final.scores:
         notes.append("No risk terrain model: the store holds no vacant parcels, concerns or "
                      "streetlights out to measure risk factors from (bars and bus stops have "
                      "no layer).")
-    table = pd.DataFrame(_rows("validation", val, val_after, shares)
-                         + _rows("evaluation", final, after, shares))
+    table = pd.DataFrame(rows)
     table["chosen"] = table["method"] == chosen
     return Evaluation(win, table, chosen, final.scores, p_final, final.risk, notes)
+
+
+def factors_from(grid: hs.Grid, *, parcels: gpd.GeoDataFrame | None = None,
+                 concerns: gpd.GeoDataFrame | None = None,
+                 streetlights: gpd.GeoDataFrame | None = None
+                 ) -> Callable[[pd.Timestamp], rt.Factors] | None:
+    """``factors_at`` for :func:`evaluate_methods` from the store's layers, or ``None``
+    when none of them holds anything a factor could be measured from."""
+    layers = [x for x in (parcels, concerns, streetlights) if x is not None and len(x)]
+    if not layers:
+        return None
+
+    def at(until: pd.Timestamp) -> rt.Factors:
+        return rt.environment(grid, parcels=parcels, concerns=concerns,
+                              streetlights=streetlights, until=until)
+
+    return at
+
+
+def table_text(evaluation: Evaluation) -> list[str]:
+    """The evaluation window's rows as aligned lines of text (the CLI's table)."""
+    lines = []
+    for r in evaluation.stage("evaluation").itertuples():
+        mark = "  <- chosen on validation" if r.chosen else ""
+        lines.append(f"  {r.name:24} top {r.area_share:4.0%} of area: hit rate "
+                     f"{r.hit_rate:6.1%}  PAI {r.pai:6.2f}  PEI* {r.pei_star:5.2f}  "
+                     f"RRI {r.rri:5.2f}{mark}")
+    return lines
