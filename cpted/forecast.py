@@ -345,7 +345,9 @@ def evaluate_methods(events: gpd.GeoDataFrame, grid: hs.Grid,
     """
     timed = events[events["when"].notna().to_numpy(dtype=bool)]
     xy = hs.events_xy(timed, grid.crs)
-    inside = shapely.contains_xy(grid.area, xy[:, 0], xy[:, 1]) if len(xy) else np.zeros(0, bool)
+    # as hotspots.analyse counts them: events in the study area and in one of its cells
+    inside = ((grid.locate(xy) >= 0) & shapely.contains_xy(grid.area, xy[:, 0], xy[:, 1])
+              if len(xy) else np.zeros(0, bool))
     w = (timed["weight"].to_numpy(dtype=float) if "weight" in timed
          else np.ones(len(timed)))
     when = pd.to_datetime(timed["when"], utc=True)
