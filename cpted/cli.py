@@ -585,11 +585,18 @@ def _patrol_commands(door: Access, args: argparse.Namespace, settings: Settings)
     print(hot.describe())
     evaluation = None
     if cut is not None or (args.command == "route" and args.stops_from == "forecast"):
-        evaluation = fc.evaluate_methods(
-            every, hot.grid, cut, end=end, factors_at=fc.factors_from(
-                hot.grid, parcels=door.layer(Layer.PARCELS),
-                concerns=door.layer(Layer.CONCERNS),
-                streetlights=door.layer(Layer.STREETLIGHTS)))
+        try:
+            evaluation = fc.evaluate_methods(
+                every, hot.grid, cut, end=end, factors_at=fc.factors_from(
+                    hot.grid, parcels=door.layer(Layer.PARCELS),
+                    concerns=door.layer(Layer.CONCERNS),
+                    streetlights=door.layer(Layer.STREETLIGHTS)))
+        except fc.ForecastError as exc:
+            if cut is not None:
+                raise
+            print(f"note: no forecast to take stops from ({exc}); using Gi* hot spots and "
+                  "strong single cells")
+            args.stops_from = "gi"
     if args.command == "hotspots":
         frame = hot.frame()
         if args.method == "kde":

@@ -16,6 +16,9 @@ Factors, from what the store holds (a layer that is absent or empty gives none):
 * streetlights recorded as out within ``radius_m``.
 
 Bars and bus stops would be classic RTM factors, but the store has no such layers.
+When the concerns are also the events being forecast, "concerns reported nearby" is
+their own past density, and the model is close to a kernel density: the validation
+window, not the model, decides whether that helps.
 """
 
 from __future__ import annotations
