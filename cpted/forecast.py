@@ -384,6 +384,10 @@ def evaluate_methods(events: gpd.GeoDataFrame, grid: hs.Grid,
         if k > best:
             chosen, best = key, k
     final, p_final = stage(win.evaluate, win.validate)
+    if chosen not in final.scores:  # e.g. no blend: nothing in the latest split to fit it on
+        notes.append(f"{NAMES[chosen]} did best on the validation window but could not be "
+                     "made from every earlier event, so counts are used.")
+        chosen = "counts"
     rows = _rows("validation", val, val_after, shares)
     if win.end > win.evaluate and evaluate_from is not None:
         rows += _rows("evaluation", final, target(win.evaluate, win.end), shares)
