@@ -119,25 +119,43 @@ if (linked := st.query_params.get("report")) is not None:
     if linked in labels:
         st.session_state["concern_id"] = linked
     del st.query_params["report"]
+# The search box and the list go here, at the top, but are drawn after the report's map:
+# a page draws its parts in the order they are sent, and these two wait for scripts of
+# their own, so sent first they would hold the map back. What they chose is known
+# before they are drawn: the box's words and the pick are in the session already.
+picker = st.container()
 default = st.session_state.get("concern_id")
-find = st.text_input(
-    "Find a report", key="concern_find", placeholder="Its id, category or address",
-    help=f"The list below shows the newest {SHOWN} reports that match.")
+find = str(st.session_state.get("concern_find", ""))
 words = find.strip().lower()
 matches = index[index["text"].str.contains(words, regex=False)] if words else index
 ids = matches["id"].head(SHOWN).tolist()
-if words and not ids:
-    st.caption(f"No report matches “{md(find.strip())}”.")
 if default in labels and default not in ids:
     ids.insert(0, default)  # the report open now stays in the list
 if not ids:
     ids = index["id"].head(SHOWN).tolist()
-picked = st.selectbox(
-    "Concern", ids, index=ids.index(default) if default in ids else 0,
-    format_func=labels.__getitem__,
-    help=f"Newest first; {len(matches):,} of {len(index):,} reports match"
-         + (f", the newest {SHOWN} listed." if len(matches) > SHOWN else "."))
+picked = default if default in ids else ids[0]
 st.session_state["concern_id"] = picked
+
+
+def _picked() -> None:
+    st.session_state["concern_id"] = st.session_state["concern_pick"]
+
+
+def draw_picker() -> None:
+    with picker:
+        st.text_input("Find a report", key="concern_find",
+                      placeholder="Its id, category or address",
+                      help=f"The list below shows the newest {SHOWN} reports that match.")
+        if words and matches.empty:
+            st.caption(f"No report matches “{md(find.strip())}”.")
+        st.session_state["concern_pick"] = picked
+        st.selectbox(
+            "Concern", ids, key="concern_pick", on_change=_picked,
+            format_func=labels.__getitem__,
+            help=f"Newest first; {len(matches):,} of {len(index):,} reports match"
+                 + (f", the newest {SHOWN} listed." if len(matches) > SHOWN else "."))
+
+
 row = me.concern(picked)
 # The version this person has seen: a status change is saved only over that version, so a
 # change someone else made meanwhile is never overwritten unseen.
@@ -202,6 +220,7 @@ with right_text:
                 continue
             label = questions.get(code, code.replace("_", " ").capitalize())
             st.caption(f"{md(label)}: {md(answer_text(answer))}")
+draw_picker()
 for _media_type, data in me.photos(picked):
     st.image(data, caption="Photo (location and camera details removed)", width=360,
              alt=f"Photo sent with this {category.lower()} report")
