@@ -3,7 +3,8 @@
 1,000 viewpoints among 5,000 generated building footprints (a 3.5 km square of
 city blocks with gaps, like the sample district) at the default 100 m view
 distance, each exact (an angular sweep over the walls). Ours:
-``cpted.isovist.Sightlines.at``, which asks an STRtree for the footprints that meet the view circle. Baseline: the same sweep
+``cpted.isovist.Sightlines.at``, which asks an STRtree for the footprints that meet
+the view circle. Baseline: the same sweep
 tested against every wall of the layer (no spatial index; walls beyond the view
 distance are dropped by one vectorised distance test), run in the same process on the
 first ``--baseline-points`` viewpoints. Prints the time per isovist of each, their

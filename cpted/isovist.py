@@ -177,7 +177,7 @@ def sweep(origin: tuple[float, float], starts: NDArray[np.float64], ends: NDArra
             n = max(1, math.ceil((hi[i] - lo[i]) / step))
             th = np.linspace(lo[i], hi[i], n + 1)
             pieces.append(radius * np.column_stack([np.cos(th), np.sin(th)]))
-    ring = np.vstack(pieces) + (ox, oy)
+    ring = np.vstack(pieces) + np.array([ox, oy])
     poly = shapely.Polygon(ring)
     if not poly.is_valid:  # sectors of zero depth where the viewpoint touches a corner
         fixed = shapely.make_valid(poly)
