@@ -165,19 +165,21 @@ def sweep(origin: tuple[float, float], starts: NDArray[np.float64], ends: NDArra
         corners.append(d * np.minimum(t, radius)[:, None])
     p, q = corners
     area += 0.5 * float((p[:, 0] * q[:, 1] - p[:, 1] * q[:, 0]).sum())
-    # the outline, sector by sector in angle order
+    # the outline, sector by sector in angle order: a walled sector's two corners, an
+    # open one's arc with a vertex at least every arc step
     step = math.radians(arc_step_deg)
-    pieces: list[NDArray[np.float64]] = []
-    wall_at = np.cumsum(walled) - 1
-    for i in range(len(lo)):
-        if walled[i]:
-            j = wall_at[i]
-            pieces.append(np.vstack([p[j], q[j]]))
-        else:
-            n = max(1, math.ceil((hi[i] - lo[i]) / step))
-            th = np.linspace(lo[i], hi[i], n + 1)
-            pieces.append(radius * np.column_stack([np.cos(th), np.sin(th)]))
-    ring = np.vstack(pieces) + np.array([ox, oy])
+    n_arc = np.maximum(1, np.ceil((hi - lo) / step)).astype(np.intp)
+    count = np.where(walled, 2, n_arc + 1)
+    sector = np.repeat(np.arange(len(lo)), count)
+    j = np.arange(len(sector)) - np.repeat(np.cumsum(count) - count, count)
+    th = lo[sector] + (hi - lo)[sector] * j / n_arc[sector]
+    ring = radius * np.column_stack([np.cos(th), np.sin(th)])
+    on_wall = walled[sector]
+    wall_row = (np.cumsum(walled) - 1)[sector]
+    first = on_wall & (j == 0)
+    ring[first] = p[wall_row[first]]
+    ring[on_wall & (j == 1)] = q[wall_row[on_wall & (j == 1)]]
+    ring += np.array([ox, oy])
     poly = shapely.Polygon(ring)
     if not poly.is_valid:  # sectors of zero depth where the viewpoint touches a corner
         fixed = shapely.make_valid(poly)
