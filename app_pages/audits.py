@@ -1,13 +1,15 @@
-"""CPTED audits: on the map by score, one audit's scores, its trend, reports to print."""
+"""CPTED audits: on the map by score; across audits, whether auditors agree, what goes with
+feeling safe and where to audit next; one audit's scores, its trend, reports to print."""
 
 from __future__ import annotations
 
 import pandas as pd
 import streamlit as st
 
+from app_pages._audit_analytics import across, show_agreement, show_drivers, show_where_next
 from app_pages._audit_view import show_scorecard
 from app_pages._maps import show_map
-from app_pages._state import access, layer, store, tz
+from app_pages._state import access, layer, role, store, tz
 from app_pages._text import md
 from cpted import assessments as au
 from cpted import reports
@@ -31,6 +33,8 @@ audits = me.audits(neighborhood_id=hood)
 if audits.empty:
     st.info("No audits yet. Use **Audit a place** to make the first one.")
     st.page_link("app_pages/assess.py", label="Audit a place", icon=":material/fact_check:")
+    st.header("Where to audit next")
+    show_where_next(me.audits(), zone)
     st.stop()
 
 # -- all audits ------------------------------------------------------------------------------
@@ -192,3 +196,16 @@ with tab_print:
             else:
                 st.download_button("Download the brief (PDF)", reports.brief_pdf(b, tz=zone),
                                    file_name=f"brief-{nid}.pdf", mime="application/pdf")
+
+# -- across audits ------------------------------------------------------------------------------
+st.header("Across audits")
+everyone = me.audits()
+agreement, drivers = across(s.url, s.revision(), role().value)
+tab_agree, tab_safe, tab_next = st.tabs(
+    ["Do auditors agree?", "What goes with feeling safe", "Where to audit next"])
+with tab_agree:
+    show_agreement(agreement, everyone)
+with tab_safe:
+    show_drivers(drivers, everyone)
+with tab_next:
+    show_where_next(everyone, zone)
