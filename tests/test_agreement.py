@@ -18,7 +18,6 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
-import shapely
 from scipy import stats
 from statsmodels.stats.inter_rater import fleiss_kappa as sm_fleiss_kappa
 
