@@ -71,8 +71,9 @@ st.dataframe(table, hide_index=True, width="stretch",
 
 # -- one audit ----------------------------------------------------------------------------------
 ids = list(audits["id"])
-label = {r.id: f"{r.place_name} · {r.assessed_at.tz_convert(zone):%Y-%m-%d} · {r.period}"
-         for r in audits.itertuples()}
+# several groups may audit one place on one evening: time and auditor tell them apart
+label = {r.id: f"{r.place_name} · {r.assessed_at.tz_convert(zone):%Y-%m-%d %H:%M} · "
+               f"{r.period} · {r.assessor}" for r in audits.itertuples()}
 wanted = st.session_state.pop("show_audit", None)
 chosen = st.selectbox("Audit", ids, format_func=label.get, key="audit-pick",
                       index=ids.index(wanted) if wanted in ids else 0)
@@ -127,9 +128,9 @@ with tab_trend:
                          + (f"{r.overall:.0f}" if r.enough_answers and r.overall == r.overall
                             else "not rated") for r in trend.itertuples()) + ".")
         options = list(trend["id"])
-        tlabel = {r.id: f"{r.assessed_at.tz_convert(zone):%Y-%m-%d} · {r.period} · "
+        tlabel = {r.id: f"{r.assessed_at.tz_convert(zone):%Y-%m-%d %H:%M} · {r.period} · "
                         + (f"{r.overall:.0f}" if r.enough_answers and r.overall == r.overall
-                           else r.label.lower())
+                           else r.label.lower()) + f" · {r.assessor}"
                         for r in trend.itertuples()}
         b1, b2 = st.columns(2)
         before = b1.selectbox("Before", options, index=0, format_func=tlabel.get)
