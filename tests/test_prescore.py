@@ -201,3 +201,23 @@ def test_pre_score_against_the_sample_audits_is_spearman_over_places(
     assert check.rho == pytest.approx(float(np.corrcoef(x, y)[0, 1]), rel=1e-10)
     assert check.p_value is not None and 0 < check.p_value <= 1
     json.dumps({"rho": check.rho})  # a plain float, shown as such
+
+
+def test_the_map_escapes_street_names_and_shows_each_component() -> None:
+    attack = "<img src=x onerror=alert(1)>"
+    streets = grid().assign(name=[attack] * 3 + ["1st St", "2nd St", "3rd St", "4th St"])
+    concerns = metric([shapely.Point(50, 5)], service_code=["graffiti"], status=["open"])
+    result = run(streets, concerns=concerns)
+    todo = ps.where_to_audit(result, gpd.GeoDataFrame(
+        {"enough_answers": [], "assessed_at": [], "lon": [], "lat": []}), now=NOW, top=3)
+    fmap = build_prescore_map(result.segments, todo)
+    page = fmap.get_root().render()
+    assert attack not in page
+    assert "\\u0026lt;img src=x onerror=alert(1)\\u0026gt; between 1st St" in page  # JSON
+    assert ps.COMPONENTS["maintenance"] in page
+    text = text_of(fmap)
+    assert text is not None
+    rows = text.tables[0].rows
+    shown = (todo["maintenance"] * 100).round(0).tolist()
+    assert rows[ps.COMPONENTS["maintenance"]].tolist() == shown
+    assert ps.COMPONENTS["darkness"] not in rows.columns  # no poles: no darkness column

@@ -9,6 +9,7 @@ import pandas as pd
 
 from cpted.maps.common import centred_map, escaped_frame, legend
 from cpted.maps.describe import MapTable, MapText, attach, counted
+from cpted.prescore import COMPONENTS
 
 #: Pre-score bands (0-100, higher: more reason to audit) and their colours.
 PRESCORE_BANDS = ((60.0, "#b2182b", "60 and over: audit soon"),
@@ -41,19 +42,25 @@ def build_prescore_map(segments: gpd.GeoDataFrame, todo: pd.DataFrame) -> folium
     Returns
     -------
     folium.Map
-        One GeoJSON layer of every segment (tooltips escaped: street and pre-score), one
+        One GeoJSON layer of every segment (tooltips escaped: street, pre-score and each
+        component on 0-100), one
         of the next segments to audit, a key, and a text alternative listing them.
     """
     fmap = centred_map(segments.total_bounds if len(segments) else None)
     shown = segments.assign(pre=segments["pre_score"].round(0))
     shown = shown.assign(color=[prescore_color(v) for v in shown["pre_score"]])
-    tips = escaped_frame(shown, ["street", "pre"]).assign(color=shown["color"].to_numpy())
+    # each component the segment has, as 0-100, beside its pre-score
+    parts = [c for c in COMPONENTS if c in shown.columns and shown[c].notna().any()]
+    for c in parts:
+        shown[f"part_{c}"] = (shown[c] * 100).round(0)
+    fields = ["street", "pre", *(f"part_{c}" for c in parts)]
+    aliases = ["Street", "Pre-score", *(COMPONENTS[c] for c in parts)]
+    tips = escaped_frame(shown, fields).assign(color=shown["color"].to_numpy())
     folium.GeoJson(
         tips.to_json(), name="Streets by pre-score",
         style_function=lambda f: {"color": f["properties"]["color"], "weight": 4,
                                   "opacity": 0.9},
-        tooltip=folium.GeoJsonTooltip(fields=["street", "pre"],
-                                      aliases=["Street", "Pre-score"]),
+        tooltip=folium.GeoJsonTooltip(fields=fields, aliases=aliases),
     ).add_to(fmap)
     if len(todo):
         nxt = escaped_frame(shown.loc[todo.index], ["street", "pre"])
@@ -76,5 +83,6 @@ def build_prescore_map(segments: gpd.GeoDataFrame, todo: pd.DataFrame) -> folium
     table = pd.DataFrame({
         "Street": todo["street"].astype(str).to_numpy(),
         "Pre-score": todo["pre_score"].round(0).to_numpy(),
+        **{COMPONENTS[c]: (todo[c] * 100).round(0).to_numpy() for c in parts},
         "Length (m)": todo["length_m"].round(0).to_numpy()})
     return attach(fmap, MapText(summary, (MapTable("Where to audit next", table),)))
