@@ -217,3 +217,19 @@ def test_the_audits_page_shows_agreement_what_goes_with_safety_and_where_to_audi
     assert check.rho is not None
     assert f"is {check.rho:+.2f} (Spearman; p = {check.p_value:.2f})" in text
     assert any("725 street segments" in c.value for c in app.caption)
+
+
+def test_with_no_audits_the_page_still_says_where_to_audit_first(
+        app: AppTest, sample_db: Path) -> None:
+    with open_store(sample_db) as s:
+        for aid in A.list_assessments(s)["id"]:
+            A.delete_assessment(s, aid)
+    app.switch_page("app_pages/audits.py").run()
+    assert not app.exception
+    assert "No audits yet. Use **Audit a place** to make the first one." in [
+        i.value for i in app.info]
+    assert "Where to audit next" in [h.value for h in app.header]
+    shown = frame_with(app, "pre").value
+    assert len(shown) == 10 and shown["pre"].is_monotonic_decreasing
+    text = " ".join(m.value for m in app.markdown)
+    assert "Not yet: 0 audited place(s)" in text
