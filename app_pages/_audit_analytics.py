@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import altair as alt
 import pandas as pd
 import streamlit as st
 
@@ -171,8 +172,23 @@ def show_where_next(audits: pd.DataFrame, zone: str) -> None:
              f"{check.p_value:.2f}): {agree}. A high pre-score means more reason to audit "
              "and a high audit score a better place, so agreement shows as a negative "
              "correlation.")
-    st.scatter_chart(check.pairs.rename(columns={"pre_score": "Pre-score",
-                                                 "overall": "Audit score"}),
-                     x="Pre-score", y="Audit score", height=280)
+    pairs = check.pairs.rename(columns={"place_name": "Place", "street": "Street",
+                                        "pre_score": "Pre-score", "overall": "Audit score"})
+    said = ("Scatter chart of the audited places, the street pre-score (0 to 100) across and "
+            "the latest overall audit score (0 to 100) up: " + "; ".join(
+                f"{p} {a:.0f} against {b:.0f}" for p, a, b in zip(
+                    pairs["Place"], pairs["Pre-score"], pairs["Audit score"], strict=True))
+            + ".")
+    # Altair rather than st.scatter_chart, so each dot names its place to a screen reader
+    st.altair_chart(
+        alt.Chart(pairs, description=said).mark_point(filled=True, size=60).encode(
+            x=alt.X("Pre-score:Q", scale=alt.Scale(domain=[0, 100]),
+                    title="Pre-score (higher: more reason to audit)"),
+            y=alt.Y("Audit score:Q", scale=alt.Scale(domain=[0, 100]),
+                    title="Overall audit score"),
+            tooltip=[alt.Tooltip("Place:N"), alt.Tooltip("Street:N"),
+                     alt.Tooltip("Pre-score:Q", format=".0f"),
+                     alt.Tooltip("Audit score:Q", format=".0f")]),
+        width="stretch", alt=said)
     st.caption("One dot per audited place: its latest audit with enough answers against the "
                "pre-score of the street segment it lies on.")
