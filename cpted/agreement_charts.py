@@ -28,19 +28,23 @@ def kappa_chart(items: pd.DataFrame) -> bytes:
     """Fleiss' kappa of each item (``Agreement.items``), one bar an item, with Landis and
     Koch's bands marked; items where kappa is not defined are left out."""
     rows = items.dropna(subset=["kappa"]).iloc[::-1]
-    fig, ax = plt.subplots(figsize=(6.8, 0.22 * len(rows) + 1.2), layout="constrained")
-    labels = [f"{p}: {q[:48]}{'…' if len(q) > 48 else ''}"
+    fig, ax = plt.subplots(figsize=(8.0, 0.22 * len(rows) + 1.6), layout="constrained")
+    labels = [f"{p}: {q[:40]}{'…' if len(q) > 40 else ''}"
               for p, q in zip(rows["principle"], rows["question"], strict=True)]
     ax.barh(range(len(rows)), rows["kappa"].astype(float), color=BLUE, height=0.7)
     ax.set_yticks(range(len(rows)))
     ax.set_yticklabels(labels, fontsize=6)
-    for floor, word in KAPPA_WORDS[:-1]:
-        ax.axvline(floor, color=GREY, linewidth=0.6, linestyle=":")
-        ax.text(floor, len(rows) - 0.3, f" {word}", fontsize=6, color=GREY, rotation=90,
-                va="top")
+    # Landis and Koch's bands, named above the plot where each starts
+    bands = [floor for floor, _ in KAPPA_WORDS[:-1]][::-1] + [1.0]
+    words = [word for _, word in KAPPA_WORDS[:-1]][::-1]
+    for lo, hi, word in zip(bands[:-1], bands[1:], words, strict=True):
+        ax.axvline(lo, color=GREY, linewidth=0.6, linestyle=":")
+        ax.text(lo + 0.01, 1.005, word, transform=ax.get_xaxis_transform(), fontsize=6,
+                color=GREY, ha="left", va="bottom", rotation=35)
     ax.axvline(0, color="black", linewidth=0.8)
     ax.set_xlim(min(-0.4, float(rows["kappa"].min()) - 0.05) if len(rows) else -0.4, 1.0)
-    ax.set_xlabel("agreement beyond chance (Fleiss' kappa; 0 = chance, 1 = always the same)")
+    ax.set_xlabel("Fleiss' kappa: agreement beyond chance\n(0 = as chance would give, "
+                  "1 = always the same answer)", fontsize=8)
     ax.spines[["top", "right"]].set_visible(False)
     return _png(fig)
 
@@ -58,6 +62,7 @@ def drivers_chart(drivers: list[Driver]) -> bytes:
     ax.set_yticklabels([d.principle for d in rows], fontsize=8)
     ax.axvline(0, color="black", linewidth=0.8)
     ax.set_xlim(-1, 1)
-    ax.set_xlabel("rank correlation with feeling safe (dot) and its 95% interval (line)")
+    ax.set_xlabel("rank correlation with feeling safe (dot)\nand its 95% interval (line)",
+                  fontsize=8)
     ax.spines[["top", "right"]].set_visible(False)
     return _png(fig)
