@@ -35,9 +35,7 @@ def kappa_chart(items: pd.DataFrame) -> bytes:
     ax.set_yticks(range(len(rows)))
     ax.set_yticklabels(labels, fontsize=6)
     # Landis and Koch's bands, named above the plot where each starts
-    bands = [floor for floor, _ in KAPPA_WORDS[:-1]][::-1] + [1.0]
-    words = [word for _, word in KAPPA_WORDS[:-1]][::-1]
-    for lo, hi, word in zip(bands[:-1], bands[1:], words, strict=True):
+    for lo, word in KAPPA_WORDS[:-1]:
         ax.axvline(lo, color=GREY, linewidth=0.6, linestyle=":")
         ax.text(lo + 0.01, 1.005, word, transform=ax.get_xaxis_transform(), fontsize=6,
                 color=GREY, ha="left", va="bottom", rotation=35)
