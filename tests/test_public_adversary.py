@@ -182,6 +182,20 @@ def leaks(value: Any) -> list[str]:
     return found + (["exact place"] if EXACT_TEXT.search(text) else [])
 
 
+def prescore_outputs(who: Access) -> list[Any]:
+    """The pre-score as the Audits page shows it: the segments, the list, the check against
+    audits and the map's HTML and text alternative."""
+    from cpted import prescore as ps
+    from cpted.maps import build_prescore_map
+    from cpted.maps.describe import text_of
+
+    result = who.prescore(now=NOW)
+    todo = ps.where_to_audit(result, who.audits(), now=NOW)
+    fmap = build_prescore_map(result.segments, todo)
+    return [result.segments, todo, ps.check_against_audits(result, who.audits()).pairs,
+            fmap.get_root().render(), text_of(fmap), result.missing]
+
+
 PASSWORD = "Adversary-Db-Pw-42"
 #: Who follows the seeded reports and an area round the sensitive one.
 FOLLOWER = "follower.of.reports@example.net"
@@ -243,6 +257,9 @@ def test_every_public_method_answers_without_a_secret(
         "same_place": lambda: who.same_place(audit),
         "day_and_night": lambda: who.day_and_night(audit),
         "current_instrument": who.current_instrument,
+        "audit_agreement": lambda: [who.audit_agreement().items, who.audit_agreement().places],
+        "safety_drivers": lambda: [d.words for d in who.safety_drivers()],
+        "prescore": lambda: prescore_outputs(who),
         "may_edit_audit": lambda: who.may_edit_audit(who.audit(audit)),
         "audit_report": lambda: who.audit_report(audit).assessment.place_name,
         "neighborhood_brief": lambda: brief_text(who, store),

@@ -10,7 +10,8 @@ Modules: :mod:`~cpted.maps.common` (escaping, bounds, legend),
 :mod:`~cpted.maps.concerns` (the layers map), :mod:`~cpted.maps.choropleth`,
 :mod:`~cpted.maps.patrol`, :mod:`~cpted.maps.lighting`, :mod:`~cpted.maps.audits`,
 :mod:`~cpted.maps.spots` (gathering reports into problem spots, spots by status),
-:mod:`~cpted.maps.survey` (the perception survey).
+:mod:`~cpted.maps.survey` (the perception survey), :mod:`~cpted.maps.prescore` (where to
+audit next).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from cpted.maps.concerns import (
 )
 from cpted.maps.lighting import build_darkness_map, lux_png
 from cpted.maps.patrol import BIN_COLOURS, ROUTE_COLOURS, build_patrol_map, build_visits_map
+from cpted.maps.prescore import build_prescore_map
 from cpted.maps.spots import STATUS_COLORS, build_gather_map, build_spots_map
 from cpted.maps.survey import build_survey_map
 
@@ -50,6 +52,7 @@ __all__ = [
     "build_gather_map",
     "build_map",
     "build_patrol_map",
+    "build_prescore_map",
     "build_sightlines_map",
     "build_spots_map",
     "build_survey_map",
