@@ -38,7 +38,7 @@ def all_pairs(inv: lt.Inventory, data: lt.LightingData, x: np.ndarray, y: np.nda
         d = np.hypot(dx, dy)
         cos = h / np.sqrt(d * d + h * h)
         i = unit.intensity(np.degrees(np.arctan2(d, h))) * lm / 1000 * data.maintenance_factor
-        e = np.where(d <= data.reach_heights * h, i * cos**3 / (h * h), 0.0)
+        e = np.where(d <= unit.reach_heights(data.ignored_share) * h, i * cos**3 / (h * h), 0.0)
         out[lo:lo + chunk] = e.sum(axis=1)
     return out
 
@@ -77,7 +77,8 @@ def main() -> None:
     scale = np.maximum(np.abs(base), 1e-12)
     rel = float(np.max(np.abs(lux[pick] - base) / scale))
     print(f"lux grid: {len(gx):,} cells ({cell:g} m), {n:,} poles ({int(inv.out.sum()):,} out), "
-          f"reach {data.reach_heights:g} mounting heights")
+          f"reach {lt.DEFAULT_DISTRIBUTION.reach_heights(data.ignored_share):g} mounting "
+          "heights (Type V)")
     print(f"  ours (R-tree pairs)      {t_ours:8.2f} s")
     print(f"  baseline (all pairs)     {t_base:8.2f} s  (timed on {len(pick):,} cells, scaled)")
     print(f"  ratio baseline/ours      {t_base / t_ours:8.1f}x   target >= 10x")
@@ -131,8 +132,7 @@ def priorities(n_candidates: int, time_limit: float) -> float:
     pr.choose(plan, budget)
     t_choose = time.perf_counter() - t0
     t0 = time.perf_counter()
-    ex = pr.exact([c.cost for c in plan.candidates], [c.fixes for c in plan.candidates],
-                  plan.values, budget, time_limit_s=time_limit)
+    ex = pr.exact_plan(plan, budget, time_limit_s=time_limit)
     t_exact = time.perf_counter() - t0
     ours = plan.value()
     print(f"priorities: {len(plan.candidates):,} candidates on {len(streets):,} streets, "

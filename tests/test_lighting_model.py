@@ -29,8 +29,10 @@ def with_distribution(dist: L.Distribution, **kw: float) -> L.LightingData:
 
 def test_worked_example_8000_cd_at_8_m() -> None:
     # One luminaire of 8,000 cd in every direction at 8 m; a point 6 m away horizontally.
-    # r = 10 m, cos(theta) = 0.8: E_h = 8000 * 0.8^3 / 8^2 = 64 lux and
-    # E_v = 8000 * 0.8^2 * 0.6 / 8^2 = 48 lux (on the plane facing the luminaire).
+    # r = 10 m, cos(theta) = 0.8: E_h = 8000 * 0.8^3 / 8^2 = 64 lux. Vertical illuminance
+    # is taken 1.5 m above the ground, where RP-8 measures it (it used to be taken on the
+    # ground, 48 lux here): the luminaire is 6.5 m above that plane, r^2 = 6^2 + 6.5^2 =
+    # 78.25, and on the plane facing it E_v = I sin(theta) / r^2 = 8000 * 6 / 78.25^1.5.
     uniform = L.Distribution.uniform(8000.0)
     assert uniform.lumens() == pytest.approx(4 * math.pi * 8000, rel=1e-6)
     data = with_distribution(uniform)
@@ -38,16 +40,19 @@ def test_worked_example_8000_cd_at_8_m() -> None:
     assert L.illuminance(inv, data, np.array([6.0]), np.array([0.0]))[0] == pytest.approx(
         64.0, rel=1e-6)
     assert L.illuminance(inv, data, np.array([0.0]), np.array([-6.0]), vertical=True)[0] == \
-        pytest.approx(48.0, rel=1e-6)
+        pytest.approx(8000 * 6 / 78.25 ** 1.5, rel=1e-6)  # 69.34 lux
     # directly below: E = I / h^2; the maintenance factor scales everything
     assert L.illuminance(inv, data, np.array([0.0]), np.array([0.0]))[0] == pytest.approx(125.0)
     mf = dataclasses.replace(data, maintenance_factor=0.8)
     assert L.illuminance(inv, mf, np.array([6.0]), np.array([0.0]))[0] == pytest.approx(51.2)
-    # a pole that is out gives nothing; past the reach (5 heights = 40 m) nothing is summed
+    # a pole that is out gives nothing; past the reach nothing is summed. The reach is
+    # computed from the distribution (under 1% of a street's average left out): for an
+    # isotropic source 10 mounting heights = 80 m (it was a fixed 5 heights)
+    assert uniform.reach_heights(0.01) == 10.0
     assert L.illuminance(one_pole(0, 0, 8, uniform.lumens(), out=True), data,
                          np.array([6.0]), np.array([0.0]))[0] == 0.0
-    assert L.illuminance(inv, data, np.array([40.1]), np.array([0.0]))[0] == 0.0
-    assert L.illuminance(inv, data, np.array([39.9]), np.array([0.0]))[0] > 0.0
+    assert L.illuminance(inv, data, np.array([80.1]), np.array([0.0]))[0] == 0.0
+    assert L.illuminance(inv, data, np.array([79.9]), np.array([0.0]))[0] > 0.0
 
 
 def test_default_distribution_lights_the_ground_evenly_to_70_degrees() -> None:
@@ -84,7 +89,8 @@ def test_two_poles_superpose() -> None:
     cos = 10.0 / np.hypot(d, 10.0)
     theta = np.degrees(np.arccos(cos))
     i = L.Distribution.even_field(16000.0).intensity(theta)
-    expected_b = np.where(d <= 50.0, i * cos**3 / 100.0, 0.0)
+    reach = 10.0 * L.Distribution.even_field(1.0).reach_heights()  # 8.75 heights
+    expected_b = np.where(d <= reach, i * cos**3 / 100.0, 0.0)
     np.testing.assert_allclose(b, expected_b, rtol=1e-9)
 
 
