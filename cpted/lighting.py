@@ -453,21 +453,9 @@ def pole_light(inv: Inventory, data: LightingData) -> PoleLight:
     return PoleLight(code, tuple(dists), inv.height_m * (reach[code] if len(dists) else 1.0))
 
 
-def pair_illuminance(inv: Inventory, data: LightingData, pole: NDArray[np.intp],
-                     px: FloatArray, py: FloatArray, *, vertical: bool = False,
-                     light: PoleLight | None = None) -> FloatArray:
-    """Illuminance at points ``(px, py)`` from poles ``pole`` (one pole per point).
-
-    Horizontal on the ground, or with ``vertical`` on a plane facing the pole at
-    ``data.vertical_height_m`` (1.5 m) above the ground. ``light`` is
-    :func:`pole_light` of ``inv``, computed here when not given.
-    """
-    light = light or pole_light(inv, data)
-    h = inv.height_m[pole] - (data.vertical_height_m if vertical else 0.0)
-    h = np.maximum(h, 1e-9)
-    dx, dy = px - inv.x[pole], py - inv.y[pole]
-    d = np.hypot(dx, dy)
-    theta = np.degrees(np.arctan2(d, h))
+def _intensities(inv: Inventory, light: PoleLight, pole: NDArray[np.intp],
+                 theta: FloatArray, dx: FloatArray, dy: FloatArray) -> FloatArray:
+    """Candela of each (pole, point) pair, each pole aimed by its ``front_deg``."""
     i = np.zeros(len(pole))
     code = light.code[pole]
     front = inv.fronts()[pole]
@@ -483,12 +471,36 @@ def pair_illuminance(inv: Inventory, data: LightingData, pole: NDArray[np.intp],
         i[aimed] = dist.intensity(theta[aimed], psi)
         blind = m & np.isnan(front)
         i[blind] = dist.averaged().intensity(theta[blind])
-    i *= inv.lumens[pole] / 1000.0 * data.maintenance_factor
-    i = np.where(inv.out[pole] | (d > light.reach_m[pole]), 0.0, i)
+    return i
+
+
+def pair_illuminance(inv: Inventory, data: LightingData, pole: NDArray[np.intp],
+                     px: FloatArray, py: FloatArray, *, vertical: bool = False,
+                     light: PoleLight | None = None) -> FloatArray:
+    """Illuminance at points ``(px, py)`` from poles ``pole`` (one pole per point).
+
+    Horizontal on the ground, or with ``vertical`` on a plane facing the pole at
+    ``data.vertical_height_m`` (1.5 m) above the ground. ``light`` is
+    :func:`pole_light` of ``inv``, computed here when not given.
+    """
+    light = light or pole_light(inv, data)
+    h = inv.height_m[pole] - (data.vertical_height_m if vertical else 0.0)
+    h = np.maximum(h, 1e-9)
+    dx, dy = px - inv.x[pole], py - inv.y[pole]
+    d = np.hypot(dx, dy)
+    theta = np.degrees(np.arctan2(d, h))
+    if len(light.distributions) == 1 and light.distributions[0].symmetric:
+        i = light.distributions[0].intensity(theta)
+    else:
+        i = _intensities(inv, light, pole, theta, dx, dy)
+    i = i * (inv.lumens[pole] * (data.maintenance_factor / 1000.0))
+    i[inv.out[pole] | (d > light.reach_m[pole])] = 0.0
     r2 = d * d + h * h
     if vertical:  # I sin(theta) / r^2 on a plane facing the luminaire
         return np.where(inv.height_m[pole] > data.vertical_height_m, i * d / r2 ** 1.5, 0.0)
-    return i * (h / np.sqrt(r2)) ** 3 / (h * h)
+    cos = h / np.sqrt(r2)
+    out: FloatArray = i * cos * cos * cos / (h * h)
+    return out
 
 
 def illuminance(inv: Inventory, data: LightingData, x: FloatArray, y: FloatArray, *,

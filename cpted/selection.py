@@ -3,20 +3,21 @@
 Each item ``i`` adds ``light[i][k]`` lux at point ``points[i][k]``; point ``p`` is
 *lifted* when the items chosen together add at least its ``deficit[p]`` (the lux it
 lacks to reach its minimum target), and is then worth ``values[p]``. Two repairs that
-only together lift a point both contribute to that. The value of a set ``S`` is
+only together lift a point both count toward it. The value of a set ``S`` is
 ``f(S) = sum of values[p] over points with sum_{i in S} light[i][p] >= deficit[p]``.
 
-``f`` is not submodular (a second item can complete what the first began), so a greedy
-on it alone never starts a joint lift. :func:`greedy` ranks items by the fractional
-value ``g(S) = sum_p values[p] * min(1, light_S[p] / deficit[p])``, which credits each
-item with the share of every deficit it closes given the light already added by the
-items taken; ``g`` is monotone submodular (a sum of concave functions of sums), so the
-lazy greedy (Minoux 1978) is exact for it. It is also the linear relaxation of the
-integer programme at an integral choice of items. The chosen set is then judged by
-``f``: items whose removal lifts no fewer points are dropped and the freed budget
-refilled, and the best single item is taken if it is worth more (Khuller, Moss & Naor
-(1999), "The budgeted maximum coverage problem", Information Processing Letters
-70(1), 39-45). :func:`exact` solves the integer programme with HiGHS
+``f`` is not submodular (a second item can complete what a first began), so a greedy
+over single items never starts a lift that needs two. :func:`greedy_lifts` therefore
+chooses among *groups*: every single item, and every pair of items that together
+lift a point neither lifts alone. Each step takes the group with the most value per
+dollar, its gain recomputed with the light the items already taken add (so a
+repair that completes a half-lit point is credited with it); after a step only the
+groups touching the points that changed are re-evaluated, which makes this the
+plain greedy, not an approximation of it. Items that end up lifting nothing the
+others do not are dropped and the freed budget refilled; the best single item is
+taken if it is worth more (Khuller, Moss & Naor (1999), "The budgeted maximum
+coverage problem", Information Processing Letters 70(1), 39-45); short lists are
+improved by swaps. :func:`exact_lifts` solves the integer programme with HiGHS
 (``scipy.optimize.milp``). Plain coverage is the case ``light = deficit = 1``.
 """
 
@@ -40,6 +41,8 @@ TOLERANCE_LUX = 1e-9
 PAIR_SWAP_LIMIT = 30
 #: Lists longer than this are not improved by swaps.
 SWAP_LIMIT = 400
+#: Swaps are tried only when (items dropped per pass) x (groups) is at most this.
+SWAP_WORK = 2_000_000
 
 
 @dataclass(frozen=True)
@@ -91,61 +94,90 @@ def _ratio(gain: float, cost: float) -> float:
     return gain / cost if cost > 0 else (np.inf if gain > 0 else 0.0)
 
 
-class _State:
-    """The light added so far, for fractional gains."""
+class _Groups:
+    """Single items and the pairs that lift a point jointly, with what each adds."""
 
-    def __init__(self, lifts: Lifts, chosen: Sequence[int]) -> None:
+    def __init__(self, costs: Sequence[float], lifts: Lifts) -> None:
+        n = len(costs)
         self.lifts = lifts
-        self.got = lifts.added(chosen)
-        with np.errstate(divide="ignore"):
-            self.weight = np.where(lifts.deficit > 0, lifts.values / lifts.deficit, 0.0)
-        self.cap = np.maximum(lifts.deficit, 0.0)
-
-    def gain(self, i: int) -> float:
-        pts = self.lifts.points[i]
-        if len(pts) == 0:
-            return 0.0
-        got, cap = self.got[pts], self.cap[pts]
-        now = np.minimum(got, cap)
-        new = np.minimum(got + self.lifts.light[i], cap)
-        return float(((new - now) * self.weight[pts]).sum())
-
-    def take(self, i: int) -> None:
-        np.add.at(self.got, self.lifts.points[i], self.lifts.light[i])
+        self.need = lifts.deficit - TOLERANCE_LUX
+        self.members: list[tuple[int, ...]] = [(i,) for i in range(n)]
+        self.points: list[IntArray] = list(lifts.points)
+        self.light: list[FloatArray] = list(lifts.light)
+        self.cost: list[float] = [float(c) for c in costs]
+        sharing: dict[int, list[int]] = {}
+        for i, pts in enumerate(lifts.points):
+            for q in pts[lifts.deficit[pts] > 0].tolist():
+                sharing.setdefault(q, []).append(i)
+        pairs = sorted({(a, b) for items in sharing.values() if len(items) > 1
+                        for k, a in enumerate(items) for b in items[k + 1:]})
+        for a, b in pairs:
+            pa, pb = lifts.points[a], lifts.points[b]
+            u = np.union1d(pa, pb)
+            la, lb = np.zeros(len(u)), np.zeros(len(u))
+            la[np.searchsorted(u, pa)] = lifts.light[a]
+            lb[np.searchsorted(u, pb)] = lifts.light[b]
+            need = self.need[u]
+            if np.any((la + lb >= need) & (la < need) & (lb < need) & (lifts.deficit[u] > 0)):
+                self.members.append((a, b))
+                self.points.append(u)
+                self.light.append(la + lb)
+                self.cost.append(float(costs[a]) + float(costs[b]))
+        self.of_item: list[list[int]] = [[] for _ in range(n)]
+        for g, m in enumerate(self.members):
+            for i in m:
+                self.of_item[i].append(g)
+        self.at_point: dict[int, list[int]] = {}
+        for g, pts in enumerate(self.points):
+            for q in pts.tolist():
+                self.at_point.setdefault(q, []).append(g)
 
 
 def _fill(costs: Sequence[float], lifts: Lifts, left: float, chosen: list[int],
-          exclude: frozenset[int] = frozenset(),
-          bounds: Sequence[float] | None = None) -> list[int]:
-    """Add items by fractional gain per dollar while any affordable item adds some.
+          exclude: frozenset[int] = frozenset(), groups: _Groups | None = None) -> list[int]:
+    """Add groups by value newly lifted per dollar while any affordable one adds some.
 
-    A lazy greedy: the fractional gain is submodular, so a ratio computed earlier
-    bounds the current one. Items wait in a heap by that bound; the top one is
-    re-evaluated with the light of the items taken so far, and taken when its fresh
-    ratio still beats the next bound. ``bounds`` (each item's ratio on its own) starts
-    the heap without evaluating every item. Ties go to the lower index."""
+    Gains are computed with the light of the items taken so far; after each step the
+    groups touching the points that changed are re-evaluated (no other gain can
+    change). Ties go to the lower group index (single items first, by index)."""
+    g_ = groups or _Groups(costs, lifts)
     chosen = list(chosen)
-    state = _State(lifts, chosen)
-    taken = set(chosen) | exclude
-    if bounds is None:
-        bounds = [_ratio(state.gain(i), costs[i]) for i in range(len(costs))]
-    heap = [(-bounds[i], i, False) for i in range(len(costs))
-            if i not in taken and costs[i] <= left + 1e-9 and bounds[i] > 0]
+    taken = set(chosen)
+    got = lifts.added(chosen)
+    need, values = g_.need, lifts.values
+
+    def ratio(g: int) -> float:
+        pts = g_.points[g]
+        if len(pts) == 0:
+            return 0.0
+        before = got[pts]
+        now = (before + g_.light[g] >= need[pts]) & (before < need[pts])
+        return _ratio(float(values[pts][now].sum()), g_.cost[g])
+
+    def usable(g: int) -> bool:
+        return not any(i in taken or i in exclude for i in g_.members[g])
+
+    version = [0] * len(g_.members)
+    heap = [(-r, g, 0) for g in range(len(g_.members))
+            if usable(g) and (r := ratio(g)) > 0]
     heapq.heapify(heap)
     while heap:
-        _, i, fresh = heapq.heappop(heap)
-        if costs[i] > left + 1e-9:
-            continue  # no longer affordable, and the budget only shrinks
-        if not fresh:
-            r = _ratio(state.gain(i), costs[i])
-            if r > 0:
-                heapq.heappush(heap, (-r, i, True))
-            continue
-        chosen.append(i)
-        state.take(i)
-        left -= costs[i]
-        heap = [(b, j, False) for b, j, _ in heap]  # every other ratio may now be stale
-        heapq.heapify(heap)
+        _, g, v = heapq.heappop(heap)
+        if v != version[g] or not usable(g) or g_.cost[g] > left + 1e-9:
+            continue  # stale, overtaken, or no longer affordable (the budget only shrinks)
+        touched: set[int] = set()
+        for i in g_.members[g]:
+            chosen.append(i)
+            taken.add(i)
+            left -= costs[i]
+            np.add.at(got, lifts.points[i], lifts.light[i])
+            for q in lifts.points[i].tolist():
+                touched.update(g_.at_point.get(q, ()))
+        for h in touched:
+            if usable(h):
+                version[h] += 1
+                if (r := ratio(h)) > 0:
+                    heapq.heappush(heap, (-r, h, version[h]))
     return chosen
 
 
@@ -164,54 +196,50 @@ def _prune(lifts: Lifts, chosen: list[int]) -> list[int]:
     return keep
 
 
-def _improve(costs: Sequence[float], lifts: Lifts, budget: float, chosen: list[int],
-             bounds: Sequence[float]) -> list[int]:
-    """Drop items that lift nothing jointly, refill the freed budget; while that gains."""
-    best, best_value = chosen, lifts.value(chosen)
-    for _ in range(5):
-        kept = _prune(lifts, best)
-        if len(kept) == len(best):
-            break
-        trial = _fill(costs, lifts, budget - sum(costs[i] for i in kept), kept,
-                      frozenset(set(best) - set(kept)), bounds)
-        value = lifts.value(trial)
-        if value <= best_value + 1e-9:
-            break
-        best, best_value = trial, value
-    return best
-
-
 def greedy_lifts(costs: Sequence[float], lifts: Lifts, budget: float, *,
                  swap_rounds: int = 5) -> list[int]:
     """Items to do within ``budget``, in the order taken (see the module docstring).
 
-    The fractional-gain lazy greedy, pruned and refilled by :func:`_improve`, or the
-    best single affordable item if that lifts more value; then, for a list of at most
-    :data:`SWAP_LIMIT` items, improved by swaps (drop one item, or on short lists two,
-    and refill the freed budget greedily) while that gains value, for at most
-    ``swap_rounds`` passes.
+    The greedy over groups (:func:`_fill`); then, while it gains, items that lift
+    nothing the others do not are dropped and the freed budget refilled; the best
+    single affordable item if that lifts more value; then, for a list of at most
+    :data:`SWAP_LIMIT` items on a problem small enough, improved by swaps (drop one
+    item, or on short lists two, and refill the freed budget greedily) while that
+    gains value, for at most ``swap_rounds`` passes.
     """
-    state = _State(lifts, [])
-    alone = [_ratio(state.gain(i), costs[i]) for i in range(len(costs))]
-    chosen = _improve(costs, lifts, budget, _fill(costs, lifts, float(budget), [],
-                                                  bounds=alone), alone)
+    groups = _Groups(costs, lifts)
+    chosen = _fill(costs, lifts, float(budget), [], groups=groups)
     best = lifts.value(chosen)
+    for _ in range(5):
+        kept = _prune(lifts, chosen)
+        if len(kept) == len(chosen):
+            break
+        trial = _fill(costs, lifts, budget - sum(costs[i] for i in kept), kept,
+                      frozenset(set(chosen) - set(kept)), groups)
+        value = lifts.value(trial)
+        if value <= best + 1e-9:
+            break
+        chosen, best = trial, value
     singles = [(float(lifts.values[lifts.alone(i)].sum()), i) for i in range(len(costs))
                if costs[i] <= budget + 1e-9]
     if singles and max(singles)[0] > best:
-        chosen = [max(singles)[1]]
-        best = max(singles)[0]
-    # Swaps help a short list, where one poor pick is a large share; on a long one the
-    # greedy is already close and each pass would refill once per item.
-    for _ in range(swap_rounds if len(chosen) <= SWAP_LIMIT else 0):
+        best, one = max(singles)
+        chosen = [one]
+    # Swaps help a short list, where one poor pick is a large share; each refill
+    # re-evaluates every group, so they are kept to problems where that is cheap.
+    drops: list[tuple[int, ...]] = [(j,) for j in chosen]
+    if len(chosen) <= PAIR_SWAP_LIMIT:
+        drops += [(a, b) for k, a in enumerate(chosen) for b in chosen[k + 1:]]
+    small = len(chosen) <= SWAP_LIMIT and len(drops) * len(groups.members) <= SWAP_WORK
+    for _ in range(swap_rounds if small else 0):
         improved = False
-        drops: list[tuple[int, ...]] = [(j,) for j in chosen]
+        drops = [(j,) for j in chosen]
         if len(chosen) <= PAIR_SWAP_LIMIT:
             drops += [(a, b) for k, a in enumerate(chosen) for b in chosen[k + 1:]]
         for out in drops:
             rest = [i for i in chosen if i not in out]
             left = budget - sum(costs[i] for i in rest)
-            trial = _fill(costs, lifts, left, rest, frozenset(out), alone)
+            trial = _fill(costs, lifts, left, rest, frozenset(out), groups)
             value = lifts.value(trial)
             if value > best + 1e-9:
                 chosen, best, improved = trial, value, True
