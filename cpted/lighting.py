@@ -79,12 +79,16 @@ class Luminaire:
     from_file: bool
     source: str
 
-    def describe(self) -> str:
-        """Plain words for the page: "cobra head: IES Type III, aimed at the street"."""
+    def modelled_as(self) -> str:
+        """Plain words: "IES Type III, aimed across the nearest street (idealised)"."""
         kind = ("the same all round" if self.lateral == "V"
                 else "aimed across the nearest street")
         made = "from its photometric file" if self.from_file else "idealised"
-        return f"{self.name}: IES Type {self.lateral}, {kind} ({made})"
+        return f"IES Type {self.lateral}, {kind} ({made})"
+
+    def describe(self) -> str:
+        """Plain words for the page: "cobra head: IES Type III, aimed across ..."."""
+        return f"{self.name}: {self.modelled_as()}"
 
 
 @dataclass(frozen=True)
@@ -345,6 +349,29 @@ def inventory(lights: gpd.GeoDataFrame, data: LightingData, crs: object,
     out = (status == "out") | np.isin(ids, np.array(list(out_ids), dtype=object))
     return Inventory(ids, pts.x.to_numpy(), pts.y.to_numpy(), height, lumens, fixture,
                      out, defaulted, crs, shape, np.full(n, np.nan))
+
+
+def distribution_table(inv: Inventory, data: LightingData) -> pd.DataFrame:
+    """How the poles are modelled, in plain words: one row per lamp type and luminaire.
+
+    Columns ``Lamp`` (the lamp type's name), ``Luminaire`` (the shape found in the
+    fixture name, or "not named"), ``Modelled as`` and ``Poles``; most poles first.
+    """
+    rows: dict[tuple[str, str], int] = {}
+    for lamp, shape in zip(inv.fixture, inv.shapes(), strict=True):
+        rows[(str(lamp), str(shape))] = rows.get((str(lamp), str(shape)), 0) + 1
+    out = []
+    for (lamp, shape), n in rows.items():
+        if shape in data.luminaires:
+            how = data.luminaires[shape].modelled_as()
+        elif lamp in data.photometry:
+            how = "from the lamp type's photometric file, averaged round the pole"
+        else:
+            how = "IES Type V, the same all round (the default, lumens only)"
+        out.append({"Lamp": str(data.fixtures.get(lamp, {}).get("name", lamp)),
+                    "Luminaire": shape or "not named", "Modelled as": how, "Poles": n})
+    frame = pd.DataFrame(out, columns=["Lamp", "Luminaire", "Modelled as", "Poles"])
+    return frame.sort_values("Poles", ascending=False, kind="stable").reset_index(drop=True)
 
 
 #: The category of a resident's "this light is out" report, and how near a pole it must
