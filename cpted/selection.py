@@ -105,24 +105,30 @@ class _Groups:
         self.points: list[IntArray] = list(lifts.points)
         self.light: list[FloatArray] = list(lifts.light)
         self.cost: list[float] = [float(c) for c in costs]
-        sharing: dict[int, list[int]] = {}
-        for i, pts in enumerate(lifts.points):
-            for q in pts[lifts.deficit[pts] > 0].tolist():
-                sharing.setdefault(q, []).append(i)
-        pairs = sorted({(a, b) for items in sharing.values() if len(items) > 1
-                        for k, a in enumerate(items) for b in items[k + 1:]})
-        for a, b in pairs:
+        # a pair lifts a point jointly when both add less than it lacks and together
+        # enough: look for such pairs point by point among the items short there
+        short: dict[int, list[tuple[int, float]]] = {}
+        for i, (pts, light) in enumerate(zip(lifts.points, lifts.light, strict=True)):
+            under = (lifts.deficit[pts] > 0) & (light < self.need[pts])
+            for q, e in zip(pts[under].tolist(), light[under].tolist(), strict=True):
+                short.setdefault(q, []).append((i, e))
+        pairs: set[tuple[int, int]] = set()
+        for q, items in short.items():
+            need = float(self.need[q])
+            for k, (a, ea) in enumerate(items):
+                for b, eb in items[k + 1:]:
+                    if ea + eb >= need:
+                        pairs.add((a, b))
+        for a, b in sorted(pairs):
             pa, pb = lifts.points[a], lifts.points[b]
             u = np.union1d(pa, pb)
-            la, lb = np.zeros(len(u)), np.zeros(len(u))
-            la[np.searchsorted(u, pa)] = lifts.light[a]
-            lb[np.searchsorted(u, pb)] = lifts.light[b]
-            need = self.need[u]
-            if np.any((la + lb >= need) & (la < need) & (lb < need) & (lifts.deficit[u] > 0)):
-                self.members.append((a, b))
-                self.points.append(u)
-                self.light.append(la + lb)
-                self.cost.append(float(costs[a]) + float(costs[b]))
+            both = np.zeros(len(u))
+            np.add.at(both, np.searchsorted(u, pa), lifts.light[a])
+            np.add.at(both, np.searchsorted(u, pb), lifts.light[b])
+            self.members.append((a, b))
+            self.points.append(u)
+            self.light.append(both)
+            self.cost.append(float(costs[a]) + float(costs[b]))
         self.of_item: list[list[int]] = [[] for _ in range(n)]
         for g, m in enumerate(self.members):
             for i in m:
