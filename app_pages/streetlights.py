@@ -28,7 +28,7 @@ st.caption("Modelled ground illuminance from the pole inventory, judged against 
 @st.cache_data(show_spinner="Modelling the light on every street…", max_entries=4)
 def model(url: str, revision: int, cell_m: float) -> dict[str, object]:
     src = pr.from_store(s)
-    seg = lt.segment_lux(src.streets, src.inv, src.data)
+    seg = lt.segment_lux(src.streets, src.inv, src.data, vertical=True)
     bounds = src.streets.total_bounds
     lux, box = lt.lux_image(src.inv, src.data, bounds, cell_m, near=src.streets.geometry)
     now = pr.darkness(src.streets, src.inv, src.data, segments=seg)
@@ -189,7 +189,7 @@ if plan is not None:
     after = pr.after_work(plan, src.inv)
     lux_after, _ = lt.lux_image(after, src.data, src.streets.total_bounds, float(cell),
                                 near=src.streets.geometry)
-    seg_after = lt.segment_lux(src.streets, after, src.data)
+    seg_after = lt.segment_lux(src.streets, after, src.data, vertical=True)
     then = pr.darkness(src.streets, after, src.data, segments=seg_after)
     a1, a2 = st.columns(2)
     a1.metric("Dark street length after the work", f"{then.dark_km:.1f} km",

@@ -503,12 +503,15 @@ def _intensities(inv: Inventory, light: PoleLight, pole: NDArray[np.intp],
 
 def pair_illuminance(inv: Inventory, data: LightingData, pole: NDArray[np.intp],
                      px: FloatArray, py: FloatArray, *, vertical: bool = False,
+                     facing: tuple[FloatArray, FloatArray] | None = None,
                      light: PoleLight | None = None) -> FloatArray:
     """Illuminance at points ``(px, py)`` from poles ``pole`` (one pole per point).
 
-    Horizontal on the ground, or with ``vertical`` on a plane facing the pole at
-    ``data.vertical_height_m`` (1.5 m) above the ground. ``light`` is
-    :func:`pole_light` of ``inv``, computed here when not given.
+    Horizontal on the ground, or with ``vertical`` on a vertical plane
+    ``data.vertical_height_m`` (1.5 m) above the ground: facing the pole, or with
+    ``facing`` (unit vectors ``(nx, ny)``, one per point) facing that way, so light
+    from behind the plane counts nothing. ``light`` is :func:`pole_light` of ``inv``,
+    computed here when not given.
     """
     light = light or pole_light(inv, data)
     h = inv.height_m[pole] - (data.vertical_height_m if vertical else 0.0)
@@ -523,20 +526,24 @@ def pair_illuminance(inv: Inventory, data: LightingData, pole: NDArray[np.intp],
     i = i * (inv.lumens[pole] * (data.maintenance_factor / 1000.0))
     i[inv.out[pole] | (d > light.reach_m[pole])] = 0.0
     r2 = d * d + h * h
-    if vertical:  # I sin(theta) / r^2 on a plane facing the luminaire
-        return np.where(inv.height_m[pole] > data.vertical_height_m, i * d / r2 ** 1.5, 0.0)
+    if vertical:  # I cos(incidence) / r^2; facing the luminaire, cos = d / r
+        toward = d if facing is None else np.maximum(-(dx * facing[0] + dy * facing[1]), 0.0)
+        return np.where(inv.height_m[pole] > data.vertical_height_m, i * toward / r2 ** 1.5,
+                        0.0)
     cos = h / np.sqrt(r2)
     out: FloatArray = i * cos * cos * cos / (h * h)
     return out
 
 
 def illuminance(inv: Inventory, data: LightingData, x: FloatArray, y: FloatArray, *,
-                vertical: bool = False, chunk_poles: int = 2000) -> FloatArray:
+                vertical: bool = False, facing: tuple[FloatArray, FloatArray] | None = None,
+                chunk_poles: int = 2000) -> FloatArray:
     """Lux at each point ``(x[k], y[k])`` (metric CRS of ``inv``) from every working pole.
 
     Horizontal illuminance, or with ``vertical`` the sum over poles of the vertical
     illuminance 1.5 m above the ground on a plane facing each pole (so an upper bound
-    on what a plane facing any one direction receives).
+    on what a plane facing any one direction receives), or with ``facing`` (unit
+    vectors, one per point) on the plane at each point facing that way.
     """
     x = np.asarray(x, dtype=float)
     y = np.asarray(y, dtype=float)
@@ -552,7 +559,9 @@ def illuminance(inv: Inventory, data: LightingData, x: FloatArray, y: FloatArray
         centres = shapely.points(inv.x[poles], inv.y[poles])
         pi, pj = tree.query(centres, predicate="dwithin", distance=reach)
         pole = poles[pi]
-        e = pair_illuminance(inv, data, pole, x[pj], y[pj], vertical=vertical, light=light)
+        face = None if facing is None else (facing[0][pj], facing[1][pj])
+        e = pair_illuminance(inv, data, pole, x[pj], y[pj], vertical=vertical, facing=face,
+                             light=light)
         total += np.bincount(pj, weights=e, minlength=len(x))
     return total
 
@@ -610,14 +619,32 @@ def sample_streets(streets: gpd.GeoSeries, spacing_m: float) -> tuple[FloatArray
     return np.concatenate(xs), np.concatenate(ys), np.concatenate(idx)
 
 
+def street_directions(x: FloatArray, y: FloatArray,
+                      seg: NDArray[np.intp]) -> tuple[FloatArray, FloatArray]:
+    """Unit vectors along the street at each sample point (from :func:`sample_streets`:
+    points of one street consecutive, in order along it)."""
+    tx, ty = np.zeros(len(x)), np.zeros(len(x))
+    for s in np.unique(seg):
+        on = np.flatnonzero(seg == s)
+        if len(on) < 2:
+            continue
+        tx[on], ty[on] = np.gradient(x[on]), np.gradient(y[on])
+    norm = np.hypot(tx, ty)
+    norm[norm == 0] = 1.0
+    return tx / norm, ty / norm
+
+
 def segment_lux(streets: gpd.GeoDataFrame, inv: Inventory, data: LightingData,
-                *, spacing_m: float | None = None) -> pd.DataFrame:
+                *, spacing_m: float | None = None, vertical: bool = False) -> pd.DataFrame:
     """Average, minimum and uniformity of horizontal lux along each street, and its verdict.
 
     Columns: ``id``, ``name`` (the street's name, ``None`` where it has none),
     ``class``, ``length_m``, ``avg_lux``, ``min_lux``, ``avg_to_min``, ``target_avg``,
     ``target_min``, ``dark`` (bool: any of the three RP-8 tests failed) and ``why``
-    (which failed: "average", "minimum", "uniformity").
+    (which failed: "average", "minimum", "uniformity"). With ``vertical`` also
+    ``ev_min_lux``, the least vertical illuminance 1.5 m above the street facing either
+    way along it (as RP-8 measures it for pedestrians), and ``target_ev_min``, its
+    class's minimum; shown beside the verdict, not part of it.
     """
     metric = streets.to_crs(inv.crs)
     x, y, seg = sample_streets(metric.geometry, spacing_m or data.sample_spacing_m)
@@ -626,6 +653,14 @@ def segment_lux(streets: gpd.GeoDataFrame, inv: Inventory, data: LightingData,
     classes = (streets["class"].astype(object).fillna("local").to_numpy()
                if "class" in streets.columns else np.full(n, "local", dtype=object))
     verdict = judge_streets(e, seg, classes, data)
+    if vertical:
+        tx, ty = street_directions(x, y, seg)
+        ev = np.minimum(illuminance(inv, data, x, y, vertical=True, facing=(tx, ty)),
+                        illuminance(inv, data, x, y, vertical=True, facing=(-tx, -ty)))
+        verdict["ev_min_lux"] = (pd.Series(ev).groupby(seg).min().reindex(range(n))
+                                 .to_numpy())
+        verdict["target_ev_min"] = np.array(
+            [data.targets.get(str(c), data.targets["local"]).ev_min_lux for c in classes])
     names = (np.array([v if isinstance(v, str) and v.strip() else None
                        for v in streets["name"]], dtype=object)
              if "name" in streets.columns else np.full(n, None, dtype=object))

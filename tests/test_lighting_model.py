@@ -231,3 +231,34 @@ def test_segments_carry_the_street_names() -> None:
     seg = L.segment_lux(streets, inv, DATA, spacing_m=1.0)
     assert list(seg["name"]) == ["Elm St", None]
     assert list(L.segment_lux(streets.drop(columns="name"), inv, DATA)["name"]) == [None, None]
+
+
+def test_vertical_illuminance_at_1_5_m_facing_along_the_street() -> None:
+    # RP-8 measures vertical illuminance 1.5 m above the pavement, facing along the
+    # pedestrian's way. An isotropic 8,000 cd source 10 m up at (0, 5): 8.5 m above the
+    # plane. At (-8, 0) a plane facing +x (toward the pole's side) gets I * 8 / r^3 with
+    # r^2 = 8^2 + 5^2 + 8.5^2 = 161.25; facing -x it gets nothing.
+    uniform = L.Distribution.uniform(8000.0)
+    data = with_distribution(uniform)
+    inv = one_pole(0.0, 5.0, 10.0, uniform.lumens())
+    x, y = np.array([-8.0, -8.0]), np.array([0.0, 0.0])
+    ev = L.illuminance(inv, data, x, y, vertical=True,
+                       facing=(np.array([1.0, -1.0]), np.array([0.0, 0.0])))
+    np.testing.assert_allclose(ev, [8000 * 8 / 161.25 ** 1.5, 0.0], rtol=1e-9)
+    # a street from x = -20 to 20 between two such poles at x = -30 and 30: its least
+    # vertical illuminance facing either way, against the same formula in plain numpy
+    two = L.Inventory(np.array(["a", "b"], dtype=object), np.array([-30.0, 30.0]),
+                      np.array([5.0, 5.0]), np.array([10.0, 10.0]),
+                      np.array([uniform.lumens()] * 2), np.array(["test"] * 2, dtype=object),
+                      np.array([False, False]), np.array([False, False]), crs="EPSG:32615")
+    streets = gpd.GeoDataFrame({"id": ["s"], "class": ["local"]},
+                               geometry=[shapely.LineString([(-20, 0), (20, 0)])],
+                               crs="EPSG:32615")
+    seg = L.segment_lux(streets, two, data, spacing_m=1.0, vertical=True)
+    px = np.linspace(-20, 20, 41)
+    facing_east = 8000 * (30 - px) / ((30 - px) ** 2 + 25 + 72.25) ** 1.5
+    facing_west = 8000 * (px + 30) / ((px + 30) ** 2 + 25 + 72.25) ** 1.5
+    assert seg.loc[0, "ev_min_lux"] == pytest.approx(np.minimum(facing_east,
+                                                                facing_west).min(), rel=1e-9)
+    assert seg.loc[0, "target_ev_min"] == DATA.targets["local"].ev_min_lux
+    assert "ev_min_lux" not in L.segment_lux(streets, two, data).columns
