@@ -139,52 +139,89 @@ class _Groups:
                 self.at_point.setdefault(q, []).append(g)
 
 
-def _fill(costs: Sequence[float], lifts: Lifts, left: float, chosen: list[int],
-          exclude: frozenset[int] = frozenset(), groups: _Groups | None = None) -> list[int]:
-    """Add groups by value newly lifted per dollar while any affordable one adds some.
+class _Greedy:
+    """The greedy's state: items taken, the light they add, and groups waiting by ratio.
 
     Gains are computed with the light of the items taken so far; after each step the
     groups touching the points that changed are re-evaluated (no other gain can
-    change). Ties go to the lower group index (single items first, by index)."""
-    g_ = groups or _Groups(costs, lifts)
-    chosen = list(chosen)
-    taken = set(chosen)
-    got = lifts.added(chosen)
-    need, values = g_.need, lifts.values
+    change). Ties go to the lower group index (single items first, by index). Items
+    can be dropped again (:meth:`drop`) and the greedy resumed with the freed budget.
+    """
 
-    def ratio(g: int) -> float:
-        pts = g_.points[g]
+    def __init__(self, costs: Sequence[float], lifts: Lifts, groups: _Groups, left: float,
+                 chosen: Sequence[int], exclude: frozenset[int] = frozenset()) -> None:
+        self.costs, self.lifts, self.g = costs, lifts, groups
+        self.left = float(left)
+        self.chosen = list(chosen)
+        self.taken = set(chosen)
+        self.exclude = set(exclude)
+        self.got = lifts.added(self.chosen)
+        self.version = [0] * len(groups.members)
+        self.heap = [(-r, g, 0) for g in range(len(groups.members))
+                     if self.usable(g) and (r := self.ratio(g)) > 0]
+        heapq.heapify(self.heap)
+        self.waiting: list[tuple[float, int, int]] = []  # too dear for the budget left
+
+    def ratio(self, g: int) -> float:
+        pts = self.g.points[g]
         if len(pts) == 0:
             return 0.0
-        before = got[pts]
-        now = (before + g_.light[g] >= need[pts]) & (before < need[pts])
-        return _ratio(float(values[pts][now].sum()), g_.cost[g])
+        need = self.g.need[pts]
+        before = self.got[pts]
+        now = (before + self.g.light[g] >= need) & (before < need)
+        return _ratio(float(self.lifts.values[pts][now].sum()), self.g.cost[g])
 
-    def usable(g: int) -> bool:
-        return not any(i in taken or i in exclude for i in g_.members[g])
+    def usable(self, g: int) -> bool:
+        return not any(i in self.taken or i in self.exclude for i in self.g.members[g])
 
-    version = [0] * len(g_.members)
-    heap = [(-r, g, 0) for g in range(len(g_.members))
-            if usable(g) and (r := ratio(g)) > 0]
-    heapq.heapify(heap)
-    while heap:
-        _, g, v = heapq.heappop(heap)
-        if v != version[g] or not usable(g) or g_.cost[g] > left + 1e-9:
-            continue  # stale, overtaken, or no longer affordable (the budget only shrinks)
+    def _refresh(self, items: Sequence[int]) -> None:
         touched: set[int] = set()
-        for i in g_.members[g]:
-            chosen.append(i)
-            taken.add(i)
-            left -= costs[i]
-            np.add.at(got, lifts.points[i], lifts.light[i])
-            for q in lifts.points[i].tolist():
-                touched.update(g_.at_point.get(q, ()))
+        for i in items:
+            for q in self.lifts.points[i].tolist():
+                touched.update(self.g.at_point.get(q, ()))
         for h in touched:
-            if usable(h):
-                version[h] += 1
-                if (r := ratio(h)) > 0:
-                    heapq.heappush(heap, (-r, h, version[h]))
-    return chosen
+            if self.usable(h):
+                self.version[h] += 1
+                if (r := self.ratio(h)) > 0:
+                    heapq.heappush(self.heap, (-r, h, self.version[h]))
+
+    def run(self) -> list[int]:
+        """Take groups by value newly lifted per dollar while an affordable one adds some."""
+        while self.heap:
+            entry = heapq.heappop(self.heap)
+            _, g, v = entry
+            if v != self.version[g] or not self.usable(g):
+                continue  # stale or overtaken
+            if self.g.cost[g] > self.left + 1e-9:
+                self.waiting.append(entry)
+                continue
+            for i in self.g.members[g]:
+                self.chosen.append(i)
+                self.taken.add(i)
+                self.left -= self.costs[i]
+                np.add.at(self.got, self.lifts.points[i], self.lifts.light[i])
+            self._refresh(self.g.members[g])
+        return list(self.chosen)
+
+    def drop(self, items: Sequence[int]) -> None:
+        """Undo ``items`` (and never take them again), freeing their budget."""
+        for i in items:
+            self.chosen.remove(i)
+            self.taken.discard(i)
+            self.exclude.add(i)
+            self.left += self.costs[i]
+            np.subtract.at(self.got, self.lifts.points[i], self.lifts.light[i])
+        for entry in self.waiting:
+            heapq.heappush(self.heap, entry)
+        self.waiting = []
+        self._refresh(items)
+
+
+def _fill(costs: Sequence[float], lifts: Lifts, left: float, chosen: list[int],
+          exclude: frozenset[int] = frozenset(), groups: _Groups | None = None) -> list[int]:
+    """``chosen`` extended by the greedy (:class:`_Greedy`) within ``left`` dollars."""
+    return _Greedy(costs, lifts, groups or _Groups(costs, lifts), left, chosen,
+                   exclude).run()
 
 
 def _prune(lifts: Lifts, chosen: list[int]) -> list[int]:
@@ -214,14 +251,15 @@ def greedy_lifts(costs: Sequence[float], lifts: Lifts, budget: float, *,
     gains value, for at most ``swap_rounds`` passes.
     """
     groups = _Groups(costs, lifts)
-    chosen = _fill(costs, lifts, float(budget), [], groups=groups)
+    state = _Greedy(costs, lifts, groups, float(budget), [])
+    chosen = state.run()
     best = lifts.value(chosen)
     for _ in range(5):
-        kept = _prune(lifts, chosen)
+        kept = set(_prune(lifts, chosen))
         if len(kept) == len(chosen):
             break
-        trial = _fill(costs, lifts, budget - sum(costs[i] for i in kept), kept,
-                      frozenset(set(chosen) - set(kept)), groups)
+        state.drop([i for i in chosen if i not in kept])
+        trial = state.run()
         value = lifts.value(trial)
         if value <= best + 1e-9:
             break
