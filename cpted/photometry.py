@@ -2,14 +2,14 @@
 
 A :class:`Distribution` gives candela by vertical angle ``theta`` (degrees from the
 nadir) and, when it is not the same all round, by horizontal angle ``psi`` in IES
-type C convention (ANSI/IES LM-63-2002, section 5.x "Type C photometry"):
+type C convention (ANSI/IESNA LM-63-2002, the photometric data file format):
 ``psi`` is measured counter-clockwise seen from above, the 0-180 degree plane runs
 along the street and 90 degrees points across it to the street side ("front"),
 270 degrees to the house side. A pole's luminaire is turned so its 90 degree plane
 faces the nearest street (:func:`cpted.lighting.orient_to_streets`).
 
-Lateral types (ANSI/IES RP-8-18, Annex "Luminaire classification"; IES Lighting
-Handbook, 10th ed., ch. 26 "Roadway lighting"): the half-maximum isocandela trace on
+Lateral types (the IES lateral light distribution classification, as given in ANSI/IES
+RP-8, Roadway Lighting, and the IES Lighting Handbook): the half-maximum isocandela trace on
 the ground, in mounting heights (MH) across the street from the pole, reaches on the
 street side up to 1.0 MH (Type I), 1.0-1.75 MH (Type II), 1.75-2.75 MH (Type III) or
 beyond 2.75 MH (Type IV); Type V is circularly symmetric. :func:`lateral_type`
@@ -34,7 +34,7 @@ FloatArray = NDArray[np.float64]
 #: Where the default (Type V) distribution peaks (degrees from the nadir).
 DEFAULT_PEAK_DEG = 70.0
 #: The street-side reach of the half-maximum candela trace bounding each lateral type,
-#: in mounting heights (ANSI/IES RP-8-18 Annex; IES Lighting Handbook 10th ed. ch. 26).
+#: in mounting heights (IES lateral classification, ANSI/IES RP-8; IES Lighting Handbook).
 LATERAL_LIMITS_MH = {"I": 1.0, "II": 1.75, "III": 2.75}
 LateralType = Literal["I", "II", "III", "IV", "V"]
 
@@ -305,7 +305,7 @@ class Photometry:
     def distribution(self) -> Distribution:
         """The file's distribution, kept asymmetric (all horizontal angles used).
 
-        The horizontal angles say the file's symmetry (LM-63-2002 section 5.x; the
+        The horizontal angles say the file's symmetry (LM-63-2002; the
         90-270 form is LM-63-1995's): one angle, the same all round; 0-90, each
         quadrant the same; 0-180, symmetric about the 0-180 plane; 90-270, symmetric
         about the 90-270 plane; 0-360, no symmetry. The table is unfolded onto 0-360
