@@ -190,32 +190,32 @@ class Distribution:
     def _ies_type(cls, lateral: str, lumens: float) -> Distribution:
         """An idealised asymmetric street distribution of IES lateral Type II, III or IV.
 
-        On level ground, in mounting heights with ``x`` along the street and ``w``
-        across it (positive on the street side), intensity is greatest toward the
-        line ``w = c`` from ``x = -3`` to ``x = 3`` and falls linearly with the
-        elliptical distance from that stretch, to half at distance 1 and nothing at
-        2. The ellipse's half-axes are 2 MH along the street and ``b`` across it in
-        front, 0.75 MH behind. So the half-maximum trace reaches ``c + b`` MH on the
-        street side:
-        1.5 (Type II), 2.25 (Type III) or 3.25 (Type IV), each inside its band, and
-        only ``c - 0.75`` MH behind the pole. No light goes up. Scaled to ``lumens``.
+        Like :meth:`even_field`, it is defined by the light it puts on level ground:
+        in mounting heights (MH), with ``x`` along the street and ``w`` across it
+        (positive on the street side), illuminance is even over the rectangle
+        ``|x| <= 3``, ``-b <= w <= f`` and falls linearly to nothing over the next
+        0.5 MH; intensity is that illuminance times ``(1 + x^2 + w^2)^(3/2)`` (the
+        inverse of ``cos^3 / h^2``). Intensity is greatest toward the far corners, and
+        the half-maximum trace reaches about ``f + 0.25`` MH across the street:
+        ``f`` = 1.25, 2.0 and 3.0 MH give Types II, III and IV (checked by
+        :func:`lateral_type`), with ``b`` = 0.5, 0.5 and 0.25 MH behind the pole. No
+        light goes up. Scaled to ``lumens``.
         """
-        shapes = {"II": (0.5, 1.0), "III": (0.75, 1.5), "IV": (1.25, 2.0)}
+        shapes = {"II": (1.25, 0.5), "III": (2.0, 0.5), "IV": (3.0, 0.25)}
         if lateral not in shapes:
             raise LightingDataError(f"a lateral type must be one of {sorted(shapes)} for an "
                                     f"asymmetric distribution (V is the default), got "
                                     f"{lateral!r}")
-        c, b_front = shapes[lateral]
-        theta = np.concatenate([np.arange(0.0, 90.0, 1.0), [89.5, 90.0, 180.0]])
-        psi = np.arange(0.0, 360.0 + 2.5, 2.5)
+        front, back = shapes[lateral]
+        theta = np.concatenate([np.arange(0.0, 89.5, 0.5), [89.5, 90.0, 180.0]])
+        psi = np.arange(0.0, 361.0, 1.0)
         tt, pp = np.meshgrid(np.radians(np.minimum(theta, 89.9)), np.radians(psi))
         r = np.tan(tt)
         x, w = r * np.cos(pp), r * np.sin(pp)
-        b = np.where(w >= c, b_front, 0.75)
-        rho = np.hypot((np.abs(x) - 3.0) / 2.0, (w - c) / b)
-        # between x = -3 and 3 the distance is across the street only
-        rho = np.where(np.abs(x) < 3.0, np.abs(w - c) / b, rho)
-        cd = np.clip(1.0 - rho / 2.0, 0.0, None)
+        outside = np.hypot(np.maximum(np.abs(x) - 3.0, 0.0),
+                           np.maximum(np.maximum(w - front, -back - w), 0.0))
+        ground = np.clip(1.0 - outside / 0.5, 0.0, 1.0)
+        cd = ground * (1.0 + r * r) ** 1.5
         cd[:, theta >= 90.0] = 0.0
         base = cls(theta, cd, psi)
         return base.scaled(lumens / base.lumens())

@@ -127,6 +127,13 @@ def test_the_idealised_types_fall_in_their_bands_and_the_default_is_type_v() -> 
         assert lo < reach <= hi
         assert dist.intensity(np.array([95.0, 150.0]), np.array([90.0, 90.0])).tolist() \
             == [0.0, 0.0]  # no light upward
+        # even on the ground inside its rectangle (3 MH along, 0.25 MH behind to 1.25 MH
+        # across): E = I cos^3 at four points there, the same to the table's resolution
+        gx, gw = np.array([0.0, 2.5, -2.5, 1.0]), np.array([0.0, 1.0, -0.2, 1.2])
+        theta = np.degrees(np.arctan(np.hypot(gx, gw)))
+        e = dist.intensity(theta, np.degrees(np.arctan2(gw, gx))) \
+            * np.cos(np.radians(theta)) ** 3
+        np.testing.assert_allclose(e, e[0], rtol=0.02)
     with pytest.raises(L.LightingDataError, match="lateral type"):
         L.Distribution.ies_type("VI", 1000.0)
 
