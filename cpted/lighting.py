@@ -365,7 +365,9 @@ def distribution_table(inv: Inventory, data: LightingData) -> pd.DataFrame:
         if shape in data.luminaires:
             how = data.luminaires[shape].modelled_as()
         elif lamp in data.photometry:
-            how = "from the lamp type's photometric file, averaged round the pole"
+            how = ("from the lamp type's photometric file, the same all round"
+                   if data.photometry[lamp].symmetric else
+                   "from the lamp type's photometric file, aimed across the nearest street")
         else:
             how = "IES Type V, the same all round (the default, lumens only)"
         out.append({"Lamp": str(data.fixtures.get(lamp, {}).get("name", lamp)),

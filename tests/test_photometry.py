@@ -232,3 +232,30 @@ def test_vertical_illuminance_at_1_5_m_from_an_asymmetric_file(tmp_path: Path) -
     ev = L.illuminance(inv, data, np.array([X0]), np.array([Y0 + 8.5]), vertical=True)[0]
     r2 = 8.5**2 + 8.5**2
     assert ev == pytest.approx(STREET["III"][2] * math.sin(math.radians(45)) / r2, rel=1e-9)
+
+
+@pytest.mark.realdata
+def test_real_fixture_names_choose_their_luminaire(real_data: Path) -> None:
+    """Washington DC's FIXTURESTYLE_DESC and Cambridge's Description, every distinct
+    value, against the shape a reader would give it by hand."""
+    import csv
+    import json
+
+    data = L.load_lighting_data()
+    with open(real_data / "washington_dc/streetlights.csv", encoding="utf-8-sig") as f:
+        dc = {r["FIXTURESTYLE_DESC"] for r in csv.DictReader(f)}
+    cambridge = {str(feat["properties"].get("Description")) for feat in json.loads(
+        (real_data / "cambridge/INFRA_StreetLights.geojson").read_text())["features"]}
+    by_hand = {"Posttop": "post top", "Teardrop": "post top", "Cobrahead Cutoff": "cobra head",
+               "Cobrahead Semi Cutoff": "cobra head", "Wallpack": "wall pack",
+               "Spot Light": "flood", "Standard LED": "", "Chinatown Luminaire": "",
+               "Incandescent Fixture": "", "Overhead Fixture": "",
+               "Cobrahead": "cobra head", "Acorn": "post top", "Shoebox": "shoebox",
+               "Ornamental Tear Drop": "post top", "Selux": "", "1907": "", "None": "",
+               "Bega": "", "Central Sq High Bay": "", "Harvard Sq Barrell Flood": "flood",
+               "Ornamental Central Sq": "", "Ornamental Gas": "", "Security Flood": "flood"}
+    assert dc | cambridge == set(by_hand)  # every name the two files hold
+    for name in sorted(by_hand):
+        assert L.fixture_shape(name, data) == by_hand[name], name
+    assert {"Posttop", "Cobrahead Cutoff", "Wallpack"} <= dc
+    assert {"Cobrahead", "Acorn", "Shoebox"} <= cambridge
