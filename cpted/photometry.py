@@ -144,7 +144,10 @@ class Distribution:
         radius ``R`` is the share of the line integral beyond ``R``. It is taken as
         the worst over lines parallel to the street 0 to 1 MH behind and 0 to 2 MH in
         front of the pole (for an asymmetric distribution, along its 0-180 plane),
-        and ``R`` is the smallest whole quarter mounting height meeting it.
+        and ``R`` is the smallest whole quarter mounting height meeting it. On a street
+        whose average is at or below its target, the only streets whose verdict the
+        cut could change, what is left out is then under ``ignored_share`` of the
+        target average.
         """
         key = float(ignored_share)
         if key not in self._reach:
