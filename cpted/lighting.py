@@ -24,10 +24,8 @@ from __future__ import annotations
 import dataclasses
 import math
 import re
-import tomllib
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from pathlib import Path
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import geopandas as gpd
@@ -36,6 +34,13 @@ import pandas as pd
 import shapely
 from numpy.typing import NDArray
 
+from cpted.lighting_data import DEFAULT_DISTRIBUTION as DEFAULT_DISTRIBUTION
+from cpted.lighting_data import LIGHTING_DATA as LIGHTING_DATA
+from cpted.lighting_data import LightingData as LightingData
+from cpted.lighting_data import Luminaire as Luminaire
+from cpted.lighting_data import Target as Target
+from cpted.lighting_data import load_lighting_data as load_lighting_data
+from cpted.lighting_data import normal_words
 from cpted.photometry import DEFAULT_PEAK_DEG as DEFAULT_PEAK_DEG
 from cpted.photometry import Distribution as Distribution
 from cpted.photometry import FloatArray as FloatArray
@@ -46,152 +51,6 @@ from cpted.photometry import lateral_type as lateral_type
 from cpted.photometry import parse_lm63 as parse_lm63
 from cpted.photometry import read_lm63 as read_lm63
 from layers.errors import UnusableInputError
-
-LIGHTING_DATA = Path(__file__).with_name("data") / "lighting.toml"
-#: The default distribution for 1000 lm: IES Type V (see :meth:`Distribution.even_field`).
-DEFAULT_DISTRIBUTION = Distribution.even_field(1000.0)
-
-
-# -- lighting data: defaults and targets -----------------------------------------------------
-
-@dataclass(frozen=True)
-class Target:
-    street_class: str
-    category: str
-    avg_lux: float
-    ev_min_lux: float
-    avg_to_min: float
-    source: str
-
-    @property
-    def min_lux(self) -> float:
-        return self.avg_lux / self.avg_to_min
-
-
-@dataclass(frozen=True)
-class Luminaire:
-    """A luminaire shape named in fixture names ("cobra head"), with its distribution."""
-
-    name: str
-    words: tuple[str, ...]
-    lateral: str  # IES lateral type: II, III, IV or V
-    distribution: Distribution  # per 1000 lm; from its LM-63 file when it names one
-    from_file: bool
-    source: str
-
-    def modelled_as(self) -> str:
-        """Plain words: "IES Type III, aimed across the nearest street (idealised)"."""
-        kind = ("the same all round" if self.lateral == "V"
-                else "aimed across the nearest street")
-        made = "from its photometric file" if self.from_file else "idealised"
-        return f"IES Type {self.lateral}, {kind} ({made})"
-
-    def describe(self) -> str:
-        """Plain words for the page: "cobra head: IES Type III, aimed across ..."."""
-        return f"{self.name}: {self.modelled_as()}"
-
-
-@dataclass(frozen=True)
-class LightingData:
-    maintenance_factor: float
-    ignored_share: float
-    light_output_ratio: float
-    sample_spacing_m: float
-    default_height_m: float
-    default_watts: float
-    default_fixture: str
-    fixtures: Mapping[str, Mapping[str, Any]]  # TOML tables
-    targets: Mapping[str, Target]
-    sources: Mapping[str, str]
-    photometry: Mapping[str, Distribution] = field(default_factory=dict)  # per 1000 lm
-    luminaires: Mapping[str, Luminaire] = field(default_factory=dict)
-    vertical_height_m: float = 1.5
-
-    def fixture_lumens(self, fixture: str, watts: float) -> float | None:
-        """Luminaire lumens for ``watts`` of ``fixture`` (None when the type is unknown)."""
-        f = self.fixtures.get(fixture)
-        if f is None:
-            return None
-        if "lumens_by_watts" in f:
-            table = {float(k): float(v) for k, v in f["lumens_by_watts"].items()}
-            nearest = min(table, key=lambda w: abs(w - watts))
-            lumens = table[nearest] * watts / nearest
-        else:
-            lumens = float(f["lumens_per_watt"]) * watts
-        return lumens * (self.light_output_ratio if f.get("lamp_lumens") else 1.0)
-
-
-def load_lighting_data(path: str | Path | None = None) -> LightingData:
-    """Defaults, model constants and targets (default: ``cpted/data/lighting.toml``)."""
-    p = Path(path) if path else LIGHTING_DATA
-    try:
-        raw = tomllib.loads(p.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise LightingDataError(f"cannot read the lighting data {p}: {exc}") from None
-    problems = []
-    sources = raw.get("sources", {})
-    targets = {}
-    for cls, t in raw.get("targets", {}).items():
-        try:
-            targets[cls] = Target(cls, str(t["category"]), float(t["avg_lux"]),
-                                  float(t["ev_min_lux"]), float(t["avg_to_min"]),
-                                  str(t["source"]))
-        except (KeyError, TypeError, ValueError) as exc:
-            problems.append(f"target {cls}: {exc!r} (need category, avg_lux, ev_min_lux, "
-                            "avg_to_min, source)")
-            continue
-        if t["source"] not in sources:
-            problems.append(f"target {cls}: source {t['source']!r} is not under [sources]")
-        if not (targets[cls].avg_lux > 0 and targets[cls].avg_to_min >= 1):
-            problems.append(f"target {cls}: avg_lux must be positive and avg_to_min >= 1")
-    for name, f in raw.get("fixtures", {}).items():
-        if "lumens_by_watts" not in f and "lumens_per_watt" not in f:
-            problems.append(f"fixture {name}: give lumens_by_watts or lumens_per_watt")
-    photometry = {}
-    for name, f in raw.get("fixtures", {}).items():
-        if "ies_file" in f:  # relative to the data file
-            try:
-                dist = read_lm63(p.parent / str(f["ies_file"])).distribution()
-                photometry[name] = dist.scaled(1000.0 / dist.lumens())
-            except LightingDataError as exc:
-                problems.append(f"fixture {name}: {exc}")
-    luminaires = {}
-    for name, f in raw.get("luminaires", {}).items():
-        words = tuple(_normal(str(w)) for w in f.get("words", [name]))
-        lateral = str(f.get("ies_type", "V")).upper()
-        if f.get("source") not in sources:
-            problems.append(f"luminaire {name}: source {f.get('source')!r} is not under "
-                            "[sources]")
-        try:
-            if "ies_file" in f:
-                dist = read_lm63(p.parent / str(f["ies_file"])).distribution()
-                lateral = lateral_type(dist)
-            elif lateral == "V":
-                dist = DEFAULT_DISTRIBUTION
-            else:
-                dist = Distribution.ies_type(lateral, 1000.0)
-        except LightingDataError as exc:
-            problems.append(f"luminaire {name}: {exc}")
-            continue
-        luminaires[name] = Luminaire(name, words, lateral, dist.scaled(1000.0 / dist.lumens()),
-                                     "ies_file" in f, str(f.get("source")))
-    model, defaults = raw.get("model", {}), raw.get("defaults", {})
-    if defaults.get("fixture_type") not in raw.get("fixtures", {}):
-        problems.append("defaults.fixture_type must name one of the [fixtures]")
-    if problems:
-        raise LightingDataError(f"{p.name} has {len(problems)} problem(s)", problems)
-    return LightingData(
-        maintenance_factor=float(model.get("maintenance_factor", 0.8)),
-        ignored_share=float(model.get("ignored_share", 0.01)),
-        light_output_ratio=float(model.get("light_output_ratio", 0.75)),
-        sample_spacing_m=float(model.get("sample_spacing_m", 5.0)),
-        default_height_m=float(defaults.get("mounting_height_m", 9.0)),
-        default_watts=float(defaults.get("watts", 150)),
-        default_fixture=str(defaults["fixture_type"]),
-        fixtures=raw.get("fixtures", {}), targets=targets, sources=sources,
-        photometry=photometry, luminaires=luminaires,
-        vertical_height_m=float(model.get("vertical_height_m", 1.5)))
-
 
 # -- the inventory -------------------------------------------------------------------------------
 
@@ -255,10 +114,6 @@ class Inventory:
             np.concatenate([self.fronts(), np.full(n, np.nan)]))
 
 
-def _normal(text: str) -> str:
-    return " ".join(re.findall(r"[a-z0-9]+", text.lower()))
-
-
 def fixture_shape(text: object, data: LightingData) -> str:
     """The luminaire shape named in a fixture name ("LED cobra head" -> "cobra head").
 
@@ -268,7 +123,7 @@ def fixture_shape(text: object, data: LightingData) -> str:
     """
     if not isinstance(text, str) or not text.strip():
         return ""
-    padded = f" {_normal(text)} "
+    padded = f" {normal_words(text)} "
     return next((name for name, lum in data.luminaires.items()
                  if any(f" {w} " in padded for w in lum.words)), "")
 
