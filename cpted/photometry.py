@@ -161,7 +161,8 @@ class Distribution:
 
     @classmethod
     def lower_hemisphere(cls, lumens: float) -> Distribution:
-        """``lumens`` spread evenly below the horizontal (I = lumens / 2 pi)."""
+        """``lumens`` spread evenly below the horizontal (I = lumens / 2 pi): symmetric,
+        so IES lateral Type V, like :meth:`even_field`."""
         cd = lumens / (2 * np.pi)
         return cls(np.array([0.0, 90.0, 90.0, 180.0]), np.array([cd, cd, 0.0, 0.0]))
 

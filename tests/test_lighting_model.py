@@ -111,7 +111,13 @@ def test_lm63_file_written_and_read_back(tmp_path) -> None:
     np.testing.assert_array_equal(back.candela, cd)
     assert back.multiplier == 2.0 and back.keywords["MANUFAC"] == "test luminaire"
     dist = back.distribution()
-    # mean over 0-180 by the trapezoid rule: (I0 + 2 I90 + I180) / 4, times the multiplier
+    # The file is now kept asymmetric (it used to be averaged on reading): each plane is
+    # there, unfolded about the 0-180 plane to a full circle, times the multiplier.
+    assert not dist.symmetric
+    np.testing.assert_allclose(dist.intensity(np.full(4, 45.0), np.array([0, 90, 180, 270])),
+                               2.0 * np.array([600, 700, 300, 700]))
+    # Asked with no direction (a pole whose orientation is unknown, as here: no streets)
+    # it gives the mean round the circle: by the trapezoid rule (I0 + 2 I90 + I180) / 4
     at_45 = 2.0 * (600 + 2 * 700 + 300) / 4
     assert dist.intensity(np.array([45.0]))[0] == pytest.approx(at_45)
     # the model with this absolute photometry: a pole at 10 m, a point 10 m away (45 degrees)
