@@ -540,8 +540,7 @@ def _lighting_commands(store: Store, args: argparse.Namespace) -> None:
     print(plan.summary_text())
     print(f"wrote the work list ({len(plan.chosen)} item(s)) to {args.out}")
     if args.check:
-        ex = pr.exact([c.cost for c in plan.candidates], [c.fixes for c in plan.candidates],
-                      plan.values, args.budget, time_limit_s=60)
+        ex = pr.exact_plan(plan, args.budget, time_limit_s=60)
         gap = 1 - plan.value() / ex.bound if ex.bound else 0.0
         print(f"exact check: greedy benefit {plan.value():,.0f}, exact {ex.value:,.0f}, bound "
               f"{ex.bound:,.0f} ({'optimal' if ex.optimal else 'time limit'}); greedy within "
