@@ -33,13 +33,13 @@ def _grid_key(grid: hs.Grid) -> tuple[object, ...]:
 @st.cache_data(show_spinner=False, max_entries=8)
 def find_emerging(url: str, revision: int, role: str, sources: tuple[pt.Source, ...],
                   grid_key: tuple[object, ...], _grid: hs.Grid, _me: Any,
-                  slice_length: em.SliceLength, permutations: int, tz: str
+                  slice_length: em.SliceLength, tz: str
                   ) -> dict[str, object]:
     """The emerging hot spots of ``sources`` on the hotspots' grid (small results only)."""
     events = _me.patrol_events(list(sources), tz=tz)
     start, end = em.source_period(sources)
     found = em.analyse(events, grid=_grid, slice_length=slice_length, tz=tz, start=start,
-                       end=end, permutations=permutations)
+                       end=end)
     return {"frame": found.frame(), "counts": found.counts_by_pattern(),
             "describe": found.describe(), "slices": found.slices,
             "slice_length": slice_length}
@@ -58,7 +58,7 @@ def find_evidence(url: str, revision: int, role: str, sources: tuple[pt.Source, 
 # -- emerging hot spots -----------------------------------------------------------------
 
 def emerging_section(me: Any, hot: hs.Hotspots, sources: tuple[pt.Source, ...], *,
-                     url: str, revision: int, role: str, tz: str, permutations: int) -> None:
+                     url: str, revision: int, role: str, tz: str) -> None:
     """Emerging hot spots on the hotspots' grid: a button, a count per class, the map."""
     st.markdown("#### Emerging hot spots")
     st.caption("Which places are heating up, cooling down, newly hot or hot all along: the "
@@ -67,13 +67,13 @@ def emerging_section(me: Any, hot: hs.Hotspots, sources: tuple[pt.Source, ...], 
     c1, c2 = st.columns([2, 3])
     length = c1.radio("Slices of time", list(SLICE_WORDS), horizontal=True,
                       format_func=SLICE_WORDS.__getitem__, key="emerging-slice")
-    key = (sources, _grid_key(hot.grid), length, permutations)
+    key = (sources, _grid_key(hot.grid), length)
     if c2.button("Find emerging hot spots"):
         try:
             with st.spinner("Testing every cell in every slice of time…"):
                 st.session_state["emerging"] = (key, find_emerging(
                     url, revision, role, sources, _grid_key(hot.grid), hot.grid, me,
-                    length, permutations, tz))  # type: ignore[arg-type]
+                    length, tz))  # type: ignore[arg-type]
         except UnusableInputError as exc:
             st.session_state.pop("emerging", None)
             st.error(md(exc))

@@ -215,7 +215,7 @@ if result is not None:
 
     # -- emerging hot spots and responsible use (app_pages/_patrol_trends.py) -----------
     trends.emerging_section(me, hot, tuple(chosen), url=s.url, revision=s.revision(),
-                            role=str(acting), tz=tz(), permutations=int(perms))
+                            role=str(acting), tz=tz())
     trends.responsible_use_section(me, hot, tuple(chosen), url=s.url, revision=s.revision(),
                                    role=str(acting), tz=tz())
 

@@ -667,8 +667,7 @@ def _emerging_command(door: Access, store: Store, args: argparse.Namespace,
     events = door.patrol_events(sources, tz=tz)
     found = em.analyse(events, boundary=door.layer(Layer.NEIGHBORHOODS),
                        cell_size=args.cell_size, shape=args.shape, slice_length=args.slice,
-                       time_steps=args.time_steps, tz=tz, start=start, end=end,
-                       permutations=args.permutations)
+                       time_steps=args.time_steps, tz=tz, start=start, end=end)
     print(found.describe())
     frame = found.frame()
     _write_table(frame[frame["pattern"] != em.Pattern.NONE.value], args.out)

@@ -23,11 +23,19 @@ the code is ours.
    common with weekly slices, has no statistic of its own (Gi\\* needs counts that
    vary), while in the cube it is simply low; (c) it is ArcGIS's method, so the classes
    mean what its users expect. ``time_steps=0`` gives the purely spatial neighbourhood
-   (still against the whole cube). The statistic, its conditional permutation
-   p-values and the false-discovery-rate bins are :func:`cpted.hotspots.gi_star`'s, run
-   once over every cell of every slice, as ArcGIS applies FDR over the whole cube.
-   A bin is a hot (cold) spot when its Gi_Bin is positive (negative): 90 % confidence
-   or more.
+   (still against the whole cube). The z-score is :func:`cpted.hotspots.gi_star_z`'s,
+   and its significance that of :func:`cpted.hotspots.gi_star` (where the statistic
+   falls in its conditional permutation distribution, the focal bin held fixed; esda's
+   ``p_z_sim``), with one difference (:func:`cube_gi`): the mean and variance of that
+   distribution are computed exactly, as a sum of ``k`` values drawn without
+   replacement from the other bins has them, instead of estimated from simulated
+   draws. esda's simulation, without numba (not installed here), costs time growing
+   with the square of the number of bins, and a cube has many (cells x slices); the
+   exact moments cost time in proportion to them and carry no simulation noise
+   (``benchmarks/emerging_bench.py`` measures both on one cube). The false-discovery-rate bins
+   are then found, as in :func:`cpted.hotspots.gi_star`, once over every cell of every
+   slice, as ArcGIS applies FDR over the whole cube. A bin is a hot (cold) spot when its
+   Gi_Bin is positive (negative): 90 % confidence or more.
 3. **Trend** (:func:`mann_kendall`): the Mann-Kendall test of each cell's series of
    z-scores against time (Mann 1945; Kendall 1975), with the variance corrected for
    ties and a continuity correction, as in Gilbert (1987), *Statistical Methods for
@@ -278,6 +286,55 @@ def slice_edges(when: pd.Series, length: SliceLength = "month", *, tz: str = "UT
 
 # -- Gi* in a space-time cube ------------------------------------------------------
 
+def conditional_moments(y: NDArray[np.float64], w: sp.csr_matrix
+                        ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Mean and variance of each bin's neighbour sum under conditional randomisation.
+
+    Bin ``i`` keeps its value; the other ``N = n - 1`` values are shuffled over the
+    other places, so its ``k_i`` neighbours (``w``: binary, no diagonal) hold a random
+    ``k_i``-subset of them. Such a sum has mean ``k m_i`` and variance
+    ``k s_i^2 (N - k) / (N - 1)``, with ``m_i`` and ``s_i^2`` the mean and population
+    variance of the other values (sampling without replacement from a finite
+    population; Cochran 1977, *Sampling Techniques*, theorem 2.2).
+    """
+    y = np.asarray(y, dtype=float)
+    n = len(y)
+    big_n = n - 1
+    k = np.asarray(w.sum(axis=1)).ravel()
+    m = (y.sum() - y) / big_n
+    s2 = np.maximum((np.sum(y ** 2) - y ** 2) / big_n - m ** 2, 0.0)
+    mean = k * m
+    var = k * s2 * (big_n - k) / (big_n - 1) if big_n > 1 else np.zeros(n)
+    return mean, var
+
+
+def cube_gi(y: NDArray[np.float64], w: sp.csr_matrix, *, fdr: bool = True) -> hs.GiResult:
+    """Gi* of every bin with conditional-randomisation significance from exact moments.
+
+    ``w`` is binary space-time contiguity without the diagonal (:func:`cube_weights`).
+    z is :func:`cpted.hotspots.gi_star_z`'s; p is two-sided, from where the observed
+    neighbour sum falls in the mean and spread of :func:`conditional_moments` (what
+    esda's ``p_z_sim`` estimates by simulation); the bins use the same FDR cut-offs
+    and levels as :func:`cpted.hotspots.gi_star`.
+    """
+    y = np.asarray(y, dtype=float)
+    z = hs.gi_star_z(y, w + sp.identity(len(y), format="csr"))
+    mean, var = conditional_moments(y, w)
+    observed = w @ y
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z_cond = np.where(var > 0, (observed - mean) / np.sqrt(var), 0.0)
+    p = np.minimum(1.0, 2.0 * stats.norm.sf(np.abs(z_cond)))
+    bins = np.zeros(len(y), dtype=np.int64)
+    thresholds: dict[float, float] = {}
+    for conf, magnitude in sorted(hs.LEVELS):  # 90, 95, then 99: the strictest wins
+        alpha = 1 - conf
+        cut = hs.fdr_threshold(p, alpha) if fdr else alpha
+        thresholds[conf] = cut
+        sig = p < cut if fdr else p <= cut
+        bins = np.where(sig, np.sign(z).astype(np.int64) * magnitude, bins)
+    return hs.GiResult(z, p, p, bins, thresholds, 0, fdr, "exact permutation moments")
+
+
 def cube_weights(spatial: sp.csr_matrix, slices: int, time_steps: int = 1) -> sp.csr_matrix:
     """Binary space-time contiguity of ``slices`` copies of a grid, without the diagonal.
 
@@ -372,7 +429,6 @@ class Emerging:
     trend: MannKendall
     trend_alpha: float
     patterns: list[Pattern]
-    permutations: int
     n_events: int
     n_undated: int
     n_before: int
@@ -421,7 +477,7 @@ class Emerging:
         return (f"{self.slices} {self.slice_length}s from {first} to {last} over "
                 f"{len(self.grid):,} cells of {self.grid.cell_area / 1e4:.2f} ha; Gi* of "
                 f"{near}, against every cell and {self.slice_length} together, "
-                f"{self.permutations} permutations and FDR control; Mann-Kendall trend "
+                "conditional permutation significance and FDR control; Mann-Kendall trend "
                 f"of each cell's z-scores at p < {self.trend_alpha:g}; "
                 f"{self.n_events:,} events"
                 + (f" ({'; '.join(left)} left out)" if left else ""))
@@ -444,8 +500,7 @@ def analyse(events: gpd.GeoDataFrame, *, grid: hs.Grid | None = None,
             shape: hs.Shape = "square", slice_length: SliceLength = "month",
             time_steps: int = 1, tz: str = "UTC", start: pd.Timestamp | None = None,
             end: pd.Timestamp | None = None, weight_column: str | None = "weight",
-            permutations: int = 999, fdr: bool = True, seed: int = 12345,
-            trend_alpha: float = TREND_ALPHA) -> Emerging:
+            fdr: bool = True, trend_alpha: float = TREND_ALPHA) -> Emerging:
     """Emerging hot spots of ``events`` (WGS84 points with a ``when`` column).
 
     Parameters
@@ -465,8 +520,8 @@ def analyse(events: gpd.GeoDataFrame, *, grid: hs.Grid | None = None,
         The time zone whose calendar the slices follow.
     start, end : pandas.Timestamp, optional
         The period the events were drawn from (see :func:`slice_edges`).
-    permutations, fdr, seed
-        As for :func:`cpted.hotspots.gi_star`.
+    fdr : bool
+        Bin with Benjamini-Hochberg false-discovery-rate control (see :func:`cube_gi`).
     trend_alpha : float
         Significance of the Mann-Kendall trend (two-sided).
 
@@ -506,8 +561,8 @@ def analyse(events: gpd.GeoDataFrame, *, grid: hs.Grid | None = None,
          if weight_column and weight_column in events else np.ones(len(events)))
     n = len(grid)
     flat = np.bincount(k[use] * n + cell[use], weights=w[use], minlength=n * slices)
-    gi = hs.gi_star(flat.astype(float), cube_weights(grid.neighbours(), slices, time_steps),
-                    permutations=permutations, fdr=fdr, seed=seed)
+    gi = cube_gi(flat.astype(float), cube_weights(grid.neighbours(), slices, time_steps),
+                 fdr=fdr)
 
     def cube(values: NDArray[np.generic]) -> NDArray[np.generic]:
         return np.asarray(values).reshape(slices, n).T.copy()
@@ -519,7 +574,7 @@ def analyse(events: gpd.GeoDataFrame, *, grid: hs.Grid | None = None,
                          trend_alpha=trend_alpha) for i in range(n)]
     return Emerging(grid, edges, slice_length, time_steps, cube(flat).astype(float), z,
                     cube(gi.p).astype(float), bins, gi.thresholds, trend, trend_alpha,
-                    patterns, permutations, int(use.sum()), int((~dated).sum()),
+                    patterns, int(use.sum()), int((~dated).sum()),
                     int(before.sum()), int((dated & ~before & (cell < 0)).sum()))
 
 

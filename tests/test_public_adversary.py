@@ -363,7 +363,7 @@ def test_emerging_hot_spots_and_responsible_use_hold_no_secret(
     sources = pt.parse_sources([])
     events = staff.patrol_events(sources, tz="America/Chicago")
     found = em.analyse(events, boundary=staff.layer(Layer.NEIGHBORHOODS),
-                       tz="America/Chicago", permutations=99)
+                       tz="America/Chicago")
     frame = found.frame()
     text = text_of(build_emerging_map(frame))
     assert text is not None
@@ -375,8 +375,7 @@ def test_emerging_hot_spots_and_responsible_use_hold_no_secret(
         rs.how_made(sources=[x.describe() for x in sources], mix=mix,
                     hotspots="cells", emerging=found.describe(), dwell_max_min=15.0)]
     out = tmp_path / "emerging.geojson"
-    assert main(["hotspots", "--db", url, "--method", "emerging", "--permutations", "99",
-                 "--out", str(out)]) == 0
+    assert main(["hotspots", "--db", url, "--method", "emerging", "--out", str(out)]) == 0
     outputs += [capsys.readouterr().out, pd.DataFrame(gpd.read_file(out).drop(
         columns="geometry"))]
     for k, value in enumerate(outputs):
