@@ -94,13 +94,13 @@ def emerging_section(me: Any, hot: hs.Hotspots, sources: tuple[pt.Source, ...], 
                     "pattern.")
     show = counts.rename(columns={"pattern": "Pattern", "cells": "Cells",
                                   "meaning": "What it means"})
-    c1, c2 = st.columns([3, 2])
-    c1.dataframe(show, hide_index=True, width="stretch")
     chart = with_pattern.set_index("pattern")[["cells"]].rename(columns={"cells": "Cells"})
     if len(chart):
-        c2.bar_chart(chart, horizontal=True, x_label="Cells", y_label="", height=300,
+        st.bar_chart(chart, horizontal=True, x_label="Cells", y_label="",
+                     height=60 + 34 * len(chart),
                      alt="Bar chart of how many cells fall in each emerging hot spot "
-                         "pattern; the table beside it has the same numbers.")
+                         "pattern found; the table below has the same numbers.")
+    st.dataframe(show, hide_index=True, width="stretch")
     show_map(build_emerging_map(found["frame"], slice_length=words), height=460,
              key="emerging-map", returned_objects=[])
     st.caption(md(found["describe"]) + ".")
@@ -130,9 +130,9 @@ def responsible_use_section(me: Any, hot: hs.Hotspots, sources: tuple[pt.Source,
                        "reports too before trusting these hotspots.")
         if len(mix):
             chart = mix.set_index("evidence")[["record_share", "weight_share"]].rename(
-                columns={"record_share": "Share of records", "weight_share": "Share of weight"})
+                columns={"record_share": "Records", "weight_share": "Weight"})
             c2.bar_chart(chart, horizontal=True, stack=False, height=200, y_label="",
-                         x_label="Share (1 = all)",
+                         x_label="Share of all (1 = all)",
                          alt="Bar chart of the share of records and of weight from each "
                              "kind of evidence; the sentence beside it has the same "
                              "numbers.")

@@ -669,6 +669,9 @@ def _emerging_command(door: Access, store: Store, args: argparse.Namespace,
                        cell_size=args.cell_size, shape=args.shape, slice_length=args.slice,
                        time_steps=args.time_steps, tz=tz, start=start, end=end)
     print(found.describe())
+    if args.permutations != 999:
+        print("note: --permutations does not apply to emerging hot spots, whose significance "
+              "comes from the exact moments of the permutation distribution")
     frame = found.frame()
     _write_table(frame[frame["pattern"] != em.Pattern.NONE.value], args.out)
     counts = found.counts_by_pattern()

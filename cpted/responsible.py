@@ -43,6 +43,9 @@ EVIDENCE_GROUPS: dict[str, str] = {
     "incidents": "Police records", "weak CPTED audits": "CPTED audits",
     "vacant parcels": "City parcel records",
 }
+_IN_A_SENTENCE = {"Resident reports": "resident reports", "Police records": "police records",
+                  "City parcel records": "city parcel records",
+                  "Other records": "other records"}
 GROUP_ORDER = ("Resident reports", "Police records", "CPTED audits", "City parcel records")
 #: Days on each side of a cell's first visit compared by :func:`feedback_loop` (our choice:
 #: a season, long enough to count in, short enough that the place has not changed).
@@ -116,8 +119,8 @@ def evidence_words(mix: pd.DataFrame) -> str:
     """The mix in one sentence ("62% of the weight is resident reports, ...")."""
     if mix.empty:
         return "No records went in."
-    parts = [f"{row.evidence.lower()} {row.weight_share:.0%} ({row.records:,} records)"
-             for row in mix.itertuples()]
+    parts = [f"{_IN_A_SENTENCE.get(row.evidence, row.evidence)} {row.weight_share:.0%} "
+             f"({row.records:,} records)" for row in mix.itertuples()]
     return "Of the weight the hotspots count: " + ", ".join(parts) + "."
 
 

@@ -139,6 +139,15 @@ def test_patrol_page_shows_emerging_hot_spots_and_the_responsible_use_box(
         at = concerns[busiest == busiest.value_counts().index[0]].geometry.iloc[0]
         pt.log_visit(s, officer="Ofc. Rivera", place="Busy corner", lon=at.x, lat=at.y,
                      visited_at=datetime(2025, 11, 1, 21, 0, tzinfo=UTC))
+        # planted: police record 14 incidents there in the weeks after the visit
+        import geopandas as gpd
+        import pandas as pd
+
+        after = pd.date_range("2025-11-03", "2025-12-20", periods=14, tz="UTC")
+        s.add(Layer.INCIDENTS, gpd.GeoDataFrame(
+            {"id": [f"inc-{k}" for k in range(14)], "category": "disorder",
+             "occurred_datetime": after, "source": "police"},
+            geometry=gpd.points_from_xy([at.x] * 14, [at.y] * 14), crs=4326))
     app = open_page(sample_db, monkeypatch, staff=True)
     by_label(app.button, "Find hotspots").click().run()
     assert not app.exception, app.exception
@@ -150,9 +159,14 @@ def test_patrol_page_shows_emerging_hot_spots_and_the_responsible_use_box(
                for w in app.markdown)
     assert "no race, ethnicity, sex, age or income" in text
     assert "Koper \\(1995" in text and "Ensign et al. 2018" in text
-    loop_words = [c.value for c in app.caption if "visited cell" in c.value] + [
-        w.value for w in app.warning if "patrol visits" in w.value]
-    assert loop_words, [c.value for c in app.caption]
+    assert "police records" in next(w.value for w in app.markdown
+                                    if w.value.startswith("Of the weight"))
+    [loop] = [w.value for w in app.warning if "patrol visits" in w.value]
+    assert loop.startswith("Records rose after patrol visits in 1 cell(s)")
+    rose = next(d.value for d in app.dataframe if "Records after" in d.value.columns)
+    assert rose["Place"].tolist() == ["Busy corner"]
+    assert rose["First visit"].tolist() == ["2025-11-01 16:00"]  # local time (Chicago)
+    assert int(rose["Records after"].iloc[0]) >= 14 > int(rose["Records before"].iloc[0])
     # stops are capped at Koper's 15 minutes
     assert by_label(app.number_input, "Minutes at each stop").max == 15
 

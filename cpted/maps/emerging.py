@@ -10,10 +10,11 @@ from cpted.emerging import Pattern
 from cpted.maps.common import centred_map, escaped_frame, legend
 from cpted.maps.describe import MapTable, MapText, attach, counted, listing
 
-#: Fill colour per class: reds for hot spots (darkest where hottest now), blues for cold
-#: spots, purple where a cell swapped between the two, grey for a past pattern.
+#: Fill colour per class: yellow to dark red for hot spots (darkest where hottest now),
+#: blues for cold spots, purple where a cell swapped between the two, grey for a past
+#: pattern.
 PATTERN_COLOURS: dict[Pattern, str] = {
-    Pattern.NEW_HOT: "#fdae6b", Pattern.CONSECUTIVE_HOT: "#fd8d3c",
+    Pattern.NEW_HOT: "#fed976", Pattern.CONSECUTIVE_HOT: "#fd8d3c",
     Pattern.INTENSIFYING_HOT: "#a50f15", Pattern.PERSISTENT_HOT: "#de2d26",
     Pattern.DIMINISHING_HOT: "#fc9272", Pattern.SPORADIC_HOT: "#fcbba1",
     Pattern.OSCILLATING_HOT: "#c51b7d", Pattern.HISTORICAL_HOT: "#bdbdbd",
@@ -57,8 +58,8 @@ def build_emerging_map(cells: gpd.GeoDataFrame, *, slice_length: str = "month"
             style_function=lambda _f, c=colour: {"fillColor": c, "color": c, "weight": 0.4,
                                                  "fillOpacity": 0.65},
             tooltip=folium.GeoJsonTooltip(
-                fields, aliases=["", "", "Weighted records", f"In the latest {slice_length}",
-                                 "Trend"]),
+                fields, aliases=["", "", "Weighted records in the cell",
+                                 f"... in its latest {slice_length}", "Trend"]),
         ).add_to(group)
     group.add_to(fmap)
     if drawn:
