@@ -20,6 +20,7 @@ from cpted import hotspots as hs
 from cpted import patrol as pt
 from cpted import responsible as rs
 from cpted.maps import build_emerging_map
+from cpted.trend import smallest_trend_p
 from layers.errors import UnusableInputError
 
 SLICE_WORDS = {"month": "Months", "week": "Weeks"}
@@ -106,7 +107,7 @@ def emerging_section(me: Any, hot: hs.Hotspots, sources: tuple[pt.Source, ...], 
     st.caption(md(found["describe"]) + ".")
     if found["slices"] < em.FEW_SLICES:
         st.caption(f"Only {found['slices']} {words}s: a trend can be no surer than p = "
-                   f"{em.smallest_trend_p(found['slices']):.2f}, so intensifying and "
+                   f"{smallest_trend_p(found['slices']):.2f}, so intensifying and "
                    "diminishing spots are hard to find. Choose weeks, or a longer period.")
 
 

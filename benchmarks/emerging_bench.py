@@ -21,8 +21,8 @@ import numpy as np
 import pyproj
 import shapely
 
-from cpted import emerging as em
 from cpted import hotspots as hs
+from cpted import spacetime
 
 
 def main() -> None:
@@ -36,13 +36,13 @@ def main() -> None:
                         100.0)
     rng = np.random.default_rng(0)
     y = rng.poisson(0.4, len(grid) * args.slices).astype(float)
-    w = em.cube_weights(grid.neighbours(), args.slices, 1)
+    w = spacetime.cube_weights(grid.neighbours(), args.slices, 1)
 
     t0 = time.perf_counter()
     base = hs.gi_star(y, w, permutations=args.permutations)
     t_base = time.perf_counter() - t0
     t1 = time.perf_counter()
-    ours = em.cube_gi(y, w)
+    ours = spacetime.cube_gi(y, w)
     t_ours = time.perf_counter() - t1
 
     gap = float(np.abs(ours.p - base.p).max())

@@ -656,6 +656,7 @@ def _emerging_command(door: Access, store: Store, args: argparse.Namespace,
 
     from cpted import emerging as em
     from cpted import patrol as pt
+    from cpted.trend import smallest_trend_p
 
     if args.evaluate_after:
         raise UsageError("--evaluate-after tests hotspots on a later period; emerging hot "
@@ -680,7 +681,7 @@ def _emerging_command(door: Access, store: Store, args: argparse.Namespace,
         print(f"  {row.pattern}: {row.cells:,} ({row.meaning})")
     if found.slices < em.FEW_SLICES:
         print(f"note: only {found.slices} {args.slice}s; no trend can be surer than p = "
-              f"{em.smallest_trend_p(found.slices):.2f}")
+              f"{smallest_trend_p(found.slices):.2f}")
     shown = int((frame["pattern"] != em.Pattern.NONE.value).sum())
     print(f"wrote {shown:,} cell(s) with a pattern to {args.out}")
 

@@ -11,9 +11,10 @@ the code is ours.
    a stub that would read as "cooling"); data ending on a month's last day gives
    calendar months. Events before the first whole slice, and standing conditions with
    no time (vacant parcels), are left out and counted.
-2. **Gi\\* in a space-time neighbourhood** (:func:`cube_weights`), with the whole cube
-   as the reference: a cell's neighbourhood in slice ``t`` is the cell and its 8 (square)
-   or 6 (hexagon) neighbours in slice ``t`` and in the ``time_steps`` slices before it
+2. **Gi\\* in a space-time neighbourhood** (:func:`cpted.spacetime.cube_weights`), with
+   the whole cube as the reference: a cell's neighbourhood in slice ``t`` is the cell
+   and its 8 (square) or 6 (hexagon) neighbours in slice ``t`` and in the
+   ``time_steps`` slices before it
    (ArcGIS's "neighborhood time step", default 1); the mean and variance Gi\\* compares
    a neighbourhood with are those of every cell in every slice (ArcGIS's "entire cube"
    global window, its default). We chose this over a purely spatial Gi\\* per slice
@@ -26,8 +27,8 @@ the code is ours.
    (still against the whole cube). The z-score is :func:`cpted.hotspots.gi_star_z`'s,
    and its significance that of :func:`cpted.hotspots.gi_star` (where the statistic
    falls in its conditional permutation distribution, the focal bin held fixed; esda's
-   ``p_z_sim``), with one difference (:func:`cube_gi`): the mean and variance of that
-   distribution are computed exactly, as a sum of ``k`` values drawn without
+   ``p_z_sim``), with one difference (:func:`cpted.spacetime.cube_gi`): the mean and
+   variance of that distribution are computed exactly, as a sum of ``k`` values drawn without
    replacement from the other bins has them, instead of estimated from simulated
    draws. esda's simulation, without numba (not installed here), costs time growing
    with the square of the number of bins, and a cube has many (cells x slices); the
@@ -36,7 +37,7 @@ the code is ours.
    are then found, as in :func:`cpted.hotspots.gi_star`, once over every cell of every
    slice, as ArcGIS applies FDR over the whole cube. A bin is a hot (cold) spot when its
    Gi_Bin is positive (negative): 90 % confidence or more.
-3. **Trend** (:func:`mann_kendall`): the Mann-Kendall test of each cell's series of
+3. **Trend** (:func:`cpted.trend.mann_kendall`): the Mann-Kendall test of each cell's series of
    z-scores against time (Mann 1945; Kendall 1975), with the variance corrected for
    ties and a continuity correction, as in Gilbert (1987), *Statistical Methods for
    Environmental Pollution Monitoring*, section 16.4. A trend is significant at
@@ -67,7 +68,6 @@ the code is ours.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -77,12 +77,12 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyproj
-import scipy.sparse as sp
 import shapely
 from numpy.typing import NDArray
-from scipy import stats
 
 from cpted import hotspots as hs
+from cpted.spacetime import cube_gi, cube_weights
+from cpted.trend import MannKendall, mann_kendall
 from layers.crs import metric_crs
 
 if TYPE_CHECKING:
@@ -161,73 +161,6 @@ def meaning(pattern: Pattern, slice_length: SliceLength = "month") -> str:
         weaker="cooler" if hot else "less cold")
 
 
-# -- Mann-Kendall ----------------------------------------------------------------
-
-@dataclass(frozen=True)
-class MannKendall:
-    """The Mann-Kendall trend test of one or many series (arrays aligned on the series).
-
-    ``s`` is the statistic, the sum over pairs ``i < j`` of ``sign(x_j - x_i)``;
-    ``var_s`` its variance under no trend, corrected for ties; ``z`` the normal score
-    (with the continuity correction when asked for); ``p`` the two-sided p-value.
-    """
-
-    s: NDArray[np.float64]
-    var_s: NDArray[np.float64]
-    z: NDArray[np.float64]
-    p: NDArray[np.float64]
-
-
-def mann_kendall(x: NDArray[np.float64] | Sequence[float], *, continuity: bool = True,
-                 decimals: int = 9) -> MannKendall:
-    """The Mann-Kendall test of each row of ``x`` (one series per row, in time order).
-
-    Parameters
-    ----------
-    x : array of shape (T,) or (n, T)
-        The series; a 1-d array is one series.
-    continuity : bool
-        Subtract 1 from ``|S|`` before dividing by its standard deviation (the usual
-        form, Gilbert 1987, 16.4); ``False`` gives ``S / sqrt(Var S)``, which is what
-        ``scipy.stats.kendalltau`` of the series against time computes.
-    decimals : int
-        Values equal to this many decimals are ties (z-scores of equal counts are equal
-        but for rounding).
-
-    Returns
-    -------
-    MannKendall
-        Arrays of shape (n,) (of shape (1,) for one series).
-
-    Raises
-    ------
-    ValueError
-        For fewer than 3 values in a series (the test needs at least 3).
-    """
-    a = np.round(np.atleast_2d(np.asarray(x, dtype=float)), decimals)
-    n_rows, t = a.shape
-    if t < 3:
-        raise ValueError(f"the Mann-Kendall test needs at least 3 values, got {t}")
-    s = np.zeros(n_rows)
-    for i in range(t - 1):
-        s += np.sign(a[:, i + 1:] - a[:, i:i + 1]).sum(axis=1)
-    # tie groups per row: sort, number the runs of equal values, count each run
-    srt = np.sort(a, axis=1)
-    new_run = np.ones_like(srt, dtype=bool)
-    new_run[:, 1:] = srt[:, 1:] != srt[:, :-1]
-    run = np.cumsum(new_run, axis=1) - 1 + (np.arange(n_rows) * t)[:, None]
-    size = np.bincount(run.ravel(), minlength=n_rows * t).reshape(n_rows, t).astype(float)
-    ties = (size * (size - 1) * (2 * size + 5)).sum(axis=1)
-    var_s = (t * (t - 1) * (2 * t + 5) - ties) / 18.0
-    shift = 1.0 if continuity else 0.0
-    with np.errstate(divide="ignore", invalid="ignore"):
-        z = np.where(s > 0, (s - shift) / np.sqrt(var_s),
-                     np.where(s < 0, (s + shift) / np.sqrt(var_s), 0.0))
-    z = np.where(var_s > 0, z, 0.0)
-    p = 2 * stats.norm.sf(np.abs(z))
-    return MannKendall(s, var_s, z, p)
-
-
 # -- slices ------------------------------------------------------------------------
 
 def _step(length: SliceLength) -> pd.DateOffset:
@@ -282,78 +215,6 @@ def slice_edges(when: pd.Series, length: SliceLength = "month", *, tz: str = "UT
             f"the events span {span} days: {slices} whole {length}(s), and the trend test "
             f"needs at least {MIN_SLICES}; choose weeks, or a longer period")
     return pd.DatetimeIndex(edges[::-1])
-
-
-# -- Gi* in a space-time cube ------------------------------------------------------
-
-def conditional_moments(y: NDArray[np.float64], w: sp.csr_matrix
-                        ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """Mean and variance of each bin's neighbour sum under conditional randomisation.
-
-    Bin ``i`` keeps its value; the other ``N = n - 1`` values are shuffled over the
-    other places, so its ``k_i`` neighbours (``w``: binary, no diagonal) hold a random
-    ``k_i``-subset of them. Such a sum has mean ``k m_i`` and variance
-    ``k s_i^2 (N - k) / (N - 1)``, with ``m_i`` and ``s_i^2`` the mean and population
-    variance of the other values (sampling without replacement from a finite
-    population; Cochran 1977, *Sampling Techniques*, theorem 2.2).
-    """
-    y = np.asarray(y, dtype=float)
-    n = len(y)
-    big_n = n - 1
-    k = np.asarray(w.sum(axis=1)).ravel()
-    m = (y.sum() - y) / big_n
-    s2 = np.maximum((np.sum(y ** 2) - y ** 2) / big_n - m ** 2, 0.0)
-    mean = k * m
-    var = k * s2 * (big_n - k) / (big_n - 1) if big_n > 1 else np.zeros(n)
-    return mean, var
-
-
-def cube_gi(y: NDArray[np.float64], w: sp.csr_matrix, *, fdr: bool = True) -> hs.GiResult:
-    """Gi* of every bin with conditional-randomisation significance from exact moments.
-
-    ``w`` is binary space-time contiguity without the diagonal (:func:`cube_weights`).
-    z is :func:`cpted.hotspots.gi_star_z`'s; p is two-sided, from where the observed
-    neighbour sum falls in the mean and spread of :func:`conditional_moments` (what
-    esda's ``p_z_sim`` estimates by simulation); the bins use the same FDR cut-offs
-    and levels as :func:`cpted.hotspots.gi_star`.
-    """
-    y = np.asarray(y, dtype=float)
-    z = hs.gi_star_z(y, w + sp.identity(len(y), format="csr"))
-    mean, var = conditional_moments(y, w)
-    observed = w @ y
-    with np.errstate(divide="ignore", invalid="ignore"):
-        z_cond = np.where(var > 0, (observed - mean) / np.sqrt(var), 0.0)
-    p = np.minimum(1.0, 2.0 * stats.norm.sf(np.abs(z_cond)))
-    bins = np.zeros(len(y), dtype=np.int64)
-    thresholds: dict[float, float] = {}
-    for conf, magnitude in sorted(hs.LEVELS):  # 90, 95, then 99: the strictest wins
-        alpha = 1 - conf
-        cut = hs.fdr_threshold(p, alpha) if fdr else alpha
-        thresholds[conf] = cut
-        sig = p < cut if fdr else p <= cut
-        bins = np.where(sig, np.sign(z).astype(np.int64) * magnitude, bins)
-    return hs.GiResult(z, p, p, bins, thresholds, 0, fdr, "exact permutation moments")
-
-
-def cube_weights(spatial: sp.csr_matrix, slices: int, time_steps: int = 1) -> sp.csr_matrix:
-    """Binary space-time contiguity of ``slices`` copies of a grid, without the diagonal.
-
-    Bin ``t * n + i`` (cell ``i`` of ``n`` in slice ``t``) neighbours cell ``j`` in slice
-    ``t - l`` for ``l`` in ``0..time_steps`` when ``j`` is ``i`` or one of its spatial
-    neighbours in ``spatial`` (binary, no diagonal), itself excepted.
-    """
-    if time_steps < 0:
-        raise hs.HotspotError(f"the neighbourhood time steps must be 0 or more, got "
-                              f"{time_steps}")
-    n = spatial.shape[0]
-    near = (spatial + sp.identity(n, format="csr")).tocsr()
-    near.data[:] = 1.0
-    total = sp.csr_matrix((n * slices, n * slices))
-    for lag in range(min(time_steps, slices - 1) + 1):
-        total = total + sp.kron(sp.eye(slices, k=-lag, format="csr"), near, format="csr")
-    w = (total - sp.identity(n * slices, format="csr")).tocsr()
-    w.eliminate_zeros()
-    return w
 
 
 # -- classes -----------------------------------------------------------------------
@@ -521,7 +382,8 @@ def analyse(events: gpd.GeoDataFrame, *, grid: hs.Grid | None = None,
     start, end : pandas.Timestamp, optional
         The period the events were drawn from (see :func:`slice_edges`).
     fdr : bool
-        Bin with Benjamini-Hochberg false-discovery-rate control (see :func:`cube_gi`).
+        Bin with Benjamini-Hochberg false-discovery-rate control (see
+        :func:`cpted.spacetime.cube_gi`).
     trend_alpha : float
         Significance of the Mann-Kendall trend (two-sided).
 
@@ -589,12 +451,3 @@ def source_period(sources: Sequence[Source]) -> tuple[pd.Timestamp | None,
     start = min(starts) if starts and len(starts) == len(dated) else None
     end = max(ends) if ends and len(ends) == len(dated) else None
     return start, end
-
-
-def smallest_trend_p(slices: int) -> float:
-    """The smallest two-sided Mann-Kendall p-value ``slices`` values can give (a series
-    rising every slice, no ties, with the continuity correction): below
-    :data:`FEW_SLICES` slices it is large, so few trends can be found."""
-    s = slices * (slices - 1) / 2
-    var = slices * (slices - 1) * (2 * slices + 5) / 18
-    return float(2 * stats.norm.sf((s - 1) / math.sqrt(var)))

@@ -23,6 +23,7 @@ from scipy import stats
 
 from cpted import emerging as em
 from cpted import hotspots as hs
+from cpted import spacetime, trend
 from cpted.cli import main
 from cpted.emerging import Pattern
 from cpted.maps import build_emerging_map
@@ -47,7 +48,7 @@ def test_mann_kendall_equals_scipys_kendall_tau_of_the_series_against_time(x: li
     Mann-Kendall's without the continuity correction."""
     t = np.arange(len(x))
     ref = stats.kendalltau(t, x, method="asymptotic")
-    got = em.mann_kendall(np.array(x), continuity=False)
+    got = trend.mann_kendall(np.array(x), continuity=False)
     n0 = len(x) * (len(x) - 1) / 2
     tied = sum(c * (c - 1) / 2 for c in Counter(x).values())
     assert got.s[0] == pytest.approx(ref.statistic * math.sqrt(n0 * (n0 - tied)))
@@ -66,7 +67,7 @@ def test_mann_kendall_statistic_and_tie_corrected_variance_by_the_formula(
            - sum(c * (c - 1) * (2 * c + 5) for c in Counter(x).values())) / 18
     z = 0.0 if s == 0 else (s - math.copysign(1, s)) / math.sqrt(var)
     p = math.erfc(abs(z) / math.sqrt(2))
-    got = em.mann_kendall(x)
+    got = trend.mann_kendall(x)
     assert (got.s[0], got.var_s[0]) == (s, pytest.approx(var))
     assert (got.z[0], got.p[0]) == (pytest.approx(z), pytest.approx(p))
 
@@ -75,20 +76,20 @@ def test_mann_kendall_of_many_rows_is_each_rows_own() -> None:
     rng = np.random.default_rng(3)
     rows = np.round(rng.normal(size=(30, 15)), 1)  # rounding makes ties
     rows[4] = 2.0                                  # a constant row: no trend at all
-    many = em.mann_kendall(rows)
+    many = trend.mann_kendall(rows)
     for i, row in enumerate(rows):
-        one = em.mann_kendall(row)
+        one = trend.mann_kendall(row)
         assert (many.s[i], many.var_s[i], many.p[i]) == (one.s[0], one.var_s[0], one.p[0])
     assert (many.s[4], many.z[4], many.p[4]) == (0.0, 0.0, 1.0)
     with pytest.raises(ValueError, match="at least 3"):
-        em.mann_kendall([1.0, 2.0])
+        trend.mann_kendall([1.0, 2.0])
 
 
 def test_the_smallest_trend_p_is_that_of_a_series_rising_every_slice() -> None:
     for n in (4, 10, 24):
-        assert em.smallest_trend_p(n) == pytest.approx(
-            em.mann_kendall(np.arange(n, dtype=float)).p[0])
-    assert em.smallest_trend_p(4) > 0.05 > em.smallest_trend_p(10)
+        assert trend.smallest_trend_p(n) == pytest.approx(
+            trend.mann_kendall(np.arange(n, dtype=float)).p[0])
+    assert trend.smallest_trend_p(4) > 0.05 > trend.smallest_trend_p(10)
 
 
 # -- classes from bin series ---------------------------------------------------------
@@ -162,7 +163,7 @@ def small_grid(cells: int = 5, size: float = 100.0) -> hs.Grid:
 def test_cube_weights_join_a_cell_to_its_neighbours_now_and_in_the_slices_before() -> None:
     grid = small_grid()
     n, t = len(grid), 4
-    w = em.cube_weights(grid.neighbours(), t, 1)
+    w = spacetime.cube_weights(grid.neighbours(), t, 1)
     degree = np.asarray(w.sum(axis=1)).ravel().reshape(t, n)
     centre = grid._find(np.array([2]), np.array([2]))[0]
     corner = grid._find(np.array([0]), np.array([0]))[0]
@@ -171,9 +172,9 @@ def test_cube_weights_join_a_cell_to_its_neighbours_now_and_in_the_slices_before
     assert w.diagonal().sum() == 0 and set(np.unique(w.data)) == {1.0}
     # the bin looks back, never forward
     assert w[1 * n + centre, 0 * n + centre] == 1 and w[0 * n + centre, 1 * n + centre] == 0
-    flat = np.asarray(em.cube_weights(grid.neighbours(), t, 0).sum(axis=1)).ravel()
+    flat = np.asarray(spacetime.cube_weights(grid.neighbours(), t, 0).sum(axis=1)).ravel()
     assert flat.reshape(t, n)[:, centre].tolist() == [8, 8, 8, 8]
-    two = np.asarray(em.cube_weights(grid.neighbours(), t, 2).sum(axis=1)).ravel()
+    two = np.asarray(spacetime.cube_weights(grid.neighbours(), t, 2).sum(axis=1)).ravel()
     assert two.reshape(t, n)[:, centre].tolist() == [8, 17, 26, 26]
 
 
@@ -198,7 +199,7 @@ def test_cube_z_scores_are_getis_and_ords_against_the_whole_cube() -> None:
     got = em.analyse(events, grid=grid, start=edges[0], end=edges[-1])
     assert got.slices == t and np.array_equal(got.counts, counts)
     x = counts.T.ravel()  # slice-major, as the cube is laid out
-    wfull = em.cube_weights(grid.neighbours(), t, 1).toarray() + np.eye(n * t)
+    wfull = spacetime.cube_weights(grid.neighbours(), t, 1).toarray() + np.eye(n * t)
     xbar, s = x.mean(), math.sqrt((x ** 2).mean() - x.mean() ** 2)
     wi = wfull.sum(axis=1)
     ref = (wfull @ x - xbar * wi) / (s * np.sqrt((len(x) * wi - wi ** 2) / (len(x) - 1)))
@@ -218,7 +219,7 @@ def test_conditional_moments_equal_an_enumeration_of_every_draw() -> None:
     w = sp.lil_matrix((n, n))
     for i, js in rows.items():
         w[i, js] = 1.0
-    mean, var = em.conditional_moments(y, w.tocsr())
+    mean, var = spacetime.conditional_moments(y, w.tocsr())
     for i, js in rows.items():
         others = np.delete(y, i)
         sums = np.array([sum(c) for c in combinations(others, len(js))])
@@ -235,8 +236,8 @@ def test_cube_significance_matches_esdas_permutation_test() -> None:
     rng = np.random.default_rng(11)
     y = rng.poisson(1.5, size=len(grid) * t).astype(float)
     y[[6, 7, 11, 12, 31, 32]] += 6  # something to find
-    w = em.cube_weights(grid.neighbours(), t, 1)
-    ours = em.cube_gi(y, w)
+    w = spacetime.cube_weights(grid.neighbours(), t, 1)
+    ours = spacetime.cube_gi(y, w)
     ref = hs.gi_star(y, w, permutations=9999)
     assert np.allclose(ours.z, ref.z)
     assert np.abs(ours.p - ref.p).max() < 0.03

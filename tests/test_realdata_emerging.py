@@ -19,6 +19,7 @@ from cpted import emerging as em
 from cpted import hotspots as hs
 from cpted import patrol as pt
 from cpted import responsible as rs
+from cpted import trend
 from layers.importer import import_file
 from layers.schema import Layer
 from layers.store import Store
@@ -51,7 +52,7 @@ def test_kc_crime_2017_emerging_hot_spots_by_month(store: Store, real_data: Path
     # trends: Mann-Kendall without the continuity correction is Kendall's tau test of the
     # z-scores against time (scipy), on the 50 cells with the most crime
     busiest = np.argsort(-found.counts.sum(axis=1))[:50]
-    plain = em.mann_kendall(found.z[busiest], continuity=False)
+    plain = trend.mann_kendall(found.z[busiest], continuity=False)
     ref = [stats.kendalltau(np.arange(12), found.z[i], method="asymptotic").pvalue
            for i in busiest]
     assert np.allclose(plain.p, ref)
