@@ -229,7 +229,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--shift-min", type=float, default=240.0)
     p.add_argument("--officers", type=int, default=1)
     p.add_argument("--speed-kmh", type=float, default=12.0)
-    p.add_argument("--dwell-min", type=float, default=12.0)
+    p.add_argument("--dwell-min", type=float, default=12.0,
+                   help="minutes at each stop, at most 15: deterrence stops growing after "
+                        "about 15 minutes (Koper 1995)")
     p.add_argument("--must", action="append", default=[], metavar="LON,LAT[,LABEL]",
                    help="a place every plan must visit; repeat for several")
     p.add_argument("--stops-from", choices=("gi", "kde", "counts"), default="gi",

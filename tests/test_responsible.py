@@ -103,6 +103,17 @@ def test_stops_are_capped_at_the_koper_optimum() -> None:
         pt.PatrolSettings(station, dwell_min=120.0).check()
 
 
+def test_the_command_line_refuses_a_stop_longer_than_15_minutes(
+        sample_db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from cpted.cli import main
+
+    assert main(["route", "--db", str(sample_db), "--station=-94.575,39.04", "--dwell-min",
+                 "20", "--permutations", "99", "--out", str(tmp_path / "r.gpx")]) == 1
+    err = capsys.readouterr().err
+    assert "between 0 and 15 minutes" in err and "Koper 1995" in err
+    assert not (tmp_path / "r.gpx").exists()
+
+
 def test_fields_about_people_are_named_and_refused() -> None:
     cols = ["id", "category", "Race", "Sex", "Age", "suspect_race", "VictimAge", "page",
             "usage", "weight", "when", "source"]
