@@ -325,12 +325,14 @@ class Emerging:
             "meaning": [meaning(p, self.slice_length) for p in Pattern]})
 
     def describe(self) -> str:
+        """The analysis in one sentence: slices, cells, neighbourhood, tests, events."""
         first = self.edges[0].strftime("%Y-%m-%d")
         last = (self.edges[-1] - pd.Timedelta(days=1)).strftime("%Y-%m-%d")
         near = ("the cell and its neighbours in the same " + self.slice_length
                 if self.time_steps == 0 else
                 f"the cell and its neighbours in the same {self.slice_length} and the "
-                f"{self.time_steps} before it")
+                + (f"{self.slice_length} before it" if self.time_steps == 1 else
+                   f"{self.time_steps} {self.slice_length}s before it"))
         left = [f"{n:,} {what}" for n, what in (
             (self.n_undated, "without a date (standing conditions)"),
             (self.n_before, f"outside the whole {self.slice_length}s"),

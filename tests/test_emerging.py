@@ -350,6 +350,7 @@ def test_the_planted_cube_keeps_every_record_and_says_what_it_did(
                                                                   "rising", T)
     assert row["events"] == counts[centre_of["intensifying hot"]].sum()
     assert "20 months from 2025-01-01 to 2026-08-31" in found.describe()
+    assert "neighbours in the same month and the month before it" in found.describe()
 
 
 def test_undated_events_and_events_outside_the_slices_are_left_out_and_counted() -> None:
