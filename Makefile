@@ -7,7 +7,7 @@ PORT ?= 8501
 # The local demo acts for staff (status changes, exact sensitive points); see README.
 STAFF_MODE ?= true
 
-.PHONY: run test lint sample web-assets clean
+.PHONY: run test lint sample web-assets messages clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,14 @@ test: $(VENV)/.installed web-assets
 lint: $(VENV)/.installed
 	$(BIN)/ruff check cpted layers app_pages tests benchmarks app.py server.py
 	$(BIN)/mypy
+
+# The catalogue template from the code and data (babel.cfg), then every language's
+# catalogue brought up to it (new texts empty, for the translator; see README, Languages).
+messages: $(VENV)/.installed
+	$(BIN)/pybabel extract -F babel.cfg --no-location --omit-header \
+	    --add-comments=TRANSLATORS -k _ -k ngettext:1,2 -k N_ -o cpted/locale/cpted.pot .
+	$(BIN)/pybabel update -i cpted/locale/cpted.pot -d cpted/locale -D cpted \
+	    --ignore-obsolete --no-fuzzy-matching
 
 sample: $(VENV)/.installed
 	$(BIN)/cpted sample --regenerate sample_data

@@ -25,7 +25,7 @@ from layers.importer import ImportSummary
 from layers.mapping import MappingPlan
 from layers.mapping_edit import EMPTY, OTHER, Choice, Source, ValueRow, field_problems
 from layers.profiles import Profile, load_profile, shipped_profiles
-from layers.schema import FieldSpec, Layer, LayerSchema
+from layers.schema import FieldSpec, Layer, LayerSchema, field_words
 
 NONE_LABEL = "(none)"
 NO_VALUE = "(no value)"
@@ -152,7 +152,9 @@ def mapping_table(key: str, schema: LayerSchema, first: Mapping[str, Choice],
         samples = (f"= {fp.samples[0]}" if fp.samples and not fp.columns
                    else ", ".join(fp.samples[:3]))
         problems = [_short(p) for p in field_problems(choice, fp, spec)]
-        rows.append({"field": spec.name + (" (required)" if spec.required else ""),
+        rows.append({"field": field_words(schema.layer, spec.name)
+                     + (" (required)" if spec.required else ""),
+                     "name": spec.name,
                      "column": column_label(first[spec.name].columns),
                      "problem": ("Needs your decision: " if choice.flagged else "")
                      + " ".join(problems),
@@ -160,9 +162,12 @@ def mapping_table(key: str, schema: LayerSchema, first: Mapping[str, Choice],
                      "samples": samples})
     st.data_editor(
         pd.DataFrame(rows), key=key, hide_index=True, width="stretch", num_rows="fixed",
-        height=_height(len(rows)), disabled=["field", "why", "samples", "problem"],
+        height=_height(len(rows)), disabled=["field", "name", "why", "samples", "problem"],
         column_config={
             "field": st.column_config.TextColumn("Our field", width="medium"),
+            "name": st.column_config.TextColumn(
+                "In a profile", width="small",
+                help="The field's name in an import profile (a TOML file)"),
             "column": st.column_config.SelectboxColumn(
                 "Column of the file", options=list(options), required=True, width="medium",
                 help="Which of the file's columns holds this field; (none) for no column"),
@@ -186,7 +191,7 @@ def problem_lines(schema: LayerSchema, now: Mapping[str, Choice], plan: MappingP
         choice = now[spec.name]
         found = field_problems(choice, plan.field(spec.name), spec)
         if found and not choice.flagged:
-            out.append(f"{spec.name} – {'; '.join(found)}")
+            out.append(f"{field_words(schema.layer, spec.name)} – {'; '.join(found)}")
     return out
 
 

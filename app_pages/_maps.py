@@ -8,6 +8,8 @@ a deployment configured a tile server.
 
 from __future__ import annotations
 
+import base64
+import html
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -119,4 +121,13 @@ def show_place(lonlat: Sequence[float], *, what: str, approximate_m: float | Non
     s = store()
     still = place_svg(_still_ground(s.url, s.revision()), lonlat, what=what,
                       approximate_m=approximate_m)
-    st.image(still.svg, alt=still.title, width="stretch")
+    st.markdown(still_img(still.svg, still.title), unsafe_allow_html=True)
+
+
+def still_img(svg: str, alt: str) -> str:
+    """An ``<img>`` holding a still map as a data URI, with ``alt`` escaped: drawn by the
+    markdown element every page has loaded already, so the map waits for no script of
+    its own (an SVG in an ``<img>`` runs no script and loads nothing)."""
+    data = base64.b64encode(svg.encode()).decode()
+    return (f'<img src="data:image/svg+xml;base64,{data}" alt="{html.escape(alt, quote=True)}"'
+            ' style="width:100%;height:auto;display:block">')

@@ -93,6 +93,25 @@ def oidc_configured() -> bool:
         return False
 
 
+def language_box() -> str:
+    """The language picker at the top of the sidebar, drawn once per run by app.py; the
+    language starts as the browser's (``Accept-Language``) and is remembered for the
+    session. Sets it for the run (:func:`cpted.i18n.set_language`) and returns its code."""
+    from cpted import i18n
+
+    codes = i18n.available()
+    if "language" not in st.session_state:
+        st.session_state["language"] = i18n.negotiate(st.context.headers.get("Accept-Language"))
+    if st.session_state["language"] not in codes:
+        st.session_state["language"] = i18n.SOURCE
+    # in every language at once, so anyone can find it
+    label = " · ".join(dict.fromkeys(
+        i18n.translations(c).gettext("Language") for c in codes))
+    code = st.sidebar.selectbox(label, codes, key="language", format_func=i18n.language_name)
+    i18n.set_language(code)
+    return code
+
+
 def account_box() -> None:
     """Sign-in in the sidebar, drawn once per run by app.py.
 

@@ -151,14 +151,16 @@ approximate = row["location_precision"] != "exact"
 h = me.history(picked)
 support = int((h["kind"] == "support").sum())
 
-c1, c2, c3 = st.columns([2, 1, 1])
-c1.metric("Status", status_word(row["detailed_status"] or row["status"]),
-          help="Every change of status is listed below under \"What was done, and why\".")
-c2.metric("Supporters", support, help="People who said \"me too\" on this report.")
-c3.metric("Open or closed", status_word(row["status"]))
 when = {"day": "a daytime problem", "night": "a night-time problem"}.get(
     row["time_of_day"], "time of day not known")
+# A line of words, not metric tiles: the map below waits for every element above it to
+# draw, and tiles would hold it back by their own scripts.
 st.markdown(f"**{md(category)}** · reported {local_time(row['requested_datetime'])} · {when}")
+open_word = "open" if row["status"] == "open" else "closed"
+st.markdown(f"Status: **{md(status_word(row['detailed_status'] or row['status']))}** "
+            f"({open_word}) · {support} {'supporter' if support == 1 else 'supporters'} "
+            "(people who said \"me too\") · every change is listed below under "
+            "\"What was done, and why\"")
 if can(acting, Action.SEE_INTERNAL_NOTES):
     answered = me.fixed_answer_counts(picked)
     if answered.yes or answered.no:

@@ -29,7 +29,7 @@ from layers.mapping_edit import (
 )
 from layers.profiles import Profile, slug
 from layers.readers import InputFormat
-from layers.schema import SCHEMAS, Layer
+from layers.schema import SCHEMAS, Layer, field_words
 
 s = store()
 me = access()
@@ -57,8 +57,14 @@ with right:
                                format_func=lambda v: SCHEMAS[Layer(v)].title))
     schema = SCHEMAS[layer]
     st.caption("Fields: " + ", ".join(
-        f"**{f.name}**" if f.required else f.name for f in schema.fields)
-        + " (bold = required)")
+        f"**{field_words(layer, f.name)}**" if f.required else field_words(layer, f.name)
+        for f in schema.fields) + " (bold = required)")
+
+
+def words(name: str) -> str:
+    """A field of the chosen layer in plain words."""
+    return field_words(layer, name)
+
 
 with st.expander("Reading options"):
     o1, o2, o3 = st.columns(3)
@@ -196,10 +202,10 @@ for f in flagged:
     fp = plan0.field(f)
     col = ui.column_label(fp.columns)
     with st.container(border=True):
-        st.warning(md(f"Column '{col}' was taken for {f} by its name, but "
+        st.warning(md(f"Column '{col}' was taken for {words(f)} by its name, but "
                       f"{'; '.join(fp.problems)}. Confirm it (and map its values below), "
                       "or choose another column for it in the table."))
-        st.checkbox(md(f"Use column '{col}' for {f}"), key=f"confirm-{key}-{f}")
+        st.checkbox(md(f"Use column '{col}' for {words(f)}"), key=f"confirm-{key}-{f}")
 
 if value_keys:
     st.subheader("2. Values")
@@ -211,15 +217,15 @@ if value_keys:
         cols = now[f].columns
         later = " (used once you confirm the column above)" if f in flagged and \
             f not in confirmed else ""
-        st.markdown(f"**{f}** from column {md(ui.column_label(cols))}{later}")
+        st.markdown(f"**{md(words(f))}** from column {md(ui.column_label(cols))}{later}")
         ui.value_table(vkey, schema.spec(f), rows)
 
 # -- 3. the check ------------------------------------------------------------------------
 st.subheader("3. Validation report")
 missing = [f.field for f in plan.fields if f.required and f.how is How.NONE]
 blockers = [*(p for p in plan.problems if not p.startswith("required field")),
-            *(f"{f} is required: choose the column that holds it" for f in missing),
-            *(f"confirm the column for {f}, or choose another" for f in flagged
+            *(f"{words(f)} is required: choose the column that holds it" for f in missing),
+            *(f"confirm the column for {words(f)}, or choose another" for f in flagged
               if f not in confirmed)]
 if blockers:
     st.warning("Before the rows can be checked:\n\n"

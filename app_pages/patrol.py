@@ -13,9 +13,11 @@ import pandas as pd
 import streamlit as st
 
 from app_pages import _patrol_trends as trends
+from app_pages._forecast import show_forecasts, show_top_cells
 from app_pages._maps import show_map
 from app_pages._state import access, role, store, tz
 from app_pages._text import md
+from cpted import forecast as fc
 from cpted import hotspots as hs
 from cpted import network as nw
 from cpted import patrol as pt
@@ -42,14 +44,22 @@ ZONE = ZoneInfo(tz())
 def find_hotspots(url: str, revision: int, sources: tuple[pt.Source, ...],
                   split: pd.Timestamp | None, shape: str, cell: float | None,
                   radius: float | None, permutations: int) -> dict[str, object]:
-    events = me.patrol_events(list(sources), tz=tz())
-    later = None
+    every = me.patrol_events(list(sources), tz=tz())
+    events, later = every, None
     if split is not None:
-        events, later = pt.split_events(events, split)
+        events, later = pt.split_events(every, split)
     hot = hs.analyse(events, boundary=me.layer(Layer.NEIGHBORHOODS), cell_size=cell,
                      shape=shape, radius=radius, permutations=permutations)  # type: ignore[arg-type]
-    table = hs.comparison(hot, later) if later is not None and len(later) else None
-    return {"hot": hot, "frame": hot.frame(), "table": table,
+    # -- forecasts, chosen on a validation window (cpted.forecast) --
+    held = split if later is not None and len(later) else None
+    try:
+        evaluation: fc.Evaluation | None = fc.evaluate_methods(
+            every, hot.grid, held, factors_at=fc.factors_from(
+                hot.grid, parcels=me.layer(Layer.PARCELS), concerns=me.layer(Layer.CONCERNS),
+                streetlights=me.layer(Layer.STREETLIGHTS)))
+    except fc.ForecastError:
+        evaluation = None
+    return {"hot": hot, "frame": hot.frame(), "forecast": evaluation,
             "n_later": 0 if later is None else len(later)}
 
 
@@ -168,7 +178,8 @@ if result is not None:
     m[1].metric("Cells", f"{len(hot.grid):,}")
     m[2].metric("Hot spots (99/95/90%)", f"{(bins == 3).sum()}/{(bins == 2).sum()}/"
                                           f"{(bins == 1).sum()}")
-    m[3].metric("Cold spots", f"{(bins < 0).sum():,}")
+    m[3].metric("Cold spots", f"{(bins < 0).sum():,}" if hot.cold.possible
+                else "not possible here", help=hot.cold.describe())
     m[4].metric("Kernel radius", f"{hot.radius:g} m")
     st.caption("Counted: " + st.session_state.get("hot_sources", "") + ". "
                + hot.describe() + ". False-discovery-rate cut-offs on the two-sided "
@@ -181,35 +192,17 @@ if result is not None:
                        returned_objects=["last_clicked"])
     legend = " ".join(
         f"<span style='background:{c};padding:0 8px;margin-left:6px'>&nbsp;</span> "
-        f"{html.escape(hs.BIN_LABELS[b])}" for b, c in BIN_COLOURS.items() if c)
+        f"{html.escape(hs.BIN_LABELS[b])}" for b, c in BIN_COLOURS.items()
+        if c and (b > 0 or hot.cold.possible))
     st.markdown(f"<small>{legend}</small>", unsafe_allow_html=True)
     if clicked and clicked.get("last_clicked"):
         pos = clicked["last_clicked"]
         st.session_state["station_text"] = f"{pos['lng']:.6f}, {pos['lat']:.6f}"
 
-    table = result["table"]
-    if table is not None:
-        st.markdown(f"**Did last period's hotspots predict this period?** "
-                    f"{result['n_later']:,} later events, counted in the top 1% and 5% of "
-                    "the area picked by each method.")
-        show = table.assign(top_area=table["top_area"].map(lambda x: f"{x:.0%}"))
-        show = show.rename(columns={"method": "Method", "top_area": "Top area", "cells": "Cells",
-                                    "events": "Later events in it", "hit_rate": "Hit rate",
-                                    "pai": "PAI", "rri": "RRI"})[
-            ["Method", "Top area", "Cells", "Later events in it", "Hit rate", "PAI", "RRI"]]
-        c1, c2 = st.columns([3, 2])
-        c1.dataframe(show.style.format({"Hit rate": "{:.1%}", "PAI": "{:.2f}", "RRI": "{:.2f}",
-                                        "Cells": "{:.0f}", "Later events in it": "{:.1f}"}),
-                     hide_index=True, width="stretch")
-        chart = table.pivot(index="method", columns="top_area", values="pai")
-        chart.columns = [f"top {c:.0%}" for c in chart.columns]
-        c2.bar_chart(chart, stack=False, horizontal=True, x_label="PAI", y_label="",
-                     height=260, alt="Bar chart of the PAI of each method for the top areas; "
-                                     "the table beside it has the same numbers.")
-        st.caption("Hit rate: share of later events inside the area. PAI (predictive accuracy "
-                   "index) = hit rate ÷ share of area; 1 is no better than chance. RRI "
-                   "(recapture rate index, Levine 2008) = (later ÷ earlier events in the area) "
-                   "÷ (all later ÷ all earlier); near 1 means the hotspots held steady.")
+    show_top_cells(hot)
+    evaluation: fc.Evaluation | None = result["forecast"]  # type: ignore[assignment]
+    if evaluation is not None:
+        show_forecasts(evaluation, tz())
     elif result["n_later"] == 0:
         st.caption("No later period held back, so the hotspots are not tested here.")
 
@@ -257,9 +250,14 @@ if result is not None:
     q1, q2, q3 = st.columns([1, 1, 3])
     start_day = q1.date_input("Shift date", value=date.today(), key="shift_day")
     start_time = q2.time_input("Shift starts", value=time(20, 0), key="shift_time")
-    stops_from = q3.radio("Candidate stops", ["gi", "kde"], horizontal=True,
-                          format_func=lambda x: "Gi* hot spots" if x == "gi"
-                          else "Highest density cells")
+    stop_names = {"forecast": "Best forecast" + (
+        f" ({fc.NAMES[evaluation.chosen].lower()})" if evaluation is not None else ""),
+        "gi": "Gi* hot spots and strong single cells", "kde": "Highest density cells"}
+    stops_from = q3.radio("Candidate stops", [k for k in stop_names
+                                              if k != "forecast" or evaluation is not None],
+                          horizontal=True, format_func=stop_names.__getitem__,
+                          help="Best forecast: the method that caught the most events per "
+                               "area on the validation window.")
     places: dict[str, tuple[float, float]] = {}
     for row in me.spots().itertuples():
         places[f"Problem spot: {row.title}"] = (float(row.lon), float(row.lat))
@@ -281,7 +279,11 @@ if result is not None:
             st.error("Give the station as longitude, latitude (for example -94.575, 39.038), "
                      "or click the map.")
             st.stop()
-        candidates = pt.candidates_from(hot, stops_from)  # type: ignore[arg-type]
+        if stops_from == "forecast" and evaluation is not None:
+            candidates = pt.candidates_from(hot, "forecast", forecast=evaluation.expected,
+                                            forecast_name=fc.NAMES[evaluation.chosen])
+        else:
+            candidates = pt.candidates_from(hot, stops_from)  # type: ignore[arg-type]
         candidates += [pt.Candidate(name, *places[name], 0.0, must=True) for name in must]
         when = datetime.combine(start_day, start_time, tzinfo=ZONE)
         try:

@@ -16,6 +16,8 @@ from app_pages._text import md
 from cpted import concerns as cc
 from cpted import follows as fl
 from cpted import geocode as geo
+from cpted import i18n
+from cpted.i18n import _, ngettext
 from cpted.maps import MapLayers, build_map
 from cpted.photos import MAX_PHOTO_MB
 from layers.errors import CptedError
@@ -24,7 +26,7 @@ from layers.services import Datatype
 
 s = store()
 acting = role()
-st.title("Report a concern")
+st.title(_("Report a concern"))
 catalogue = services()
 #: Marks a question that needs an answer. An asterisk with a space before it and nothing
 #: or a space after it is plain text in Markdown, never emphasis.
@@ -44,8 +46,8 @@ def sentence(text: object) -> str:
 # has had its say, as a click it reports again may rerun the page first.
 thanks = st.container()
 
-st.write("**1. Where is the problem?** Type a cross street or an address, or click the map. "
-         "Zoom in for a precise spot.")
+st.write(_("**1. Where is the problem?** Type a cross street or an address, or click the "
+           "map. Zoom in for a precise spot."))
 
 
 def _place(found: geo.Place, *, keep_choices: bool = False) -> None:
@@ -69,11 +71,11 @@ def _chosen() -> None:
 with st.form("find-place", border=False, enter_to_submit=True):
     left, right = st.columns([5, 1], vertical_alignment="bottom")
     typed = left.text_input(
-        "Type the place", key="r-where", max_chars=200,
-        placeholder="A cross street (39th & Main), a street or an address",
-        help="Found in this city's own streets layer; nothing is sent anywhere. A street "
-             "or an address without a cross street is placed at the street's middle.")
-    if right.form_submit_button("Find", width="stretch"):
+        _("Type the place"), key="r-where", max_chars=200,
+        placeholder=_("A cross street (39th & Main), a street or an address"),
+        help=_("Found in this city's own streets layer; nothing is sent anywhere. A street "
+               "or an address without a cross street is placed at the street's middle."))
+    if right.form_submit_button(_("Find"), width="stretch"):
         looked = geo.find_place(typed, layer(Layer.STREETS))
         if looked.found is not None:
             _place(looked.found)
@@ -96,7 +98,7 @@ fmap = build_map(MapLayers(concerns=open_concerns, neighborhoods=layer(Layer.NEI
                  point_limit=settings().map_point_limit, legend_open=False, tz=tz(),
                  category_names={c: v.service_name for c, v in catalogue.items()},
                  pin=None if point is None else shapely.Point(point[1], point[0]),
-                 pin_label="Your report" if typed_place is None else typed_place.label,
+                 pin_label=_("Your report") if typed_place is None else typed_place.label,
                  zoom_to_pin=typed_place is not None)
 clicked = show_map(fmap, height=460, key="report-map",
                    returned_objects=["last_clicked"])
@@ -116,38 +118,42 @@ if flash := st.session_state.pop("flash", None):
     if link := st.session_state.pop("flash_link", None):
         thanks.page_link("app_pages/concern.py", label=link, icon=":material/history:")
 if point is None:
-    st.info("No place chosen yet: type it above, or click the map.")
+    st.info(_("No place chosen yet: type it above, or click the map."))
 elif typed_place is not None:
-    st.caption(f"Chosen place: {md(typed_place.label)} ({point[0]:.5f}, {point[1]:.5f}, "
-               "latitude, longitude), marked on the map.")
+    st.caption(_("Chosen place: {place} ({lat}, {lon}, latitude, longitude), marked on the "
+                 "map.").format(place=md(typed_place.label), lat=i18n.number(point[0], digits=5),
+                                lon=i18n.number(point[1], digits=5)))
     if not typed_place.exact:
-        st.info(md(f"Approximate. {typed_place.note}"))
+        st.info(md(_("Approximate.") + " " + typed_place.note))
 else:
-    st.caption(f"Chosen place: {point[0]:.5f}, {point[1]:.5f} (latitude, longitude)")
+    st.caption(_("Chosen place: {lat}, {lon} (latitude, longitude)").format(
+        lat=i18n.number(point[0], digits=5), lon=i18n.number(point[1], digits=5)))
 # Where each problem of a refused report is shown, by field (see cpted.concerns.ReportError).
 beside: dict[str, Any] = {"location": st.empty()}
 
-st.write("**2. Tell us what is wrong.**")
+st.write(_("**2. Tell us what is wrong.**"))
 # A refused report's summary is shown here, at the top of the form.
 refused_top = st.container()
 codes = list(catalogue)
-code = st.selectbox("Category", codes, format_func=lambda c: catalogue[c].service_name,
+code = st.selectbox(_("Category"), codes, format_func=lambda c: _(catalogue[c].service_name),
                     index=codes.index("dark_area") if "dark_area" in codes else 0)
 beside["service_code"] = st.empty()
 service = catalogue[code]
-st.caption(md(service.description) + (
-    " Shown publicly only as an approximate area."
+st.caption(md(_(service.description)) + (
+    " " + _("Shown publicly only as an approximate area.")
     if service.sensitive and "publicly" not in service.description else ""))
 answers: dict[str, object] = {}
 for a in service.attributes:
-    label = md(a.description or a.code) + (REQUIRED if a.required else "")
+    label = md(_(a.description) if a.description else a.code) + (
+        REQUIRED if a.required else "")
     key = f"attr-{code}-{a.code}"
     if a.datatype is Datatype.SINGLE:
-        answers[a.code] = st.selectbox(label, ["", *a.values], key=key) or None
+        answers[a.code] = st.selectbox(label, ["", *a.values], key=key, format_func=_) or None
     elif a.datatype is Datatype.MULTI:
-        answers[a.code] = st.multiselect(label, list(a.values), key=key)
+        answers[a.code] = st.multiselect(label, list(a.values), key=key, format_func=_)
     elif a.datatype is Datatype.BOOLEAN:
-        choice = st.radio(label, ["yes", "no"], horizontal=True, key=key, index=None)
+        choice = st.radio(label, ["yes", "no"], horizontal=True, key=key, index=None,
+                          format_func={"yes": _("yes"), "no": _("no")}.get)
         answers[a.code] = None if choice is None else choice == "yes"
     elif a.datatype is Datatype.NUMBER:
         answers[a.code] = st.number_input(label, value=None, key=key)
@@ -155,42 +161,44 @@ for a in service.attributes:
         answers[a.code] = st.text_input(label, key=key) or None
     beside[a.code] = st.empty()
 if any(a.required for a in service.attributes):
-    st.caption(f"Questions marked{REQUIRED} need an answer.")
+    st.caption(_("Questions marked{mark} need an answer.").format(mark=REQUIRED))
 answers = {k: v for k, v in answers.items() if v not in (None, "", [])}
-description = st.text_area("Description", max_chars=cc.MAX_DESCRIPTION_CHARS, key="r-desc",
-                           placeholder="What makes this place feel unsafe or neglected?")
+description = st.text_area(_("Description"), max_chars=cc.MAX_DESCRIPTION_CHARS, key="r-desc",
+                           placeholder=_("What makes this place feel unsafe or neglected?"))
 beside["description"] = st.empty()
 c1, c2, c3 = st.columns(3)
 times = [t.value for t in TimeOfDay]
-time_of_day = c1.radio("When is it a problem?", times, horizontal=True,
+time_of_day = c1.radio(_("When is it a problem?"), times, horizontal=True,
                        index=times.index(TimeOfDay.UNKNOWN.value),
-                       format_func={"day": "Day", "night": "Night", "unknown": "Not sure"}.get)
+                       format_func={"day": _("Day"), "night": _("Night"),
+                                    "unknown": _("Not sure")}.get)
 local_now = datetime.now(ZoneInfo(tz()))
-seen_date = c2.date_input("Seen on", value=local_now.date(), max_value=local_now.date())
-seen_time = c3.time_input("at", value=local_now.time().replace(second=0, microsecond=0))
+seen_date = c2.date_input(_("Seen on"), value=local_now.date(), max_value=local_now.date(),
+                          format=_("YYYY/MM/DD"))
+seen_time = c3.time_input(_("at"), value=local_now.time().replace(second=0, microsecond=0))
 beside["observed_at"] = st.empty()
-photo = st.file_uploader("Photo (optional)", type=["jpg", "jpeg", "png", "webp"],
+photo = st.file_uploader(_("Photo (optional)"), type=["jpg", "jpeg", "png", "webp"],
                          key=f"r-photo-{st.session_state.get('r-round', 0)}",
                          max_upload_size=MAX_PHOTO_MB,
-                         help=f"At most {MAX_PHOTO_MB} MB. Location and camera details are "
-                              "removed before it is stored.")
+                         help=_("At most {mb} MB. Location and camera details are removed "
+                                "before it is stored.").format(mb=MAX_PHOTO_MB))
 beside["photo"] = st.empty()
-with st.expander("Contact details (optional, private)"):
-    st.caption("Only coordinators and city staff see these, to ask you about this report. "
-               "Leave them blank to stay anonymous.")
-    name = st.text_input("Name", key="r-name")
-    email = st.text_input("E-mail", key="r-email")
+with st.expander(_("Contact details (optional, private)")):
+    st.caption(_("Only coordinators and city staff see these, to ask you about this report. "
+                 "Leave them blank to stay anonymous."))
+    name = st.text_input(_("Name"), key="r-name")
+    email = st.text_input(_("E-mail"), key="r-email")
     beside["contact_email"] = st.empty()
-    phone = st.text_input("Phone", key="r-phone")
-follow_it = st.checkbox("E-mail me when its status changes", key="r-follow",
-                        help="After you file it, a message asks you to confirm; every "
-                             "message has a link to stop them.")
+    phone = st.text_input(_("Phone"), key="r-phone")
+follow_it = st.checkbox(_("E-mail me when its status changes"), key="r-follow",
+                        help=_("After you file it, a message asks you to confirm; every "
+                               "message has a link to stop them."))
 follow_email = ""
 if follow_it:
-    follow_email = st.text_input("E-mail for the updates", key="r-follow-email",
+    follow_email = st.text_input(_("E-mail for the updates"), key="r-follow-email",
                                  placeholder="name@example.org",
-                                 help="Leave it blank to use the contact e-mail above. It is "
-                                      "private, and deleted when you stop following.")
+                                 help=_("Leave it blank to use the contact e-mail above. It "
+                                        "is private, and deleted when you stop following."))
 beside["follow_email"] = st.empty()
 
 
@@ -210,7 +218,7 @@ def refuse(exc: CptedError) -> None:
     fields: dict[str, list[str]] = getattr(exc, "fields", None) or {}
     head = sentence(str(exc).split("\n")[0] if problems else exc)
     if fields:
-        head += " Please correct what is marked."
+        head += " " + _("Please correct what is marked.")
     refused_top.error("\n\n".join([md(head), *(f"- {md(sentence(p))}" for p in problems)]))
     for field, found in fields.items():
         if field in beside:
@@ -238,9 +246,9 @@ def followed(rid: str, address: str | None) -> str:
         access().follow_report(rid, address)
     except CptedError as exc:  # the rate limit, or too many confirmations to the address
         why = (getattr(exc, "problems", None) or [str(exc)])[0]
-        return f" It could not be followed: {md(sentence(why))}"
-    return (" Check your inbox: a message with a link to confirm the updates is on its "
-            "way.")
+        return " " + _("It could not be followed: {why}").format(why=md(sentence(why)))
+    return " " + _("Check your inbox: a message with a link to confirm the updates is on "
+                   "its way.")
 
 
 def save(d: cc.ReportDraft, address: str | None) -> None:
@@ -255,13 +263,14 @@ def save(d: cc.ReportDraft, address: str | None) -> None:
                 "r-follow-email"):
         st.session_state.pop(key, None)
     st.session_state["r-round"] = st.session_state.get("r-round", 0) + 1  # a fresh uploader
-    st.session_state["flash"] = f"Thank you. Your report {md(rid)} is on the map.{then}"
-    st.session_state["flash_link"] = "Open your report"
+    st.session_state["flash"] = _("Thank you. Your report {id} is on the map.").format(
+        id=md(rid)) + then
+    st.session_state["flash_link"] = _("Open your report")
     st.session_state["concern_id"] = rid  # the Concern page opens on it
     st.rerun()
 
 
-if st.button("Submit report", type="primary", disabled=point is None):
+if st.button(_("Submit report"), type="primary", disabled=point is None):
     d = draft()
     try:
         wanted = follow_address()
@@ -280,25 +289,30 @@ if pending is not None:
     me = access()
     dups = me.duplicates(pending.service_code, pending.lon, pending.lat)
     exact = "distance_m" in dups.columns
-    where = (f"within {catalogue[pending.service_code].duplicate_radius_m:g} m" if exact
-             else "near the place you chose")
-    st.warning(f"{len(dups)} open report(s) of the same kind are already {where}. If one of "
-               "them is your problem, add your support instead: it counts, and it keeps the "
-               "list clear.")
-    for _, row in dups.head(5).iterrows():
+    where = (_("within {m} m").format(m=i18n.number(
+        catalogue[pending.service_code].duplicate_radius_m)) if exact
+        else _("near the place you chose"))
+    st.warning(ngettext("{n} open report of the same kind is already {where}.",
+                        "{n} open reports of the same kind are already {where}.",
+                        len(dups)).format(n=len(dups), where=where)
+               + " " + _("If one of them is your problem, add your support instead: it "
+                         "counts, and it keeps the list clear."))
+    for _i, row in dups.head(5).iterrows():
         with st.container(border=True):
             left, right = st.columns([4, 1])
-            facts = [f"**{md(row['service_request_id'])}**", md(row["service_name"])]
+            facts = [f"**{md(row['service_request_id'])}**", md(_(row["service_name"]))]
             if exact:
-                facts.append(f"{row['distance_m']:.0f} m away")
-            facts += [md(row["detailed_status"]), f"{int(row['support'])} supporter(s)"]
+                facts.append(_("{m} m away").format(m=i18n.number(row["distance_m"], digits=0)))
+            facts += [md(_(row["detailed_status"])),
+                      ngettext("{n} supporter", "{n} supporters", int(row["support"])).format(
+                          n=int(row["support"]))]
             left.markdown(" · ".join(facts))
             if exact:
-                left.text(row["description"] or "(no description)")
+                left.text(row["description"] or _("(no description)"))
             elif row["location_precision"] != "exact":
-                left.caption("Its place is shown only as an approximate area, like yours "
-                             "will be.")
-            if right.button("Me too", key=f"metoo-{row['service_request_id']}"):
+                left.caption(_("Its place is shown only as an approximate area, like yours "
+                               "will be."))
+            if right.button(_("Me too"), key=f"metoo-{row['service_request_id']}"):
                 try:
                     n = me.support(row["service_request_id"])
                 except CptedError as exc:
@@ -310,11 +324,12 @@ if pending is not None:
                             "report_choices", "r-where", "r-where-choice", "r-desc", "r-follow",
                             "r-follow-email"):
                     st.session_state.pop(key, None)
-                st.session_state["flash"] = (f"Thank you. You support "
-                                             f"{md(row['service_request_id'])}, now with {n} "
-                                             f"supporter(s).{then}")
-                st.session_state["flash_link"] = "Open the report you support"
+                st.session_state["flash"] = ngettext(
+                    "Thank you. You support {id}, now with {n} supporter.",
+                    "Thank you. You support {id}, now with {n} supporters.", n).format(
+                        id=md(row["service_request_id"]), n=n) + then
+                st.session_state["flash_link"] = _("Open the report you support")
                 st.session_state["concern_id"] = row["service_request_id"]
                 st.rerun()
-    if st.button("None of these: submit mine as a new report"):
+    if st.button(_("None of these: submit mine as a new report")):
         save(pending, st.session_state.get("pending_follow"))

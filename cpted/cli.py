@@ -215,8 +215,13 @@ def _parser() -> argparse.ArgumentParser:
                         "neighbourhood (0: the same slice only)")
     p.add_argument("--out", required=True, type=Path, help="a .geojson, .gpkg or .csv file")
     p.add_argument("--evaluate-after", metavar="DATE",
-                   help="make hotspots from events before DATE and print how well they caught "
-                        "the events from DATE on (hit rate, PAI, RRI at 1%% and 5%% of area)")
+                   help="make hotspots and forecasts from events before DATE, choose a "
+                        "method on a validation window before DATE, and print how well "
+                        "each caught the events from DATE on (hit rate, PAI, PEI*, RRI at "
+                        "1%% and 5%% of area)")
+    p.add_argument("--json", action="store_true",
+                   help="with --evaluate-after: also print the evaluation as one JSON "
+                        "object on the last line")
     _evidence(p)
     _db_arg(p)
 
@@ -234,8 +239,11 @@ def _parser() -> argparse.ArgumentParser:
                         "about 15 minutes (Koper 1995)")
     p.add_argument("--must", action="append", default=[], metavar="LON,LAT[,LABEL]",
                    help="a place every plan must visit; repeat for several")
-    p.add_argument("--stops-from", choices=("gi", "kde", "counts"), default="gi",
-                   help="which hotspot cells become candidate stops")
+    p.add_argument("--stops-from", choices=("forecast", "gi", "kde", "counts"),
+                   default="forecast",
+                   help="which cells become candidate stops: forecast (default) takes the "
+                        "method that did best on a validation window; gi keeps strong "
+                        "single cells beside the Gi* hot spots")
     p.add_argument("--max-stops", type=int, default=200)
     p.add_argument("--start", help="shift start (YYYY-MM-DDTHH:MM, local) for clock times")
     p.add_argument("--out", required=True, type=Path, help="a .gpx file")
@@ -477,7 +485,7 @@ def _run(args: argparse.Namespace) -> int:
         elif args.command == "hotspots" and args.method == "emerging":
             _emerging_command(door, store, args, settings)
         elif args.command in ("hotspots", "route"):
-            _patrol_commands(store, args, settings)
+            _patrol_commands(door, args, settings)
         elif args.command in ("lighting", "priorities"):
             _lighting_commands(store, args)
         elif args.command in ("assessments", "report", "brief"):
@@ -563,32 +571,45 @@ def _lonlat(text: str, what: str) -> tuple[float, float, str]:
     return lon, lat, parts[2] if len(parts) > 2 else ""
 
 
-def _patrol_commands(store: Store, args: argparse.Namespace, settings: Settings) -> None:
+def _patrol_commands(door: Access, args: argparse.Namespace, settings: Settings) -> None:
     from datetime import datetime
     from zoneinfo import ZoneInfo
 
     import pandas as pd
 
+    from cpted import forecast as fc
     from cpted import hotspots as hs
     from cpted import patrol as pt
-    from layers.store import Store
 
-    assert isinstance(store, Store)
-    tz = store.get_setting("timezone") or settings.timezone
+    tz = door.store.get_setting("timezone") or settings.timezone
     start = pd.Timestamp(args.since, tz=tz) if args.since else None
     end = pd.Timestamp(args.until, tz=tz) if args.until else None
     sources = pt.parse_sources(args.source, start=start, end=end, night_only=args.night_only)
-    events = pt.gather_events(store, sources, tz=tz)
-    later = None
+    every = door.patrol_events(sources, tz=tz)
+    events, later, cut = every, None, None
     if getattr(args, "evaluate_after", None):
         cut = pd.Timestamp(args.evaluate_after, tz=tz)
-        events, later = pt.split_events(events, cut)
+        events, later = pt.split_events(every, cut)
         if later.empty:
             raise UsageError(f"no events on or after {args.evaluate_after} to evaluate with")
-    hoods = store.read(Layer.NEIGHBORHOODS)
+    hoods = door.layer(Layer.NEIGHBORHOODS)
     hot = hs.analyse(events, boundary=hoods, cell_size=args.cell_size, shape=args.shape,
                      radius=args.bandwidth, permutations=args.permutations)
     print(hot.describe())
+    evaluation = None
+    if cut is not None or (args.command == "route" and args.stops_from == "forecast"):
+        try:
+            evaluation = fc.evaluate_methods(
+                every, hot.grid, cut, end=end, factors_at=fc.factors_from(
+                    hot.grid, parcels=door.layer(Layer.PARCELS),
+                    concerns=door.layer(Layer.CONCERNS),
+                    streetlights=door.layer(Layer.STREETLIGHTS)))
+        except fc.ForecastError as exc:
+            if cut is not None:
+                raise
+            print(f"note: no forecast to take stops from ({exc}); using Gi* hot spots and "
+                  "strong single cells")
+            args.stops_from = "gi"
     if args.command == "hotspots":
         frame = hot.frame()
         if args.method == "kde":
@@ -601,13 +622,28 @@ def _patrol_commands(store: Store, args: argparse.Namespace, settings: Settings)
         print(f"Gi*: {hot_n:,} hot and {cold_n:,} cold cell(s) at 90% confidence or more "
               f"(FDR cut-offs: " + ", ".join(f"{c:.0%} p < {v:.2g}" for c, v in
                                              sorted(hot.gi.thresholds.items())) + ")")
+        print(hot.cold.describe())
+        print("the cells with the most events, beside their Gi* result:")
+        for row in hot.top_by_count(5).itertuples():
+            print(f"  cell {row.Cell}: {row[2]:g} events, {row[3]:g} in its neighbours: "
+                  f"{row[4].lower()} (z {row[5]:.2f})")
         print(f"wrote {len(frame):,} cell(s) to {args.out}")
-        if later is not None:
-            table = hs.comparison(hot, later)
-            print(f"evaluated on {len(later):,} later event(s):")
-            for row in table.itertuples():
-                print(f"  {row.method:15} top {row.top_area:4.0%} of area: hit rate "
-                      f"{row.hit_rate:6.1%}  PAI {row.pai:6.2f}  RRI {row.rri:5.2f}")
+        if evaluation is not None and later is not None:
+            print(f"evaluated on {len(later):,} later event(s), "
+                  f"{evaluation.windows.describe(tz)}:")
+            for line in fc.table_text(evaluation):
+                print(line)
+            if evaluation.prospective is not None:
+                print(f"prospective hotspotting: {evaluation.prospective.describe()}")
+            if evaluation.risk is not None:
+                for r in evaluation.risk.relative_risks().itertuples():
+                    print(f"risk factor: {r.Factor}: relative risk {r[2]:.2f} per "
+                          f"{r[3]:.3g} (one SD)")
+            for note in evaluation.notes:
+                print(f"note: {note}")
+            print(evaluation.verdict())
+            if args.json:
+                print(json.dumps({"rows": evaluation.rows()}))
         return
     if args.out.suffix.lower() != ".gpx":
         raise UsageError(f"--out must end in .gpx, got {args.out.name!r}")
@@ -616,7 +652,7 @@ def _patrol_commands(store: Store, args: argparse.Namespace, settings: Settings)
     if args.network is not None:
         net = nw.read_network(args.network)
     else:
-        streets = store.read(Layer.STREETS)
+        streets = door.layer(Layer.STREETS)
         if streets.empty:
             raise UsageError("the store holds no streets: import centrelines or give --network")
         net = nw.from_lines(streets, source="the store's streets")
@@ -624,7 +660,14 @@ def _patrol_commands(store: Store, args: argparse.Namespace, settings: Settings)
     if net.noding is not None:
         print(f"joining the lines: {net.noding.describe()}")
     lon, lat, _ = _lonlat(args.station, "--station")
-    candidates = pt.candidates_from(hot, args.stops_from, limit=args.max_stops)
+    if evaluation is not None:
+        print(f"candidate stops from {fc.NAMES[evaluation.chosen]}, the method that did "
+              "best on the validation window")
+        candidates = pt.candidates_from(hot, "forecast", limit=args.max_stops,
+                                        forecast=evaluation.expected,
+                                        forecast_name=fc.NAMES[evaluation.chosen])
+    else:
+        candidates = pt.candidates_from(hot, args.stops_from, limit=args.max_stops)
     for k, text in enumerate(args.must, start=1):
         mlon, mlat, label = _lonlat(text, "--must")
         candidates.append(pt.Candidate(label or f"Must-visit {k}", mlon, mlat, 0.0, must=True))

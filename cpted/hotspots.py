@@ -21,7 +21,8 @@ Rules this module states rather than hides:
   (Getis and Ord 1992; Ord and Getis 1995); significance comes from esda's
   conditional permutation test: where the cell's statistic falls in its own
   permutation distribution (esda's ``p_z_sim``; see :func:`gi_star` for why not
-  the rank pseudo p-value by default). esda's p-values are one-tailed in the
+  the rank pseudo p-value). :func:`cold_spot_check` says whether the grid can show a
+  cold spot at all: on a sparse grid it cannot. esda's p-values are one-tailed in the
   direction of the observed value, so they are doubled for a two-sided test. The
   Benjamini-Hochberg false-discovery-rate threshold is found at each confidence
   level (90, 95, 99 %) and cells are binned like ArcGIS's Gi_Bin: +-3, +-2, +-1
@@ -31,7 +32,9 @@ Rules this module states rather than hides:
   ``A``. Hit rate = n / N, the share of the later period's events inside it;
   PAI = (n / N) / (a / A) (Chainey, Tompson and Uhlig 2008); the recapture rate
   index RRI = (n2 / n1) / (N2 / N1), Levine's (2008) definition, with ``1`` the
-  period that made the hotspots and ``2`` the later one.
+  period that made the hotspots and ``2`` the later one; PEI* = n / n*, with n* the
+  later events in the same number of cells that had the most of them (Hunt 2016, as
+  the NIJ Real-Time Crime Forecasting Challenge scored it; White, Hunt and Green 2023).
 """
 
 from __future__ import annotations
@@ -394,28 +397,25 @@ def fdr_threshold(p: NDArray[np.float64], alpha: float) -> float:
 class GiResult:
     z: NDArray[np.float64]          # analytic Gi* z-scores
     p: NDArray[np.float64]          # two-sided p-values used for the bins
-    p_rank: NDArray[np.float64]     # two-sided rank pseudo p-values (2 x esda's p_sim, <= 1)
     bins: NDArray[np.int64]         # -3..3
     thresholds: dict[float, float]  # confidence -> FDR p cut-off used
     permutations: int
     fdr: bool
-    p_from: str = "permutation z"
 
 
 def gi_star(y: NDArray[np.float64], w: sp.csr_matrix, *, permutations: int = 999,
-            fdr: bool = True, seed: int = 12345,
-            p_from: Literal["permutation z", "rank"] = "permutation z") -> GiResult:
+            fdr: bool = True, seed: int = 12345) -> GiResult:
     """Gi* with esda's conditional permutation inference and BH-FDR bins.
 
     ``w`` is binary contiguity without the diagonal; the cell itself is added.
 
-    ``p_from="permutation z"`` (the default) reads each cell's p-value from where its
-    statistic falls in the mean and spread of its own permutation distribution (esda's
-    ``z_sim``/``p_z_sim``, doubled for two sides). ``"rank"`` uses the rank pseudo
-    p-value (esda's ``p_sim``, doubled), which can never be below
-    ``2 / (permutations + 1)``: under FDR control over thousands of cells that floor
-    hides real hotspots (with 999 permutations and 1,600 cells, BH at 90% needs more
-    than 30 cells at the floor before it flags any), so it is offered, not the default.
+    Each cell's p-value is read from where its statistic falls in the mean and spread
+    of its own permutation distribution (esda's ``z_sim``/``p_z_sim``, doubled for two
+    sides). The rank pseudo p-value (esda's ``p_sim``) is not offered: it cannot go
+    below ``2 / (permutations + 1)``, which under FDR control over thousands of cells
+    hides real hotspots, and on sparse grids a cell whose neighbourhood is empty ties
+    with most of its permutations, which the rank count scores as an extreme low, so
+    thousands of empty cells came out as 99% cold spots.
     """
     import esda
     import libpysal
@@ -423,8 +423,6 @@ def gi_star(y: NDArray[np.float64], w: sp.csr_matrix, *, permutations: int = 999
     y = np.asarray(y, dtype=float)
     if permutations < 99:
         raise HotspotError("use at least 99 permutations; 999 is the usual choice")
-    if p_from not in ("permutation z", "rank"):
-        raise HotspotError(f"unknown p-value source {p_from!r}")
     z = gi_star_z(y, w + sp.identity(len(y), format="csr"))
     graph = libpysal.graph.Graph.from_sparse(w.tocsr())
     with warnings.catch_warnings():
@@ -436,12 +434,8 @@ def gi_star(y: NDArray[np.float64], w: sp.csr_matrix, *, permutations: int = 999
         warnings.filterwarnings("ignore", message="invalid value encountered in divide",
                                 category=RuntimeWarning)
         g = esda.G_Local(y, graph, transform="B", star=True, permutations=permutations,
-                         keep_simulations=p_from == "permutation z", n_jobs=1, seed=seed)
-    p_rank = np.minimum(1.0, 2.0 * np.asarray(g.p_sim, dtype=float))
-    if p_from == "permutation z":
-        p = np.minimum(1.0, 2.0 * np.nan_to_num(np.asarray(g.p_z_sim, dtype=float), nan=0.5))
-    else:
-        p = p_rank
+                         keep_simulations=True, n_jobs=1, seed=seed)
+    p = np.minimum(1.0, 2.0 * np.nan_to_num(np.asarray(g.p_z_sim, dtype=float), nan=0.5))
     bins = np.zeros(len(y), dtype=np.int64)
     thresholds: dict[float, float] = {}
     for conf, magnitude in sorted(LEVELS):  # 90, 95, then 99: the strictest wins
@@ -450,7 +444,60 @@ def gi_star(y: NDArray[np.float64], w: sp.csr_matrix, *, permutations: int = 999
         thresholds[conf] = cut
         sig = p < cut if fdr else p <= cut
         bins = np.where(sig, np.sign(z).astype(np.int64) * magnitude, bins)
-    return GiResult(z, p, p_rank, bins, thresholds, permutations, fdr, p_from)
+    return GiResult(z, p, bins, thresholds, permutations, fdr)
+
+
+@dataclass(frozen=True)
+class ColdSpotCheck:
+    """Whether the grid can show a cold spot at all, and why (in :meth:`describe`)."""
+
+    possible: bool
+    lowest_z: float     # Gi* z of a cell whose whole neighbourhood is empty (the lowest)
+    needed_z: float     # the z a cold spot needs at 90% confidence, two-sided, unadjusted
+    cells: int
+    empty_share: float
+    mean_count: float
+    neighbours: int     # the usual neighbourhood size, the cell included
+
+    def describe(self) -> str:
+        area = (f"The study area has {self.cells:,} cells; {self.empty_share:.0%} of them "
+                f"are empty and a cell holds {self.mean_count:.1f} events on average.")
+        if self.possible:
+            return (f"{area} A cell whose neighbourhood ({self.neighbours} cells) is empty "
+                    f"would score z = {self.lowest_z:.2f}, past the {self.needed_z:.2f} a "
+                    "cold spot needs at 90% confidence, so cold spots can occur here.")
+        return (f"{area} Even a cell whose whole neighbourhood ({self.neighbours} cells) is "
+                f"empty scores only z = {self.lowest_z:.2f}, short of the "
+                f"{self.needed_z:.2f} a cold spot needs at 90% confidence, so this study "
+                "area cannot show cold spots: few events here is ordinary, not "
+                "significantly low.")
+
+
+def cold_spot_check(y: NDArray[np.float64], w: sp.csr_matrix) -> ColdSpotCheck:
+    """Can any cell be a Gi* cold spot? ``w`` as for :func:`gi_star` (no diagonal).
+
+    The lowest z a cell can reach is the one of an empty neighbourhood,
+    ``-E[G] / sd[G]`` in :func:`gi_star_z`'s terms; if even that does not pass the
+    unadjusted two-sided 90% level, no cell can be a cold spot at any level (FDR
+    control only makes the bar higher).
+    """
+    from scipy.stats import norm
+
+    y = np.asarray(y, dtype=float)
+    wi = w + sp.identity(len(y), format="csr")
+    n = len(y)
+    total = y.sum()
+    if n == 0 or total <= 0:
+        return ColdSpotCheck(False, 0.0, float(norm.ppf(0.05)), n, 1.0, 0.0, 0)
+    mean = total / n
+    var = (y ** 2).sum() / n - mean ** 2
+    k = np.asarray(wi.sum(axis=1)).ravel()
+    sd = np.sqrt(k * (n - k) / (n - 1) / n ** 2 * var / mean ** 2) if var > 0 else np.inf
+    lowest = float(np.min(-(k / n) / sd)) if n else 0.0
+    needed = float(norm.ppf(0.05))
+    usual = int(np.median(k)) if n else 0
+    return ColdSpotCheck(lowest < needed, lowest, needed, n, float((y == 0).mean()),
+                         float(mean), usual)
 
 
 # -- evaluation ----------------------------------------------------------------
@@ -465,7 +512,7 @@ def top_cells(scores: NDArray[np.float64], share: float) -> NDArray[np.int64]:
 
 def evaluate(scores: NDArray[np.float64], before: NDArray[np.float64],
              after: NDArray[np.float64], share: float) -> dict[str, float]:
-    """Hit rate, PAI and RRI of the top ``share`` of cells (see the module's notes)."""
+    """Hit rate, PAI, PEI* and RRI of the top ``share`` of cells (see the module's notes)."""
     chosen = top_cells(scores, share)
     n_cells = len(scores)
     big_n2 = float(np.sum(after))
@@ -475,8 +522,10 @@ def evaluate(scores: NDArray[np.float64], before: NDArray[np.float64],
     area_share = len(chosen) / n_cells
     hit = n2 / big_n2 if big_n2 else float("nan")
     rri = ((n2 / n1) / (big_n2 / big_n1)) if n1 and big_n1 and big_n2 else float("nan")
+    best = float(np.sort(np.asarray(after, dtype=float))[::-1][:len(chosen)].sum())
     return {"area_share": area_share, "cells": float(len(chosen)), "events": n2,
-            "hit_rate": hit, "pai": hit / area_share if big_n2 else float("nan"), "rri": rri}
+            "hit_rate": hit, "pai": hit / area_share if big_n2 else float("nan"),
+            "pei_star": n2 / best if best else float("nan"), "rri": rri}
 
 
 # -- the whole analysis --------------------------------------------------------
@@ -492,12 +541,27 @@ class Hotspots:
     bandwidth_rule: bool
     n_events: int
     n_outside: int
+    cold: ColdSpotCheck
 
     def frame(self) -> gpd.GeoDataFrame:
         """One row per cell (WGS84 polygons): count, density, z, p, bin and its label."""
         return self.grid.to_frame(count=self.counts, density=self.density, gi_z=self.gi.z,
                                   gi_p=self.gi.p, gi_bin=self.gi.bins,
                                   gi_label=[BIN_LABELS[int(b)] for b in self.gi.bins])
+
+    def top_by_count(self, n: int = 10) -> pd.DataFrame:
+        """The ``n`` cells with the most events, each beside its Gi* result: a strong
+        cell with quiet neighbours is shown even when Gi* finds it "not significant"."""
+        top = top_cells(self.counts, n / len(self.counts))[:n]
+        around = np.asarray(self.grid.neighbours() @ self.counts).ravel()
+        centres = self.grid.to_frame().geometry.iloc[top].representative_point()
+        return pd.DataFrame({
+            "Cell": [int(i) for i in top],
+            "Events in the cell": self.counts[top],
+            "Events in its neighbours": around[top],
+            "Gi* result": [BIN_LABELS[int(self.gi.bins[i])] for i in top],
+            "z-score": self.gi.z[top], "p-value": self.gi.p[top],
+            "lon": centres.x.to_numpy(), "lat": centres.y.to_numpy()})
 
     def scores(self) -> dict[str, NDArray[np.float64]]:
         return {"counts": self.counts, "kde": self.density, "gi": self.gi.z}
@@ -535,9 +599,10 @@ def analyse(events: gpd.GeoDataFrame, *, boundary: gpd.GeoDataFrame | None = Non
     counts = cell_counts(grid, xy[inside], w[inside])
     r = radius or bandwidth_rule(xy[inside], grid.size)
     density = kde(grid.centres, xy[inside], r, w[inside])
-    gi = gi_star(counts, grid.neighbours(), permutations=permutations, fdr=fdr, seed=seed)
+    w_grid = grid.neighbours()
+    gi = gi_star(counts, w_grid, permutations=permutations, fdr=fdr, seed=seed)
     return Hotspots(grid, counts, density, gi, r, cell_size is None, radius is None,
-                    int(inside.sum()), int((~inside).sum()))
+                    int(inside.sum()), int((~inside).sum()), cold_spot_check(counts, w_grid))
 
 
 def comparison(hot: Hotspots, later: gpd.GeoDataFrame,

@@ -244,24 +244,49 @@ class Candidate:
     must: bool = False
 
 
-def candidates_from(hot: hs.Hotspots, method: Literal["gi", "kde", "counts"] = "gi",
-                    limit: int = 200) -> list[Candidate]:
+def candidates_from(hot: hs.Hotspots, method: Literal["gi", "kde", "counts", "forecast"] = "gi",
+                    limit: int = 200, *, forecast: NDArray[np.float64] | None = None,
+                    forecast_name: str = "forecast") -> list[Candidate]:
     """Stops at the centres of hotspot cells.
 
-    ``gi``: the Gi* hot cells (any confidence); ``kde``/``counts``: the cells with the
-    highest density or count. Each stop's prize is the smoothed number of weighted events
-    in its cell (density x cell area), so neighbouring evidence counts a little.
+    ``forecast``: the cells ranked highest by ``forecast`` (scores on ``hot``'s grid, as
+    :class:`cpted.forecast.Evaluation` gives the chosen method's); ``gi``: the Gi* hot
+    cells (any confidence) and every cell with at least as many events as the weakest
+    of them, so a strong cell whose neighbours are quiet is never dropped for lack of
+    neighbours; ``kde``/``counts``: the cells with the highest density or count. Each
+    stop's prize is the smoothed number of weighted events in its cell (density x cell
+    area), or the cell's own count when that is more, so neighbouring evidence counts a
+    little and a lone strong cell counts in full.
     """
-    score = {"gi": hot.gi.z, "kde": hot.density, "counts": hot.counts}[method]
-    prize = hot.density * hot.grid.cell_area / 1e6
-    eligible = (hot.gi.bins > 0) if method == "gi" else (score > 0)
+    if method == "forecast" and forecast is None:
+        raise hs.HotspotError("candidates from a forecast need the forecast's scores")
+    score = {"gi": hot.gi.z, "kde": hot.density, "counts": hot.counts,
+             "forecast": forecast if forecast is not None else hot.counts}[method]
+    prize = np.maximum(hot.density * hot.grid.cell_area / 1e6, hot.counts)
+    alone = np.zeros(len(score), dtype=bool)
+    if method == "gi":
+        hot_cells = hot.gi.bins > 0
+        floor = hot.counts[hot_cells].min() if hot_cells.any() else np.inf
+        alone = ~hot_cells & (hot.counts >= max(floor, 1.0))
+        eligible = hot_cells | alone
+        # hot cells by z, then the strong lone cells by their count
+        score = np.where(alone, hot.gi.z.max() + hot.counts, score)
+    else:
+        eligible = score > 0
     idx = np.flatnonzero(eligible & (prize > 0))
     idx = idx[np.lexsort((idx, -score[idx]))][:limit]
     centres = hot.grid.to_frame().geometry.iloc[idx].representative_point()
     out = []
-    for i, pt in zip(idx, centres, strict=True):
-        label = (f"Cell {int(i)}: {hs.BIN_LABELS[int(hot.gi.bins[i])].lower()}"
-                 if method == "gi" else f"Cell {int(i)}: {hot.counts[i]:g} weighted events")
+    for rank, (i, pt) in enumerate(zip(idx, centres, strict=True), start=1):
+        if method == "gi" and alone[i]:
+            label = (f"Cell {int(i)}: {hot.counts[i]:g} weighted events, strong on its own "
+                     "(neighbours quiet)")
+        elif method == "gi":
+            label = f"Cell {int(i)}: {hs.BIN_LABELS[int(hot.gi.bins[i])].lower()}"
+        elif method == "forecast":
+            label = f"Cell {int(i)}: {forecast_name} rank {rank}, {hot.counts[i]:g} weighted events"
+        else:
+            label = f"Cell {int(i)}: {hot.counts[i]:g} weighted events"
         out.append(Candidate(label, float(pt.x), float(pt.y), float(prize[i])))
     return out
 

@@ -64,7 +64,7 @@ def cube_gi(y: NDArray[np.float64], w: sp.csr_matrix, *, fdr: bool = True) -> hs
         thresholds[conf] = cut
         sig = p < cut if fdr else p <= cut
         bins = np.where(sig, np.sign(z).astype(np.int64) * magnitude, bins)
-    return hs.GiResult(z, p, p, bins, thresholds, 0, fdr, "exact permutation moments")
+    return hs.GiResult(z, p, bins, thresholds, 0, fdr)
 
 
 def cube_weights(spatial: sp.csr_matrix, slices: int, time_steps: int = 1) -> sp.csr_matrix:

@@ -305,6 +305,53 @@ SCHEMAS: dict[Layer, LayerSchema] = {
 }
 
 
+#: Each field in plain words, for people choosing a file's columns: ``(layer, field)`` ->
+#: words. A field without an entry is shown by its name with underscores as spaces.
+FIELD_WORDS: dict[tuple[Layer, str], str] = {
+    (Layer.NEIGHBORHOODS, "id"): "Neighborhood id",
+    (Layer.NEIGHBORHOODS, "name"): "Neighborhood name",
+    (Layer.NEIGHBORHOODS, "population"): "Population",
+    (Layer.CONCERNS, "service_request_id"): "Report number",
+    (Layer.CONCERNS, "service_code"): "Category code",
+    (Layer.CONCERNS, "service_name"): "Category name",
+    (Layer.CONCERNS, "description"): "Description",
+    (Layer.CONCERNS, "address"): "Address",
+    (Layer.CONCERNS, "requested_datetime"): "Reported on",
+    (Layer.CONCERNS, "updated_datetime"): "Last updated",
+    (Layer.CONCERNS, "status"): "Open or closed",
+    (Layer.CONCERNS, "detailed_status"): "Detailed status",
+    (Layer.CONCERNS, "time_of_day"): "Day or night",
+    (Layer.CONCERNS, "source"): "Where it came from",
+    (Layer.CONCERNS, "attributes"): "Answers to the category's questions",
+    (Layer.STREETLIGHTS, "id"): "Pole number",
+    (Layer.STREETLIGHTS, "lumens"): "Light output (lumens)",
+    (Layer.STREETLIGHTS, "watts"): "Power (watts)",
+    (Layer.STREETLIGHTS, "mounting_height_m"): "Mounting height (m)",
+    (Layer.STREETLIGHTS, "status"): "Working or out",
+    (Layer.STREETLIGHTS, "fixture_type"): "Fixture type",
+    (Layer.STREETS, "id"): "Street segment id",
+    (Layer.STREETS, "name"): "Street name",
+    (Layer.STREETS, "class"): "Street class",
+    (Layer.STREETS, "level"): "Level (bridge or underpass)",
+    (Layer.STREETS, "oneway"): "One way",
+    (Layer.BUILDINGS, "id"): "Building id",
+    (Layer.BUILDINGS, "height_m"): "Height (m)",
+    (Layer.INCIDENTS, "id"): "Incident number",
+    (Layer.INCIDENTS, "category"): "Offense or call type",
+    (Layer.INCIDENTS, "occurred_datetime"): "Happened on",
+    (Layer.INCIDENTS, "source"): "Where it came from",
+    (Layer.PARCELS, "id"): "Parcel number",
+    (Layer.PARCELS, "status"): "Vacant or occupied",
+    (Layer.PARCELS, "owner_type"): "Kind of owner",
+    (Layer.PARCELS, "source"): "Where it came from",
+}
+
+
+def field_words(layer: Layer, name: str) -> str:
+    """A field in plain words: ``(CONCERNS, "requested_datetime")`` -> ``"Reported on"``."""
+    return FIELD_WORDS.get((layer, name)) or name.replace("_", " ").capitalize()
+
+
 E = TypeVar("E", bound=StrEnum)
 
 

@@ -533,7 +533,7 @@ class Store:
         sql = f'INSERT INTO "{TABLES[layer].name}" ({columns}) VALUES ({marks})'
 
         table = TABLES[layer].name
-        with rtree.bulk_insert(conn, table) as index:
+        with _bulk_cache(conn), rtree.bulk_insert(conn, table) as index:
             for start in range(0, total, CHUNK_ROWS):
                 part = frame.iloc[start:start + CHUNK_ROWS]
                 values = _column_values(part, schema)
@@ -617,6 +617,23 @@ class Store:
             conn.execute(sa.delete(TABLES[layer]))
             self._touch_contents(conn, layer)
             self._bump(conn)
+
+
+#: SQLite's page cache while one bulk insert runs, in KiB: room for the table's indexes
+#: and the R-tree's nodes at a million rows, so inserting does not re-read pages it just
+#: wrote (half the time of an import at 200,000 rows with the default 2 MB cache).
+BULK_CACHE_KIB = 256 * 1024
+
+
+@contextlib.contextmanager
+def _bulk_cache(conn: Connection) -> Iterator[None]:
+    """A large page cache on ``conn`` for the ``with`` block, then the one it had."""
+    before = conn.exec_driver_sql("PRAGMA cache_size").scalar()
+    conn.exec_driver_sql(f"PRAGMA cache_size = -{BULK_CACHE_KIB}")
+    try:
+        yield
+    finally:
+        conn.exec_driver_sql(f"PRAGMA cache_size = {int(before or -2000)}")
 
 
 def _sqlite_engine(path: Path) -> Engine:

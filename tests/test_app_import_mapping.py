@@ -73,10 +73,14 @@ def test_map_check_save_and_reuse_a_profile_by_name(
         before = s.count(Layer.CONCERNS)
     at = open_page(sample_db, monkeypatch, "coordinator")
     fields = table(at, "map-")
-    by_field = fields.set_index(fields["field"].str.split(" ").str[0])
+    by_field = fields.set_index("name")
     # what was proposed, and why: a content check for the id and the date, nothing for
     # a code column with no name of ours, the Status column by its name but flagged
     assert by_field.loc["service_request_id", "column"] == "Ticket"
+    # each field in words first, its name in a profile beside it
+    assert by_field.loc["service_request_id", "field"] == "Report number (required)"
+    assert by_field.loc["requested_datetime", "field"] == "Reported on (required)"
+    assert list(fields.columns[:2]) == ["field", "name"]
     assert by_field.loc["service_request_id", "why"] == "content check: unique on every row"
     assert by_field.loc["requested_datetime", "why"] == "content check: its values are dates"
     assert by_field.loc["requested_datetime", "column"] == "Opened On"
@@ -89,19 +93,19 @@ def test_map_check_save_and_reuse_a_profile_by_name(
     assert by_field.loc["service_code", "problem"] == "required: choose the column that holds it"
     assert "Resolved" in by_field.loc["status", "samples"]
     # the page asks; nothing is checked, let alone stored, until the person answers
-    assert any("Column 'Status' was taken for status by its name" in w.value
+    assert any("Column 'Status' was taken for Open or closed by its name" in w.value
                for w in at.warning)
     blockers = [w.value for w in at.warning if w.value.startswith("Before the rows")]
-    assert blockers and "service\\_code is required" in blockers[0]
-    assert "confirm the column for status" in blockers[0]
+    assert blockers and "Category code is required" in blockers[0]
+    assert "confirm the column for Open or closed" in blockers[0]
     assert not at.metric and not [b for b in at.button if b.label.startswith("Import ")]
 
     # the person picks the code column and confirms Status
-    edit(at, "map-", {row_of(fields, "field", "service_code"): {"column": "What"}})
-    by_label(at.checkbox, "Use column 'Status' for status").check().run()
+    edit(at, "map-", {row_of(fields, "name", "service_code"): {"column": "What"}})
+    by_label(at.checkbox, "Use column 'Status' for Open or closed").check().run()
     assert not at.exception, at.exception
     fields = table(at, "map-")
-    by_field = fields.set_index(fields["field"].str.split(" ").str[0])
+    by_field = fields.set_index("name")
     assert by_field.loc["service_code", "why"] == "chosen by you"
     assert by_field.loc["status", "why"] == "confirmed by you"
     assert metrics(at) == {"Rows read": "6", "Would be accepted": "4", "Rejected": "2"}
@@ -153,7 +157,7 @@ def test_map_check_save_and_reuse_a_profile_by_name(
     start.select("saved:Walk audit export").run()
     assert not at.exception, at.exception
     fields = table(at, "map-")
-    by_field = fields.set_index(fields["field"].str.split(" ").str[0])
+    by_field = fields.set_index("name")
     assert by_field.loc["service_code", "column"] == "What"
     assert by_field.loc["status", "why"] == "profile"
     assert by_label(at.text_input, "Profile name").value == "Walk audit export"
@@ -181,7 +185,7 @@ def test_a_saved_name_that_exists_asks_before_replacing(
         sample_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     at = open_page(sample_db, monkeypatch, "admin")
     edit(at, "map-", {1: {"column": "What"}})
-    by_label(at.checkbox, "Use column 'Status' for status").check().run()
+    by_label(at.checkbox, "Use column 'Status' for Open or closed").check().run()
     by_label(at.button, "Save profile").click().run()
     assert any("Saved the profile walk" in m.value for m in at.success)
     # saved as it stands: nothing to save

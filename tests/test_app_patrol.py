@@ -47,8 +47,18 @@ def test_patrol_page_from_hotspots_to_routes_and_a_logged_visit(
     counted = next(c.value for c in app.caption if c.value.startswith("Counted: "))
     assert "open concerns x1" in counted and md("night-time concerns x2 (night only)") in counted
     table = next(d.value for d in app.dataframe if "PAI" in d.value.columns)
-    assert set(table["Method"]) == {"Counts", "Kernel density", "Gi* z-score"}
+    names = {m.removesuffix(" (chosen)") for m in table["Method"]}
+    assert {"Counts", "Kernel density", "Gi* z-score", "Prospective hotspotting",
+            "Blend"} <= names
+    assert table["Method"].str.endswith("(chosen)").sum() == 2  # one method, both shares
     assert set(table["Top area"]) == {"1%", "5%"}
+    assert "PEI*" in table.columns
+    # whether it beats counts, in a sentence
+    said = [x.value for x in [*app.info, *app.warning] if "validation window" in x.value]
+    assert len(said) == 1 and "counts" in said[0]
+    # the busiest cells beside their Gi* result
+    top = next(d.value for d in app.dataframe if "Gi* result" in d.value.columns)
+    assert top["Events in the cell"].is_monotonic_decreasing and len(top) == 10
 
     # a click on the map sets the station
     with open_store(sample_db) as s:

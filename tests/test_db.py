@@ -196,3 +196,29 @@ def test_v9_adds_parcels_and_street_levels_to_an_old_store(backend: str, tmp_pat
         assert back.geometry.geom_type.tolist() == ["Polygon", "Point"]
         near = s.read(Layer.PARCELS, bbox=(-94.585, 39.04, -94.579, 39.043))
         assert near["id"].tolist() == ["p1"]
+
+
+def test_a_bulk_insert_widens_the_page_cache_only_while_it_runs(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import geopandas as gpd
+    import shapely
+
+    from layers import store as store_mod
+    from layers.schema import Layer
+
+    seen: list[int] = []
+    real = store_mod.rtree.bulk_insert
+
+    def watching(conn: Any, table: str) -> Any:  # the cache while rows go in
+        seen.append(conn.exec_driver_sql("PRAGMA cache_size").scalar())
+        return real(conn, table)
+
+    monkeypatch.setattr(store_mod.rtree, "bulk_insert", watching)
+    with open_store(tmp_path / "s.gpkg") as s:
+        hoods = gpd.GeoDataFrame({"id": ["a"], "name": ["A"]},
+                                 geometry=[shapely.box(0, 0, 1, 1)], crs=4326)
+        s.add(Layer.NEIGHBORHOODS, hoods)
+        with s.engine.connect() as conn:  # the pool's connection, after the insert
+            after = conn.exec_driver_sql("PRAGMA cache_size").scalar()
+    assert seen == [-store_mod.BULK_CACHE_KIB]
+    assert after == -2000  # SQLite's default again

@@ -139,10 +139,6 @@ def test_planted_hotspots_are_found() -> None:
     assert (r.bins[planted] < 0).sum() == 0
     middles = g.locate(np.array([[850.0, 850.0], [2550, 3150], [3350, 1250]]))
     assert (r.bins[middles] == 3).all()  # the middle of each block at 99%
-    # the rank pseudo p-values cannot go below 2 / (permutations + 1): shown, not hidden
-    assert r.p_rank.min() >= 2 / 1000 - 1e-12
-    rank = hs.gi_star(y, g.neighbours(), seed=3, p_from="rank")
-    assert (rank.bins[planted] >= 2).sum() < (r.bins[planted] >= 2).sum()
     # hot cells away from the planted blocks and their ring of neighbours are rare
     ring = np.asarray((g.neighbours() @ planted.astype(float)) > 0).ravel() | planted
     assert (r.bins[~ring] > 0).sum() <= 3

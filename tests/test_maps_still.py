@@ -6,6 +6,7 @@ of the Web Mercator scaling the map draws with.
 
 from __future__ import annotations
 
+import base64
 import re
 import xml.etree.ElementTree as ET
 
@@ -118,3 +119,15 @@ def test_a_place_with_no_ground_still_shows_its_pin() -> None:
     root = parse(place_svg(ground({}), HERE, what="Graffiti").svg)
     assert any(g.get("class") == "pin" for g in root.iter(f"{SVG}g"))
     assert not [p for p in root.iter(f"{SVG}path") if p.get("class") == "street"]
+
+
+def test_a_still_map_is_an_img_whose_words_cannot_become_markup() -> None:
+    from app_pages._maps import still_img
+
+    svg = '<svg xmlns="http://www.w3.org/2000/svg"><text>A &amp; B</text></svg>'
+    tag = still_img(svg, 'Map: "Graffiti" <script>alert(1)</script> & more')
+    assert tag.startswith('<img src="data:image/svg+xml;base64,') and tag.endswith(">")
+    assert "<script>" not in tag and tag.count("<") == 1  # the one <img ...>
+    assert 'alt="Map: &quot;Graffiti&quot; &lt;script&gt;alert(1)&lt;/script&gt; &amp; more"' in tag
+    payload = tag.split("base64,")[1].split('"')[0]
+    assert base64.b64decode(payload).decode() == svg  # the drawing itself, unchanged

@@ -604,3 +604,21 @@ def test_every_page_as_the_public_shows_no_secret(
     from app_pages._state import store_for
 
     store_for(url).close()  # the pages' store, kept by Streamlit across reruns
+
+
+def test_the_hotspot_evaluation_answer_holds_no_secret(
+        seeded: tuple[Store, dict[str, str], str], tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """``cpted hotspots --evaluate-after --json`` (an operator's command): its printed
+    table, JSON and cell file hold counts and scores, never a report's contact, text or
+    exact place."""
+    from cpted.cli import main
+
+    _, _, url = seeded
+    out = tmp_path / "cells.csv"
+    assert main(["hotspots", "--db", url, "--out", str(out), "--permutations", "99",
+                 "--evaluate-after", "2026-06-01", "--json"]) == 0
+    printed = capsys.readouterr().out
+    assert json.loads(printed.strip().splitlines()[-1])["rows"]
+    found = leaks(printed) + leaks(out.read_text())
+    assert not found, f"the hotspot evaluation prints {found}"

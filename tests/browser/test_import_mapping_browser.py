@@ -66,7 +66,7 @@ def test_map_a_file_by_its_cells_check_and_save(page: Any, staff_app_url: str,
     src.write_text(WALK)
     page.goto(f"{staff_app_url}/import_data")
     page.locator("input[type=file]").set_input_files(str(src))
-    page.get_by_text("was taken for status by its name").wait_for(timeout=60_000)
+    page.get_by_text("was taken for Open or closed by its name").wait_for(timeout=60_000)
     tag = "desk" if width > 800 else "phone"
     page.get_by_test_id("stDataFrame").first.locator("td").first.wait_for(
         state="attached", timeout=30_000)  # the grid is drawn
@@ -77,12 +77,13 @@ def test_map_a_file_by_its_cells_check_and_save(page: Any, staff_app_url: str,
     assert page.get_by_test_id("stMetric").count() == 0
 
     fields = page.get_by_test_id("stDataFrame").first
-    choose(page, fields, row_index(fields, "service_code"), 1, "What")
+    expect(page.get_by_text("Category code – required")).to_have_count(1)
+    choose(page, fields, row_index(fields, "Category code"), 1, "What")
     # the file's code column is used now (the grid draws only the cells in view, so
     # the words under the table tell it on a phone too)
     expect(page.get_by_text("Columns not used: What")).to_have_count(0, timeout=30_000)
-    expect(page.get_by_text("service_code: required")).to_have_count(0)
-    page.get_by_text("Use column 'Status' for status").click()
+    expect(page.get_by_text("Category code – required")).to_have_count(0)
+    page.get_by_text("Use column 'Status' for Open or closed").click()
     metric = page.get_by_test_id("stMetric")
     expect(metric.filter(has_text="Would be accepted")).to_contain_text("4", timeout=60_000)
     values = page.get_by_test_id("stDataFrame").nth(1)

@@ -1,0 +1,192 @@
+"""Languages: the catalogues, the language chosen, and pages rendered in Spanish.
+
+The references are GNU gettext's own ``msgfmt --check`` (placeholders, plural forms,
+header) for the catalogues, Babel's extraction for what the code asks to be translated,
+and Babel's CLDR data for the formats.
+"""
+
+from __future__ import annotations
+
+import ast
+import io
+import re
+import shutil
+import subprocess
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from babel.messages.pofile import read_po
+from streamlit.testing.v1 import AppTest
+
+from cpted import i18n
+from tests.conftest import ROOT, need
+
+APP = str(ROOT / "app.py")
+
+CATALOGUES = sorted((ROOT / "cpted" / "locale").glob("*/LC_MESSAGES/cpted.po"))
+TEMPLATE = ROOT / "cpted" / "locale" / "cpted.pot"
+#: The files whose every text for people goes through the catalogue so far; the rest of
+#: the pages follow (issue: translations). Each is checked for bare English below.
+TRANSLATED = ["app.py", "app_pages/report.py"]
+PLACEHOLDER = re.compile(r"\{(\w*)[^{}]*\}")
+
+
+def extracted(tmp_path: Path) -> set[str]:
+    """The texts the code and data ask to be translated, as Babel extracts them now."""
+    pybabel = shutil.which("pybabel", path=str(Path(__import__("sys").executable).parent))
+    need(pybabel is not None, "pybabel (Babel) is not installed")
+    out = tmp_path / "now.pot"
+    subprocess.run([str(pybabel), "extract", "-F", "babel.cfg", "--no-location",
+                    "--omit-header", "-k", "_", "-k", "ngettext:1,2", "-k", "N_", "-o",
+                    str(out), "."], cwd=ROOT, check=True, capture_output=True)
+    found = read_po(io.BytesIO(out.read_bytes()))
+    return {m.id if isinstance(m.id, str) else m.id[0] for m in found if m.id}
+
+
+def test_the_template_holds_what_the_code_asks_for(tmp_path: Path) -> None:
+    kept = {m.id if isinstance(m.id, str) else m.id[0]
+            for m in read_po(io.BytesIO(TEMPLATE.read_bytes())) if m.id}
+    now = extracted(tmp_path)
+    assert now - kept == set(), "run `make messages`: new texts are not in the template"
+    assert kept - now == set(), "run `make messages`: the template holds texts no longer used"
+
+
+@pytest.mark.parametrize("po", CATALOGUES, ids=lambda p: p.parent.parent.name)
+def test_each_catalogue_passes_msgfmt_check(po: Path) -> None:
+    msgfmt = shutil.which("msgfmt")
+    need(msgfmt is not None, "msgfmt (Debian package gettext) is not installed")
+    got = subprocess.run([str(msgfmt), "--check", "--statistics", "-o", "/dev/null", str(po)],
+                         capture_output=True, text=True)
+    assert got.returncode == 0, got.stderr
+    assert "untranslated" not in got.stderr and "fuzzy" not in got.stderr, got.stderr
+
+
+@pytest.mark.parametrize("po", CATALOGUES, ids=lambda p: p.parent.parent.name)
+def test_each_catalogue_translates_every_text_with_the_same_placeholders(po: Path) -> None:
+    template = {m.id: m for m in read_po(io.BytesIO(TEMPLATE.read_bytes())) if m.id}
+    catalogue = {m.id: m for m in read_po(io.BytesIO(po.read_bytes())) if m.id}
+    assert set(catalogue) == set(template)
+    for key, m in catalogue.items():
+        forms = m.string if isinstance(m.string, tuple) else (m.string,)
+        sources = key if isinstance(key, tuple) else (key,)
+        assert all(forms), f"{key!r} is not translated"
+        wanted = {p for s in sources for p in PLACEHOLDER.findall(s)}
+        for form in forms:
+            assert set(PLACEHOLDER.findall(form)) == wanted, (key, form)
+
+
+def test_the_spanish_catalogue_is_found_and_named_in_spanish() -> None:
+    assert i18n.available()[0] == "en" and "es" in i18n.available()
+    assert i18n.language_name("es") == "Español"
+    assert i18n.language_name("en") == "English"
+
+
+@pytest.mark.parametrize(("header", "expected"), [
+    ("es-MX,es;q=0.9,en;q=0.8", "es"),
+    ("en-US,en;q=0.9,es;q=0.8", "en"),
+    ("fr-CA, en;q=0.5", "en"),
+    ("de-DE", "en"),  # no catalogue: the source language
+    ("en;q=0.1, es;q=0.5", "es"),  # quality values, not order
+    ("es;q=0, en", "en"),  # q=0 is "not this one"
+    ("", "en"),
+    (None, "en"),
+])
+def test_the_browser_language_is_negotiated(header: str | None, expected: str) -> None:
+    assert i18n.negotiate(header) == expected
+
+
+def test_numbers_money_and_dates_follow_the_language() -> None:
+    at = datetime(2026, 12, 2, 2, 57, tzinfo=UTC)  # 8:57 PM on Dec 1 in Chicago
+    with i18n.use("en"):
+        assert i18n.money(100000) == "$100,000.00"
+        assert i18n.number(1234.5) == "1,234.5"
+        assert i18n.percent(0.512) == "51%"
+        assert i18n.when(at, tz="America/Chicago") == "Dec 1, 2026, 8:57\u202fPM"
+    with i18n.use("es"):
+        assert i18n.money(100000) == "100.000,00\xa0US$"
+        assert i18n.number(12345.5) == "12.345,5"
+        assert i18n.percent(0.512) == "51\xa0%"
+        assert i18n.when(at, tz="America/Chicago") == "1 dic 2026, 20:57"
+        assert i18n._("Submit report") == "Enviar informe"
+        assert i18n.ngettext("{n} supporter", "{n} supporters", 2).format(n=2) == \
+            "2 personas lo apoyan"
+    assert i18n.current() == "en"  # the block's language ends with it
+
+
+def test_a_text_missing_from_the_catalogue_is_recorded() -> None:
+    i18n.forget_missing()
+    with i18n.use("es"):
+        assert i18n._("A text no catalogue has") == "A text no catalogue has"
+        assert i18n._("Submit report") == "Enviar informe"
+    assert i18n.missing("es") == {"A text no catalogue has"}
+    i18n.forget_missing()
+
+
+def test_the_report_page_in_spanish_asks_for_nothing_untranslated(
+        sample_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CPTED_DB_URL", str(sample_db))
+    monkeypatch.chdir(ROOT)
+    i18n.forget_missing()
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.session_state["language"] = "es"
+    at.switch_page("app_pages/report.py").run()
+    assert not at.exception
+    assert [t.value for t in at.title] == ["Informar de un problema"]
+    category = next(s for s in at.selectbox if s.label == "Categoría")
+    assert "Zona oscura / iluminación" in category.options  # a shipped category, in Spanish
+    assert any(b.label == "Enviar informe" for b in at.button)
+    assert i18n.missing("es") == set()
+    # the picker says its name in every language; the choice is kept for the session
+    language = next(s for s in at.selectbox if s.label.startswith("Language"))
+    assert language.label == "Language · Idioma" and language.value == "es"
+    assert language.options == ["English", "Español"]
+    # (AppTest formats widget values in the test's own thread, which must then speak the
+    # page's language; the app formats them in the run's thread, where the page set it)
+    with i18n.use("es"):
+        at.run()
+    assert [t.value for t in at.title] == ["Informar de un problema"]
+    at.session_state["language"] = "en"  # what choosing English in the picker sets
+    with i18n.use("es"):
+        at.run()
+    assert [t.value for t in at.title] == ["Report a concern"]
+
+
+#: Streamlit calls whose first argument, or these keywords, are words for people.
+UI_CALLS = {"title", "header", "subheader", "caption", "markdown", "write", "info",
+            "warning", "error", "success", "button", "form_submit_button", "selectbox",
+            "multiselect", "radio", "checkbox", "toggle", "text_input", "text_area",
+            "number_input", "date_input", "time_input", "file_uploader", "expander",
+            "page_link", "download_button", "slider", "select_slider", "metric", "tabs",
+            "Page"}
+UI_KEYWORDS = {"label", "help", "placeholder", "title", "caption"}
+
+
+def _words(text: str) -> bool:
+    """Words for people: letters, and not an e-mail address or a file path."""
+    return bool(re.search(r"[A-Za-z]{2}", text)) and not re.fullmatch(
+        r"[\w.+-]+@[\w.-]+|[\w/]+\.py", text)
+
+
+def _bare(node: ast.AST) -> bool:
+    """A literal text with words in it, not passed through ``_``/``ngettext``."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return _words(node.value)
+    if isinstance(node, ast.JoinedStr):
+        return any(isinstance(v, ast.Constant) and _words(str(v.value)) for v in node.values)
+    if isinstance(node, ast.BinOp):
+        return _bare(node.left) or _bare(node.right)
+    return False
+
+
+@pytest.mark.parametrize("path", TRANSLATED)
+def test_a_translated_page_shows_no_bare_english(path: str) -> None:
+    tree = ast.parse((ROOT / path).read_text())
+    found = []
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                and node.func.attr in UI_CALLS):
+            continue
+        args = [*node.args[:1], *(k.value for k in node.keywords if k.arg in UI_KEYWORDS)]
+        found += [f"line {a.lineno}: {ast.unparse(a)[:60]}" for a in args if _bare(a)]
+    assert found == []
