@@ -90,7 +90,7 @@ def main() -> None:
         print(f"{total:>9,} concerns: Map page first build {first:6.2f} s, next {again:6.2f} s; "
               f"Export page (baseline) {base:5.2f} s; ratio {first / base:5.1f}x; "
               f"map HTML {first_bytes / 1e6:5.2f} MB", flush=True)
-    n, total, base, first, again, size = rows[-1]
+    _n, total, _base, first, _again, _size = rows[-1]
     print(f"at {total:,} concerns the first build took {first:.2f} s "
           f"(goal under 3 s: {'met' if first < 3 else 'NOT met'})")
     print("RESULT " + " ".join(
