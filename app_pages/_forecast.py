@@ -46,14 +46,15 @@ def show_forecasts(evaluation: fc.Evaluation, tz: str) -> None:
         "Top area": ev["area_share"].map(lambda x: f"{x:.0%}"),
         "Cells": ev["cells"], "Later events in it": ev["events"], "Hit rate": ev["hit_rate"],
         "PAI": ev["pai"], "PEI*": ev["pei_star"], "RRI": ev["rri"]})
-    c1, c2 = st.columns([3, 2])
-    c1.dataframe(show.style.format({"Hit rate": "{:.1%}", "PAI": "{:.2f}", "PEI*": "{:.2f}",
+    # the whole width: the method's name and its "(chosen)" must show in full
+    st.dataframe(show.style.format({"Hit rate": "{:.1%}", "PAI": "{:.2f}", "PEI*": "{:.2f}",
                                     "RRI": "{:.2f}", "Cells": "{:.0f}",
                                     "Later events in it": "{:.1f}"}),
-                 hide_index=True, width="stretch")
+                 hide_index=True, width="stretch",
+                 column_config={"Method": st.column_config.TextColumn(width="large")})
     chart = ev.pivot(index="name", columns="area_share", values="pai")
     chart.columns = [f"top {c:.0%}" for c in chart.columns]
-    c2.bar_chart(chart, stack=False, horizontal=True, x_label="PAI", y_label="", height=300,
+    st.bar_chart(chart, stack=False, horizontal=True, x_label="PAI", y_label="", height=300,
                  alt="Bar chart of the PAI of each method for the top areas; the table "
                      "beside it has the same numbers.")
     st.caption("Hit rate: share of later events inside the area. PAI (predictive accuracy "
