@@ -1,13 +1,15 @@
-"""CPTED audits: on the map by score, one audit's scores, its trend, reports to print."""
+"""CPTED audits: on the map by score; across audits, whether auditors agree, what goes with
+feeling safe and where to audit next; one audit's scores, its trend, reports to print."""
 
 from __future__ import annotations
 
 import pandas as pd
 import streamlit as st
 
+from app_pages._audit_analytics import across, show_agreement, show_drivers, show_where_next
 from app_pages._audit_view import show_scorecard
 from app_pages._maps import show_map
-from app_pages._state import access, layer, store, tz
+from app_pages._state import access, layer, role, store, tz
 from app_pages._text import md
 from cpted import assessments as au
 from cpted import reports
@@ -31,6 +33,8 @@ audits = me.audits(neighborhood_id=hood)
 if audits.empty:
     st.info("No audits yet. Use **Audit a place** to make the first one.")
     st.page_link("app_pages/assess.py", label="Audit a place", icon=":material/fact_check:")
+    st.header("Where to audit next")
+    show_where_next(me.audits(), zone)
     st.stop()
 
 # -- all audits ------------------------------------------------------------------------------
@@ -67,8 +71,9 @@ st.dataframe(table, hide_index=True, width="stretch",
 
 # -- one audit ----------------------------------------------------------------------------------
 ids = list(audits["id"])
-label = {r.id: f"{r.place_name} · {r.assessed_at.tz_convert(zone):%Y-%m-%d} · {r.period}"
-         for r in audits.itertuples()}
+# several groups may audit one place on one evening: time and auditor tell them apart
+label = {r.id: f"{r.place_name} · {r.assessed_at.tz_convert(zone):%Y-%m-%d %H:%M} · "
+               f"{r.period} · {r.assessor}" for r in audits.itertuples()}
 wanted = st.session_state.pop("show_audit", None)
 chosen = st.selectbox("Audit", ids, format_func=label.get, key="audit-pick",
                       index=ids.index(wanted) if wanted in ids else 0)
@@ -123,9 +128,9 @@ with tab_trend:
                          + (f"{r.overall:.0f}" if r.enough_answers and r.overall == r.overall
                             else "not rated") for r in trend.itertuples()) + ".")
         options = list(trend["id"])
-        tlabel = {r.id: f"{r.assessed_at.tz_convert(zone):%Y-%m-%d} · {r.period} · "
+        tlabel = {r.id: f"{r.assessed_at.tz_convert(zone):%Y-%m-%d %H:%M} · {r.period} · "
                         + (f"{r.overall:.0f}" if r.enough_answers and r.overall == r.overall
-                           else r.label.lower())
+                           else r.label.lower()) + f" · {r.assessor}"
                         for r in trend.itertuples()}
         b1, b2 = st.columns(2)
         before = b1.selectbox("Before", options, index=0, format_func=tlabel.get)
@@ -192,3 +197,16 @@ with tab_print:
             else:
                 st.download_button("Download the brief (PDF)", reports.brief_pdf(b, tz=zone),
                                    file_name=f"brief-{nid}.pdf", mime="application/pdf")
+
+# -- across audits ------------------------------------------------------------------------------
+st.header("Across audits")
+everyone = me.audits()
+agreement, drivers = across(s.url, s.revision(), role().value)
+tab_agree, tab_safe, tab_next = st.tabs(
+    ["Do auditors agree?", "What goes with feeling safe", "Where to audit next"])
+with tab_agree:
+    show_agreement(agreement, everyone)
+with tab_safe:
+    show_drivers(drivers, everyone)
+with tab_next:
+    show_where_next(everyone, zone)

@@ -150,12 +150,13 @@ if (linked := st.query_params.get("report")) is not None:
     if linked in positions:
         st.session_state["concern_id"] = linked
     del st.query_params["report"]
+# The search box and the list go here, at the top, but are drawn after the report's map:
+# a page draws its parts in the order they are sent, and these two wait for scripts of
+# their own, so sent first they would hold the map back. What they chose is known
+# before they are drawn: the box's words and the pick are in the session already.
+picker = st.container()
 default = st.session_state.get("concern_id")
-find = st.text_input(
-    _("Find a report"), key="concern_find", placeholder=_("Its id, category or address"),
-    help=ngettext("The list below shows the newest {n} report that matches.",
-                  "The list below shows the newest {n} reports that match.", SHOWN).format(
-        n=i18n.number(SHOWN)))
+find = str(st.session_state.get("concern_find", ""))
 words = find.strip().lower()
 if words:
     hits = index["text"].str.contains(words, regex=False)
@@ -165,23 +166,40 @@ if words:
 else:
     matches = index
 ids = matches["id"].head(SHOWN).tolist()
-if words and not ids:
-    st.caption(_("No report matches “{words}”.").format(words=md(find.strip())))
 if default in positions and default not in ids:
     ids.insert(0, default)  # the report open now stays in the list
 if not ids:
     ids = index["id"].head(SHOWN).tolist()
-picked = st.selectbox(
-    _("Concern"), ids, index=ids.index(default) if default in ids else 0,
-    format_func=label,
-    help=(ngettext("Newest first; {n} of {total} report matches, the newest {shown} listed.",
-                   "Newest first; {n} of {total} reports match, the newest {shown} listed.",
-                   len(index)) if len(matches) > SHOWN else
-          ngettext("Newest first; {n} of {total} report matches.",
-                   "Newest first; {n} of {total} reports match.", len(index))).format(
-        n=i18n.number(len(matches)), total=i18n.number(len(index)),
-        shown=i18n.number(SHOWN)))
+picked = default if default in ids else ids[0]
 st.session_state["concern_id"] = picked
+
+
+def _picked() -> None:
+    st.session_state["concern_id"] = st.session_state["concern_pick"]
+
+
+def draw_picker() -> None:
+    with picker:
+        st.text_input(
+            _("Find a report"), key="concern_find", placeholder=_("Its id, category or address"),
+            help=ngettext("The list below shows the newest {n} report that matches.",
+                          "The list below shows the newest {n} reports that match.",
+                          SHOWN).format(n=i18n.number(SHOWN)))
+        if words and matches.empty:
+            st.caption(_("No report matches “{words}”.").format(words=md(find.strip())))
+        st.session_state["concern_pick"] = picked
+        st.selectbox(
+            _("Concern"), ids, key="concern_pick", on_change=_picked, format_func=label,
+            help=(ngettext(
+                "Newest first; {n} of {total} report matches, the newest {shown} listed.",
+                "Newest first; {n} of {total} reports match, the newest {shown} listed.",
+                len(index)) if len(matches) > SHOWN else
+                ngettext("Newest first; {n} of {total} report matches.",
+                         "Newest first; {n} of {total} reports match.", len(index))).format(
+                n=i18n.number(len(matches)), total=i18n.number(len(index)),
+                shown=i18n.number(SHOWN)))
+
+
 row = me.concern(picked)
 # The version this person has seen: a status change is saved only over that version, so a
 # change someone else made meanwhile is never overwritten unseen.
@@ -259,6 +277,7 @@ with right_text:
             question = questions.get(code, code.replace("_", " ").capitalize())
             offered = attributes[code].values if code in attributes else ()
             st.caption(f"{md(question)}: {md(answer_text(answer, offered))}")
+draw_picker()
 for _media_type, data in me.photos(picked):
     st.image(data, caption=_("Photo (location and camera details removed)"), width=360,
              alt=_("Photo sent with this {category} report").format(

@@ -12,6 +12,7 @@ import geopandas as gpd
 import pandas as pd
 import streamlit as st
 
+from app_pages import _patrol_trends as trends
 from app_pages._forecast import show_forecasts, show_top_cells
 from app_pages._maps import show_map
 from app_pages._state import access, role, store, tz
@@ -205,6 +206,12 @@ if result is not None:
     elif result["n_later"] == 0:
         st.caption("No later period held back, so the hotspots are not tested here.")
 
+    # -- emerging hot spots and responsible use (app_pages/_patrol_trends.py) -----------
+    trends.emerging_section(me, hot, tuple(chosen), url=s.url, revision=s.revision(),
+                            role=str(acting), tz=tz())
+    trends.responsible_use_section(me, hot, tuple(chosen), url=s.url, revision=s.revision(),
+                                   role=str(acting), tz=tz())
+
     # -- 2. routes ----------------------------------------------------------------------
     st.subheader("2. Bike routes")
     upload = st.file_uploader(f"Street network (optional, up to {nw.MAX_UPLOAD_MB} MB: an "
@@ -234,7 +241,11 @@ if result is not None:
     shift = r2.number_input("Shift (minutes)", min_value=10, max_value=1440, value=240, step=15)
     speed = r3.number_input("Bike speed (km/h)", min_value=2.0, max_value=40.0, value=12.0,
                             step=1.0)
-    dwell = r4.number_input("Minutes at each stop", min_value=0, max_value=120, value=12)
+    dwell = r4.number_input("Minutes at each stop", min_value=0,
+                            max_value=int(pt.MAX_DWELL_MIN), value=12,
+                            help=f"At most {pt.MAX_DWELL_MIN:g}: the deterrence a stop leaves "
+                                 "behind grows with its length up to about 15 minutes and "
+                                 "not beyond (Koper 1995); 10 to 15 minutes is the advice.")
     officers = r5.number_input("Officers", min_value=1, max_value=20, value=1)
     q1, q2, q3 = st.columns([1, 1, 3])
     start_day = q1.date_input("Shift date", value=date.today(), key="shift_day")
@@ -255,6 +266,9 @@ if result is not None:
             places[f"Weak audit: {row.place_name} ({row.overall:.0f})"] = (float(row.lon),
                                                                            float(row.lat))
     must = st.multiselect("Must visit", sorted(places), help="These are always in a route.")
+    if dwell < pt.KOPER_MIN_DWELL_MIN:
+        st.caption(f"Stops under {pt.KOPER_MIN_DWELL_MIN:g} minutes leave little deterrence "
+                   "behind once the officer rides on (Koper 1995).")
 
     if st.button("Plan routes", type="primary"):
         try:

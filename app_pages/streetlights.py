@@ -28,7 +28,7 @@ st.caption("Modelled ground illuminance from the pole inventory, judged against 
 @st.cache_data(show_spinner="Modelling the light on every street…", max_entries=4)
 def model(url: str, revision: int, cell_m: float) -> dict[str, object]:
     src = pr.from_store(s)
-    seg = lt.segment_lux(src.streets, src.inv, src.data)
+    seg = lt.segment_lux(src.streets, src.inv, src.data, vertical=True)
     bounds = src.streets.total_bounds
     lux, box = lt.lux_image(src.inv, src.data, bounds, cell_m, near=src.streets.geometry)
     now = pr.darkness(src.streets, src.inv, src.data, segments=seg)
@@ -101,10 +101,19 @@ with st.expander("Targets and model assumptions"):
                                for t in src.data.targets.values()]),
                  hide_index=True, width="stretch")
     st.caption(md(src.data.sources["rp8"]))
-    st.caption(f"Maintenance factor {src.data.maintenance_factor:g}; contributions summed to "
-               f"{src.data.reach_heights:g} mounting heights; luminaires without a photometric "
-               "file are given an idealised wide distribution (even light on the ground out to "
-               "70 degrees from the nadir, none upward).")
+    st.caption(f"Maintenance factor {src.data.maintenance_factor:g}. Each pole's light is "
+               "added up as far out as needed to leave out less than "
+               f"{src.data.ignored_share:.0%} of a street's average. The fixture name says "
+               "the luminaire: cobra heads, wall packs and floods throw their light across "
+               "the street (IES Types II to IV, turned to face the nearest street); a pole "
+               "with no luminaire named gets IES Type V, the same light all round the pole "
+               "(even on the ground out to 70 degrees from straight down, none upward), "
+               "which lights back yards as much as the street. A photometric (IES) file "
+               "given in the lighting data replaces either.")
+
+st.subheader("How the poles are modelled")
+st.dataframe(lt.distribution_table(src.inv, src.data), hide_index=True, width="stretch",
+             column_config={"Poles": st.column_config.NumberColumn(format="%,d")})
 
 st.header("Work list")
 base = pr.Costs.default()
@@ -156,11 +165,17 @@ if plan is not None:
         column_config={
             "Cost": st.column_config.NumberColumn(format="$%,d"),
             "Dark metres fixed": st.column_config.NumberColumn(
-                format="%,d m", help="Street this item alone lifts to its minimum target."),
+                format="%,d m", help="Street the list lifts to its minimum target, each "
+                                     "stretch shared among the items that light it by the "
+                                     "lux each adds: two repairs that only together light "
+                                     "a stretch both get a share."),
             "Night-time concerns near": st.column_config.NumberColumn(format="%d"),
             "Benefit": st.column_config.NumberColumn(
                 format="%,.0f", help="Dark metres fixed, weighted by pedestrian exposure, "
                                      "night-time concerns near and any equity weight.")})
+    st.caption("A street counts as fixed only when, with the work done, it meets all three "
+               "RP-8 tests of its class: average, minimum and uniformity (average to "
+               "minimum).")
     b1, b2 = st.columns(2)
     csv = work.drop(columns="geometry").assign(lon=work.geometry.x, lat=work.geometry.y)
     b1.download_button("Download CSV for the crews", csv_text(csv),
@@ -174,7 +189,7 @@ if plan is not None:
     after = pr.after_work(plan, src.inv)
     lux_after, _ = lt.lux_image(after, src.data, src.streets.total_bounds, float(cell),
                                 near=src.streets.geometry)
-    seg_after = lt.segment_lux(src.streets, after, src.data)
+    seg_after = lt.segment_lux(src.streets, after, src.data, vertical=True)
     then = pr.darkness(src.streets, after, src.data, segments=seg_after)
     a1, a2 = st.columns(2)
     a1.metric("Dark street length after the work", f"{then.dark_km:.1f} km",

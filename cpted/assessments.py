@@ -402,6 +402,28 @@ def _parsed(text: str, name: str) -> Instrument:
     return parse_instrument(text, name=name)
 
 
+def instruments_used(store: Store, audits: pd.DataFrame) -> dict[tuple[str, str], Instrument]:
+    """``(instrument_id, version) -> Instrument`` for every instrument ``audits`` (rows of
+    :func:`list_assessments`) were answered on, as stored.
+
+    Raises
+    ------
+    InstrumentError
+        When one of them is not in this store.
+    """
+    keys = sorted(set(zip(audits["instrument_id"].astype(str),
+                          audits["instrument_version"].astype(str), strict=True)))
+    out = {}
+    with store.engine.connect() as conn:
+        for ident, version in keys:
+            text = repo.instrument_text(conn, ident, version)
+            if text is None:
+                raise InstrumentError(f"instrument {ident} version {version} is not in this "
+                                      "store")
+            out[(ident, version)] = _parsed(text, f"{ident} {version}")
+    return out
+
+
 def scorecard(store: Store, assessment: Assessment) -> Scorecard:
     return score(instrument_of(store, assessment), assessment.answers, assessment.period)
 

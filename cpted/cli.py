@@ -202,8 +202,17 @@ def _parser() -> argparse.ArgumentParser:
                                                        "bandwidth rule)")
         p.add_argument("--permutations", type=int, default=999)
 
-    p = sub.add_parser("hotspots", help="hotspot cells by kernel density or Gi* (with FDR)")
-    p.add_argument("--method", choices=("kde", "gi", "counts"), default="gi")
+    p = sub.add_parser("hotspots", help="hotspot cells by kernel density or Gi* (with FDR), "
+                                        "or emerging hot spots over time")
+    p.add_argument("--method", choices=("kde", "gi", "counts", "emerging"), default="gi",
+                   help="emerging: Gi* in each slice of time and a trend test per cell, "
+                        "each cell classed as new, consecutive, intensifying, persistent, "
+                        "diminishing, sporadic, oscillating or historical hot or cold spot")
+    p.add_argument("--slice", choices=("month", "week"), default="month",
+                   help="with --method emerging: the length of a slice of time")
+    p.add_argument("--time-steps", type=int, default=1,
+                   help="with --method emerging: earlier slices in each cell's "
+                        "neighbourhood (0: the same slice only)")
     p.add_argument("--out", required=True, type=Path, help="a .geojson, .gpkg or .csv file")
     p.add_argument("--evaluate-after", metavar="DATE",
                    help="make hotspots and forecasts from events before DATE, choose a "
@@ -225,7 +234,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--shift-min", type=float, default=240.0)
     p.add_argument("--officers", type=int, default=1)
     p.add_argument("--speed-kmh", type=float, default=12.0)
-    p.add_argument("--dwell-min", type=float, default=12.0)
+    p.add_argument("--dwell-min", type=float, default=12.0,
+                   help="minutes at each stop, at most 15: deterrence stops growing after "
+                        "about 15 minutes (Koper 1995)")
     p.add_argument("--must", action="append", default=[], metavar="LON,LAT[,LABEL]",
                    help="a place every plan must visit; repeat for several")
     p.add_argument("--stops-from", choices=("forecast", "gi", "kde", "counts"),
@@ -471,6 +482,8 @@ def _run(args: argparse.Namespace) -> int:
             _services(store, args)
         elif args.command == "overlay":
             _overlay(store, args, settings)
+        elif args.command == "hotspots" and args.method == "emerging":
+            _emerging_command(door, store, args, settings)
         elif args.command in ("hotspots", "route"):
             _patrol_commands(door, args, settings)
         elif args.command in ("lighting", "priorities"):
@@ -540,8 +553,7 @@ def _lighting_commands(store: Store, args: argparse.Namespace) -> None:
     print(plan.summary_text())
     print(f"wrote the work list ({len(plan.chosen)} item(s)) to {args.out}")
     if args.check:
-        ex = pr.exact([c.cost for c in plan.candidates], [c.fixes for c in plan.candidates],
-                      plan.values, args.budget, time_limit_s=60)
+        ex = pr.exact_plan(plan, args.budget, time_limit_s=60)
         gap = 1 - plan.value() / ex.bound if ex.bound else 0.0
         print(f"exact check: greedy benefit {plan.value():,.0f}, exact {ex.value:,.0f}, bound "
               f"{ex.bound:,.0f} ({'optimal' if ex.optimal else 'time limit'}); greedy within "
@@ -679,6 +691,43 @@ def _patrol_commands(door: Access, args: argparse.Namespace, settings: Settings)
         args.sheet.parent.mkdir(parents=True, exist_ok=True)
         args.sheet.write_text(pt.sheet_html(plan, net=net), encoding="utf-8")
         print(f"wrote the printable sheet to {args.sheet}")
+
+
+def _emerging_command(door: Access, store: Store, args: argparse.Namespace,
+                      settings: Settings) -> None:
+    """``cpted hotspots --method emerging``: the classes per cell to a file, a count each."""
+    import pandas as pd
+
+    from cpted import emerging as em
+    from cpted import patrol as pt
+    from cpted.trend import smallest_trend_p
+
+    if args.evaluate_after:
+        raise UsageError("--evaluate-after tests hotspots on a later period; emerging hot "
+                         "spots describe the whole period: leave one of them out")
+    tz = store.get_setting("timezone") or settings.timezone
+    start = pd.Timestamp(args.since, tz=tz) if args.since else None
+    end = pd.Timestamp(args.until, tz=tz) if args.until else None
+    sources = pt.parse_sources(args.source, start=start, end=end, night_only=args.night_only)
+    events = door.patrol_events(sources, tz=tz)
+    found = em.analyse(events, boundary=door.layer(Layer.NEIGHBORHOODS),
+                       cell_size=args.cell_size, shape=args.shape, slice_length=args.slice,
+                       time_steps=args.time_steps, tz=tz, start=start, end=end)
+    print(found.describe())
+    if args.permutations != 999:
+        print("note: --permutations does not apply to emerging hot spots, whose significance "
+              "comes from the exact moments of the permutation distribution")
+    frame = found.frame()
+    _write_table(frame[frame["pattern"] != em.Pattern.NONE.value], args.out)
+    counts = found.counts_by_pattern()
+    print("cells per pattern:")
+    for row in counts.itertuples():
+        print(f"  {row.pattern}: {row.cells:,} ({row.meaning})")
+    if found.slices < em.FEW_SLICES:
+        print(f"note: only {found.slices} {args.slice}s; no trend can be surer than p = "
+              f"{smallest_trend_p(found.slices):.2f}")
+    shown = int((frame["pattern"] != em.Pattern.NONE.value).sum())
+    print(f"wrote {shown:,} cell(s) with a pattern to {args.out}")
 
 
 def _out_kind(path: Path) -> str:

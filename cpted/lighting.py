@@ -1,28 +1,31 @@
-"""Streetlight illuminance: photometry, the pole inventory, and a point-by-point model.
+"""Streetlight illuminance: the pole inventory and a point-by-point model.
 
 Horizontal illuminance at a ground point from a luminaire at mounting height
-``h`` is ``E = MF * I(theta) * cos^3(theta) / h^2`` (the inverse-square law
-with the cosine of incidence, theta measured from the nadir); on a vertical
-plane facing the luminaire it is ``MF * I(theta) * cos^2(theta) * sin(theta) /
-h^2``. Poles that are out contribute nothing. Contributions are summed out to
-``reach_heights`` mounting heights from each pole, found through an R-tree, so
-only nearby pairs are ever computed.
+``h`` is ``E = MF * I(theta, psi) * cos^3(theta) / h^2`` (the inverse-square law
+with the cosine of incidence, theta measured from the nadir, psi the horizontal
+angle in the luminaire's own type C frame). Vertical illuminance is taken where
+ANSI/IES RP-8 measures it, 1.5 m above the pavement, on a plane facing the
+luminaire: ``MF * I * cos^2(theta') * sin(theta') / (h - 1.5)^2`` with theta' seen
+from that height. Poles that are out contribute nothing. Contributions are summed
+out to the distance beyond which under 1% of a street's average is left out
+(:meth:`~cpted.photometry.Distribution.reach_heights`, about 8.75 mounting heights
+for the default), found through an R-tree, so only nearby pairs are ever computed.
 
-Intensity comes from an IES LM-63 photometric file when one is given for the
-fixture type; the inventory carries no pole orientation, so the distribution is
-averaged over horizontal angles. With no file, the documented default
-(:meth:`Distribution.even_field`) lights level ground evenly out to 70 degrees from
-the nadir and sends nothing upward.
+Each pole's distribution comes from its fixture name (:func:`fixture_shape`): a
+luminaire shape in the lighting data with an IES LM-63 file (kept asymmetric) or
+an IES lateral type (II, III, IV: :meth:`~cpted.photometry.Distribution.ies_type`),
+turned so its street side faces the nearest street (:func:`orient_to_streets`);
+else an LM-63 file given for the lamp type; else the default, the symmetric IES
+Type V :meth:`~cpted.photometry.Distribution.even_field`.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
-import tomllib
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from pathlib import Path
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import geopandas as gpd
@@ -31,276 +34,23 @@ import pandas as pd
 import shapely
 from numpy.typing import NDArray
 
+from cpted.lighting_data import DEFAULT_DISTRIBUTION as DEFAULT_DISTRIBUTION
+from cpted.lighting_data import LIGHTING_DATA as LIGHTING_DATA
+from cpted.lighting_data import LightingData as LightingData
+from cpted.lighting_data import Luminaire as Luminaire
+from cpted.lighting_data import Target as Target
+from cpted.lighting_data import load_lighting_data as load_lighting_data
+from cpted.lighting_data import normal_words
+from cpted.photometry import DEFAULT_PEAK_DEG as DEFAULT_PEAK_DEG
+from cpted.photometry import Distribution as Distribution
+from cpted.photometry import FloatArray as FloatArray
+from cpted.photometry import LightingDataError as LightingDataError
+from cpted.photometry import Photometry as Photometry
+from cpted.photometry import format_lm63 as format_lm63
+from cpted.photometry import lateral_type as lateral_type
+from cpted.photometry import parse_lm63 as parse_lm63
+from cpted.photometry import read_lm63 as read_lm63
 from layers.errors import UnusableInputError
-
-LIGHTING_DATA = Path(__file__).with_name("data") / "lighting.toml"
-FloatArray = NDArray[np.float64]
-#: Where the default distribution peaks (degrees from the nadir).
-DEFAULT_PEAK_DEG = 70.0
-
-
-class LightingDataError(UnusableInputError):
-    """A photometric file or lighting data table that cannot be used."""
-
-
-# -- intensity distributions -----------------------------------------------------------
-
-@dataclass(frozen=True)
-class Distribution:
-    """Candela by vertical angle (degrees from the nadir), the same in every direction."""
-
-    angles_deg: FloatArray
-    candela: FloatArray
-
-    def __post_init__(self) -> None:
-        a = np.asarray(self.angles_deg, dtype=float)
-        if a.ndim != 1 or len(a) < 2 or np.any(np.diff(a) < 0) or a[0] < 0 or a[-1] > 180:
-            raise LightingDataError("vertical angles must increase within 0-180 degrees")
-        if len(np.asarray(self.candela)) != len(a):
-            raise LightingDataError("one candela value is needed per vertical angle")
-
-    def intensity(self, theta_deg: FloatArray) -> FloatArray:
-        """Candela at ``theta_deg`` (linear between angles; 0 beyond the last one)."""
-        return np.interp(theta_deg, self.angles_deg, self.candela, right=0.0)
-
-    def lumens(self) -> float:
-        """Total flux: 2 pi times the integral of I(theta) sin(theta) d theta."""
-        t = np.radians(np.linspace(0, 180, 3601))
-        return float(2 * np.pi * np.trapezoid(self.intensity(np.degrees(t)) * np.sin(t), t))
-
-    def scaled(self, factor: float) -> Distribution:
-        return Distribution(self.angles_deg, self.candela * factor)
-
-    @classmethod
-    def uniform(cls, candela: float) -> Distribution:
-        """The same intensity in every direction (an isotropic source)."""
-        return cls(np.array([0.0, 180.0]), np.array([candela, candela]))
-
-    @classmethod
-    def lower_hemisphere(cls, lumens: float) -> Distribution:
-        """``lumens`` spread evenly below the horizontal (I = lumens / 2 pi)."""
-        cd = lumens / (2 * np.pi)
-        return cls(np.array([0.0, 90.0, 90.0, 180.0]), np.array([cd, cd, 0.0, 0.0]))
-
-    @classmethod
-    def even_field(cls, lumens: float, *, peak_deg: float = DEFAULT_PEAK_DEG) -> Distribution:
-        """The default: an idealised wide street-light distribution.
-
-        Intensity grows as 1/cos^3(theta) out to ``peak_deg`` from the nadir, which
-        lights level ground evenly out to ``h * tan(peak_deg)`` (2.7 mounting heights
-        at 70 degrees), then falls linearly to nothing at the horizontal; no light
-        goes up. A stand-in for the wide (IES type II/III) distributions of street
-        luminaires when no photometric file is given; scaled to ``lumens``.
-        """
-        inner = np.linspace(0.0, peak_deg, 141)
-        outer = np.linspace(peak_deg, 90.0, 41)[1:]
-        i_peak = 1 / np.cos(np.radians(peak_deg)) ** 3
-        cd = np.concatenate([1 / np.cos(np.radians(inner)) ** 3,
-                             i_peak * (90.0 - outer) / (90.0 - peak_deg), [0.0]])
-        base = cls(np.concatenate([inner, outer, [180.0]]), cd)
-        return base.scaled(lumens / base.lumens())
-
-
-# -- IES LM-63 ------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class Photometry:
-    """The content of an IES LM-63 file (type C photometry)."""
-
-    keywords: Mapping[str, str]
-    lamps: int
-    lumens_per_lamp: float  # -1: absolute photometry
-    multiplier: float
-    vertical_deg: FloatArray
-    horizontal_deg: FloatArray
-    candela: FloatArray  # (horizontal, vertical)
-    ballast_factor: float = 1.0
-    input_watts: float = 0.0
-
-    def distribution(self) -> Distribution:
-        """Candela by vertical angle, averaged over the horizontal angles given.
-
-        The horizontal angles cover the file's symmetry (one angle: symmetric about
-        the nadir; 0-90, 0-180 or 0-360), so their trapezoidal mean over that span is
-        the mean around the whole circle.
-        """
-        cd = self.candela * self.multiplier * self.ballast_factor
-        h = self.horizontal_deg
-        mean = cd[0] if len(h) == 1 else np.trapezoid(cd, h, axis=0) / (h[-1] - h[0])
-        return Distribution(self.vertical_deg.astype(float), np.asarray(mean, dtype=float))
-
-
-def _numbers(tokens: Sequence[str], n: int, what: str, pos: int) -> tuple[FloatArray, int]:
-    if pos + n > len(tokens):
-        raise LightingDataError(f"the LM-63 file ends early: expected {n} value(s) for {what}")
-    try:
-        return np.array([float(t) for t in tokens[pos:pos + n]]), pos + n
-    except ValueError as exc:
-        raise LightingDataError(f"the LM-63 file has a non-number among the {what}: "
-                                f"{exc}") from None
-
-
-def parse_lm63(text: str) -> Photometry:
-    """A :class:`Photometry` from the text of an IES LM-63 (1991, 1995, 2002, 2019) file."""
-    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    keywords: dict[str, str] = {}
-    i = 0
-    if lines and lines[0].strip().upper().startswith("IESNA"):
-        i = 1
-    while i < len(lines) and not lines[i].strip().upper().startswith("TILT"):
-        m = re.match(r"\s*\[([^\]]+)\]\s*(.*)", lines[i])
-        if m:
-            keywords[m.group(1).strip().upper()] = m.group(2).strip()
-        i += 1
-    if i == len(lines):
-        raise LightingDataError("not an IES LM-63 file: no TILT= line found")
-    tilt = lines[i].split("=", 1)[1].strip().upper() if "=" in lines[i] else ""
-    tokens = " ".join(lines[i + 1:]).replace(",", " ").split()
-    pos = 0
-    if tilt == "INCLUDE":
-        (_geometry, n_tilt), pos = _numbers(tokens, 2, "tilt header", pos)
-        _, pos = _numbers(tokens, 2 * int(n_tilt), "tilt angles and factors", pos)
-    elif tilt != "NONE":
-        raise LightingDataError(f"TILT={tilt} (a separate tilt file) is not supported; "
-                                "use TILT=NONE or TILT=INCLUDE")
-    head, pos = _numbers(tokens, 13, "header numbers", pos)
-    lamps, lumens, mult, n_v, n_h, ptype = head[:6]
-    ballast, _future, watts = head[10:13]
-    if int(ptype) != 1:
-        raise LightingDataError(f"photometric type {int(ptype)} is not supported (only type C, "
-                                "used for street and area lighting)")
-    n_v, n_h = int(n_v), int(n_h)
-    if n_v < 2 or n_h < 1:
-        raise LightingDataError(f"the file gives {n_v} vertical and {n_h} horizontal angles")
-    v, pos = _numbers(tokens, n_v, "vertical angles", pos)
-    h, pos = _numbers(tokens, n_h, "horizontal angles", pos)
-    cd, pos = _numbers(tokens, n_v * n_h, "candela values", pos)
-    if np.any(np.diff(v) <= 0) or v[0] < 0 or v[-1] > 180:
-        raise LightingDataError("vertical angles must increase within 0-180 degrees")
-    if n_h > 1 and (np.any(np.diff(h) <= 0) or h[0] != 0 or h[-1] not in (90, 180, 360)):
-        raise LightingDataError("horizontal angles must increase from 0 to 90, 180 or 360")
-    if np.any(cd < 0):
-        raise LightingDataError("candela values cannot be negative")
-    return Photometry(keywords=keywords, lamps=int(lamps), lumens_per_lamp=float(lumens),
-                      multiplier=float(mult), vertical_deg=v, horizontal_deg=h,
-                      candela=cd.reshape(n_h, n_v), ballast_factor=float(ballast),
-                      input_watts=float(watts))
-
-
-def read_lm63(path: str | Path) -> Photometry:
-    try:
-        text = Path(path).read_text(encoding="latin-1")
-    except OSError as exc:
-        raise LightingDataError(f"cannot read {path}: {exc}") from None
-    return parse_lm63(text)
-
-
-def format_lm63(p: Photometry) -> str:
-    """LM-63-2002 text for ``p`` (what :func:`parse_lm63` reads back)."""
-    out = ["IESNA:LM-63-2002", *(f"[{k}] {v}" for k, v in p.keywords.items()), "TILT=NONE"]
-    out.append(f"{p.lamps} {p.lumens_per_lamp:g} {p.multiplier:g} {len(p.vertical_deg)} "
-               f"{len(p.horizontal_deg)} 1 2 0 0 0")
-    out.append(f"{p.ballast_factor:g} 1 {p.input_watts:g}")
-    out.append(" ".join(f"{a:g}" for a in p.vertical_deg))
-    out.append(" ".join(f"{a:g}" for a in p.horizontal_deg))
-    out += [" ".join(f"{c:.6g}" for c in row) for row in p.candela]
-    return "\n".join(out) + "\n"
-
-
-# -- lighting data: defaults and targets -----------------------------------------------------
-
-@dataclass(frozen=True)
-class Target:
-    street_class: str
-    category: str
-    avg_lux: float
-    ev_min_lux: float
-    avg_to_min: float
-    source: str
-
-    @property
-    def min_lux(self) -> float:
-        return self.avg_lux / self.avg_to_min
-
-
-@dataclass(frozen=True)
-class LightingData:
-    maintenance_factor: float
-    reach_heights: float
-    light_output_ratio: float
-    sample_spacing_m: float
-    default_height_m: float
-    default_watts: float
-    default_fixture: str
-    fixtures: Mapping[str, Mapping[str, Any]]  # TOML tables
-    targets: Mapping[str, Target]
-    sources: Mapping[str, str]
-    photometry: Mapping[str, Distribution] = field(default_factory=dict)  # per 1000 lm
-
-    def fixture_lumens(self, fixture: str, watts: float) -> float | None:
-        """Luminaire lumens for ``watts`` of ``fixture`` (None when the type is unknown)."""
-        f = self.fixtures.get(fixture)
-        if f is None:
-            return None
-        if "lumens_by_watts" in f:
-            table = {float(k): float(v) for k, v in f["lumens_by_watts"].items()}
-            nearest = min(table, key=lambda w: abs(w - watts))
-            lumens = table[nearest] * watts / nearest
-        else:
-            lumens = float(f["lumens_per_watt"]) * watts
-        return lumens * (self.light_output_ratio if f.get("lamp_lumens") else 1.0)
-
-
-def load_lighting_data(path: str | Path | None = None) -> LightingData:
-    """Defaults, model constants and targets (default: ``cpted/data/lighting.toml``)."""
-    p = Path(path) if path else LIGHTING_DATA
-    try:
-        raw = tomllib.loads(p.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise LightingDataError(f"cannot read the lighting data {p}: {exc}") from None
-    problems = []
-    sources = raw.get("sources", {})
-    targets = {}
-    for cls, t in raw.get("targets", {}).items():
-        try:
-            targets[cls] = Target(cls, str(t["category"]), float(t["avg_lux"]),
-                                  float(t["ev_min_lux"]), float(t["avg_to_min"]),
-                                  str(t["source"]))
-        except (KeyError, TypeError, ValueError) as exc:
-            problems.append(f"target {cls}: {exc!r} (need category, avg_lux, ev_min_lux, "
-                            "avg_to_min, source)")
-            continue
-        if t["source"] not in sources:
-            problems.append(f"target {cls}: source {t['source']!r} is not under [sources]")
-        if not (targets[cls].avg_lux > 0 and targets[cls].avg_to_min >= 1):
-            problems.append(f"target {cls}: avg_lux must be positive and avg_to_min >= 1")
-    for name, f in raw.get("fixtures", {}).items():
-        if "lumens_by_watts" not in f and "lumens_per_watt" not in f:
-            problems.append(f"fixture {name}: give lumens_by_watts or lumens_per_watt")
-    photometry = {}
-    for name, f in raw.get("fixtures", {}).items():
-        if "ies_file" in f:  # relative to the data file
-            try:
-                dist = read_lm63(p.parent / str(f["ies_file"])).distribution()
-                photometry[name] = dist.scaled(1000.0 / dist.lumens())
-            except LightingDataError as exc:
-                problems.append(f"fixture {name}: {exc}")
-    model, defaults = raw.get("model", {}), raw.get("defaults", {})
-    if defaults.get("fixture_type") not in raw.get("fixtures", {}):
-        problems.append("defaults.fixture_type must name one of the [fixtures]")
-    if problems:
-        raise LightingDataError(f"{p.name} has {len(problems)} problem(s)", problems)
-    return LightingData(
-        maintenance_factor=float(model.get("maintenance_factor", 0.8)),
-        reach_heights=float(model.get("reach_heights", 5.0)),
-        light_output_ratio=float(model.get("light_output_ratio", 0.75)),
-        sample_spacing_m=float(model.get("sample_spacing_m", 5.0)),
-        default_height_m=float(defaults.get("mounting_height_m", 9.0)),
-        default_watts=float(defaults.get("watts", 150)),
-        default_fixture=str(defaults["fixture_type"]),
-        fixtures=raw.get("fixtures", {}), targets=targets, sources=sources,
-        photometry=photometry)
-
 
 # -- the inventory -------------------------------------------------------------------------------
 
@@ -317,6 +67,17 @@ class Inventory:
     out: NDArray[np.bool_]
     defaulted: NDArray[np.bool_]  # any of lumens, watts, height or fixture was assumed
     crs: object
+    #: Luminaire shape per pole (a key of ``LightingData.luminaires``, "" for none).
+    shape: NDArray[np.object_] | None = None
+    #: Direction each luminaire's street side faces, degrees counter-clockwise from east
+    #: (NaN: unknown, so an asymmetric distribution is averaged round the pole).
+    front_deg: FloatArray | None = None
+
+    def shapes(self) -> NDArray[np.object_]:
+        return self.shape if self.shape is not None else np.full(len(self), "", dtype=object)
+
+    def fronts(self) -> FloatArray:
+        return self.front_deg if self.front_deg is not None else np.full(len(self), np.nan)
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -332,7 +93,11 @@ class Inventory:
                      lumens: FloatArray | None = None) -> Inventory:
         return Inventory(self.ids, self.x, self.y, self.height_m,
                          self.lumens if lumens is None else lumens, self.fixture,
-                         self.out if out is None else out, self.defaulted, self.crs)
+                         self.out if out is None else out, self.defaulted, self.crs,
+                         self.shape, self.front_deg)
+
+    def facing(self, front_deg: FloatArray) -> Inventory:
+        return dataclasses.replace(self, front_deg=np.asarray(front_deg, dtype=float))
 
     def added(self, x: FloatArray, y: FloatArray, height_m: float, lumens: float,
               fixture: str, ids: Sequence[str]) -> Inventory:
@@ -344,7 +109,53 @@ class Inventory:
             np.concatenate([self.lumens, np.full(n, lumens)]),
             np.concatenate([self.fixture, np.full(n, fixture, dtype=object)]),
             np.concatenate([self.out, np.zeros(n, dtype=bool)]),
-            np.concatenate([self.defaulted, np.zeros(n, dtype=bool)]), self.crs)
+            np.concatenate([self.defaulted, np.zeros(n, dtype=bool)]), self.crs,
+            np.concatenate([self.shapes(), np.full(n, "", dtype=object)]),
+            np.concatenate([self.fronts(), np.full(n, np.nan)]))
+
+
+def fixture_shape(text: object, data: LightingData) -> str:
+    """The luminaire shape named in a fixture name ("LED cobra head" -> "cobra head").
+
+    The first shape of the lighting data's ``[luminaires]`` one of whose words occurs
+    in ``text`` (case, hyphens and spacing ignored); "" when none does, and the pole
+    gets the default Type V distribution.
+    """
+    if not isinstance(text, str) or not text.strip():
+        return ""
+    padded = f" {normal_words(text)} "
+    return next((name for name, lum in data.luminaires.items()
+                 if any(f" {w} " in padded for w in lum.words)), "")
+
+
+def orient_to_streets(inv: Inventory, streets: gpd.GeoSeries) -> Inventory:
+    """``inv`` with each luminaire's street side (its 90 degree plane) facing the nearest
+    street: toward the nearest point of the nearest line of ``streets`` (any CRS).
+
+    A pole standing on a street line faces that line's left normal. With no streets
+    the orientation stays unknown.
+    """
+    lines = streets.to_crs(inv.crs).geometry.values if len(streets) else np.empty(0)
+    if len(inv) == 0 or len(lines) == 0:
+        return inv
+    poles = shapely.points(inv.x, inv.y)
+    tree = shapely.STRtree(lines)
+    pi, li = tree.query_nearest(poles, all_matches=False)
+    front = np.full(len(inv), np.nan)
+    line = lines[li]
+    near = shapely.line_interpolate_point(line, shapely.line_locate_point(line, poles[pi]))
+    c = shapely.get_coordinates(near)
+    dx, dy = c[:, 0] - inv.x[pi], c[:, 1] - inv.y[pi]
+    on = np.hypot(dx, dy) < 0.1
+    if on.any():  # along the line, a step on: its left normal
+        at = shapely.line_locate_point(line[on], poles[pi][on])
+        ahead = shapely.get_coordinates(shapely.line_interpolate_point(line[on], at + 0.5))
+        behind = shapely.get_coordinates(shapely.line_interpolate_point(line[on],
+                                                                        np.maximum(at - 0.5, 0)))
+        tx, ty = ahead[:, 0] - behind[:, 0], ahead[:, 1] - behind[:, 1]
+        dx[on], dy[on] = -ty, tx
+    front[pi] = np.degrees(np.arctan2(dy, dx))
+    return inv.facing(front)
 
 
 def fixture_key(text: object, data: LightingData) -> str:
@@ -360,11 +171,13 @@ def fixture_key(text: object, data: LightingData) -> str:
 
 def inventory(lights: gpd.GeoDataFrame, data: LightingData, crs: object,
               *, out_ids: Sequence[str] = ()) -> Inventory:
-    """Poles of the streetlights layer with lumens and heights resolved.
+    """Poles of the streetlights layer with lumens, heights and luminaire shapes resolved.
 
     Lumens given are luminaire lumens. Otherwise watts (or the default) times the
-    fixture type's efficacy (or the default type's). ``out_ids`` are marked out, as are
-    poles whose status is ``out``.
+    fixture type's efficacy (or the default type's). The shape comes from the fixture
+    name (:func:`fixture_shape`); orientation is unknown until
+    :func:`orient_to_streets`. ``out_ids`` are marked out, as are poles whose status
+    is ``out``.
     """
     pts = lights.to_crs(crs).geometry
     n = len(lights)
@@ -377,6 +190,7 @@ def inventory(lights: gpd.GeoDataFrame, data: LightingData, crs: object,
     watts = pd.to_numeric(col("watts"), errors="coerce").to_numpy(dtype=float)
     height = pd.to_numeric(col("mounting_height_m"), errors="coerce").to_numpy(dtype=float)
     fixture = np.array([fixture_key(f, data) for f in col("fixture_type")], dtype=object)
+    shape = np.array([fixture_shape(f, data) for f in col("fixture_type")], dtype=object)
     defaulted = np.isnan(height) | (np.isnan(lumens) & (np.isnan(watts) | (fixture == "")))
     height = np.where(np.isnan(height) | (height <= 0), data.default_height_m, height)
     known = np.array([f in data.fixtures for f in fixture])
@@ -389,7 +203,32 @@ def inventory(lights: gpd.GeoDataFrame, data: LightingData, crs: object,
     ids = col("id").astype(str).to_numpy(dtype=object)
     out = (status == "out") | np.isin(ids, np.array(list(out_ids), dtype=object))
     return Inventory(ids, pts.x.to_numpy(), pts.y.to_numpy(), height, lumens, fixture,
-                     out, defaulted, crs)
+                     out, defaulted, crs, shape, np.full(n, np.nan))
+
+
+def distribution_table(inv: Inventory, data: LightingData) -> pd.DataFrame:
+    """How the poles are modelled, in plain words: one row per lamp type and luminaire.
+
+    Columns ``Lamp`` (the lamp type's name), ``Luminaire`` (the shape found in the
+    fixture name, or "not named"), ``Modelled as`` and ``Poles``; most poles first.
+    """
+    rows: dict[tuple[str, str], int] = {}
+    for lamp, shape in zip(inv.fixture, inv.shapes(), strict=True):
+        rows[(str(lamp), str(shape))] = rows.get((str(lamp), str(shape)), 0) + 1
+    out = []
+    for (lamp, shape), n in rows.items():
+        if shape in data.luminaires:
+            how = data.luminaires[shape].modelled_as()
+        elif lamp in data.photometry:
+            how = ("from the lamp type's photometric file, the same all round"
+                   if data.photometry[lamp].symmetric else
+                   "from the lamp type's photometric file, aimed across the nearest street")
+        else:
+            how = "IES Type V, the same all round (the default, lumens only)"
+        out.append({"Lamp": str(data.fixtures.get(lamp, {}).get("name", lamp)),
+                    "Luminaire": shape or "not named", "Modelled as": how, "Poles": n})
+    frame = pd.DataFrame(out, columns=["Lamp", "Luminaire", "Modelled as", "Poles"])
+    return frame.sort_values("Poles", ascending=False, kind="stable").reset_index(drop=True)
 
 
 #: The category of a resident's "this light is out" report, and how near a pole it must
@@ -467,48 +306,101 @@ def match_outages(lights: gpd.GeoDataFrame, reports: gpd.GeoDataFrame, crs: obje
 
 # -- the model --------------------------------------------------------------------------------
 
-def _intensity(inv: Inventory, data: LightingData, pole: NDArray[np.intp],
-               theta_deg: FloatArray) -> FloatArray:
-    """Candela of each (pole, angle) pair, from the pole's fixture photometry or the default."""
-    out = np.empty_like(theta_deg)
-    fixtures = inv.fixture[pole]
-    done = np.zeros(len(pole), dtype=bool)
-    for name, dist in data.photometry.items():
-        m = fixtures == name
-        if m.any():
-            out[m] = dist.intensity(theta_deg[m]) * inv.lumens[pole[m]] / 1000.0
-            done |= m
-    rest = ~done
-    if rest.any():
-        out[rest] = _DEFAULT.intensity(theta_deg[rest]) * inv.lumens[pole[rest]] / 1000.0
-    return out
+@dataclass(frozen=True)
+class PoleLight:
+    """Which distribution lights each pole, and how far its light is summed.
+
+    ``code[k]`` indexes ``distributions`` (each for 1000 lm); ``reach_m[k]`` is pole k's
+    mounting height times its distribution's :meth:`Distribution.reach_heights`.
+    """
+
+    code: NDArray[np.intp]
+    distributions: tuple[Distribution, ...]
+    reach_m: FloatArray
 
 
-#: The default distribution for 1000 lm (see :meth:`Distribution.even_field`).
-_DEFAULT = Distribution.even_field(1000.0)
+def pole_light(inv: Inventory, data: LightingData) -> PoleLight:
+    """Each pole's distribution: its shape's, else its lamp type's file, else Type V."""
+    keys: dict[tuple[str, str], int] = {}
+    dists: list[Distribution] = []
+    code = np.empty(len(inv), dtype=np.intp)
+    for k, (shape, fixture) in enumerate(zip(inv.shapes(), inv.fixture, strict=True)):
+        key = (("shape", str(shape)) if shape in data.luminaires
+               else ("lamp", str(fixture)) if fixture in data.photometry else ("", ""))
+        if key not in keys:
+            keys[key] = len(dists)
+            dists.append(data.luminaires[key[1]].distribution if key[0] == "shape"
+                         else data.photometry[key[1]] if key[0] == "lamp"
+                         else DEFAULT_DISTRIBUTION)
+        code[k] = keys[key]
+    reach = np.array([d.reach_heights(data.ignored_share) for d in dists])
+    return PoleLight(code, tuple(dists), inv.height_m * (reach[code] if len(dists) else 1.0))
+
+
+def _intensities(inv: Inventory, light: PoleLight, pole: NDArray[np.intp],
+                 theta: FloatArray, dx: FloatArray, dy: FloatArray) -> FloatArray:
+    """Candela of each (pole, point) pair, each pole aimed by its ``front_deg``."""
+    i = np.zeros(len(pole))
+    code = light.code[pole]
+    front = inv.fronts()[pole]
+    for c, dist in enumerate(light.distributions):
+        m = code == c
+        if not m.any():
+            continue
+        if dist.symmetric:
+            i[m] = dist.intensity(theta[m])
+            continue
+        aimed = m & ~np.isnan(front)
+        psi = 90.0 + np.degrees(np.arctan2(dy[aimed], dx[aimed])) - front[aimed]
+        i[aimed] = dist.intensity(theta[aimed], psi)
+        blind = m & np.isnan(front)
+        i[blind] = dist.averaged().intensity(theta[blind])
+    return i
 
 
 def pair_illuminance(inv: Inventory, data: LightingData, pole: NDArray[np.intp],
-                     px: FloatArray, py: FloatArray, *, vertical: bool = False) -> FloatArray:
-    """Illuminance at points ``(px, py)`` from poles ``pole`` (one pole per point)."""
-    h = inv.height_m[pole]
-    d = np.hypot(px - inv.x[pole], py - inv.y[pole])
+                     px: FloatArray, py: FloatArray, *, vertical: bool = False,
+                     facing: tuple[FloatArray, FloatArray] | None = None,
+                     light: PoleLight | None = None) -> FloatArray:
+    """Illuminance at points ``(px, py)`` from poles ``pole`` (one pole per point).
+
+    Horizontal on the ground, or with ``vertical`` on a vertical plane
+    ``data.vertical_height_m`` (1.5 m) above the ground: facing the pole, or with
+    ``facing`` (unit vectors ``(nx, ny)``, one per point) facing that way, so light
+    from behind the plane counts nothing. ``light`` is :func:`pole_light` of ``inv``,
+    computed here when not given.
+    """
+    light = light or pole_light(inv, data)
+    h = inv.height_m[pole] - (data.vertical_height_m if vertical else 0.0)
+    h = np.maximum(h, 1e-9)
+    dx, dy = px - inv.x[pole], py - inv.y[pole]
+    d = np.hypot(dx, dy)
     theta = np.degrees(np.arctan2(d, h))
+    if len(light.distributions) == 1 and light.distributions[0].symmetric:
+        i = light.distributions[0].intensity(theta)
+    else:
+        i = _intensities(inv, light, pole, theta, dx, dy)
+    i = i * (inv.lumens[pole] * (data.maintenance_factor / 1000.0))
+    i[inv.out[pole] | (d > light.reach_m[pole])] = 0.0
     r2 = d * d + h * h
+    if vertical:  # I cos(incidence) / r^2; facing the luminaire, cos = d / r
+        toward = d if facing is None else np.maximum(-(dx * facing[0] + dy * facing[1]), 0.0)
+        return np.where(inv.height_m[pole] > data.vertical_height_m, i * toward / r2 ** 1.5,
+                        0.0)
     cos = h / np.sqrt(r2)
-    i = _intensity(inv, data, pole, theta) * data.maintenance_factor
-    i = np.where(inv.out[pole] | (d > data.reach_heights * h), 0.0, i)
-    if vertical:
-        return i * cos * cos * (d / np.sqrt(r2)) / (h * h)
-    return i * cos**3 / (h * h)
+    out: FloatArray = i * cos * cos * cos / (h * h)
+    return out
 
 
 def illuminance(inv: Inventory, data: LightingData, x: FloatArray, y: FloatArray, *,
-                vertical: bool = False, chunk_poles: int = 2000) -> FloatArray:
+                vertical: bool = False, facing: tuple[FloatArray, FloatArray] | None = None,
+                chunk_poles: int = 2000) -> FloatArray:
     """Lux at each point ``(x[k], y[k])`` (metric CRS of ``inv``) from every working pole.
 
     Horizontal illuminance, or with ``vertical`` the sum over poles of the vertical
-    illuminance on a plane facing each pole.
+    illuminance 1.5 m above the ground on a plane facing each pole (so an upper bound
+    on what a plane facing any one direction receives), or with ``facing`` (unit
+    vectors, one per point) on the plane at each point facing that way.
     """
     x = np.asarray(x, dtype=float)
     y = np.asarray(y, dtype=float)
@@ -516,14 +408,17 @@ def illuminance(inv: Inventory, data: LightingData, x: FloatArray, y: FloatArray
     lit = np.flatnonzero(~inv.out)
     if len(lit) == 0 or len(x) == 0:
         return total
+    light = pole_light(inv, data)
     tree = shapely.STRtree(shapely.points(x, y))
     for lo in range(0, len(lit), chunk_poles):
         poles = lit[lo:lo + chunk_poles]
-        reach = float(inv.height_m[poles].max() * data.reach_heights)
+        reach = float(light.reach_m[poles].max())
         centres = shapely.points(inv.x[poles], inv.y[poles])
         pi, pj = tree.query(centres, predicate="dwithin", distance=reach)
         pole = poles[pi]
-        e = pair_illuminance(inv, data, pole, x[pj], y[pj], vertical=vertical)
+        face = None if facing is None else (facing[0][pj], facing[1][pj])
+        e = pair_illuminance(inv, data, pole, x[pj], y[pj], vertical=vertical, facing=face,
+                             light=light)
         total += np.bincount(pj, weights=e, minlength=len(x))
     return total
 
@@ -581,28 +476,76 @@ def sample_streets(streets: gpd.GeoSeries, spacing_m: float) -> tuple[FloatArray
     return np.concatenate(xs), np.concatenate(ys), np.concatenate(idx)
 
 
+def street_directions(x: FloatArray, y: FloatArray,
+                      seg: NDArray[np.intp]) -> tuple[FloatArray, FloatArray]:
+    """Unit vectors along the street at each sample point (from :func:`sample_streets`:
+    points of one street consecutive, in order along it)."""
+    tx, ty = np.zeros(len(x)), np.zeros(len(x))
+    for s in np.unique(seg):
+        on = np.flatnonzero(seg == s)
+        if len(on) < 2:
+            continue
+        tx[on], ty[on] = np.gradient(x[on]), np.gradient(y[on])
+    norm = np.hypot(tx, ty)
+    norm[norm == 0] = 1.0
+    return tx / norm, ty / norm
+
+
 def segment_lux(streets: gpd.GeoDataFrame, inv: Inventory, data: LightingData,
-                *, spacing_m: float | None = None) -> pd.DataFrame:
+                *, spacing_m: float | None = None, vertical: bool = False) -> pd.DataFrame:
     """Average, minimum and uniformity of horizontal lux along each street, and its verdict.
 
     Columns: ``id``, ``name`` (the street's name, ``None`` where it has none),
     ``class``, ``length_m``, ``avg_lux``, ``min_lux``, ``avg_to_min``, ``target_avg``,
     ``target_min``, ``dark`` (bool: any of the three RP-8 tests failed) and ``why``
-    (which failed: "average", "minimum", "uniformity").
+    (which failed: "average", "minimum", "uniformity"). With ``vertical`` also
+    ``ev_min_lux``, the least vertical illuminance 1.5 m above the street facing either
+    way along it (as RP-8 measures it for pedestrians), and ``target_ev_min``, its
+    class's minimum; shown beside the verdict, not part of it.
     """
     metric = streets.to_crs(inv.crs)
     x, y, seg = sample_streets(metric.geometry, spacing_m or data.sample_spacing_m)
     e = illuminance(inv, data, x, y)
-    frame = pd.DataFrame({"seg": seg, "e": e})
-    g = frame.groupby("seg")["e"]
     n = len(streets)
-    avg = g.mean().reindex(range(n)).to_numpy()
-    mn = g.min().reindex(range(n)).to_numpy()
     classes = (streets["class"].astype(object).fillna("local").to_numpy()
                if "class" in streets.columns else np.full(n, "local", dtype=object))
-    t_avg = np.array([data.targets.get(str(c), data.targets["local"]).avg_lux for c in classes])
-    t_ratio = np.array([data.targets.get(str(c), data.targets["local"]).avg_to_min
-                        for c in classes])
+    verdict = judge_streets(e, seg, classes, data)
+    if vertical:
+        tx, ty = street_directions(x, y, seg)
+        ev = np.minimum(illuminance(inv, data, x, y, vertical=True, facing=(tx, ty)),
+                        illuminance(inv, data, x, y, vertical=True, facing=(-tx, -ty)))
+        verdict["ev_min_lux"] = (pd.Series(ev).groupby(seg).min().reindex(range(n))
+                                 .to_numpy())
+        verdict["target_ev_min"] = np.array(
+            [data.targets.get(str(c), data.targets["local"]).ev_min_lux for c in classes])
+    names = (np.array([v if isinstance(v, str) and v.strip() else None
+                       for v in streets["name"]], dtype=object)
+             if "name" in streets.columns else np.full(n, None, dtype=object))
+    return pd.DataFrame({
+        "id": streets["id"].astype(str).to_numpy() if "id" in streets.columns else np.arange(n),
+        "name": pd.Series(names, dtype=object), "class": classes,
+        "length_m": metric.geometry.length.to_numpy(), **verdict})
+
+
+def judge_streets(lux: FloatArray, seg: NDArray[np.intp], classes: NDArray[np.object_],
+                  data: LightingData) -> dict[str, Any]:
+    """Each street judged by RP-8's three walkway tests on its sample points' lux.
+
+    ``lux[k]`` is the lux at sample point k of street ``seg[k]``; ``classes`` holds one
+    class per street (unknown classes are judged as ``local``). A street passes when
+    its average is at least its class's target average, its minimum at least the
+    average target divided by the class's largest average:minimum ratio, and its own
+    average:minimum ratio at most that ratio (ANSI/IES RP-8 walkway table, in the
+    lighting data). Returns columns ``avg_lux``, ``min_lux``, ``avg_to_min``,
+    ``target_avg``, ``target_min``, ``dark`` (any test failed) and ``why``.
+    """
+    n = len(classes)
+    g = pd.DataFrame({"seg": seg, "e": lux}).groupby("seg")["e"]
+    avg = g.mean().reindex(range(n)).to_numpy()
+    mn = g.min().reindex(range(n)).to_numpy()
+    targets = [data.targets.get(str(c), data.targets["local"]) for c in classes]
+    t_avg = np.array([t.avg_lux for t in targets])
+    t_ratio = np.array([t.avg_to_min for t in targets])
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = np.where(mn > 0, avg / mn, np.inf)
     why = []
@@ -615,16 +558,9 @@ def segment_lux(streets: gpd.GeoDataFrame, inv: Inventory, data: LightingData,
         if r > tr:
             reasons.append("uniformity")
         why.append(", ".join(reasons))
-    names = (np.array([v if isinstance(v, str) and v.strip() else None
-                       for v in streets["name"]], dtype=object)
-             if "name" in streets.columns else np.full(n, None, dtype=object))
-    return pd.DataFrame({
-        "id": streets["id"].astype(str).to_numpy() if "id" in streets.columns else np.arange(n),
-        "name": pd.Series(names, dtype=object), "class": classes,
-        "length_m": metric.geometry.length.to_numpy(),
-        "avg_lux": avg, "min_lux": mn, "avg_to_min": ratio, "target_avg": t_avg,
-        "target_min": t_avg / t_ratio,
-        "dark": np.array([bool(w) for w in why]), "why": why})
+    return {"avg_lux": avg, "min_lux": mn, "avg_to_min": ratio, "target_avg": t_avg,
+            "target_min": t_avg / t_ratio, "dark": np.array([bool(w) for w in why]),
+            "why": why}
 
 
 def lux_image(inv: Inventory, data: LightingData, bounds_lonlat: Sequence[float],

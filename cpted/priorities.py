@@ -2,25 +2,24 @@
 
 Streets are sampled every few metres. A sample point is dark when its modelled
 lux is below its street's minimum target (IES RP-8 walkway average divided by the
-allowed average:minimum ratio). Each candidate's benefit is the value of the
-dark points it lifts to that target on its own, found by re-running the lighting
-model at the points within its reach. A point's value is the street length it
-stands for, times its street class's pedestrian exposure weight, times (1 + the
-night-time concerns near its street), times an optional equity weight of its
-neighborhood. Whole segments are also judged (average, minimum, uniformity) for
-the darkness map.
+allowed average:minimum ratio). Each candidate's effect is the lux it adds at every
+sample point within its reach, found by re-running the lighting model there. A
+dark point is lifted when the candidates chosen *together* add the lux it lacks, so
+two repairs that only jointly light a point both count toward it
+(:mod:`cpted.selection`). A point's value is the street length it stands for, times
+its street class's pedestrian exposure weight, times (1 + the night-time concerns
+near its street), times an optional equity weight of its neighborhood.
 
-Choosing candidates under a budget to cover the most value is budgeted maximum
-coverage. We take the better of the cost-benefit greedy and the best single
-affordable item (Khuller, Moss & Naor (1999), "The budgeted maximum coverage
-problem", Information Processing Letters 70(1), 39-45), improve it by swapping
-one item for a greedy refill of the freed budget, and check it against the
-exact integer programme solved by HiGHS (``scipy.optimize.milp``).
+A street counts as fixed only when, with the chosen work, it meets all three of its
+class's RP-8 tests: average, minimum and uniformity (:func:`cpted.lighting.judge_streets`).
+
+Choosing candidates under a budget is done by :func:`cpted.selection.greedy_lifts`
+and checked against the exact integer programme solved by HiGHS
+(``scipy.optimize.milp``, :func:`exact_plan`).
 """
 
 from __future__ import annotations
 
-import heapq
 import tomllib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -30,16 +29,15 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from scipy import optimize, sparse
 
 from cpted import lighting as lt
+from cpted.selection import ExactResult as ExactResult
+from cpted.selection import Lifts, exact_lifts, greedy_lifts
+from cpted.selection import exact as exact
+from cpted.selection import greedy as greedy
 from layers.errors import UnusableInputError
 
 Progress = Callable[[float, str], None]
-#: Lists this short are also improved by dropping pairs of items.
-PAIR_SWAP_LIMIT = 30
-#: Lists longer than this are not improved by swaps (see :func:`greedy`).
-SWAP_LIMIT = 400
 
 
 @dataclass(frozen=True)
@@ -68,8 +66,10 @@ class Candidate:
     x: float
     y: float
     cost: float
-    fixes: frozenset[int] = frozenset()
-    value: float = 0.0
+    fixes: frozenset[int] = frozenset()  # the dark points it lifts on its own
+    value: float = 0.0  # their value
+    points: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.intp))
+    adds_lux: np.ndarray = field(default_factory=lambda: np.empty(0))  # at those points
 
 
 @dataclass
@@ -82,6 +82,7 @@ class Plan:
     crs: object
     night_xy: np.ndarray = field(default_factory=lambda: np.empty((0, 2)))  # metric
     concern_radius_m: float = 50.0
+    data: lt.LightingData | None = None
 
     @property
     def spent(self) -> float:
@@ -92,15 +93,49 @@ class Plan:
         values: np.ndarray = self.points["value"].to_numpy()
         return values
 
-    def fixed_points(self, chosen: Sequence[int] | None = None) -> set[int]:
-        out: set[int] = set()
+    def lifts(self) -> Lifts:
+        """The selection problem: each candidate's lux at the dark points it reaches."""
+        pts = self.points
+        deficit = np.maximum(pts["target_min"].to_numpy() - pts["lux"].to_numpy(), 0.0)
+        dark = [deficit[c.points] > 0 for c in self.candidates]
+        return Lifts([c.points[d] for c, d in zip(self.candidates, dark, strict=True)],
+                     [c.adds_lux[d] for c, d in zip(self.candidates, dark, strict=True)],
+                     deficit, self.values)
+
+    def lux_after(self, chosen: Sequence[int] | None = None) -> np.ndarray:
+        """Lux at every sample point with the ``chosen`` items (default: the plan's) done."""
+        lux: np.ndarray = self.points["lux"].to_numpy().copy()
         for i in self.chosen if chosen is None else chosen:
-            out |= self.candidates[i].fixes
-        return out
+            np.add.at(lux, self.candidates[i].points, self.candidates[i].adds_lux)
+        return lux
+
+    def fixed_points(self, chosen: Sequence[int] | None = None) -> set[int]:
+        """Dark points lifted to their minimum by the ``chosen`` items together."""
+        lux = self.lux_after(chosen)
+        was = self.points["lux"].to_numpy() < self.points["target_min"].to_numpy()
+        now = lux >= self.points["target_min"].to_numpy() - 1e-9
+        return set(np.flatnonzero(was & now).tolist())
 
     def value(self, chosen: Sequence[int] | None = None) -> float:
         v = self.values
         return float(sum(v[s] for s in self.fixed_points(chosen)))
+
+    def streets_after(self, chosen: Sequence[int] | None = None) -> pd.DataFrame:
+        """Each street judged by RP-8's average, minimum and uniformity with the work done.
+
+        :func:`cpted.lighting.judge_streets` columns, one row per street in order.
+        """
+        data = self.data or lt.load_lighting_data()
+        verdict = lt.judge_streets(self.lux_after(chosen), self.points["seg"].to_numpy(),
+                                   self.segments["class"].to_numpy(dtype=object), data)
+        return pd.DataFrame(verdict)
+
+    def streets_fixed(self, chosen: Sequence[int] | None = None) -> np.ndarray:
+        """Positions of the streets short of RP-8 now that meet all three tests after."""
+        after = self.streets_after(chosen)
+        fixed: np.ndarray = np.flatnonzero(self.segments["dark"].to_numpy()
+                                           & ~after["dark"].to_numpy())
+        return fixed
 
     def _near(self, points: set[int]) -> int:
         """Night-time concerns within the concern radius of any of ``points``."""
@@ -118,35 +153,53 @@ class Plan:
         km = float(length[list(fixed)].sum() / 1000) if fixed else 0.0
         near = self._near(fixed)
         dark = self.points["lux"] < self.points["target_min"]
+        streets = self.streets_fixed()
         return {"spent_usd": self.spent, "dark_km_fixed": km, "night_concerns_near": near,
                 "items": len(self.chosen),
-                "dark_km_total": float(self.points.loc[dark, "length_m"].sum() / 1000)}
+                "dark_km_total": float(self.points.loc[dark, "length_m"].sum() / 1000),
+                "streets_fixed": len(streets),
+                "streets_fixed_km": float(self.segments["length_m"].to_numpy()[streets].sum()
+                                          / 1000)}
 
     def summary_text(self) -> str:
         s = self.summary()
         return (f"${s['spent_usd']:,.0f} fixes {s['dark_km_fixed']:.1f} km of dark street near "
                 f"{s['night_concerns_near']:,} night-time concern(s) ({s['items']} item(s); "
-                f"{s['dark_km_total']:.1f} km of street is below its minimum target now)")
+                f"{s['dark_km_total']:.1f} km of street is below its minimum target now). "
+                f"{s['streets_fixed']:,} street(s) ({s['streets_fixed_km']:.1f} km) then meet "
+                "all three RP-8 tests: average, minimum and uniformity.")
 
     def work_list(self) -> pd.DataFrame:
-        """The chosen items in order, each with what it fixes on its own.
+        """The chosen items in order, each with its share of what the list fixes.
 
         Columns: ``rank``, ``item``, ``kind`` (repair, upgrade, new pole), ``pole_id``
-        (blank for a new pole), ``cost_usd``, ``dark_m_fixed`` (metres of street it
-        lifts to the minimum target on its own), ``night_concerns_near``, ``benefit``,
-        ``streets`` (the streets it lights, by name then id: "Elm St (ST-0001,
-        ST-0002)"), and the point geometry in EPSG:4326.
+        (blank for a new pole), ``cost_usd``, ``dark_m_fixed`` (metres of street the
+        list lifts to the minimum target, each lifted point shared among the items
+        lighting it in proportion to the lux each adds, so the column sums to the
+        list's total), ``night_concerns_near`` (near the points it helps lift),
+        ``benefit`` (the same share of the weighted value), ``streets`` (the streets
+        it lights, by name then id: "Elm St (ST-0001, ST-0002)"), and the point
+        geometry in EPSG:4326.
         """
         length = self.points["length_m"].to_numpy()
+        values = self.values
         seg_of = self.points["seg"].to_numpy()
+        lifted = np.zeros(len(self.points), dtype=bool)
+        lifted[list(self.fixed_points())] = True
+        total = np.zeros(len(self.points))
+        for i in self.chosen:
+            np.add.at(total, self.candidates[i].points, self.candidates[i].adds_lux)
         rows = []
         for rank, i in enumerate(self.chosen, 1):
             c = self.candidates[i]
-            pts = sorted(c.fixes)
+            on = lifted[c.points] & (c.adds_lux > 0)
+            pts = c.points[on]
+            share = c.adds_lux[on] / total[pts]
             segs = sorted(set(seg_of[pts].tolist()))
             rows.append({"rank": rank, "item": c.id, "kind": c.kind, "pole_id": c.pole_id,
-                         "cost_usd": c.cost, "dark_m_fixed": float(length[pts].sum()),
-                         "night_concerns_near": self._near(set(pts)), "benefit": c.value,
+                         "cost_usd": c.cost, "dark_m_fixed": float((length[pts] * share).sum()),
+                         "night_concerns_near": self._near(set(pts.tolist())),
+                         "benefit": float((values[pts] * share).sum()),
                          "streets": street_names(self.segments, segs),
                          "x": c.x, "y": c.y})
         frame = pd.DataFrame(rows, columns=["rank", "item", "kind", "pole_id", "cost_usd",
@@ -263,179 +316,45 @@ def candidates_for(streets: gpd.GeoDataFrame, inv: lt.Inventory, data: lt.Lighti
     index = {str(i): k for k, i in enumerate(inv.ids)}
     tree = shapely.STRtree(shapely.points(x, y))
     new_k = iter(range(n_base, len(ext)))
+    light = lt.pole_light(ext, data)
     for n, c in enumerate(cands):
         if n % 50 == 0:
             say(0.1 + 0.85 * n / max(1, len(cands)), f"candidate {n + 1:,} of {len(cands):,}")
         pk = next(new_k) if c.kind == "new pole" else index[c.pole_id]
-        reach = float(ext.height_m[pk] * data.reach_heights)
-        pts = tree.query(shapely.Point(ext.x[pk], ext.y[pk]), predicate="dwithin", distance=reach)
+        pts = tree.query(shapely.Point(ext.x[pk], ext.y[pk]), predicate="dwithin",
+                         distance=float(light.reach_m[pk]))
         if len(pts) == 0:
             continue
         pole = np.full(len(pts), pk)
-        if c.kind == "upgrade":
-            before = lt.pair_illuminance(ext, data, pole, x[pts], y[pts])
-            bigger = ext.with_changes(lumens=np.where(np.arange(len(ext)) == pk, up_lm,
-                                                      ext.lumens))
-            delta = lt.pair_illuminance(bigger, data, pole, x[pts], y[pts]) - before
-        else:
-            delta = lt.pair_illuminance(ext, data, pole, x[pts], y[pts])
+        delta = lt.pair_illuminance(ext, data, pole, x[pts], y[pts], light=light)
+        if c.kind == "upgrade":  # lux scales with the pole's lumens
+            delta = delta * (up_lm / ext.lumens[pk] - 1.0)
+        keep = delta > 0
+        c.points, c.adds_lux = pts[keep].astype(np.intp), delta[keep]
         lifted = pts[dark_point[pts] & (e0[pts] + delta >= t_min[pts])]
         c.fixes = frozenset(lifted.tolist())
         c.value = float(values[lifted].sum())
     say(1.0, "done")
     return Plan(segs, points, cands, [], 0.0, inv.crs, night_xy,
-                float(settings["concern_radius_m"]))
+                float(settings["concern_radius_m"]), data)
 
 
 # -- selection -------------------------------------------------------------------------------
 
-def _gain(cover: frozenset[int], covered: set[int], v: np.ndarray) -> float:
-    return float(sum(v[s] for s in cover if s not in covered))
-
-
-def _ratio(gain: float, cost: float) -> float:
-    return gain / cost if cost > 0 else (np.inf if gain > 0 else 0.0)
-
-
-def _fill(costs: Sequence[float], covers: Sequence[frozenset[int]], v: np.ndarray,
-          left: float, chosen: list[int], covered: set[int],
-          exclude: frozenset[int] = frozenset(),
-          bounds: Sequence[float] | None = None) -> tuple[list[int], set[int]]:
-    """Add items by benefit per dollar while any affordable item adds value.
-
-    A lazy greedy (Minoux's accelerated greedy): what an item adds only shrinks as more
-    is covered (coverage is submodular), so a ratio computed earlier is an upper bound.
-    Items wait in a heap by that bound; the top one is re-evaluated, and taken when its
-    fresh ratio still beats the next bound. ``bounds`` (each item's ratio on its own)
-    starts the heap without evaluating every item. Ties go to the lower index."""
-    chosen, covered = list(chosen), set(covered)
-    taken = set(chosen) | exclude
-    if bounds is None:
-        bounds = [_ratio(_gain(covers[i], covered, v), costs[i]) for i in range(len(costs))]
-    heap = [(-bounds[i], i, False) for i in range(len(costs))
-            if i not in taken and costs[i] <= left + 1e-9 and bounds[i] > 0]
-    heapq.heapify(heap)
-    while heap:
-        _, i, fresh = heapq.heappop(heap)
-        if costs[i] > left + 1e-9:
-            continue  # no longer affordable, and the budget only shrinks
-        if not fresh:
-            r = _ratio(_gain(covers[i], covered, v), costs[i])
-            if r > 0:
-                heapq.heappush(heap, (-r, i, True))
-            continue
-        chosen.append(i)
-        covered |= covers[i]
-        left -= costs[i]
-        # every other ratio in the heap may now be stale
-        heap = [(b, j, False) for b, j, _ in heap]
-        heapq.heapify(heap)
-    return chosen, covered
-
-
-def greedy(costs: Sequence[float], covers: Sequence[frozenset[int]],
-           values: Sequence[float] | np.ndarray, budget: float, *,
-           swap_rounds: int = 5) -> list[int]:
-    """Budgeted maximum coverage: cost-benefit greedy, or the best single item if better,
-    then, for a list of at most :data:`SWAP_LIMIT` items, improved by swaps (drop one
-    item, refill the freed budget greedily) while that gains value, for at most
-    ``swap_rounds`` passes."""
-    v = np.asarray(values, dtype=float)
-
-    def worth(items: Sequence[int]) -> float:
-        return float(sum(v[s] for s in set().union(*(covers[i] for i in items)))) if items \
-            else 0.0
-
-    alone = [_ratio(_gain(covers[i], set(), v), costs[i]) for i in range(len(costs))]
-    chosen, _ = _fill(costs, covers, v, float(budget), [], set(), bounds=alone)
-    singles = [(worth([i]), i) for i in range(len(costs)) if costs[i] <= budget + 1e-9]
-    if singles and max(singles)[0] > worth(chosen):
-        chosen = [max(singles)[1]]
-    best = worth(chosen)
-    # Swaps help a short list, where one poor pick is a large share; on a long one the
-    # greedy is already close (within 0.1% of the optimum on the benchmark's 5,000
-    # candidates) and each pass would refill once per item.
-    for _ in range(swap_rounds if len(chosen) <= SWAP_LIMIT else 0):
-        improved = False
-        # drop one item (or, on small lists, two) and refill the freed budget without them
-        drops: list[tuple[int, ...]] = [(j,) for j in chosen]
-        if len(chosen) <= PAIR_SWAP_LIMIT:
-            drops += [(a, b) for k, a in enumerate(chosen) for b in chosen[k + 1:]]
-        for out in drops:
-            rest = [i for i in chosen if i not in out]
-            covered = set().union(*(covers[i] for i in rest)) if rest else set()
-            left = budget - sum(costs[i] for i in rest)
-            trial, _ = _fill(costs, covers, v, left, rest, covered, frozenset(out),
-                             bounds=alone)
-            value = worth(trial)
-            if value > best + 1e-9:
-                chosen, best, improved = trial, value, True
-                break
-        if not improved:
-            break
-    return chosen
-
-
-@dataclass(frozen=True)
-class ExactResult:
-    chosen: list[int]
-    value: float
-    bound: float  # an upper bound on the optimum (equal to value when proved optimal)
-    optimal: bool
-
-
-def exact(costs: Sequence[float], covers: Sequence[frozenset[int]],
-          values: Sequence[float] | np.ndarray, budget: float, *,
-          time_limit_s: float | None = None) -> ExactResult:
-    """The optimum of the integer programme (HiGHS through scipy.optimize.milp).
-
-    Variables x_i (take candidate i) and z_s (segment s fixed):
-    maximise sum v_s z_s subject to z_s <= sum of x_i over candidates fixing s and
-    sum c_i x_i <= budget.
-    """
-    segs = sorted(set().union(*covers)) if covers else []
-    col = {s: k for k, s in enumerate(segs)}
-    n, m = len(costs), len(segs)
-    if n == 0 or m == 0:
-        return ExactResult([], 0.0, 0.0, True)
-    v = np.asarray(values, dtype=float)
-    c = np.concatenate([np.zeros(n), -v[segs]])
-    rows, cols, data = [], [], []
-    for i, cov in enumerate(covers):
-        for s in cov:
-            rows.append(col[s])
-            cols.append(i)
-            data.append(-1.0)
-    rows += list(range(m))
-    cols += [n + k for k in range(m)]
-    data += [1.0] * m
-    a_cover = sparse.csr_array((data, (rows, cols)), shape=(m, n + m))
-    a_budget = sparse.csr_array(np.concatenate([np.asarray(costs, float), np.zeros(m)])[None, :])
-    res = optimize.milp(
-        c, integrality=np.ones(n + m), bounds=optimize.Bounds(0, 1),
-        constraints=[optimize.LinearConstraint(a_cover, -np.inf, 0),
-                     optimize.LinearConstraint(a_budget, -np.inf, budget)],
-        options={"time_limit": time_limit_s} if time_limit_s else {})
-    if res.x is None:
-        raise UnusableInputError(f"the exact solver found no solution: {res.message}")
-    chosen = [i for i in range(n) if res.x[i] > 0.5]
-    value = float(sum(v[s] for s in set().union(*(covers[i] for i in chosen)))) if chosen \
-        else 0.0
-    bound = float(-res.mip_dual_bound) if getattr(res, "mip_dual_bound", None) is not None \
-        else value
-    return ExactResult(chosen, value, max(bound, value), res.status == 0)
-
-
 def choose(plan: Plan, budget: float) -> Plan:
-    """``plan`` with the greedy selection for ``budget``, ranked by benefit per dollar."""
+    """``plan`` with the greedy selection for ``budget`` (joint lifts counted), in the
+    order taken."""
     if budget < 0:
         raise UnusableInputError(f"the budget must be zero or more, got {budget}")
-    costs = [c.cost for c in plan.candidates]
-    covers = [c.fixes for c in plan.candidates]
-    chosen = greedy(costs, covers, plan.values, budget)
-    plan.chosen = chosen
+    plan.chosen = greedy_lifts([c.cost for c in plan.candidates], plan.lifts(), budget)
     plan.budget = budget
     return plan
+
+
+def exact_plan(plan: Plan, budget: float, *, time_limit_s: float | None = None) -> ExactResult:
+    """The exact optimum of ``plan``'s selection for ``budget`` (HiGHS), joint lifts counted."""
+    return exact_lifts([c.cost for c in plan.candidates], plan.lifts(), budget,
+                       time_limit_s=time_limit_s)
 
 
 # -- from the store ----------------------------------------------------------------------------
@@ -494,6 +413,7 @@ def from_store(store: object, *, outage_radius_m: float = lt.OUTAGE_RADIUS_M,
                                radius_m=outage_radius_m)
     out = lt.poles_out(lights, concerns, crs=crs, radius_m=outage_radius_m)
     inv = lt.inventory(lights, data, crs, out_ids=lights["id"].astype(str)[out].tolist())
+    inv = lt.orient_to_streets(inv, streets.geometry)
     return StoreLighting(inv, data, streets, night_concerns(concerns), outages, crs)
 
 

@@ -2,8 +2,11 @@
 
 Places are street corners of the sample district; each has a hidden quality that
 drives its answers, a night audit a year ago and a night audit this year, and
-some a day audit too, so trends and day/night comparisons have data. Seeded:
-the same store gets the same audits.
+some a day audit too, so trends and day/night comparisons have data. On
+:data:`JOINT_WALKS` of this year's night walks two more groups audit the same place
+within the same evening, each answering from the same hidden quality with its own
+noise, so inter-rater agreement has data. Seeded: the same store gets the same
+audits.
 """
 
 from __future__ import annotations
@@ -21,6 +24,8 @@ from layers.store import Store
 GROUPS = ("Maple Block Association", "Northside Neighbors", "Eastgate Watch",
           "Riverside Residents")
 SEED = 20261121
+#: This year's night walks on which two more groups audit the same place.
+JOINT_WALKS = 6
 
 
 def _answers(instrument: Instrument, period: str, quality: float,
@@ -53,6 +58,7 @@ def seed_audits(store: Store, *, places: int = 18, now: datetime | None = None) 
     now = now or datetime(2026, 10, 15, 21, 30, tzinfo=UTC)
     picks = rng.sample(range(len(streets)), places)
     added = 0
+    nights: list[tuple[str, shapely.Geometry, str, datetime, float]] = []
     for n, i in enumerate(picks):
         line = streets.geometry.iloc[i]
         name = streets["name"].iloc[i] if "name" in streets.columns else None
@@ -73,5 +79,17 @@ def seed_audits(store: Store, *, places: int = 18, now: datetime | None = None) 
                                     _answers(instrument, period, q, rng),
                                     notes="Sample audit (made-up data).")
             save_assessment(store, draft, instrument, now=when)
+            added += 1
+        nights.append((place, geometry, group, visits[1][1], visits[1][2]))
+    # a generator of its own, so the audits above stay as they were before joint walks
+    joint = random.Random(SEED + 1)
+    for place, geometry, group, when, q in nights[:JOINT_WALKS]:
+        for other in [g for g in GROUPS if g != group][:2]:
+            at = when - timedelta(minutes=joint.randint(5, 90))
+            draft = AssessmentDraft(place, geometry, other, at, "night",
+                                    _answers(instrument, "night", q, joint),
+                                    notes="Sample audit (made-up data), on the same walk as "
+                                          f"{group}.")
+            save_assessment(store, draft, instrument, now=at)
             added += 1
     return added

@@ -163,3 +163,73 @@ def test_an_audit_with_one_answer_of_41_says_not_enough_answers(
     rated = audits[audits["id"] != saved["id"]]
     assert (table.loc[rated["id"], "overall"].notna()).all()
     assert {m.label: m.value for m in app.metric}["Overall (design)"] == "–"
+
+
+def test_the_audits_page_shows_agreement_what_goes_with_safety_and_where_to_audit_next(
+        app: AppTest, sample_db: Path) -> None:
+    from datetime import UTC, datetime
+
+    import shapely
+
+    from cpted import prescore as ps
+    from cpted.access import Access
+    from cpted.accounts import public
+
+    with open_store(sample_db) as s:
+        door = Access(s, public("page-test"))
+        agreement = door.audit_agreement()
+        drivers = door.safety_drivers()
+        # an audit on one of the joint walks with one answer: not rated, so left out
+        walk = agreement.places.iloc[0]
+        audits = A.list_assessments(s)
+        where = audits[audits["place_name"] == walk["place_name"]].iloc[0]
+        A.save_assessment(s, A.AssessmentDraft(
+            walk["place_name"], shapely.Point(where["lon"], where["lat"]), "Latecomers",
+            walk["last"].to_pydatetime(), "night", {"lt_level": 0}), INS)
+        audits = A.list_assessments(s)
+        result = door.prescore()
+        todo = ps.where_to_audit(result, audits, now=datetime.now(UTC), top=10)
+        check = ps.check_against_audits(result, audits)
+    app.switch_page("app_pages/audits.py").run()
+    assert not app.exception
+    assert "Across audits" in [h.value for h in app.header]
+    assert [t.label for t in app.tabs][-3:] == [
+        "Do auditors agree?", "What goes with feeling safe", "Where to audit next"]
+    metrics = {m.label: m.value for m in app.metric}
+    assert metrics["Places audited by several auditors"] == "6"
+    mean = agreement.overall()
+    assert mean is not None and metrics["Mean agreement beyond chance"] == f"{mean:.2f}"
+    text = " ".join(m.value for m in app.markdown)
+    assert f"Fleiss' kappa {mean:.2f} over {len(agreement.items)} items" in text
+    items = frame_with(app, "kappa").value
+    assert items["kappa"].tolist() == pytest.approx(agreement.items["kappa"].astype(float)
+                                                    .tolist(), nan_ok=True)
+    captions = " ".join(c.value for c in app.caption)
+    assert "1 audit with fewer than 50% of the items answered" in captions
+    # what goes with feeling safe: one sentence per principle, in plain words
+    strongest = drivers[0]
+    assert strongest.rho is not None
+    assert md(strongest.words) in text and "felt safer" in strongest.words
+    # where to audit next: the streets by name, highest pre-score first, then the check
+    shown = frame_with(app, "pre").value
+    assert shown["street"].tolist() == todo["street"].tolist()
+    assert shown["street"].str.contains(" between ").all()
+    assert check.rho is not None
+    assert f"is {check.rho:+.2f} (Spearman; p = {check.p_value:.2f})" in text
+    assert any("725 street segments" in c.value for c in app.caption)
+
+
+def test_with_no_audits_the_page_still_says_where_to_audit_first(
+        app: AppTest, sample_db: Path) -> None:
+    with open_store(sample_db) as s:
+        for aid in A.list_assessments(s)["id"]:
+            A.delete_assessment(s, aid)
+    app.switch_page("app_pages/audits.py").run()
+    assert not app.exception
+    assert "No audits yet. Use **Audit a place** to make the first one." in [
+        i.value for i in app.info]
+    assert "Where to audit next" in [h.value for h in app.header]
+    shown = frame_with(app, "pre").value
+    assert len(shown) == 10 and shown["pre"].is_monotonic_decreasing
+    text = " ".join(m.value for m in app.markdown)
+    assert "Not yet: 0 audited place(s)" in text

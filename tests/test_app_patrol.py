@@ -9,6 +9,7 @@ from streamlit.testing.v1 import AppTest
 
 from app_pages._text import md
 from cpted import patrol as pt
+from layers.schema import Layer
 from layers.store import open_store
 from tests.conftest import ROOT, by_label
 
@@ -126,3 +127,73 @@ def test_a_visit_to_a_point_is_logged_and_mapped_without_a_plan(
     assert any("longitude, latitude" in e.value for e in app.error)
     with open_store(sample_db) as s:
         assert len(pt.visits(s)) == 1
+
+
+def test_patrol_page_shows_emerging_hot_spots_and_the_responsible_use_box(
+        sample_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import streamlit_folium
+
+    drawn: dict[str, str] = {}
+
+    def fake_st_folium(fig: object, **kwargs: object) -> dict:
+        drawn[str(kwargs.get("key"))] = fig.get_root().render()  # type: ignore[attr-defined]
+        return {}
+
+    monkeypatch.setattr(streamlit_folium, "st_folium", fake_st_folium)
+    from datetime import UTC, datetime
+
+    with open_store(sample_db) as s:  # a visit inside the records' period, where they are
+        concerns = s.read(Layer.CONCERNS)
+        busiest = concerns.geometry.x.round(3).astype(str) + concerns.geometry.y.round(3).astype(
+            str)
+        at = concerns[busiest == busiest.value_counts().index[0]].geometry.iloc[0]
+        pt.log_visit(s, officer="Ofc. Rivera", place="Busy corner", lon=at.x, lat=at.y,
+                     visited_at=datetime(2025, 11, 1, 21, 0, tzinfo=UTC))
+        # planted: police record 14 incidents there in the weeks after the visit
+        import geopandas as gpd
+        import pandas as pd
+
+        after = pd.date_range("2025-11-03", "2025-12-20", periods=14, tz="UTC")
+        s.add(Layer.INCIDENTS, gpd.GeoDataFrame(
+            {"id": [f"inc-{k}" for k in range(14)], "category": "disorder",
+             "occurred_datetime": after, "source": "police"},
+            geometry=gpd.points_from_xy([at.x] * 14, [at.y] * 14), crs=4326))
+    app = open_page(sample_db, monkeypatch, staff=True)
+    by_label(app.button, "Find hotspots").click().run()
+    assert not app.exception, app.exception
+
+    # responsible use: the evidence mix in words and a chart, feedback, how this was made
+    text = " ".join(m.value for m in app.markdown)
+    assert "Responsible use" in text and "How this was made" in text
+    assert any(w.value.startswith("Of the weight the hotspots count: resident reports")
+               for w in app.markdown)
+    assert "no race, ethnicity, sex, age or income" in text
+    assert "Koper \\(1995" in text and "Ensign et al. 2018" in text
+    assert "police records" in next(w.value for w in app.markdown
+                                    if w.value.startswith("Of the weight"))
+    [loop] = [w.value for w in app.warning if "patrol visits" in w.value]
+    assert loop.startswith("Records rose after patrol visits in 1 cell(s)")
+    rose = next(d.value for d in app.dataframe if "Records after" in d.value.columns)
+    assert rose["Place"].tolist() == ["Busy corner"]
+    assert rose["First visit"].tolist() == ["2025-11-01 16:00"]  # local time (Chicago)
+    assert int(rose["Records after"].iloc[0]) >= 14 > int(rose["Records before"].iloc[0])
+    # stops are capped at Koper's 15 minutes
+    assert by_label(app.number_input, "Minutes at each stop").max == 15
+
+    # emerging hot spots: a count per class, the map and its words
+    assert by_label(app.radio, "Slices of time").options == ["Months", "Weeks"]
+    by_label(app.button, "Find emerging hot spots").click().run()
+    assert not app.exception, app.exception
+    counts = next(d.value for d in app.dataframe if "What it means" in d.value.columns)
+    assert len(counts) == 17 and counts["Cells"].sum() > 0
+    assert counts.loc[counts["Pattern"] == "New hot spot", "What it means"].iloc[0] == (
+        "a hot spot in the latest month and never before")
+    assert "emerging-map" in drawn and "Emerging hot spots" in drawn["emerging-map"]
+    described = next(c.value for c in app.caption if c.value.startswith("24 months from"))
+    assert "Mann" in described
+    # the box now says how the emerging hot spots were made as well
+    assert any("the same test in each slice of time" in m.value and "24 months" in m.value
+               for m in app.markdown)
+    hot_found = int(counts.loc[counts["Pattern"].str.contains("hot spot"), "Cells"].sum())
+    assert any(m.value.startswith(f"**{hot_found:,} cell(s) with a hot spot pattern**")
+               for m in app.markdown)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -31,6 +32,14 @@ def test_streetlights_page_models_and_makes_a_work_list(sample_db: Path,
     now = pr.darkness(src.streets, src.inv, src.data)
     assert metrics["Dark street length"] == f"{now.dark_km:.1f} km"
     assert metrics["Streets short of RP-8"] == f"{now.short_km:.1f} km"
+    # how each pole is modelled, in plain words: the sample's cobra heads are Type III
+    # and its wall packs Type IV, both aimed at their street
+    modelled = next(d.value for d in app.dataframe if "Modelled as" in d.value.columns)
+    as_shown = dict(zip(modelled["Luminaire"], modelled["Modelled as"], strict=True))
+    assert as_shown["cobra head"].startswith("IES Type III, aimed across the nearest street")
+    assert as_shown["wall pack"].startswith("IES Type IV")
+    assert modelled["Poles"].sum() == len(src.inv)
+    assert not np.isnan(src.inv.fronts()).any()  # every pole faces a street
     budget = next(n for n in app.number_input if n.label == "Budget (USD)")
     budget.set_value(20_000).run()
     assert any(c.value.startswith("Budget $20,000: repairs at $350,") for c in app.caption)
@@ -38,6 +47,7 @@ def test_streetlights_page_models_and_makes_a_work_list(sample_db: Path,
     assert not app.exception, app.exception
     summary = app.success[0].value
     assert summary.startswith("$") and "fixes" in summary and "night-time concern" in summary
+    assert "meet all three RP-8 tests: average, minimum and uniformity" in summary
     spent = float(summary.split(" ")[0].strip("$").replace(",", ""))
     assert 0 < spent <= 20_000
     shown = next(d for d in app.dataframe if "Cost" in d.value.columns)

@@ -29,8 +29,10 @@ def with_distribution(dist: L.Distribution, **kw: float) -> L.LightingData:
 
 def test_worked_example_8000_cd_at_8_m() -> None:
     # One luminaire of 8,000 cd in every direction at 8 m; a point 6 m away horizontally.
-    # r = 10 m, cos(theta) = 0.8: E_h = 8000 * 0.8^3 / 8^2 = 64 lux and
-    # E_v = 8000 * 0.8^2 * 0.6 / 8^2 = 48 lux (on the plane facing the luminaire).
+    # r = 10 m, cos(theta) = 0.8: E_h = 8000 * 0.8^3 / 8^2 = 64 lux. Vertical illuminance
+    # is taken 1.5 m above the ground, where RP-8 measures it (it used to be taken on the
+    # ground, 48 lux here): the luminaire is 6.5 m above that plane, r^2 = 6^2 + 6.5^2 =
+    # 78.25, and on the plane facing it E_v = I sin(theta) / r^2 = 8000 * 6 / 78.25^1.5.
     uniform = L.Distribution.uniform(8000.0)
     assert uniform.lumens() == pytest.approx(4 * math.pi * 8000, rel=1e-6)
     data = with_distribution(uniform)
@@ -38,16 +40,19 @@ def test_worked_example_8000_cd_at_8_m() -> None:
     assert L.illuminance(inv, data, np.array([6.0]), np.array([0.0]))[0] == pytest.approx(
         64.0, rel=1e-6)
     assert L.illuminance(inv, data, np.array([0.0]), np.array([-6.0]), vertical=True)[0] == \
-        pytest.approx(48.0, rel=1e-6)
+        pytest.approx(8000 * 6 / 78.25 ** 1.5, rel=1e-6)  # 69.34 lux
     # directly below: E = I / h^2; the maintenance factor scales everything
     assert L.illuminance(inv, data, np.array([0.0]), np.array([0.0]))[0] == pytest.approx(125.0)
     mf = dataclasses.replace(data, maintenance_factor=0.8)
     assert L.illuminance(inv, mf, np.array([6.0]), np.array([0.0]))[0] == pytest.approx(51.2)
-    # a pole that is out gives nothing; past the reach (5 heights = 40 m) nothing is summed
+    # a pole that is out gives nothing; past the reach nothing is summed. The reach is
+    # computed from the distribution (under 1% of a street's average left out): for an
+    # isotropic source 10 mounting heights = 80 m (it was a fixed 5 heights)
+    assert uniform.reach_heights(0.01) == 10.0
     assert L.illuminance(one_pole(0, 0, 8, uniform.lumens(), out=True), data,
                          np.array([6.0]), np.array([0.0]))[0] == 0.0
-    assert L.illuminance(inv, data, np.array([40.1]), np.array([0.0]))[0] == 0.0
-    assert L.illuminance(inv, data, np.array([39.9]), np.array([0.0]))[0] > 0.0
+    assert L.illuminance(inv, data, np.array([80.1]), np.array([0.0]))[0] == 0.0
+    assert L.illuminance(inv, data, np.array([79.9]), np.array([0.0]))[0] > 0.0
 
 
 def test_default_distribution_lights_the_ground_evenly_to_70_degrees() -> None:
@@ -84,7 +89,8 @@ def test_two_poles_superpose() -> None:
     cos = 10.0 / np.hypot(d, 10.0)
     theta = np.degrees(np.arccos(cos))
     i = L.Distribution.even_field(16000.0).intensity(theta)
-    expected_b = np.where(d <= 50.0, i * cos**3 / 100.0, 0.0)
+    reach = 10.0 * L.Distribution.even_field(1.0).reach_heights()  # 8.75 heights
+    expected_b = np.where(d <= reach, i * cos**3 / 100.0, 0.0)
     np.testing.assert_allclose(b, expected_b, rtol=1e-9)
 
 
@@ -105,7 +111,13 @@ def test_lm63_file_written_and_read_back(tmp_path) -> None:
     np.testing.assert_array_equal(back.candela, cd)
     assert back.multiplier == 2.0 and back.keywords["MANUFAC"] == "test luminaire"
     dist = back.distribution()
-    # mean over 0-180 by the trapezoid rule: (I0 + 2 I90 + I180) / 4, times the multiplier
+    # The file is now kept asymmetric (it used to be averaged on reading): each plane is
+    # there, unfolded about the 0-180 plane to a full circle, times the multiplier.
+    assert not dist.symmetric
+    np.testing.assert_allclose(dist.intensity(np.full(4, 45.0), np.array([0, 90, 180, 270])),
+                               2.0 * np.array([600, 700, 300, 700]))
+    # Asked with no direction (a pole whose orientation is unknown, as here: no streets)
+    # it gives the mean round the circle: by the trapezoid rule (I0 + 2 I90 + I180) / 4
     at_45 = 2.0 * (600 + 2 * 700 + 300) / 4
     assert dist.intensity(np.array([45.0]))[0] == pytest.approx(at_45)
     # the model with this absolute photometry: a pole at 10 m, a point 10 m away (45 degrees)
@@ -225,3 +237,34 @@ def test_segments_carry_the_street_names() -> None:
     seg = L.segment_lux(streets, inv, DATA, spacing_m=1.0)
     assert list(seg["name"]) == ["Elm St", None]
     assert list(L.segment_lux(streets.drop(columns="name"), inv, DATA)["name"]) == [None, None]
+
+
+def test_vertical_illuminance_at_1_5_m_facing_along_the_street() -> None:
+    # RP-8 measures vertical illuminance 1.5 m above the pavement, facing along the
+    # pedestrian's way. An isotropic 8,000 cd source 10 m up at (0, 5): 8.5 m above the
+    # plane. At (-8, 0) a plane facing +x (toward the pole's side) gets I * 8 / r^3 with
+    # r^2 = 8^2 + 5^2 + 8.5^2 = 161.25; facing -x it gets nothing.
+    uniform = L.Distribution.uniform(8000.0)
+    data = with_distribution(uniform)
+    inv = one_pole(0.0, 5.0, 10.0, uniform.lumens())
+    x, y = np.array([-8.0, -8.0]), np.array([0.0, 0.0])
+    ev = L.illuminance(inv, data, x, y, vertical=True,
+                       facing=(np.array([1.0, -1.0]), np.array([0.0, 0.0])))
+    np.testing.assert_allclose(ev, [8000 * 8 / 161.25 ** 1.5, 0.0], rtol=1e-9)
+    # a street from x = -20 to 20 between two such poles at x = -30 and 30: its least
+    # vertical illuminance facing either way, against the same formula in plain numpy
+    two = L.Inventory(np.array(["a", "b"], dtype=object), np.array([-30.0, 30.0]),
+                      np.array([5.0, 5.0]), np.array([10.0, 10.0]),
+                      np.array([uniform.lumens()] * 2), np.array(["test"] * 2, dtype=object),
+                      np.array([False, False]), np.array([False, False]), crs="EPSG:32615")
+    streets = gpd.GeoDataFrame({"id": ["s"], "class": ["local"]},
+                               geometry=[shapely.LineString([(-20, 0), (20, 0)])],
+                               crs="EPSG:32615")
+    seg = L.segment_lux(streets, two, data, spacing_m=1.0, vertical=True)
+    px = np.linspace(-20, 20, 41)
+    facing_east = 8000 * (30 - px) / ((30 - px) ** 2 + 25 + 72.25) ** 1.5
+    facing_west = 8000 * (px + 30) / ((px + 30) ** 2 + 25 + 72.25) ** 1.5
+    assert seg.loc[0, "ev_min_lux"] == pytest.approx(np.minimum(facing_east,
+                                                                facing_west).min(), rel=1e-9)
+    assert seg.loc[0, "target_ev_min"] == DATA.targets["local"].ev_min_lux
+    assert "ev_min_lux" not in L.segment_lux(streets, two, data).columns

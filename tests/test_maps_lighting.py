@@ -150,3 +150,12 @@ def test_lux_picture_is_dark_where_dark_and_clear_off_the_streets() -> None:
     assert img[1, 0, 3] == 0  # NaN: transparent
     assert img[0, 0, 3] > 0 and img[0, 1, 3] > 0
     assert img[0, 0, :3].sum() < img[1, 1, :3].sum() < img[0, 1, :3].sum()  # 0 < 5 < 20 lux
+
+
+def test_street_tips_give_the_vertical_minimum_when_it_was_modelled() -> None:
+    plain = build_darkness_map(streets(), segments(), lux(), BOX, poles()).get_root().render()
+    assert "vertical at 1.5 m" not in plain
+    seg = segments().assign(ev_min_lux=[0.04, 2.5], target_ev_min=[1.1, 2.2])
+    page = build_darkness_map(streets(), seg, lux(), BOX, poles()).get_root().render()
+    assert "vertical at 1.5 m at least 2.5 (target 2.2)" in page
+    assert "vertical at 1.5 m at least 0.0 (target 1.1)" in page

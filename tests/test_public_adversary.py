@@ -182,6 +182,20 @@ def leaks(value: Any) -> list[str]:
     return found + (["exact place"] if EXACT_TEXT.search(text) else [])
 
 
+def prescore_outputs(who: Access) -> list[Any]:
+    """The pre-score as the Audits page shows it: the segments, the list, the check against
+    audits and the map's HTML and text alternative."""
+    from cpted import prescore as ps
+    from cpted.maps import build_prescore_map
+    from cpted.maps.describe import text_of
+
+    result = who.prescore(now=NOW)
+    todo = ps.where_to_audit(result, who.audits(), now=NOW)
+    fmap = build_prescore_map(result.segments, todo)
+    return [result.segments, todo, ps.check_against_audits(result, who.audits()).pairs,
+            fmap.get_root().render(), text_of(fmap), result.missing]
+
+
 PASSWORD = "Adversary-Db-Pw-42"
 #: Who follows the seeded reports and an area round the sensitive one.
 FOLLOWER = "follower.of.reports@example.net"
@@ -243,6 +257,9 @@ def test_every_public_method_answers_without_a_secret(
         "same_place": lambda: who.same_place(audit),
         "day_and_night": lambda: who.day_and_night(audit),
         "current_instrument": who.current_instrument,
+        "audit_agreement": lambda: [who.audit_agreement().items, who.audit_agreement().places],
+        "safety_drivers": lambda: [d.words for d in who.safety_drivers()],
+        "prescore": lambda: prescore_outputs(who),
         "may_edit_audit": lambda: who.may_edit_audit(who.audit(audit)),
         "audit_report": lambda: who.audit_report(audit).assessment.place_name,
         "neighborhood_brief": lambda: brief_text(who, store),
@@ -340,6 +357,47 @@ def test_every_message_to_a_follower_holds_no_secret(
         assert message["To"] == FOLLOWER
         found = leaks(message.as_string()) + leaks(body(message))
         assert not found, f"{message['Subject']!r} holds {found}"
+
+def test_emerging_hot_spots_and_responsible_use_hold_no_secret(
+        seeded: tuple[Store, dict[str, str], str], tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """The emerging hot spot classes, their map's words, the evidence mix, the feedback
+    check and the "how this was made" box (the Patrol page's, staff only) and the
+    ``cpted hotspots --method emerging`` answer, built from the seeded store: none holds
+    a secret. The public cannot even read their input."""
+    from cpted import emerging as em
+    from cpted import patrol as pt
+    from cpted import responsible as rs
+    from cpted.cli import main
+    from cpted.maps import build_emerging_map
+    from cpted.maps.describe import text_of
+
+    store, _, url = seeded
+    public = Access(store, acc.public("browser-9", "203.0.113.9"))
+    with pytest.raises(PermissionDeniedError):
+        public.patrol_events(pt.parse_sources([]))
+    staff = Access(store, acc.operator())
+    sources = pt.parse_sources([])
+    events = staff.patrol_events(sources, tz="America/Chicago")
+    found = em.analyse(events, boundary=staff.layer(Layer.NEIGHBORHOODS),
+                       tz="America/Chicago")
+    frame = found.frame()
+    text = text_of(build_emerging_map(frame))
+    assert text is not None
+    mix = rs.evidence_mix(events)
+    outputs: list[Any] = [
+        pd.DataFrame(frame.drop(columns="geometry")), found.counts_by_pattern(),
+        found.describe(), text.summary, [t.rows for t in text.tables], mix,
+        rs.feedback_loop(events, staff.visits(), found.grid),
+        rs.how_made(sources=[x.describe() for x in sources], mix=mix,
+                    hotspots="cells", emerging=found.describe(), dwell_max_min=15.0)]
+    out = tmp_path / "emerging.geojson"
+    assert main(["hotspots", "--db", url, "--method", "emerging", "--out", str(out)]) == 0
+    outputs += [capsys.readouterr().out, pd.DataFrame(gpd.read_file(out).drop(
+        columns="geometry"))]
+    for k, value in enumerate(outputs):
+        assert not leaks(value), f"output {k} leaked {leaks(value)}"
+
 
 def test_the_is_it_fixed_pages_and_answers_hold_no_secret(
         seeded: tuple[Store, dict[str, str], str]) -> None:

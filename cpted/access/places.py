@@ -10,14 +10,17 @@ staff see a plan's note only when it is public.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import pandas as pd
 
+from cpted import agreement as ag
 from cpted import assessments as au
+from cpted import concerns as cc
 from cpted import patrol as pt
+from cpted import prescore as ps
 from cpted import spots as sp
 from cpted.access.concerns import ConcernDoor
 from cpted.access.permissions import Action, can, refuse, require
@@ -55,6 +58,41 @@ class PlacesDoor(ConcernDoor):
 
     def current_instrument(self) -> Instrument | None:
         return au.current_instrument(self.store)
+
+    def audit_agreement(self) -> ag.Agreement:
+        """Fleiss' kappa per item where several auditors audited one place on one walk,
+        over the audits with enough answers (:func:`cpted.agreement.agreement`)."""
+        audits = au.list_assessments(self.store)
+        return ag.agreement(audits, au.instruments_used(self.store, audits),
+                            radius_m=au.SAME_PLACE_RADIUS_M)
+
+    def safety_drivers(self) -> list[ag.Driver]:
+        """How each principle's score goes with feeling safe across the rated audits
+        (:func:`cpted.agreement.safety_drivers`)."""
+        audits = au.list_assessments(self.store)
+        return ag.safety_drivers(audits, au.instruments_used(self.store, audits))
+
+    def prescore(self, *, now: datetime | None = None) -> ps.Prescore:
+        """The pre-score of every street segment (:func:`cpted.prescore.prescore`), from
+        the layers as this actor sees them; concerns count in the groups of
+        :data:`cpted.prescore.MAINTENANCE_GROUPS`.
+
+        Raises
+        ------
+        UnusableInputError
+            When the store holds no streets.
+        """
+        streets = self.layer(Layer.STREETS)
+        if streets.empty:
+            raise UnusableInputError("there are no streets in the store: import the street "
+                                     "centrelines first")
+        codes = {code for code, svc in cc.services(self.store).items()
+                 if svc.group in ps.MAINTENANCE_GROUPS}
+        return ps.prescore(
+            streets, lights=self.layer(Layer.STREETLIGHTS),
+            buildings=self.layer(Layer.BUILDINGS), parcels=self.layer(Layer.PARCELS),
+            concerns=self.concerns(), incidents=self.layer(Layer.INCIDENTS),
+            maintenance_codes=codes, now=now or datetime.now(UTC))
 
     def may_edit_audit(self, assessment: au.Assessment) -> bool:
         """Whether this actor may edit or delete ``assessment``: its author or a role in

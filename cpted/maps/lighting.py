@@ -72,9 +72,11 @@ def _street_tip(r: pd.Series) -> str:
     name = r.get("name")
     named = f"{name} ({r['id']}, {r['class']})" if isinstance(name, str) and name.strip() \
         else f"{r['id']} ({r['class']})"
+    vertical = (f"; vertical at 1.5 m at least {r['ev_min_lux']:.1f} (target "
+                f"{r['target_ev_min']:.1f})" if "ev_min_lux" in r.index else "")
     return escape_text(f"{named}: average {r['avg_lux']:.1f} lux, minimum "
                        f"{r['min_lux']:.1f} (target {r['target_avg']:.1f} / "
-                       f"{r['target_min']:.1f}){dark}")
+                       f"{r['target_min']:.1f}){vertical}{dark}")
 
 
 def darkness_legend_rows(*, work_kinds: Sequence[str] = ()) -> list[tuple[str, str, str]]:
@@ -111,7 +113,8 @@ def build_darkness_map(streets: gpd.GeoDataFrame, segments: pd.DataFrame,
     segments : pandas.DataFrame
         ``lighting.segment_lux(streets, ...)``: one row per street in the same order
         (``id``, ``class``, ``avg_lux``, ``min_lux``, ``target_avg``, ``target_min``,
-        ``dark``, ``why``, and ``name`` when the streets have names).
+        ``dark``, ``why``, ``name`` when the streets have names, and ``ev_min_lux``
+        and ``target_ev_min`` when vertical illuminance was modelled).
     lux : numpy.ndarray
         ``lighting.lux_image(...)``'s grid, northern row first.
     bounds_lonlat : sequence of four floats

@@ -1,0 +1,66 @@
+"""Charts of :mod:`cpted.agreement` for the Audits page: matplotlib PNGs, axes in words,
+readable in black and white (positions and markers, not colour alone)."""
+
+from __future__ import annotations
+
+import io
+
+import matplotlib
+import pandas as pd
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+from matplotlib.figure import Figure
+
+from cpted.agreement import KAPPA_WORDS, Driver
+
+BLUE, GREY = "#2c7bb6", "#777777"
+
+
+def _png(fig: Figure) -> bytes:
+    out = io.BytesIO()
+    fig.savefig(out, format="png", dpi=150)
+    plt.close(fig)
+    return out.getvalue()
+
+
+def kappa_chart(items: pd.DataFrame) -> bytes:
+    """Fleiss' kappa of each item (``Agreement.items``), one bar an item, with Landis and
+    Koch's bands marked; items where kappa is not defined are left out."""
+    rows = items.dropna(subset=["kappa"]).iloc[::-1]
+    fig, ax = plt.subplots(figsize=(8.0, 0.22 * len(rows) + 1.6), layout="constrained")
+    labels = [f"{p}: {q[:40]}{'…' if len(q) > 40 else ''}"
+              for p, q in zip(rows["principle"], rows["question"], strict=True)]
+    ax.barh(range(len(rows)), rows["kappa"].astype(float), color=BLUE, height=0.7)
+    ax.set_yticks(range(len(rows)))
+    ax.set_yticklabels(labels, fontsize=6)
+    # Landis and Koch's bands, named above the plot where each starts
+    for lo, word in KAPPA_WORDS[:-1]:
+        ax.axvline(lo, color=GREY, linewidth=0.6, linestyle=":")
+        ax.text(lo + 0.01, 1.005, word, transform=ax.get_xaxis_transform(), fontsize=6,
+                color=GREY, ha="left", va="bottom", rotation=35)
+    ax.axvline(0, color="black", linewidth=0.8)
+    ax.set_xlim(min(-0.4, float(rows["kappa"].min()) - 0.05) if len(rows) else -0.4, 1.0)
+    ax.set_xlabel("Fleiss' kappa: agreement beyond chance\n(0 = as chance would give, "
+                  "1 = always the same answer)", fontsize=8)
+    ax.spines[["top", "right"]].set_visible(False)
+    return _png(fig)
+
+
+def drivers_chart(drivers: list[Driver]) -> bytes:
+    """Each principle's rank correlation with feeling safe and its 95% interval (a dot and
+    a line); principles with too few audits are left out."""
+    rows = [d for d in drivers if d.rho is not None][::-1]
+    fig, ax = plt.subplots(figsize=(6.4, 0.32 * len(rows) + 1.0), layout="constrained")
+    for y, d in enumerate(rows):
+        assert d.rho is not None and d.low is not None and d.high is not None
+        ax.plot([d.low, d.high], [y, y], color=GREY, linewidth=2)
+        ax.plot([d.rho], [y], "o", color=BLUE)
+    ax.set_yticks(range(len(rows)))
+    ax.set_yticklabels([d.principle for d in rows], fontsize=8)
+    ax.axvline(0, color="black", linewidth=0.8)
+    ax.set_xlim(-1, 1)
+    ax.set_xlabel("rank correlation with feeling safe (dot)\nand its 95% interval (line)",
+                  fontsize=8)
+    ax.spines[["top", "right"]].set_visible(False)
+    return _png(fig)
