@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date
 
 import altair as alt
@@ -106,13 +107,20 @@ else:
     # graphic to a screen reader; each point here names its month and count.
     long = drawn.rename_axis("Month").reset_index().melt(
         id_vars="Month", var_name="Neighborhood", value_name="Concerns")
+    long["Month name"] = [month(m) for m in long["Month"]]
+    # Vega names months in English whatever the page's language: the axis is given the
+    # language's short names (Babel's CLDR data), the tooltip the month in words.
+    short = dates.get_month_names("abbreviated", locale=i18n.current())
+    names_js = json.dumps([str(short[k]) for k in range(1, 13)], ensure_ascii=False)
     st.altair_chart(
         alt.Chart(long, description=said).mark_line(point=True).encode(
-            x=alt.X("Month:T", title=_("Month reported"), axis=alt.Axis(format="%b %Y")),
+            x=alt.X("Month:T", title=_("Month reported"), axis=alt.Axis(
+                format="%b %Y",
+                labelExpr=f"{names_js}[month(datum.value)] + ' ' + year(datum.value)")),
             y=alt.Y("Concerns:Q", title=_("Concerns")),
             color=alt.Color("Neighborhood:N", title=None),
             tooltip=[alt.Tooltip("Neighborhood:N", title=_("Neighborhood")),
-                     alt.Tooltip("Month:T", format="%B %Y", title=_("Month")),
+                     alt.Tooltip("Month name:N", title=_("Month")),
                      alt.Tooltip("Concerns:Q", title=_("Concerns"))]),
         width="stretch", alt=said)
 

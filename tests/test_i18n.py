@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import io
+import json
 import re
 import shutil
 import subprocess
@@ -202,7 +203,11 @@ def test_the_neighborhoods_page_in_spanish_asks_for_nothing_untranslated(
                                                   "Seguir este barrio"]
     shade = next(r for r in at.radio if r.label == "Colorear según")
     assert "Problemas por km²" in shade.options
-    said = at.get("vega_lite_chart")[0].proto.alt  # the chart's text alternative
+    chart = at.get("vega_lite_chart")[0].proto
+    # Vega's own month names are English: the axis is given Babel's Spanish ones
+    axis = json.loads(chart.spec)["encoding"]["x"]["axis"]
+    assert '"ene", "feb", "mar", "abr"' in axis["labelExpr"]
+    said = chart.alt  # the chart's text alternative
     assert said.startswith("Gráfico de líneas de los problemas informados cada mes, de ")
     assert re.search(r"de (enero|febrero|marzo|abril|mayo|junio|julio|agosto|septiembre|"
                      r"octubre|noviembre|diciembre) de \d{4}", said), said
@@ -241,7 +246,7 @@ def test_the_word_tables_cover_what_is_stored() -> None:
     from cpted.tables import CONCERN_COLUMNS
     from layers.schema import ConcernStatus, DetailedStatus, TimeOfDay
 
-    assert COLUMN_WORDS == list(CONCERN_COLUMNS.values())
+    assert list(CONCERN_COLUMNS.values()) == COLUMN_WORDS
     stored = {x.value for e in (ConcernStatus, DetailedStatus, TimeOfDay) for x in e}
     assert stored | {"exact"} == set(VALUE_WORDS)
     assert set(ROLE_WORDS) == {r.value for r in Role}
