@@ -233,7 +233,15 @@ def test_the_concern_page_in_spanish_asks_for_nothing_untranslated(
     at.session_state["concern_id"] = rid
     with i18n.use("es"):
         at.run()
+        # a status change with a note, so that its history is listed too
+        next(s for s in at.selectbox if s.label == "Nuevo estado").set_value("acknowledged")
+        next(t for t in at.text_area if t.label == "Nota (obligatoria)").input("Revisado")
+        next(b for b in at.button if b.label == "Guardar el estado").click().run()
     assert not at.exception
+    history = next(d.value for d in at.dataframe if "kind" in d.value.columns)
+    assert list(history["kind"])[-1] == "Cambio de estado"
+    assert list(history["change"])[-1].endswith(" → Recibido")
+    assert list(history["visibility"])[-1] in {"todos", "solo el personal"}
     assert i18n.missing("es") == set()
     i18n.forget_missing()
 
