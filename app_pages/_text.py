@@ -70,14 +70,15 @@ def md(value: object) -> str:
 # -- the app's words for stored values -----------------------------------------------------
 
 #: A concern's stored values (its status, progress, time of day, how exactly its place is
-#: shown) as words on a page; in English they read as stored.
+#: shown) as words on a page. In English a status reads as stored; a time of day in the
+#: report form's words (``"Day"``: a msgid ``"day"`` would be a calendar day's too).
 VALUE_WORDS = {
     "open": N_("open"), "closed": N_("closed"),
     "submitted": N_("submitted"), "acknowledged": N_("acknowledged"),
     "in progress": N_("in progress"), "action scheduled": N_("action scheduled"),
     "fixed": N_("fixed"), "not fixed - no further action": N_("not fixed - no further action"),
     "duplicate": N_("duplicate"), "referred": N_("referred"),
-    "day": N_("day"), "night": N_("night"), "unknown": N_("unknown"),
+    "day": N_("Day"), "night": N_("Night"), "unknown": N_("Not known"),
     "exact": N_("exact"),
 }
 #: How the privacy rules write an approximate place (:func:`cpted.privacy.concerns_for`).
