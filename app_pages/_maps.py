@@ -18,8 +18,9 @@ import streamlit_folium
 
 from app_pages._state import layer, settings, store
 from app_pages._text import md
-from cpted import server
+from cpted import i18n, server
 from cpted.basemap import BasemapError, base_frames, ensure_basemap
+from cpted.i18n import _
 from cpted.maps.assets import missing_files
 from cpted.maps.basemap import prepare, tile_sources
 from cpted.maps.describe import MapText, text_of
@@ -38,15 +39,14 @@ BASE = "../../"
 @st.cache_data(show_spinner=False, max_entries=8)
 def _basemap(url: str, revision: int) -> tuple[dict[str, str], str]:
     """The base map's tile URLs for the store at ``url`` (built once per content), and a
-    problem to show instead when they could not be built."""
+    problem to show instead when they could not be built. (Its spinner is the caller's:
+    what a cached function draws would be kept in the language of whoever drew it.)"""
     frames = base_frames(layer(Layer.NEIGHBORHOODS), layer(Layer.STREETS),
                          layer(Layer.BUILDINGS))
     if not frames:
         return {}, ""
     try:
-        with st.spinner("Drawing the base map from this city's neighborhoods and streets "
-                        "(once; a large city takes up to a minute)..."):
-            key, names = ensure_basemap(frames, server.basemap_root())
+        key, names = ensure_basemap(frames, server.basemap_root())
     except BasemapError as exc:
         return {}, str(exc)
     return tile_sources(BASE, key, names), ""
@@ -75,19 +75,22 @@ def show_map(fmap: folium.Map, *, key: str, height: int,
         text = text.listed_elsewhere(listed_elsewhere)
     missing = missing_files()
     if missing:
-        st.error("This map cannot draw: its files are not installed here "
-                 f"({len(missing)} missing, e.g. {missing[0]}). Run `make run`, or "
-                 "`npm ci --prefix cpted/web`, then reload.")
+        st.error(_("This map cannot draw: its files are not installed here ({n} missing, "
+                   "e.g. {example}). Run `make run`, or `npm ci --prefix cpted/web`, then "
+                   "reload.").format(n=i18n.number(len(missing)), example=missing[0]))
         _show_text(text, key)
         return {}
     if not server.SERVING:
-        st.warning("This map cannot draw: the app was started without the routes that "
-                   "serve its files. Start it with `make run` (`streamlit run server.py`), "
-                   "not `streamlit run app.py`.")
+        st.warning(_("This map cannot draw: the app was started without the routes that "
+                     "serve its files. Start it with `make run` (`streamlit run server.py`), "
+                     "not `streamlit run app.py`."))
     s = store()
-    sources, problem = _basemap(s.url, s.revision())
+    # shown only when drawing it takes longer than half a second: the first time
+    with st.spinner(_("Drawing the base map from this city's neighborhoods and streets "
+                      "(once; a large city takes up to a minute)...")):
+        sources, problem = _basemap(s.url, s.revision())
     if problem:
-        st.caption(f"No base map under this map: {problem}")
+        st.caption(_("No base map under this map: {problem}").format(problem=problem))
     conf = settings()
     prepare(fmap, base=BASE, sources=sources, tile_url=conf.tile_url,
             tile_attribution=conf.tile_attribution)
@@ -101,7 +104,8 @@ def _show_text(text: MapText, key: str) -> None:
     """A map's text alternative: its summary, then each of its lists in an expander."""
     st.caption(md(text.summary))
     for k, listed in enumerate(text.tables):
-        with st.expander(f"{md(listed.title)} ({len(listed.rows):,}), as a table"):
+        with st.expander(_("{title} ({n}), as a table").format(
+                title=md(listed.title), n=i18n.number(len(listed.rows)))):
             st.dataframe(listed.rows, hide_index=True, width="stretch",
                          key=f"{key}-text-{k}")
 

@@ -7,10 +7,21 @@ from typing import Any
 import geopandas as gpd
 import streamlit as st
 
-from app_pages._text import md
+from app_pages._text import md, value_word
+from cpted.i18n import N_, _
 from layers.schema import Layer
 from layers.settings import Settings, load_settings
 from layers.store import Store, open_store
+
+#: The roles, as words on a page (the role picker, "signed in as").
+ROLE_WORDS = {"public": N_("public"), "resident": N_("resident"),
+              "coordinator": N_("coordinator"), "officer": N_("officer"),
+              "planner": N_("planner"), "admin": N_("admin")}
+
+
+def role_word(value: str) -> str:
+    """A role's name in the language in use (a role not listed as it is)."""
+    return _(ROLE_WORDS[value]) if value in ROLE_WORDS else value
 
 
 @st.cache_resource
@@ -126,29 +137,33 @@ def account_box() -> None:
     if settings().staff_mode:
         choices = [r.value for r in Role]
         side.selectbox(
-            "Acting as", choices, index=choices.index(Role.COORDINATOR.value), key="acting_as",
-            help="Demo mode (CPTED_STAFF_MODE): no sign-in; pick the role to act as. A "
-                 "shared deployment leaves this off and uses accounts.")
+            _("Acting as"), choices, index=choices.index(Role.COORDINATOR.value),
+            key="acting_as", format_func=role_word,
+            help=_("Demo mode (CPTED_STAFF_MODE): no sign-in; pick the role to act as. A "
+                   "shared deployment leaves this off and uses accounts."))
         return
     if oidc_configured():
         if st.user.is_logged_in:
             me = actor()
-            side.caption(f"Signed in as **{md(me.name)}** ({me.role.value})")
-            side.button("Sign out", on_click=st.logout)
+            side.caption(_("Signed in as **{name}** ({role})").format(
+                name=md(me.name), role=role_word(me.role.value)))
+            side.button(_("Sign out"), on_click=st.logout)
         else:
-            side.button("Sign in", on_click=st.login, type="primary")
+            side.button(_("Sign in"), on_click=st.login, type="primary")
         return
     me = actor()
     if me.username:
-        side.caption(f"Signed in as **{md(me.name)}** ({me.role.value})")
-        if side.button("Sign out"):
+        side.caption(_("Signed in as **{name}** ({role})").format(
+            name=md(me.name), role=role_word(me.role.value)))
+        if side.button(_("Sign out")):
             st.session_state.pop("account", None)
             st.rerun()
         return
-    with side.expander("Sign in", expanded=False), st.form("sign-in", border=False):
-        user = st.text_input("User name", autocomplete="username")
-        password = st.text_input("Password", type="password", autocomplete="current-password")
-        if st.form_submit_button("Sign in"):
+    with side.expander(_("Sign in"), expanded=False), st.form("sign-in", border=False):
+        user = st.text_input(_("User name"), autocomplete="username")
+        password = st.text_input(_("Password"), type="password",
+                                 autocomplete="current-password")
+        if st.form_submit_button(_("Sign in")):
             try:
                 got = accounts.authenticate(store(), user, password, client=client_key(),
                                             max_failures=settings().max_failed_sign_ins)
@@ -250,19 +265,20 @@ def concern_filters() -> tuple[dict[str, list[Any]], tuple[str, Any, Any]]:
     zone = tz()
     codes = s.distinct(Layer.CONCERNS, "service_code")
     names = category_names()
-    chosen = st.multiselect("Category", codes, default=codes,
-                            format_func=lambda c: names.get(c, c),
-                            help="Open311 service code of the concern")
-    status = st.multiselect("Status", [x.value for x in ConcernStatus],
-                            default=[x.value for x in ConcernStatus])
-    tod = st.multiselect("Time of day", [x.value for x in TimeOfDay],
-                         default=[x.value for x in TimeOfDay])
+    chosen = st.multiselect(_("Category"), codes, default=codes,
+                            format_func=lambda c: _(names.get(c) or str(c)),
+                            help=_("Open311 service code of the concern"))
+    status = st.multiselect(_("Status"), [x.value for x in ConcernStatus],
+                            default=[x.value for x in ConcernStatus], format_func=value_word)
+    tod = st.multiselect(_("Time of day"), [x.value for x in TimeOfDay],
+                         default=[x.value for x in TimeOfDay], format_func=value_word)
     span = s.time_range(Layer.CONCERNS, "requested_datetime")
     start = end = None
     if span is not None:
         lo, hi = span[0].tz_convert(zone).date(), span[1].tz_convert(zone).date()
-        picked = st.date_input("Reported between", value=(lo, hi), min_value=lo, max_value=hi,
-                               format="YYYY-MM-DD")
+        # TRANSLATORS: the order of year, month and day in a date picker (YYYY, MM, DD).
+        picked = st.date_input(_("Reported between"), value=(lo, hi), min_value=lo,
+                               max_value=hi, format=_("YYYY-MM-DD"))
         if isinstance(picked, tuple) and len(picked) == 2:
             start = pd.Timestamp(picked[0], tz=zone)
             end = pd.Timestamp(picked[1], tz=zone) + timedelta(days=1)

@@ -1,4 +1,5 @@
-"""User text made safe inside the Markdown that Streamlit renders.
+"""User text made safe inside the Markdown that Streamlit renders, and the app's words for
+the values it stores (:func:`value_word`).
 
 ``st.markdown``, ``st.caption``, ``st.write`` of a string, the alerts (``st.info`` ...),
 headings, metric and widget labels, expander and tab labels all parse their text as
@@ -14,6 +15,9 @@ options, which are plain text.
 from __future__ import annotations
 
 import re
+
+from cpted import i18n
+from cpted.i18n import N_, _
 
 #: Characters written as HTML character references: inert in Markdown and in the raw
 #: HTML that ``unsafe_allow_html=True`` lets through.
@@ -61,3 +65,34 @@ def md(value: object) -> str:
     out = "".join(_ENTITIES.get(ch) or ("\\" + ch if ch in _ANYWHERE else ch) for ch in text)
     out = _BLOCK_START.sub(lambda m: m[1] + "\\" + m[2], out)
     return out
+
+
+# -- the app's words for stored values -----------------------------------------------------
+
+#: A concern's stored values (its status, progress, time of day, how exactly its place is
+#: shown) as words on a page. In English a status reads as stored; a time of day in the
+#: report form's words (``"Day"``: a msgid ``"day"`` would be a calendar day's too).
+VALUE_WORDS = {
+    "open": N_("open"), "closed": N_("closed"),
+    "submitted": N_("submitted"), "acknowledged": N_("acknowledged"),
+    "in progress": N_("in progress"), "action scheduled": N_("action scheduled"),
+    "fixed": N_("fixed"), "not fixed - no further action": N_("not fixed - no further action"),
+    "duplicate": N_("duplicate"), "referred": N_("referred"),
+    "day": N_("Day"), "night": N_("Night"), "unknown": N_("Not known"),
+    "exact": N_("exact"),
+}
+#: How the privacy rules write an approximate place (:func:`cpted.privacy.concerns_for`).
+_GRID = re.compile(r"(\d+(?:\.\d+)?) m grid")
+
+
+def value_word(value: object) -> str:
+    """A stored value in the language in use: ``"in progress"`` -> ``"en curso"``; a
+    sensitive report's ``"250 m grid"`` with its number written the language's way;
+    anything else (a value a deployment added) as it is, ``""`` for none."""
+    if not isinstance(value, str):
+        return "" if value is None or value != value else str(value)
+    if value in VALUE_WORDS:
+        return _(VALUE_WORDS[value])
+    if grid := _GRID.fullmatch(value):
+        return _("{m} m grid").format(m=i18n.number(float(grid[1])))
+    return value

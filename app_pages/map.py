@@ -20,20 +20,22 @@ from app_pages._state import (
 from app_pages._tables import concern_table
 from app_pages._text import md
 from cpted import follows as fl
+from cpted import i18n
 from cpted import lighting as lt
+from cpted.i18n import _
 from cpted.maps import MapLayers, build_map
 from layers.errors import CptedError
 from layers.schema import Layer
 
 s = store()
-st.title("Map")
+st.title(_("Map"))
 counts = s.counts()
 if sum(counts.values()) == 0:
-    st.info("The store is empty. Load the bundled sample district, or import your own "
-            "city's files on the Import page.")
-    if st.button("Load the sample district", type="primary"):
+    st.info(_("The store is empty. Load the bundled sample district, or import your own "
+              "city's files on the Import page."))
+    if st.button(_("Load the sample district"), type="primary"):
         try:
-            with st.spinner("Loading the sample district..."):
+            with st.spinner(_("Loading the sample district...")):
                 access().load_sample()
         except CptedError as exc:
             refusal(exc)
@@ -46,40 +48,43 @@ acting = role()
 vacant = (layer(Layer.PARCELS, where={"status": ["vacant_lot", "vacant_building"]})
           if counts[Layer.PARCELS] else None)
 with st.sidebar:
-    st.subheader("Layers")
+    st.subheader(_("Layers"))
     show = {
-        Layer.CONCERNS: st.checkbox(f"Concerns ({counts[Layer.CONCERNS]:,})", value=True),
-        Layer.NEIGHBORHOODS: st.checkbox(
-            f"Neighborhoods ({counts[Layer.NEIGHBORHOODS]:,})", value=True),
-        Layer.STREETS: st.checkbox(f"Streets ({counts[Layer.STREETS]:,})", value=True),
-        Layer.STREETLIGHTS: st.checkbox(
-            f"Streetlights ({counts[Layer.STREETLIGHTS]:,})", value=True),
-        Layer.BUILDINGS: st.checkbox(f"Buildings ({counts[Layer.BUILDINGS]:,})", value=False),
+        Layer.CONCERNS: st.checkbox(_("Concerns ({n})").format(
+            n=i18n.number(counts[Layer.CONCERNS])), value=True),
+        Layer.NEIGHBORHOODS: st.checkbox(_("Neighborhoods ({n})").format(
+            n=i18n.number(counts[Layer.NEIGHBORHOODS])), value=True),
+        Layer.STREETS: st.checkbox(_("Streets ({n})").format(
+            n=i18n.number(counts[Layer.STREETS])), value=True),
+        Layer.STREETLIGHTS: st.checkbox(_("Streetlights ({n})").format(
+            n=i18n.number(counts[Layer.STREETLIGHTS])), value=True),
+        Layer.BUILDINGS: st.checkbox(_("Buildings ({n})").format(
+            n=i18n.number(counts[Layer.BUILDINGS])), value=False),
     }
     if vacant is not None:
         show[Layer.PARCELS] = st.checkbox(
-            f"Vacant parcels ({len(vacant):,})", value=True,
-            help="Vacant lots and vacant buildings from the city's parcel file")
-    st.subheader("Concern filters")
+            _("Vacant parcels ({n})").format(n=i18n.number(len(vacant))), value=True,
+            help=_("Vacant lots and vacant buildings from the city's parcel file"))
+    st.subheader(_("Concern filters"))
     where, window = concern_filters()
-    st.caption(f"Store: {md(s.label)} · times in {md(tz)}")
+    st.caption(_("Store: {store} · times in {zone}").format(store=md(s.label), zone=md(tz)))
 
 concerns = layer(Layer.CONCERNS, where=where, time=window)
 n_open = int((concerns["status"] == "open").sum()) if len(concerns) else 0
 n_night = int((concerns["time_of_day"] == "night").sum()) if len(concerns) else 0
 c1, c2, c3, c4 = st.columns(4)
-c1.metric("Concerns shown", f"{len(concerns):,}")
-c2.metric("Open", f"{n_open:,}")
-c3.metric("Reported at night", f"{n_night / max(len(concerns), 1):.0%}")
+c1.metric(_("Concerns shown"), i18n.number(len(concerns)))
+c2.metric(_("Open"), i18n.number(n_open))
+c3.metric(_("Reported at night"), i18n.percent(n_night / max(len(concerns), 1)))
 lights = layer(Layer.STREETLIGHTS)
 out_reports = layer(Layer.CONCERNS, where={"service_code": [lt.OUTAGE_SERVICE_CODE],
                                            "status": ["open"]})
-c4.metric("Streetlights out", f"{int(lt.poles_out(lights, out_reports).sum()):,}",
+c4.metric(_("Streetlights out"), i18n.number(int(lt.poles_out(lights, out_reports).sum())),
           help=lt.POLES_OUT_MEANING)
 if len(concerns) > settings().map_point_limit:
-    st.caption(f"{len(concerns):,} concerns are more than the map draws one by one "
-               f"({settings().map_point_limit:,}); they are counted in square cells (size "
-               "in the legend).")
+    st.caption(_("{n} concerns are more than the map draws one by one ({limit}); they are "
+                 "counted in square cells (size in the legend).").format(
+        n=i18n.number(len(concerns)), limit=i18n.number(settings().map_point_limit)))
 
 layers = MapLayers(
     concerns=concerns if show[Layer.CONCERNS] else None,
@@ -91,20 +96,20 @@ layers = MapLayers(
 )
 fmap = build_map(layers, point_limit=settings().map_point_limit, tz=tz)
 show_map(fmap, height=620, returned_objects=[], key="main-map",
-         listed_elsewhere="The concerns are listed under “Concerns in view” below.")
+         listed_elsewhere=_("The concerns are listed under “Concerns in view” below."))
 
-with st.expander(f"Concerns in view ({len(concerns):,})"):
+with st.expander(_("Concerns in view ({n})").format(n=i18n.number(len(concerns)))):
     concern_table(concerns, key="map-concerns")
 
-if st.toggle("Follow an area by e-mail", key="follow-area-on",
-             help="A daily or weekly message with the new reports and changes around a "
-                  "place of your choice."):
-    st.write("Click the map at the middle of the area, then choose how far around it.")
+if st.toggle(_("Follow an area by e-mail"), key="follow-area-on",
+             help=_("A daily or weekly message with the new reports and changes around a "
+                    "place of your choice.")):
+    st.write(_("Click the map at the middle of the area, then choose how far around it."))
     centre = st.session_state.get("follow_centre")  # (lat, lon), as the map reports a click
     pick = build_map(MapLayers(neighborhoods=layer(Layer.NEIGHBORHOODS),
                                streets=layer(Layer.STREETS)), tz=tz, legend_open=False,
                      pin=None if centre is None else shapely.Point(centre[1], centre[0]),
-                     pin_label="The middle of the area")
+                     pin_label=_("The middle of the area"))
     got = show_map(pick, height=380, key="follow-area-map", returned_objects=["last_clicked"])
     if got and got.get("last_clicked"):
         new = (got["last_clicked"]["lat"], got["last_clicked"]["lng"])
@@ -114,24 +119,24 @@ if st.toggle("Follow an area by e-mail", key="follow-area-on",
     catalogue = services()
     rounds = st.session_state.setdefault("follow_area_round", 0)
     with st.form("follow-area"):
-        radius = st.slider("How far around it (m)", int(fl.MIN_RADIUS_M) * 4, 2000, 400,
+        radius = st.slider(_("How far around it (m)"), int(fl.MIN_RADIUS_M) * 4, 2000, 400,
                            step=50)
         area_error = st.empty()
-        address = st.text_input("Your e-mail", placeholder="name@example.org",
+        address = st.text_input(_("Your e-mail"), placeholder="name@example.org",
                                 key=f"follow-area-email-{rounds}")
         email_error = st.empty()
-        how = st.radio("How often", ["weekly", "daily"], horizontal=True,
-                       format_func={"daily": "Once a day", "weekly": "Once a week"}.get)
-        codes = sorted(catalogue, key=lambda c: catalogue[c].service_name)
-        only = st.multiselect("Only these categories (optional)", codes,
-                              format_func=lambda c: catalogue[c].service_name)
-        st.caption("A message asks you to confirm first; every message has a link to stop "
-                   "them. Your address is private, and deleted when you stop following.")
-        if st.form_submit_button("Follow this area"):
+        how = st.radio(_("How often"), ["weekly", "daily"], horizontal=True,
+                       format_func={"daily": _("Once a day"), "weekly": _("Once a week")}.get)
+        codes = sorted(catalogue, key=lambda c: _(catalogue[c].service_name))
+        only = st.multiselect(_("Only these categories (optional)"), codes,
+                              format_func=lambda c: _(catalogue[c].service_name))
+        st.caption(_("A message asks you to confirm first; every message has a link to stop "
+                     "them. Your address is private, and deleted when you stop following."))
+        if st.form_submit_button(_("Follow this area")):
             try:
                 if centre is None:
-                    raise fl.FollowError("nothing was followed", fields={
-                        "area": ["click the map at the middle of the area first"]})
+                    raise fl.FollowError(_("nothing was followed"), fields={
+                        "area": [_("click the map at the middle of the area first")]})
                 access().follow_area(address, area=fl.circle(centre[1], centre[0], radius),
                                      categories=only, frequency=how)
             except fl.FollowError as exc:
@@ -142,7 +147,7 @@ if st.toggle("Follow an area by e-mail", key="follow-area-on",
                 refusal(exc)
             else:
                 st.session_state["follow_area_round"] = rounds + 1
-                st.session_state["follow_area_flash"] = (
+                st.session_state["follow_area_flash"] = _(
                     "Check your inbox: a message with a link to confirm is on its way.")
                 st.rerun()
     if flash := st.session_state.pop("follow_area_flash", None):
