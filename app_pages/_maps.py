@@ -9,7 +9,6 @@ a deployment configured a tile server.
 from __future__ import annotations
 
 import base64
-import html
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -133,5 +132,11 @@ def still_img(svg: str, alt: str) -> str:
     markdown element every page has loaded already, so the map waits for no script of
     its own (an SVG in an ``<img>`` runs no script and loads nothing)."""
     data = base64.b64encode(svg.encode()).decode()
-    return (f'<img src="data:image/svg+xml;base64,{data}" alt="{html.escape(alt, quote=True)}"'
+    # every character Markdown could act on is a character reference, so no renderer
+    # sees markup in the words (names people typed), and a browser reads them as typed
+    words = "".join(f"&#{ord(c)};" if c in _MARKDOWN_SIGNS else c for c in alt)
+    return (f'<img src="data:image/svg+xml;base64,{data}" alt="{words}"'
             ' style="width:100%;height:auto;display:block">')
+
+
+_MARKDOWN_SIGNS = frozenset("[]()!*_`~#|{}\\:$<>=+-&\"'")

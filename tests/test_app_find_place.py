@@ -4,7 +4,6 @@ st_folium patched to return what a test sets)."""
 from __future__ import annotations
 
 import re
-
 from pathlib import Path
 from typing import Any
 

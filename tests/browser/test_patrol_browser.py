@@ -37,7 +37,7 @@ def test_patrol_page_finds_hotspots_and_plans_routes(page: Any, staff_app_url: s
     page.wait_for_function(f"() => ({COUNT_JS})('path.leaflet-interactive') > 20",
                            timeout=60_000)
     cells = count(page, "path.leaflet-interactive")
-    expect(page.get_by_text("Did last period's hotspots predict this period?")).to_be_visible()
+    expect(page.get_by_text("Which forecast caught the later events best?")).to_be_visible()
     page.locator(MAP_FRAME).scroll_into_view_if_needed()
     screenshot(page, "patrol-hotspots")
 
