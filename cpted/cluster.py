@@ -117,8 +117,14 @@ def write_partitioned(gdf: gpd.GeoDataFrame, directory: Path | str, *,
         _clear(directory)
         frame.to_parquet(directory / "part.0.parquet", index=False)
         return len(frame)
+    import dask
+
     n = max(1, math.ceil(len(frame) / rows_per_partition))
-    shuffle_to_parquet(dgpd.from_geopandas(frame, npartitions=n), directory, npartitions=n)
+    # the rows are in this process already: shuffling them here beats shipping them to a
+    # cluster and back
+    with dask.config.set({"scheduler": "threads", "dataframe.shuffle.method": "tasks"}):
+        shuffle_to_parquet(dgpd.from_geopandas(frame, npartitions=n), directory,
+                           npartitions=n)
     return len(frame)
 
 
@@ -192,10 +198,11 @@ def connect(scheduler: str | None = None, *, workers: int = 2, threads_per_worke
         with Client(scheduler) as client:  # type: ignore[no-untyped-call]
             yield client
         return
-    # no dashboard: its fixed port would clash with anyone else's cluster on the machine
+    # the scheduler's web server (dashboard, health) on a free port: the default 8787
+    # clashes with any other cluster on the machine (None still binds 8787)
     with LocalCluster(  # type: ignore[no-untyped-call]
             n_workers=workers, threads_per_worker=threads_per_worker, processes=processes,
-            memory_limit=memory_limit, dashboard_address=None,
+            memory_limit=memory_limit, dashboard_address=":0",
     ) as cluster, Client(cluster) as client:  # type: ignore[no-untyped-call]
         yield client
 
