@@ -4,7 +4,7 @@
 neighborhoods (../shared/data or $CPTED_REAL_DATA; required), uniform over their extent
 with 2% exactly on the polygons' vertices (shared boundaries), on a ``LocalCluster`` of
 ``--workers`` workers (default 2, one thread each) with ``--memory-limit`` per worker
-(default 1 GiB, well below the points' size in one process, printed below):
+(default 2 GiB, well below the points' size in one process, printed below):
 
 1. write: the points are generated partition by partition on the workers (never all in
    one process), spatially shuffled (Hilbert order) and written as GeoParquet
@@ -86,9 +86,10 @@ def rss_mb() -> float:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--points", type=int, default=20_000_000)
-    ap.add_argument("--partition-points", type=int, default=1_000_000)
+    ap.add_argument("--partition-points", type=int, default=250_000,
+                    help="points per partition (1,000,000 outgrow a 1 GiB worker)")
     ap.add_argument("--workers", type=int, default=2)
-    ap.add_argument("--memory-limit", default="1GiB", help="per worker")
+    ap.add_argument("--memory-limit", default="2GiB", help="per worker")
     ap.add_argument("--cell-m", type=float, default=250.0)
     ap.add_argument("--single-max", type=int, default=20_000_000,
                     help="run the single-machine baseline up to this many points")

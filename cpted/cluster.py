@@ -46,7 +46,8 @@ from layers.errors import UnusableInputError
 if TYPE_CHECKING:
     from distributed import Client, Future
 
-#: Rows per partition of :func:`write_partitioned` (about 60 MB of points in memory).
+#: Rows per partition of :func:`write_partitioned` (points take about 220 bytes each in
+#: memory, by benchmarks/cluster_bench.py: some 110 MB a partition).
 PARTITION_ROWS = 500_000
 #: The files dask writes, one per partition; nothing else is replaced in a directory.
 _PART_FILE = re.compile(r"part\.\d+\.parquet")
