@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from cpted import cli_profiles
+from cpted import cli_cluster, cli_profiles
 from layers.errors import CptedError, UsageError
 from layers.schema import Layer, parse_layer
 from layers.settings import load_settings
@@ -74,7 +74,10 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--layer", required=True)
     p.add_argument("--format", dest="fmt", required=True,
                    help="geojson, gpkg, csv, parquet, or open311 (concerns as GeoReport v2 JSON)")
-    p.add_argument("--out", required=True, type=Path)
+    p.add_argument("--out", type=Path)
+    p.add_argument("--partitioned", metavar="DIR", type=Path,
+                   help="instead of --out: a folder of spatially partitioned GeoParquet "
+                        "(--format parquet) for `overlay`/`hotspots --engine dask`")
     p.add_argument("--public", action="store_true",
                    help="apply the public rules: sensitive categories blurred to a grid")
     _db_arg(p)
@@ -91,6 +94,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--time-of-day", choices=["day", "night", "unknown"])
     p.add_argument("--since", help="reported on or after this date (YYYY-MM-DD, local)")
     p.add_argument("--until", help="reported before this date (YYYY-MM-DD, local)")
+    cli_cluster.add_engine_args(p)
     _db_arg(p)
 
     p = sub.add_parser("db", help="the database: upgrade its schema, back it up, restore it")
@@ -222,6 +226,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true",
                    help="with --evaluate-after: also print the evaluation as one JSON "
                         "object on the last line")
+    cli_cluster.add_engine_args(p)
     _evidence(p)
     _db_arg(p)
 
@@ -475,11 +480,17 @@ def _run(args: argparse.Namespace) -> int:
             if args.fmt not in EXPORT_FORMATS:
                 raise UsageError(f"unknown output format {args.fmt!r}; expected one of: "
                                  f"{', '.join(EXPORT_FORMATS)}")
-            n = door.export(layer, args.out, args.fmt)
+            if (args.out is None) == (args.partitioned is None):
+                raise UsageError("give one of --out FILE or --partitioned DIR")
+            n = door.export(layer, args.out or args.partitioned, args.fmt,
+                            partitioned=args.partitioned is not None)
             rules = " (public: sensitive categories blurred)" if args.public else ""
-            print(f"wrote {n:,} {layer.value} to {args.out}{rules}")
+            where = args.out or f"{args.partitioned} (spatially partitioned)"
+            print(f"wrote {n:,} {layer.value} to {where}{rules}")
         elif args.command == "services":
             _services(store, args)
+        elif args.command in ("overlay", "hotspots") and cli_cluster.wants_dask(args):
+            getattr(cli_cluster, args.command)(door, args, settings)
         elif args.command == "overlay":
             _overlay(store, args, settings)
         elif args.command == "hotspots" and args.method == "emerging":

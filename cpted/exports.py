@@ -35,17 +35,28 @@ def open311_records(store: Store, gdf: gpd.GeoDataFrame, *, status_notes: dict[s
 
 
 def write_export(store: Store, gdf: gpd.GeoDataFrame, layer: Layer, path: Path | str,
-                 fmt: str, *, status_notes: dict[str, str], settings: Settings) -> int:
+                 fmt: str, *, status_notes: dict[str, str], settings: Settings,
+                 partitioned: bool = False) -> int:
     """Write rows of ``layer`` already read as their reader may see them (see
     :meth:`cpted.access.Access.export`) to ``path``; return the number written.
+    ``partitioned``: ``path`` is a folder of spatially partitioned GeoParquet files
+    (:func:`cpted.cluster.write_partitioned`), for the cluster engine.
 
     Raises
     ------
     UnusableInputError
-        ``open311`` asked of another layer than concerns.
+        ``open311`` asked of another layer than concerns, or ``partitioned`` of another
+        format than ``parquet``.
     """
     from layers.errors import UnusableInputError
 
+    if partitioned:
+        if fmt != OutputFormat.PARQUET.value:
+            raise UnusableInputError(f"a partitioned export is GeoParquet: use --format "
+                                     f"parquet, not {fmt!r}")
+        from cpted.cluster import write_partitioned
+
+        return write_partitioned(gdf, path)
     if fmt == "open311":
         if layer is not Layer.CONCERNS:
             raise UnusableInputError("the open311 format holds concerns only")

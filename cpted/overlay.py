@@ -21,7 +21,7 @@ from layers.crs import metric_crs
 from layers.spatial import assign, counts
 
 __all__ = ["assign", "classify", "counts", "monthly_trend", "overlay", "parcel_points",
-           "vacancy"]
+           "rates", "vacancy"]
 
 #: The parcel statuses counted as vacant, and the scorecard's column for each.
 VACANT = {"vacant_lot": "vacant_lots", "vacant_building": "vacant_buildings"}
@@ -107,6 +107,26 @@ def overlay(
     return out
 
 
+def rates(neighborhoods: gpd.GeoDataFrame, count: np.ndarray) -> pd.DataFrame:
+    """``neighborhood_id``, ``name``, ``count`` (one per neighborhood, in its order),
+    ``area_km2`` (in the UTM zone of the neighborhoods' extent), ``per_km2``,
+    ``population`` and ``per_1000`` (NaN without a population or an area)."""
+    n = len(neighborhoods)
+    out = pd.DataFrame({
+        "neighborhood_id": neighborhoods["id"].astype(str).to_numpy(),
+        "name": neighborhoods["name"].to_numpy(),
+        "count": np.asarray(count, dtype=np.int64),
+    })
+    area = neighborhoods.geometry.to_crs(metric_crs(neighborhoods)).area.to_numpy() / 1e6
+    out["area_km2"] = area
+    out["per_km2"] = out["count"] / np.where(area > 0, area, np.nan)
+    pop = (pd.to_numeric(neighborhoods["population"], errors="coerce").to_numpy(dtype=float)
+           if "population" in neighborhoods else np.full(n, np.nan))
+    out["population"] = pop
+    out["per_1000"] = out["count"] / np.where(pop > 0, pop, np.nan) * 1000
+    return out
+
+
 def _concern_measures(concerns: gpd.GeoDataFrame, neighborhoods: gpd.GeoDataFrame, *,
                       target_days: Mapping[str, float] | None,
                       reopened: set[str] | None, now: pd.Timestamp | None) -> pd.DataFrame:
@@ -118,18 +138,7 @@ def _concern_measures(concerns: gpd.GeoDataFrame, neighborhoods: gpd.GeoDataFram
         "status": concerns["status"].to_numpy() if len(concerns) else [],
     })
     inside = c["hood"] >= 0
-    out = pd.DataFrame({
-        "neighborhood_id": neighborhoods["id"].astype(str).to_numpy(),
-        "name": neighborhoods["name"].to_numpy(),
-        "count": np.bincount(c.loc[inside, "hood"], minlength=n),
-    })
-    area = neighborhoods.geometry.to_crs(metric_crs(neighborhoods)).area.to_numpy() / 1e6
-    out["area_km2"] = area
-    out["per_km2"] = out["count"] / np.where(area > 0, area, np.nan)
-    pop = (pd.to_numeric(neighborhoods["population"], errors="coerce").to_numpy(dtype=float)
-           if "population" in neighborhoods else np.full(n, np.nan))
-    out["population"] = pop
-    out["per_1000"] = out["count"] / np.where(pop > 0, pop, np.nan) * 1000
+    out = rates(neighborhoods, np.bincount(c.loc[inside, "hood"], minlength=n))
     if len(concerns) == 0:
         for col in ("open", "closed"):
             out[col] = 0

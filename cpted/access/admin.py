@@ -41,10 +41,12 @@ class AdminDoor(PlacesDoor, ProfilesDoor):
         out["at"] = pd.to_datetime(out["at"], utc=True, format="ISO8601")
         return out
 
-    def export(self, layer: Layer, path: Path | str, fmt: str) -> int:
+    def export(self, layer: Layer, path: Path | str, fmt: str, *,
+               partitioned: bool = False) -> int:
         """Write ``layer`` to ``path`` as this actor may see it: sensitive reports
         blurred and without text for roles without exact access, public notes only for
-        others than staff, and never reporter contact."""
+        others than staff, and never reporter contact. ``partitioned``: ``path`` is a
+        folder of spatially partitioned GeoParquet (``fmt`` ``parquet``)."""
         from cpted.exports import write_export
 
         rows = self.layer(layer)
@@ -54,7 +56,7 @@ class AdminDoor(PlacesDoor, ProfilesDoor):
         if layer is Layer.CONCERNS and fmt == "open311":
             notes = self.status_notes()
         return int(write_export(self.store, rows, layer, path, fmt, status_notes=notes,
-                                settings=self.settings))
+                                settings=self.settings, partitioned=partitioned))
 
     def status_notes(self, request_ids: Sequence[str] | None = None) -> dict[str, str]:
         """Each report's latest status note as this actor may see it (Open311
