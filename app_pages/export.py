@@ -13,7 +13,7 @@ from app_pages._words import ROLES, layer_title, layer_word, word
 from cpted import i18n
 from cpted.exports import EXPORT_FORMATS
 from cpted.i18n import _, ngettext
-from layers.schema import Layer
+from layers.schema import SCHEMAS, Layer, field_words
 from layers.writers import MEDIA_TYPES, OutputFormat
 
 s = store()
@@ -49,7 +49,9 @@ if preview.empty:
 st.caption(ngettext("{n} row, coordinates in WGS84 (EPSG:4326).",
                     "{n} rows, coordinates in WGS84 (EPSG:4326).", len(preview)).format(
     n=i18n.number(len(preview))))
-st.dataframe(preview.drop(columns="geometry").head(20), hide_index=True, width="stretch")
+st.dataframe(preview.drop(columns="geometry").head(20), hide_index=True, width="stretch",
+             column_config={f.name: word(field_words(layer, f.name))
+                            for f in SCHEMAS[layer].fields})
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
