@@ -19,6 +19,8 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from app_pages._words import word
+from cpted.i18n import N_, _
 from layers import profile_catalog as catalog
 from layers.errors import ProfileError
 from layers.importer import ImportSummary
@@ -27,11 +29,13 @@ from layers.mapping_edit import EMPTY, OTHER, Choice, Source, ValueRow, field_pr
 from layers.profiles import Profile, load_profile, shipped_profiles
 from layers.schema import FieldSpec, Layer, LayerSchema, field_words
 
-NONE_LABEL = "(none)"
-NO_VALUE = "(no value)"
-LEAVE_OUT = "(leave out)"
-EMPTY_LABEL = "(empty cell)"
-OTHER_LABEL = "(any other value)"
+#: The words a table shows for no column, no value and the like, translated where shown
+#: (and read back in the language in use, or in English from before a change of language).
+NONE_LABEL = N_("(none)")
+NO_VALUE = N_("(no value)")
+LEAVE_OUT = N_("(leave out)")
+EMPTY_LABEL = N_("(empty cell)")
+OTHER_LABEL = N_("(any other value)")
 NO_START = "none"
 
 
@@ -49,7 +53,7 @@ def _files(stamp: tuple[tuple[str, str, float], ...]) -> list[tuple[str, str, st
     """(kind, ref, name, layer) of each profile file in ``stamp`` (kind, ref, path,
     mtime); a file with problems is left out (``cpted profile check`` names them)."""
     out = []
-    for kind, ref, path, _ in stamp:
+    for kind, ref, path, _stamp in stamp:
         try:
             prof = load_profile(Path(path))
         except (ProfileError, OSError):  # a broken file is not offered, never fatal
@@ -61,22 +65,24 @@ def _files(stamp: tuple[tuple[str, str, float], ...]) -> list[tuple[str, str, st
 def starts(door: Any, layer: Layer) -> dict[str, Start]:
     """What the mapping may start from for ``layer``: nothing (columns matched by name),
     the saved profiles, the shipped ones and the project folder's."""
-    out = {NO_START: Start(NO_START, "None: match columns by name", lambda: None)}
+    out = {NO_START: Start(NO_START, _("None: match columns by name"), lambda: None)}
     for saved in door.saved_profiles():
         if saved.profile is not None and saved.profile.layer is layer:
             prof = saved.profile
-            out[f"saved:{saved.name}"] = Start(f"saved:{saved.name}", f"{saved.name} (saved)",
+            out[f"saved:{saved.name}"] = Start(f"saved:{saved.name}",
+                                               _("{name} (saved)").format(name=saved.name),
                                                lambda p=prof: p)
     files = [("shipped", ref, str(p), p.stat().st_mtime) for ref, p in shipped_profiles().items()]
     files += [("project", ref, str(p), p.stat().st_mtime)
               for ref, p in catalog.project_profiles().items()]
-    paths = {(kind, ref): path for kind, ref, path, _ in files}
+    paths = {(kind, ref): path for kind, ref, path, _stamp in files}
     for kind, ref, name, layer_name in _files(tuple(files)):
         if layer_name != layer.value:
             continue
-        where = "shipped" if kind == "shipped" else "project folder"
+        label = (_("{name} (shipped: {ref})") if kind == "shipped"
+                 else _("{name} (project folder: {ref})")).format(name=name, ref=ref)
         path = paths[(kind, ref)]
-        out[f"{kind}:{ref}"] = Start(f"{kind}:{ref}", f"{name} ({where}: {ref})",
+        out[f"{kind}:{ref}"] = Start(f"{kind}:{ref}", label,
                                      lambda p=path: load_profile(Path(p)))
     return out
 
@@ -90,13 +96,13 @@ def edited(key: str, column: str) -> dict[int, Any]:
 
 
 def column_label(columns: Sequence[str]) -> str:
-    return " + ".join(columns) if columns else NONE_LABEL
+    return " + ".join(columns) if columns else _(NONE_LABEL)
 
 
 def column_options(headers: Sequence[str], choices: Mapping[str, Choice]) -> dict[str, tuple[
         str, ...]]:
     """Each label a field's column select offers -> the columns it stands for."""
-    out: dict[str, tuple[str, ...]] = {NONE_LABEL: ()}
+    out: dict[str, tuple[str, ...]] = {_(NONE_LABEL): ()}
     out.update({h: (h,) for h in headers})
     for c in choices.values():
         if len(c.columns) > 1:
@@ -123,21 +129,22 @@ def why(choice: Choice) -> str:
     extra = (" " + time.group(0)[2:]) if time else ""
     match choice.source:
         case Source.PROFILE:
-            return "profile" + extra
+            return _("profile") + extra
         case Source.NAME:
-            return "name" + extra
+            return _("name") + extra
         case Source.ALIAS:
             alias = re.search(r"\(([^)]*)\)(?:;|$)", choice.why)
-            return f"alias ({alias.group(1)})" + extra if alias else "alias" + extra
+            return (_("alias ({alias})").format(alias=alias.group(1)) if alias
+                    else _("alias")) + extra
         case Source.CONTENT:
             return _short(choice.why)
         case Source.CONSTANT:
-            return "profile: one value for every row"
+            return _("profile: one value for every row")
         case Source.MADE:
-            return "none: ids made from the file name and row number"
+            return _("none: ids made from the file name and row number")
         case Source.NONE:
-            return ("profile: no column" if choice.why.startswith("the profile")
-                    else "none found")
+            return (_("profile: no column") if choice.why.startswith("the profile")
+                    else _("none found"))
         case _:
             return choice.source.value
 
@@ -152,28 +159,31 @@ def mapping_table(key: str, schema: LayerSchema, first: Mapping[str, Choice],
         samples = (f"= {fp.samples[0]}" if fp.samples and not fp.columns
                    else ", ".join(fp.samples[:3]))
         problems = [_short(p) for p in field_problems(choice, fp, spec)]
-        rows.append({"field": field_words(schema.layer, spec.name)
-                     + (" (required)" if spec.required else ""),
+        words = word(field_words(schema.layer, spec.name))
+        rows.append({"field": _("{field} (required)").format(field=words) if spec.required
+                     else words,
                      "name": spec.name,
                      "column": column_label(first[spec.name].columns),
-                     "problem": ("Needs your decision: " if choice.flagged else "")
-                     + " ".join(problems),
+                     "problem": _("Needs your decision: {problems}").format(
+                         problems=" ".join(problems)) if choice.flagged
+                     else " ".join(problems),
                      "why": why(choice),
                      "samples": samples})
     st.data_editor(
         pd.DataFrame(rows), key=key, hide_index=True, width="stretch", num_rows="fixed",
         height=_height(len(rows)), disabled=["field", "name", "why", "samples", "problem"],
         column_config={
-            "field": st.column_config.TextColumn("Our field", width="medium"),
+            "field": st.column_config.TextColumn(_("Our field"), width="medium"),
             "name": st.column_config.TextColumn(
-                "In a profile", width="small",
-                help="The field's name in an import profile (a TOML file)"),
+                _("In a profile"), width="small",
+                help=_("The field's name in an import profile (a TOML file)")),
             "column": st.column_config.SelectboxColumn(
-                "Column of the file", options=list(options), required=True, width="medium",
-                help="Which of the file's columns holds this field; (none) for no column"),
-            "why": st.column_config.TextColumn("Why", width="medium"),
-            "samples": st.column_config.TextColumn("Sample values", width="medium"),
-            "problem": st.column_config.TextColumn("Problem", width="medium"),
+                _("Column of the file"), options=list(options), required=True, width="medium",
+                help=_("Which of the file's columns holds this field; {none} for no "
+                       "column").format(none=_(NONE_LABEL))),
+            "why": st.column_config.TextColumn(_("Why"), width="medium"),
+            "samples": st.column_config.TextColumn(_("Sample values"), width="medium"),
+            "problem": st.column_config.TextColumn(_("Problem"), width="medium"),
         })
 
 
@@ -191,18 +201,18 @@ def problem_lines(schema: LayerSchema, now: Mapping[str, Choice], plan: MappingP
         choice = now[spec.name]
         found = field_problems(choice, plan.field(spec.name), spec)
         if found and not choice.flagged:
-            out.append(f"{field_words(schema.layer, spec.name)} – {'; '.join(found)}")
+            out.append(f"{word(field_words(schema.layer, spec.name))} – {'; '.join(found)}")
     return out
 
 
 def value_options(spec: FieldSpec) -> list[str]:
-    return [*(spec.choices or ()), *(() if spec.required else (NO_VALUE,)), LEAVE_OUT]
+    return [*(spec.choices or ()), *(() if spec.required else (_(NO_VALUE),)), _(LEAVE_OUT)]
 
 
 def _label(target: str | None) -> str:
     if target is None:
-        return LEAVE_OUT
-    return target or NO_VALUE
+        return _(LEAVE_OUT)
+    return target or _(NO_VALUE)
 
 
 def picked_values(key: str, rows: Sequence[ValueRow]) -> dict[str, str | None]:
@@ -211,32 +221,33 @@ def picked_values(key: str, rows: Sequence[ValueRow]) -> dict[str, str | None]:
     for i, v in edited(key, "becomes").items():
         if i < len(rows):
             text = None if v is None or (isinstance(v, float) and pd.isna(v)) else str(v)
-            out[rows[i].value] = ("" if text == NO_VALUE else None if text in (None, LEAVE_OUT)
-                                  else text)
+            out[rows[i].value] = ("" if text in (NO_VALUE, _(NO_VALUE)) else None
+                                  if text in (None, LEAVE_OUT, _(LEAVE_OUT)) else text)
     return out
 
 
 def value_table(key: str, spec: FieldSpec, rows: Sequence[ValueRow]) -> None:
     """A categorical field's table: each file value, its rows, and ours (editable)."""
-    shown = {EMPTY: EMPTY_LABEL, OTHER: OTHER_LABEL}
+    shown = {EMPTY: _(EMPTY_LABEL), OTHER: _(OTHER_LABEL)}
     mine = edited(key, "becomes")
     frame = pd.DataFrame({
         "value": [shown.get(r.value, r.value) for r in rows],
         "becomes": [_label(r.target) for r in rows],
         "rows": pd.array([r.rows for r in rows], dtype="Int64"),
-        "how": ["chosen by you" if i in mine else r.how for i, r in enumerate(rows)]})
+        "how": [_("chosen by you") if i in mine else r.how for i, r in enumerate(rows)]})
     st.data_editor(
         frame, key=key, hide_index=True, width="stretch", num_rows="fixed",
         height=_height(len(frame)), placeholder="", disabled=["value", "rows", "how"],
         column_config={
-            "value": st.column_config.TextColumn("Value in the file", width="medium"),
-            "rows": st.column_config.NumberColumn("Rows", format="%d", width="small"),
+            "value": st.column_config.TextColumn(_("Value in the file"), width="medium"),
+            "rows": st.column_config.NumberColumn(_("Rows"), format="%d", width="small"),
             "becomes": st.column_config.SelectboxColumn(
-                f"Our {spec.name}", options=value_options(spec), width="medium",
-                required=True,
-                help=f"{LEAVE_OUT}: not in the table (the value then becomes what "
-                     f"{OTHER_LABEL} says, else stays as it is)"),
-            "how": st.column_config.TextColumn("Why", width="large")})
+                _("Our {field}").format(field=spec.name), options=value_options(spec),
+                width="medium", required=True,
+                help=_("{leave_out}: not in the table (the value then becomes what {other} "
+                       "says, else stays as it is)").format(leave_out=_(LEAVE_OUT),
+                                                            other=_(OTHER_LABEL))),
+            "how": st.column_config.TextColumn(_("Why"), width="large")})
 
 
 def rejection_table(summary: ImportSummary) -> pd.DataFrame:

@@ -9,41 +9,52 @@ import streamlit as st
 
 from app_pages._state import access, door_for, role, settings, store
 from app_pages._state import layer as read_layer
+from app_pages._words import ROLES, layer_title, layer_word, word
+from cpted import i18n
 from cpted.exports import EXPORT_FORMATS
-from layers.schema import SCHEMAS, Layer
+from cpted.i18n import _, ngettext
+from layers.schema import SCHEMAS, Layer, field_words
 from layers.writers import MEDIA_TYPES, OutputFormat
 
 s = store()
 me = access()
 acting = role()
 public = not me.exact
-st.title("Export")
+st.title(_("Export"))
 counts = s.counts()
 c1, c2 = st.columns(2)
 choices = [x.value for x in Layer]
 layer = Layer(c1.selectbox(
-    "Layer", choices, index=choices.index(Layer.CONCERNS.value),
-    format_func=lambda v: f"{SCHEMAS[Layer(v)].title} ({counts[Layer(v)]:,})"))
+    _("Layer"), choices, index=choices.index(Layer.CONCERNS.value),
+    format_func=lambda v: _("{layer} ({n})").format(layer=layer_title(v),
+                                                     n=i18n.number(counts[Layer(v)]))))
 formats = [f for f in EXPORT_FORMATS if f != "open311" or layer is Layer.CONCERNS]
-fmt = c2.selectbox("Format", formats,
+fmt = c2.selectbox(_("Format"), formats,
                    format_func={"geojson": "GeoJSON", "gpkg": "GeoPackage",
-                                "csv": "CSV (points as longitude/latitude)",
+                                "csv": _("CSV (points as longitude/latitude)"),
                                 "parquet": "GeoParquet",
                                 "open311": "Open311 GeoReport v2 JSON"}.get)
 if layer is Layer.CONCERNS:
-    st.caption("Reporter contact is never exported. " + (
-        "Public export: concerns in sensitive categories are moved to the centre of a "
-        f"{settings().sensitive_grid_m:g} m cell, without description or address."
-        if public else f"Staff export ({acting.value}): exact locations."))
+    st.caption(_("Reporter contact is never exported. Public export: concerns in sensitive "
+                 "categories are moved to the centre of a {m} m cell, without description "
+                 "or address.").format(m=i18n.number(settings().sensitive_grid_m))
+               if public else
+               _("Reporter contact is never exported. Staff export ({role}): exact "
+                 "locations.").format(role=word(ROLES.get(acting.value, acting.value))))
 preview = read_layer(layer)
 if preview.empty:
-    st.info(f"The {layer.value} layer is empty: nothing to export.")
+    st.info(_("The {layer} layer is empty: nothing to export.").format(
+        layer=layer_word(layer.value)))
     st.stop()
-st.caption(f"{len(preview):,} rows, coordinates in WGS84 (EPSG:4326).")
-st.dataframe(preview.drop(columns="geometry").head(20), hide_index=True, width="stretch")
+st.caption(ngettext("{n} row, coordinates in WGS84 (EPSG:4326).",
+                    "{n} rows, coordinates in WGS84 (EPSG:4326).", len(preview)).format(
+    n=i18n.number(len(preview))))
+st.dataframe(preview.drop(columns="geometry").head(20), hide_index=True, width="stretch",
+             column_config={f.name: word(field_words(layer, f.name))
+                            for f in SCHEMAS[layer].fields})
 
 
-@st.cache_data(show_spinner="Preparing the file...", max_entries=8)
+@st.cache_data(show_spinner=False, max_entries=8)
 def _file_bytes(url: str, revision: int, role_name: str, layer_name: str, fmt_name: str
                 ) -> bytes:
     """The file as ``role_name`` may see it (the cache keys on the role, since what is
@@ -56,8 +67,10 @@ def _file_bytes(url: str, revision: int, role_name: str, layer_name: str, fmt_na
         return path.read_bytes()
 
 
-data = _file_bytes(s.url, s.revision(), acting.value, layer.value, fmt)
+with st.spinner(_("Preparing the file...")):
+    data = _file_bytes(s.url, s.revision(), acting.value, layer.value, fmt)
 suffix = "json" if fmt == "open311" else fmt
 mime = "application/json" if fmt == "open311" else MEDIA_TYPES[OutputFormat(fmt)]
-st.download_button(f"Download {layer.value}.{suffix} ({len(data) / 1024:,.0f} KB)", data,
+st.download_button(_("Download {file} ({kb} KB)").format(
+    file=f"{layer.value}.{suffix}", kb=i18n.number(round(len(data) / 1024))), data,
                    file_name=f"{layer.value}.{suffix}", mime=mime, type="primary")

@@ -72,10 +72,11 @@ def test_drawing_an_area_gathers_exactly_the_reports_inside_and_makes_a_spot(
     assert not app.exception
     got = gathered(app)
     assert set(got) == expected and len(got) == len(expected)
-    assert any(f"Gathered {len(expected)} report(s) inside the drawn area" in m.value
+    reports_ = "report" if len(expected) == 1 else "reports"
+    assert any(f"Gathered {len(expected)} {reports_} inside the drawn area." in m.value
                for m in app.success)
     text = [m.value for m in app.markdown]
-    assert f"**{len(expected)} report(s) gathered**" in text
+    assert f"**{len(expected)} {reports_} gathered**" in text
     # the list names each report by its category and date, not by its id
     one = reports[reports["service_request_id"] == got[0]].iloc[0]
     line = next(t for t in text if t.startswith(f"**{md(one['service_name'])}**"))
@@ -131,7 +132,7 @@ def test_a_plan_needs_its_owner_type_chosen(app: AppTest, sample_db: Path,
     map_returns[0] = {"last_object_clicked": {"lat": target.geometry.y,
                                               "lng": target.geometry.x}}
     app.run()
-    assert by_label(app.checkbox, "Link the 1 gathered report(s)").value
+    assert by_label(app.checkbox, "Link the 1 gathered report").value
     by_label(app.text_input, "What will be done").input("Ask the city to trim the hedges")
     by_label(app.text_input, "Owner").input("Parks Department")
     by_label(app.button, "Create action plan").click().run()

@@ -32,7 +32,10 @@ TEMPLATE = ROOT / "cpted" / "locale" / "cpted.pot"
 #: the pages follow (issue: translations). Each is checked for bare English below.
 TRANSLATED = ["app.py", "app_pages/report.py", "app_pages/concern.py", "app_pages/map.py",
               "app_pages/neighborhoods.py", "app_pages/_state.py", "app_pages/_maps.py",
-              "app_pages/_text.py", "app_pages/_tables.py"]
+              "app_pages/_text.py", "app_pages/_tables.py", "app_pages/survey.py",
+              "app_pages/progress.py", "app_pages/spots.py", "app_pages/export.py",
+              "app_pages/changes.py", "app_pages/accounts.py", "app_pages/setup.py",
+              "app_pages/import_data.py", "app_pages/_mapping.py"]
 PLACEHOLDER = re.compile(r"\{(\w*)[^{}]*\}")
 
 
@@ -273,11 +276,14 @@ UI_CALLS = {"title", "header", "subheader", "caption", "markdown", "write", "inf
             "number_input", "date_input", "time_input", "file_uploader", "expander",
             "page_link", "download_button", "slider", "select_slider", "metric", "tabs",
             "Page", "spinner", "text", "image", "TextColumn", "NumberColumn",
-            "ProgressColumn", "dataframe", "altair_chart"}
+            "ProgressColumn", "dataframe", "altair_chart", "status", "update", "progress",
+            "bar_chart", "line_chart", "SelectboxColumn", "CheckboxColumn", "DatetimeColumn",
+            "Column"}
 #: Calls (Altair's) whose first argument is a field name, and only keywords are words.
 UI_KEYWORD_CALLS = {"Chart", "X", "Y", "Color", "Tooltip", "Axis"}
 UI_KEYWORDS = {"label", "help", "placeholder", "title", "caption", "alt", "description",
-               "column_config", "format_func", "pin_label", "listed_elsewhere"}
+               "column_config", "format_func", "pin_label", "listed_elsewhere", "text",
+               "x_label", "y_label"}
 
 
 def _words(text: str) -> bool:
@@ -319,3 +325,221 @@ def test_a_translated_page_shows_no_bare_english(path: str) -> None:
         args = [*first, *(k.value for k in node.keywords if k.arg in UI_KEYWORDS)]
         found += [f"line {a.lineno}: {ast.unparse(a)[:60]}" for a in args if _bare(a)]
     assert found == []
+
+
+# -- the domain's words the pages translate (app_pages/_words.py) ----------------------
+
+def test_the_pages_word_tables_hold_the_domains_own_words() -> None:
+    """Each table in app_pages/_words.py repeats, for the catalogue, words the domain keeps
+    in English: the two must stay equal, or a new word would show untranslated."""
+    from app_pages import _words as w
+    from cpted import progress as pg
+    from cpted import progress_charts as pc
+    from cpted import spots as sp
+    from cpted.access import Action
+    from cpted.outcomes import CAVEATS
+    from cpted.privacy import Role
+    from layers.schema import FIELD_WORDS, SCHEMAS
+
+    assert {layer.value: s.title for layer, s in SCHEMAS.items()} == w.LAYER_TITLES
+    assert set(w.LAYER_WORDS) == set(w.LAYER_TITLES)
+    assert set(FIELD_WORDS.values()) == w.FIELD_WORDS
+    assert {r.value: r.value for r in Role} == w.ROLES
+    assert {a.value for a in Action} == w.ACTIONS
+    assert {x.value for e in (sp.PlanStatus, sp.OwnerKind, sp.SpotStatus)
+                            for x in e} == w.PLAN_WORDS
+    assert {pg.SAFETY_QUESTION, pg.CONTACT_QUESTION,
+                              *pg.SAFETY_SCALE.values()} == w.SURVEY_WORDS
+    with i18n.use("en"):
+        assert {k: w.measure(k, v) for k, v in pg.MEASURES.items()} == pg.MEASURES
+    assert {c.key: (c.title, c.caption) for c in pc.CHARTS} == w.CHARTS
+    assert w.CAVEATS == CAVEATS
+
+
+def test_a_word_of_the_tables_is_translated_and_anything_else_kept() -> None:
+    from app_pages import _words as w
+
+    with i18n.use("es"):
+        assert w.word("officer") != "officer" and w.word("a field we never heard of") == (
+            "a field we never heard of")
+
+
+# -- the pages translated so far, rendered in Spanish -----------------------------------
+
+def spanish(page: str, db: Path, monkeypatch: pytest.MonkeyPatch, *,
+            role: str | None = None) -> AppTest:
+    """``page`` run in Spanish, as the public or (demo mode) acting as ``role``; the
+    misses recorded from here on are this page's."""
+    monkeypatch.setenv("CPTED_DB_URL", str(db))
+    if role is None:
+        monkeypatch.delenv("CPTED_STAFF_MODE", raising=False)
+    else:
+        monkeypatch.setenv("CPTED_STAFF_MODE", "true")
+    monkeypatch.chdir(ROOT)
+    i18n.forget_missing()
+    at = AppTest.from_file(APP, default_timeout=180)
+    at.session_state["language"] = "es"
+    if role is not None:
+        at.session_state["acting_as"] = role
+    with i18n.use("es"):  # (widget values are formatted in the test's thread too)
+        at.switch_page(page).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def rerun(at: AppTest) -> AppTest:
+    with i18n.use("es"):
+        at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+@pytest.mark.usefixtures("fresh_streamlit_caches")
+def test_the_survey_page_in_spanish_asks_for_nothing_untranslated(
+        sample_db: Path, monkeypatch: pytest.MonkeyPatch,
+        map_returns: list[dict[str, object]]) -> None:
+    from layers.schema import Layer
+    from layers.store import open_store
+    from tests.conftest import by_label
+
+    at = spanish("app_pages/survey.py", sample_db, monkeypatch)
+    assert [t.value for t in at.title] == ["¿Qué tan seguro se siente?"]
+    with i18n.use("es"):
+        by_label(at.button, "Enviar mis respuestas").click()
+    rerun(at)
+    assert any(w.value.startswith("Antes de enviar: haga clic en el mapa") for w in at.warning)
+    with open_store(sample_db) as s:
+        hood = s.read(Layer.NEIGHBORHOODS).iloc[0]
+    inside = hood.geometry.representative_point()
+    map_returns[0] = {"last_clicked": {"lat": inside.y, "lng": inside.x}}
+    rerun(at)
+    assert any(c.value == f"Lugar elegido: en **{hood['name']}**." for c in at.caption)
+    safe = next(r for r in at.radio if r.label.startswith("¿Qué tan seguro"))
+    assert "2: Inseguro" in safe.options
+    assert i18n.missing("es") == set()
+
+
+@pytest.mark.usefixtures("fresh_streamlit_caches")
+def test_the_progress_page_in_spanish_asks_for_nothing_untranslated(
+        sample_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    at = spanish("app_pages/progress.py", sample_db, monkeypatch)
+    assert [t.value for t in at.title] == ["Avances"]
+    assert "Informes abiertos y cerrados" in [h.value for h in at.subheader]
+    table = at.dataframe[0].value
+    assert table.columns[0] == "Mes" and "Informes abiertos" in table.columns
+    assert "Sensación de seguridad: mínimo al 95\xa0%" in table.columns  # Babel's percent
+    assert i18n.missing("es") == set()
+
+
+@pytest.mark.usefixtures("fresh_streamlit_caches")
+def test_the_spots_page_in_spanish_asks_for_nothing_untranslated(
+        sample_db: Path, monkeypatch: pytest.MonkeyPatch,
+        map_returns: list[dict[str, object]]) -> None:
+    from layers.schema import Layer
+    from layers.store import open_store
+
+    with open_store(sample_db) as s:
+        concerns = s.read(Layer.CONCERNS)
+    target = concerns[concerns["status"] == "open"].iloc[0]
+    at = spanish("app_pages/spots.py", sample_db, monkeypatch, role="coordinator")
+    assert [t.value for t in at.title] == ["Puntos problemáticos y planes de acción"]
+    map_returns[0] = {"last_object_clicked": {"lat": target.geometry.y,
+                                              "lng": target.geometry.x}}
+    rerun(at)
+    assert "Se reunió 1 informe con un clic." in [s.value for s in at.success]
+    assert "**1 informe reunido**" in [m.value for m in at.markdown]
+    assert any(c.label == "Vincular el 1 informe reunido" for c in at.checkbox)
+    assert i18n.missing("es") == set()
+
+
+@pytest.mark.usefixtures("fresh_streamlit_caches")
+@pytest.mark.parametrize("role", [None, "coordinator"], ids=["public", "staff"])
+def test_the_export_page_in_spanish_asks_for_nothing_untranslated(
+        sample_db: Path, monkeypatch: pytest.MonkeyPatch, role: str | None) -> None:
+    at = spanish("app_pages/export.py", sample_db, monkeypatch, role=role)
+    assert [t.value for t in at.title] == ["Exportar"]
+    said = " ".join(c.value for c in at.caption)
+    assert "El contacto de quien informa nunca se exporta." in said
+    assert ("Exportación pública" if role is None else "Exportación del personal (coordinador)"
+            ) in said
+    layer = next(s for s in at.selectbox if s.label == "Capa")
+    assert layer.value == "concerns" and any(
+        o.startswith("Problemas informados (") for o in layer.options)
+    assert any(d.proto.label.startswith("Descargar concerns.geojson")
+               for d in at.get("download_button"))
+    assert i18n.missing("es") == set()
+
+
+@pytest.mark.usefixtures("fresh_streamlit_caches")
+def test_the_change_log_and_accounts_pages_in_spanish_ask_for_nothing_untranslated(
+        sample_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from cpted import accounts as acc
+    from cpted.privacy import Role
+    from layers.store import open_store
+    from tests.conftest import by_label
+
+    with open_store(sample_db) as s:  # something for the change log to show
+        acc.create_account(s, "dana", "Dana Coordinator", Role.COORDINATOR, "correct horse 1")
+    at = spanish("app_pages/accounts.py", sample_db, monkeypatch, role="admin")
+    assert [t.value for t in at.title] == ["Cuentas"]
+    with i18n.use("es"):
+        by_label(at.text_input, "Nombre de usuario").input("sam")
+        by_label(at.text_input, "Nombre que ven los demás").input("Sam Officer")
+        by_label(at.selectbox, "Función").set_value("officer")
+        by_label(at.text_input, "Contraseña (al menos 10 caracteres)").input("long password 3")
+        by_label(at.button, "Agregar cuenta").click()
+    rerun(at)
+    assert [s.value for s in at.success] == ["Se agregó a sam como agente."]
+    assert i18n.missing("es") == set()
+    with i18n.use("es"):
+        at.switch_page("app_pages/changes.py")
+    rerun(at)
+    assert [t.value for t in at.title] == ["Registro de cambios"]
+    assert [m.label for m in at.metric] == ["Cambios mostrados"]
+    assert "agente" in at.dataframe[0].value["Role"].tolist() or \
+        "administrador" in at.dataframe[0].value["Role"].tolist()
+    assert i18n.missing("es") == set()
+
+
+@pytest.mark.usefixtures("fresh_streamlit_caches")
+def test_the_setup_page_in_spanish_asks_for_nothing_untranslated(
+        sample_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    at = spanish("app_pages/setup.py", sample_db, monkeypatch, role="admin")
+    assert [t.value for t in at.title] == ["Categorías e instrumento"]
+    assert "Guardar las categorías" in [b.label for b in at.button]
+    assert any("preguntas en" in m.value and "principios" in m.value for m in at.markdown)
+    assert i18n.missing("es") == set()
+
+
+@pytest.mark.usefixtures("fresh_streamlit_caches")
+def test_the_import_page_in_spanish_asks_for_nothing_untranslated(
+        sample_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.conftest import by_label
+    from tests.test_mapping_edit import WALK
+
+    at = spanish("app_pages/import_data.py", sample_db, monkeypatch, role="coordinator")
+    assert [t.value for t in at.title] == ["Importar"]
+    with i18n.use("es"):
+        at.file_uploader[0].set_value(("walk.csv", WALK.encode(), "text/csv"))
+    rerun(at)
+    assert any(w.value.startswith("Antes de poder comprobar las filas:") for w in at.warning)
+    fields = next(d for d in at.dataframe if d.key and d.key.startswith("map-"))
+    by_field = fields.value.set_index("name")
+    assert by_field.loc["service_code", "column"] == "(ninguna)"
+    assert by_field.loc["service_request_id", "field"] == "Número de informe (obligatorio)"
+    # the person picks the code column and confirms Status, as on the English page
+    state = {"edited_rows": {int(list(by_field.index).index("service_code")):
+                             {"column": "What"}}, "added_rows": [], "deleted_rows": []}
+    at.session_state[fields.key] = state
+    rerun(at)
+    with i18n.use("es"):
+        by_label(at.checkbox, "Usar la columna 'Status' para Abierto o cerrado").check()
+    rerun(at)
+    assert {m.label: m.value for m in at.metric} == {
+        "Filas leídas": "6", "Se aceptarían": "4", "Rechazadas": "2"}
+    with i18n.use("es"):
+        by_label(at.button, "Importar 4 filas a problemas informados").click()
+    rerun(at)
+    assert any("Se importaron 4 filas a problemas informados desde walk.csv" in s.value
+               for s in at.success)
+    assert i18n.missing("es") == set()

@@ -647,3 +647,35 @@ def test_the_hotspot_evaluation_answer_holds_no_secret(
     assert json.loads(printed.strip().splitlines()[-1])["rows"]
     found = leaks(printed) + leaks(out.read_text())
     assert not found, f"the hotspot evaluation prints {found}"
+
+
+#: The pages whose words go through the catalogue (tests/test_i18n.py) and that the
+#: public may open: their Spanish sentences format the same records differently.
+SPANISH_PUBLIC_PAGES = ["app_pages/survey.py", "app_pages/progress.py", "app_pages/spots.py",
+                        "app_pages/export.py"]
+
+
+@pytest.mark.parametrize("page", SPANISH_PUBLIC_PAGES)
+def test_the_translated_pages_in_spanish_show_the_public_no_secret(
+        seeded: tuple[Store, dict[str, str], str], monkeypatch: pytest.MonkeyPatch,
+        map_returns: list[dict[str, Any]], fresh_streamlit_caches: None, page: str) -> None:
+    from cpted import i18n
+
+    _, ids, url = seeded
+    monkeypatch.setenv("CPTED_DB_URL", url)
+    monkeypatch.delenv("CPTED_STAFF_MODE", raising=False)
+    monkeypatch.chdir(ROOT)
+    # a click 30 m from the sensitive report: the page may echo the click, not the report
+    map_returns[0] = {"last_clicked": {"lat": EXACT[1] + 0.0003, "lng": EXACT[0]}}
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90)
+    at.session_state["language"] = "es"
+    at.session_state["concern_id"] = ids["sensitive"]
+    with i18n.use("es"):
+        at.switch_page(page).run()
+    assert not at.exception, (page, at.exception)
+    texts = "\n".join(element_texts(at))
+    assert not leaks(texts), f"{page} in Spanish shows {leaks(texts)} to the public"
+    assert PASSWORD not in texts
+    from app_pages._state import store_for
+
+    store_for(url).close()
