@@ -12,7 +12,7 @@ from app_pages._state import layer as read_layer
 from app_pages._words import ROLES, layer_title, layer_word, word
 from cpted import i18n
 from cpted.exports import EXPORT_FORMATS
-from cpted.i18n import _, ngettext
+from cpted.i18n import N_, _, ngettext
 from layers.schema import SCHEMAS, Layer, field_words
 from layers.writers import MEDIA_TYPES, OutputFormat
 
@@ -28,12 +28,12 @@ layer = Layer(c1.selectbox(
     _("Layer"), choices, index=choices.index(Layer.CONCERNS.value),
     format_func=lambda v: _("{layer} ({n})").format(layer=layer_title(v),
                                                      n=i18n.number(counts[Layer(v)]))))
+#: Each export format by name (the file formats' own names stay as they are).
+FORMAT_WORDS = {"geojson": N_("GeoJSON"), "gpkg": N_("GeoPackage"),
+                "csv": N_("CSV (points as longitude/latitude)"), "parquet": N_("GeoParquet"),
+                "open311": N_("Open311 GeoReport v2 JSON")}
 formats = [f for f in EXPORT_FORMATS if f != "open311" or layer is Layer.CONCERNS]
-fmt = c2.selectbox(_("Format"), formats,
-                   format_func={"geojson": "GeoJSON", "gpkg": "GeoPackage",
-                                "csv": _("CSV (points as longitude/latitude)"),
-                                "parquet": "GeoParquet",
-                                "open311": "Open311 GeoReport v2 JSON"}.get)
+fmt = c2.selectbox(_("Format"), formats, format_func=lambda f: _(FORMAT_WORDS[f]))
 if layer is Layer.CONCERNS:
     st.caption(_("Reporter contact is never exported. Public export: concerns in sensitive "
                  "categories are moved to the centre of a {m} m cell, without description "

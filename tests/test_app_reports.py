@@ -162,7 +162,7 @@ def test_problem_spot_and_overdue_plan(app: AppTest, sample_db: Path) -> None:
                        actor="chair")
     app.switch_page("app_pages/spots.py").run()
     assert not app.exception
-    assert any("1 action plan(s) overdue" in e.value for e in app.error)
+    assert any("1 action plan overdue" in e.value for e in app.error)
     plans = next(d.value for d in app.dataframe if "overdue" in d.value.columns)
     assert bool(plans["overdue"].iloc[0]) is True
 
