@@ -181,7 +181,7 @@ def show_where_next(audits: pd.DataFrame, zone: str) -> None:
             + ".")
     # Altair rather than st.scatter_chart, so each dot names its place to a screen reader
     st.altair_chart(
-        alt.Chart(pairs, description=said).mark_point(filled=True, size=60).encode(
+        alt.Chart(pairs).mark_point(filled=True, size=60).encode(
             x=alt.X("Pre-score:Q", scale=alt.Scale(domain=[0, 100]),
                     title="Pre-score (higher: more reason to audit)"),
             y=alt.Y("Audit score:Q", scale=alt.Scale(domain=[0, 100]),

@@ -113,7 +113,7 @@ else:
     short = dates.get_month_names("abbreviated", locale=i18n.current())
     names_js = json.dumps([str(short[k]) for k in range(1, 13)], ensure_ascii=False)
     st.altair_chart(
-        alt.Chart(long, description=said).mark_line(point=True).encode(
+        alt.Chart(long).mark_line(point=True).encode(
             x=alt.X("Month:T", title=_("Month reported"), axis=alt.Axis(
                 format="%b %Y",
                 labelExpr=f"{names_js}[month(datum.value)] + ' ' + year(datum.value)")),
