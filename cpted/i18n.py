@@ -145,8 +145,7 @@ def ngettext(singular: str, plural: str, n: int) -> str:
         return singular if n == 1 else plural
     t = translations(code)
     got = t.ngettext(singular, plural, n)
-    if (singular, plural) not in getattr(t, "_catalog", {}) and \
-            (singular, 0) not in getattr(t, "_catalog", {}):
+    if (singular, 0) not in getattr(t, "_catalog", {}):  # gettext keys plural forms so
         _missing.add((code, singular))
     return got
 

@@ -13,6 +13,7 @@ import json
 import re
 import shutil
 import subprocess
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -41,7 +42,7 @@ PLACEHOLDER = re.compile(r"\{(\w*)[^{}]*\}")
 
 def extracted(tmp_path: Path) -> set[str]:
     """The texts the code and data ask to be translated, as Babel extracts them now."""
-    pybabel = shutil.which("pybabel", path=str(Path(__import__("sys").executable).parent))
+    pybabel = shutil.which("pybabel", path=str(Path(sys.executable).parent))
     need(pybabel is not None, "pybabel (Babel) is not installed")
     out = tmp_path / "now.pot"
     subprocess.run([str(pybabel), "extract", "-F", "babel.cfg", "--no-location",
