@@ -124,19 +124,19 @@ def show_place(lonlat: Sequence[float], *, what: str, approximate_m: float | Non
     s = store()
     still = place_svg(_still_ground(s.url, s.revision()), lonlat, what=what,
                       approximate_m=approximate_m)
-    st.markdown(still_img(still.svg, still.title), unsafe_allow_html=True)
+    st.markdown(still_img(still.svg, still.title))
 
 
 def still_img(svg: str, alt: str) -> str:
-    """An ``<img>`` holding a still map as a data URI, with ``alt`` escaped: drawn by the
-    markdown element every page has loaded already, so the map waits for no script of
-    its own (an SVG in an ``<img>`` runs no script and loads nothing)."""
+    """A Markdown image holding a still map as a data URI, with ``alt`` escaped: drawn by
+    the markdown element every page has loaded already, and without HTML, so the map
+    waits for no script of its own (an SVG in an image runs no script and loads
+    nothing)."""
     data = base64.b64encode(svg.encode()).decode()
     # every character Markdown could act on is a character reference, so no renderer
     # sees markup in the words (names people typed), and a browser reads them as typed
     words = "".join(f"&#{ord(c)};" if c in _MARKDOWN_SIGNS else c for c in alt)
-    return (f'<img src="data:image/svg+xml;base64,{data}" alt="{words}"'
-            ' style="width:100%;height:auto;display:block">')
+    return f"![{words}](data:image/svg+xml;base64,{data})"
 
 
 _MARKDOWN_SIGNS = frozenset("[]()!*_`~#|{}\\:$<>=+-&\"'")

@@ -329,10 +329,12 @@ def test_the_concern_map_shows_the_place_the_public_may_see(
     assert still.title.startswith("Map: Suspected drug activity")
     assert still.title.endswith("shown only as an approximate area")
     assert 'class="street"' in still.svg  # the sample's streets are drawn under the pin
-    drawn = [m.value for m in at.markdown if m.value.startswith('<img src="data:image/svg+xml')]
+    drawn = [m.value for m in at.markdown if m.value.startswith("![")
+             and "](data:image/svg+xml;base64," in m.value]
     assert len(drawn) == 1  # what the map shows, in words, for a screen reader:
-    assert html.unescape(drawn[0].split('alt="')[1].split('"')[0]) == still.title
-    assert base64.b64decode(drawn[0].split("base64,")[1].split('"')[0]).decode() == still.svg
+    alt, _, src = drawn[0][2:-1].partition("](")
+    assert html.unescape(alt) == still.title
+    assert base64.b64decode(src.split("base64,")[1]).decode() == still.svg
     assert any("approximate area" in c.value for c in at.caption)
 
 

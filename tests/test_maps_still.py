@@ -122,15 +122,17 @@ def test_a_place_with_no_ground_still_shows_its_pin() -> None:
     assert not [p for p in root.iter(f"{SVG}path") if p.get("class") == "street"]
 
 
-def test_a_still_map_is_an_img_whose_words_cannot_become_markup() -> None:
+def test_a_still_map_is_a_markdown_image_whose_words_cannot_become_markup() -> None:
     from app_pages._maps import still_img
 
     svg = '<svg xmlns="http://www.w3.org/2000/svg"><text>A &amp; B</text></svg>'
-    tag = still_img(svg, 'Map: "Graffiti" <script>alert(1)</script> & more')
-    assert tag.startswith('<img src="data:image/svg+xml;base64,') and tag.endswith(">")
-    assert "<script>" not in tag and tag.count("<") == 1  # the one <img ...>
-    alt = tag.split('alt="')[1].split('"')[0]
-    assert html.unescape(alt) == 'Map: "Graffiti" <script>alert(1)</script> & more'
+    said = 'Map: "Graffiti" <script>alert(1)</script> & more](javascript:x) *'
+    tag = still_img(svg, said)
+    # Markdown's own image, so no HTML is allowed through and no extra script is loaded
+    assert tag.startswith("![") and tag.endswith(")") and "<" not in tag
+    alt, _, rest = tag[2:].partition("](")
+    assert rest.startswith("data:image/svg+xml;base64,")
+    assert html.unescape(alt) == said  # a CommonMark reader decodes the references
     assert not set(alt) & set("[]()!*_`<>\"'")  # nothing a Markdown or HTML reader acts on
-    payload = tag.split("base64,")[1].split('"')[0]
+    payload = rest.split("base64,")[1][:-1]
     assert base64.b64decode(payload).decode() == svg  # the drawing itself, unchanged
