@@ -7,11 +7,13 @@ Start it with ``make run``, or ``streamlit run server.py``. The routes are in
 """
 
 import streamlit as st
+from starlette.middleware import Middleware
 
 from cpted.api import api_routes
 from cpted.feeds import feed_routes
-from cpted.server import routes
+from cpted.server import PageLanguage, routes
 from layers.settings import load_settings
 
 settings = load_settings()
-app = st.App("app.py", routes=[*routes(), *api_routes(settings), *feed_routes(settings=settings)])
+app = st.App("app.py", routes=[*routes(), *api_routes(settings), *feed_routes(settings=settings)],
+             middleware=[Middleware(PageLanguage)])

@@ -120,7 +120,18 @@ def language_box() -> str:
         i18n.translations(c).gettext("Language") for c in codes))
     code = st.sidebar.selectbox(label, codes, key="language", format_func=i18n.language_name)
     i18n.set_language(code)
+    # the page was served declaring the browser's language (cpted.server.PageLanguage);
+    # one chosen here instead is declared on it for screen readers (WCAG 2.1, 3.1.1)
+    if code != i18n.negotiate(st.context.headers.get("Accept-Language")):
+        with st.sidebar:
+            _page_language(data={"lang": code}, key="page-language")
     return code
+
+
+#: Sets the page's ``<html lang>`` to the language in use (one of the catalogues' codes).
+_page_language = st.components.v2.component(
+    "cpted_page_language",
+    js="export default function({ data }) { document.documentElement.lang = data.lang; }")
 
 
 def account_box() -> None:

@@ -9,6 +9,9 @@ layers a page read through the access layer.
   (:data:`cpted.maps.assets.SERVED_DIRS` only).
 - ``/basemap/<key>/<layer>/<z>/<x>/<y>.mvt``: a base-map tile; 204 (empty) where a tile
   set has no tile, as vector-tile clients expect, and 404 for an unknown set.
+
+And one middleware, :class:`PageLanguage`: the page Streamlit serves declares the
+language it will be shown in.
 """
 
 from __future__ import annotations
@@ -16,11 +19,13 @@ from __future__ import annotations
 import mimetypes
 from pathlib import Path
 
+from starlette.datastructures import Headers, MutableHeaders
 from starlette.requests import Request
 from starlette.responses import FileResponse, Response
 from starlette.routing import BaseRoute, Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from cpted import basemap
+from cpted import basemap, i18n
 from cpted.maps.assets import NODE_MODULES, SERVED_DIRS
 
 #: Set once ``server.py`` has mounted the routes; pages read it to tell a user who started
@@ -89,3 +94,66 @@ def routes() -> list[BaseRoute]:
         Route("/assets/{path:path}", _asset, methods=["GET"]),
         Route("/basemap/{key}/{layer}/{z:int}/{x:int}/{y:int}.mvt", _tile, methods=["GET"]),
     ]
+
+
+class PageLanguage:
+    """Declares the page's language on the page itself (WCAG 2.1, 3.1.1 "Language of
+    Page"), so a screen reader reads a Spanish page with a Spanish voice.
+
+    Streamlit serves one HTML page, written ``<html lang="en">``; a page asked for by a
+    browser is served with the language the app will speak to it, negotiated from its
+    ``Accept-Language`` as the pages negotiate it (:func:`cpted.i18n.negotiate`). A
+    language chosen later in the picker is set on the page by the picker
+    (``app_pages/_state.language_box``). Nothing else is changed: other responses pass
+    through untouched, and the page is sent uncompressed (it is 8 kB).
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope.get("method") != "GET":
+            await self.app(scope, receive, send)
+            return
+        asked = Headers(scope=scope)
+        code = i18n.negotiate(asked.get("accept-language"))
+        if code == i18n.SOURCE or "text/html" not in asked.get("accept", ""):
+            await self.app(scope, receive, send)
+            return
+        # a page's own request: kept out of compression, so its text can be read
+        scope = {**scope, "headers": [(k, v) for k, v in scope["headers"]
+                                      if k.lower() != b"accept-encoding"]}
+        start: Message | None = None
+        body: list[bytes] = []
+
+        async def respond(message: Message) -> None:
+            nonlocal start
+            if message["type"] == "http.response.start":
+                kind = Headers(raw=message.get("headers", [])).get("content-type", "")
+                if kind.startswith("text/html"):
+                    start = message
+                    return
+                await send(message)
+            elif message["type"] == "http.response.body" and start is not None:
+                body.append(message.get("body", b""))
+                if message.get("more_body", False):
+                    return
+                page = declare(b"".join(body), code)
+                headers = MutableHeaders(raw=list(start.get("headers", [])))
+                headers["content-length"] = str(len(page))
+                await send({**start, "headers": headers.raw})
+                await send({"type": "http.response.body", "body": page})
+            else:
+                await send(message)
+
+        await self.app(scope, receive, respond)
+
+
+def declare(page: bytes, code: str) -> bytes:
+    """``page`` with its ``<html>`` element's ``lang`` set to ``code`` (the first one
+    only; a page with no ``lang`` on it is returned as it is)."""
+    head, sep, rest = page.partition(b"<html lang=\"")
+    if not sep:
+        return page
+    _old, quote, tail = rest.partition(b"\"")
+    return head + sep + code.encode("ascii") + quote + tail

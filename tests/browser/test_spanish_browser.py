@@ -36,3 +36,28 @@ def test_a_spanish_browser_gets_the_report_page_in_spanish(
     # the navigation speaks Spanish too (on a phone it sits in the closed sidebar)
     expect(page.get_by_role("link", name="Informar de un problema")).to_have_count(1)
     expect(page.get_by_role("link", name="Mapa")).to_have_count(1)
+
+
+@pytest.mark.parametrize(("locale", "first", "other"), [
+    ("es-ES", ("es", "Informar de un problema"), ("English", "en", "Report a concern")),
+    ("en-US", ("en", "Report a concern"), ("Español", "es", "Informar de un problema"))])
+def test_the_page_declares_the_language_it_is_shown_in(
+        app_url: str, browser: Any, locale: str, first: tuple[str, str],
+        other: tuple[str, str, str]) -> None:
+    """WCAG 2.1, 3.1.1: ``<html lang>`` is the language of the words shown, as served
+    for the browser and after another is chosen in the picker, so a screen reader
+    speaks them in the right voice."""
+    ctx = browser.new_context(viewport={"width": 1400, "height": 900}, locale=locale)
+    install_routes(ctx)
+    page = ctx.new_page()
+    try:
+        page.goto(f"{app_url}/report")
+        expect(page.get_by_role("heading", name=first[1])).to_be_visible(timeout=60_000)
+        expect(page.locator("html")).to_have_attribute("lang", first[0])
+        name, code, heading = other
+        page.get_by_test_id("stSelectbox").filter(has_text="Language · Idioma").click()
+        page.get_by_role("option", name=name, exact=True).click()
+        expect(page.get_by_role("heading", name=heading)).to_be_visible(timeout=60_000)
+        expect(page.locator("html")).to_have_attribute("lang", code)
+    finally:
+        ctx.close()
