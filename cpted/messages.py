@@ -12,7 +12,7 @@ Times are the deployment's local time, written the language's way; what people t
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from cpted import i18n
@@ -30,6 +30,8 @@ MAX_DIGEST_ITEMS = 50
 class Draft:
     subject: str
     body: str
+    #: The language it is written in (the one in use when it was composed).
+    language: str = field(default_factory=i18n.current)
 
 
 @dataclass(frozen=True)

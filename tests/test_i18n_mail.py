@@ -102,6 +102,7 @@ def test_a_follow_made_in_spanish_is_confirmed_and_alerted_in_spanish(store: Sto
                                    visibility="public")
     [alert] = sent_messages(store, SETTINGS)
     assert alert["Subject"] == f"Grafiti {rid}: ahora «Arreglado»"
+    assert alert["Content-Language"] == "es" and confirmation["Content-Language"] == "es"
     text = body(alert)
     assert text.startswith("El informe que usted sigue tiene un nuevo estado: Arreglado.")
     assert "Estado: Arreglado (antes: Enviado)" in text
@@ -122,6 +123,7 @@ def test_an_english_follower_still_gets_english_beside_a_spanish_one(store: Stor
     alerts = {str(m["To"]): m for m in sent_messages(store, SETTINGS)}
     english, spanish = alerts[EN_ADDRESS], alerts[ES_ADDRESS]
     assert english["Subject"] == f"Graffiti {rid}: now Acknowledged"
+    assert english["Content-Language"] == "en"
     assert body(english).startswith("The report you follow has a new status: Acknowledged.")
     assert f"When: {local_day(english, SETTINGS.timezone, 'en')}" in body(english)
     assert spanish["Subject"] == f"Grafiti {rid}: ahora «Recibido»"
@@ -281,3 +283,23 @@ def test_an_audit_report_in_spanish_has_spanish_headings_and_dates(
     assert "General: " in page and "Overall:" not in page and "Scores by principle" not in page
     # the charts were drawn again in Spanish, not kept from the English gathering
     assert r.charts_in("es")[0] != r.chart_png
+
+
+def test_a_staff_member_who_follows_in_spanish_hears_of_assignments_in_spanish(
+        store: Store) -> None:
+    acc.create_account(store, "olive", "Olive Officer", Role.OFFICER, "long enough pw",
+                       email="olive@example.net")
+    olive = acc.current(store, "olive")
+    assert olive is not None
+    with i18n.use("es"):
+        assert Access(store, olive, SETTINGS).follow_assigned()
+    rid = report(store)
+    staff(store).assign(rid, "olive")
+    staff(store).change_status(rid, "in progress", "Crew booked", visibility="public")
+    assigned, changed = sent_messages(store, SETTINGS)
+    assert assigned["Subject"] == f"Asignado a usted: Grafiti {rid}"
+    assert body(assigned).startswith(f"Se le asignó un informe: {rid} (Grafiti).")
+    assert changed["Subject"] == f"Grafiti {rid}: ahora «En curso»"
+    assert body(changed).startswith("El informe asignado a usted tiene un nuevo estado")
+    assert "olive@example.net" not in body(assigned) + body(changed)
+    assert i18n.missing("es") == set()

@@ -246,7 +246,7 @@ class FollowDoor(Door):
         unsubscribe = self._unsubscribe_url(secret, follow_id)
         headers = {"List-Unsubscribe": f"<{unsubscribe}>",
                    "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-                   "Auto-Submitted": "auto-generated"}
+                   "Auto-Submitted": "auto-generated", "Content-Language": draft.language}
         return outbox.enqueue(conn, dedupe_key=key, follow_id=follow_id, to_address=address,
                               subject=draft.subject, body_text=draft.body, headers=headers,
                               created_at=iso(now), due_at=iso(now))
