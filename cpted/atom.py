@@ -3,7 +3,8 @@
 Each feed has the elements RFC 4287 requires (``id``, ``title``, ``updated``, an
 ``author``, a ``self`` link) and each entry its ``id``, ``title``, ``updated``, a
 ``summary`` and an ``alternate`` link to the report's page. Ids are ``urn:uuid`` names
-made from the deployment's address and the report's event, so they never change.
+made from the deployment's address and the report's event, so they never change. A feed
+is written in the language in use (:mod:`cpted.i18n`), which its ``xml:lang`` names.
 """
 
 from __future__ import annotations
@@ -13,9 +14,12 @@ import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from cpted.messages import SITE, News, status_words
+from cpted import i18n
+from cpted.i18n import _
+from cpted.messages import SITE, News, category_words, status_words
 
 ATOM = "http://www.w3.org/2005/Atom"
+XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 MEDIA_TYPE = "application/atom+xml"
 
 
@@ -31,11 +35,13 @@ def stable_id(base_url: str, *parts: object) -> str:
 
 
 def entry_title(news: News) -> str:
-    what = f"{news.category} ({news.request_id})"
+    what = _("{category} ({id})").format(category=category_words(news.category),
+                                         id=news.request_id)
     if news.kind == "created":
-        return f"New report: {what}"
-    verb = "Reopened" if news.kind == "reopened" else "Now"
-    return f"{verb} {status_words(news.status)}: {what}"
+        return _("New report: {what}").format(what=what)
+    text = _("Reopened {status}: {what}") if news.kind == "reopened" else _(
+        "Now {status}: {what}")
+    return text.format(status=status_words(news.status), what=what)
 
 
 def entry_summary(news: News) -> str:
@@ -43,9 +49,9 @@ def entry_summary(news: News) -> str:
     if text:
         return text.strip()
     if news.sensitive:
-        return ("A report of this kind is shown only as an approximate area, without its "
-                "text, to protect the people involved.")
-    return "No public note was given." if news.kind != "created" else "No description."
+        return _("A report of this kind is shown only as an approximate area, without its "
+                 "text, to protect the people involved.")
+    return _("No public note was given.") if news.kind != "created" else _("No description.")
 
 
 def feed(*, base_url: str, feed_key: str, title: str, subtitle: str, self_url: str,
@@ -64,7 +70,7 @@ def feed(*, base_url: str, feed_key: str, title: str, subtitle: str, self_url: s
         return el
 
     news = sorted(items, key=lambda n: (n.at, n.event_id), reverse=True)
-    root = ET.Element(f"{{{ATOM}}}feed")
+    root = ET.Element(f"{{{ATOM}}}feed", {XML_LANG: i18n.current()})
     sub(root, "id", stable_id(base_url, "feed", feed_key))
     sub(root, "title", title)
     sub(root, "subtitle", subtitle)

@@ -14,6 +14,9 @@ Every route acts as the public (the caller's address for the rate limit) through
 - ``GET /follow/fixed?token=...``: "Is it fixed?" about a report marked fixed, with a
   button for each answer; ``POST`` records it (:mod:`cpted.fixed_links`).
 
+Pages and feeds speak the language the caller's ``Accept-Language`` prefers
+(:func:`cpted.i18n.negotiate`); an area's feed, the language its follow was made in.
+
 Mount them beside the app's own routes: ``st.App("app.py", routes=[*routes(),
 *feed_routes()])`` in ``server.py``.
 """
@@ -30,10 +33,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from cpted import accounts
+from cpted import accounts, i18n
 from cpted.atom import MEDIA_TYPE
 from cpted.clients import client_address
 from cpted.follows import FollowError, FollowSummary, Kind, frequency_words
+from cpted.i18n import _
 from layers.errors import CptedError, StoreError, UnusableInputError
 from layers.settings import Settings, load_settings
 from layers.store import Store, open_store
@@ -67,7 +71,8 @@ def _shared_store(url: str) -> Store:
 def page(title: str, *paragraphs: str, status_code: int = 200) -> Response:
     """A small HTML page; ``paragraphs`` are HTML already escaped by the caller."""
     body = "".join(p if p.startswith(("<p", "<form")) else f"<p>{p}</p>" for p in paragraphs)
-    text = (f'<!doctype html><html lang="en"><head><meta charset="utf-8">'
+    text = (f'<!doctype html><html lang="{html.escape(i18n.current())}"><head>'
+            f'<meta charset="utf-8">'
             f'<meta name="viewport" content="width=device-width, initial-scale=1">'
             f"<title>{html.escape(title)}</title><style>{_STYLE}</style></head>"
             f"<body><h1>{html.escape(title)}</h1>{body}</body></html>")
@@ -76,10 +81,18 @@ def page(title: str, *paragraphs: str, status_code: int = 200) -> Response:
 
 
 def _what(summary: FollowSummary) -> str:
-    how = ("each time its status changes" if summary.kind is Kind.REPORT
-           else "each time the status of one changes" if summary.kind is Kind.ASSIGNED
-           else f"{frequency_words(summary.frequency)}, with its new reports and changes")
-    return f"{html.escape(summary.label)}, {html.escape(how)}"
+    if summary.kind is Kind.REPORT:
+        text = _("{what}, each time its status changes")
+    elif summary.kind is Kind.ASSIGNED:
+        text = _("{what}, each time the status of one changes")
+    else:
+        text = _("{what}, {how}, with its new reports and changes")
+    return html.escape(text.format(what=summary.label, how=frequency_words(summary.frequency)))
+
+
+def language_of(request: Request) -> str:
+    """The language a request's ``Accept-Language`` prefers among those available."""
+    return i18n.negotiate(request.headers.get("accept-language"))
 
 
 def feed_routes(*, store: Store | None = None, settings: Settings | None = None
@@ -98,10 +111,17 @@ def feed_routes(*, store: Store | None = None, settings: Settings | None = None
 
     async def call(request: Request, fn: Callable[[Any], T]) -> T:
         d = door(request)
-        return await run_in_threadpool(fn, d)
+        language = i18n.current()
+
+        def spoken(d: Any) -> T:
+            with i18n.use(language):
+                return fn(d)
+
+        return await run_in_threadpool(spoken, d)
 
     def back() -> str:
-        return f'<a href="{html.escape(config.link_base + "/")}">Back to the map</a>'
+        words = html.escape(_("Back to the map"))
+        return f'<a href="{html.escape(config.link_base + "/")}">{words}</a>'
 
     def refused(exc: BaseException, title: str) -> Response:
         from cpted.access import RateLimitError
@@ -117,6 +137,10 @@ def feed_routes(*, store: Store | None = None, settings: Settings | None = None
                     back(), status_code=code)
 
     async def neighborhood_feed(request: Request) -> Response:
+        with i18n.use(language_of(request)):
+            return await _neighborhood_feed(request)
+
+    async def _neighborhood_feed(request: Request) -> Response:
         nid = str(request.path_params["neighborhood_id"])
         try:
             data = await call(request, lambda d: d.neighborhood_feed(nid))
@@ -136,43 +160,53 @@ def feed_routes(*, store: Store | None = None, settings: Settings | None = None
                                  "Referrer-Policy": "no-referrer"})
 
     async def confirm(request: Request) -> Response:
+        with i18n.use(language_of(request)):
+            return await _confirm(request)
+
+    async def _confirm(request: Request) -> Response:
         token = request.query_params.get("token", "")
-        title = "Confirm following"
+        title = _("Confirm following")
         try:
             if request.method == "GET":
                 summary = await call(request, lambda d: d.followed_by(token, "confirm"))
                 if summary.ended:
-                    return page(title, "This follow has ended. Follow again to start anew.",
-                                back())
+                    return page(title, html.escape(_("This follow has ended. Follow again to "
+                                                     "start anew.")), back())
                 if summary.confirmed:
                     return _confirmed(summary, back())
-                return page(title, f"Send e-mails about {_what(summary)}?",
-                            _button(request, "Yes, send them"),
-                            "If you did not ask for this, close this page: nothing will be "
-                            "sent.")
+                return page(title, html.escape(_("Send e-mails about {what}?")).format(
+                                what=_what(summary)),
+                            _button(request, _("Yes, send them")),
+                            html.escape(_("If you did not ask for this, close this page: "
+                                          "nothing will be sent.")))
             summary = await call(request, lambda d: d.confirm_follow(token))
         except CptedError as exc:
             return refused(exc, title)
         return _confirmed(summary, back())
 
     async def unsubscribe(request: Request) -> Response:
+        with i18n.use(language_of(request)):
+            return await _unsubscribe(request)
+
+    async def _unsubscribe(request: Request) -> Response:
         token = request.query_params.get("token", "")
-        title = "Stop the messages"
+        title = _("Stop the messages")
         try:
             if request.method == "GET":
                 summary = await call(request, lambda d: d.followed_by(token, "unsubscribe"))
                 if summary.ended:
-                    return page(title, "These messages were already stopped: no more are "
-                                       "sent.", back())
-                return page(title, f"Stop the e-mails about {_what(summary)}?",
-                            _button(request, "Stop them", field=("List-Unsubscribe",
-                                                                 "One-Click")))
+                    return page(title, html.escape(_("These messages were already stopped: "
+                                                     "no more are sent.")), back())
+                return page(title, html.escape(_("Stop the e-mails about {what}?")).format(
+                                what=_what(summary)),
+                            _button(request, _("Stop them"), field=("List-Unsubscribe",
+                                                                    "One-Click")))
             summary = await call(request, lambda d: d.unsubscribe(token))
         except CptedError as exc:
             return refused(exc, title)
-        return page("Stopped", f"No more messages will be sent about "
-                               f"{html.escape(summary.label)}, and the address was deleted.",
-                    back())
+        return page(_("Stopped"), html.escape(_(
+            "No more messages will be sent about {what}, and the address was "
+            "deleted.").format(what=summary.label)), back())
 
     from cpted.fixed_links import answer_endpoint
 
@@ -182,8 +216,19 @@ def feed_routes(*, store: Store | None = None, settings: Settings | None = None
         Route("/feeds/area/{token}.atom", area_feed, methods=["GET"]),
         Route("/follow/confirm", confirm, methods=["GET", "POST"]),
         Route("/follow/unsubscribe", unsubscribe, methods=["GET", "POST"]),
-        Route("/follow/fixed", answer_endpoint(call, back, refused), methods=["GET", "POST"]),
+        Route("/follow/fixed", _speaking(answer_endpoint(call, back, refused)),
+              methods=["GET", "POST"]),
     ]
+
+
+def _speaking(endpoint: Callable[[Request], Any]) -> Callable[[Request], Any]:
+    """``endpoint`` run in the language of its request."""
+    async def run(request: Request) -> Response:
+        with i18n.use(language_of(request)):
+            out: Response = await endpoint(request)
+            return out
+
+    return run
 
 
 def _button(request: Request, label: str, *, field: tuple[str, str] | None = None) -> str:
@@ -203,8 +248,10 @@ def form(request: Request, label: str, *, fields: dict[str, str] | None = None,
 
 
 def _confirmed(summary: FollowSummary, back: str) -> Response:
-    parts = [f"You now follow {_what(summary)}. Each message has a link to stop them."]
+    parts = [html.escape(_("You now follow {what}. Each message has a link to stop "
+                           "them.")).format(what=_what(summary))]
     if summary.feed_url:
         url = html.escape(summary.feed_url)
-        parts.append(f'The same news as a feed, for a feed reader: <a href="{url}">{url}</a>')
-    return page("Following", *parts, back)
+        parts.append(html.escape(_("The same news as a feed, for a feed reader: {link}")).format(
+            link=f'<a href="{url}">{url}</a>'))
+    return page(_("Following"), *parts, back)

@@ -32,6 +32,8 @@ import geopandas as gpd
 import shapely
 from shapely.geometry.base import BaseGeometry
 
+from cpted import i18n
+from cpted.i18n import N_, _, ngettext
 from layers.crs import WGS84
 from layers.errors import UnusableInputError
 
@@ -111,11 +113,13 @@ def email_problems(text: str | None) -> list[str]:
     """Why ``text`` is not an address we can send to (empty list: it is)."""
     value = (text or "").strip()
     if not value:
-        return ["give an e-mail address to send the messages to"]
+        return [_("give an e-mail address to send the messages to")]
     if len(value) > MAX_EMAIL_CHARS:
-        return [f"the e-mail address has {len(value)} characters; at most {MAX_EMAIL_CHARS}"]
+        return [_("the e-mail address has {n} characters; at most {most}").format(
+            n=i18n.number(len(value)), most=i18n.number(MAX_EMAIL_CHARS))]
     if not _EMAIL.match(value):
-        return [f"{value!r} does not look like an e-mail address (name@example.org)"]
+        return [_("{value!r} does not look like an e-mail address (name@example.org)").format(
+            value=value)]
     return []
 
 
@@ -130,7 +134,7 @@ def normalise_email(text: str) -> str:
     """
     problems = email_problems(text)
     if problems:
-        raise FollowError("nothing was followed", problems, fields={"email": problems})
+        raise FollowError(_("nothing was followed"), problems, fields={"email": problems})
     return text.strip().lower()
 
 
@@ -144,9 +148,10 @@ def parse_frequency(value: Frequency | str, kind: Kind) -> Frequency:
     except ValueError:
         got = None
     if got not in allowed:
-        problem = (f"a {kind.value} is followed {' or '.join(f.value for f in allowed)}, "
-                   f"got {value!r}")
-        raise FollowError("nothing was followed", [problem], fields={"frequency": [problem]})
+        problem = (_("a report is followed at each change, got {value!r}") if kind is Kind.REPORT
+                   else _("an area is followed daily or weekly, got {value!r}")).format(
+                       value=value)
+        raise FollowError(_("nothing was followed"), [problem], fields={"frequency": [problem]})
     assert got is not None
     return got
 
@@ -155,9 +160,12 @@ def check_categories(codes: Sequence[str], known: Sequence[str]) -> list[str]:
     """The chosen category codes, sorted, each one known; empty means every category."""
     unknown = sorted(set(codes) - set(known))
     if unknown:
-        problem = (f"unknown categor{'ies' if len(unknown) > 1 else 'y'} "
-                   f"{', '.join(map(repr, unknown))}; expected some of: {', '.join(known)}")
-        raise FollowError("nothing was followed", [problem], fields={"categories": [problem]})
+        problem = ngettext("unknown category {codes}; expected some of: {known}",
+                           "unknown categories {codes}; expected some of: {known}",
+                           len(unknown)).format(codes=", ".join(map(repr, unknown)),
+                                                known=", ".join(known))
+        raise FollowError(_("nothing was followed"), [problem],
+                          fields={"categories": [problem]})
     return sorted(set(codes))
 
 
@@ -174,12 +182,14 @@ def circle(lon: float, lat: float, radius_m: float) -> BaseGeometry:
     """
     problems = []
     if not (-180 <= lon <= 180 and -90 <= lat <= 90):
-        problems.append(f"({lat}, {lon}) is not a latitude and longitude")
+        problems.append(_("({lat}, {lon}) is not a latitude and longitude").format(
+            lat=lat, lon=lon))
     if not MIN_RADIUS_M <= radius_m <= MAX_RADIUS_M:
-        problems.append(f"the radius must be {MIN_RADIUS_M:g} to {MAX_RADIUS_M:g} m, "
-                        f"got {radius_m:g} m")
+        problems.append(_("the radius must be {least} to {most} m, got {got} m").format(
+            least=i18n.number(MIN_RADIUS_M), most=i18n.number(MAX_RADIUS_M),
+            got=i18n.number(radius_m)))
     if problems:
-        raise FollowError("nothing was followed", problems, fields={"area": problems})
+        raise FollowError(_("nothing was followed"), problems, fields={"area": problems})
     point = gpd.GeoSeries([shapely.Point(lon, lat)], crs=WGS84)
     metric = point.estimate_utm_crs()
     out = point.to_crs(metric).buffer(radius_m, quad_segs=16).to_crs(WGS84)
@@ -191,26 +201,28 @@ def check_area(geom: BaseGeometry | None) -> BaseGeometry:
     at most :data:`MAX_AREA_KM2`."""
     problems = []
     if geom is None or geom.is_empty:
-        problems.append("draw the area to follow on the map")
+        problems.append(_("draw the area to follow on the map"))
     elif geom.geom_type not in ("Polygon", "MultiPolygon"):
-        problems.append(f"an area to follow is a polygon, got a {geom.geom_type}")
+        problems.append(_("an area to follow is a polygon, got a {kind}").format(
+            kind=geom.geom_type))
     else:
         minx, miny, maxx, maxy = geom.bounds
         if not (-180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90):
-            problems.append("the area's coordinates are not longitudes and latitudes")
+            problems.append(_("the area's coordinates are not longitudes and latitudes"))
         else:
             if not geom.is_valid:
                 geom = shapely.make_valid(geom)
             series = gpd.GeoSeries([geom], crs=WGS84)
             km2 = float(series.to_crs(series.estimate_utm_crs()).area.iloc[0]) / 1e6
             if km2 > MAX_AREA_KM2:
-                problems.append(f"the area covers {km2:,.0f} km²; at most {MAX_AREA_KM2:g} "
-                                "km² may be followed (draw a smaller one, or follow "
-                                "neighborhoods)")
+                problems.append(_("the area covers {km2} km²; at most {most} km² may be "
+                                  "followed (draw a smaller one, or follow "
+                                  "neighborhoods)").format(km2=i18n.number(km2, digits=0),
+                                                           most=i18n.number(MAX_AREA_KM2)))
             elif km2 <= 0:
-                problems.append("the area has no surface; draw a polygon")
+                problems.append(_("the area has no surface; draw a polygon"))
     if problems:
-        raise FollowError("nothing was followed", problems, fields={"area": problems})
+        raise FollowError(_("nothing was followed"), problems, fields={"area": problems})
     assert geom is not None
     return geom
 
@@ -247,10 +259,10 @@ def read_token(secret: str, token: str, purpose: Purpose, *, now: datetime) -> s
     FollowError
         A token not signed with ``secret``, made for another purpose, or expired.
     """
-    broken = FollowError("this link does not work: it is incomplete or was not made "
-                         "here. Copy the whole link from the message",
-                         fields={"token": ["the link is incomplete or was not made here"]})
-    payload, _, mac = (token or "").strip().partition(".")
+    broken = FollowError(_("this link does not work: it is incomplete or was not made "
+                           "here. Copy the whole link from the message"),
+                         fields={"token": [_("the link is incomplete or was not made here")]})
+    payload, _dot, mac = (token or "").strip().partition(".")
     try:
         want = hmac.new(secret.encode(), payload.encode("ascii"), hashlib.sha256).digest()
         got = _unb64(mac)
@@ -263,15 +275,16 @@ def read_token(secret: str, token: str, purpose: Purpose, *, now: datetime) -> s
     if kind != Purpose(purpose).value or not follow_id:
         raise broken
     if expires and now.timestamp() > expires:
-        raise FollowError(_EXPIRED.get(Purpose(purpose), "this link has expired"),
-                          fields={"token": ["the link has expired"]})
+        raise FollowError(_(_EXPIRED.get(Purpose(purpose), N_("this link has expired"))).format(
+                              days=i18n.number(ANSWER_VALID.days)),
+                          fields={"token": [_("the link has expired")]})
     return follow_id
 
 
 _EXPIRED = {
-    Purpose.CONFIRM: "this confirmation link has expired; follow again to get a new one",
-    Purpose.FIXED: f"this link has expired: answers are taken for {ANSWER_VALID.days} days "
-                   "after a report is marked fixed. Nothing was recorded",
+    Purpose.CONFIRM: N_("this confirmation link has expired; follow again to get a new one"),
+    Purpose.FIXED: N_("this link has expired: answers are taken for {days} days after a "
+                      "report is marked fixed. Nothing was recorded"),
 }
 
 
@@ -282,29 +295,42 @@ def message_id(dedupe_key: str, host: str) -> str:
     return f"<{digest}@{host or 'localhost'}>"
 
 
+#: How often a follower hears, in words.
+FREQUENCY_WORDS = {"instant": N_("at each change"), "daily": N_("once a day"),
+                   "weekly": N_("once a week")}
+
+
 def frequency_words(value: Frequency | str) -> str:
-    return {"instant": "at each change", "daily": "once a day",
-            "weekly": "once a week"}.get(str(value), str(value))
+    """How often, in the language in use: ``"daily"`` -> ``"once a day"``."""
+    text = FREQUENCY_WORDS.get(str(value))
+    return _(text) if text else str(value)
 
 
 def summarise(row: Mapping[str, Any], *, names: Mapping[str, str],
               neighborhoods: Mapping[str, str]) -> FollowSummary:
-    """A stored follow in words (``names``: category code -> name; ``neighborhoods``:
-    id -> name)."""
+    """A stored follow in words, in the language in use (``names``: category code ->
+    name, a shipped one translated; ``neighborhoods``: id -> name, as typed)."""
     kind = Kind(row["kind"])
     cats = [names.get(c, c) for c in json.loads(row.get("categories") or "[]")]
-    only = f" ({', '.join(cats)} only)" if cats else ""
+    only = ", ".join(_(c) for c in cats)
     if kind is Kind.REPORT:
-        label = f"report {row['service_request_id']}"
+        label = _("report {id}").format(id=row["service_request_id"])
     elif kind is Kind.ASSIGNED:
-        label = "the reports assigned to your account"
+        label = _("the reports assigned to your account")
     elif row.get("neighborhood_id"):
         nid = str(row["neighborhood_id"])
-        label = f"the neighborhood {neighborhoods.get(nid, nid)}{only}"
+        label = (_("the neighborhood {name} ({categories} only)") if cats
+                 else _("the neighborhood {name}")).format(name=neighborhoods.get(nid, nid),
+                                                            categories=only)
     else:
         geom = shapely.from_geojson(row["area_geojson"]) if row.get("area_geojson") else None
-        size = f" of {area_km2(geom):.2f} km²" if geom is not None else ""
-        label = f"an area{size} on the map{only}"
+        if geom is None:
+            label = (_("an area on the map ({categories} only)") if cats
+                     else _("an area on the map")).format(categories=only)
+        else:
+            label = (_("an area of {km2} km² on the map ({categories} only)") if cats
+                     else _("an area of {km2} km² on the map")).format(
+                         km2=i18n.number(area_km2(geom), digits=2), categories=only)
     return FollowSummary(kind, label, Frequency(row["frequency"]),
                          confirmed=row.get("confirmed_at") is not None,
                          ended=row.get("ended_at") is not None,

@@ -46,8 +46,8 @@ class Transport(Protocol):
 
 def compose(row: OutboxRow, settings: Settings) -> EmailMessage:
     """The e-mail of one outbox row: a plain-text part and the row's headers
-    (``List-Unsubscribe`` and ``List-Unsubscribe-Post`` among them), with a
-    ``Message-ID`` that stays the same across attempts."""
+    (``List-Unsubscribe``, ``List-Unsubscribe-Post`` and the ``Content-Language`` it is
+    written in among them), with a ``Message-ID`` that stays the same across attempts."""
     from datetime import datetime
 
     msg = EmailMessage(policy=POLICY)
@@ -56,10 +56,11 @@ def compose(row: OutboxRow, settings: Settings) -> EmailMessage:
     msg["Subject"] = one_line(row.subject)
     msg["Date"] = format_datetime(datetime.fromisoformat(row.created_at))
     msg["Message-ID"] = message_id(row.dedupe_key, urlsplit(settings.public_url).hostname or "")
-    for name, value in row.headers.items():
-        msg[name] = one_line(value)
     # quoted-printable: 7-bit safe for any server, and each line of it short
     msg.set_content(row.body_text, subtype="plain", charset="utf-8", cte="quoted-printable")
+    # after the content, which would drop a Content-Language (RFC 3282) set before it
+    for name, value in row.headers.items():
+        msg[name] = one_line(value)
     return msg
 
 

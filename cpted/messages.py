@@ -2,16 +2,23 @@
 digest. Plain functions of what the public may know (:class:`News`), returning a subject
 and a plain-text body; the access layer decides what goes in, so nothing here can add
 what a follower may not read.
+
+A message is written in the language in use (:mod:`cpted.i18n`): the access layer
+composes each one inside ``i18n.use(...)`` with the language its follow was made in.
+Times are the deployment's local time, written the language's way; what people typed
+(notes, descriptions, neighborhood names) is never translated.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
+from cpted import i18n
 from cpted.follows import FollowSummary, Kind, frequency_words
+from cpted.i18n import _, ngettext
+from layers.schema import ConcernStatus, DetailedStatus
 
 #: What messages call the service.
 SITE = "cpted-mapper"
@@ -23,6 +30,8 @@ MAX_DIGEST_ITEMS = 50
 class Draft:
     subject: str
     body: str
+    #: The language it is written in (the one in use when it was composed).
+    language: str = field(default_factory=i18n.current)
 
 
 @dataclass(frozen=True)
@@ -32,6 +41,7 @@ class News:
     ``note`` is the event's note only when it is public and the category is not
     sensitive; ``description`` the report's text only when the category is not
     sensitive. No place: a message or a feed says where only by the area followed.
+    ``category`` is the category's stored name (a shipped one is translated where shown).
     """
 
     event_id: int
@@ -46,17 +56,34 @@ class News:
     link: str
 
 
+#: The statuses a report may have, whose words are in the catalogue (the same msgids as
+#: the pages' words for them).
+_STATUSES = frozenset({*(s.value for s in DetailedStatus), *(s.value for s in ConcernStatus)})
+
+
 def one_line(text: str) -> str:
     """``text`` on one line (subjects and headers may not break)."""
     return " ".join(str(text).split())
 
 
 def status_words(value: str | None) -> str:
-    return str(value or "").capitalize()
+    """A status in the language in use, capitalised: ``"in progress"`` -> ``"In
+    progress"`` (``"En curso"``); a status a deployment added, as stored."""
+    text = str(value or "")
+    word = _(text) if text in _STATUSES else text
+    return word[:1].upper() + word[1:]
+
+
+def category_words(name: str) -> str:
+    """A category's name in the language in use (a shipped category's name is in the
+    catalogue; one a deployment wrote reads as written)."""
+    return _(name) if name else _("Concern")
 
 
 def local(t: datetime, tz: str) -> str:
-    return f"{t.astimezone(ZoneInfo(tz)):%Y-%m-%d %H:%M}"
+    """``t`` in the time zone ``tz``, written the language's way (``"Dec 1, 2026, 8:57
+    PM"``, ``"1 dic 2026, 20:57"``)."""
+    return i18n.when(t, tz=tz)
 
 
 def _clip(text: str, n: int = 280) -> str:
@@ -65,29 +92,35 @@ def _clip(text: str, n: int = 280) -> str:
 
 
 def _footer(unsubscribe_url: str, why: str) -> list[str]:
-    return ["", "-- ", f"You get this because {why}.",
-            f"Stop these messages (one click): {unsubscribe_url}"]
+    return ["", "-- ", why,
+            _("Stop these messages (one click): {url}").format(url=unsubscribe_url)]
 
 
 def confirmation(summary: FollowSummary, *, confirm_url: str, unsubscribe_url: str,
                  valid_days: int) -> Draft:
     """The message asking an address to confirm a follow (double opt-in)."""
-    how = ("each time its status changes" if summary.kind is Kind.REPORT
-           else f"{frequency_words(summary.frequency)}, with its new reports and changes")
+    if summary.kind is Kind.REPORT:
+        text = _("Someone, we hope you, asked {site} to e-mail this address about {what}, "
+                 "each time its status changes.")
+    else:
+        text = _("Someone, we hope you, asked {site} to e-mail this address about {what}, "
+                 "{how}, with its new reports and changes.")
     body = [
-        "Hello,",
+        _("Hello,"),
         "",
-        f"Someone, we hope you, asked {SITE} to e-mail this address about {summary.label}, "
-        f"{how}.",
+        text.format(site=SITE, what=summary.label, how=frequency_words(summary.frequency)),
         "",
-        "To start, confirm here (the link works for "
-        f"{valid_days} days):",
+        ngettext("To start, confirm here (the link works for {n} day):",
+                 "To start, confirm here (the link works for {n} days):",
+                 valid_days).format(n=i18n.number(valid_days)),
         confirm_url,
         "",
-        "If it was not you, ignore this message: nothing more will be sent.",
-        *_footer(unsubscribe_url, "this address was given to follow " + summary.label),
+        _("If it was not you, ignore this message: nothing more will be sent."),
+        *_footer(unsubscribe_url, _("You get this because this address was given to follow "
+                                    "{what}.").format(what=summary.label)),
     ]
-    return Draft(one_line(f"Please confirm: follow {summary.label}"), "\n".join(body) + "\n")
+    subject = _("Please confirm: follow {what}").format(what=summary.label)
+    return Draft(one_line(subject), "\n".join(body) + "\n")
 
 
 @dataclass(frozen=True)
@@ -106,65 +139,79 @@ def status_change(news: News, *, previous: str | None, unsubscribe_url: str,
     it asks "Is it fixed?". ``assigned``: to a staff member following the reports
     assigned to them, rather than to a follower of this report."""
     status = status_words(news.status)
-    whose = "assigned to you" if assigned else "you follow"
+    category = category_words(news.category)
+    head = (_("The report assigned to you has a new status: {status}.") if assigned
+            else _("The report you follow has a new status: {status}."))
+    now = (_("Status: {status} (was {previous})").format(
+        status=status, previous=status_words(previous)) if previous
+        else _("Status: {status}").format(status=status))
     body = [
-        f"The report {whose} has a new status: {status}.",
+        head.format(status=status),
         "",
-        f"Report: {news.request_id} ({news.category})",
-        f"Status: {status}" + (f" (was {status_words(previous)})" if previous else ""),
-        f"When: {local(news.at, tz)} ({tz})",
+        _("Report: {id} ({category})").format(id=news.request_id, category=category),
+        now,
+        _("When: {when} ({zone})").format(when=local(news.at, tz), zone=tz),
     ]
     if news.note:
-        body += ["", "What was done, and why:", news.note.strip()]
+        body += ["", _("What was done, and why:"), news.note.strip()]
     elif news.sensitive:
-        body += ["", "Notes on this kind of report are seen by staff only, to protect the "
-                     "people involved."]
+        body += ["", _("Notes on this kind of report are seen by staff only, to protect the "
+                       "people involved.")]
     else:
-        body += ["", "No public note was given with this change."]
+        body += ["", _("No public note was given with this change.")]
     if answer_links is not None:
-        body += ["", "Is it fixed? If you pass by, please tell us. Each link opens a page; "
-                     "nothing is recorded until you press its button.",
-                 f"Yes, it is fixed: {answer_links.yes_url}",
-                 f"No, it is not fixed: {answer_links.no_url}",
-                 f"A \"no\" reopens the report. These links work for "
-                 f"{answer_links.valid_days} days."]
-    why = (f"report {news.request_id} is assigned to you and you follow what is assigned "
-           "to you" if assigned else f"you follow report {news.request_id}")
-    body += ["", f"See the report and its history: {news.link}",
+        body += ["", _("Is it fixed? If you pass by, please tell us. Each link opens a page; "
+                       "nothing is recorded until you press its button."),
+                 _("Yes, it is fixed: {url}").format(url=answer_links.yes_url),
+                 _("No, it is not fixed: {url}").format(url=answer_links.no_url),
+                 ngettext("A \"no\" reopens the report. These links work for {n} day.",
+                          "A \"no\" reopens the report. These links work for {n} days.",
+                          answer_links.valid_days).format(
+                              n=i18n.number(answer_links.valid_days))]
+    why = (_("You get this because report {id} is assigned to you and you follow what is "
+             "assigned to you.") if assigned
+           else _("You get this because you follow report {id}.")).format(id=news.request_id)
+    body += ["", _("See the report and its history: {url}").format(url=news.link),
              *_footer(unsubscribe_url, why)]
-    subject = f"{news.category} {news.request_id}: now {status}"
+    subject = _("{category} {id}: now {status}").format(category=category,
+                                                        id=news.request_id, status=status)
     return Draft(one_line(subject), "\n".join(body) + "\n")
 
 
 def assigned_to_you(news: News, *, unsubscribe_url: str, tz: str) -> Draft:
     """A staff member's message that a report was assigned to them."""
+    category = category_words(news.category)
     body = [
-        f"A report was assigned to you: {news.request_id} ({news.category}).",
+        _("A report was assigned to you: {id} ({category}).").format(
+            id=news.request_id, category=category),
         "",
-        f"Status: {status_words(news.status)}",
-        f"When: {local(news.at, tz)} ({tz})",
+        _("Status: {status}").format(status=status_words(news.status)),
+        _("When: {when} ({zone})").format(when=local(news.at, tz), zone=tz),
         "",
-        "You will get a message each time its status changes.",
+        _("You will get a message each time its status changes."),
         "",
-        f"See the report and its history: {news.link}",
-        *_footer(unsubscribe_url, "you follow the reports assigned to you"),
+        _("See the report and its history: {url}").format(url=news.link),
+        *_footer(unsubscribe_url, _("You get this because you follow the reports assigned "
+                                    "to you.")),
     ]
-    subject = f"Assigned to you: {news.category} {news.request_id}"
+    subject = _("Assigned to you: {category} {id}").format(category=category,
+                                                           id=news.request_id)
     return Draft(one_line(subject), "\n".join(body) + "\n")
 
 
 def _item(news: News, tz: str) -> list[str]:
     when = local(news.at, tz)
-    what = f"{news.category} ({news.request_id})"
-    if news.sensitive:
-        what += ", shown only as an approximate area"
+    category = category_words(news.category)
+    what = (_("{category} ({id}), shown only as an approximate area") if news.sensitive
+            else _("{category} ({id})")).format(category=category, id=news.request_id)
     if news.kind == "created":
-        line = [f"- {when} · New: {what}"]
+        line = ["- " + _("{when} · New: {what}").format(when=when, what=what)]
         if news.description:
             line.append(f"  {_clip(news.description)}")
     else:
-        verb = "Reopened" if news.kind == "reopened" else "Now"
-        line = [f"- {when} · {verb} {status_words(news.status)}: {what}"]
+        text = (_("{when} · Reopened {status}: {what}") if news.kind == "reopened"
+                else _("{when} · Now {status}: {what}"))
+        line = ["- " + text.format(when=when, status=status_words(news.status), what=what)]
         if news.note:
             line.append(f"  {_clip(news.note)}")
     return [*line, f"  {news.link}"]
@@ -176,15 +223,26 @@ def digest(summary: FollowSummary, items: Sequence[News], *, since: datetime,
     news = sorted(items, key=lambda n: (n.at, n.event_id))
     new = sum(n.kind == "created" for n in news)
     changed = len(news) - new
-    body = [f"What happened in {summary.label} from {local(since, tz)} to "
-            f"{local(until, tz)} ({tz}): {new} new report(s), {changed} change(s).", ""]
+    reports = ngettext("{n} new report", "{n} new reports", new).format(n=i18n.number(new))
+    changes = ngettext("{n} change", "{n} changes", changed).format(n=i18n.number(changed))
+    body = [_("What happened in {area} from {since} to {until} ({zone}): {reports}, "
+              "{changes}.").format(area=summary.label, since=local(since, tz),
+                                   until=local(until, tz), zone=tz, reports=reports,
+                                   changes=changes), ""]
     for n in news[:MAX_DIGEST_ITEMS]:
         body += _item(n, tz)
     if len(news) > MAX_DIGEST_ITEMS:
-        body += ["", f"... and {len(news) - MAX_DIGEST_ITEMS} more: see the feed."]
-    body += ["", f"The same news as a feed (Atom) for a feed reader: {feed_url}",
-             *_footer(unsubscribe_url, f"you follow {summary.label} "
-                                       f"({frequency_words(summary.frequency)})")]
-    word = "Weekly" if summary.frequency.value == "weekly" else "Daily"
-    subject = f"{word} news of {summary.label}: {new} new, {changed} changed"
+        more = len(news) - MAX_DIGEST_ITEMS
+        body += ["", ngettext("... and {n} more: see the feed.",
+                              "... and {n} more: see the feed.", more).format(
+                                  n=i18n.number(more))]
+    body += ["", _("The same news as a feed (Atom) for a feed reader: {url}").format(
+                 url=feed_url),
+             *_footer(unsubscribe_url, _("You get this because you follow {what} "
+                                         "({how}).").format(
+                 what=summary.label, how=frequency_words(summary.frequency)))]
+    subject = (_("Weekly news of {what}: {new} new, {changed} changed")
+               if summary.frequency.value == "weekly"
+               else _("Daily news of {what}: {new} new, {changed} changed")).format(
+        what=summary.label, new=i18n.number(new), changed=i18n.number(changed))
     return Draft(one_line(subject), "\n".join(body) + "\n")

@@ -4,6 +4,12 @@ Each report is gathered once into plain data, then written as self-contained
 HTML (images inlined) or as PDF (reportlab). Maps are drawn with matplotlib
 from the stored layers, with no web tiles, so a report can be made offline.
 Every piece of user text is escaped for the format it lands in.
+
+A report is written in a language (``language``: the one in use by default): its titles,
+headings, table headers, captions and chart words from the catalogue, its dates and
+numbers the language's way (:mod:`cpted.i18n`). What people typed (place names, notes,
+neighborhood names) is never translated; the shipped instrument's and categories' texts
+are, through the catalogue.
 """
 
 from __future__ import annotations
@@ -11,7 +17,8 @@ from __future__ import annotations
 import base64
 import html
 import io
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -26,6 +33,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 
 from cpted import assessments as au
+from cpted import i18n
+from cpted.i18n import N_, _, ngettext
 from cpted.instrument import Instrument
 from cpted.isovist import IsovistError, isovist_at
 from cpted.scoring import NOT_ENOUGH_ANSWERS, Scorecard, compare, score_label
@@ -46,6 +55,35 @@ def score_color(value: float | None) -> str:
     return BAND_COLORS[score_label(value)]
 
 
+#: The labels :mod:`cpted.scoring` computes (kept in English in data: maps colour by
+#: them), marked for the catalogue and translated where a report shows one.
+LABEL_WORDS = frozenset({N_("Strong"), N_("Adequate"), N_("Weak"), N_("Poor"),
+                         N_("Not scored"), N_("Not enough answers"), N_("high"),
+                         N_("medium"), N_("low"), N_("Overall (design)")})
+#: An audit's period as a table shows it.
+PERIOD_WORDS = {"day": N_("Day"), "night": N_("Night")}
+
+
+def label_word(label: str) -> str:
+    """A score's label in the language in use; anything else as it is."""
+    return _(label) if label in LABEL_WORDS else label
+
+
+def data_word(text: str) -> str:
+    """A text of the shipped data (an instrument's principle, question, recommendation;
+    a category's name) in the language in use: the catalogue holds the shipped ones, and
+    a deployment's own reads as written."""
+    stripped = (text or "").strip()
+    return _(stripped) if stripped else text
+
+
+@contextmanager
+def _speaking(language: str | None) -> Iterator[None]:
+    """Inside: ``language`` (None: the one in use)."""
+    with i18n.use(language or i18n.current()):
+        yield
+
+
 def _png(fig: Figure) -> bytes:
     out = io.BytesIO()
     fig.savefig(out, format="png", dpi=150, bbox_inches="tight")
@@ -60,13 +98,13 @@ def score_chart(card: Scorecard) -> bytes:
     rows = list(reversed(card.principles))
     fig, ax = plt.subplots(figsize=(6.4, 0.34 * len(rows) + 0.8))
     values = [p.score or 0.0 for p in rows]
-    ax.barh([p.principle.name for p in rows], values,
+    ax.barh([data_word(p.principle.name) for p in rows], values,
             color=[score_color(p.score) for p in rows])
     for y, p in enumerate(rows):
-        text = "not scored" if p.score is None else f"{p.score:.0f}"
+        text = _("not scored") if p.score is None else i18n.number(p.score, digits=0)
         ax.text((p.score or 0) + 1.5, y, text, va="center", fontsize=8)
     ax.set_xlim(0, 105)
-    ax.set_xlabel("score (0-100)")
+    ax.set_xlabel(_("score (0-100)"))
     ax.spines[["top", "right"]].set_visible(False)
     ax.tick_params(axis="y", labelsize=8)
     return _png(fig)
@@ -80,13 +118,14 @@ def trend_chart(trend: pd.DataFrame) -> bytes:
     """
     fig, ax = plt.subplots(figsize=(6.4, 2.4))
     overall = au.rated(trend)
-    for period, marker in (("night", "s"), ("day", "o")):
+    for period, marker, label in (("night", "s", _("night audits")),
+                                  ("day", "o", _("day audits"))):
         sub = trend["period"] == period
         if sub.any():
             ax.plot(trend.loc[sub, "assessed_at"].dt.tz_localize(None), overall[sub],
-                    marker=marker, label=f"{period} audits")
+                    marker=marker, label=label)
     ax.set_ylim(0, 100)
-    ax.set_ylabel("overall score")
+    ax.set_ylabel(_("overall score"))
     ax.legend(fontsize=8, loc="lower right")
     ax.spines[["top", "right"]].set_visible(False)
     fig.autofmt_xdate()
@@ -109,7 +148,7 @@ def _frame(ax: Axes, bounds: Sequence[float], pad: float) -> None:
     bar = next(b for b in (2000, 1000, 500, 200, 100, 50, 20) if b <= side / 4)
     x0, y0 = cx - side / 2 + side * 0.05, cy - side / 2 + side * 0.05
     ax.plot([x0, x0 + bar], [y0, y0], color="black", linewidth=2)
-    ax.text(x0, y0 + side * 0.015, f"{bar:g} m", fontsize=7)
+    ax.text(x0, y0 + side * 0.015, _("{n} m").format(n=i18n.number(bar)), fontsize=7)
 
 
 def place_map(store: Store, geometry: shapely.Geometry, *,
@@ -149,8 +188,7 @@ def neighborhood_map(hood: gpd.GeoSeries, audits: gpd.GeoDataFrame,
     fig, ax = plt.subplots(figsize=(6, 6))
     hood.to_crs(crs).boundary.plot(ax=ax, color="#333333", linewidth=1.5)
     if len(concerns):
-        concerns.to_crs(crs).plot(ax=ax, color="#7b3294", markersize=6, alpha=0.6,
-                                  label="open concerns")
+        concerns.to_crs(crs).plot(ax=ax, color="#7b3294", markersize=6, alpha=0.6)
     if len(audits):
         pts = gpd.GeoSeries(gpd.points_from_xy(audits["lon"], audits["lat"]), crs=WGS84)
         pts.to_crs(crs).plot(ax=ax, color=[BAND_COLORS[str(v)] for v in audits["label"]],
@@ -175,6 +213,21 @@ class AssessmentReport:
     trend_png: bytes | None = None
     day_night: pd.DataFrame | None = None
     made_at: datetime = field(default_factory=lambda: datetime.now().astimezone())
+    #: The audits of the same place (:func:`cpted.assessments.same_place`), so the trend
+    #: chart can be drawn again in another language.
+    trend: pd.DataFrame | None = None
+    #: The language the charts were drawn in.
+    language: str = i18n.SOURCE
+
+    def charts_in(self, language: str) -> tuple[bytes, bytes | None]:
+        """The score chart and trend chart in ``language`` (drawn again when the report
+        was gathered in another)."""
+        if language == self.language:
+            return self.chart_png, self.trend_png
+        with i18n.use(language):
+            trend = (trend_chart(self.trend) if self.trend is not None and len(self.trend) > 1
+                     else self.trend_png)
+            return score_chart(self.card), trend
 
 
 def _hood_name(store: Store, nid: str | None) -> str | None:
@@ -184,7 +237,15 @@ def _hood_name(store: Store, nid: str | None) -> str | None:
     return None if hoods.empty else str(hoods["name"].iloc[0] or nid)
 
 
-def assessment_report(store: Store, assessment_id: str) -> AssessmentReport:
+def assessment_report(store: Store, assessment_id: str, *, language: str | None = None
+                      ) -> AssessmentReport:
+    """One audit gathered for printing, its charts drawn in ``language`` (default: the
+    one in use)."""
+    with _speaking(language):
+        return _assessment_report(store, assessment_id)
+
+
+def _assessment_report(store: Store, assessment_id: str) -> AssessmentReport:
     a = au.get_assessment(store, assessment_id)
     instrument = au.instrument_of(store, a)
     card = au.scorecard(store, a)
@@ -216,26 +277,86 @@ def assessment_report(store: Store, assessment_id: str) -> AssessmentReport:
         map_png=place_map(store, a.geometry, isovist=iso), chart_png=score_chart(card),
         photos=[(m, d) for _, m, d in au.photos(store, assessment_id)],
         sightline=sightline, previous=previous,
-        trend_png=trend_chart(trend) if len(trend) > 1 else None, day_night=day_night)
+        trend_png=trend_chart(trend) if len(trend) > 1 else None, day_night=day_night,
+        trend=trend, language=i18n.current())
 
 
 def _fmt(v: float | None) -> str:
-    return "–" if v is None or pd.isna(v) else f"{float(v):.0f}"
+    return "–" if v is None or pd.isna(v) else i18n.number(float(v), digits=0)
 
 
 def overall_line(card: Scorecard) -> str:
     """The report's headline: the overall score and band, or why there is none."""
     if card.enough_answers:
-        head = f"Overall: {_fmt(card.overall)} / 100 ({card.label})"
+        text = _("Overall: {score} / 100 ({label}), confidence {confidence} "
+                 "({confidence_label}). Feeling of safety: {safety} / 100.")
     else:
-        head = f"Overall: {card.label.lower()} ({card.coverage_note})"
-    return (f"{head}, confidence {card.confidence:.0%} ({card.confidence_label}). "
-            f"Feeling of safety: {_fmt(card.outcome)} / 100.")
+        text = _("Overall: not enough answers ({coverage}), confidence {confidence} "
+                 "({confidence_label}). Feeling of safety: {safety} / 100.")
+    return text.format(score=_fmt(card.overall), label=label_word(card.label),
+                       coverage=card.coverage_note, confidence=i18n.percent(card.confidence),
+                       confidence_label=label_word(card.confidence_label),
+                       safety=_fmt(card.outcome))
 
 
 def _when(a: au.Assessment, tz: str) -> str:
-    when: str = a.assessed_at.tz_convert(tz).strftime("%Y-%m-%d %H:%M")
-    return when
+    return i18n.when(a.assessed_at.to_pydatetime(), tz=tz)
+
+
+def _meta_line(r: AssessmentReport, tz: str) -> str:
+    """Who audited the place, when, where and with what."""
+    a = r.assessment
+    text = (_("Night audit on {when} by {assessor}") if a.period == "night"
+            else _("Day audit on {when} by {assessor}") if a.period == "day"
+            else _("Audit on {when} by {assessor}"))
+    parts = [text.format(when=_when(a, tz), assessor=a.assessor)]
+    if r.neighborhood:
+        parts.append(r.neighborhood)
+    parts += [_("{instrument} v{version}").format(instrument=data_word(r.instrument.title),
+                                                  version=a.instrument_version),
+              _("audit {id}").format(id=a.id)]
+    return " · ".join(parts)
+
+
+def _sightline_line(sightline: tuple[float, float]) -> str:
+    return _("Sightlines from the point: {area} m² visible within {radius} m, openness "
+             "{openness} (shaded on the map).").format(
+        area=i18n.number(sightline[0], digits=0), radius=i18n.number(100),
+        openness=i18n.percent(sightline[1]))
+
+
+def _kind_word(quick_win: bool) -> str:
+    return _("Quick win") if quick_win else _("Capital")
+
+
+def _recommendation(x: Any) -> tuple[str, str]:
+    """A recommendation's text, and what it answers: ``(question Answer: label)``."""
+    return data_word(x.text), _("({question} Answer: {answer})").format(
+        question=data_word(x.item.question), answer=x.item.label(x.answer))
+
+
+def _principle_table(card: Scorecard) -> pd.DataFrame:
+    """The scores by principle, with its headers and words in the language in use."""
+    return pd.DataFrame({
+        _("Principle"): [data_word(p.principle.name) for p in card.principles],
+        _("Score"): [p.score for p in card.principles],
+        _("Label"): [label_word(p.label) for p in card.principles],
+        _("Answered"): [_("{answered} of {applicable}").format(
+            answered=i18n.number(p.answered), applicable=i18n.number(p.applicable))
+            for p in card.principles],
+    })
+
+
+def _comparison(frame: pd.DataFrame) -> pd.DataFrame:
+    """A :func:`cpted.scoring.compare` frame (renamed for day and night or not) with its
+    headers and principles in the language in use."""
+    words = {"principle": _("Principle"), "before": _("Before"), "after": _("After"),
+             "change": _("Change"), "day": _("Day"), "night": _("Night"),
+             "night - day": _("Night − day")}
+    out = frame.copy()
+    first = out.columns[0]
+    out[first] = [label_word(v) if v in LABEL_WORDS else data_word(str(v)) for v in out[first]]
+    return _signed(out.rename(columns={c: words.get(str(c), str(c)) for c in out.columns}))
 
 
 def _img(data: bytes, media: str = "image/png", alt: str = "", style: str = "") -> str:
@@ -263,55 +384,66 @@ def _table_html(frame: pd.DataFrame) -> str:
 def _signed(frame: pd.DataFrame) -> pd.DataFrame:
     out = frame.copy()
     last = out.columns[-1]
-    out[last] = ["–" if pd.isna(v) else f"{v:+.0f}" for v in out[last]]
+    out[last] = ["–" if pd.isna(v) else ("+" if round(float(v)) > 0 else "-" if
+                                          round(float(v)) < 0 else "")
+                 + i18n.number(abs(float(v)), digits=0) for v in out[last]]
     return out
 
 
-def report_html(r: AssessmentReport, *, tz: str = "UTC") -> str:
+def report_html(r: AssessmentReport, *, tz: str = "UTC", language: str | None = None) -> str:
+    """The audit's report as one HTML page, in ``language`` (default: the one in use)."""
+    with _speaking(language):
+        return _report_html(r, tz)
+
+
+def _report_html(r: AssessmentReport, tz: str) -> str:
     a, card = r.assessment, r.card
     e = html.escape
-    rows = "".join(
-        f"<tr><td>{e(p.principle.name)}</td><td>{_fmt(p.score)}</td><td>{e(p.label)}</td>"
-        f"<td>{p.answered} of {p.applicable}</td></tr>" for p in card.principles)
+    chart_png, trend_png = r.charts_in(i18n.current())
+    title = _("CPTED assessment: {place}").format(place=a.place_name)
     recs = "".join(
-        f'<li><span class="{"qw" if x.quick_win else "cap"}">'
-        f'{"Quick win" if x.quick_win else "Capital"}</span> {e(x.text)} '
-        f'<span class="meta">({e(x.item.question)} Answer: {e(x.item.label(x.answer))})</span></li>'
-        for x in card.recommendations) or "<li>None: no item was answered low.</li>"
+        f'<li><span class="{"qw" if x.quick_win else "cap"}">{e(_kind_word(x.quick_win))}'
+        f'</span> {e(_recommendation(x)[0])} <span class="meta">{e(_recommendation(x)[1])}'
+        f"</span></li>"
+        for x in card.recommendations) or f"<li>{e(_('None: no item was answered low.'))}</li>"
     parts = [
-        f"<!doctype html><html lang='en'><head><meta charset='utf-8'>"
-        f"<title>CPTED assessment: {e(a.place_name)}</title><style>{CSS}</style></head><body>",
-        f"<h1>CPTED assessment: {e(a.place_name)}</h1>",
-        f"<p class='meta'>{e(a.period.capitalize())} audit on {e(_when(a, tz))} by "
-        f"{e(a.assessor)}{' · ' + e(r.neighborhood) if r.neighborhood else ''} · "
-        f"{e(r.instrument.title)} v{e(a.instrument_version)} · audit {e(a.id)}</p>",
+        f"<!doctype html><html lang='{e(i18n.current())}'><head><meta charset='utf-8'>"
+        f"<title>{e(title)}</title><style>{CSS}</style></head><body>",
+        f"<h1>{e(title)}</h1>",
+        f"<p class='meta'>{e(_meta_line(r, tz))}</p>",
         f"<p><b>{e(overall_line(card))}</b></p>",
-        _img(r.map_png, alt="Map of the place", style="width:48%;vertical-align:top"),
-        _img(r.chart_png, alt="Principle scores", style="width:50%;vertical-align:top"),
+        _img(r.map_png, alt=_("Map of the place"), style="width:48%;vertical-align:top"),
+        _img(chart_png, alt=_("Principle scores"), style="width:50%;vertical-align:top"),
     ]
     if r.sightline:
-        parts.append(f"<p>Sightlines from the point: {r.sightline[0]:,.0f} m² visible within "
-                     f"100 m, openness {r.sightline[1]:.0%} (shaded on the map).</p>")
-    parts += ["<h2>Scores by principle</h2>",
-              f"<table><tr><th>Principle</th><th>Score</th><th>Label</th><th>Answered</th>"
-              f"</tr>{rows}</table>",
-              f"<p class='meta'>{e(r.instrument.weights_note)}</p>",
-              "<h2>Recommendations</h2>", f"<ol>{recs}</ol>"]
+        parts.append(f"<p>{e(_sightline_line(r.sightline))}</p>")
+    parts += [f"<h2>{e(_('Scores by principle'))}</h2>",
+              _table_html(_principle_table(card)),
+              f"<p class='meta'>{e(data_word(r.instrument.weights_note))}</p>",
+              f"<h2>{e(_('Recommendations'))}</h2>", f"<ol>{recs}</ol>"]
     if r.previous is not None:
-        parts += [f"<h2>Since the last audit ({e(r.previous.attrs['date'].strftime('%Y-%m-%d'))})"
-                  "</h2>", _table_html(_signed(r.previous))]
-    if r.trend_png:
-        parts.append(_img(r.trend_png, alt="Trend", style="width:80%"))
+        parts += [f"<h2>{e(_since_heading(r.previous, tz))}</h2>",
+                  _table_html(_comparison(r.previous))]
+    if trend_png:
+        parts.append(_img(trend_png, alt=_("Overall score of each audit of this place"),
+                          style="width:80%"))
     if r.day_night is not None:
-        parts += ["<h2>Day and night</h2>", _table_html(_signed(r.day_night))]
+        parts += [f"<h2>{e(_('Day and night'))}</h2>", _table_html(_comparison(r.day_night))]
     if a.notes:
-        parts += ["<h2>Notes</h2>", f"<p>{e(a.notes)}</p>"]
+        parts += [f"<h2>{e(_('Notes'))}</h2>", f"<p>{e(a.notes)}</p>"]
     if r.photos:
-        parts.append("<h2>Photos</h2>")
-        parts += [_img(d, m, alt=f"Photo {n}", style="width:48%;margin:1%")
+        parts.append(f"<h2>{e(_('Photos'))}</h2>")
+        parts += [_img(d, m, alt=_("Photo {n}").format(n=i18n.number(n)),
+                       style="width:48%;margin:1%")
                   for n, (m, d) in enumerate(r.photos, 1)]
     parts.append("</body></html>")
     return "\n".join(parts)
+
+
+def _since_heading(previous: pd.DataFrame, tz: str) -> str:
+    day = pd.Timestamp(previous.attrs["date"])
+    local = day.tz_convert(tz) if day.tzinfo is not None else day
+    return _("Since the last audit ({day})").format(day=i18n.day(local))
 
 
 # -- PDF -------------------------------------------------------------------------------
@@ -368,51 +500,55 @@ def _pdf_table(frame: pd.DataFrame, width: float, *, first: float = 0.46,
     return t
 
 
-def report_pdf(r: AssessmentReport, *, tz: str = "UTC") -> bytes:
+def report_pdf(r: AssessmentReport, *, tz: str = "UTC", language: str | None = None) -> bytes:
+    """The audit's report as PDF, in ``language`` (default: the one in use)."""
+    with _speaking(language):
+        return _report_pdf(r, tz)
+
+
+def _report_pdf(r: AssessmentReport, tz: str) -> bytes:
     a, card = r.assessment, r.card
+    chart_png, trend_png = r.charts_in(i18n.current())
+    title = _("CPTED assessment: {place}").format(place=a.place_name)
 
     def story(width: float) -> list[object]:
         from reportlab.platypus import PageBreak, Spacer, Table
 
         st = _styles()
         out: list[object] = [
-            _p(f"CPTED assessment: {a.place_name}", st["Title"]),
-            _p(f"{a.period.capitalize()} audit on {_when(a, tz)} by {a.assessor}"
-               f"{' · ' + r.neighborhood if r.neighborhood else ''} · {r.instrument.title} "
-               f"v{a.instrument_version} · audit {a.id}", st["Normal"]),
+            _p(title, st["Title"]),
+            _p(_meta_line(r, tz), st["Normal"]),
             Spacer(1, 8),
             _p(overall_line(card), st["Heading3"]),
-            Table([[_image(r.map_png, width * 0.48), _image(r.chart_png, width * 0.5)]]),
+            Table([[_image(r.map_png, width * 0.48), _image(chart_png, width * 0.5)]]),
         ]
         if r.sightline:
-            out.append(_p(f"Sightlines from the point: {r.sightline[0]:,.0f} m² visible within "
-                          f"100 m, openness {r.sightline[1]:.0%} (shaded on the map).",
-                          st["Normal"]))
-        out += [_p("Scores by principle", st["Heading2"]),
-                _pdf_table(card.table(), width),
-                _p(r.instrument.weights_note, st["Italic"]),
-                _p("Recommendations", st["Heading2"])]
+            out.append(_p(_sightline_line(r.sightline), st["Normal"]))
+        out += [_p(_("Scores by principle"), st["Heading2"]),
+                _pdf_table(_principle_table(card), width),
+                _p(data_word(r.instrument.weights_note), st["Italic"]),
+                _p(_("Recommendations"), st["Heading2"])]
         if not card.recommendations:
-            out.append(_p("None: no item was answered low.", st["Normal"]))
+            out.append(_p(_("None: no item was answered low."), st["Normal"]))
         for n, x in enumerate(card.recommendations, 1):
-            kind = "Quick win" if x.quick_win else "Capital"
-            out.append(_p(f"{n}. [{kind}] {x.text} ({x.item.question} Answer: "
-                          f"{x.item.label(x.answer)})", st["Normal"]))
+            text, answers = _recommendation(x)
+            out.append(_p(f"{n}. [{_kind_word(x.quick_win)}] {text} {answers}", st["Normal"]))
         if r.previous is not None:
-            out += [_p(f"Since the last audit ({r.previous.attrs['date']:%Y-%m-%d})",
-                       st["Heading2"]), _pdf_table(_signed(r.previous), width)]
-        if r.trend_png:
-            out.append(_image(r.trend_png, width * 0.8))
+            out += [_p(_since_heading(r.previous, tz), st["Heading2"]),
+                    _pdf_table(_comparison(r.previous), width)]
+        if trend_png:
+            out.append(_image(trend_png, width * 0.8))
         if r.day_night is not None:
-            out += [_p("Day and night", st["Heading2"]), _pdf_table(_signed(r.day_night), width)]
+            out += [_p(_("Day and night"), st["Heading2"]),
+                    _pdf_table(_comparison(r.day_night), width)]
         if a.notes:
-            out += [_p("Notes", st["Heading2"]), _p(a.notes, st["Normal"])]
+            out += [_p(_("Notes"), st["Heading2"]), _p(a.notes, st["Normal"])]
         if r.photos:
-            out += [PageBreak(), _p("Photos", st["Heading2"])]
+            out += [PageBreak(), _p(_("Photos"), st["Heading2"])]
             out += [_image(d, width * 0.6) for _, d in r.photos]
         return out
 
-    return _pdf(story, f"CPTED assessment: {a.place_name}")
+    return _pdf(story, title)
 
 
 # -- the neighborhood brief ------------------------------------------------------------
@@ -500,62 +636,101 @@ def _vacancy(store: Store, hood: gpd.GeoDataFrame) -> pd.Series | None:
 def _audit_rows(b: Brief, tz: str) -> pd.DataFrame:
     la = b.latest_audits
     return pd.DataFrame({
-        "place": la["place_name"].astype(str),
-        "last audit": la["assessed_at"].dt.tz_convert(tz).dt.strftime("%Y-%m-%d").astype(str),
-        "period": la["period"].astype(str),
-        "overall": la["overall"],
-        "label": la["label"].astype(str),
+        _("Place"): la["place_name"].astype(str),
+        _("Last audit"): [i18n.day(t.tz_convert(tz)) for t in la["assessed_at"]],
+        _("Period"): [_(PERIOD_WORDS[p]) if p in PERIOD_WORDS else str(p)
+                      for p in la["period"]],
+        _("Overall"): la["overall"],
+        _("Label"): [label_word(str(v)) for v in la["label"]],
+    })
+
+
+def _changes(b: Brief) -> pd.DataFrame:
+    """The places re-audited, with the headers in the language in use (places as typed)."""
+    return _signed(b.score_changes.rename(columns={
+        "place": _("Place"), "before": _("Before"), "after": _("After"),
+        "change": _("Change")}))
+
+
+def _open_by_category(b: Brief) -> pd.DataFrame:
+    frame = b.open_by_category
+    return pd.DataFrame({
+        _("Category"): [data_word(str(c)) for c in frame["category"]],
+        _("Open concerns"): [i18n.number(int(n)) for n in frame["open concerns"]],
     })
 
 
 def _brief_lines(b: Brief, tz: str) -> list[str]:
-    span = f"{b.since.tz_convert(tz):%Y-%m-%d} to {b.until.tz_convert(tz):%Y-%m-%d}"
-    lines = [f"Since last time ({span}): {b.new_concerns} new concern(s), "
-             f"{b.closed_concerns} closed, {b.new_audits} audit(s) made.",
-             f"Open concerns now: {int(b.open_by_category['open concerns'].sum())}; "
-             f"places audited: {len(b.latest_audits)}."]
+    concerns = ngettext("{n} new concern", "{n} new concerns", b.new_concerns)
+    closed = ngettext("{n} closed", "{n} closed", b.closed_concerns)
+    audits = ngettext("{n} audit made", "{n} audits made", b.new_audits)
+    lines = [_("Since last time ({since} to {until}): {concerns}, {closed}, {audits}.").format(
+                 since=i18n.day(b.since.tz_convert(tz)), until=i18n.day(b.until.tz_convert(tz)),
+                 concerns=concerns.format(n=i18n.number(b.new_concerns)),
+                 closed=closed.format(n=i18n.number(b.closed_concerns)),
+                 audits=audits.format(n=i18n.number(b.new_audits))),
+             _("Open concerns now: {open}; places audited: {places}.").format(
+                 open=i18n.number(int(b.open_by_category["open concerns"].sum())),
+                 places=i18n.number(len(b.latest_audits)))]
     if b.vacant_lots is not None:
-        lines.append(f"Vacant parcels: {b.vacant_lots} vacant lot(s) and "
-                     f"{b.vacant_buildings} vacant building(s).")
+        lots = ngettext("{n} vacant lot", "{n} vacant lots", b.vacant_lots)
+        buildings = ngettext("{n} vacant building", "{n} vacant buildings",
+                             b.vacant_buildings or 0)
+        lines.append(_("Vacant parcels: {lots} and {buildings}.").format(
+            lots=lots.format(n=i18n.number(b.vacant_lots)),
+            buildings=buildings.format(n=i18n.number(b.vacant_buildings or 0))))
     return lines
 
 
-def brief_html(b: Brief, *, tz: str = "UTC") -> str:
+#: The caption under the brief's map.
+MAP_NOTE = N_("Audits coloured by overall score (red poor to green strong); open concerns "
+              "in purple, sensitive categories shown only approximately.")
+
+
+def brief_html(b: Brief, *, tz: str = "UTC", language: str | None = None) -> str:
+    """The brief as one HTML page, in ``language`` (default: the one in use)."""
+    with _speaking(language):
+        return _brief_html(b, tz)
+
+
+def _brief_html(b: Brief, tz: str) -> str:
     e = html.escape
-    parts = [f"<!doctype html><html lang='en'><head><meta charset='utf-8'>"
-             f"<title>Neighborhood brief: {e(b.name)}</title><style>{CSS}</style></head><body>",
-             f"<h1>Neighborhood brief: {e(b.name)}</h1>",
+    title = _("Neighborhood brief: {name}").format(name=b.name)
+    parts = [f"<!doctype html><html lang='{e(i18n.current())}'><head><meta charset='utf-8'>"
+             f"<title>{e(title)}</title><style>{CSS}</style></head><body>",
+             f"<h1>{e(title)}</h1>",
              *(f"<p>{e(line)}</p>" for line in _brief_lines(b, tz)),
-             _img(b.map_png, alt="Map of the neighborhood", style="width:70%"),
-             "<p class='meta'>Audits coloured by overall score (red poor to green strong); "
-             "open concerns in purple, sensitive categories shown only approximately.</p>",
-             "<h2>Places audited (latest audit, weakest first)</h2>",
-             _table_html(_audit_rows(b, tz)) if len(b.latest_audits) else "<p>No audits yet.</p>"]
+             _img(b.map_png, alt=_("Map of the neighborhood"), style="width:70%"),
+             f"<p class='meta'>{e(_(MAP_NOTE))}</p>",
+             f"<h2>{e(_('Places audited (latest audit, weakest first)'))}</h2>",
+             _table_html(_audit_rows(b, tz)) if len(b.latest_audits)
+             else f"<p>{e(_('No audits yet.'))}</p>"]
     if len(b.score_changes):
-        parts += ["<h2>Places re-audited since last time</h2>",
-                  _table_html(_signed(b.score_changes))]
-    parts += ["<h2>Open concerns by category</h2>",
-              _table_html(b.open_by_category) if len(b.open_by_category) else
-              "<p>No open concerns.</p>"]
+        parts += [f"<h2>{e(_('Places re-audited since last time'))}</h2>",
+                  _table_html(_changes(b))]
+    parts += [f"<h2>{e(_('Open concerns by category'))}</h2>",
+              _table_html(_open_by_category(b)) if len(b.open_by_category) else
+              f"<p>{e(_('No open concerns.'))}</p>"]
     if _has_progress(b):
         from cpted import progress_charts as pc
 
-        parts += [f"<h2>{e(PROGRESS_HEADING)}</h2>", f"<p class='meta'>{e(PROGRESS_NOTE)}</p>",
-                  _table_html(pc.brief_table(b.progress, b.neighborhood_id))]
+        parts += [f"<h2>{e(_(PROGRESS_HEADING))}</h2>",
+                  f"<p class='meta'>{e(_(PROGRESS_NOTE))}</p>",
+                  _table_html(progress_table(b.progress, b.neighborhood_id))]
         for chart in pc.CHARTS:
             png = pc.chart_png(b.progress, b.neighborhood_id, chart.key, last=PROGRESS_MONTHS)
-            parts += [_img(png, alt=chart.title, style="width:100%"),
-                      f"<p class='meta'>{e(chart.caption)}</p>"]
+            parts += [_img(png, alt=_(chart.title), style="width:100%"),
+                      f"<p class='meta'>{e(_(chart.caption))}</p>"]
     parts.append("</body></html>")
     return "\n".join(parts)
 
 
 #: The brief's progress section: its heading, what it rests on, and the months charted.
-PROGRESS_HEADING = "Progress by month"
-PROGRESS_NOTE = ("Months in the app's time zone. Reports measure people reporting, not "
-                 "crime; survey answers come from whoever chose to answer, not a random "
-                 "sample. Brackets hold 95% intervals (t for the mean feeling, Wilson for "
-                 "the share); a month with fewer than 5 answers shows its count only.")
+PROGRESS_HEADING = N_("Progress by month")
+PROGRESS_NOTE = N_("Months in the app's time zone. Reports measure people reporting, not "
+                   "crime; survey answers come from whoever chose to answer, not a random "
+                   "sample. Brackets hold intervals (95%: t for the mean feeling, Wilson for "
+                   "the share); a month with fewer than 5 answers shows its count only.")
 PROGRESS_MONTHS = 12
 
 
@@ -563,37 +738,98 @@ def _has_progress(b: Brief) -> bool:
     return b.progress is not None and b.neighborhood_id in b.progress.names
 
 
-def brief_pdf(b: Brief, *, tz: str = "UTC") -> bytes:
+def _month(month: pd.Period) -> str:
+    """A month as a meeting reads it: ``"Mar 2025"``, ``"mar 2025"``."""
+    from babel.dates import format_skeleton
+
+    return str(format_skeleton("yMMM", month.start_time.to_pydatetime(),
+                               locale=i18n.current()))
+
+
+def progress_table(progress: Any, neighborhood_id: str, *, last: int = 6) -> pd.DataFrame:
+    """The brief's table of :func:`cpted.progress_charts.brief_table`, in the language in
+    use: one row a measure, one column each of the ``last`` months (oldest first), every
+    value as text; intervals in brackets."""
+    m = progress.of(neighborhood_id).iloc[-last:]
+    r = list(m.itertuples())
+
+    def num(value: object, digits: int = 0) -> str:
+        if value is None or (isinstance(value, float) and pd.isna(value)):
+            return "–"
+        return i18n.number(float(value), digits=digits)  # type: ignore[arg-type]
+
+    def share(value: float) -> str:
+        return i18n.percent(value)
+
+    def pair(a: object, b: object) -> str:
+        return _("{first} / {second}").format(first=num(a), second=num(b))
+
+    rows = [
+        (_("Reports opened"), [num(x.opened) for x in r]),
+        (_("Reports closed"), [num(x.closed) for x in r]),
+        (_("Median days to close"), [num(x.median_days_to_close, 1) for x in r]),
+        (_("Closed within target"), [
+            _("{share} of {n}").format(share=share(x.closed_within_target), n=num(x.due))
+            if x.due and not pd.isna(x.closed_within_target) else "–" for x in r]),
+        (_("Reopened"), [num(x.reopened) for x in r]),
+        (_("Plans done / overdue"), [pair(x.plans_done, x.plans_overdue) for x in r]),
+        (_("Mean audit score (rated)"), [
+            _("{score} ({n})").format(score=num(x.audit_score), n=num(x.audits_rated))
+            if x.audits_rated else "–" for x in r]),
+        (_("Lights repaired"), [num(x.repairs) for x in r]),
+        (_("Night concerns near them, before / after"),
+         [pair(x.night_before, x.night_after) if x.repairs else "–" for x in r]),
+        (_("Survey answers"), [num(x.survey_answers) for x in r]),
+        (_("Feeling safe after dark (1-5)"), [
+            _("{mean} [{low}-{high}]").format(mean=num(x.safe_mean, 1), low=num(x.safe_low, 1),
+                                              high=num(x.safe_high, 1))
+            if not pd.isna(x.safe_mean) else "–" for x in r]),
+        (_("Know whom to contact"), [
+            _("{mean} [{low}-{high}]").format(mean=share(x.knows_contact),
+                                              low=share(x.knows_low), high=share(x.knows_high))
+            if not pd.isna(x.knows_contact) else "–" for x in r]),
+    ]
+    cols = [_("Measure"), *(_month(p) for p in m.index)]
+    return pd.DataFrame([[label, *values] for label, values in rows], columns=cols)
+
+
+def brief_pdf(b: Brief, *, tz: str = "UTC", language: str | None = None) -> bytes:
+    """The brief as PDF, in ``language`` (default: the one in use)."""
+    with _speaking(language):
+        return _brief_pdf(b, tz)
+
+
+def _brief_pdf(b: Brief, tz: str) -> bytes:
+    title = _("Neighborhood brief: {name}").format(name=b.name)
+
     def story(width: float) -> list[object]:
         st = _styles()
-        out: list[object] = [_p(f"Neighborhood brief: {b.name}", st["Title"])]
+        out: list[object] = [_p(title, st["Title"])]
         out += [_p(line, st["Normal"]) for line in _brief_lines(b, tz)]
         out.append(_image(b.map_png, width * 0.7))
-        out.append(_p("Audits coloured by overall score (red poor to green strong); open "
-                      "concerns in purple, sensitive categories shown only approximately.",
-                      st["Italic"]))
-        out.append(_p("Places audited (latest audit, weakest first)", st["Heading2"]))
+        out.append(_p(_(MAP_NOTE), st["Italic"]))
+        out.append(_p(_("Places audited (latest audit, weakest first)"), st["Heading2"]))
         out.append(_pdf_table(_audit_rows(b, tz), width) if len(b.latest_audits)
-                   else _p("No audits yet.", st["Normal"]))
+                   else _p(_("No audits yet."), st["Normal"]))
         if len(b.score_changes):
-            out += [_p("Places re-audited since last time", st["Heading2"]),
-                    _pdf_table(_signed(b.score_changes), width)]
-        out.append(_p("Open concerns by category", st["Heading2"]))
-        out.append(_pdf_table(b.open_by_category, width) if len(b.open_by_category)
-                   else _p("No open concerns.", st["Normal"]))
+            out += [_p(_("Places re-audited since last time"), st["Heading2"]),
+                    _pdf_table(_changes(b), width)]
+        out.append(_p(_("Open concerns by category"), st["Heading2"]))
+        out.append(_pdf_table(_open_by_category(b), width) if len(b.open_by_category)
+                   else _p(_("No open concerns."), st["Normal"]))
         if _has_progress(b):
             from reportlab.platypus import PageBreak
 
             from cpted import progress_charts as pc
 
-            out += [PageBreak(), _p(PROGRESS_HEADING, st["Heading2"]),
-                    _p(PROGRESS_NOTE, st["Italic"]),
-                    _pdf_table(pc.brief_table(b.progress, b.neighborhood_id), width,
+            out += [PageBreak(), _p(_(PROGRESS_HEADING), st["Heading2"]),
+                    _p(_(PROGRESS_NOTE), st["Italic"]),
+                    _pdf_table(progress_table(b.progress, b.neighborhood_id), width,
                                first=0.28, font_size=7)]
             for chart in pc.CHARTS:
                 out += [_image(pc.chart_png(b.progress, b.neighborhood_id, chart.key,
                                             last=PROGRESS_MONTHS), width),
-                        _p(chart.caption, st["Italic"])]
+                        _p(_(chart.caption), st["Italic"])]
         return out
 
-    return _pdf(story, f"Neighborhood brief: {b.name}")
+    return _pdf(story, title)

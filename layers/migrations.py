@@ -175,6 +175,14 @@ def _v9_parcels_and_street_levels(conn: Connection) -> None:
             conn.exec_driver_sql(f'ALTER TABLE streets ADD COLUMN "{column}" {ddl}')
 
 
+def _v10_follow_language(conn: Connection) -> None:
+    """Each follow remembers the language its messages are written in; follows made
+    before had theirs in English."""
+    if "language" not in column_names(conn, "follows"):
+        conn.exec_driver_sql(
+            "ALTER TABLE follows ADD COLUMN language TEXT NOT NULL DEFAULT 'en'")
+
+
 MIGRATIONS: list[tuple[int, str, Callable[[Connection], None]]] = [
     (1, "layers, settings and import log", _v1_initial),
     (2, "service list, contacts, status history, photos, problem spots, action plans",
@@ -188,6 +196,7 @@ MIGRATIONS: list[tuple[int, str, Callable[[Connection], None]]] = [
      _v7_feedback),
     (8, "GeoPackage R-tree spatial indexes", _v8_rtree),
     (9, "parcels layer; street levels and one-way codes", _v9_parcels_and_street_levels),
+    (10, "the language of each follow's messages", _v10_follow_language),
 ]
 
 LATEST = MIGRATIONS[-1][0]

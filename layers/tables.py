@@ -319,7 +319,8 @@ api_keys = sa.Table(
 #: Nothing is sent before ``confirmed_at`` (double opt-in) or after ``ended_at``.
 #: ``kind`` ``assigned`` is a staff account following the reports assigned to it
 #: (``account``): its address is the account's, read when a message is written, so
-#: ``email`` is empty and it is confirmed when made.
+#: ``email`` is empty and it is confirmed when made. ``language`` is the code of the
+#: language its messages are written in (the follower's when they followed; v10).
 follows = sa.Table(
     "follows", METADATA,
     sa.Column("id", sa.Text, primary_key=True),
@@ -335,6 +336,7 @@ follows = sa.Table(
     sa.Column("ended_at", sa.Text),
     sa.Column("last_digest_at", sa.Text),
     sa.Column("account", sa.Text, index=True),
+    sa.Column("language", sa.Text, nullable=False, server_default="en"),
 )
 
 #: Messages waiting to go, written in the same transaction as the change that causes

@@ -102,7 +102,8 @@ def test_neighborhood_brief_pdf_and_since_last_time(sample_db: Path, tmp_path: P
             "N2", since=datetime(2026, 1, 1, tzinfo=UTC))
         places = A.list_assessments(s, neighborhood_id="N2")["place_name"].unique()
     assert f"Neighborhood brief: {b.name}" in flat
-    assert f"{b.new_concerns} new concern(s), {b.closed_concerns} closed" in flat
+    concerns = "1 new concern" if b.new_concerns == 1 else f"{b.new_concerns} new concerns"
+    assert f"{concerns}, {b.closed_concerns} closed" in flat
     for place in places:
         assert place in flat
     assert b.new_audits > 0 and len(b.score_changes) > 0
@@ -111,7 +112,7 @@ def test_neighborhood_brief_pdf_and_since_last_time(sample_db: Path, tmp_path: P
     html_out = tmp_path / "brief.html"
     assert main(["brief", "--db", str(sample_db), "--neighborhood", "N2",
                  "--out", str(html_out)]) == 0
-    assert "0 audit(s) made" in html_out.read_text()
+    assert "0 audits made" in html_out.read_text()
 
 
 def test_bad_report_requests_are_explained(sample_db: Path, tmp_path: Path, capsys) -> None:

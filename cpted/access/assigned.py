@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 from cpted import concerns as cc
 from cpted import follows as fl
+from cpted import i18n
 from cpted import messages as msg
 from cpted.access.follows import FollowDoor
 from cpted.access.permissions import PERMISSIONS, Action, can, require
@@ -108,8 +109,9 @@ class AssignDoor(FollowDoor):
             status=str(state["detailed_status"]), note=None, description=None,
             link=self._report_link(request_id))
         secret = self._secret(conn)
-        draft = msg.assigned_to_you(news, tz=self._zone(conn),
-                                    unsubscribe_url=self._unsubscribe_url(secret, follow["id"]))
+        with i18n.use(follow["language"]):
+            draft = msg.assigned_to_you(news, tz=self._zone(conn), unsubscribe_url=(
+                self._unsubscribe_url(secret, follow["id"])))
         self._enqueue(conn, f"assigned:{request_id}:{follow['id']}:{iso(now)}", follow["id"],
                       str(follow["email"]), draft, now, secret)
 
@@ -163,7 +165,8 @@ class AssignDoor(FollowDoor):
             repo.insert(conn, id=follow_id, email="", kind=fl.Kind.ASSIGNED.value,
                         service_request_id=None, neighborhood_id=None, area_geojson=None,
                         categories="[]", frequency=fl.Frequency.INSTANT.value,
-                        created_at=iso(now), confirmed_at=iso(now), account=username)
+                        created_at=iso(now), confirmed_at=iso(now), account=username,
+                        language=i18n.current())
             self._log(conn, "follow assigned", "account", username, {"follow": follow_id})
             return True
 

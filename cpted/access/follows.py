@@ -27,6 +27,7 @@ from shapely.geometry.base import BaseGeometry
 from cpted import concerns as cc
 from cpted import fixed as fx
 from cpted import follows as fl
+from cpted import i18n
 from cpted import messages as msg
 from cpted.access.base import PUBLIC_PREFIX, Door
 from cpted.access.permissions import Action, can, require
@@ -108,16 +109,17 @@ class FollowDoor(Door):
                      else None)
             if state is not None:
                 category = names.get(state.service_code, state.service_code)
-                out = replace(out, label=f"{out.label} ({category})")
+                out = replace(out, label=f"{out.label} ({msg.category_words(category)})")
         return out
 
     # -- following ----------------------------------------------------------------
-    def follow_report(self, request_id: str, email: str, *, now: datetime | None = None
-                      ) -> None:
+    def follow_report(self, request_id: str, email: str, *, language: str | None = None,
+                      now: datetime | None = None) -> None:
         """Follow one report's status changes. A confirmation link goes to ``email``;
         nothing else is sent before it is clicked. Following what the address already
         follows sends nothing and says nothing different, so the answer never tells
-        whether an address follows something.
+        whether an address follows something. Its messages are written in ``language``
+        (default: the language in use, the follower's on a page).
 
         Raises
         ------
@@ -136,18 +138,19 @@ class FollowDoor(Door):
                 "email": address, "kind": fl.Kind.REPORT.value,
                 "service_request_id": request_id, "neighborhood_id": None,
                 "area_geojson": None, "categories": "[]",
-                "frequency": fl.Frequency.INSTANT.value}, target=("concern", request_id))
+                "frequency": fl.Frequency.INSTANT.value}, target=("concern", request_id),
+                language=language or i18n.current())
 
         self._write("the follow", Action.FOLLOW, run, now=now)
 
     def follow_area(self, email: str, *, neighborhood_id: str | None = None,
                     area: BaseGeometry | None = None, categories: Sequence[str] = (),
                     frequency: fl.Frequency | str = fl.Frequency.WEEKLY,
-                    now: datetime | None = None) -> None:
+                    language: str | None = None, now: datetime | None = None) -> None:
         """Follow a neighborhood (``neighborhood_id``) or a drawn ``area`` (a WGS84
         polygon; :func:`cpted.follows.circle` makes one around a point): new reports and
         changes in it, in a ``daily`` or ``weekly`` digest, of ``categories`` only when
-        given. Confirmation as for :meth:`follow_report`.
+        given. Confirmation and ``language`` as for :meth:`follow_report`.
 
         Raises
         ------
@@ -195,12 +198,14 @@ class FollowDoor(Door):
         def run(conn: Connection) -> None:
             target = (("neighborhood", str(neighborhood_id)) if neighborhood_id is not None
                       else ("area", ""))
-            self._follow(conn, now, values, target=target)
+            self._follow(conn, now, values, target=target,
+                         language=language or i18n.current())
 
         self._write("the follow", Action.FOLLOW, run, now=now)
 
     def _follow(self, conn: Connection, now: datetime, values: dict[str, Any], *,
-                target: tuple[str, str]) -> None:
+                target: tuple[str, str], language: str) -> None:
+        language = language if language in i18n.available() else i18n.SOURCE
         same = repo.find_active(conn, **values)
         kind, target_id = target
         if same is not None and same["confirmed_at"] is not None:
@@ -208,9 +213,13 @@ class FollowDoor(Door):
                       {"follow": same["id"], "already": True})
             return
         follow_id = same["id"] if same is not None else uuid.uuid4().hex
-        row = same or {**values, "id": follow_id, "created_at": iso(now)}
+        row = same or {**values, "id": follow_id, "created_at": iso(now),
+                       "language": language}
         if same is None:
             repo.insert(conn, **row)
+        elif same["language"] != language:  # asked again in another language: speak it
+            repo.set_language(conn, follow_id, language)
+            row = {**same, "language": language}
         address = values["email"]
         sent = outbox.count_since(conn, address, "confirm:", iso(now - timedelta(days=1)))
         if sent >= fl.MAX_CONFIRMATIONS_PER_DAY:
@@ -218,13 +227,13 @@ class FollowDoor(Door):
                        "confirm one of them, or try again tomorrow")
             raise fl.FollowError("nothing was followed", [problem], fields={"email": [problem]})
         secret = self._secret(conn)
-        summary = self._summary(row, conn=conn)
         token = fl.sign_token(secret, fl.Purpose.CONFIRM, follow_id,
                               expires=now + fl.CONFIRM_VALID)
-        draft = msg.confirmation(summary, confirm_url=self._link("/follow/confirm",
-                                                                 token=token),
-                                 unsubscribe_url=self._unsubscribe_url(secret, follow_id),
-                                 valid_days=fl.CONFIRM_VALID.days)
+        with i18n.use(language):
+            draft = msg.confirmation(self._summary(row, conn=conn),
+                                     confirm_url=self._link("/follow/confirm", token=token),
+                                     unsubscribe_url=self._unsubscribe_url(secret, follow_id),
+                                     valid_days=fl.CONFIRM_VALID.days)
         # one confirmation an hour for the same follow, however often it is asked for
         self._enqueue(conn, f"confirm:{follow_id}:{now:%Y%m%d%H}", follow_id, address, draft,
                       now, secret)
@@ -237,7 +246,7 @@ class FollowDoor(Door):
         unsubscribe = self._unsubscribe_url(secret, follow_id)
         headers = {"List-Unsubscribe": f"<{unsubscribe}>",
                    "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-                   "Auto-Submitted": "auto-generated"}
+                   "Auto-Submitted": "auto-generated", "Content-Language": draft.language}
         return outbox.enqueue(conn, dedupe_key=key, follow_id=follow_id, to_address=address,
                               subject=draft.subject, body_text=draft.body, headers=headers,
                               created_at=iso(now), due_at=iso(now))
@@ -355,15 +364,17 @@ class FollowDoor(Door):
         made = 0
         for f in followers:
             links = self._answer_links(secret, f["id"], version, now) if asks else None
-            draft = msg.status_change(news, previous=previous, tz=zone,
-                                      unsubscribe_url=self._unsubscribe_url(secret, f["id"]),
-                                      answer_links=links)
+            with i18n.use(f["language"]):
+                draft = msg.status_change(
+                    news, previous=previous, tz=zone, answer_links=links,
+                    unsubscribe_url=self._unsubscribe_url(secret, f["id"]))
             made += self._enqueue(conn, f"status:{request_id}:{version}:{f['id']}", f["id"],
                                   f["email"], draft, now, secret)
         if assignee is not None:
-            draft = msg.status_change(news, previous=previous, tz=zone, assigned=True,
-                                      unsubscribe_url=self._unsubscribe_url(secret,
-                                                                            assignee["id"]))
+            with i18n.use(assignee["language"]):
+                draft = msg.status_change(news, previous=previous, tz=zone, assigned=True,
+                                          unsubscribe_url=self._unsubscribe_url(
+                                              secret, assignee["id"]))
             made += self._enqueue(conn, f"status:{request_id}:{version}:{assignee['id']}",
                                   assignee["id"], str(assignee["email"]), draft, now, secret)
         return made

@@ -21,12 +21,13 @@ import pandas as pd
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from cpted import atom
+from cpted import atom, i18n
 from cpted import concerns as cc
 from cpted import follows as fl
 from cpted import messages as msg
 from cpted.access.follows import FollowDoor, stored_time
 from cpted.access.permissions import Action, require
+from cpted.i18n import _
 from cpted.privacy import Role, concerns_for
 from layers.clock import iso
 from layers.errors import UnusableInputError
@@ -166,12 +167,13 @@ class NewsDoor(FollowDoor):
                 items = self._within(news, self._area_of(f, polygons),
                                      json.loads(f["categories"]), start)
                 if items:
-                    summary = fl.summarise(f, names=catalogue_names, neighborhoods=names)
                     feed = (self.neighborhood_feed_url(f["neighborhood_id"])
                             if f["neighborhood_id"] else self._area_feed_url(secret, f["id"]))
-                    draft = msg.digest(summary, items, since=start, until=now, tz=zone,
-                                       feed_url=feed,
-                                       unsubscribe_url=self._unsubscribe_url(secret, f["id"]))
+                    with i18n.use(f["language"]):
+                        summary = fl.summarise(f, names=catalogue_names, neighborhoods=names)
+                        draft = msg.digest(summary, items, since=start, until=now, tz=zone,
+                                           feed_url=feed, unsubscribe_url=(
+                                               self._unsubscribe_url(secret, f["id"])))
                     made += self._enqueue(conn, f"digest:{f['id']}:{iso(start)}", f["id"],
                                           f["email"], draft, now, secret)
                 repo.set_last_digest(conn, f["id"], iso(now))
@@ -191,9 +193,9 @@ class NewsDoor(FollowDoor):
             raise UnusableInputError(f"there is no neighborhood {neighborhood_id!r}")
         items = self._recent_news(polygons[nid], (), now)
         return atom.feed(base_url=self.settings.link_base, feed_key=f"neighborhood/{nid}",
-                         title=f"{names[nid]}: concerns and what was done",
-                         subtitle=f"New reports and status changes in {names[nid]}, as the "
-                                  "public map shows them.",
+                         title=_("{name}: concerns and what was done").format(name=names[nid]),
+                         subtitle=_("New reports and status changes in {name}, as the public "
+                                    "map shows them.").format(name=names[nid]),
                          self_url=self.neighborhood_feed_url(nid),
                          page_url=self._link("/neighborhoods"), items=items, now=now)
 
@@ -214,17 +216,18 @@ class NewsDoor(FollowDoor):
             raise fl.FollowError("this feed has ended, or its follow was never confirmed",
                                  fields={"token": ["the follow has ended"]})
         names, polygons = self._neighborhoods()
-        summary = fl.summarise(row, names={c: s.service_name for c, s in
-                                           cc.services(self.store).items()},
-                               neighborhoods=names)
         items = self._recent_news(self._area_of(row, polygons),
                                   json.loads(row["categories"]), now)
-        return atom.feed(base_url=self.settings.link_base, feed_key=f"area/{follow_id}",
-                         title=f"News of {summary.label}",
-                         subtitle="New reports and status changes, as the public map shows "
-                                  "them.",
-                         self_url=self._area_feed_url(self._secret(), follow_id),
-                         page_url=self._link("/"), items=items, now=now)
+        with i18n.use(row["language"]):  # the follower's, as in their messages
+            summary = fl.summarise(row, names={c: s.service_name for c, s in
+                                               cc.services(self.store).items()},
+                                   neighborhoods=names)
+            return atom.feed(base_url=self.settings.link_base, feed_key=f"area/{follow_id}",
+                             title=_("News of {what}").format(what=summary.label),
+                             subtitle=_("New reports and status changes, as the public map "
+                                        "shows them."),
+                             self_url=self._area_feed_url(self._secret(), follow_id),
+                             page_url=self._link("/"), items=items, now=now)
 
     def _recent_news(self, area: BaseGeometry | None, categories: Sequence[str],
                      now: datetime) -> list[msg.News]:

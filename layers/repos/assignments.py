@@ -53,7 +53,7 @@ def assignee_follow(conn: Connection, service_request_id: str) -> dict[str, Any]
     ``email``, when it follows what is assigned to it, is enabled and has an address."""
     f, t, a = wt.follows, wt.concern_assignments, wt.accounts
     row = conn.execute(
-        sa.select(f.c.id, f.c.account, a.c.email, a.c.role)
+        sa.select(f.c.id, f.c.account, f.c.language, a.c.email, a.c.role)
         .join(t, t.c.username == f.c.account).join(a, a.c.username == f.c.account)
         .where(t.c.service_request_id == service_request_id, f.c.kind == "assigned",
                f.c.ended_at.is_(None), a.c.disabled == 0, a.c.email.is_not(None),

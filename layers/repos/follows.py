@@ -78,6 +78,12 @@ def find_active(conn: Connection, *, email: str, kind: str, service_request_id: 
     return None if row is None else dict(row._mapping)
 
 
+def set_language(conn: Connection, follow_id: str, language: str) -> None:
+    """The language a follow's messages are written in from now on (a language code)."""
+    f = wt.follows
+    conn.execute(sa.update(f).where(f.c.id == follow_id).values(language=language))
+
+
 def confirm(conn: Connection, follow_id: str, at: str) -> bool:
     """Mark a follow confirmed (once); whether it was still waiting for it."""
     f = wt.follows
