@@ -20,6 +20,7 @@ import folium.elements
 import folium.raster_layers
 
 from cpted.basemap import BASE_LAYERS
+from cpted.i18n import _
 from cpted.maps.assets import FILES, localise
 from cpted.maps.common import escape_text
 from cpted.maps.describe import KeyboardMap
@@ -54,7 +55,7 @@ class StoreBasemap(folium.elements.JSCSSMixin, folium.map.Layer):
             "sources": {name: {"url": url, "maxDataZoom": zooms[name]}
                         for name, url in sources.items() if name in zooms},
             "background": background,
-            "attribution": "Base map: this city's own layers",
+            "attribution": escape_text(_("Base map: this city's own layers")),
             "areaFill": AREA_FILL, "areaEdge": AREA_EDGE, "areaLabel": AREA_LABEL,
             "buildingFill": BUILDING_FILL, "buildingEdge": BUILDING_EDGE,
             "street": STREET_COLOUR, "streetLabel": STREET_LABEL,
@@ -154,8 +155,8 @@ def prepare(fmap: folium.Map, *, base: str, sources: Mapping[str, str],
     root.header.add_child(branca.element.Element(
         f"<style>.leaflet-container {{ background: {BACKGROUND}; }}</style>"), name="cpted_ground")
     clear_of_legend(fmap)
-    fmap.add_child(KeyboardMap("Map (arrow keys move it, + and - zoom). What it shows is "
-                               "written below it."))
+    fmap.add_child(KeyboardMap(_("Map (arrow keys move it, + and - zoom). What it shows is "
+                                 "written below it.")))
     icons = IconPath(f"{base}assets/leaflet/dist/images/")
     fmap.add_child(icons)
     fmap._children.move_to_end(icons.get_name(), last=False)  # before any marker is made
