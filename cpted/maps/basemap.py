@@ -152,8 +152,12 @@ def prepare(fmap: folium.Map, *, base: str, sources: Mapping[str, str],
     # the ground's own colour behind its tiles, so the seams between scaled tiles at a
     # fractional zoom do not show Leaflet's grey
     root: Any = fmap.get_root()  # a branca Figure, which has a header; branca is untyped
+    # and the credit kept clear of the scale bar (bottom left), wrapping rather than
+    # covering it on a phone, where a longer language's credit takes the whole width
     root.header.add_child(branca.element.Element(
-        f"<style>.leaflet-container {{ background: {BACKGROUND}; }}</style>"), name="cpted_ground")
+        f"<style>.leaflet-container {{ background: {BACKGROUND}; }}"
+        " .leaflet-bottom.leaflet-right .leaflet-control-attribution {"
+        " max-width: calc(100vw - 120px); }</style>"), name="cpted_ground")
     clear_of_legend(fmap)
     fmap.add_child(KeyboardMap(_("Map (arrow keys move it, + and - zoom). What it shows is "
                                  "written below it.")))
