@@ -309,44 +309,52 @@ def month_table(progress: Progress, neighborhood_id: str, *,
 
 
 def _fmt(value: object, kind: str) -> str:
+    """A value of the brief's table written the way of the language in use."""
     if value is None or (isinstance(value, float) and np.isnan(value)):
         return "–"
     v = float(value)  # type: ignore[arg-type]
     if kind == "share":
-        return f"{v:.0%}"
+        return i18n.percent(v)
     if kind == "one":
-        return f"{v:.1f}"
-    return f"{v:,.0f}"
+        return i18n.number(v, digits=1)
+    return i18n.number(v, digits=0)
 
 
 def brief_table(progress: Progress, neighborhood_id: str, *, last: int = 6) -> pd.DataFrame:
     """The brief's table: one row a measure, one column each of the ``last`` months (oldest
-    first), every value as text; intervals in brackets."""
+    first), every value as text in the language in use; intervals in brackets. The first
+    column is named "Measure" (in the language in use)."""
     m = progress.of(neighborhood_id).iloc[-last:]
     rows: list[tuple[str, list[str]]] = []
 
     def add(label: str, values: list[str]) -> None:
         rows.append((label, values))
 
+    def pair(a: object, b: object) -> str:
+        return f"{_fmt(a, 'n')} / {_fmt(b, 'n')}"
+
     r = list(m.itertuples())
-    add("Reports opened", [_fmt(x.opened, "n") for x in r])
-    add("Reports closed", [_fmt(x.closed, "n") for x in r])
-    add("Median days to close", [_fmt(x.median_days_to_close, "one") for x in r])
-    add("Closed within target", [f"{_fmt(x.closed_within_target, 'share')} of {x.due}"
-                                 if x.due else "–" for x in r])
-    add("Reopened", [_fmt(x.reopened, "n") for x in r])
-    add("Plans done / overdue", [f"{x.plans_done} / {x.plans_overdue}" for x in r])
-    add("Mean audit score (rated)", [f"{_fmt(x.audit_score, 'n')} ({x.audits_rated})"
-                                     if x.audits_rated else "–" for x in r])
-    add("Lights repaired", [_fmt(x.repairs, "n") for x in r])
-    add("Night concerns near them, before / after",
-        [f"{x.night_before} / {x.night_after}" if x.repairs else "–" for x in r])
-    add("Survey answers", [_fmt(x.survey_answers, "n") for x in r])
-    add("Feeling safe after dark (1-5)",
-        [f"{x.safe_mean:.1f} [{x.safe_low:.1f}-{x.safe_high:.1f}]"
+    add(_("Reports opened"), [_fmt(x.opened, "n") for x in r])
+    add(_("Reports closed"), [_fmt(x.closed, "n") for x in r])
+    add(_("Median days to close"), [_fmt(x.median_days_to_close, "one") for x in r])
+    add(_("Closed within target"), [
+        _("{share} of {due}").format(share=_fmt(x.closed_within_target, "share"),
+                                      due=_fmt(x.due, "n"))
+        if x.due else "–" for x in r])
+    add(_("Reopened"), [_fmt(x.reopened, "n") for x in r])
+    add(_("Plans done / overdue"), [pair(x.plans_done, x.plans_overdue) for x in r])
+    add(_("Mean audit score (rated)"), [f"{_fmt(x.audit_score, 'n')} ({_fmt(x.audits_rated, 'n')})"
+                                        if x.audits_rated else "–" for x in r])
+    add(_("Lights repaired"), [_fmt(x.repairs, "n") for x in r])
+    add(_("Night concerns near them, before / after"),
+        [pair(x.night_before, x.night_after) if x.repairs else "–" for x in r])
+    add(_("Survey answers"), [_fmt(x.survey_answers, "n") for x in r])
+    add(_("Feeling safe after dark (1-5)"),
+        [f"{_fmt(x.safe_mean, 'one')} [{_fmt(x.safe_low, 'one')}-{_fmt(x.safe_high, 'one')}]"
          if not np.isnan(x.safe_mean) else "–" for x in r])
-    add("Know whom to contact",
-        [f"{x.knows_contact:.0%} [{x.knows_low:.0%}-{x.knows_high:.0%}]"
+    add(_("Know whom to contact"),
+        [f"{_fmt(x.knows_contact, 'share')} [{_fmt(x.knows_low, 'share')}-"
+         f"{_fmt(x.knows_high, 'share')}]"
          if not np.isnan(x.knows_contact) else "–" for x in r])
-    cols = ["Measure", *(month_label(p) for p in m.index)]
+    cols = [_("Measure"), *(month_label(p) for p in m.index)]
     return pd.DataFrame([[label, *values] for label, values in rows], columns=cols)

@@ -301,3 +301,20 @@ def test_the_static_check_finds_bare_english() -> None:
                'folium.GeoJsonTooltip(fields=["a"], aliases=[escape_text(_("Street"))])\n')
     assert sorted(f.split(":")[0] for f in bare_english(snippet)) == [
         "line 1", "line 2", "line 3", "line 4", "line 5", "line 6"]
+
+
+def test_the_briefs_table_of_months_is_in_spanish(sample_store: Store) -> None:
+    from cpted import accounts as acc
+    from cpted import progress_charts as pc
+    from cpted.access import Access
+
+    progress = Access(sample_store, acc.public("reader")).progress()
+    hood = next(iter(progress.names))
+    with i18n.use("es"):
+        table = pc.brief_table(progress, hood, last=3)
+    assert table.columns[0] == "Medida"
+    assert all(re.fullmatch(r"[a-z]{3,4} \d{4}", c) for c in table.columns[1:]), table.columns
+    assert list(table["Medida"])[:2] == ["Informes abiertos", "Informes cerrados"]
+    days = table.set_index("Medida").loc["Mediana de días hasta el cierre"]
+    assert all(v == "–" or re.fullmatch(r"\d+,\d", v) for v in days), list(days)  # "2,5"
+    assert i18n.missing("es") == set()
