@@ -18,10 +18,13 @@ import pandas as pd
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
+from babel import dates
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
-from matplotlib.ticker import MaxNLocator
+from matplotlib.ticker import FixedFormatter, FuncFormatter, MaxNLocator
 
+from cpted import i18n
+from cpted.i18n import N_, _, ngettext
 from cpted.progress import MEASURES, SAFETY_SCALE, Progress
 
 BLUE, ORANGE, GREY = "#2c7bb6", "#d7191c", "#999999"
@@ -44,15 +47,23 @@ def _png(fig: Figure) -> bytes:
 
 
 def month_label(month: pd.Period) -> str:
-    """``Mar 2025``: a month as a meeting reads it."""
-    return f"{month:%b %Y}"
+    """``Mar 2025`` (``mar 2025``): a month as a meeting reads it, in the language in use."""
+    return dates.format_skeleton("yMMM", month.to_timestamp(), locale=i18n.current())
+
+
+def _level(share: float) -> str:
+    """A confidence level as the language writes a share: ``95%``, ``95 %``."""
+    return i18n.percent(share)
 
 
 def _months_axis(ax: Axes, months: pd.PeriodIndex) -> None:
     step = max(1, int(np.ceil(len(months) / 12)))
     ticks = list(range(0, len(months), step))
     ax.set_xticks(ticks)
-    ax.set_xticklabels([f"{m:%b}\n{m:%Y}" for m in months[ticks]], fontsize=7)
+    ax.set_xticklabels([dates.format_date(m.to_timestamp(), "LLL", locale=i18n.current())
+                        + "\n" + dates.format_date(m.to_timestamp(), "y",
+                                                    locale=i18n.current())
+                        for m in months[ticks]], fontsize=7)
     ax.set_xlim(-0.7, len(months) - 0.3)
     ax.spines[["top", "right"]].set_visible(False)
     ax.tick_params(axis="y", labelsize=8)
@@ -90,88 +101,92 @@ def _bars(ax: Axes, x: np.ndarray, series: list[tuple[str, pd.Series, str, str]]
                color=colour, hatch=hatch, edgecolor="black", linewidth=0.3)
 
 
-def _reports(ax: Axes, m: pd.DataFrame, _: Progress) -> None:
+def _reports(ax: Axes, m: pd.DataFrame, _progress: Progress) -> None:
     x = np.arange(len(m))
-    _bars(ax, x, [("opened", m["opened"], BLUE, ""), ("closed", m["closed"], ORANGE, "//")])
+    _bars(ax, x, [(_("reports opened"), m["opened"], BLUE, ""),
+                  (_("reports closed"), m["closed"], ORANGE, "//")])
     re = m["reopened"].to_numpy(dtype=float)
     if re.any():
-        ax.plot(x[re > 0], re[re > 0], "kv", markersize=5, label="reopened")
+        ax.plot(x[re > 0], re[re > 0], "kv", markersize=5, label=_("reopened"))
     _legend(ax)
     _counts_axis(ax, float(m[["opened", "closed"]].to_numpy(dtype=float).max(initial=0)))
-    ax.set_ylabel("reports")
+    ax.set_ylabel(_("reports"))
 
 
-def _closing(ax: Axes, m: pd.DataFrame, _: Progress) -> None:
+def _closing(ax: Axes, m: pd.DataFrame, _progress: Progress) -> None:
     x = np.arange(len(m))
     share = m["closed_within_target"].to_numpy(dtype=float) * 100
     ax.bar(x, np.nan_to_num(share), 0.7, color=BLUE, edgecolor="black", linewidth=0.3,
-           label="closed within target (%)")
+           label=_("closed within target (%)"))
     for xi, s, n in zip(x, share, m["due"], strict=True):
         if n:
             ax.text(float(xi), (0 if np.isnan(s) else s) + 2, f"{n}", ha="center", fontsize=6,
                     color="#333333")
     ax.set_ylim(0, 110)
-    ax.set_ylabel("% of reports due")
+    ax.set_ylabel(_("% of reports due"))
     right = ax.twinx()
     right.plot(x, m["median_days_to_close"].to_numpy(dtype=float), "o-", color=ORANGE,
-               markersize=3, label="median days to close")
-    right.set_ylabel("median days to close", fontsize=8)
+               markersize=3, label=_("median days to close"))
+    right.set_ylabel(_("median days to close"), fontsize=8)
     right.set_ylim(bottom=0)
     right.spines[["top"]].set_visible(False)
     right.tick_params(axis="y", labelsize=8)
     _legend(ax, right)
 
 
-def _plans(ax: Axes, m: pd.DataFrame, _: Progress) -> None:
+def _plans(ax: Axes, m: pd.DataFrame, _progress: Progress) -> None:
     x = np.arange(len(m))
     ax.bar(x, m["plans_done"].to_numpy(dtype=float), 0.7, color=BLUE, edgecolor="black",
-           linewidth=0.3, label="plans done")
+           linewidth=0.3, label=_("plans done"))
     ax.plot(x, m["plans_overdue"].to_numpy(dtype=float), "s-", color=ORANGE, markersize=3,
-            label="overdue at month end")
-    ax.set_ylabel("action plans")
+            label=_("overdue at month end"))
+    ax.set_ylabel(_("action plans"))
     _counts_axis(ax, float(m[["plans_done", "plans_overdue"]].to_numpy(dtype=float)
                            .max(initial=0)))
     _legend(ax)
     if not m[["plans_done", "plans_overdue"]].to_numpy().any():
-        _nothing(ax, "No action plan done or overdue here in these months")
+        _nothing(ax, _("No action plan done or overdue here in these months"))
 
 
-def _audits(ax: Axes, m: pd.DataFrame, _: Progress) -> None:
+def _audits(ax: Axes, m: pd.DataFrame, _progress: Progress) -> None:
     x = np.arange(len(m))
     score = m["audit_score"].to_numpy(dtype=float)
-    ax.plot(x, score, "o", color=BLUE, markersize=6, label="mean overall score")
+    ax.plot(x, score, "o", color=BLUE, markersize=6, label=_("mean overall score"))
     for xi, s, n in zip(x, score, m["audits_rated"], strict=True):
         if n:
-            ax.annotate(f"n={n}", (xi, s), textcoords="offset points", xytext=(0, 6),
-                        ha="center", fontsize=6)
+            ax.annotate(f"n={i18n.number(int(n))}", (xi, s), textcoords="offset points",
+                        xytext=(0, 6), ha="center", fontsize=6)
     ax.set_ylim(0, 105)
-    ax.set_ylabel("score (0-100)")
+    ax.set_ylabel(_("score (0-100)"))
     _legend(ax)
     if not m["audits_rated"].any():
-        _nothing(ax, "No rated audit here in these months")
+        _nothing(ax, _("No rated audit here in these months"))
     left_out = int(m["audits_not_rated"].sum())
     if left_out:
-        ax.text(0.0, 0.02, f"{left_out} audit(s) left out: too few answers",
+        ax.text(0.0, 0.02, ngettext("{n} audit left out: too few answers",
+                                    "{n} audits left out: too few answers",
+                                    left_out).format(n=i18n.number(left_out)),
                 transform=ax.transAxes, fontsize=6, color="#555555")
 
 
-def _lights(ax: Axes, m: pd.DataFrame, _: Progress) -> None:
+def _lights(ax: Axes, m: pd.DataFrame, _progress: Progress) -> None:
     x = np.arange(len(m))
-    _bars(ax, x, [("before the repair", m["night_before"], GREY, ""),
-                  ("after the repair", m["night_after"], BLUE, "//")])
+    _bars(ax, x, [(_("before the repair"), m["night_before"], GREY, ""),
+                  (_("after the repair"), m["night_after"], BLUE, "//")])
     top = np.maximum(m["night_before"].to_numpy(dtype=float),
                      m["night_after"].to_numpy(dtype=float))
     for xi, t, n, w in zip(x, top, m["repairs"], m["repairs_watching"], strict=True):
         if n:
-            ax.annotate(f"{n}{'*' if w else ''}", (xi, t), textcoords="offset points",
+            ax.annotate(f"{i18n.number(int(n))}{'*' if w else ''}", (xi, t),
+                        textcoords="offset points",
                         xytext=(0, 3), ha="center", fontsize=6)
-    ax.set_ylabel("night-time concerns")
+    ax.set_ylabel(_("night-time concerns"))
     _counts_axis(ax, float(top.max(initial=0)))
     _legend(ax)
     if not m["repairs"].any():
-        _nothing(ax, "No light repaired here in these months")
+        _nothing(ax, _("No light repaired here in these months"))
     if m["repairs_watching"].any():
-        ax.text(0.0, 0.97, "* after window not over yet: counted so far",
+        ax.text(0.0, 0.97, _("* after window not over yet: counted so far"),
                 transform=ax.transAxes, va="top", fontsize=6, color="#555555")
 
 
@@ -190,51 +205,52 @@ def _intervals(ax: Axes, m: pd.DataFrame, mean: str, low: str, high: str, scale:
     bottom = ax.get_xaxis_transform()
     for xi, n, good in zip(x, m["survey_answers"], ok, strict=True):
         if n:
-            ax.text(float(xi), 0.02, f"{n}", ha="center", fontsize=6, transform=bottom,
-                    color="black" if good else GREY)
-    ax.plot([], [], " ", label=f"along the bottom: answers (grey: fewer than "
-                                f"{p.min_survey_answers}, not shown)")
+            ax.text(float(xi), 0.02, i18n.number(int(n)), ha="center", fontsize=6,
+                    transform=bottom, color="black" if good else GREY)
+    ax.plot([], [], " ", label=_("along the bottom: answers (grey: fewer than {n}, not "
+                                 "shown)").format(n=i18n.number(p.min_survey_answers)))
     _legend(ax, inside=True)
     if not m["survey_answers"].any():
-        _nothing(ax, "No survey answers here in these months")
+        _nothing(ax, _("No survey answers here in these months"))
 
 
 def _safety(ax: Axes, m: pd.DataFrame, p: Progress) -> None:
     _intervals(ax, m, "safe_mean", "safe_low", "safe_high", 1.0, p, BLUE,
-               "mean, 95% t interval")
+               _("mean, {level} t interval").format(level=_level(0.95)))
     ax.set_ylim(0.5, 5.9)
     ax.set_yticks(list(SAFETY_SCALE))
-    ax.set_yticklabels([f"{k} {v.lower()}" for k, v in SAFETY_SCALE.items()], fontsize=7)
+    # the scale's words are marked for the catalogue in app_pages/_words.py (SURVEY_WORDS)
+    ax.set_yticklabels([f"{k} {_(v).lower()}" for k, v in SAFETY_SCALE.items()], fontsize=7)
 
 
 def _contact(ax: Axes, m: pd.DataFrame, p: Progress) -> None:
     _intervals(ax, m, "knows_contact", "knows_low", "knows_high", 100.0, p, ORANGE,
-               "share yes, 95% Wilson interval")
+               _("share yes, {level} Wilson interval").format(level=_level(0.95)))
     ax.set_ylim(-9, 125)
     ax.set_yticks([0, 20, 40, 60, 80, 100])
-    ax.set_ylabel("% who know", fontsize=8)
+    ax.set_ylabel(_("% who know"), fontsize=8)
 
 
 CHARTS: tuple[Chart, ...] = (
-    Chart("reports", "Reports opened and closed",
+    Chart("reports", N_("Reports opened and closed"),
           "Reports made and closed each month; triangles mark reopenings.", _reports),
-    Chart("closing", "Closing on time",
+    Chart("closing", N_("Closing on time"),
           "Bars: of the reports whose category's target fell in the month, the share closed "
           "by then (their number above). Line: median days from report to close of the "
           "reports closed in the month.", _closing),
-    Chart("plans", "Action plans",
+    Chart("plans", N_("Action plans"),
           "Plans marked done each month, and plans overdue at each month's end.", _plans),
-    Chart("audits", "CPTED audit scores",
+    Chart("audits", N_("CPTED audit scores"),
           "Mean overall score of the audits made in the month, counting only audits with "
           "enough answers to rate.", _audits),
-    Chart("lights", "Night-time concerns near repaired lights",
+    Chart("lights", N_("Night-time concerns near repaired lights"),
           "For the lights repaired each month (their number over the bars): night-time "
           "concerns within 100 m in the 90 days before and after the repair. Reports are "
           "not crime, and a change is not proof that a repair worked.", _lights),
-    Chart("safety", "How safe people feel walking here after dark",
+    Chart("safety", N_("How safe people feel walking here after dark"),
           "Survey answers, 1 (very unsafe) to 5 (very safe): the month's mean with its 95% "
           "t interval; the number of answers along the bottom.", _safety),
-    Chart("contact", "People who know whom to contact about a problem",
+    Chart("contact", N_("People who know whom to contact about a problem"),
           "Survey answers: the share answering yes with its 95% Wilson score interval; the "
           "number of answers along the bottom.", _contact),
 )
@@ -263,8 +279,12 @@ def chart_png(progress: Progress, neighborhood_id: str, key: str, *,
     fig, ax = plt.subplots(figsize=(7.5, 3.1), layout="constrained")
     chart.draw(ax, m, progress)
     _months_axis(ax, pd.PeriodIndex(m.index))
-    ax.set_title(f"{progress.names[str(neighborhood_id)]}: {chart.title}", fontsize=10,
-                 loc="left")
+    for axis in fig.axes:  # tick numbers written the language's way ("2,5" in Spanish)
+        if not isinstance(axis.yaxis.get_major_formatter(), FixedFormatter):
+            axis.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: i18n.number(v)))
+    ax.set_title(_("{neighborhood}: {chart}").format(
+        neighborhood=progress.names[str(neighborhood_id)], chart=_(chart.title)), fontsize=10,
+        loc="left")
     return _png(fig)
 
 
@@ -289,44 +309,52 @@ def month_table(progress: Progress, neighborhood_id: str, *,
 
 
 def _fmt(value: object, kind: str) -> str:
+    """A value of the brief's table written the way of the language in use."""
     if value is None or (isinstance(value, float) and np.isnan(value)):
         return "–"
     v = float(value)  # type: ignore[arg-type]
     if kind == "share":
-        return f"{v:.0%}"
+        return i18n.percent(v)
     if kind == "one":
-        return f"{v:.1f}"
-    return f"{v:,.0f}"
+        return i18n.number(v, digits=1)
+    return i18n.number(v, digits=0)
 
 
 def brief_table(progress: Progress, neighborhood_id: str, *, last: int = 6) -> pd.DataFrame:
     """The brief's table: one row a measure, one column each of the ``last`` months (oldest
-    first), every value as text; intervals in brackets."""
+    first), every value as text in the language in use; intervals in brackets. The first
+    column is named "Measure" (in the language in use)."""
     m = progress.of(neighborhood_id).iloc[-last:]
     rows: list[tuple[str, list[str]]] = []
 
     def add(label: str, values: list[str]) -> None:
         rows.append((label, values))
 
+    def pair(a: object, b: object) -> str:
+        return f"{_fmt(a, 'n')} / {_fmt(b, 'n')}"
+
     r = list(m.itertuples())
-    add("Reports opened", [_fmt(x.opened, "n") for x in r])
-    add("Reports closed", [_fmt(x.closed, "n") for x in r])
-    add("Median days to close", [_fmt(x.median_days_to_close, "one") for x in r])
-    add("Closed within target", [f"{_fmt(x.closed_within_target, 'share')} of {x.due}"
-                                 if x.due else "–" for x in r])
-    add("Reopened", [_fmt(x.reopened, "n") for x in r])
-    add("Plans done / overdue", [f"{x.plans_done} / {x.plans_overdue}" for x in r])
-    add("Mean audit score (rated)", [f"{_fmt(x.audit_score, 'n')} ({x.audits_rated})"
-                                     if x.audits_rated else "–" for x in r])
-    add("Lights repaired", [_fmt(x.repairs, "n") for x in r])
-    add("Night concerns near them, before / after",
-        [f"{x.night_before} / {x.night_after}" if x.repairs else "–" for x in r])
-    add("Survey answers", [_fmt(x.survey_answers, "n") for x in r])
-    add("Feeling safe after dark (1-5)",
-        [f"{x.safe_mean:.1f} [{x.safe_low:.1f}-{x.safe_high:.1f}]"
+    add(_("Reports opened"), [_fmt(x.opened, "n") for x in r])
+    add(_("Reports closed"), [_fmt(x.closed, "n") for x in r])
+    add(_("Median days to close"), [_fmt(x.median_days_to_close, "one") for x in r])
+    add(_("Closed within target"), [
+        _("{share} of {due}").format(share=_fmt(x.closed_within_target, "share"),
+                                      due=_fmt(x.due, "n"))
+        if x.due else "–" for x in r])
+    add(_("Reopened"), [_fmt(x.reopened, "n") for x in r])
+    add(_("Plans done / overdue"), [pair(x.plans_done, x.plans_overdue) for x in r])
+    add(_("Mean audit score (rated)"), [f"{_fmt(x.audit_score, 'n')} ({_fmt(x.audits_rated, 'n')})"
+                                        if x.audits_rated else "–" for x in r])
+    add(_("Lights repaired"), [_fmt(x.repairs, "n") for x in r])
+    add(_("Night concerns near them, before / after"),
+        [pair(x.night_before, x.night_after) if x.repairs else "–" for x in r])
+    add(_("Survey answers"), [_fmt(x.survey_answers, "n") for x in r])
+    add(_("Feeling safe after dark (1-5)"),
+        [f"{_fmt(x.safe_mean, 'one')} [{_fmt(x.safe_low, 'one')}-{_fmt(x.safe_high, 'one')}]"
          if not np.isnan(x.safe_mean) else "–" for x in r])
-    add("Know whom to contact",
-        [f"{x.knows_contact:.0%} [{x.knows_low:.0%}-{x.knows_high:.0%}]"
+    add(_("Know whom to contact"),
+        [f"{_fmt(x.knows_contact, 'share')} [{_fmt(x.knows_low, 'share')}-"
+         f"{_fmt(x.knows_high, 'share')}]"
          if not np.isnan(x.knows_contact) else "–" for x in r])
-    cols = ["Measure", *(month_label(p) for p in m.index)]
+    cols = [_("Measure"), *(month_label(p) for p in m.index)]
     return pd.DataFrame([[label, *values] for label, values in rows], columns=cols)

@@ -79,7 +79,7 @@ def test_spots_map_colours_by_status_and_names_before_ids() -> None:
     # aligned on the index, not by position: PS-1 (index 10) is closed, PS-2 overdue
     assert STATUS_COLORS[SpotStatus.CLOSED.value] in got[(39.04, -94.58)]
     assert STATUS_COLORS[SpotStatus.OVERDUE.value] in got[(39.05, -94.57)]
-    assert "Hedges on 5th: plan overdue, 2 report(s) (0 open) · PS-2" in page
+    assert "Hedges on 5th: plan overdue, 2 reports (0 open) · PS-2" in page
     assert "<img src=http://attacker.invalid" not in page
     for label in STATUS_COLORS:
         assert label in page  # the legend names every status

@@ -20,6 +20,7 @@ import folium.elements
 import folium.raster_layers
 
 from cpted.basemap import BASE_LAYERS
+from cpted.i18n import _
 from cpted.maps.assets import FILES, localise
 from cpted.maps.common import escape_text
 from cpted.maps.describe import KeyboardMap
@@ -54,7 +55,7 @@ class StoreBasemap(folium.elements.JSCSSMixin, folium.map.Layer):
             "sources": {name: {"url": url, "maxDataZoom": zooms[name]}
                         for name, url in sources.items() if name in zooms},
             "background": background,
-            "attribution": "Base map: this city's own layers",
+            "attribution": escape_text(_("Base map: this city's own layers")),
             "areaFill": AREA_FILL, "areaEdge": AREA_EDGE, "areaLabel": AREA_LABEL,
             "buildingFill": BUILDING_FILL, "buildingEdge": BUILDING_EDGE,
             "street": STREET_COLOUR, "streetLabel": STREET_LABEL,
@@ -151,11 +152,15 @@ def prepare(fmap: folium.Map, *, base: str, sources: Mapping[str, str],
     # the ground's own colour behind its tiles, so the seams between scaled tiles at a
     # fractional zoom do not show Leaflet's grey
     root: Any = fmap.get_root()  # a branca Figure, which has a header; branca is untyped
+    # and the credit kept clear of the scale bar (bottom left), wrapping rather than
+    # covering it on a phone, where a longer language's credit takes the whole width
     root.header.add_child(branca.element.Element(
-        f"<style>.leaflet-container {{ background: {BACKGROUND}; }}</style>"), name="cpted_ground")
+        f"<style>.leaflet-container {{ background: {BACKGROUND}; }}"
+        " .leaflet-bottom.leaflet-right .leaflet-control-attribution {"
+        " max-width: calc(100vw - 120px); }</style>"), name="cpted_ground")
     clear_of_legend(fmap)
-    fmap.add_child(KeyboardMap("Map (arrow keys move it, + and - zoom). What it shows is "
-                               "written below it."))
+    fmap.add_child(KeyboardMap(_("Map (arrow keys move it, + and - zoom). What it shows is "
+                                 "written below it.")))
     icons = IconPath(f"{base}assets/leaflet/dist/images/")
     fmap.add_child(icons)
     fmap._children.move_to_end(icons.get_name(), last=False)  # before any marker is made

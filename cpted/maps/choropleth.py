@@ -10,8 +10,10 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
+from cpted import i18n
+from cpted.i18n import _, ngettext
 from cpted.maps.common import bounds_latlon, escape_text, escaped_frame, legend
-from cpted.maps.describe import MapTable, MapText, attach, counted
+from cpted.maps.describe import MapTable, MapText, attach
 
 #: Sequential, colour-blind-safe (ColorBrewer YlOrRd, 5 classes).
 CHOROPLETH = ["#ffffb2", "#fecc5c", "#fd8d3c", "#f03b20", "#bd0026"]
@@ -20,7 +22,7 @@ NO_DATA_COLOR = "#dddddd"
 
 def class_labels(values: Sequence[float] | NDArray[np.float64],
                  classes: Sequence[int] | NDArray[np.int_], *,
-                 fmt: str = "{:,.0f}") -> list[tuple[int, str]]:
+                 fmt: str | None = None, digits: int = 0) -> list[tuple[int, str]]:
     """A legend label for each class that holds a value, from the values it holds.
 
     A class reads "lowest to highest" of its own values, or the one value when they
@@ -35,8 +37,11 @@ def class_labels(values: Sequence[float] | NDArray[np.float64],
         One value per feature; NaN ("no data") is left out.
     classes : sequence of int
         The class of each value, as drawn (negative for no data).
-    fmt : str
-        A :meth:`str.format` pattern for one value.
+    fmt : str, optional
+        A :meth:`str.format` pattern for one value; by default a value is written the
+        way of the language in use with ``digits`` decimals (``"1,234"``, ``"1.234"``).
+    digits : int
+        The decimals shown when ``fmt`` is not given.
 
     Returns
     -------
@@ -51,8 +56,10 @@ def class_labels(values: Sequence[float] | NDArray[np.float64],
     out = []
     for k in sorted(set(klass[(klass >= 0) & ~np.isnan(vals)].tolist())):
         held = vals[(klass == k) & ~np.isnan(vals)]
-        lo, hi = fmt.format(float(held.min())), fmt.format(float(held.max()))
-        out.append((k, lo if lo == hi else f"{lo} to {hi}"))
+        lo, hi = (fmt.format(float(v)) if fmt is not None else i18n.number(float(v),
+                                                                          digits=digits)
+                  for v in (held.min(), held.max()))
+        out.append((k, lo if lo == hi else _("{low} to {high}").format(low=lo, high=hi)))
     return out
 
 
@@ -84,8 +91,13 @@ def build_choropleth(neighborhoods: gpd.GeoDataFrame, values: Sequence[float],
     classes = np.searchsorted(np.asarray(bins, dtype=float), vals, side="left")
     palette = CHOROPLETH[-len(bins):] if len(bins) else CHOROPLETH
     whole = bool(np.all(np.isnan(vals) | (vals == np.round(vals))))
-    fmt = "{:,.0f}" if whole else "{:,.1f}"
-    gdf["value"] = ["no data" if np.isnan(v) else fmt.format(v) for v in vals]
+    digits = 0 if whole else 1
+
+    def write(v: float) -> str:
+        return i18n.number(float(v), digits=digits)
+
+    no_data = _("no data")
+    gdf["value"] = [escape_text(no_data) if np.isnan(v) else write(v) for v in vals]
     gdf["klass"] = [-1 if np.isnan(v) else int(min(c, len(palette) - 1))
                     for v, c in zip(vals, classes, strict=True)]
     m = folium.Map(tiles=tiles, control_scale=True)
@@ -98,26 +110,42 @@ def build_choropleth(neighborhoods: gpd.GeoDataFrame, values: Sequence[float],
             else palette[f["properties"]["klass"]]},
         highlight_function=lambda _f: {"weight": 3, "color": "#000"},
         tooltip=folium.GeoJsonTooltip(fields=["name", "value"],
-                                      aliases=["Neighborhood", escape_text(measure)]),
+                                      aliases=[escape_text(_("Neighborhood")),
+                                               escape_text(measure)]),
     ).add_to(m)
     rows = [("box", palette[k], label) for k, label in class_labels(
-        vals, np.asarray(gdf["klass"].to_numpy(), dtype=int), fmt=fmt)]
+        vals, np.asarray(gdf["klass"].to_numpy(), dtype=int), digits=digits)]
     if np.isnan(vals).any():
-        rows.append(("box", NO_DATA_COLOR, "no data"))
+        rows.append(("box", NO_DATA_COLOR, no_data))
     m.get_root().add_child(legend(measure, rows))
     names = neighborhoods["name"].astype(str).tolist()
-    labels = dict(class_labels(vals, np.asarray(gdf["klass"].to_numpy(), dtype=int), fmt=fmt))
+    labels = dict(class_labels(vals, np.asarray(gdf["klass"].to_numpy(), dtype=int),
+                               digits=digits))
     k = [int(c) for c in gdf["klass"]]
+    hood, klass = _("Neighborhood"), _("Class")
     rows_ = pd.DataFrame({
-        "Neighborhood": names, measure: vals,
-        "Class": [f"{c + 1} of {len(palette)}: {labels[c]}" if c >= 0 else "no data"
-                  for c in k]}).sort_values(measure, ascending=False, na_position="last")
-    summary = (f"Map of {counted(len(names), 'neighborhood')} shaded by {measure.lower()} in "
-               f"{counted(len(labels), 'class', 'classes')}, darker for more")
+        hood: names, measure: vals,
+        klass: [_("{k} of {n}: {values}").format(k=i18n.number(c + 1),
+                                                 n=i18n.number(len(palette)),
+                                                 values=labels[c])
+                if c >= 0 else no_data
+                for c in k]}).sort_values(measure, ascending=False, na_position="last")
+    shaded = ngettext("{n} neighborhood", "{n} neighborhoods", len(names)).format(
+        n=i18n.number(len(names)))
+    classes_ = ngettext("{n} class", "{n} classes", len(labels)).format(
+        n=i18n.number(len(labels)))
     known = rows_.dropna(subset=[measure])
     if len(known):
         top, low = known.iloc[0], known.iloc[-1]
-        summary += (f": the most in {top['Neighborhood']} ({fmt.format(top[measure])}), the "
-                    f"fewest in {low['Neighborhood']} ({fmt.format(low[measure])})")
-    return attach(m, MapText(summary + ".", (MapTable("Neighborhoods on the map",
-                                                      rows_.reset_index(drop=True)),)))
+        summary = _("Map of {neighborhoods} shaded by {measure} in {classes}, darker for "
+                    "more: the most in {top} ({top_value}), the fewest in {low} "
+                    "({low_value}).").format(
+            neighborhoods=shaded, measure=measure.lower(), classes=classes_,
+            top=top[hood], top_value=write(top[measure]), low=low[hood],
+            low_value=write(low[measure]))
+    else:
+        summary = _("Map of {neighborhoods} shaded by {measure} in {classes}, darker for "
+                    "more.").format(neighborhoods=shaded, measure=measure.lower(),
+                                    classes=classes_)
+    return attach(m, MapText(summary, (MapTable(_("Neighborhoods on the map"),
+                                                rows_.reset_index(drop=True)),)))

@@ -19,6 +19,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from cpted import i18n
+from cpted.i18n import N_, _
 from cpted.maps.shapes import shape_svg
 from layers.crs import latlon
 
@@ -34,6 +36,64 @@ DEFAULT_CENTRE_LONLAT = (-94.57, 39.05)
 #: show as themselves.
 _NOT_CODE = str.maketrans({"`": "&#96;", "$": "&#36;", "\\": "&#92;",
                            "{": "&#123;", "}": "&#125;"})
+
+
+#: Stored values the maps show in tooltips and lists, as words: a report's status, detail
+#: and time of day, a streetlight's status, a street's class, a parcel owner's kind and a
+#: problem spot's status. The same English as the pages' word tables (``app_pages._text``,
+#: ``app_pages._words``), so the catalogue holds each once.
+VALUE_WORDS: dict[str, str] = {
+    "open": N_("open"), "closed": N_("closed"),
+    "submitted": N_("submitted"), "acknowledged": N_("acknowledged"),
+    "in progress": N_("in progress"), "action scheduled": N_("action scheduled"),
+    "fixed": N_("fixed"), "not fixed - no further action": N_("not fixed - no further action"),
+    "duplicate": N_("duplicate"), "referred": N_("referred"),
+    "day": N_("Day"), "night": N_("Night"),
+    "open, no plan under way": N_("open, no plan under way"),
+    "plan overdue": N_("plan overdue"), "plan under way": N_("plan under way"),
+    "all reports closed": N_("all reports closed"),
+}
+#: A time of day not known (``"unknown"`` means something else for a streetlight).
+TIME_WORDS: dict[str, str] = {**VALUE_WORDS, "unknown": N_("Not known")}
+#: A streetlight's status.
+LIGHT_WORDS: dict[str, str] = {
+    # TRANSLATORS: a streetlight's status: it works
+    "working": N_("working"),
+    # TRANSLATORS: a streetlight's status: it does not light
+    "out": N_("out"),
+    # TRANSLATORS: a streetlight's status: nobody knows whether it works
+    "unknown": N_("unknown"),
+}
+#: A street's class.
+STREET_WORDS: dict[str, str] = {
+    "arterial": N_("arterial"), "collector": N_("collector"), "local": N_("local"),
+    "alley": N_("alley"), "path": N_("path"),
+}
+
+
+def value_word(value: object, words: dict[str, str] | None = None) -> str:
+    """A stored value in the language in use (``"in progress"`` -> ``"en curso"``) when
+    ``words`` (:data:`VALUE_WORDS` by default) holds it; anything else (a value a
+    deployment added, a name people typed) as it is, ``""`` for none. Not escaped."""
+    if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
+        return ""
+    table = VALUE_WORDS if words is None else words
+    text = str(value)
+    return _(table[text]) if text in table else text
+
+
+def category_word(name: str) -> str:
+    """A category's name in the language in use when the catalogue holds it (the
+    categories the app ships with); a category a deployment named itself as it is."""
+    code = i18n.current()
+    if code == i18n.SOURCE or not name:
+        return name
+    return _(name) if name in getattr(i18n.translations(code), "_catalog", {}) else name
+
+
+def value_words(values: pd.Series, words: dict[str, str] | None = None) -> pd.Series:
+    """:func:`value_word` of each value, on the same index."""
+    return pd.Series([value_word(v, words) for v in values], index=values.index, dtype=object)
 
 
 def escape_text(value: object) -> str:

@@ -16,16 +16,23 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from cpted import i18n
+from cpted.i18n import N_, _, ngettext
 from cpted.maps.common import (
     DEFAULT_CENTRE_LONLAT,
+    LIGHT_WORDS,
+    STREET_WORDS,
+    TIME_WORDS,
     bounds_latlon,
+    category_word,
     escape_text,
     escaped_frame,
     legend,
     pin_icon,
     snapped,
+    value_words,
 )
-from cpted.maps.describe import MapTable, MapText, attach, counted, listing, local_times, table
+from cpted.maps.describe import MapTable, MapText, attach, listing, local_times, table
 from cpted.maps.shapes import ShapeMarker, category_shapes, use_shapes
 from layers.crs import latlon, metric_crs
 
@@ -46,11 +53,36 @@ STREET_WEIGHTS = {"arterial": 5, "collector": 3.5, "local": 2, "alley": 1.2, "pa
 #: A lot is pale green with a dashed edge, a building pale orange with a solid one (the
 #: two differ in lightness as well as hue, and by their edges).
 PARCEL_STYLES = {
-    "vacant_lot": ("#d9f0d3", "#5aae61", "4 3", "Vacant lot"),
-    "vacant_building": ("#fdd0a2", "#d9712b", None, "Vacant building"),
+    "vacant_lot": ("#d9f0d3", "#5aae61", "4 3", N_("Vacant lot")),
+    "vacant_building": ("#fdd0a2", "#d9712b", None, N_("Vacant building")),
 }
-OWNER_NAMES = {"public": "public", "land_bank": "land bank", "private": "private",
-               "unknown": "unknown"}
+OWNER_NAMES = {"public": N_("public"), "land_bank": N_("land bank"), "private": N_("private"),
+               "unknown": N_("unknown")}
+
+
+def _parcel_words(status: str, n: int) -> tuple[str, str]:
+    """How many vacant parcels of ``status`` there are, in a sentence and as a layer's name."""
+    count = i18n.number(n)
+    if status == "vacant_lot":
+        return (ngettext("{n} vacant lot", "{n} vacant lots", n).format(n=count),
+                _("Vacant lots ({n})").format(n=count))
+    return (ngettext("{n} vacant building", "{n} vacant buildings", n).format(n=count),
+            _("Vacant buildings ({n})").format(n=count))
+
+
+def _light_words(status: str, n: int) -> str:
+    """How many streetlights of ``status`` there are."""
+    count = i18n.number(n)
+    if status == "working":
+        return ngettext("{n} working", "{n} working", n).format(n=count)
+    if status == "out":
+        return ngettext("{n} out", "{n} out", n).format(n=count)
+    return ngettext("{n} unknown", "{n} unknown", n).format(n=count)
+
+
+def _legend_light(status: str) -> str:
+    return {"working": _("Streetlight: working"), "out": _("Streetlight: out")}.get(
+        status, _("Streetlight: unknown"))
 
 
 @dataclass(frozen=True)
@@ -163,7 +195,7 @@ def build_map(
     tiles: str | None = None,
     legend_open: bool = True,
     pin: shapely.Point | None = None,
-    pin_label: str = "Your report",
+    pin_label: str | None = None,
     zoom_to_pin: bool = False,
     tz: str = "UTC",
 ) -> folium.Map:
@@ -193,8 +225,8 @@ def build_map(
     pin : shapely.Point, optional
         A WGS84 point (x = lon, y = lat) marked with a red pin, such as the spot
         chosen on the report form.
-    pin_label : str
-        The pin's tooltip (escaped).
+    pin_label : str, optional
+        The pin's tooltip (escaped); "Your report" in the language in use when None.
     zoom_to_pin : bool
         Open on the 300 m around ``pin`` (a place found by typing) instead of the
         whole of ``layers``.
@@ -206,6 +238,8 @@ def build_map(
     folium.Map
         Every text from a record is escaped in its tooltip.
     """
+    if pin_label is None:
+        pin_label = _("Your report")
     bounds = _bounds(layers)
     if pin is not None and zoom_to_pin:
         bounds = bounds_latlon(_around(pin, radius_m=150.0))
@@ -219,69 +253,82 @@ def build_map(
     tables: list[MapTable] = []
 
     if layers.neighborhoods is not None and len(layers.neighborhoods):
-        words.append(counted(len(layers.neighborhoods), "neighborhood boundary",
-                             "neighborhood boundaries"))
-        fg = folium.FeatureGroup(name="Neighborhoods", show=True)
+        words.append(ngettext("{n} neighborhood boundary", "{n} neighborhood boundaries",
+                              len(layers.neighborhoods)).format(
+            n=i18n.number(len(layers.neighborhoods))))
+        fg = folium.FeatureGroup(name=escape_text(_("Neighborhoods")), show=True)
         folium.GeoJson(
             snapped(escaped_frame(layers.neighborhoods, ["id", "name"])).to_json(),
             style_function=lambda _f: {"color": "#4B0082", "weight": 2, "fill": True,
                                        "fillOpacity": 0.03, "dashArray": "6 4"},
-            tooltip=folium.GeoJsonTooltip(fields=["name"], aliases=["Neighborhood"]),
+            tooltip=folium.GeoJsonTooltip(fields=["name"],
+                                          aliases=[escape_text(_("Neighborhood"))]),
         ).add_to(fg)
         fg.add_to(m)
-        rows.append(("line", "#4B0082", "Neighborhood boundary"))
+        rows.append(("line", "#4B0082", _("Neighborhood boundary")))
 
     if layers.buildings is not None and len(layers.buildings):
-        fg = folium.FeatureGroup(name="Buildings", show=True)
+        fg = folium.FeatureGroup(name=escape_text(_("Buildings")), show=True)
         folium.GeoJson(
             escaped_frame(layers.buildings, []).to_json(),
             style_function=lambda _f: {"color": "#8d8d8d", "weight": 0.5, "fillColor": "#bdbdbd",
                                        "fillOpacity": 0.6},
         ).add_to(fg)
         fg.add_to(m)
-        rows.append(("box", "#bdbdbd", "Building"))
-        words.append(counted(len(layers.buildings), "building"))
+        rows.append(("box", "#bdbdbd", _("Building")))
+        words.append(ngettext("{n} building", "{n} buildings", len(layers.buildings)).format(
+            n=i18n.number(len(layers.buildings))))
 
     if layers.parcels is not None and len(layers.parcels):
         rows += _add_parcels(m, layers.parcels, point_limit=point_limit, cell_m=cell_m,
                              max_cells=max_cells)
         kinds = layers.parcels["status"].astype(str).value_counts()
-        vacant = [counted(int(kinds.get(k, 0)), label.lower())
-                  for k, (_, _, _, label) in PARCEL_STYLES.items() if kinds.get(k, 0)]
+        vacant = [_parcel_words(k, int(kinds.get(k, 0)))[0]
+                  for k in PARCEL_STYLES if kinds.get(k, 0)]
         if vacant:
             words.append(listing(vacant))
 
     if layers.streets is not None and len(layers.streets):
-        fg = folium.FeatureGroup(name="Streets", show=True)
+        fg = folium.FeatureGroup(name=escape_text(_("Streets")), show=True)
         folium.GeoJson(
-            escaped_frame(layers.streets, ["name", "class"]).to_json(),
+            escaped_frame(layers.streets.assign(kind=value_words(layers.streets["class"],
+                                                                 STREET_WORDS)),
+                          ["name", "class", "kind"]).to_json(),
             style_function=lambda f: {"color": "#6b6b6b",
                                       "weight": STREET_WEIGHTS.get(f["properties"]["class"], 2)},
-            tooltip=folium.GeoJsonTooltip(fields=["name", "class"], aliases=["Street", "Class"]),
+            tooltip=folium.GeoJsonTooltip(fields=["name", "kind"], aliases=[
+                escape_text(_("Street")), escape_text(_("Class"))]),
         ).add_to(fg)
         fg.add_to(m)
-        rows.append(("line", "#6b6b6b", "Street (width by class)"))
-        words.append(counted(len(layers.streets), "street segment"))
+        rows.append(("line", "#6b6b6b", _("Street (width by class)")))
+        words.append(ngettext("{n} street segment", "{n} street segments",
+                              len(layers.streets)).format(n=i18n.number(len(layers.streets))))
 
     if layers.streetlights is not None and len(layers.streetlights):
-        fg = folium.FeatureGroup(name="Streetlights", show=True)
-        lights = escaped_frame(layers.streetlights, ["id", "status", "fixture_type", "lumens"])
+        fg = folium.FeatureGroup(name=escape_text(_("Streetlights")), show=True)
+        lights = escaped_frame(layers.streetlights.assign(
+            condition=value_words(layers.streetlights["status"], LIGHT_WORDS)),
+            ["id", "status", "condition", "fixture_type", "lumens"])
         folium.GeoJson(
             lights.to_json(),
             marker=folium.CircleMarker(radius=3, weight=1, fill_opacity=1),
             style_function=lambda f: {"color": "#333", "fill": True, "fillOpacity": 1,
                                       "fillColor": LIGHT_COLORS.get(f["properties"]["status"],
                                                                     "#9E9E9E")},
-            tooltip=folium.GeoJsonTooltip(fields=["id", "status", "fixture_type", "lumens"],
-                                          aliases=["Pole", "Status", "Fixture", "Lumens"]),
+            tooltip=folium.GeoJsonTooltip(
+                fields=["id", "condition", "fixture_type", "lumens"],
+                aliases=[escape_text(_(w)) for w in (N_("Pole"), N_("Status"), N_("Fixture"),
+                                                     N_("Lumens"))]),
         ).add_to(fg)
         fg.add_to(m)
         for status, color in LIGHT_COLORS.items():
-            rows.append(("dot", color, f"Streetlight: {status}"))
+            rows.append(("dot", color, _legend_light(status)))
         by_status = layers.streetlights["status"].astype(str).value_counts()
-        words.append(counted(len(layers.streetlights), "streetlight") + " (" + listing(
-            f"{int(by_status.get(k, 0)):,} {k}" for k in LIGHT_COLORS if by_status.get(k, 0))
-            + ")")
+        words.append(ngettext("{n} streetlight ({states})", "{n} streetlights ({states})",
+                              len(layers.streetlights)).format(
+            n=i18n.number(len(layers.streetlights)), states=listing(
+                _light_words(k, int(by_status.get(k, 0))) for k in LIGHT_COLORS
+                if by_status.get(k, 0))))
 
     concerns = layers.concerns
     if concerns is not None and len(concerns):
@@ -289,18 +336,25 @@ def build_map(
             cell_m = cell_size_for(concerns, cell_m=cell_m, max_cells=max_cells)
             cells = snapped(aggregate_points(concerns, cell_m=cell_m))
             top = float(cells["count"].max())
-            fg = folium.FeatureGroup(name=f"Concerns ({len(concerns):,}, per {cell_m:g} m cell)")
+            fg = folium.FeatureGroup(name=escape_text(_("Concerns ({n}, per {size} m cell)").format(
+                n=i18n.number(len(concerns)), size=i18n.number(cell_m))))
             folium.GeoJson(
                 cells.to_json(),
                 style_function=lambda f, top=top: {
                     "color": "#b30000", "weight": 0.3, "fillColor": "#e34a33",
                     "fillOpacity": 0.15 + 0.7 * f["properties"]["count"] / top},
-                tooltip=folium.GeoJsonTooltip(fields=["count"], aliases=["Concerns in cell"]),
+                tooltip=folium.GeoJsonTooltip(fields=["count"],
+                                              aliases=[escape_text(_("Concerns in cell"))]),
             ).add_to(fg)
             fg.add_to(m)
-            rows.append(("box", "#e34a33", f"Concerns per {cell_m:g} m cell (darker = more)"))
-            words.insert(0, f"{counted(len(concerns), 'concern')} counted in {len(cells):,} "
-                            f"squares of {cell_m:g} m (at most {int(top):,} in one)")
+            rows.append(("box", "#e34a33", _("Concerns per {size} m cell (darker = more)").format(
+                size=i18n.number(cell_m))))
+            words.insert(0, ngettext(
+                "{n} concern counted in {cells} squares of {size} m (at most {top} in one)",
+                "{n} concerns counted in {cells} squares of {size} m (at most {top} in one)",
+                len(concerns)).format(n=i18n.number(len(concerns)),
+                                      cells=i18n.number(len(cells)), size=i18n.number(cell_m),
+                                      top=i18n.number(int(top))))
         else:
             colors = category_colors(concerns["service_code"].astype(str).tolist())
             shapes = category_shapes(list(colors), colours=len(PALETTE))
@@ -309,46 +363,55 @@ def build_map(
             shown_names: dict[str, str] = {}
             for code, color in colors.items():
                 part = concerns[concerns["service_code"].astype(str) == code]
-                label = names.get(code) or str(part["service_name"].dropna().iloc[0]
-                                               if part["service_name"].notna().any() else code)
-                fg = folium.FeatureGroup(name=f"{escape_text(label)} ({len(part)})", show=True)
+                label = category_word(names.get(code) or str(
+                    part["service_name"].dropna().iloc[0]
+                    if part["service_name"].notna().any() else code))
+                fg = folium.FeatureGroup(name=escape_text(_("{category} ({n})").format(
+                    category=label, n=i18n.number(len(part)))), show=True)
                 fields = ["service_name", "status", "detailed_status", "requested_datetime",
                           "time_of_day", "description", "address"]
                 shown = part.assign(requested_datetime=pd.to_datetime(
-                    part["requested_datetime"], utc=True).dt.tz_convert(tz))
+                    part["requested_datetime"], utc=True).dt.tz_convert(tz),
+                    service_name=label, status=value_words(part["status"]),
+                    detailed_status=value_words(part["detailed_status"]),
+                    time_of_day=value_words(part["time_of_day"], TIME_WORDS))
+                open_word = escape_text(_("open"))
                 folium.GeoJson(
                     escaped_frame(shown, fields).to_json(),
                     marker=ShapeMarker(shapes[code], radius=5, weight=1, fill_opacity=0.85),
-                    style_function=lambda f, c=color: {
+                    style_function=lambda f, c=color, o=open_word: {
                         "fill": True, "fillColor": c,
                         **({"color": "#000000", "weight": 1.5, "fillOpacity": 0.95}
-                           if f["properties"]["status"] == "open"
+                           if f["properties"]["status"] == o
                            else {"color": c, "weight": 0.5, "fillOpacity": 0.35})},
                     tooltip=folium.GeoJsonTooltip(
                         fields=fields,
-                        aliases=["Concern", "Status", "Detail", "Reported", "Time of day",
-                                 "Description", "Address"]),
+                        aliases=[escape_text(_(w)) for w in (
+                            N_("Concern"), N_("Status"), N_("Detail"), N_("Reported"),
+                            N_("Time of day"), N_("Description"), N_("Address"))]),
                 ).add_to(fg)
                 fg.add_to(m)
-                rows.append((f"marker:{shapes[code]}", color, f"{label} ({len(part)})"))
+                rows.append((f"marker:{shapes[code]}", color, _("{category} ({n})").format(
+                    category=label, n=i18n.number(len(part)))))
                 shown_names[code] = label
-            rows.append(("note", "", "Solid with dark edge = open; faded = closed"))
+            rows.append(("note", "", _("Solid with dark edge = open; faded = closed")))
             words.insert(0, _concern_words(concerns, shown_names))
-            tables.append(MapTable("Concerns on the map", _concern_rows(concerns, shown_names,
-                                                                          tz)))
+            tables.append(MapTable(_("Concerns on the map"),
+                                   _concern_rows(concerns, shown_names, tz)))
     if pin is not None:
         folium.Marker(latlon(pin), tooltip=escape_text(pin_label), icon=pin_icon()).add_to(m)
     folium.LayerControl(collapsed=True).add_to(m)
-    m.get_root().add_child(legend("Legend", rows, open_=legend_open))
+    m.get_root().add_child(legend(_("Legend"), rows, open_=legend_open))
     if not words:
-        summary = "Map with nothing on it yet."
+        summary = _("Map with nothing on it yet.")
     elif concerns is not None and len(concerns):
-        summary = f"Map of {words[0]}." + (f" Also drawn: {listing(words[1:])}."
-                                          if words[1:] else "")
+        summary = _("Map of {what}.").format(what=words[0]) + (
+            " " + _("Also drawn: {what}.").format(what=listing(words[1:]))
+            if words[1:] else "")
     else:
-        summary = f"Map of {listing(words)}."
+        summary = _("Map of {what}.").format(what=listing(words))
     if pin is not None:
-        summary += f" A pin marks {pin_label}."
+        summary += " " + _("A pin marks {place}.").format(place=pin_label)
     return attach(m, MapText(summary, tuple(tables)))
 
 
@@ -357,8 +420,10 @@ def _concern_words(concerns: gpd.GeoDataFrame, names: Mapping[str, str]) -> str:
     codes = concerns["service_code"].astype(str)
     per = codes.value_counts()
     n_open = int((concerns["status"].astype(str) == "open").sum())
-    kinds = ", ".join(f"{names.get(c, c)} {int(k):,}" for c, k in per.items())
-    return f"{counted(len(concerns), 'concern')} ({n_open:,} open), by category: {kinds}"
+    kinds = ", ".join(f"{names.get(c, c)} {i18n.number(int(k))}" for c, k in per.items())
+    return ngettext("{n} concern ({open} open), by category: {kinds}",
+                    "{n} concerns ({open} open), by category: {kinds}", len(concerns)).format(
+        n=i18n.number(len(concerns)), open=i18n.number(n_open), kinds=kinds)
 
 
 def _concern_rows(concerns: gpd.GeoDataFrame, names: Mapping[str, str], tz: str
@@ -369,10 +434,14 @@ def _concern_rows(concerns: gpd.GeoDataFrame, names: Mapping[str, str], tz: str
     order = pd.to_datetime(frame["requested_datetime"], utc=True)
     frame = frame.assign(reported=local_times(frame["requested_datetime"], tz),
                          _order=order).sort_values("_order", ascending=False)
-    return table(frame, {"category": "Category", "status": "Status",
-                         "detailed_status": "Detail", "reported": "Reported",
-                         "time_of_day": "Time of day", "address": "Address",
-                         "description": "Description", "service_request_id": "Report"})
+    for column, words in (("status", None), ("detailed_status", None),
+                          ("time_of_day", TIME_WORDS)):
+        if column in frame.columns:
+            frame[column] = value_words(frame[column], words)
+    return table(frame, {"category": _("Category"), "status": _("Status"),
+                         "detailed_status": _("Detail"), "reported": _("Reported"),
+                         "time_of_day": _("Time of day"), "address": _("Address"),
+                         "description": _("Description"), "service_request_id": _("Report")})
 
 
 def _add_parcels(m: folium.Map, parcels: gpd.GeoDataFrame, *, point_limit: int,
@@ -389,31 +458,37 @@ def _add_parcels(m: folium.Map, parcels: gpd.GeoDataFrame, *, point_limit: int,
         size = cell_size_for(pts, cell_m=cell_m, max_cells=max_cells)
         cells = snapped(aggregate_points(pts, cell_m=size))
         top = float(cells["count"].max())
-        fg = folium.FeatureGroup(name=f"Vacant parcels ({len(vacant):,}, per {size:g} m cell)")
+        fg = folium.FeatureGroup(name=escape_text(
+            _("Vacant parcels ({n}, per {size} m cell)").format(n=i18n.number(len(vacant)),
+                                                                 size=i18n.number(size))))
         folium.GeoJson(
             cells.to_json(),
             style_function=lambda f, top=top: {
                 "color": "#5aae61", "weight": 0.3, "fillColor": "#a6dba0",
                 "fillOpacity": 0.1 + 0.4 * f["properties"]["count"] / top},
-            tooltip=folium.GeoJsonTooltip(fields=["count"], aliases=["Vacant parcels in cell"]),
+            tooltip=folium.GeoJsonTooltip(fields=["count"],
+                                          aliases=[escape_text(_("Vacant parcels in cell"))]),
         ).add_to(fg)
         fg.add_to(m)
-        return [("box", "#a6dba0", f"Vacant parcels per {size:g} m cell (darker = more)")]
+        return [("box", "#a6dba0", _("Vacant parcels per {size} m cell (darker = more)").format(
+            size=i18n.number(size)))]
     rows = []
     for status, (fill, edge, dash, label) in PARCEL_STYLES.items():
         part = vacant[vacant["status"] == status]
         if part.empty:
             continue
-        shown = part.assign(what=label, owner=part["owner_type"].map(OWNER_NAMES).fillna(""))
-        fg = folium.FeatureGroup(name=f"{label}s ({len(part):,})", show=True)
+        shown = part.assign(what=_(label), owner=value_words(part["owner_type"], OWNER_NAMES))
+        fg = folium.FeatureGroup(name=escape_text(_parcel_words(status, len(part))[1]),
+                                 show=True)
         folium.GeoJson(
             snapped(escaped_frame(shown, ["what", "owner"])).to_json(),
             marker=folium.CircleMarker(radius=4, weight=1, fill_opacity=0.7),
             style_function=lambda _f, fill=fill, edge=edge, dash=dash: {
                 "color": edge, "weight": 1, "fill": True, "fillColor": fill,
                 "fillOpacity": 0.55, **({"dashArray": dash} if dash else {})},
-            tooltip=folium.GeoJsonTooltip(fields=["what", "owner"], aliases=["Parcel", "Owner"]),
+            tooltip=folium.GeoJsonTooltip(fields=["what", "owner"], aliases=[
+                escape_text(_("Parcel")), escape_text(_("Kind of owner"))]),
         ).add_to(fg)
         fg.add_to(m)
-        rows.append(("box", fill, label))
+        rows.append(("box", fill, _(label)))
     return rows

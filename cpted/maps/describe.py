@@ -17,6 +17,10 @@ from dataclasses import dataclass
 import branca.element
 import folium
 import pandas as pd
+from babel.lists import format_list
+
+from cpted import i18n
+from cpted.i18n import _
 
 _CHILD = "cpted_map_text"
 
@@ -111,7 +115,7 @@ class KeyboardMap(branca.element.MacroElement):
     _template = branca.element.Template(  # type: ignore[attr-defined]  # branca has no type hints
         "{% macro header(this, kwargs) %}<style>" + FOCUS_CSS + "</style>{% endmacro %}"
         "{% macro script(this, kwargs) %}"
-        "(function (map, label) {"
+        "(function (map, label, words) {"
         "  function quiet(layer) {"
         "    var el = layer && layer.getElement ? layer.getElement() : null;"
         "    if (el && el instanceof SVGElement) el.setAttribute('tabindex', '-1');"
@@ -121,25 +125,41 @@ class KeyboardMap(branca.element.MacroElement):
         "  var box = map.getContainer();"
         "  box.setAttribute('role', 'region');"
         "  box.setAttribute('aria-label', label);"
-        "})({{ this._parent.get_name() }}, {{ this.label|tojson }});"
+        "  function name(selector, text) {"
+        "    var els = box.querySelectorAll(selector);"
+        "    for (var i = 0; i < els.length; i++) {"
+        "      els[i].setAttribute('title', text); els[i].setAttribute('aria-label', text); }"
+        "  }"
+        "  name('.leaflet-control-zoom-in', words.zoomIn);"
+        "  name('.leaflet-control-zoom-out', words.zoomOut);"
+        "  name('.leaflet-control-layers-toggle', words.layers);"
+        "})({{ this._parent.get_name() }}, {{ this.label|tojson }}, {{ this.words|tojson }});"
         "{% endmacro %}")
 
     def __init__(self, label: str) -> None:
         super().__init__()  # type: ignore[no-untyped-call]  # branca has no type hints
         self._name = "KeyboardMap"
         self.label = label
+        # Leaflet names its buttons in English; they are named again in the language in use
+        self.words = {"zoomIn": _("Zoom in"), "zoomOut": _("Zoom out"),
+                      "layers": _("Layers")}
 
 
 def counted(n: int, one: str, many: str | None = None) -> str:
-    """``"1 concern"``, ``"2,000 concerns"``."""
-    return f"{n:,} {one if n == 1 else (many or one + 's')}"
+    """``"1 concern"``, ``"2,000 concerns"``: ``n`` written the way of the language in use
+    before an English noun. (A translated count is ``ngettext("{n} concern", "{n}
+    concerns", n).format(n=i18n.number(n))``, as the maps here write theirs.)"""
+    return f"{i18n.number(n)} {one if n == 1 else (many or one + 's')}"
 
 
 def listing(parts: Iterable[str]) -> str:
-    """``"a, b and c"``."""
+    """``"a, b and c"``; in another language as CLDR joins a list (``"a, b y c"``)."""
     items = [p for p in parts if p]
     if len(items) <= 1:
         return "".join(items)
+    if i18n.current() != i18n.SOURCE:
+        return format_list(items, locale=i18n.current())
+    # English as the maps always wrote it, without the serial comma CLDR adds
     return ", ".join(items[:-1]) + " and " + items[-1]
 
 

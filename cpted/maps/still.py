@@ -24,6 +24,8 @@ import shapely
 from pyproj import Transformer
 from shapely.geometry.base import BaseGeometry
 
+from cpted import i18n
+from cpted.i18n import _
 from cpted.maps.basemap import (
     AREA_EDGE,
     AREA_FILL,
@@ -191,7 +193,7 @@ def _scale_bar(view: _View, lat: float) -> str:
                   if n >= target * 0.7)
     px = length / metres_per_px
     x, y = 12.0, view.height - 14.0
-    word = f"{length / 1000:g} km" if length >= 1000 else f"{length} m"
+    word = f"{i18n.number(length / 1000)} km" if length >= 1000 else f"{i18n.number(length)} m"
     return (f'<g class="scale"><rect x="{x - 4:.1f}" y="{y - 16:.1f}" width="{px + 8:.1f}" '
             f'height="22" fill="#ffffff" fill-opacity="0.8"/>'
             f'<path d="M{x:.1f},{y - 4:.1f}V{y:.1f}H{x + px:.1f}V{y - 4:.1f}" fill="none" '
@@ -290,10 +292,18 @@ def place_svg(g: Ground, lonlat: Sequence[float], *, what: str,
                    f'<text x="16" y="24.5" font-size="13" font-weight="600" '
                    f'fill="{AREA_LABEL}">{escape(here)}</text></g>')
     out.append(_scale_bar(view, lat))
-    where = f" in {here}" if here else ""
-    near = f", near {', '.join(names[:2])}" if names else ""
-    words = (f"Map: {what}{where}{near}"
-             + (", shown only as an approximate area" if radius_m is not None else ""))
+    near = ", ".join(names[:2])
+    if here and near:
+        words = _("Map: {what} in {area}, near {streets}").format(what=what, area=here,
+                                                                   streets=near)
+    elif here:
+        words = _("Map: {what} in {area}").format(what=what, area=here)
+    elif near:
+        words = _("Map: {what}, near {streets}").format(what=what, streets=near)
+    else:
+        words = _("Map: {what}").format(what=what)
+    if radius_m is not None:
+        words = _("{map}, shown only as an approximate area").format(map=words)
     title = escape(words)
     return StillMap(f'<svg class="cpted-place-map" xmlns="http://www.w3.org/2000/svg" '
             f'viewBox="0 0 {width} {height}" width="100%" role="img" aria-label="{title}" '
