@@ -45,7 +45,8 @@ def progress_for(url: str, revision: int, role: str, day: str) -> pg.Progress:
 
 @st.cache_data(show_spinner=False, max_entries=128)
 def chart(url: str, revision: int, role: str, day: str, neighborhood_id: str, key: str,
-          last: int | None, _progress: pg.Progress) -> bytes:
+          last: int | None, language: str, _progress: pg.Progress) -> bytes:
+    """A chart's picture, whose drawn words are in ``language`` (the one in use)."""
     return pc.chart_png(_progress, neighborhood_id, key, last=last)
 
 
@@ -104,7 +105,7 @@ if len(months) >= 2:
 for item in pc.CHARTS:
     title, caption = (_(w) for w in CHARTS.get(item.key, (item.title, item.caption)))
     st.subheader(title)
-    png = chart(s.url, s.revision(), acting, today, nid, item.key, last, p)
+    png = chart(s.url, s.revision(), acting, today, nid, item.key, last, i18n.current(), p)
     st.image(png, caption=caption, width="stretch", alt=title)
     st.download_button(_("Download this chart (PNG)"), png, file_name=f"{nid}-{item.key}.png",
                        mime="image/png", key=f"png-{item.key}", icon=":material/download:")

@@ -433,6 +433,31 @@ def test_the_progress_page_in_spanish_asks_for_nothing_untranslated(
 
 
 @pytest.mark.usefixtures("fresh_streamlit_caches")
+def test_a_progress_chart_drawn_in_english_is_drawn_again_in_spanish(
+        sample_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The chart pictures are cached; their drawn words are in a language, so the language
+    is part of what they are cached by."""
+    from cpted import progress_charts as pc
+
+    drawn: list[str] = []
+    real = pc.chart_png
+
+    def recording(*args: object, **kwargs: object) -> bytes:
+        drawn.append(i18n.current())
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(pc, "chart_png", recording)
+    at = spanish("app_pages/progress.py", sample_db, monkeypatch)
+    assert drawn and set(drawn) == {"es"}
+    spanish_pictures = len(drawn)
+    at.session_state["language"] = "en"
+    at.run()
+    assert not at.exception
+    # drawn anew in English, not the Spanish pictures served again
+    assert len(drawn) == 2 * spanish_pictures and set(drawn[spanish_pictures:]) == {"en"}
+
+
+@pytest.mark.usefixtures("fresh_streamlit_caches")
 def test_the_spots_page_in_spanish_asks_for_nothing_untranslated(
         sample_db: Path, monkeypatch: pytest.MonkeyPatch,
         map_returns: list[dict[str, object]]) -> None:
