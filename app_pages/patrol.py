@@ -126,6 +126,7 @@ for kind in pt.SOURCE_KINDS:
                        key=f"src-{kind}", help=_(HELP[kind]))
     weight = c[1].number_input(_("Weight"), min_value=0.1, max_value=100.0,
                                value=DEFAULT_WEIGHTS[kind], step=0.5, key=f"w-{kind}",
+                               format="%g",  # "2", not "2.00": no decimal point to misread
                                label_visibility="collapsed")
     start = c[2].date_input(_("From"), value=first, key=f"from-{kind}",
                             label_visibility="collapsed", disabled=standing)
@@ -258,7 +259,7 @@ if result is not None:
     shift = r2.number_input(_("Shift (minutes)"), min_value=10, max_value=1440, value=240,
                             step=15)
     speed = r3.number_input(_("Bike speed (km/h)"), min_value=2.0, max_value=40.0, value=12.0,
-                            step=1.0)
+                            step=1.0, format="%g")
     dwell = r4.number_input(_("Minutes at each stop"), min_value=0,
                             max_value=int(pt.MAX_DWELL_MIN), value=12,
                             help=_("At most {most}: the deterrence a stop leaves behind grows "

@@ -263,7 +263,8 @@ else:
     o1, o2, o3 = st.columns(3)
     period = o1.date_input(_("Repairs between"), value=(
         (last - pd.Timedelta(days=365)).date(), last.date()), key="repair-window")
-    radius = o2.number_input(_("Radius around each light (m)"), 25.0, 500.0, 100.0, 25.0)
+    radius = o2.number_input(_("Radius around each light (m)"), 25.0, 500.0, 100.0, 25.0,
+                             format="%g")
     days = o3.number_input(_("Days before and after"), 14, 365, 90, 7)
     if isinstance(period, tuple) and len(period) == 2:
         repairs = oc.repairs_from_reports(concerns_all, lights_all, src.crs,
