@@ -81,6 +81,8 @@ import shapely
 from numpy.typing import NDArray
 
 from cpted import hotspots as hs
+from cpted import i18n
+from cpted.i18n import N_, _, ngettext
 from cpted.spacetime import cube_gi, cube_weights
 from cpted.trend import MannKendall, mann_kendall
 from layers.crs import metric_crs
@@ -105,23 +107,23 @@ TREND_ALPHA = 0.05
 class Pattern(StrEnum):
     """The classes of Emerging Hot Spot Analysis, in ArcGIS's order."""
 
-    NONE = "No pattern detected"
-    NEW_HOT = "New hot spot"
-    CONSECUTIVE_HOT = "Consecutive hot spot"
-    INTENSIFYING_HOT = "Intensifying hot spot"
-    PERSISTENT_HOT = "Persistent hot spot"
-    DIMINISHING_HOT = "Diminishing hot spot"
-    SPORADIC_HOT = "Sporadic hot spot"
-    OSCILLATING_HOT = "Oscillating hot spot"
-    HISTORICAL_HOT = "Historical hot spot"
-    NEW_COLD = "New cold spot"
-    CONSECUTIVE_COLD = "Consecutive cold spot"
-    INTENSIFYING_COLD = "Intensifying cold spot"
-    PERSISTENT_COLD = "Persistent cold spot"
-    DIMINISHING_COLD = "Diminishing cold spot"
-    SPORADIC_COLD = "Sporadic cold spot"
-    OSCILLATING_COLD = "Oscillating cold spot"
-    HISTORICAL_COLD = "Historical cold spot"
+    NONE = N_("No pattern detected")
+    NEW_HOT = N_("New hot spot")
+    CONSECUTIVE_HOT = N_("Consecutive hot spot")
+    INTENSIFYING_HOT = N_("Intensifying hot spot")
+    PERSISTENT_HOT = N_("Persistent hot spot")
+    DIMINISHING_HOT = N_("Diminishing hot spot")
+    SPORADIC_HOT = N_("Sporadic hot spot")
+    OSCILLATING_HOT = N_("Oscillating hot spot")
+    HISTORICAL_HOT = N_("Historical hot spot")
+    NEW_COLD = N_("New cold spot")
+    CONSECUTIVE_COLD = N_("Consecutive cold spot")
+    INTENSIFYING_COLD = N_("Intensifying cold spot")
+    PERSISTENT_COLD = N_("Persistent cold spot")
+    DIMINISHING_COLD = N_("Diminishing cold spot")
+    SPORADIC_COLD = N_("Sporadic cold spot")
+    OSCILLATING_COLD = N_("Oscillating cold spot")
+    HISTORICAL_COLD = N_("Historical cold spot")
 
 
 _HOT = (Pattern.NEW_HOT, Pattern.CONSECUTIVE_HOT, Pattern.INTENSIFYING_HOT,
@@ -133,32 +135,88 @@ _COLD = (Pattern.NEW_COLD, Pattern.CONSECUTIVE_COLD, Pattern.INTENSIFYING_COLD,
 HOT_PATTERNS = frozenset(_HOT)
 COLD_PATTERNS = frozenset(_COLD)
 
-_MEANING = {
-    "new": "a {spot} in the latest {slice} and never before",
-    "consecutive": "a {spot} in an unbroken run of the latest {slice}s (two or more), "
-                   "never before that run",
-    "intensifying": "a {spot} in at least 90% of {slice}s, the latest included, and "
-                    "growing {stronger}",
-    "persistent": "a {spot} in at least 90% of {slice}s, with no clear trend",
-    "diminishing": "a {spot} in at least 90% of {slice}s, the latest included, but "
-                   "growing {weaker}",
-    "sporadic": "a {spot} in the latest {slice}, on and off before, never a {other}",
-    "oscillating": "a {spot} in the latest {slice}, but a {other} in some earlier one",
-    "historical": "not a {spot} in the latest {slice}, but one in at least 90% of them",
+#: What each class means, in plain words, by slice length; kept in English and shown
+#: in the language in use by :func:`meaning`.
+MEANINGS: dict[tuple[Pattern, SliceLength], str] = {
+    (Pattern.NONE, "month"):
+        N_("none of the patterns below: not a hot or cold spot often enough, or not in the"
+           " latest month"),
+    (Pattern.NONE, "week"):
+        N_("none of the patterns below: not a hot or cold spot often enough, or not in the"
+           " latest week"),
+    (Pattern.NEW_HOT, "month"): N_("a hot spot in the latest month and never before"),
+    (Pattern.NEW_HOT, "week"): N_("a hot spot in the latest week and never before"),
+    (Pattern.CONSECUTIVE_HOT, "month"):
+        N_("a hot spot in an unbroken run of the latest months (two or more), never before"
+           " that run"),
+    (Pattern.CONSECUTIVE_HOT, "week"):
+        N_("a hot spot in an unbroken run of the latest weeks (two or more), never before "
+           "that run"),
+    (Pattern.INTENSIFYING_HOT, "month"):
+        N_("a hot spot in at least 90% of months, the latest included, and growing hotter"),
+    (Pattern.INTENSIFYING_HOT, "week"):
+        N_("a hot spot in at least 90% of weeks, the latest included, and growing hotter"),
+    (Pattern.PERSISTENT_HOT, "month"):
+        N_("a hot spot in at least 90% of months, with no clear trend"),
+    (Pattern.PERSISTENT_HOT, "week"):
+        N_("a hot spot in at least 90% of weeks, with no clear trend"),
+    (Pattern.DIMINISHING_HOT, "month"):
+        N_("a hot spot in at least 90% of months, the latest included, but growing cooler"),
+    (Pattern.DIMINISHING_HOT, "week"):
+        N_("a hot spot in at least 90% of weeks, the latest included, but growing cooler"),
+    (Pattern.SPORADIC_HOT, "month"):
+        N_("a hot spot in the latest month, on and off before, never a cold spot"),
+    (Pattern.SPORADIC_HOT, "week"):
+        N_("a hot spot in the latest week, on and off before, never a cold spot"),
+    (Pattern.OSCILLATING_HOT, "month"):
+        N_("a hot spot in the latest month, but a cold spot in some earlier one"),
+    (Pattern.OSCILLATING_HOT, "week"):
+        N_("a hot spot in the latest week, but a cold spot in some earlier one"),
+    (Pattern.HISTORICAL_HOT, "month"):
+        N_("not a hot spot in the latest month, but one in at least 90% of them"),
+    (Pattern.HISTORICAL_HOT, "week"):
+        N_("not a hot spot in the latest week, but one in at least 90% of them"),
+    (Pattern.NEW_COLD, "month"): N_("a cold spot in the latest month and never before"),
+    (Pattern.NEW_COLD, "week"): N_("a cold spot in the latest week and never before"),
+    (Pattern.CONSECUTIVE_COLD, "month"):
+        N_("a cold spot in an unbroken run of the latest months (two or more), never "
+           "before that run"),
+    (Pattern.CONSECUTIVE_COLD, "week"):
+        N_("a cold spot in an unbroken run of the latest weeks (two or more), never before"
+           " that run"),
+    (Pattern.INTENSIFYING_COLD, "month"):
+        N_("a cold spot in at least 90% of months, the latest included, and growing colder"),
+    (Pattern.INTENSIFYING_COLD, "week"):
+        N_("a cold spot in at least 90% of weeks, the latest included, and growing colder"),
+    (Pattern.PERSISTENT_COLD, "month"):
+        N_("a cold spot in at least 90% of months, with no clear trend"),
+    (Pattern.PERSISTENT_COLD, "week"):
+        N_("a cold spot in at least 90% of weeks, with no clear trend"),
+    (Pattern.DIMINISHING_COLD, "month"):
+        N_("a cold spot in at least 90% of months, the latest included, but growing less "
+           "cold"),
+    (Pattern.DIMINISHING_COLD, "week"):
+        N_("a cold spot in at least 90% of weeks, the latest included, but growing less "
+           "cold"),
+    (Pattern.SPORADIC_COLD, "month"):
+        N_("a cold spot in the latest month, on and off before, never a hot spot"),
+    (Pattern.SPORADIC_COLD, "week"):
+        N_("a cold spot in the latest week, on and off before, never a hot spot"),
+    (Pattern.OSCILLATING_COLD, "month"):
+        N_("a cold spot in the latest month, but a hot spot in some earlier one"),
+    (Pattern.OSCILLATING_COLD, "week"):
+        N_("a cold spot in the latest week, but a hot spot in some earlier one"),
+    (Pattern.HISTORICAL_COLD, "month"):
+        N_("not a cold spot in the latest month, but one in at least 90% of them"),
+    (Pattern.HISTORICAL_COLD, "week"):
+        N_("not a cold spot in the latest week, but one in at least 90% of them"),
 }
 
 
 def meaning(pattern: Pattern, slice_length: SliceLength = "month") -> str:
-    """What ``pattern`` means, in plain words ("a hot spot in the latest month ...")."""
-    if pattern is Pattern.NONE:
-        return f"none of the patterns below: not a hot or cold spot often enough, or " \
-               f"not in the latest {slice_length}"
-    hot = pattern in HOT_PATTERNS
-    kind = pattern.value.split()[0].lower()
-    return _MEANING[kind].format(
-        spot="hot spot" if hot else "cold spot", other="cold spot" if hot else "hot spot",
-        slice=slice_length, stronger="hotter" if hot else "colder",
-        weaker="cooler" if hot else "less cold")
+    """What ``pattern`` means, in plain words ("a hot spot in the latest month ..."), in
+    the language in use."""
+    return _(MEANINGS[(pattern, slice_length)])
 
 
 # -- slices ------------------------------------------------------------------------
@@ -302,7 +360,8 @@ class Emerging:
     def trend_words(self) -> list[str]:
         """Each cell's trend in words: rising, falling or no clear trend."""
         sig = self.trend.p < self.trend_alpha
-        return ["rising" if s and z > 0 else "falling" if s and z < 0 else "no clear trend"
+        words = (_("rising"), _("falling"), _("no clear trend"))
+        return [words[0] if s and z > 0 else words[1] if s and z < 0 else words[2]
                 for s, z in zip(sig, self.trend.z, strict=True)]
 
     def frame(self) -> gpd.GeoDataFrame:
@@ -328,22 +387,41 @@ class Emerging:
         """The analysis in one sentence: slices, cells, neighbourhood, tests, events."""
         first = self.edges[0].strftime("%Y-%m-%d")
         last = (self.edges[-1] - pd.Timedelta(days=1)).strftime("%Y-%m-%d")
-        near = ("the cell and its neighbours in the same " + self.slice_length
-                if self.time_steps == 0 else
-                f"the cell and its neighbours in the same {self.slice_length} and the "
-                + (f"{self.slice_length} before it" if self.time_steps == 1 else
-                   f"{self.time_steps} {self.slice_length}s before it"))
-        left = [f"{n:,} {what}" for n, what in (
-            (self.n_undated, "without a date (standing conditions)"),
-            (self.n_before, f"outside the whole {self.slice_length}s"),
-            (self.n_outside, "outside the study area")) if n]
-        return (f"{self.slices} {self.slice_length}s from {first} to {last} over "
-                f"{len(self.grid):,} cells of {self.grid.cell_area / 1e4:.2f} ha; Gi* of "
-                f"{near}, against every cell and {self.slice_length} together, "
-                "conditional permutation significance and FDR control; Mann-Kendall trend "
-                f"of each cell's z-scores at p < {self.trend_alpha:g}; "
-                f"{self.n_events:,} events"
-                + (f" ({'; '.join(left)} left out)" if left else ""))
+        month = self.slice_length == "month"
+        if self.time_steps == 0:
+            near = (_("the cell and its neighbours in the same month") if month else
+                    _("the cell and its neighbours in the same week"))
+        elif self.time_steps == 1:
+            near = (_("the cell and its neighbours in the same month and the month before "
+                      "it") if month else
+                    _("the cell and its neighbours in the same week and the week before it"))
+        else:
+            near = (_("the cell and its neighbours in the same month and the {n} months "
+                      "before it") if month else
+                    _("the cell and its neighbours in the same week and the {n} weeks "
+                      "before it")).format(n=i18n.number(self.time_steps))
+        left = [what.format(n=i18n.number(n)) for n, what in (
+            (self.n_undated, _("{n} without a date (standing conditions)")),
+            (self.n_before, _("{n} outside the whole months") if month else
+             _("{n} outside the whole weeks")),
+            (self.n_outside, _("{n} outside the study area"))) if n]
+        slices = (ngettext("{n} month", "{n} months", self.slices) if month else
+                  ngettext("{n} week", "{n} weeks", self.slices)).format(
+            n=i18n.number(self.slices))
+        said = (_("{slices} from {first} to {last} over {cells} cells of {ha} ha; Gi* of "
+                  "{near}, against every cell and month together, conditional permutation "
+                  "significance and FDR control; Mann-Kendall trend of each cell's z-scores "
+                  "at p < {alpha}; {events} events") if month else
+                _("{slices} from {first} to {last} over {cells} cells of {ha} ha; Gi* of "
+                  "{near}, against every cell and week together, conditional permutation "
+                  "significance and FDR control; Mann-Kendall trend of each cell's z-scores "
+                  "at p < {alpha}; {events} events")).format(
+            slices=slices, first=first, last=last, cells=i18n.number(len(self.grid)),
+            ha=i18n.number(self.grid.cell_area / 1e4, digits=2), near=near,
+            alpha=i18n.number(self.trend_alpha), events=i18n.number(self.n_events))
+        if left:
+            said += _(" ({parts} left out)").format(parts="; ".join(left))
+        return said
 
 
 def _grid_for(events: gpd.GeoDataFrame, xy: NDArray[np.float64], crs: pyproj.CRS,

@@ -46,14 +46,18 @@ import shapely
 from numpy.typing import NDArray
 
 from cpted import hotspots as hs
+from cpted import i18n
 from cpted import risk_terrain as rt
+from cpted.i18n import N_, _
 
 SHARES = (0.01, 0.05)
 #: The chosen method should reach this multiple of counts' PAI at 1% (the goal we set).
 GOAL = 1.10
-NAMES = {"counts": "Counts", "steady": "Steady counts", "kde": "Kernel density",
-         "gi": "Gi* z-score", "prospective": "Prospective hotspotting",
-         "rtm": "Risk terrain model", "blend": "Blend"}
+#: Each method's name, kept in English (the CLI's and the table's ``name``); shown as
+#: ``_(NAMES[key])``.
+NAMES = {"counts": N_("Counts"), "steady": N_("Steady counts"), "kde": N_("Kernel density"),
+         "gi": N_("Gi* z-score"), "prospective": N_("Prospective hotspotting"),
+         "rtm": N_("Risk terrain model"), "blend": N_("Blend")}
 #: Half-lives tried, as shares of the window that makes the forecast.
 HALF_LIVES = (0.125, 0.5, 2.0)
 #: Near-repeat reach tried, in rings of cells around the event's own.
@@ -82,10 +86,10 @@ class Windows:
     def describe(self, tz: str) -> str:
         def d(t: pd.Timestamp) -> str:
             return f"{t.tz_convert(tz):%Y-%m-%d %H:%M}"
-        return (f"made from {d(self.start)} to {d(self.evaluate)} and judged from "
-                f"{d(self.evaluate)} to {d(self.end)}; the method was chosen on "
-                f"{d(self.validate)} to {d(self.evaluate)} (validation), made from the "
-                "events before it")
+        return _("made from {start} to {evaluate} and judged from {evaluate} to {end}; the "
+                 "method was chosen on {validate} to {evaluate} (validation), made from the "
+                 "events before it").format(start=d(self.start), evaluate=d(self.evaluate),
+                                            end=d(self.end), validate=d(self.validate))
 
 
 def windows(when: pd.Series, evaluate_from: pd.Timestamp | None,
@@ -117,9 +121,11 @@ class Prospective:
     bandwidth: int  # rings of cells
 
     def describe(self) -> str:
-        reach = ("own cell only" if self.bandwidth == 0
-                 else f"{self.bandwidth} ring(s) of neighbouring cells")
-        return f"half-life {self.half_life_days:.3g} days, {reach}"
+        reach = (_("own cell only") if self.bandwidth == 0
+                 else _("{n} ring(s) of neighbouring cells").format(
+                     n=i18n.number(self.bandwidth)))
+        return _("half-life {days} days, {reach}").format(
+            days=i18n.number(float(f"{self.half_life_days:.3g}")), reach=reach)
 
 
 def _rings(grid: hs.Grid, n: int) -> list[sp.csr_matrix]:
@@ -129,7 +135,7 @@ def _rings(grid: hs.Grid, n: int) -> list[sp.csr_matrix]:
     reach = [eye]
     step = (a + eye).tocsr()
     cur = eye
-    for _ in range(n):
+    for _k in range(n):
         cur = (cur @ step).tocsr()
         cur.data[:] = 1.0
         reach.append(cur)
@@ -293,24 +299,31 @@ class Evaluation:
         return float(at[self.chosen] / at["counts"]) if at["counts"] else float("nan")
 
     def verdict(self) -> str:
-        """A plain sentence: did the chosen method beat counts by the goal on the later window?"""
-        name = NAMES[self.chosen]
+        """A plain sentence: did the chosen method beat counts by the goal on the later
+        window? In the language in use."""
+        name = _(NAMES[self.chosen])
         r = self.ratio()
+        said = {"name": name, "ratio": i18n.number(r, digits=2),
+                "goal": i18n.number(GOAL, digits=2), "share": i18n.percent(SHARES[0])}
         if self.stage("evaluation").empty:
-            return (f"{name} did best on the validation window (the latest third of the "
-                    "events, forecast from the rest); nothing was held back to judge it on.")
+            return _("{name} did best on the validation window (the latest third of the "
+                     "events, forecast from the rest); nothing was held back to judge it "
+                     "on.").format(**said)
         if self.chosen == "counts":
-            return ("On the validation window no method beat plain counts, so counts were "
-                    f"kept; the goal of {GOAL:.2f} times counts' PAI at 1% of the area is "
-                    "not reached here.")
+            return _("On the validation window no method beat plain counts, so counts were "
+                     "kept; the goal of {goal} times counts' PAI at {share} of the area is not "
+                     "reached here.").format(**said)
         if r >= GOAL:
-            return (f"{name}, chosen on the validation window, caught {r:.2f} times as many "
-                    "later events per area as counts in the top 1% of the area: it beats "
-                    f"counts by the goal of {GOAL:.2f}.")
-        word = "better than" if r > 1 else "no better than"
-        return (f"{name}, chosen on the validation window, did {word} counts on the later "
-                f"window ({r:.2f} times counts' PAI at 1% of the area), short of the goal "
-                f"of {GOAL:.2f}.")
+            return _("{name}, chosen on the validation window, caught {ratio} times as many "
+                     "later events per area as counts in the top {share} of the area: it beats "
+                     "counts by the goal of {goal}.").format(**said)
+        if r > 1:
+            return _("{name}, chosen on the validation window, did better than counts on "
+                     "the later window ({ratio} times counts' PAI at {share} of the area), short "
+                     "of the goal of {goal}.").format(**said)
+        return _("{name}, chosen on the validation window, did no better than counts on the "
+                 "later window ({ratio} times counts' PAI at {share} of the area), short of the "
+                 "goal of {goal}.").format(**said)
 
 
 def _num(x: float) -> float | None:
@@ -372,7 +385,7 @@ def evaluate_methods(events: gpd.GeoDataFrame, grid: hs.Grid,
             made.scores["blend"] = _predict(model, _features(made, win.start, t_cut))
         return made, p
 
-    val, _ = stage(win.validate, win.tune)
+    val, _p = stage(win.validate, win.tune)
     val_after = target(win.validate, win.evaluate)
     notes = []
     if val_after.sum() == 0:
@@ -385,16 +398,17 @@ def evaluate_methods(events: gpd.GeoDataFrame, grid: hs.Grid,
             chosen, best = key, k
     final, p_final = stage(win.evaluate, win.validate)
     if chosen not in final.scores:  # e.g. no blend: nothing in the latest split to fit it on
-        notes.append(f"{NAMES[chosen]} did best on the validation window but could not be "
-                     "made from every earlier event, so counts are used.")
+        notes.append(_("{name} did best on the validation window but could not be made "
+                       "from every earlier event, so counts are used.").format(
+                           name=_(NAMES[chosen])))
         chosen = "counts"
     rows = _rows("validation", val, val_after, shares)
     if win.end > win.evaluate and evaluate_from is not None:
         rows += _rows("evaluation", final, target(win.evaluate, win.end), shares)
     if "rtm" not in final.scores:
-        notes.append("No risk terrain model: the store holds no vacant parcels, concerns or "
-                     "streetlights out to measure risk factors from (bars and bus stops have "
-                     "no layer).")
+        notes.append(_("No risk terrain model: the store holds no vacant parcels, concerns "
+                       "or streetlights out to measure risk factors from (bars and bus stops "
+                       "have no layer)."))
     table = pd.DataFrame(rows)
     table["chosen"] = table["method"] == chosen
     return Evaluation(win, table, chosen, final.scores, p_final, final.risk, notes)

@@ -55,6 +55,8 @@ import shapely
 from numpy.typing import NDArray
 from scipy.spatial import cKDTree
 
+from cpted import i18n
+from cpted.i18n import N_, _, ngettext
 from layers.crs import WGS84, metric_crs
 from layers.errors import UnusableInputError
 
@@ -66,7 +68,27 @@ BIN_LABELS = {3: "Hot spot, 99% confidence", 2: "Hot spot, 95% confidence",
               1: "Hot spot, 90% confidence", 0: "Not significant",
               -1: "Cold spot, 90% confidence", -2: "Cold spot, 95% confidence",
               -3: "Cold spot, 99% confidence"}
+#: The same labels for the catalogue, ``{level}`` the confidence (:func:`bin_label`).
+BIN_WORDS = {3: N_("Hot spot, {level} confidence"), 2: N_("Hot spot, {level} confidence"),
+             1: N_("Hot spot, {level} confidence"), 0: N_("Not significant"),
+             -1: N_("Cold spot, {level} confidence"), -2: N_("Cold spot, {level} confidence"),
+             -3: N_("Cold spot, {level} confidence")}
+#: Each label's bin, to read a stored label back (``Hotspots.frame()``'s ``gi_label``).
+LABEL_BINS = {label: b for b, label in BIN_LABELS.items()}
 KNN_K = 10
+
+
+def bin_label(gi_bin: int) -> str:
+    """:data:`BIN_LABELS` of ``gi_bin`` in the language in use (the confidence written its
+    way: ``"Punto caliente, 99 % de confianza"``)."""
+    level = {conf for conf, magnitude in LEVELS if magnitude == abs(gi_bin)}
+    words = _(BIN_WORDS[gi_bin])
+    return words.format(level=i18n.percent(level.pop())) if level else words
+
+
+def label_words(label: str) -> str:
+    """A stored :data:`BIN_LABELS` label in the language in use; any other text as it is."""
+    return bin_label(LABEL_BINS[label]) if label in LABEL_BINS else label
 
 
 class HotspotError(UnusableInputError):
@@ -460,17 +482,22 @@ class ColdSpotCheck:
     neighbours: int     # the usual neighbourhood size, the cell included
 
     def describe(self) -> str:
-        area = (f"The study area has {self.cells:,} cells; {self.empty_share:.0%} of them "
-                f"are empty and a cell holds {self.mean_count:.1f} events on average.")
+        """Why cold spots can or cannot occur here, in the language in use."""
+        area = _("The study area has {cells} cells; {empty} of them are empty and a cell "
+                 "holds {mean} events on average.").format(
+            cells=i18n.number(self.cells), empty=i18n.percent(self.empty_share),
+            mean=i18n.number(self.mean_count, digits=1))
+        z = {"area": area, "n": i18n.number(self.neighbours), "level": i18n.percent(0.90),
+             "lowest": i18n.number(self.lowest_z, digits=2),
+             "needed": i18n.number(self.needed_z, digits=2)}
         if self.possible:
-            return (f"{area} A cell whose neighbourhood ({self.neighbours} cells) is empty "
-                    f"would score z = {self.lowest_z:.2f}, past the {self.needed_z:.2f} a "
-                    "cold spot needs at 90% confidence, so cold spots can occur here.")
-        return (f"{area} Even a cell whose whole neighbourhood ({self.neighbours} cells) is "
-                f"empty scores only z = {self.lowest_z:.2f}, short of the "
-                f"{self.needed_z:.2f} a cold spot needs at 90% confidence, so this study "
-                "area cannot show cold spots: few events here is ordinary, not "
-                "significantly low.")
+            return _("{area} A cell whose neighbourhood ({n} cells) is empty would score "
+                     "z = {lowest}, past the {needed} a cold spot needs at {level} confidence, "
+                     "so cold spots can occur here.").format(**z)
+        return _("{area} Even a cell whose whole neighbourhood ({n} cells) is empty scores "
+                 "only z = {lowest}, short of the {needed} a cold spot needs at {level} "
+                 "confidence, so this study area cannot show cold spots: few events here "
+                 "is ordinary, not significantly low.").format(**z)
 
 
 def cold_spot_check(y: NDArray[np.float64], w: sp.csr_matrix) -> ColdSpotCheck:
@@ -567,15 +594,25 @@ class Hotspots:
         return {"counts": self.counts, "kde": self.density, "gi": self.gi.z}
 
     def describe(self) -> str:
-        rule = " (cell size rule)" if self.cell_size_rule else ""
-        brule = " (bandwidth rule)" if self.bandwidth_rule else ""
-        shape = "square" if self.grid.shape == "square" else "hexagonal"
-        return (f"{len(self.grid):,} {shape} cells of {self.grid.cell_area / 1e4:.2f} ha "
-                f"({self.grid.size:g} m{rule}); quartic kernel radius {self.radius:g} m{brule}; "
-                f"Gi* with {self.gi.permutations} permutations"
-                f"{' and FDR control' if self.gi.fdr else ''}; {self.n_events:,} events"
-                + (f", {self.n_outside:,} outside the study area left out"
-                   if self.n_outside else ""))
+        """The grid, kernel and test in one line, in the language in use."""
+        cells = (ngettext("{n} square cell", "{n} square cells", len(self.grid))
+                 if self.grid.shape == "square" else
+                 ngettext("{n} hexagonal cell", "{n} hexagonal cells", len(self.grid)))
+        out = _("{cells} of {ha} ha ({size} m{rule}); quartic kernel radius {radius} "
+                "m{brule}; Gi* with {perms} permutations{fdr}; {events} events").format(
+            cells=cells.format(n=i18n.number(len(self.grid))),
+            ha=i18n.number(self.grid.cell_area / 1e4, digits=2),
+            size=i18n.number(self.grid.size),
+            rule=_(" (cell size rule)") if self.cell_size_rule else "",
+            radius=i18n.number(self.radius),
+            brule=_(" (bandwidth rule)") if self.bandwidth_rule else "",
+            perms=i18n.number(self.gi.permutations),
+            fdr=_(" and FDR control") if self.gi.fdr else "",
+            events=i18n.number(self.n_events))
+        if self.n_outside:
+            out += _(", {n} outside the study area left out").format(
+                n=i18n.number(self.n_outside))
+        return out
 
 
 def analyse(events: gpd.GeoDataFrame, *, boundary: gpd.GeoDataFrame | None = None,

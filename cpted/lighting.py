@@ -34,6 +34,8 @@ import pandas as pd
 import shapely
 from numpy.typing import NDArray
 
+from cpted import i18n
+from cpted.i18n import N_, _
 from cpted.lighting_data import DEFAULT_DISTRIBUTION as DEFAULT_DISTRIBUTION
 from cpted.lighting_data import LIGHTING_DATA as LIGHTING_DATA
 from cpted.lighting_data import LightingData as LightingData
@@ -86,8 +88,9 @@ class Inventory:
         n = int(self.defaulted.sum())
         if not n:
             return None
-        return (f"{n:,} of {len(self):,} poles lack lumens, wattage, fixture type or mounting "
-                "height; documented defaults were used for them (see the lighting data)")
+        return _("{n} of {total} poles lack lumens, wattage, fixture type or mounting height; "
+                 "documented defaults were used for them (see the lighting data)").format(
+            n=i18n.number(n), total=i18n.number(len(self)))
 
     def with_changes(self, *, out: NDArray[np.bool_] | None = None,
                      lumens: FloatArray | None = None) -> Inventory:
@@ -220,13 +223,13 @@ def distribution_table(inv: Inventory, data: LightingData) -> pd.DataFrame:
         if shape in data.luminaires:
             how = data.luminaires[shape].modelled_as()
         elif lamp in data.photometry:
-            how = ("from the lamp type's photometric file, the same all round"
+            how = (_("from the lamp type's photometric file, the same all round")
                    if data.photometry[lamp].symmetric else
-                   "from the lamp type's photometric file, aimed across the nearest street")
+                   _("from the lamp type's photometric file, aimed across the nearest street"))
         else:
-            how = "IES Type V, the same all round (the default, lumens only)"
+            how = _("IES Type V, the same all round (the default, lumens only)")
         out.append({"Lamp": str(data.fixtures.get(lamp, {}).get("name", lamp)),
-                    "Luminaire": shape or "not named", "Modelled as": how, "Poles": n})
+                    "Luminaire": shape or _("not named"), "Modelled as": how, "Poles": n})
     frame = pd.DataFrame(out, columns=["Lamp", "Luminaire", "Modelled as", "Poles"])
     return frame.sort_values("Poles", ascending=False, kind="stable").reset_index(drop=True)
 
@@ -236,9 +239,11 @@ def distribution_table(inv: Inventory, data: LightingData) -> pd.DataFrame:
 OUTAGE_SERVICE_CODE = "streetlight_out"
 OUTAGE_RADIUS_M = 30.0
 #: What "out" means wherever poles out are counted (:func:`poles_out`).
-POLES_OUT_MEANING = (f"Status 'out' in the pole inventory, or an open 'streetlight out' "
-                     f"report within {OUTAGE_RADIUS_M:g} m of the pole (matched to its "
-                     "nearest pole).")
+#: (``POLES_OUT_WORDS`` is the same for the catalogue; a page shows it translated with the
+#: radius written the language's way.)
+POLES_OUT_WORDS = N_("Status 'out' in the pole inventory, or an open 'streetlight out' "
+                     "report within {m} m of the pole (matched to its nearest pole).")
+POLES_OUT_MEANING = POLES_OUT_WORDS.format(m=f"{OUTAGE_RADIUS_M:g}")
 
 
 def open_outage_reports(concerns: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -548,7 +553,7 @@ def judge_streets(lux: FloatArray, seg: NDArray[np.intp], classes: NDArray[np.ob
     t_ratio = np.array([t.avg_to_min for t in targets])
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = np.where(mn > 0, avg / mn, np.inf)
-    why = []
+    why = []  # the failed tests' names, kept in English (cpted.maps.lighting.WHY_WORDS)
     for a, m, r, ta, tr in zip(avg, mn, ratio, t_avg, t_ratio, strict=True):
         reasons = []
         if a < ta:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from cpted.i18n import _
 from cpted.photometry import Distribution, LightingDataError, lateral_type, read_lm63
 
 LIGHTING_DATA = Path(__file__).with_name("data") / "lighting.toml"
@@ -47,10 +48,14 @@ class Luminaire:
 
     def modelled_as(self) -> str:
         """Plain words: "IES Type III, aimed across the nearest street (idealised)"."""
-        kind = ("the same all round" if self.lateral == "V"
-                else "aimed across the nearest street")
-        made = "from its photometric file" if self.from_file else "idealised"
-        return f"IES Type {self.lateral}, {kind} ({made})"
+        if self.lateral == "V":
+            said = (_("IES Type {type}, the same all round (from its photometric file)")
+                    if self.from_file else _("IES Type {type}, the same all round (idealised)"))
+        else:
+            said = (_("IES Type {type}, aimed across the nearest street (from its photometric "
+                      "file)") if self.from_file else
+                    _("IES Type {type}, aimed across the nearest street (idealised)"))
+        return said.format(type=self.lateral)
 
     def describe(self) -> str:
         """Plain words for the page: "cobra head: IES Type III, aimed across ..."."""

@@ -30,6 +30,8 @@ from numpy.typing import NDArray
 from scipy.sparse.csgraph import connected_components, dijkstra
 from scipy.spatial import cKDTree
 
+from cpted import i18n
+from cpted.i18n import _
 from layers.crs import WGS84, metric_crs
 from layers.errors import UnusableInputError
 
@@ -88,10 +90,15 @@ class Network:
     def describe(self) -> str:
         km = self.length.sum() / 1000
         lit = sum(1 for x in self.lit if x == "yes")
-        return (f"{self.n_nodes:,} junctions and {self.n_edges:,} one-way links "
-                f"({km:,.1f} km){f', {lit:,} links tagged lit' if lit else ''}"
-                + (f"; {self.dropped_nodes:,} junction(s) outside the largest connected part "
-                   "were left out" if self.dropped_nodes else ""))
+        said = _("{nodes} junctions and {edges} one-way links ({km} km)").format(
+            nodes=i18n.number(self.n_nodes), edges=i18n.number(self.n_edges),
+            km=i18n.number(km, digits=1))
+        if lit:
+            said += _(", {n} links tagged lit").format(n=i18n.number(lit))
+        if self.dropped_nodes:
+            said += _("; {n} junction(s) outside the largest connected part were left "
+                      "out").format(n=i18n.number(self.dropped_nodes))
+        return said
 
     def matrix(self, speed_kmh: float) -> sp.csr_matrix:
         """Travel minutes along each edge at ``speed_kmh``; parallel edges keep the fastest."""
@@ -140,7 +147,7 @@ class Network:
         found = self._names.get(int(node), [])
         if not found:
             lon, lat = self.lonlat[int(node)]
-            return f"Junction at {lon:.5f}, {lat:.5f}"
+            return _("Junction at {lon}, {lat}").format(lon=f"{lon:.5f}", lat=f"{lat:.5f}")
         return " & ".join(sorted(found)[:2]) if len(found) > 1 else f"{found[0]}"
 
     def edge_index(self) -> dict[tuple[int, int], int]:
@@ -332,16 +339,18 @@ class Noding:
     def describe(self) -> str:
         """The counts in a sentence for people (the Patrol page, ``cpted route``)."""
         if self.split_junctions:
-            joined = (f"{self.split_junctions:,} junction(s) added where a street meets "
-                      "another's middle with no shared point (the street split there)")
+            joined = _("{n} junction(s) added where a street meets another's middle with no "
+                       "shared point (the street split there)").format(
+                n=i18n.number(self.split_junctions))
             if self.crossings_joined:
-                joined += (f", {self.crossings_joined:,} of them where two streets cross: if "
-                           "one passes over the other, give the streets a level")
+                joined += _(", {n} of them where two streets cross: if one passes over the "
+                            "other, give the streets a level").format(
+                    n=i18n.number(self.crossings_joined))
         else:
-            joined = "no junction needed adding: the streets meet only at their ends"
-        apart = (f"; {self.apart_crossings:,} crossing(s) left unjoined because the streets "
-                 "are on different levels (a bridge, underpass or tunnel)"
-                 if self.apart_crossings else "")
+            joined = _("no junction needed adding: the streets meet only at their ends")
+        apart = (_("; {n} crossing(s) left unjoined because the streets are on different "
+                   "levels (a bridge, underpass or tunnel)").format(
+            n=i18n.number(self.apart_crossings)) if self.apart_crossings else "")
         return joined + apart
 
 
@@ -534,7 +543,7 @@ def from_lines(lines: gpd.GeoDataFrame, *, tolerance_m: float = 1.0, source: str
     flags = parts["_dir"].to_numpy()
     pnames = parts["_name"].to_list()
     plits = parts["_lit"].to_list()
-    for i, (k, c, _, _) in enumerate(pieces):
+    for i, (k, c, _name, _lit) in enumerate(pieces):
         a, b = int(label[2 * i]), int(label[2 * i + 1])
         if a == b and shapely.length(shapely.linestrings(c)) < tol:
             continue

@@ -23,6 +23,8 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from cpted import hotspots as hs
+from cpted import i18n
+from cpted.i18n import N_, _
 from cpted.network import Network, NetworkError, path_nodes
 from cpted.routing import Problem, RoutingError, solve
 from layers.clock import now_iso
@@ -39,6 +41,11 @@ SourceKind = Literal["open concerns", "night-time concerns", "weak CPTED audits"
                      "vacant parcels"]
 SOURCE_KINDS: tuple[SourceKind, ...] = ("open concerns", "night-time concerns",
                                         "weak CPTED audits", "incidents", "vacant parcels")
+#: Each kind as words, kept in English (the stored kind) and shown as ``_(SOURCE_WORDS[k])``.
+SOURCE_WORDS: dict[str, str] = {
+    "open concerns": N_("open concerns"), "night-time concerns": N_("night-time concerns"),
+    "weak CPTED audits": N_("weak CPTED audits"), "incidents": N_("incidents"),
+    "vacant parcels": N_("vacant parcels")}
 #: Each kind's weight when none is given. A vacant lot or building is a standing
 #: condition rather than something that happened, so it counts half a report (our
 #: choice): remediating vacant lots has been found to cut gun violence around them
@@ -77,14 +84,18 @@ class Source:
     night_only: bool = False
 
     def describe(self) -> str:
-        when = ""
+        """The layer, its weight, night only and its window, in the language in use."""
+        said = _("{kind} x{weight}").format(kind=_(SOURCE_WORDS.get(self.kind, self.kind)),
+                                            weight=i18n.number(self.weight))
         if self.kind == "vacant parcels":  # standing conditions: no window, no night
-            return f"{self.kind} x{self.weight:g}"
+            return said
+        if self.night_only:
+            said += _(" (night only)")
         if self.start is not None or self.end is not None:
-            a = self.start.date().isoformat() if self.start is not None else "the start"
-            b = self.end.date().isoformat() if self.end is not None else "now"
-            when = f", {a} to {b}"
-        return f"{self.kind} x{self.weight:g}{' (night only)' if self.night_only else ''}{when}"
+            a = self.start.date().isoformat() if self.start is not None else _("the start")
+            b = self.end.date().isoformat() if self.end is not None else _("now")
+            said += _(", {start} to {end}").format(start=a, end=b)
+        return said
 
 
 SOURCE_NAMES: dict[str, SourceKind] = {
@@ -278,15 +289,18 @@ def candidates_from(hot: hs.Hotspots, method: Literal["gi", "kde", "counts", "fo
     centres = hot.grid.to_frame().geometry.iloc[idx].representative_point()
     out = []
     for rank, (i, pt) in enumerate(zip(idx, centres, strict=True), start=1):
+        said = {"cell": int(i), "n": i18n.number(float(f"{hot.counts[i]:g}")),
+                "method": forecast_name, "rank": i18n.number(rank)}
         if method == "gi" and alone[i]:
-            label = (f"Cell {int(i)}: {hot.counts[i]:g} weighted events, strong on its own "
-                     "(neighbours quiet)")
+            label = _("Cell {cell}: {n} weighted events, strong on its own (neighbours "
+                      "quiet)").format(**said)
         elif method == "gi":
-            label = f"Cell {int(i)}: {hs.BIN_LABELS[int(hot.gi.bins[i])].lower()}"
+            label = _("Cell {cell}: {result}").format(
+                cell=int(i), result=hs.bin_label(int(hot.gi.bins[i])).lower())
         elif method == "forecast":
-            label = f"Cell {int(i)}: {forecast_name} rank {rank}, {hot.counts[i]:g} weighted events"
+            label = _("Cell {cell}: {method} rank {rank}, {n} weighted events").format(**said)
         else:
-            label = f"Cell {int(i)}: {hot.counts[i]:g} weighted events"
+            label = _("Cell {cell}: {n} weighted events").format(**said)
         out.append(Candidate(label, float(pt.x), float(pt.y), float(prize[i])))
     return out
 
@@ -306,17 +320,18 @@ class PatrolSettings:
         lon, lat = self.station
         problems = []
         if not (-180 <= lon <= 180 and -90 <= lat <= 90):
-            problems.append(f"the station ({lon}, {lat}) is not a longitude, latitude pair")
+            problems.append(_("the station ({lon}, {lat}) is not a longitude, latitude "
+                              "pair").format(lon=lon, lat=lat))
         if not 10 <= self.shift_min <= 24 * 60:
-            problems.append("the shift must be between 10 minutes and 24 hours")
+            problems.append(_("the shift must be between 10 minutes and 24 hours"))
         if not 2 <= self.speed_kmh <= 40:
-            problems.append("the bike speed must be between 2 and 40 km/h")
+            problems.append(_("the bike speed must be between 2 and 40 km/h"))
         if not 0 <= self.dwell_min <= MAX_DWELL_MIN:
-            problems.append(f"the time at each stop must be between 0 and {MAX_DWELL_MIN:g} "
-                            "minutes: deterrence stops growing after about 15 minutes "
-                            "(Koper 1995)")
+            problems.append(_("the time at each stop must be between 0 and {most} minutes: "
+                              "deterrence stops growing after about 15 minutes (Koper "
+                              "1995)").format(most=i18n.number(MAX_DWELL_MIN)))
         if not 1 <= self.officers <= 20:
-            problems.append("plan for 1 to 20 officers")
+            problems.append(_("plan for 1 to 20 officers"))
         if problems:
             raise RoutingError("; ".join(problems))
 
@@ -372,16 +387,19 @@ class PatrolPlan:
 
     def clock(self, minutes: float) -> str:
         if self.settings.start is None:
-            return f"+{minutes:.0f} min"
+            return _("+{n} min").format(n=i18n.number(round(minutes)))
         return (self.settings.start + timedelta(minutes=minutes)).strftime("%H:%M")
 
     def summary(self) -> str:
         n = sum(len(r.stops) for r in self.routes)
         share = self.prize / self.prize_available if self.prize_available else 0.0
         km = sum(r.km for r in self.routes)
-        return (f"{len(self.routes)} officer(s) visit {n} stop(s) holding {share:.0%} of the "
-                f"hotspot weight on offer, riding {km:.1f} km; every route is back at the "
-                f"station within the {self.settings.shift_min:g}-minute shift.")
+        return _("{officers} officer(s) visit {stops} stop(s) holding {share} of the hotspot "
+                 "weight on offer, riding {km} km; every route is back at the station "
+                 "within the {shift}-minute shift.").format(
+            officers=i18n.number(len(self.routes)), stops=i18n.number(n),
+            share=i18n.percent(share), km=i18n.number(km, digits=1),
+            shift=i18n.number(self.settings.shift_min))
 
 
 def plan_patrol(net: Network, candidates: Sequence[Candidate], settings: PatrolSettings, *,
@@ -391,16 +409,18 @@ def plan_patrol(net: Network, candidates: Sequence[Candidate], settings: PatrolS
     settings.check()
     (station,), (sdist,) = net.nearest_lonlat([settings.station[0]], [settings.station[1]])
     if sdist > max_snap_m:
-        raise RoutingError(f"the station is {sdist:,.0f} m from the nearest street of the "
-                           f"network (at most {max_snap_m:g} m): pick a point on the streets")
+        raise RoutingError(_("the station is {m} m from the nearest street of the network (at "
+                             "most {most} m): pick a point on the streets").format(
+            m=i18n.number(round(sdist)), most=i18n.number(max_snap_m)))
     if not candidates:
-        raise RoutingError("there are no candidate stops: no hotspots and no must-visits")
+        raise RoutingError(_("there are no candidate stops: no hotspots and no must-visits"))
     nodes, dists = net.nearest_lonlat([c.lon for c in candidates], [c.lat for c in candidates])
     too_far = [c for c, d in zip(candidates, dists, strict=True) if d > max_snap_m]
     far_musts = [c.label for c in too_far if c.must]
     if far_musts:
-        raise RoutingError("must-visit place(s) more than "
-                           f"{max_snap_m:g} m from any street: " + ", ".join(far_musts))
+        raise RoutingError(_("must-visit place(s) more than {most} m from any street: "
+                             "{places}").format(most=i18n.number(max_snap_m),
+                                                places=", ".join(far_musts)))
     # one stop per junction: candidates at the same node are merged
     merged: dict[int, list[Candidate]] = {}
     for c, node, d in zip(candidates, nodes, dists, strict=True):
@@ -417,7 +437,7 @@ def plan_patrol(net: Network, candidates: Sequence[Candidate], settings: PatrolS
     minutes = dist[:, sources]
     unreachable = ~np.isfinite(minutes)
     if unreachable.any():
-        raise NetworkError("some stops cannot be reached on the network")
+        raise NetworkError(_("some stops cannot be reached on the network"))
     problem = Problem(minutes, prize, np.full(len(groups), settings.dwell_min),
                       settings.shift_min, settings.officers, must)
     sol = solve(problem, time_limit=time_limit, seed=seed)
@@ -447,10 +467,12 @@ def plan_patrol(net: Network, candidates: Sequence[Candidate], settings: PatrolS
                                    travel + settings.dwell_min * len(order), km))
     notes = []
     if too_far:
-        notes.append(f"{len(too_far)} hotspot(s) lie more than {max_snap_m:g} m from the "
-                     "network's streets and were left out")
+        notes.append(_("{n} hotspot(s) lie more than {most} m from the network's streets "
+                       "and were left out").format(n=i18n.number(len(too_far)),
+                                                   most=i18n.number(max_snap_m)))
     if at_station:
-        notes.append(f"{len(at_station)} hotspot(s) at the station itself need no trip")
+        notes.append(_("{n} hotspot(s) at the station itself need no trip").format(
+            n=i18n.number(len(at_station))))
     unvisited = [c for s in sol.unvisited for c in groups[s]]
     return PatrolPlan(settings, routes, float(sol.prize), float(prize.sum()), unvisited,
                       too_far, int(station), net.describe(), notes)
@@ -462,8 +484,9 @@ def _why(group: Sequence[Candidate]) -> str:
     parts = list(musts)
     if cells:
         parts.append(cells[0].label if len(cells) == 1 else
-                     f"{len(cells)} hotspot cells; strongest: "
-                     f"{cells[0].label.split(': ', 1)[-1]}")
+                     _("{n} hotspot cells; strongest: {strongest}").format(
+                         n=i18n.number(len(cells)),
+                         strongest=cells[0].label.split(": ", 1)[-1]))
     return "; ".join(parts)
 
 
@@ -614,14 +637,16 @@ def log_visit(store: Store, *, officer: str, place: str, lon: float, lat: float,
     officer, place, note = officer.strip(), place.strip(), note.strip()
     problems = []
     if not officer:
-        problems.append("say who made the visit")
+        problems.append(_("say who made the visit"))
     if not place:
-        problems.append("say which place was visited")
+        problems.append(_("say which place was visited"))
     if len(officer) > 200 or len(place) > 500 or len(note) > 2000:
-        problems.append("names are limited to 200 characters, places to 500 and notes to 2,000")
+        problems.append(_("names are limited to 200 characters, places to 500 and notes to "
+                          "2,000"))
     if not (math.isfinite(lon) and math.isfinite(lat) and -180 <= lon <= 180
             and -90 <= lat <= 90):
-        problems.append(f"({lon}, {lat}) is not a longitude, latitude pair")
+        problems.append(_("({lon}, {lat}) is not a longitude, latitude pair").format(
+            lon=lon, lat=lat))
     if problems:
         raise VisitError("; ".join(problems))
     at = (visited_at or datetime.now().astimezone()).isoformat(timespec="seconds")

@@ -30,12 +30,19 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from cpted import i18n
 from cpted import lighting as lt
+from cpted.i18n import N_, _
 from cpted.selection import ExactResult as ExactResult
 from cpted.selection import Lifts, exact_lifts, greedy_lifts
 from cpted.selection import exact as exact
 from cpted.selection import greedy as greedy
 from layers.errors import UnusableInputError
+
+#: The kinds of work item, kept in English (``Candidate.kind``) and shown as
+#: ``_(KIND_WORDS[kind])``.
+KIND_WORDS: dict[str, str] = {"repair": N_("repair"), "upgrade": N_("upgrade"),
+                              "new pole": N_("new pole")}
 
 Progress = Callable[[float, str], None]
 
@@ -163,11 +170,16 @@ class Plan:
 
     def summary_text(self) -> str:
         s = self.summary()
-        return (f"${s['spent_usd']:,.0f} fixes {s['dark_km_fixed']:.1f} km of dark street near "
-                f"{s['night_concerns_near']:,} night-time concern(s) ({s['items']} item(s); "
-                f"{s['dark_km_total']:.1f} km of street is below its minimum target now). "
-                f"{s['streets_fixed']:,} street(s) ({s['streets_fixed_km']:.1f} km) then meet "
-                "all three RP-8 tests: average, minimum and uniformity.")
+        return _("{spent} fixes {km} km of dark street near {near} night-time concern(s) "
+                 "({items} item(s); {total} km of street is below its minimum target now). "
+                 "{streets} street(s) ({streets_km} km) then meet all three RP-8 tests: "
+                 "average, minimum and uniformity.").format(
+            spent=i18n.money(s["spent_usd"], cents=False),
+            km=i18n.number(s["dark_km_fixed"], digits=1),
+            near=i18n.number(s["night_concerns_near"]), items=i18n.number(s["items"]),
+            total=i18n.number(s["dark_km_total"], digits=1),
+            streets=i18n.number(s["streets_fixed"]),
+            streets_km=i18n.number(s["streets_fixed_km"], digits=1))
 
     def work_list(self) -> pd.DataFrame:
         """The chosen items in order, each with its share of what the list fixes.
@@ -265,7 +277,7 @@ def candidates_for(streets: gpd.GeoDataFrame, inv: lt.Inventory, data: lt.Lighti
     """Street verdicts and every candidate with the segments it fixes (nothing chosen yet)."""
     settings = _settings()
     say = progress or (lambda _f, _m: None)
-    say(0.05, "modelling lux along the streets")
+    say(0.05, _("modelling lux along the streets"))
     metric = streets.to_crs(inv.crs)
     x, y, seg_of = lt.sample_streets(metric.geometry, data.sample_spacing_m)
     e0 = lt.illuminance(inv, data, x, y)
@@ -319,7 +331,8 @@ def candidates_for(streets: gpd.GeoDataFrame, inv: lt.Inventory, data: lt.Lighti
     light = lt.pole_light(ext, data)
     for n, c in enumerate(cands):
         if n % 50 == 0:
-            say(0.1 + 0.85 * n / max(1, len(cands)), f"candidate {n + 1:,} of {len(cands):,}")
+            say(0.1 + 0.85 * n / max(1, len(cands)), _("candidate {n} of {total}").format(
+                n=i18n.number(n + 1), total=i18n.number(len(cands))))
         pk = next(new_k) if c.kind == "new pole" else index[c.pole_id]
         pts = tree.query(shapely.Point(ext.x[pk], ext.y[pk]), predicate="dwithin",
                          distance=float(light.reach_m[pk]))
@@ -334,7 +347,7 @@ def candidates_for(streets: gpd.GeoDataFrame, inv: lt.Inventory, data: lt.Lighti
         lifted = pts[dark_point[pts] & (e0[pts] + delta >= t_min[pts])]
         c.fixes = frozenset(lifted.tolist())
         c.value = float(values[lifted].sum())
-    say(1.0, "done")
+    say(1.0, _("done"))
     return Plan(segs, points, cands, [], 0.0, inv.crs, night_xy,
                 float(settings["concern_radius_m"]), data)
 
@@ -345,7 +358,8 @@ def choose(plan: Plan, budget: float) -> Plan:
     """``plan`` with the greedy selection for ``budget`` (joint lifts counted), in the
     order taken."""
     if budget < 0:
-        raise UnusableInputError(f"the budget must be zero or more, got {budget}")
+        raise UnusableInputError(_("the budget must be zero or more, got {budget}").format(
+            budget=budget))
     plan.chosen = greedy_lifts([c.cost for c in plan.candidates], plan.lifts(), budget)
     plan.budget = budget
     return plan

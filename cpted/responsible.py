@@ -28,6 +28,8 @@ import pandas as pd
 from scipy import stats
 
 from cpted import hotspots as hs
+from cpted import i18n
+from cpted.i18n import N_, _, ngettext
 
 #: Words that make a field about people rather than places (matched against each word of
 #: a column's name, so ``suspect_race`` and ``VictimAge`` are caught, ``page`` is not).
@@ -38,14 +40,19 @@ DEMOGRAPHIC_WORDS = frozenset({
 })
 
 #: Which kind of evidence each layer of :data:`cpted.patrol.SOURCE_KINDS` is.
+#: (The groups are kept in English and marked for the catalogue: shown as ``_(group)``.)
 EVIDENCE_GROUPS: dict[str, str] = {
-    "open concerns": "Resident reports", "night-time concerns": "Resident reports",
-    "incidents": "Police records", "weak CPTED audits": "CPTED audits",
-    "vacant parcels": "City parcel records",
+    "open concerns": N_("Resident reports"), "night-time concerns": N_("Resident reports"),
+    "incidents": N_("Police records"), "weak CPTED audits": N_("CPTED audits"),
+    "vacant parcels": N_("City parcel records"),
 }
-_IN_A_SENTENCE = {"Resident reports": "resident reports", "Police records": "police records",
-                  "City parcel records": "city parcel records",
-                  "Other records": "other records"}
+OTHER_GROUP = N_("Other records")
+#: Each group inside a sentence.
+_IN_A_SENTENCE = {"Resident reports": N_("resident reports"),
+                  "Police records": N_("police records"),
+                  "CPTED audits": N_("CPTED audits"),
+                  "City parcel records": N_("city parcel records"),
+                  "Other records": N_("other records")}
 GROUP_ORDER = ("Resident reports", "Police records", "CPTED audits", "City parcel records")
 #: Days on each side of a cell's first visit compared by :func:`feedback_loop` (our choice:
 #: a season, long enough to count in, short enough that the place has not changed).
@@ -103,12 +110,12 @@ def evidence_mix(events: pd.DataFrame) -> pd.DataFrame:
     if len(events) == 0:
         return pd.DataFrame({"evidence": [], "records": [], "weight": [],
                              "record_share": [], "weight_share": []})
-    group = events["source"].map(EVIDENCE_GROUPS).fillna("Other records")
+    group = events["source"].map(EVIDENCE_GROUPS).fillna(OTHER_GROUP)
     w = events["weight"].astype(float) if "weight" in events else pd.Series(
         1.0, index=events.index)
     out = pd.DataFrame({"evidence": group, "weight": w}).groupby("evidence").agg(
         records=("weight", "size"), weight=("weight", "sum"))
-    order = [g for g in (*GROUP_ORDER, "Other records") if g in out.index]
+    order = [g for g in (*GROUP_ORDER, OTHER_GROUP) if g in out.index]
     out = out.loc[order].reset_index()
     out["record_share"] = out["records"] / out["records"].sum()
     out["weight_share"] = out["weight"] / out["weight"].sum()
@@ -118,10 +125,13 @@ def evidence_mix(events: pd.DataFrame) -> pd.DataFrame:
 def evidence_words(mix: pd.DataFrame) -> str:
     """The mix in one sentence ("62% of the weight is resident reports, ...")."""
     if mix.empty:
-        return "No records went in."
-    parts = [f"{_IN_A_SENTENCE.get(row.evidence, row.evidence)} {row.weight_share:.0%} "
-             f"({row.records:,} records)" for row in mix.itertuples()]
-    return "Of the weight the hotspots count: " + ", ".join(parts) + "."
+        return _("No records went in.")
+    parts = [ngettext("{group} {share} ({n} record)", "{group} {share} ({n} records)",
+                      int(row.records)).format(
+        group=_(_IN_A_SENTENCE.get(row.evidence, row.evidence)),
+        share=i18n.percent(row.weight_share), n=i18n.number(int(row.records)))
+        for row in mix.itertuples()]
+    return _("Of the weight the hotspots count: {parts}.").format(parts=", ".join(parts))
 
 
 # -- feedback loop ---------------------------------------------------------------------
@@ -184,14 +194,14 @@ def feedback_loop(events: gpd.GeoDataFrame, visits: gpd.GeoDataFrame, grid: hs.G
             "first_visit": first, "days": 0.0, "before": 0, "after": 0, "p": float("nan"),
             "rose": False, "judged": False, "reason": ""}
         if start is None or end is None:
-            row["reason"] = "no dated records"
+            row["reason"] = _("no dated records")
         else:
             days = min(window_days, (first - start) / pd.Timedelta(days=1),
                        (end - first) / pd.Timedelta(days=1))
             if days < min_days:
-                row["reason"] = ("no records after the first visit yet" if first >= end
-                                 else "too few days of records on one side of the first "
-                                      "visit")
+                row["reason"] = (_("no records after the first visit yet") if first >= end
+                                 else _("too few days of records on one side of the first "
+                                        "visit"))
             else:
                 span = pd.Timedelta(days=days)
                 in_cell = e_when[e_cell == cell]
@@ -216,25 +226,27 @@ def how_made(*, sources: Sequence[str], mix: pd.DataFrame, hotspots: str,
     analyses' own descriptions; ``dwell_max_min`` the longest stop allowed.
     """
     lines = [
-        "What went in: " + ("; ".join(sources) if sources else "nothing") + ".",
+        _("What went in: {sources}.").format(
+            sources="; ".join(sources) if sources else _("nothing")),
         evidence_words(mix),
-        "How: the area is cut into equal cells and records are counted in each; a hot "
-        "spot is a cell whose neighbourhood holds more records than chance would give "
-        "(Getis-Ord Gi*, tested by shuffling the counts, with a guard against false "
-        "alarms among many cells). Details: " + hotspots + ".",
+        _("How: the area is cut into equal cells and records are counted in each; a hot "
+          "spot is a cell whose neighbourhood holds more records than chance would give "
+          "(Getis-Ord Gi*, tested by shuffling the counts, with a guard against false "
+          "alarms among many cells). Details: {details}.").format(details=hotspots),
     ]
     if emerging:
-        lines.append("Emerging hot spots: the same test in each slice of time, then a "
-                     "trend test per cell, sorted into Esri's classes. Details: "
-                     + emerging + ".")
+        lines.append(_("Emerging hot spots: the same test in each slice of time, then a "
+                       "trend test per cell, sorted into Esri's classes. Details: "
+                       "{details}.").format(details=emerging))
     lines += [
-        "What never goes in: anything about people. There is no race, ethnicity, sex, "
-        "age or income in any input; an input carrying such a field is refused.",
-        "What it cannot see: problems nobody reported or recorded. Resident reports "
-        "follow who reports; police records follow where police already are, so a "
-        "place patrolled more is recorded more (Ensign et al. 2018).",
-        f"Stops last at most {dwell_max_min:g} minutes: Koper (1995, Justice Quarterly "
-        "12(4)) found that the deterrence a stop leaves behind grows with its length up "
-        "to about 15 minutes and not beyond; 10 to 15 minutes is the usual advice.",
+        _("What never goes in: anything about people. There is no race, ethnicity, sex, "
+          "age or income in any input; an input carrying such a field is refused."),
+        _("What it cannot see: problems nobody reported or recorded. Resident reports "
+          "follow who reports; police records follow where police already are, so a "
+          "place patrolled more is recorded more (Ensign et al. 2018)."),
+        _("Stops last at most {minutes} minutes: Koper (1995, Justice Quarterly 12(4)) "
+          "found that the deterrence a stop leaves behind grows with its length up to "
+          "about 15 minutes and not beyond; 10 to 15 minutes is the usual advice.").format(
+            minutes=i18n.number(dwell_max_min)),
     ]
     return lines

@@ -24,6 +24,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import NDArray
 
+from cpted import i18n
+from cpted.i18n import _
 from layers.errors import UnusableInputError
 
 EPS = 1e-9
@@ -58,7 +60,8 @@ class Problem:
         if (self.prize < 0).any():
             raise RoutingError("prizes cannot be negative")
         if not np.isfinite(self.minutes).all():
-            raise RoutingError("some stops cannot be reached from the station on the network")
+            raise RoutingError(_("some stops cannot be reached from the station on the "
+                                 "network"))
         self._rows: list[list[float]] = self.minutes.tolist()
         self._dwell: list[float] = self.dwell.tolist()
 
@@ -191,7 +194,7 @@ def _exchange(p: Problem, routes: list[list[int]], free: set[int]) -> bool:
     current = p.value(routes)
     visited = sorted(((p.prize[s], k, s) for k, r in enumerate(routes) for s in r
                       if s not in p.must))
-    for _, k, s in visited:
+    for _prize, k, s in visited:
         trial = [list(r) for r in routes]
         trial[k].remove(s)
         trial_free = set(free)
@@ -257,7 +260,7 @@ def _insert_reordering(p: Problem, routes: list[list[int]], free: set[int],
 
 
 def _local_search(p: Problem, routes: list[list[int]], free: set[int], max_rounds: int) -> None:
-    for _ in range(max_rounds):
+    for _round in range(max_rounds):
         routes[:] = [_two_opt(p, r) for r in routes]
         before = p.value(routes)
         _insert_greedy(p, routes, free, 1.0)
@@ -309,8 +312,9 @@ def solve(p: Problem, *, restarts: tuple[float, ...] = (1.0, 0.5, 2.0, 0.0),
     bad = [s for s in must if p.minutes[0, s + 1] + p.dwell[s] + p.minutes[s + 1, 0]
            > p.shift + EPS]
     if bad:
-        raise RoutingError(f"{len(bad)} must-visit stop(s) cannot be reached and left within "
-                           "the shift even alone: lengthen the shift or drop them")
+        raise RoutingError(_("{n} must-visit stop(s) cannot be reached and left within the "
+                             "shift even alone: lengthen the shift or drop them").format(
+            n=i18n.number(len(bad))))
     best: Solution | None = None
     for power in restarts:
         routes: list[list[int]] = [[] for _ in range(p.officers)]
@@ -318,10 +322,12 @@ def solve(p: Problem, *, restarts: tuple[float, ...] = (1.0, 0.5, 2.0, 0.0),
         if must:
             _insert_greedy(p, routes, free, power, only=must)
             if free & must:
-                raise RoutingError(
-                    f"the {len(must)} must-visit stops do not all fit in {p.officers} "
-                    f"shift(s) of {p.shift:g} minutes; add an officer, lengthen the shift or "
-                    "drop some must-visits")
+                raise RoutingError(_(
+                    "the {n} must-visit stops do not all fit in {officers} shift(s) of "
+                    "{shift} minutes; add an officer, lengthen the shift or drop some "
+                    "must-visits").format(n=i18n.number(len(must)),
+                                          officers=i18n.number(p.officers),
+                                          shift=i18n.number(p.shift)))
         _insert_greedy(p, routes, free, power)
         _local_search(p, routes, free, max_rounds)
         value = p.value(routes)
@@ -333,7 +339,7 @@ def solve(p: Problem, *, restarts: tuple[float, ...] = (1.0, 0.5, 2.0, 0.0),
     n_kicks = kicks if kicks is not None else min(400, 20 + 4 * p.m)
     routes, free = [list(r) for r in best.routes], set(best.unvisited)
     stale = 0
-    for _ in range(n_kicks):
+    for _kick in range(n_kicks):
         if time.perf_counter() - started > time_limit:
             break
         trial, trial_free = _perturb(p, routes, free, rng)
@@ -408,7 +414,7 @@ def exact(p: Problem) -> float:
         has = (masks >> j & 1).astype(bool)
         best[has] = np.maximum(best[has], best[masks[has] ^ (1 << j)])
     level = best
-    for _ in range(p.officers - 1):
+    for _officer in range(p.officers - 1):
         nxt = np.full(full, -np.inf)
         for u in range(full):
             s = u

@@ -115,7 +115,7 @@ def test_a_visit_to_a_point_is_logged_and_mapped_without_a_plan(
     next(b for b in app.button if b.label == "Log the visit").click().run()
     assert not app.exception, app.exception
     assert any(x.value == "Logged: Point -94.57510, 39.04020" for x in app.success)
-    assert any(c.value.startswith("1 visit(s) in the last 30 days") for c in app.caption)
+    assert any(c.value.startswith("1 visit in the last 30 days") for c in app.caption)
     maps = [html for key, html in drawn if key == "visits-map"]
     assert maps, [key for key, _ in drawn]
     assert "39.0402" in maps[-1] and "-94.5751" in maps[-1]

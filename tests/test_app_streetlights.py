@@ -27,7 +27,7 @@ def test_streetlights_page_models_and_makes_a_work_list(sample_db: Path,
     with open_store(sample_db) as s:
         src = pr.from_store(s)
     assert metrics["Poles"] == f"{len(src.inv):,}"
-    assert metrics["Out"] == f"{int(src.inv.out.sum()):,}"
+    assert metrics["Poles out"] == f"{int(src.inv.out.sum()):,}"
     assert int(metrics["Light-out reports"]) == len(src.outages) > 0
     now = pr.darkness(src.streets, src.inv, src.data)
     assert metrics["Dark street length"] == f"{now.dark_km:.1f} km"
@@ -93,5 +93,5 @@ def test_map_and_streetlights_pages_count_the_same_poles_out(
     assert on_map.value == f"{expected:,}"
     app.switch_page("app_pages/streetlights.py").run()
     assert not app.exception, app.exception
-    on_lights = next(m for m in app.metric if m.label == "Out")
+    on_lights = next(m for m in app.metric if m.label == "Poles out")
     assert on_lights.value == on_map.value

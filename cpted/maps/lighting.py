@@ -14,8 +14,10 @@ import pandas as pd
 import shapely
 from numpy.typing import NDArray
 
+from cpted import i18n
+from cpted.i18n import N_, _, ngettext
 from cpted.maps.common import bounds_latlon, centred_map, escape_text, legend
-from cpted.maps.describe import MapTable, MapText, attach, counted
+from cpted.maps.describe import MapTable, MapText, attach
 from layers.crs import latlon
 
 if TYPE_CHECKING:
@@ -25,6 +27,22 @@ if TYPE_CHECKING:
 LUX_STOPS = [0.0, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0]
 POLE_OUT_COLOR = "#1f78b4"
 WORK_COLORS = {"repair": "#2c7bb6", "upgrade": "#fdae61", "new pole": "#7b3294"}
+#: Each kind of work item in the key, as the page names it.
+WORK_WORDS = {"repair": N_("Repair"), "upgrade": N_("Upgrade"), "new pole": N_("New pole")}
+#: The RP-8 tests a street can fail (``segment_lux``'s ``why``).
+WHY_WORDS = {"average": N_("average"), "minimum": N_("minimum"),
+             "uniformity": N_("uniformity")}
+
+
+def _why(why: object) -> str:
+    """``"average, minimum"`` in the language in use."""
+    return ", ".join(_(WHY_WORDS[w]) if w in WHY_WORDS else w
+                     for w in str(why).split(", ") if w)
+
+
+def _lux(value: float) -> str:
+    """One decimal, rounded as Python rounds (``0.15`` -> ``0.1``), the language's way."""
+    return i18n.number(round(float(value), 1), digits=1)
 
 
 def _lux_rgba(lux: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -68,15 +86,18 @@ def lux_png(lux: NDArray[np.float64]) -> str:
 
 
 def _street_tip(r: pd.Series) -> str:
-    dark = f" - short of target: {r['why']}" if r["dark"] else ""
+    dark = _(" - short of target: {why}").format(why=_why(r["why"])) if r["dark"] else ""
     name = r.get("name")
     named = f"{name} ({r['id']}, {r['class']})" if isinstance(name, str) and name.strip() \
         else f"{r['id']} ({r['class']})"
-    vertical = (f"; vertical at 1.5 m at least {r['ev_min_lux']:.1f} (target "
-                f"{r['target_ev_min']:.1f})" if "ev_min_lux" in r.index else "")
-    return escape_text(f"{named}: average {r['avg_lux']:.1f} lux, minimum "
-                       f"{r['min_lux']:.1f} (target {r['target_avg']:.1f} / "
-                       f"{r['target_min']:.1f}){vertical}{dark}")
+    vertical = (_("; vertical at 1.5 m at least {lux} (target {target})").format(
+        lux=_lux(r["ev_min_lux"]), target=_lux(r["target_ev_min"]))
+        if "ev_min_lux" in r.index else "")
+    return escape_text(_("{street}: average {avg} lux, minimum {min} (target {target_avg} / "
+                         "{target_min}){vertical}{dark}").format(
+        street=named, avg=_lux(r["avg_lux"]), min=_lux(r["min_lux"]),
+        target_avg=_lux(r["target_avg"]), target_min=_lux(r["target_min"]),
+        vertical=vertical, dark=dark))
 
 
 def darkness_legend_rows(*, work_kinds: Sequence[str] = ()) -> list[tuple[str, str, str]]:
@@ -84,20 +105,22 @@ def darkness_legend_rows(*, work_kinds: Sequence[str] = ()) -> list[tuple[str, s
     kinds of work item in ``work_kinds`` (of :data:`WORK_COLORS`), in that order."""
     import matplotlib
 
-    rows: list[tuple[str, str, str]] = [("note", "", "Modelled lux on streets and footways")]
-    for lux, label in ((0.0, "under 0.5 lux"), (1.0, "1 lux"), (2.0, "2 lux"),
-                       (5.0, "5 lux"), (10.0, "10 lux"), (20.0, "20 lux or more")):
+    rows: list[tuple[str, str, str]] = [("note", "", _("Modelled lux on streets and "
+                                                        "footways"))]
+    for lux, label in ((0.0, _("under {n} lux").format(n=i18n.number(0.5))),
+                       *((v, _("{n} lux").format(n=i18n.number(v))) for v in (1, 2, 5, 10)),
+                       (20.0, _("{n} lux or more").format(n=i18n.number(20)))):
         rows.append(("box", lux_color(lux), label))
     cmap = matplotlib.colormaps["RdYlGn"]
-    rows.append(("note", "", "Streets by lux against target (in the layer menu)"))
-    for ratio, label in ((0.0, "far below its target average"), (0.5, "half its target"),
-                         (1.0, "at or above its target")):
+    rows.append(("note", "", _("Streets by lux against target (in the layer menu)")))
+    for ratio, label in ((0.0, _("far below its target average")), (0.5, _("half its target")),
+                         (1.0, _("at or above its target"))):
         rows.append(("line", matplotlib.colors.to_hex(cmap(ratio)), label))
-    rows.append(("dot", POLE_OUT_COLOR, "Pole that is out"))
+    rows.append(("dot", POLE_OUT_COLOR, _("Pole that is out")))
     kinds = [k for k in WORK_COLORS if k in set(work_kinds)]
     if kinds:
-        rows.append(("note", "", "Work list (large dots)"))
-        rows += [("dot", WORK_COLORS[k], k.capitalize()) for k in kinds]
+        rows.append(("note", "", _("Work list (large dots)")))
+        rows += [("dot", WORK_COLORS[k], _(WORK_WORDS[k])) for k in kinds]
     return rows
 
 
@@ -141,14 +164,14 @@ def build_darkness_map(streets: gpd.GeoDataFrame, segments: pd.DataFrame,
                          f"got {len(segments)}")
     fmap = centred_map(bounds_lonlat, zoom_start=15)
     folium.raster_layers.ImageOverlay(
-        lux_png(lux), bounds=bounds_latlon(bounds_lonlat), name="Modelled lux",
+        lux_png(lux), bounds=bounds_latlon(bounds_lonlat), name=_("Modelled lux"),
         opacity=1.0).add_to(fmap)
 
     import matplotlib  # the colour ramp for streets
 
     cmap = matplotlib.colormaps["RdYlGn"]
     ratio = (segments["avg_lux"] / segments["target_avg"]).clip(0, 1.5).to_numpy()
-    group = folium.FeatureGroup(name="Streets by lux against target", show=False)
+    group = folium.FeatureGroup(name=_("Streets by lux against target"), show=False)
     # segment_lux returns its rows in the streets' order, on a fresh index
     for geom, k in zip(streets.geometry.values, range(len(segments)), strict=True):
         color = matplotlib.colors.to_hex(cmap(min(float(ratio[k]), 1.0)))
@@ -159,45 +182,57 @@ def build_darkness_map(streets: gpd.GeoDataFrame, segments: pd.DataFrame,
                 tooltip=tip).add_to(group)
     group.add_to(fmap)
 
-    out = folium.FeatureGroup(name="Poles that are out")
+    out = folium.FeatureGroup(name=_("Poles that are out"))
     ll = gpd.GeoSeries(gpd.points_from_xy(poles.x, poles.y), crs=poles.crs).to_crs(4326)
     for p, pole_id, is_out in zip(ll.values, poles.ids, poles.out, strict=True):
         if is_out:
             folium.CircleMarker(latlon(p), radius=4, color="#ffffff", weight=1, fill=True,
                                 fill_opacity=1, fill_color=POLE_OUT_COLOR,
-                                tooltip=escape_text(f"{pole_id} (out)")).add_to(out)
+                                tooltip=escape_text(_("{pole} (out)").format(pole=pole_id)),
+                                ).add_to(out)
     out.add_to(fmap)
 
     if work is not None and len(work):
-        items = folium.FeatureGroup(name="Work list")
+        items = folium.FeatureGroup(name=_("Work list"))
         for geom, rank, item, kind, cost in zip(work.geometry.values, work["rank"], work["item"],
                                                 work["kind"], work["cost_usd"], strict=True):
             folium.CircleMarker(latlon(geom), radius=7, color="#ffffff", weight=2, fill=True,
                                 fill_opacity=1, fill_color=WORK_COLORS[kind],
-                                tooltip=escape_text(f"#{rank} {item} (${cost:,.0f})"),
+                                tooltip=escape_text(_("#{rank} {item} ({cost})").format(
+                                    rank=rank, item=item,
+                                    cost=i18n.money(cost, cents=False))),
                                 ).add_to(items)
         items.add_to(fmap)
     folium.LayerControl(collapsed=True).add_to(fmap)
     kinds = [] if work is None else work["kind"].astype(str).tolist()
-    fmap.get_root().add_child(legend("Key", darkness_legend_rows(work_kinds=kinds)))
+    fmap.get_root().add_child(legend(_("Key"), darkness_legend_rows(work_kinds=kinds)))
     dark = segments[segments["dark"].astype(bool)]
-    summary = (f"Map of modelled light on {counted(len(segments), 'street segment')}: "
-               f"{len(dark):,} fall short of their lighting target, and "
-               f"{counted(int(np.sum(poles.out)), 'pole')} that are out are marked.")
+    out_n = int(np.sum(poles.out))
+    summary = _("Map of modelled light on {segments}: {dark} fall short of their lighting "
+                "target, and {poles} that are out are marked.").format(
+        segments=ngettext("{n} street segment", "{n} street segments", len(segments)).format(
+            n=i18n.number(len(segments))),
+        dark=i18n.number(len(dark)),
+        poles=ngettext("{n} pole", "{n} poles", out_n).format(n=i18n.number(out_n)))
     names = dark["name"] if "name" in dark.columns else pd.Series([""] * len(dark))
+    street, segment = _("Street"), _("Segment")
     short = pd.DataFrame({
-        "Street": [n if isinstance(n, str) and n.strip() else "" for n in names],
-        "Class": dark["class"].astype(str).to_numpy(),
-        "Average lux": dark["avg_lux"].round(1).to_numpy(),
-        "Minimum lux": dark["min_lux"].round(1).to_numpy(),
-        "Target average": dark["target_avg"].to_numpy(),
-        "Why": dark["why"].astype(str).to_numpy(), "Segment": dark["id"].astype(str).to_numpy(),
-    }).sort_values(["Street", "Segment"])
-    tables = [MapTable("Streets short of their target", short.reset_index(drop=True))]
+        street: [n if isinstance(n, str) and n.strip() else "" for n in names],
+        _("Class"): dark["class"].astype(str).to_numpy(),
+        _("Average lux"): dark["avg_lux"].round(1).to_numpy(),
+        _("Minimum lux"): dark["min_lux"].round(1).to_numpy(),
+        _("Target average"): dark["target_avg"].to_numpy(),
+        _("Why"): [_why(w) for w in dark["why"]],
+        segment: dark["id"].astype(str).to_numpy(),
+    }).sort_values([street, segment])
+    tables = [MapTable(_("Streets short of their target"), short.reset_index(drop=True))]
     if work is not None and len(work):
-        summary += f" The work list's {counted(len(work), 'item')} are large dots."
-        tables.insert(0, MapTable("Work list on the map", pd.DataFrame({
-            "Rank": work["rank"].to_numpy(), "Item": work["item"].astype(str).to_numpy(),
-            "Kind": work["kind"].astype(str).to_numpy(),
-            "Cost (USD)": work["cost_usd"].round(0).to_numpy()})))
+        summary += " " + ngettext("The work list's {n} item is a large dot.",
+                                  "The work list's {n} items are large dots.",
+                                  len(work)).format(n=i18n.number(len(work)))
+        tables.insert(0, MapTable(_("Work list on the map"), pd.DataFrame({
+            _("Rank"): work["rank"].to_numpy(), _("Item"): work["item"].astype(str).to_numpy(),
+            _("Kind"): [_(WORK_WORDS[k]) if k in WORK_WORDS else str(k)
+                        for k in work["kind"]],
+            _("Cost (USD)"): work["cost_usd"].round(0).to_numpy()})))
     return attach(fmap, MapText(summary, tuple(tables)))

@@ -9,8 +9,11 @@ import folium
 import geopandas as gpd
 import pandas as pd
 
+from cpted import i18n
+from cpted.hotspots import label_words
+from cpted.i18n import N_, _, ngettext
 from cpted.maps.common import centred_map, escape_text, escaped_frame
-from cpted.maps.describe import MapTable, MapText, attach, counted, listing
+from cpted.maps.describe import MapTable, MapText, attach
 from layers.crs import latlon
 
 if TYPE_CHECKING:  # the planner pulls in the routing solver; a map only reads its result
@@ -23,12 +26,25 @@ BIN_COLOURS: dict[int, str | None] = {3: "#b2182b", 2: "#ef8a62", 1: "#fddbc7", 
 ROUTE_COLOURS = ["#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02",
                  "#a6761d", "#666666"]
 STATION_COLOUR = "#ffd700"
-VISIT_LAYER = "Logged visits (30 days)"
+VISIT_LAYER = N_("Logged visits (30 days)")
+
+
+def _n(text: str, n: int) -> str:
+    """``text`` (an ``ngettext`` form for ``n``) with ``n`` written the language's way."""
+    return text.format(n=i18n.number(n))
+
+
+def _listing(parts: list[str]) -> str:
+    """``"a, b and c"`` in the language in use."""
+    if len(parts) <= 1:
+        return "".join(parts)
+    return _("{first} and {last}").format(first=", ".join(parts[:-1]), last=parts[-1])
 
 
 def _add_hotspots(fmap: folium.Map, cells: gpd.GeoDataFrame, *, show_density: bool) -> None:
-    gi = folium.FeatureGroup(name="Gi* hot and cold spots", show=not show_density)
+    gi = folium.FeatureGroup(name=_("Gi* hot and cold spots"), show=not show_density)
     fields = ["gi_label", "count", "gi_z", "gi_p"]
+    cells = cells.assign(gi_label=[label_words(str(x)) for x in cells["gi_label"]])
     for b, colour in BIN_COLOURS.items():
         if colour is None:
             continue
@@ -40,14 +56,15 @@ def _add_hotspots(fmap: folium.Map, cells: gpd.GeoDataFrame, *, show_density: bo
             style_function=lambda _f, c=colour: {"fillColor": c, "color": c, "weight": 0.3,
                                                  "fillOpacity": 0.6},
             tooltip=folium.GeoJsonTooltip(fields,
-                                          aliases=["", "Weighted events", "z", "p (2-sided)"]),
+                                          aliases=["", _("Weighted events"), "z",
+                                                   _("p (2-sided)")]),
         ).add_to(gi)
     gi.add_to(fmap)
     dens = cells[cells["density"] > 0]
     if len(dens):
         import matplotlib  # only this layer needs a colour map
 
-        kde = folium.FeatureGroup(name="Kernel density", show=show_density)
+        kde = folium.FeatureGroup(name=_("Kernel density"), show=show_density)
         top = float(dens["density"].quantile(0.99)) or float(dens["density"].max())
         cmap = matplotlib.colormaps["YlOrRd"]
         for geom, density in zip(dens.geometry.values, dens["density"], strict=True):
@@ -63,13 +80,14 @@ def _add_hotspots(fmap: folium.Map, cells: gpd.GeoDataFrame, *, show_density: bo
 def _add_visits(fmap: folium.Map, visits: gpd.GeoDataFrame, *, tz: str | tzinfo) -> None:
     if visits.empty:
         return
-    group = folium.FeatureGroup(name=VISIT_LAYER)
+    group = folium.FeatureGroup(name=_(VISIT_LAYER))
     when = visits["visited_at"].dt.tz_convert(tz).dt.strftime("%Y-%m-%d %H:%M")
     for geom, at, officer, place in zip(visits.geometry.values, when, visits["officer"],
                                         visits["place"], strict=True):
         folium.CircleMarker(latlon(geom), radius=5, color="#111", weight=2,
                             fill=True, fill_color="#ffffff", fill_opacity=1.0,
-                            tooltip=escape_text(f"Visited {at} by {officer}: {place}"),
+                            tooltip=escape_text(_("Visited {at} by {officer}: {place}").format(
+                                at=at, officer=officer, place=place)),
                             ).add_to(group)
     group.add_to(fmap)
 
@@ -77,13 +95,16 @@ def _add_visits(fmap: folium.Map, visits: gpd.GeoDataFrame, *, tz: str | tzinfo)
 def _add_routes(fmap: folium.Map, plan: PatrolPlan) -> None:
     for r in plan.routes:
         colour = ROUTE_COLOURS[(r.officer - 1) % len(ROUTE_COLOURS)]
-        group = folium.FeatureGroup(name=f"Officer {r.officer}")
+        officer = _("Officer {n}").format(n=r.officer)
+        group = folium.FeatureGroup(name=officer)
         folium.PolyLine(  # type: ignore[no-untyped-call]  # folium has no type hints
             [latlon(p) for p in r.path], color=colour, weight=4,
-            opacity=0.85, tooltip=f"Officer {r.officer}").add_to(group)
+            opacity=0.85, tooltip=officer).add_to(group)
         for stop in r.stops:
-            label = escape_text(f"Officer {r.officer}, stop {stop.order}: {stop.place} - "
-                                f"{stop.label} (arrive {plan.clock(stop.arrive_min)})")
+            label = escape_text(_("Officer {officer}, stop {stop}: {place} - {why} (arrive "
+                                  "{at})").format(officer=r.officer, stop=stop.order,
+                                                  place=stop.place, why=stop.label,
+                                                  at=plan.clock(stop.arrive_min)))
             folium.Marker(
                 latlon((stop.lon, stop.lat)), tooltip=label,
                 icon=folium.DivIcon(
@@ -96,7 +117,7 @@ def _add_routes(fmap: folium.Map, plan: PatrolPlan) -> None:
         group.add_to(fmap)
     folium.CircleMarker(latlon(plan.settings.station), radius=9, color="#000", weight=3,
                         fill=True, fill_color=STATION_COLOUR, fill_opacity=1,
-                        tooltip="Station").add_to(fmap)
+                        tooltip=_("Station")).add_to(fmap)
 
 
 def build_patrol_map(cells: gpd.GeoDataFrame, *, show_density: bool = False,
@@ -140,38 +161,44 @@ def _patrol_text(cells: gpd.GeoDataFrame, *, show_density: bool,
                  tz: str | tzinfo) -> MapText:
     hot = cells[cells["gi_bin"] > 0] if len(cells) else cells
     cold = int((cells["gi_bin"] < 0).sum()) if len(cells) else 0
-    shown = "kernel density" if show_density else "Gi* hot and cold spots"
-    summary = (f"Map of {counted(len(cells), 'cell')} showing {shown}: "
-               f"{counted(len(hot), 'hot spot')} and {counted(cold, 'cold spot')}.")
+    summary = (_("Map of {cells} showing kernel density: {hot} and {cold}.") if show_density
+               else _("Map of {cells} showing Gi* hot and cold spots: {hot} and {cold}.")
+               ).format(cells=_n(ngettext("{n} cell", "{n} cells", len(cells)), len(cells)),
+                        hot=_n(ngettext("{n} hot spot", "{n} hot spots", len(hot)), len(hot)),
+                        cold=_n(ngettext("{n} cold spot", "{n} cold spots", cold), cold))
     tables = []
     if len(hot):
         centre = hot.geometry.centroid if hot.crs is None or not hot.crs.is_geographic else \
             hot.geometry.to_crs(hot.estimate_utm_crs()).centroid.to_crs(hot.crs)
-        tables.append(MapTable("Hot spots on the map", pd.DataFrame({
-            "Confidence": hot["gi_label"].astype(str).to_numpy(),
-            "Weighted events": hot["count"].to_numpy(),
-            "z": hot["gi_z"].round(2).to_numpy(), "p (2-sided)": hot["gi_p"].to_numpy(),
-            "Latitude": centre.y.round(5).to_numpy(),
-            "Longitude": centre.x.round(5).to_numpy()}).sort_values(
+        tables.append(MapTable(_("Hot spots on the map"), pd.DataFrame({
+            _("Confidence"): [label_words(str(x)) for x in hot["gi_label"]],
+            _("Weighted events"): hot["count"].to_numpy(),
+            "z": hot["gi_z"].round(2).to_numpy(), _("p (2-sided)"): hot["gi_p"].to_numpy(),
+            _("Latitude"): centre.y.round(5).to_numpy(),
+            _("Longitude"): centre.x.round(5).to_numpy()}).sort_values(
                 "z", ascending=False).reset_index(drop=True)))
     if plan is not None:
         stops = [(r.officer, s.order, s.place, s.label, plan.clock(s.arrive_min))
                  for r in plan.routes for s in r.stops]
-        summary += (f" {counted(len(plan.routes), 'route')} with "
-                    f"{counted(len(stops), 'stop')}, numbered in order, from the station.")
-        tables.append(MapTable("Route stops on the map", pd.DataFrame(
-            stops, columns=["Officer", "Stop", "Place", "What", "Arrive"])))
+        summary += " " + _("{routes} with {stops}, numbered in order, from the station.").format(
+            routes=_n(ngettext("{n} route", "{n} routes", len(plan.routes)),
+                      len(plan.routes)),
+            stops=_n(ngettext("{n} stop", "{n} stops", len(stops)), len(stops)))
+        tables.append(MapTable(_("Route stops on the map"), pd.DataFrame(
+            stops, columns=[_("Officer"), _("Stop"), _("Place"), _("What"), _("Arrive")])))
     if visits is not None and len(visits):
-        summary += f" {counted(len(visits), 'logged visit')} (white dots)."
-        tables.append(MapTable("Logged visits on the map", _visit_rows(visits, tz)))
+        summary += " " + _n(ngettext("{n} logged visit (white dots).",
+                                     "{n} logged visits (white dots).", len(visits)),
+                            len(visits))
+        tables.append(MapTable(_("Logged visits on the map"), _visit_rows(visits, tz)))
     return MapText(summary, tuple(tables))
 
 
 def _visit_rows(visits: gpd.GeoDataFrame, tz: str | tzinfo) -> pd.DataFrame:
     when = visits["visited_at"].dt.tz_convert(tz)
-    return pd.DataFrame({"Place": visits["place"].astype(str).to_numpy(),
-                         "Officer": visits["officer"].astype(str).to_numpy(),
-                         "Visited": when.dt.strftime("%Y-%m-%d %H:%M").to_numpy(),
+    return pd.DataFrame({_("Place"): visits["place"].astype(str).to_numpy(),
+                         _("Officer"): visits["officer"].astype(str).to_numpy(),
+                         _("Visited"): when.dt.strftime("%Y-%m-%d %H:%M").to_numpy(),
                          "_at": when.to_numpy()}).sort_values(
         "_at", ascending=False).drop(columns="_at").reset_index(drop=True)
 
@@ -195,8 +222,11 @@ def build_visits_map(visits: gpd.GeoDataFrame, *, tz: str | tzinfo = "UTC") -> f
     fmap = centred_map(visits.total_bounds if len(visits) else None, zoom_start=16)
     _add_visits(fmap, visits, tz=tz)
     officers = sorted(visits["officer"].astype(str).unique()) if len(visits) else []
-    summary = (f"Map of {counted(len(visits), 'logged patrol visit')} of the last 30 days"
-               + (f", by {listing(officers)}." if officers else "."))
-    return attach(fmap, MapText(summary, (MapTable("Logged visits on the map",
+    visited = _n(ngettext("{n} logged patrol visit", "{n} logged patrol visits",
+                          len(visits)), len(visits))
+    summary = (_("Map of {visits} of the last 30 days, by {officers}.").format(
+        visits=visited, officers=_listing(officers)) if officers else
+        _("Map of {visits} of the last 30 days.").format(visits=visited))
+    return attach(fmap, MapText(summary, (MapTable(_("Logged visits on the map"),
                                                    _visit_rows(visits, tz)),)
                                 if len(visits) else ()))
