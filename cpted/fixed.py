@@ -24,6 +24,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from cpted.follows import ANSWER_VALID, FollowError, Purpose, read_token, sign_token
+from cpted.i18n import N_
 from layers.schema import DetailedStatus
 
 #: The status change that asks followers "Is it fixed?".
@@ -35,7 +36,7 @@ REOPENED_STATUS = DetailedStatus.SUBMITTED
 FOLLOWER = "follower"
 #: The longest comment a "no" takes (characters).
 MAX_COMMENT_CHARS = 500
-QUESTION = "Is it fixed?"
+QUESTION = N_("Is it fixed?")
 _EMAIL = re.compile(r"[^\s@<>()\[\],;:\"']+@[^\s@<>()\[\],;:\"']+\.[^\s@<>()\[\],;:\"']+")
 #: What an e-mail address typed into a comment is shown as: the comment becomes a note
 #: that others read, and an address is never published.

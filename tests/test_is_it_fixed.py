@@ -379,3 +379,27 @@ def test_the_rules_for_comments_and_answers() -> None:
     assert fx.parse_answer(" YES ") is fx.Answer.YES
     with pytest.raises(fl.FollowError, match="yes or no"):
         fx.parse_answer("perhaps")
+
+
+def test_the_page_speaks_the_language_the_browser_asks_for(store: Store,
+                                                           web: TestClient) -> None:
+    from cpted import i18n
+
+    rid, links = fixed_with_followers(store, FIRST)
+    spanish = {"Accept-Language": "es-MX,es;q=0.9"}
+    i18n.forget_missing()
+    asked = web.get(path(links[FIRST]["yes"]), headers=spanish)
+    assert asked.status_code == 200 and '<html lang="es">' in asked.text
+    assert f"El informe {rid} (Grafiti) se marcó como arreglado. ¿Está arreglado?" in asked.text
+    assert "Sí, está arreglado" in asked.text and "No, no está arreglado" in asked.text
+    for english in ("Is it fixed", "Nothing is recorded", "See the report", "reopens"):
+        assert english not in asked.text
+    got = web.post(path(links[FIRST]["no"]), data={"answer": "no", "comment": "Sigue igual"},
+                   headers=spanish)
+    assert got.status_code == 200 and "Informe reabierto" in got.text
+    assert f"El informe {rid} (Grafiti) se volvió a abrir" in got.text
+    again = web.get(path(links[FIRST]["no"]), headers=spanish)
+    assert "Respondió “no”" in again.text  # the stored answer, named in Spanish
+    assert i18n.missing("es") == set()
+    english_page = web.get(path(links[FIRST]["yes"]))
+    assert "You answered “no” about report" in english_page.text
