@@ -27,6 +27,7 @@ from cpted import follows as fl
 from cpted import messages as msg
 from cpted.access.follows import FollowDoor, stored_time
 from cpted.access.permissions import Action, require
+from cpted.i18n import _
 from cpted.privacy import Role, concerns_for
 from layers.clock import iso
 from layers.errors import UnusableInputError
@@ -188,7 +189,8 @@ class NewsDoor(FollowDoor):
         names, polygons = self._neighborhoods()
         nid = str(neighborhood_id)
         if nid not in names:
-            raise UnusableInputError(f"there is no neighborhood {neighborhood_id!r}")
+            raise UnusableInputError(_("there is no neighborhood {id!r}").format(
+                id=neighborhood_id))
         items = self._recent_news(polygons[nid], (), now)
         return atom.feed(base_url=self.settings.link_base, feed_key=f"neighborhood/{nid}",
                          title=f"{names[nid]}: concerns and what was done",
@@ -211,8 +213,8 @@ class NewsDoor(FollowDoor):
             row = repo.get(conn, follow_id)
         if row is None or row["kind"] != fl.Kind.AREA.value or row["confirmed_at"] is None \
                 or row["ended_at"] is not None:
-            raise fl.FollowError("this feed has ended, or its follow was never confirmed",
-                                 fields={"token": ["the follow has ended"]})
+            raise fl.FollowError(_("this feed has ended, or its follow was never confirmed"),
+                                 fields={"token": [_("the follow has ended")]})
         names, polygons = self._neighborhoods()
         summary = fl.summarise(row, names={c: s.service_name for c, s in
                                            cc.services(self.store).items()},
