@@ -695,8 +695,9 @@ def _patrol_commands(door: Access, args: argparse.Namespace, settings: Settings)
         cold_n = int((hot.gi.bins < 0).sum())
         cuts = ", ".join(f"{i18n.percent(c)} p < {v:.2g}"
                          for c, v in sorted(hot.gi.thresholds.items()))
-        print(_("Gi*: {hot} hot and {cold} cold cell(s) at 90% confidence or more (FDR "
-                "cut-offs: {cuts})").format(hot=number(hot_n), cold=number(cold_n), cuts=cuts))
+        print(_("Gi*: {hot} hot and {cold} cold cell(s) at {share} confidence or more (FDR "
+                "cut-offs: {cuts})").format(hot=number(hot_n), cold=number(cold_n),
+                                             share=i18n.percent(0.9), cuts=cuts))
         print(hot.cold.describe())
         print(_("the cells with the most events, beside their Gi* result:"))
         for row in hot.top_by_count(5).itertuples():

@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING, Any
 
-from cpted.i18n import _, ngettext, number
+from cpted.i18n import _, ngettext, number, percent
 from layers.errors import UsageError
 from layers.schema import Layer
 
@@ -161,6 +161,7 @@ def hotspots(door: Access, args: argparse.Namespace, settings: Settings) -> None
     if args.method == "counts":
         frame = frame[frame["count"] > 0][["cell", "count", "geometry"]]
     _write_table(frame, args.out)
-    print(_("Gi*: {hot} hot and {cold} cold cell(s) at 90% confidence or more").format(
-        hot=number(int(np.sum(gi.bins > 0))), cold=number(int(np.sum(gi.bins < 0)))))
+    print(_("Gi*: {hot} hot and {cold} cold cell(s) at {share} confidence or more").format(
+        hot=number(int(np.sum(gi.bins > 0))), cold=number(int(np.sum(gi.bins < 0))),
+        share=percent(0.9)))
     print(_("wrote {n} cell(s) to {out}").format(n=number(len(frame)), out=args.out))

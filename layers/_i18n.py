@@ -30,14 +30,19 @@ def _english_number(value: Number, *, digits: int | None = None) -> str:
 
 _gettext: Callable[[str], str] = _same
 _ngettext: Callable[[str, str, int], str] = _english_plural
+def _english_percent(share: float, *, digits: int = 0) -> str:
+    return f"{share:.{digits}%}"
+
+
 _number: Callable[..., str] = _english_number
+_percent: Callable[..., str] = _english_percent
 
 
 def install(gettext: Callable[[str], str], ngettext: Callable[[str, str, int], str],
-            number: Callable[..., str]) -> None:
+            number: Callable[..., str], percent: Callable[..., str]) -> None:
     """Translate through these from now on (:mod:`cpted.i18n` calls this once)."""
-    global _gettext, _ngettext, _number
-    _gettext, _ngettext, _number = gettext, ngettext, number
+    global _gettext, _ngettext, _number, _percent
+    _gettext, _ngettext, _number, _percent = gettext, ngettext, number, percent
 
 
 def _(message: str) -> str:
@@ -59,3 +64,8 @@ def number(value: Number, *, digits: int | None = None) -> str:
     """``12345`` -> ``"12,345"`` in English, ``"12.345"`` in Spanish; ``digits`` fixes
     the decimals shown."""
     return _number(value, digits=digits)
+
+
+def percent(share: float, *, digits: int = 0) -> str:
+    """``0.9`` -> ``"90%"`` in English, ``"90 %"`` in Spanish."""
+    return _percent(share, digits=digits)

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from layers._i18n import _, number
+from layers._i18n import _, number, percent
 
 
 def parse_with_formats(text: pd.Series, formats: Sequence[str]) -> tuple[pd.Series, np.ndarray]:
@@ -88,7 +88,7 @@ def outlying_dates(values: pd.Series, field: str, period: tuple[pd.Timestamp, pd
     if len(rows) > shown:
         listed = _("{rows} and {n} more").format(rows=listed, n=number(len(rows) - shown))
     return _("{n} row(s) have {field} far outside the file's period ({start} to {end} for "
-             "90% of its rows) or in the future: rows {rows}; they are not rejected, but "
-             "check whether they are placeholders or slips").format(
+             "{share} of its rows) or in the future: rows {rows}; they are not rejected, but "
+             "check whether they are placeholders or slips").format(share=percent(0.9),
                  n=number(len(rows)), field=field, start=f"{lo:%Y-%m-%d}",
                  end=f"{hi:%Y-%m-%d}", rows=listed)

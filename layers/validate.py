@@ -365,7 +365,7 @@ def validate(
         rows.reject(outside, OUTSIDE_AREA, lambda i: _(
             "row {row}: ({lat:.5f}, {lon:.5f}) lies {km} km outside the project area "
             "({where})").format(row=i + 1, lat=reps.iat[i].y, lon=reps.iat[i].x,
-                                km=number(dist[i], digits=1), where=where))
+                                km=number(float(dist[i]), digits=1), where=where))
 
     accepted = out[~rows.bad]
     if schema.geometry_types[-1] == "MultiPolygon" and len(accepted):
