@@ -222,4 +222,4 @@ def _time_pattern(fmt: Literal["medium", "short"]) -> str:
 
 
 # layers/ speaks through these too, without importing cpted (see layers/_i18n.py).
-_layers_i18n.install(_, ngettext, number)
+_layers_i18n.install(_, ngettext, number, percent)
