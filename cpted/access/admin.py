@@ -147,6 +147,8 @@ class AdminDoor(PlacesDoor, ProfilesDoor):
         require(self.actor, Action.IMPORT)
         from layers.importer import prepare_import
 
+        if not Path(path).is_file():  # a missing file is a refusal, not a traceback
+            raise UnusableInputError(_("no file at {path}").format(path=path))
         size = Path(path).stat().st_size
         if size > self.settings.max_upload_bytes:
             raise UnusableInputError(_(
