@@ -59,7 +59,9 @@ class Confidence(StrEnum):
 
 @dataclass(frozen=True)
 class FieldPlan:
-    """Where one field's values come from, and what they look like."""
+    """Where one field's values come from, and what they look like. ``why`` stays in
+    English: the Import page reads it (app_pages/_mapping.py) and says it in words of its
+    own; problems and notes are in the language in use."""
 
     field: str
     required: bool
@@ -243,7 +245,7 @@ def plan_mapping(
             problems.append(_("--map {field}={column}: there is no column {column!r}{close}"
                               ).format(field=fname, column=col, close=_close(col, present)))
         else:
-            chosen[fname] = ((col,), How.GIVEN, _("given on the command line"))
+            chosen[fname] = ((col,), How.GIVEN, "given on the command line")
             used.add(col)
     constants = dict(profile.constants) if profile else {}
     if profile is not None:
@@ -251,7 +253,7 @@ def plan_mapping(
             if fname in chosen:
                 continue
             if not cols:
-                chosen[fname] = ((), How.NONE, _("the profile gives it no column"))
+                chosen[fname] = ((), How.NONE, "the profile gives it no column")
                 continue
             missing = [c for c in cols if c not in present]
             for c in missing:
@@ -259,7 +261,7 @@ def plan_mapping(
                                   "file has no such column{close}").format(
                                       column=c, field=fname, close=_close(c, present)))
             if not missing:
-                chosen[fname] = (cols, How.PROFILE, _("named in the profile"))
+                chosen[fname] = (cols, How.PROFILE, "named in the profile")
                 used.update(cols)
         for flt in profile.filters:
             if flt.column not in present:
@@ -289,9 +291,8 @@ def plan_mapping(
                 col = unique[0]
         how = How.NAME if fold(col) == fold(spec.name) else How.ALIAS
         alias = next(n for n in names if fold(n) == fold(col))
-        why = (_("the column has the field's name") if how is How.NAME
-               else _("the column's name is an alias of {field} ({alias})").format(
-                   field=spec.name, alias=alias))
+        why = ("the column has the field's name" if how is How.NAME
+               else f"the column's name is an alias of {spec.name} ({alias})")
         chosen[spec.name] = ((col,), how, why)
         guessed_alternatives[spec.name] = [c for c in cands if c != col]
         used.add(col)
@@ -326,8 +327,7 @@ def _add_time_part(chosen: dict[str, tuple[tuple[str, ...], How, str]], schema: 
         if spec.type is FieldType.DATETIME and got is not None and got[1] in (
                 How.GIVEN, *GUESSES) and len(got[0]) == 1:
             chosen[spec.name] = ((got[0][0], part), got[1],
-                                 _("{why}; with {part!r} as its time of day").format(
-                                     why=got[2], part=part))
+                                 got[2] + f"; with {part!r} as its time of day")
             notes.setdefault(spec.name, []).append(
                 _("{field} combines {column!r} with {part!r}").format(
                     field=spec.name, column=got[0][0], part=part))
@@ -363,13 +363,13 @@ def _field_plan(frame: pd.DataFrame, schema: LayerSchema, spec: FieldSpec,
                 notes: tuple[str, ...] = ()) -> FieldPlan:
     if spec.name in constants:
         return FieldPlan(spec.name, spec.required, (), How.CONSTANT,
-                         _("the profile's [constants] gives every row this value"),
+                         "the profile's [constants] gives every row this value",
                          samples=(constants[spec.name],), filled=len(frame))
     if got is None or not got[0]:
         if spec.name == schema.id_field:
             return FieldPlan(spec.name, True, (), How.MADE,
-                             _("no id column: ids are made from the file name and row number"))
-        why = got[2] if got else _("no column has the field's name or an alias of it")
+                             "no id column: ids are made from the file name and row number")
+        why = got[2] if got else "no column has the field's name or an alias of it"
         return FieldPlan(spec.name, spec.required, (), How.NONE, why)
     cols, how, why = got
     values = field_values(frame, cols, spec)

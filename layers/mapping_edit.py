@@ -114,12 +114,12 @@ def apply_edits(initial: Mapping[str, Choice], picked: Mapping[str, tuple[str, .
     for name, first in initial.items():
         cols = picked.get(name, first.columns)
         if cols != first.columns:
-            why = _("chosen by you") if cols else _("no column: chosen by you")
+            why = "chosen by you" if cols else "no column: chosen by you"
             out[name] = Choice(name, cols, Source.CHOSEN, why)
         elif first.flagged and name in confirmed:
             out[name] = Choice(name, cols, Source.CONFIRMED,
-                               _("confirmed by you, though its values do not all fit "
-                                 "({why})").format(why=first.why))
+                               f"confirmed by you, though its values do not all fit "
+                               f"({first.why})")
         else:
             out[name] = first
     return out
