@@ -7,15 +7,16 @@ Exit status: 0 on success, 1 when the input or the store refused the work
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from cpted import cli_cluster, cli_profiles, i18n
-from cpted.i18n import _, ngettext, number
+from cpted.i18n import N_, _, ngettext, number
 from layers.errors import CptedError, UsageError
 from layers.schema import Layer, parse_layer
 from layers.settings import load_settings
@@ -452,9 +453,38 @@ def language(argv: Sequence[str], environ: Mapping[str, str] | None = None) -> s
     return i18n.SOURCE
 
 
+#: argparse's own words that people read (usage, headings, wrong usage), for the
+#: catalogue; argparse asks for them through its module's ``_`` and ``ngettext``.
+ARGPARSE_WORDS = (
+    N_("usage: "), N_("positional arguments"), N_("options"),
+    N_("show this help message and exit"), N_("%(prog)s: error: %(message)s\n"),
+    N_("argument %(argument_name)s: %(message)s"),
+    N_("the following arguments are required: %s"), N_("unrecognized arguments: %s"),
+    N_("invalid choice: %(value)r (choose from %(choices)s)"), N_("expected one argument"),
+    N_("expected at most one argument"), N_("expected at least one argument"),
+    N_("invalid %(type)s value: %(value)r"), N_("not allowed with argument %s"),
+    N_("one of the arguments %s is required"),
+    N_("ambiguous option: %(option)s could match %(matches)s"),
+    N_("ignored explicit argument %r"),
+)
+ngettext("expected %s argument", "expected %s arguments", 2)  # marks argparse's plural
+
+
+@contextlib.contextmanager
+def _argparse_speaks() -> Iterator[None]:
+    """argparse's words from our catalogue, in the language in use, inside the block."""
+    names = vars(argparse)  # argparse looks these up in its module at each call
+    saved = names["_"], names["ngettext"]
+    names["_"], names["ngettext"] = _, ngettext
+    try:
+        yield
+    finally:
+        names["_"], names["ngettext"] = saved
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
-    with i18n.use(language(argv)):
+    with i18n.use(language(argv)), _argparse_speaks():
         return _main(argv)
 
 

@@ -154,6 +154,12 @@ def test_the_cli_speaks_spanish_when_asked(tmp_path: Path) -> None:
     helped = _run(["--language", "es", "--help"])
     assert helped.returncode == 0
     assert "importar un archivo a una capa" in helped.stdout
+    assert helped.stdout.startswith("uso: cpted [-h] [--language CODE]")
+    assert "mostrar este mensaje de ayuda y salir" in helped.stdout
+    wrong = _run(["--language", "es", "import"])
+    assert wrong.returncode == 2
+    assert wrong.stderr.splitlines()[-1] == (
+        "cpted import: error: se requieren los siguientes argumentos: path, --layer")
     assert "el idioma en que responde" in helped.stdout
     english = _run(["import", str(missing), "--layer", "concerns",
                     "--db", str(tmp_path / "x.gpkg")])
@@ -195,6 +201,7 @@ def test_the_cli_in_spanish_asks_for_nothing_untranslated(
     out = capsys.readouterr().out
     assert "revisar y resumir; no guardar nada" in out
     assert "usar COLUMN para FIELD (se puede repetir)" in out
+    assert "opciones:" in out and "argumentos posicionales:" in out
     assert cli.main(["--language", "es", "import", str(tmp_path / "no.csv"), "--layer",
                      "concerns", "--db", str(tmp_path / "x.gpkg")]) == 1
     assert "no hay ningún archivo en" in capsys.readouterr().err
