@@ -205,3 +205,19 @@ def test_the_cli_in_spanish_asks_for_nothing_untranslated(
     assert cli.main(["--language", "es", "import", str(tmp_path / "no.csv"), "--layer",
                      "concerns", "--db", str(tmp_path / "x.gpkg")]) == 1
     assert "no hay ningún archivo en" in capsys.readouterr().err
+
+
+def test_layers_speak_through_cpted_i18n_without_importing_cpted() -> None:
+    """One catalogue implementation: layers/_i18n.py is handed cpted.i18n's functions, so
+    no module under layers/ imports cpted (the dependency runs one way)."""
+    import ast
+
+    from layers import _i18n
+    from tests.test_layering import runtime_imports
+
+    for path in sorted((ROOT / "layers").rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        assert "cpted" not in runtime_imports(tree), f"{path.name} imports cpted"
+    assert _i18n._gettext is i18n._ and _i18n._ngettext is i18n.ngettext
+    with i18n.use("es"):
+        assert _i18n.number(12345.5) == "12.345,5" and _i18n.percent(0.9) == "90\xa0%"
