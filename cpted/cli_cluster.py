@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING, Any
 
+from cpted.i18n import _, ngettext, number, percent
 from layers.errors import UsageError
 from layers.schema import Layer
 
@@ -23,13 +24,13 @@ if TYPE_CHECKING:
 
 def add_engine_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--engine", choices=("single", "dask"), default="single",
-                   help="dask: count on a dask.distributed cluster (default: this process)")
+                   help=_("dask: count on a dask.distributed cluster (default: this process)"))
     p.add_argument("--scheduler", metavar="ADDRESS",
-                   help="the dask scheduler, e.g. tcp://10.0.0.5:8786 (default: a local "
-                        "cluster of 2 workers)")
+                   help=_("the dask scheduler, e.g. tcp://10.0.0.5:8786 (default: a local "
+                          "cluster of 2 workers)"))
     p.add_argument("--partitions", metavar="DIR",
-                   help="partitioned GeoParquet written by `cpted export --partitioned` "
-                        "(default: the store's concerns, sent to the cluster)")
+                   help=_("partitioned GeoParquet written by `cpted export --partitioned` "
+                          "(default: the store's concerns, sent to the cluster)"))
 
 
 def wants_dask(args: argparse.Namespace) -> bool:
@@ -40,7 +41,8 @@ def wants_dask(args: argparse.Namespace) -> bool:
     given = [f for f, v in (("--scheduler", args.scheduler), ("--partitions", args.partitions))
              if v]
     if given:
-        raise UsageError(f"{' and '.join(given)} go with --engine dask")
+        raise UsageError(_("{options} go with --engine dask").format(
+            options=" and ".join(given)))
     return False
 
 
@@ -62,13 +64,16 @@ def _where(args: argparse.Namespace, tz: str) -> tuple[dict[str, list[str]], Any
 def _neighborhoods(door: Access) -> gpd.GeoDataFrame:
     hoods = door.layer(Layer.NEIGHBORHOODS)
     if hoods.empty:
-        raise UsageError("the store holds no neighborhoods; import some first")
+        raise UsageError(_("the store holds no neighborhoods; import some first"))
     return hoods
 
 
 def _where_from(args: argparse.Namespace, client: Any) -> str:
-    return f"the cluster at {args.scheduler}" if args.scheduler else (
-        f"a local cluster of {len(client.scheduler_info()['workers'])} workers")
+    if args.scheduler:
+        return _("the cluster at {address}").format(address=args.scheduler)
+    workers = len(client.scheduler_info()["workers"])
+    return ngettext("a local cluster of {n} worker", "a local cluster of {n} workers",
+                    workers).format(n=workers)
 
 
 def overlay(door: Access, args: argparse.Namespace, settings: Settings) -> None:
@@ -83,7 +88,8 @@ def overlay(door: Access, args: argparse.Namespace, settings: Settings) -> None:
     hoods = _neighborhoods(door)
     suffix = args.out.suffix.lower()
     if suffix not in (".csv", ".geojson", ".json"):
-        raise UsageError(f"--out should end in .csv or .geojson, got {args.out.name!r}")
+        raise UsageError(_("--out should end in .csv or .geojson, got {name!r}").format(
+            name=args.out.name))
     with cluster.connect(args.scheduler) as client:
         if args.partitions:
             points = cluster.select(cluster.read_partitions(args.partitions), where=where,
@@ -103,8 +109,10 @@ def overlay(door: Access, args: argparse.Namespace, settings: Settings) -> None:
     else:
         gpd.GeoDataFrame(table, geometry=hoods.geometry.values, crs=hoods.crs).to_file(
             args.out, driver="GeoJSON")
-    print(f"wrote {len(table)} neighborhoods ({int(table['count'].sum()):,} concerns inside "
-          f"them, counted on {points.npartitions} partition(s) by {by}) to {args.out}")
+    print(_("wrote {n} neighborhoods ({inside} concerns inside them, counted on {parts} "
+            "partition(s) by {by}) to {out}").format(
+                n=len(table), inside=number(int(table["count"].sum())),
+                parts=points.npartitions, by=by, out=args.out))
 
 
 def hotspots(door: Access, args: argparse.Namespace, settings: Settings) -> None:
@@ -121,16 +129,17 @@ def hotspots(door: Access, args: argparse.Namespace, settings: Settings) -> None
         ("--source", args.source), ("--night-only", args.night_only),
         ("--bandwidth", args.bandwidth is not None)) if given]
     if refused:
-        raise UsageError("--engine dask counts the partitions' rows per cell (--method counts "
-                         f"or gi); it does not take {', '.join(refused)}")
+        raise UsageError(_("--engine dask counts the partitions' rows per cell (--method "
+                           "counts or gi); it does not take {options}").format(
+                               options=", ".join(refused)))
     if not args.partitions:
-        raise UsageError("--engine dask reads --partitions DIR; write them with `cpted export "
-                         "--layer concerns --format parquet --partitioned DIR`")
+        raise UsageError(_("--engine dask reads --partitions DIR; write them with `cpted "
+                           "export --layer concerns --format parquet --partitioned DIR`"))
     if args.cell_size is None:
-        raise UsageError("--engine dask needs --cell-size (metres): the cell size rule "
-                         "measures nearest-neighbour distances over every event at once")
+        raise UsageError(_("--engine dask needs --cell-size (metres): the cell size rule "
+                           "measures nearest-neighbour distances over every event at once"))
     tz = door.store.get_setting("timezone") or settings.timezone
-    _, time = _where(args, tz)
+    _where_rows, time = _where(args, tz)
     hoods = _neighborhoods(door)
     crs = metric_crs(hoods)
     grid = hs.make_grid(hs.study_area(hoods, crs, hoods), crs, args.cell_size, args.shape)
@@ -140,15 +149,19 @@ def hotspots(door: Access, args: argparse.Namespace, settings: Settings) -> None
             points = cluster.select(points, time=time)
         counts = cluster.grid_counts(points, grid, client)
         by = _where_from(args, client)
-    print(f"{len(grid):,} {'square' if grid.shape == 'square' else 'hexagonal'} cells of "
-          f"{grid.size:g} m; {int(counts.sum()):,} events counted on {points.npartitions} "
-          f"partition(s) by {by}")
+    said = (_("{n} square cells of {size:g} m; {events} events counted on {parts} "
+              "partition(s) by {by}") if grid.shape == "square" else
+            _("{n} hexagonal cells of {size:g} m; {events} events counted on {parts} "
+              "partition(s) by {by}"))
+    print(said.format(n=number(len(grid)), size=grid.size, events=number(int(counts.sum())),
+                      parts=points.npartitions, by=by))
     gi = hs.gi_star(counts, grid.neighbours(), permutations=args.permutations)
     frame = grid.to_frame(count=counts, gi_z=gi.z, gi_p=gi.p, gi_bin=gi.bins,
                           gi_label=[hs.BIN_LABELS[int(b)] for b in gi.bins])
     if args.method == "counts":
         frame = frame[frame["count"] > 0][["cell", "count", "geometry"]]
     _write_table(frame, args.out)
-    print(f"Gi*: {int(np.sum(gi.bins > 0)):,} hot and {int(np.sum(gi.bins < 0)):,} cold "
-          f"cell(s) at 90% confidence or more")
-    print(f"wrote {len(frame):,} cell(s) to {args.out}")
+    print(_("Gi*: {hot} hot and {cold} cold cell(s) at {share} confidence or more").format(
+        hot=number(int(np.sum(gi.bins > 0))), cold=number(int(np.sum(gi.bins < 0))),
+        share=percent(0.9)))
+    print(_("wrote {n} cell(s) to {out}").format(n=number(len(frame)), out=args.out))

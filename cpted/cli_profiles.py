@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from cpted.i18n import _, ngettext
 from layers.errors import ProfileError, UsageError
 from layers.schema import Layer, parse_layer
 
@@ -24,33 +25,33 @@ if TYPE_CHECKING:
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser("profile", help="import profiles: draft one from a file (suggest), "
-                                       "check one against a file (check), list the shipped "
-                                       "ones (list)")
+    p = sub.add_parser("profile", help=_("import profiles: draft one from a file (suggest), "
+                                         "check one against a file (check), list the shipped "
+                                         "ones (list)"))
     psub = p.add_subparsers(dest="action", required=True)
-    q = psub.add_parser("suggest", help="write a draft profile from a file's headers and "
-                                        "values; every guess is marked # REVIEW")
-    q.add_argument("path", type=Path, help="the data file")
+    q = psub.add_parser("suggest", help=_("write a draft profile from a file's headers and "
+                                          "values; every guess is marked # REVIEW"))
+    q.add_argument("path", type=Path, help=_("the data file"))
     q.add_argument("--layer", required=True, help=", ".join(x.value for x in Layer))
-    q.add_argument("-o", "--out", type=Path, help="the .toml file to write (default: print)")
-    q.add_argument("--force", action="store_true", help="overwrite --out if it exists")
-    q.add_argument("--format", dest="fmt", help="the file's format (default: from the ending)")
-    q.add_argument("--encoding", help="CSV text encoding (default: detected)")
-    q.add_argument("--tz", help="the time zone the file's times are written in (default: "
-                                "the project's)")
-    q = psub.add_parser("check", help="check a profile; with a file, show how its columns "
-                                      "map onto the layer (the mapping plan)")
-    q.add_argument("profile", help="a .toml file, or the name of a shipped profile or of "
-                                   "one saved in the store")
-    q.add_argument("path", nargs="?", type=Path, help="a data file to plan the mapping of")
+    q.add_argument("-o", "--out", type=Path, help=_("the .toml file to write (default: print)"))
+    q.add_argument("--force", action="store_true", help=_("overwrite --out if it exists"))
+    q.add_argument("--format", dest="fmt", help=_("the file's format (default: from the ending)"))
+    q.add_argument("--encoding", help=_("CSV text encoding (default: detected)"))
+    q.add_argument("--tz", help=_("the time zone the file's times are written in (default: "
+                                  "the project's)"))
+    q = psub.add_parser("check", help=_("check a profile; with a file, show how its columns "
+                                        "map onto the layer (the mapping plan)"))
+    q.add_argument("profile", help=_("a .toml file, or the name of a shipped profile or of "
+                                     "one saved in the store"))
+    q.add_argument("path", nargs="?", type=Path, help=_("a data file to plan the mapping of"))
     _db_arg(q)
-    q = psub.add_parser("list", help="the shipped profiles and those saved in the store")
+    q = psub.add_parser("list", help=_("the shipped profiles and those saved in the store"))
     _db_arg(q)
 
 
 def _db_arg(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--db", help="database URL or file path of the store whose saved profiles "
-                                "to use (default: $CPTED_DB_URL, else var/cpted.gpkg)")
+    p.add_argument("--db", help=_("database URL or file path of the store whose saved profiles "
+                                  "to use (default: $CPTED_DB_URL, else var/cpted.gpkg)"))
 
 
 @contextmanager
@@ -82,8 +83,8 @@ def _find(ref: str, args: argparse.Namespace, settings: Settings) -> Any:
             try:
                 return load_profile(ref)
             except ProfileError as exc:
-                raise ProfileError(f"{exc} (and no store to look for a saved profile in)"
-                                   ) from None
+                raise ProfileError(_("{problem} (and no store to look for a saved profile "
+                                     "in)").format(problem=exc)) from None
         return door.find_profile(ref)
 
 
@@ -93,31 +94,36 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     if args.action == "list":
         for name, path in shipped_profiles().items():
             prof = load_profile(path)
-            print(f"{name}: {prof.name} (layer {prof.layer.value})")
+            print(_("{name}: {title} (layer {layer})").format(name=name, title=prof.name,
+                                                              layer=prof.layer.value))
         with _door(args, settings) as door:
             for saved in door.saved_profiles() if door is not None else ():
                 if saved.profile is None:
-                    print(f"{saved.name}: cannot be read (saved): {saved.problem}")
+                    print(_("{name}: cannot be read (saved): {problem}").format(
+                        name=saved.name, problem=saved.problem))
                 else:
-                    print(f"{saved.name}: layer {saved.profile.layer.value} (saved)")
+                    print(_("{name}: layer {layer} (saved)").format(
+                        name=saved.name, layer=saved.profile.layer.value))
         return 0
     if args.action == "check":
         prof = _find(args.profile, args, settings)
-        print(f"{prof.source}: {prof.name!r}, layer {prof.layer.value}: no problems")
+        print(_("{source}: {name!r}, layer {layer}: no problems").format(
+            source=prof.source, name=prof.name, layer=prof.layer.value))
         if args.path is not None:
             from layers.importer import read_and_plan
 
             plan = read_and_plan(args.path, prof.layer, profile=prof, settings=settings).plan
             print(plan.text())
             if plan.refusals:
-                print("\nan import would be refused:\n" + "\n".join(
+                print("\n" + _("an import would be refused:") + "\n" + "\n".join(
                     f"  - {r}" for r in plan.refusals), file=sys.stderr)
                 return 1
         return 0
     from layers.suggest import suggest_profile
 
     if args.out is not None and args.out.exists() and not args.force:
-        raise UsageError(f"{args.out} exists; give --force to overwrite it")
+        raise UsageError(_("{path} exists; give --force to overwrite it").format(
+            path=args.out))
     text = suggest_profile(args.path, parse_layer(args.layer), fmt=args.fmt,
                            encoding=args.encoding, timezone=args.tz or settings.timezone,
                            settings=settings)
@@ -126,6 +132,9 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     else:
         args.out.write_text(text, encoding="utf-8")
         marks = text.count("# REVIEW")
-        print(f"wrote {args.out}: {marks} line(s) marked # REVIEW to check before importing "
-              f"with: cpted import {args.path} --layer {args.layer} --profile {args.out}")
+        print(ngettext("wrote {out}: {n} line marked # REVIEW to check before importing "
+                       "with: cpted import {path} --layer {layer} --profile {out}",
+                       "wrote {out}: {n} lines marked # REVIEW to check before importing "
+                       "with: cpted import {path} --layer {layer} --profile {out}",
+                       marks).format(out=args.out, n=marks, path=args.path, layer=args.layer))
     return 0

@@ -32,6 +32,7 @@ import numpy as np
 import pyproj
 import shapely
 
+from cpted.i18n import _, ngettext
 from layers.crs import WGS84, metric_crs
 
 #: Street types, each spelling to its USPS standard abbreviation (USPS Publication 28,
@@ -306,14 +307,17 @@ def _suggest(index: _Index, typed: str) -> list[str]:
 
 def _not_found(index: _Index, typed: str) -> str:
     hint = _suggest(index, typed)
-    said = f"No street called “{typed}” is in the streets layer."
     if hint:
-        return f"{said} Did you mean {_or(hint)}?"
-    return f"{said} Check the spelling, or click the map instead."
+        return _("No street called “{typed}” is in the streets layer. Did you mean "
+                 "{names}?").format(typed=typed, names=_or(hint))
+    return _("No street called “{typed}” is in the streets layer. Check the spelling, or "
+             "click the map instead.").format(typed=typed)
 
 
 def _or(names: Sequence[str]) -> str:
-    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
+    if len(names) == 1:
+        return names[0]
+    return _("{names} or {last}").format(names=", ".join(names[:-1]), last=names[-1])
 
 
 def _points(geom: shapely.Geometry) -> list[shapely.Point]:
@@ -406,17 +410,17 @@ def find_place(query: str, streets: gpd.GeoDataFrame) -> Lookup:
     """
     number, parts = _split(query)
     if not parts:
-        return Lookup(query, (), "Type a street, a cross street such as “39th & Main”, or "
-                                 "an address.")
+        return Lookup(query, (), _("Type a street, a cross street such as “39th & Main”, "
+                                   "or an address."))
     if "name" not in streets.columns:
-        return Lookup(query, (), "The streets layer has no street names to search.")
+        return Lookup(query, (), _("The streets layer has no street names to search."))
     if len(parts) > 2:
-        return Lookup(query, (), "Type two streets at most, such as “39th & Main”.")
+        return Lookup(query, (), _("Type two streets at most, such as “39th & Main”."))
     index = _Index.of(streets)
     if not index.names:
-        return Lookup(query, (), "The streets layer has no street names to search.")
+        return Lookup(query, (), _("The streets layer has no street names to search."))
     found = [_matches(index, p) for p in parts]
-    for typed, (keys, _) in zip(parts, found, strict=True):
+    for typed, (keys, _exact) in zip(parts, found, strict=True):
         if not keys:
             return Lookup(query, (), _not_found(index, typed))
     suggested = not all(ok for _, ok in found)
@@ -438,16 +442,18 @@ def _cross(index: _Index, query: str, parts: list[str],
                 where = label
                 if len(points) > 1:
                     third = index.near(p, (a, b))
-                    where = f"{label}, near {third}" if third else label
+                    where = (_("{place}, near {street}").format(place=label, street=third)
+                             if third else label)
                 places.append(Place(*index.to_lonlat(p), label=where))
     if not places:
         if all(len(keys) == 1 for keys, _ in found) and found[0][0] == found[1][0]:
-            return Lookup(query, (), f"Both streets are {index.shown[found[0][0][0]]}: type "
-                                     "two different streets.")
+            return Lookup(query, (), _("Both streets are {name}: type two different "
+                                       "streets.").format(name=index.shown[found[0][0][0]]))
         first = _or([index.shown[k] for k in found[0][0]])
         second = _or([index.shown[k] for k in found[1][0]])
-        return Lookup(query, (), f"{first} and {second} do not meet. Type two streets that "
-                                 "cross, or click the map instead.")
+        return Lookup(query, (), _("{first} and {second} do not meet. Type two streets that "
+                                   "cross, or click the map instead.").format(
+                                       first=first, second=second))
     places = _numbered(places)[:MAX_CHOICES]
     if len(places) == 1 and not suggested:
         return Lookup(query, tuple(places))
@@ -460,15 +466,17 @@ def _street(index: _Index, query: str, typed: str, keys: list[tuple[str, ...]],
     for key in keys:
         name = index.shown[key]
         middles = _middles(index, key)
-        note = (f"The streets layer has no house numbers, so {number} cannot be placed: "
-                f"this is the middle of {name}." if number else
-                f"This is the middle of {name}.")
-        note += f" Type a cross street (“{name} & ...”) or click the map for the exact spot."
+        note = (_("The streets layer has no house numbers, so {number} cannot be placed: "
+                  "this is the middle of {name}. Type a cross street (“{name} & ...”) or "
+                  "click the map for the exact spot.") if number else
+                _("This is the middle of {name}. Type a cross street (“{name} & ...”) or "
+                  "click the map for the exact spot.")).format(number=number, name=name)
         for p in middles:
             label = name
             if len(middles) > 1:
                 third = index.near(p, (key,))
-                label = f"{name}, near {third}" if third else name
+                label = (_("{place}, near {street}").format(place=name, street=third)
+                         if third else name)
             places.append(Place(*index.to_lonlat(p), label=label, exact=False, note=note))
     places = _numbered(places)[:MAX_CHOICES]
     if len(places) == 1 and not suggested:
@@ -478,9 +486,13 @@ def _street(index: _Index, query: str, typed: str, keys: list[tuple[str, ...]],
 
 def _choose(typed: str, n: int, suggested: bool) -> str:
     if suggested:
-        return (f"No street is called exactly “{typed}”. Choose the place you mean from "
-                f"the {'one' if n == 1 else n} with a name like it.")
-    return f"“{typed}” could be {n} places: choose the one you mean."
+        return ngettext("No street is called exactly “{typed}”. Choose the place you mean "
+                        "from the one with a name like it.",
+                        "No street is called exactly “{typed}”. Choose the place you mean "
+                        "from the {n} with a name like it.", n).format(typed=typed, n=n)
+    return ngettext("“{typed}” could be {n} place: choose the one you mean.",
+                    "“{typed}” could be {n} places: choose the one you mean.", n).format(
+                        typed=typed, n=n)
 
 
 def _numbered(places: list[Place]) -> list[Place]:
@@ -493,7 +505,7 @@ def _numbered(places: list[Place]) -> list[Place]:
     for p in places:
         if seen[p.label] > 1:
             k[p.label] = k.get(p.label, 0) + 1
-            p = Place(p.lon, p.lat, f"{p.label} ({k[p.label]} of {seen[p.label]})", p.exact,
-                      p.note)
+            p = Place(p.lon, p.lat, _("{place} ({k} of {n})").format(
+                place=p.label, k=k[p.label], n=seen[p.label]), p.exact, p.note)
         out.append(p)
     return out

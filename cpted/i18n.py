@@ -36,6 +36,8 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
 
+from layers import _i18n as _layers_i18n
+
 LOCALE_DIR = Path(__file__).parent / "locale"
 DOMAIN = "cpted"
 #: The language the code is written in.
@@ -217,3 +219,7 @@ def _date_format() -> str:
 
 def _time_pattern(fmt: Literal["medium", "short"]) -> str:
     return str(dates.get_time_format(fmt, locale=_locale()).pattern)
+
+
+# layers/ speaks through these too, without importing cpted (see layers/_i18n.py).
+_layers_i18n.install(_, ngettext, number, percent)

@@ -17,6 +17,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from layers._i18n import _, ngettext, number
 from layers.content import to_metres
 from layers.dates import parse_with_formats
 from layers.mapping import How, MappingPlan, field_values, plan_mapping
@@ -73,8 +74,8 @@ def apply_plan(frame: gpd.GeoDataFrame, plan: MappingPlan, schema: LayerSchema, 
             continue
         if fp.how is How.MADE:
             data[fp.field] = [f"{id_prefix}-{i + 1}" for i in range(n)]
-            notes.append(f"no id column was found, so ids were made from the source and row "
-                         f"number ({id_prefix}-1, {id_prefix}-2, ...)")
+            notes.append(_("no id column was found, so ids were made from the source and row "
+                           "number ({prefix}-1, {prefix}-2, ...)").format(prefix=id_prefix))
             continue
         if not fp.columns:
             continue
@@ -87,9 +88,11 @@ def apply_plan(frame: gpd.GeoDataFrame, plan: MappingPlan, schema: LayerSchema, 
             values, bad = parse_with_formats(values, formats)
             raw = field_values(frame, fp.columns, spec)
             for i in np.flatnonzero(bad):
-                reasons[int(i)] = (INVALID_DATE, (
-                    f"row {i + 1}: {fp.field} {raw.iat[i]!r} does not fit the profile's "
-                    f"date format(s) {', '.join(formats)}"))
+                reasons[int(i)] = (INVALID_DATE, _(
+                    "row {row}: {field} {value!r} does not fit the profile's date format(s) "
+                    "{formats}").format(
+                        row=i + 1, field=fp.field, value=raw.iat[i],
+                        formats=", ".join(formats)))
         unit = profile.units.get(fp.field) if profile else None
         if unit is not None:
             values = to_metres(values, unit)
@@ -108,11 +111,14 @@ def apply_plan(frame: gpd.GeoDataFrame, plan: MappingPlan, schema: LayerSchema, 
     renamed = [f"{' + '.join(fp.columns)} -> {fp.field}" for fp in plan.fields
                if fp.columns and fp.columns != (fp.field,)]
     if renamed:
-        notes.append("columns matched: " + ", ".join(renamed))
+        notes.append(_("columns matched: {columns}").format(columns=", ".join(renamed)))
     if plan.unused:
         shown = ", ".join(plan.unused[:12]) + (" ..." if len(plan.unused) > 12 else "")
-        notes.append(f"{len(plan.unused)} column(s) not part of the {schema.layer.value} layer "
-                     f"were not stored: {shown}")
+        notes.append(ngettext(
+            "{n} column not part of the {layer} layer was not stored: {columns}",
+            "{n} columns not part of the {layer} layer were not stored: {columns}",
+            len(plan.unused)).format(n=len(plan.unused), layer=schema.layer.value,
+                                     columns=shown))
     ordered = [f for f in schema.field_names if f in out.columns]
     return Conformed(out[[*ordered, "geometry"]], notes, reasons)
 
@@ -139,9 +145,11 @@ def _filtered(frame: pd.DataFrame, filters: tuple[RowFilter, ...]) -> Reasons:
         for i in np.flatnonzero(~ok):
             if int(i) in out:
                 continue
-            got = "empty" if empty[i] else repr(text.iat[i])
-            out[int(i)] = (FILTERED, f"row {i + 1}: {flt.column} is {got}; the profile keeps "
-                                     f"only rows where {flt.describe()}")
+            got = _("empty") if empty[i] else repr(text.iat[i])
+            out[int(i)] = (FILTERED, _("row {row}: {column} is {value}; the profile keeps "
+                                       "only rows where {rule}").format(
+                                           row=i + 1, column=flt.column, value=got,
+                                           rule=flt.describe()))
     return out
 
 
@@ -165,14 +173,19 @@ def _repeated_ids(ids: pd.Series, rule: DuplicateIds,
         first: dict[str, int] = {}
         for i, v in zip(where, repeated, strict=True):
             if v in first:
-                reasons[int(i)] = (REPEATED_ID, (
-                    f"row {i + 1}: id {v!r} is also on row {first[v] + 1}, which was kept "
-                    "(duplicate_ids = \"keep-first\")"))
+                reasons[int(i)] = (REPEATED_ID, _(
+                    "row {row}: id {id!r} is also on row {first}, which was kept "
+                    "(duplicate_ids = \"keep-first\")").format(row=i + 1, id=v,
+                                                               first=first[v] + 1))
             else:
                 first[v] = int(i)
-        return ids, reasons, (f"{n_ids:,} id(s) were on more than one row; the first row of "
-                              f"each was kept and {len(reasons):,} later row(s) left out "
-                              "(duplicate_ids = \"keep-first\")")
+        later = ngettext("{n} later row left out", "{n} later rows left out",
+                         len(reasons)).format(n=number(len(reasons)))
+        return ids, reasons, ngettext(
+            "{n} id was on more than one row; the first row of each was kept and {later} "
+            "(duplicate_ids = \"keep-first\")",
+            "{n} ids were on more than one row; the first row of each was kept and {later} "
+            "(duplicate_ids = \"keep-first\")", n_ids).format(n=number(n_ids), later=later)
     taken = set(clean.dropna())
     out = clean.astype(object).copy()
     counter: dict[str, int] = {}
@@ -187,7 +200,11 @@ def _repeated_ids(ids: pd.Series, rule: DuplicateIds,
         counter[v] = k
         taken.add(new)
         out.iat[int(i)] = new
-        example = example or f"{v!r} became {new!r}, {f'{v}-2'!r}, ..."
-    return out, reasons, (f"{n_ids:,} id(s) were on more than one row ({len(where):,} rows); "
-                          f"each of those rows was numbered in file order ({example}) "
-                          "(duplicate_ids = \"keep-all\")")
+        example = example or _("{old!r} became {new!r}, {next!r}, ...").format(
+            old=v, new=new, next=f"{v}-2")
+    return out, reasons, ngettext(
+        "{n} id was on more than one row ({rows} rows); each of those rows was numbered in "
+        "file order ({example}) (duplicate_ids = \"keep-all\")",
+        "{n} ids were on more than one row ({rows} rows); each of those rows was numbered in "
+        "file order ({example}) (duplicate_ids = \"keep-all\")", n_ids).format(
+            n=number(n_ids), rows=number(len(where)), example=example)

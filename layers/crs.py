@@ -16,6 +16,8 @@ import pyproj
 import shapely
 from numpy.typing import NDArray
 
+from layers._i18n import _
+
 WGS84 = pyproj.CRS.from_epsg(4326)
 
 
@@ -91,8 +93,9 @@ class ProjectArea:
 
     def describe(self) -> str:
         if self.polygon is not None:
-            return f"the stored neighborhoods' extent plus {self.margin_m / 1000:g} km"
-        return f"{self.radius_km:g} km of the median point of the import"
+            return _("the stored neighborhoods' extent plus {km:g} km").format(
+                km=self.margin_m / 1000)
+        return _("{km:g} km of the median point of the import").format(km=self.radius_km)
 
     def distance_outside_km(self, points: gpd.GeoSeries) -> NDArray[np.float64]:
         """For each WGS84 geometry: how far (km) it lies outside the area; 0 when inside.

@@ -13,6 +13,8 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from layers._i18n import _, number, percent
+
 
 def parse_with_formats(text: pd.Series, formats: Sequence[str]) -> tuple[pd.Series, np.ndarray]:
     """Values of ``text`` read with the first of ``formats`` that fits.
@@ -83,8 +85,10 @@ def outlying_dates(values: pd.Series, field: str, period: tuple[pd.Timestamp, pd
         return None
     rows = s[far].sort_index()
     listed = ", ".join(f"{int(i) + 1} ({t:%Y-%m-%d})" for i, t in rows.head(shown).items())
-    more = f" and {len(rows) - shown:,} more" if len(rows) > shown else ""
-    return (f"{len(rows):,} row(s) have {field} far outside the file's period "
-            f"({lo:%Y-%m-%d} to {hi:%Y-%m-%d} for 90% of its rows) or in the future: rows "
-            f"{listed}{more}; they are not rejected, but check whether they are "
-            "placeholders or slips")
+    if len(rows) > shown:
+        listed = _("{rows} and {n} more").format(rows=listed, n=number(len(rows) - shown))
+    return _("{n} row(s) have {field} far outside the file's period ({start} to {end} for "
+             "{share} of its rows) or in the future: rows {rows}; they are not rejected, but "
+             "check whether they are placeholders or slips").format(share=percent(0.9),
+                 n=number(len(rows)), field=field, start=f"{lo:%Y-%m-%d}",
+                 end=f"{hi:%Y-%m-%d}", rows=listed)

@@ -16,6 +16,7 @@ from typing import Any
 import geopandas as gpd
 from sqlalchemy.engine import Connection
 
+from layers._i18n import _, number
 from layers.conform import apply_plan
 from layers.crs import ProjectArea, area_from_points, area_from_polygons
 from layers.dates import file_period, outlying_dates
@@ -64,14 +65,17 @@ class ImportSummary:
         return d
 
     def text(self) -> str:
-        verb = "would be accepted" if self.dry_run else "accepted"
-        lines = [f"{self.source} -> {self.layer}: read {self.read:,}, {verb} {self.accepted:,}, "
-                 f"rejected {self.rejected_total:,}"]
+        head = (_("{source} -> {layer}: read {read}, would be accepted {accepted}, "
+                  "rejected {rejected}") if self.dry_run else
+                _("{source} -> {layer}: read {read}, accepted {accepted}, rejected {rejected}"))
+        lines = [head.format(source=self.source, layer=self.layer, read=number(self.read),
+                             accepted=number(self.accepted),
+                             rejected=number(self.rejected_total))]
         if self.profile:
-            lines.append(f"  profile: {self.profile}")
+            lines.append(_("  profile: {name}").format(name=self.profile))
         for reason, n in sorted(self.rejected.items(), key=lambda kv: -kv[1]):
-            lines.append(f"  rejected, {reason}: {n:,}")
-        lines += [f"  note: {n}" for n in self.notes]
+            lines.append(_("  rejected, {reason}: {n}").format(reason=_(reason), n=number(n)))
+        lines += [_("  note: {note}").format(note=n) for n in self.notes]
         return "\n".join(lines)
 
 
@@ -165,8 +169,9 @@ def _read_and_plan(
 ) -> tuple[RawTable, MappingPlan, Profile | None, list[str]]:
     prof, fmt = _resolve_profile(profile, fmt)
     if prof is not None and prof.layer is not layer:
-        raise ProfileError(f"the profile {prof.source} ({prof.name!r}) is for the "
-                           f"{prof.layer.value} layer, not {layer.value}")
+        raise ProfileError(_("the profile {source} ({name!r}) is for the {layer} layer, "
+                             "not {wanted}").format(source=prof.source, name=prof.name,
+                                                    layer=prof.layer.value, wanted=layer.value))
     given = {"crs": crs, "encoding": encoding, "fmt": fmt, "lon_col": lon_col,
              "lat_col": lat_col, "x_col": x_col, "y_col": y_col}
     options = dict(given)
@@ -178,13 +183,14 @@ def _read_and_plan(
     raw = read_table(path, settings=settings, **options)
     notes = list(raw.notes)
     if prof is not None and prof.coordinates and raw.coordinates is None:
-        notes.append(f"the profile's coordinate columns ({', '.join(prof.coordinates)}) were "
-                     f"not used: {raw.format.value} files carry their own geometry")
+        notes.append(_("the profile's coordinate columns ({columns}) were not used: {format} "
+                       "files carry their own geometry").format(
+                           columns=", ".join(prof.coordinates), format=raw.format.value))
     if prof is None and not column_map and raw.format in (InputFormat.CSV, InputFormat.KC311):
         prof = recognise([*map(str, raw.frame.columns), *(raw.coordinates or ())], layer)
         if prof is not None:
-            notes.append(f"recognised a {prof.name}; read with its shipped profile "
-                         f"({prof.source.split()[0]})")
+            notes.append(_("recognised a {name}; read with its shipped profile "
+                           "({source})").format(name=prof.name, source=prof.source.split()[0]))
     plan = plan_mapping(raw.frame, SCHEMAS[layer], profile=prof, column_map=column_map,
                         coordinates=raw.coordinates)
     return raw, plan, prof, notes
@@ -279,10 +285,12 @@ def prepare_import(
     tz = tz or (prof.timezone if prof else None) or store.get_setting("timezone") \
         or settings.timezone
     if len(raw.frame) > settings.max_import_rows:
-        raise UnusableInputError(
-            f"{source} holds {len(raw.frame):,} rows; this deployment takes at most "
-            f"{settings.max_import_rows:,} in one import (setting max_import_rows, "
-            "CPTED_MAX_IMPORT_ROWS). Split the file, or ask the administrator to raise the limit")
+        raise UnusableInputError(_(
+            "{source} holds {n} rows; this deployment takes at most {limit} in one import "
+            "(setting max_import_rows, CPTED_MAX_IMPORT_ROWS). Split the file, or ask the "
+            "administrator to raise the limit").format(
+                source=source, n=number(len(raw.frame)),
+                limit=number(settings.max_import_rows)))
     schema = SCHEMAS[layer]
     plan.check()
     done = apply_plan(raw.frame, plan, schema, profile=prof, id_prefix=path.stem,
@@ -311,8 +319,10 @@ def prepare_import(
     if len(checked.accepted) == 0:
         first = "; ".join(r.detail for r in checked.rejections[:3])
         raise UnusableInputError(
-            f"no row of {source} can be imported as {layer.value} "
-            f"(read {summary.read}, all rejected: {first})",
-            [f"{reason}: {n}" for reason, n in checked.rejected_counts.items()],
+            _("no row of {source} can be imported as {layer} (read {read}, all rejected: "
+              "{first})").format(source=source, layer=layer.value, read=summary.read,
+                                 first=first),
+            [_("{reason}: {n}").format(reason=_(reason), n=n)
+             for reason, n in checked.rejected_counts.items()],
         )
     return PreparedImport(layer, summary, checked.accepted, plan)

@@ -26,6 +26,7 @@ from enum import StrEnum
 import geopandas as gpd
 import pandas as pd
 
+from layers._i18n import _, ngettext, number
 from layers.content import MISFIT_LIMIT, Check, ValueCount, check_values, distinct_values
 from layers.errors import LayerSchemaError
 from layers.profiles import Profile
@@ -58,7 +59,9 @@ class Confidence(StrEnum):
 
 @dataclass(frozen=True)
 class FieldPlan:
-    """Where one field's values come from, and what they look like."""
+    """Where one field's values come from, and what they look like. ``why`` stays in
+    English: the Import page reads it (app_pages/_mapping.py) and says it in words of its
+    own; problems and notes are in the language in use."""
 
     field: str
     required: bool
@@ -120,35 +123,39 @@ class MappingPlan:
 
     def text(self) -> str:
         """The plan as lines of plain text, one field a line (``cpted profile check``)."""
-        head = f"{self.layer.value}: {self.rows:,} rows"
-        if self.profile:
-            head += f", profile {self.profile!r}"
-        lines = [head]
+        head = (_("{layer}: {n} rows, profile {profile!r}") if self.profile
+                else _("{layer}: {n} rows"))
+        lines = [head.format(layer=self.layer.value, n=number(self.rows), profile=self.profile)]
         if self.coordinates:
-            lines.append(f"  coordinates: {self.coordinates[0]}, {self.coordinates[1]}")
+            lines.append(_("  coordinates: {x}, {y}").format(x=self.coordinates[0],
+                                                             y=self.coordinates[1]))
         for f in self.fields:
             src = (" + ".join(f.columns) if f.columns else
                    f"= {f.samples[0]!r}" if f.how is How.CONSTANT else f"({f.how.value})")
             line = f"  {f.field:<20} <- {src}  [{f.how.value}, {f.confidence.value}]"
             if f.samples and f.how is not How.CONSTANT:
-                line += "  e.g. " + ", ".join(repr(v) for v in f.samples[:3])
+                line += _("  e.g. {samples}").format(
+                    samples=", ".join(repr(v) for v in f.samples[:3]))
             lines.append(line)
             for v in f.values[:12]:
-                mark = "" if v.fits else "  (not one of ours)"
-                lines.append(f"      {v.value!r} x {v.count:,} -> {v.mapped!r}{mark}")
+                value = f"      {v.value!r} x {number(v.count)} -> {v.mapped!r}"
+                lines.append(value if v.fits else _("{value}  (not one of ours)").format(
+                    value=value))
             if len(f.values) > 12 or f.more_values:
-                lines.append(f"      ... {len(f.values) - 12 + f.more_values:,} more values")
-            lines += [f"      problem: {p}" for p in f.problems]
+                more = len(f.values) - 12 + f.more_values
+                lines.append(ngettext("      ... {n} more value", "      ... {n} more values",
+                                      more).format(n=number(more)))
+            lines += [_("      problem: {problem}").format(problem=p) for p in f.problems]
         if self.unused:
-            lines.append("  not used: " + ", ".join(self.unused))
+            lines.append(_("  not used: {columns}").format(columns=", ".join(self.unused)))
         return "\n".join(lines)
 
     def check(self) -> None:
         """Raise :class:`~layers.errors.LayerSchemaError` listing every refusal."""
         if self.refusals:
             raise LayerSchemaError(
-                f"this table cannot be imported as {self.layer.value}; columns present: "
-                + ", ".join(self.present),
+                _("this table cannot be imported as {layer}; columns present: {columns}"
+                  ).format(layer=self.layer.value, columns=", ".join(self.present)),
                 self.refusals,
             )
 
@@ -166,15 +173,18 @@ def columns_line(field: str, columns: Sequence[str]) -> str:
 
 def _refusal(f: FieldPlan) -> str:
     col = " + ".join(f.columns)
-    by = "its name" if f.how is How.NAME else "an alias of the field's name"
-    fix = (f"to use it anyway write  {f.profile_line}  under [columns] in the profile "
-           f"(or --map {f.field}={f.columns[0]})")
+    fix = _("to use it anyway write  {line}  under [columns] in the profile "
+            "(or --map {field}={column})").format(line=f.profile_line, field=f.field,
+                                                  column=f.columns[0])
     bad = [v for v in f.values if not v.fits]
     if bad:
-        fix += (f" and map its values under [values.{f.field}], e.g. "
-                f"{toml_text(bad[0].value)} = \"...\"")
-    return (f"column {col!r} was taken for {f.field} by {by}, but " + "; ".join(f.problems)
-            + f"; {fix}; otherwise name the right column")
+        fix = _("{fix} and map its values under [values.{field}], e.g. {value} = \"...\""
+                ).format(fix=fix, field=f.field, value=toml_text(bad[0].value))
+    said = (_("column {column!r} was taken for {field} by its name, but {problems}; {fix}; "
+              "otherwise name the right column") if f.how is How.NAME else
+            _("column {column!r} was taken for {field} by an alias of the field's name, but "
+              "{problems}; {fix}; otherwise name the right column"))
+    return said.format(column=col, field=f.field, problems="; ".join(f.problems), fix=fix)
 
 
 # -- the plan ------------------------------------------------------------------------
@@ -185,7 +195,7 @@ def _unique(s: pd.Series) -> bool:
 
 def _close(col: str, present: Sequence[str]) -> str:
     near = [c for c in present if fold(c) == fold(col)]
-    return f"; did you mean {near[0]!r}?" if near else ""
+    return _("; did you mean {column!r}?").format(column=near[0]) if near else ""
 
 
 def plan_mapping(
@@ -227,11 +237,13 @@ def plan_mapping(
     used: set[str] = set()
     for fname, col in (column_map or {}).items():
         if fname not in schema.field_names:
-            problems.append(f"--map names field {fname!r}, which layer {schema.layer.value} "
-                            f"does not have (fields: {', '.join(schema.field_names)})")
+            problems.append(_("--map names field {field!r}, which layer {layer} does not have "
+                              "(fields: {fields})").format(
+                                  field=fname, layer=schema.layer.value,
+                                  fields=", ".join(schema.field_names)))
         elif col not in present:
-            problems.append(f"--map {fname}={col}: there is no column {col!r}"
-                            + _close(col, present))
+            problems.append(_("--map {field}={column}: there is no column {column!r}{close}"
+                              ).format(field=fname, column=col, close=_close(col, present)))
         else:
             chosen[fname] = ((col,), How.GIVEN, "given on the command line")
             used.add(col)
@@ -245,15 +257,17 @@ def plan_mapping(
                 continue
             missing = [c for c in cols if c not in present]
             for c in missing:
-                problems.append(f"the profile names column {c!r} for {fname}, but the file "
-                                f"has no such column{_close(c, present)}")
+                problems.append(_("the profile names column {column!r} for {field}, but the "
+                                  "file has no such column{close}").format(
+                                      column=c, field=fname, close=_close(c, present)))
             if not missing:
                 chosen[fname] = (cols, How.PROFILE, "named in the profile")
                 used.update(cols)
         for flt in profile.filters:
             if flt.column not in present:
-                problems.append(f"the profile filters on column {flt.column!r}, but the file "
-                                f"has no such column{_close(flt.column, present)}")
+                problems.append(_("the profile filters on column {column!r}, but the file "
+                                  "has no such column{close}").format(
+                                      column=flt.column, close=_close(flt.column, present)))
     for fname in constants:
         chosen.pop(fname, None)
     guessed_alternatives: dict[str, list[str]] = {}
@@ -271,8 +285,9 @@ def plan_mapping(
             if unique:
                 repeated = frame[col][frame[col].duplicated()].iloc[0]
                 field_notes.setdefault(spec.name, []).append(
-                    f"column {col!r} repeats values (e.g. '{repeated}'), so the unique "
-                    f"column {unique[0]!r} was used as the id")
+                    _("column {column!r} repeats values (e.g. '{value}'), so the unique "
+                      "column {unique!r} was used as the id").format(
+                          column=col, value=repeated, unique=unique[0]))
                 col = unique[0]
         how = How.NAME if fold(col) == fold(spec.name) else How.ALIAS
         alias = next(n for n in names if fold(n) == fold(col))
@@ -289,8 +304,9 @@ def plan_mapping(
                                   tuple(field_notes.get(spec.name, ()))))
         if spec.required and spec.name != schema.id_field and fields[-1].how is How.NONE:
             accepted = ", ".join((spec.name, *spec.aliases))
-            problems.append(f"required field {spec.name!r} has no column (accepted names: "
-                            f"{accepted}; or name it under [columns] in a profile)")
+            problems.append(_("required field {field!r} has no column (accepted names: "
+                              "{names}; or name it under [columns] in a profile)").format(
+                                  field=spec.name, names=accepted))
     coords = set(coordinates or ())
     unused = tuple(c for c in present if c not in used and c not in coords)
     return MappingPlan(schema.layer, len(frame), tuple(fields), unused, coordinates,
@@ -313,7 +329,8 @@ def _add_time_part(chosen: dict[str, tuple[tuple[str, ...], How, str]], schema: 
             chosen[spec.name] = ((got[0][0], part), got[1],
                                  got[2] + f"; with {part!r} as its time of day")
             notes.setdefault(spec.name, []).append(
-                f"{spec.name} combines {got[0][0]!r} with {part!r}")
+                _("{field} combines {column!r} with {part!r}").format(
+                    field=spec.name, column=got[0][0], part=part))
             used.add(part)
             return
 
@@ -362,9 +379,11 @@ def _field_plan(frame: pd.DataFrame, schema: LayerSchema, spec: FieldSpec,
         check = Check(int(counts.sum()), tuple(str(v) for v in counts.index[:5]), 0.0, ())
         repeated = clean_ids(values[~is_null(values)]).duplicated(keep=False)
         if repeated.any():
-            problems.append(f"{int(repeated.sum()):,} rows share "
-                            f"{clean_ids(values[~is_null(values)])[repeated].nunique():,} "
-                            "ids (see duplicate_ids)")
+            shared = clean_ids(values[~is_null(values)])[repeated].nunique()
+            problems.append(ngettext("{rows} rows share {n} id (see duplicate_ids)",
+                                     "{rows} rows share {n} ids (see duplicate_ids)",
+                                     shared).format(rows=number(int(repeated.sum())),
+                                                    n=number(shared)))
     else:
         vm = profile.values.get(spec.name) if profile else None
         formats = profile.date_formats.get(spec.name, ()) if profile else ()

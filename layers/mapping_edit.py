@@ -26,6 +26,7 @@ import geopandas as gpd
 import pandas as pd
 import pyproj
 
+from layers._i18n import _, ngettext, number
 from layers.mapping import FieldPlan, How, MappingPlan
 from layers.profile_writer import profile_document, profile_toml
 from layers.profiles import FORMATS, Profile, ValueMap, value_key
@@ -128,11 +129,11 @@ def field_problems(choice: Choice, fp: FieldPlan, spec: FieldSpec) -> list[str]:
     """What is wrong with one field's choice, in plain words (``fp``: the field in the
     plan made with the edited profile)."""
     if choice.flagged:
-        return [f"{'; '.join(fp.problems)}. Not used until you confirm it or choose "
-                "another column"]
+        return [_("{problems}. Not used until you confirm it or choose another column"
+                  ).format(problems="; ".join(fp.problems))]
     out = list(fp.problems)
     if spec.required and not fp.columns and fp.how not in (How.MADE, How.CONSTANT):
-        out.insert(0, "required: choose the column that holds it")
+        out.insert(0, _("required: choose the column that holds it"))
     return out
 
 
@@ -166,27 +167,29 @@ def value_rows(fp: FieldPlan, spec: FieldSpec, schema: LayerSchema, *, rows: int
         key = value_key(vc.value)
         if value_map is not None and key in value_map.entries:
             target: str | None = value_map.entries[key]
-            how = "from the profile"
+            how = _("from the profile")
         elif vc.value.strip().lower() in choices:
-            target, how = vc.value.strip().lower(), "already one of ours"
+            target, how = vc.value.strip().lower(), _("already one of ours")
         elif value_map is not None and value_map.default is not None:
-            target, how = None, "not listed: takes the value for any other value"
+            target, how = None, _("not listed: takes the value for any other value")
         else:
             guess, word = rule_target(schema.layer, spec, vc.value)
             target = guess
-            how = (f"guessed from {word}" if guess is not None
-                   else "no rule matched: choose one, or its rows are rejected")
+            how = (_("guessed from {word}").format(word=word) if guess is not None
+                   else _("no rule matched: choose one, or its rows are rejected"))
         out.append(ValueRow(vc.value, vc.count, target, how))
     empty = rows - fp.filled
     if empty > 0:
         target = value_map.entries.get(EMPTY) if value_map is not None else None
         out.append(ValueRow(EMPTY, empty, target,
-                            "from the profile" if target is not None else "an empty cell"))
+                            _("from the profile") if target is not None
+                            else _("an empty cell")))
     default = value_map.default if value_map is not None else None
-    more = f"; {fp.more_values:,} more values not listed" if fp.more_values else ""
-    out.append(ValueRow(OTHER, None, default,
-                        ("from the profile" if default is not None else "any value not "
-                         "in this table") + more))
+    how = _("from the profile") if default is not None else _("any value not in this table")
+    if fp.more_values:
+        how = ngettext("{how}; {n} more value not listed", "{how}; {n} more values not listed",
+                       fp.more_values).format(how=how, n=number(fp.more_values))
+    out.append(ValueRow(OTHER, None, default, how))
     return out
 
 

@@ -27,6 +27,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import pandas as pd
 import pyproj
 
+from layers._i18n import _
 from layers.errors import ProfileError
 from layers.schema import SCHEMAS, FieldType, Layer, LayerSchema
 
@@ -116,14 +117,17 @@ class RowFilter:
     def describe(self) -> str:
         parts = []
         if self.keep is not None:
-            parts.append("one of " + ", ".join(repr(v) for v in self.keep))
+            parts.append(_("one of {values}").format(
+                values=", ".join(repr(v) for v in self.keep)))
         if self.drop is not None:
-            parts.append("not one of " + ", ".join(repr(v) for v in self.drop))
+            parts.append(_("not one of {values}").format(
+                values=", ".join(repr(v) for v in self.drop)))
         if self.at_least is not None:
-            parts.append(f"a number of at least {self.at_least:g}")
+            parts.append(_("a number of at least {n:g}").format(n=self.at_least))
         if self.at_most is not None:
-            parts.append(f"a number of at most {self.at_most:g}")
-        return f"{self.column!r} must be " + " and ".join(parts)
+            parts.append(_("a number of at most {n:g}").format(n=self.at_most))
+        return _("{column!r} must be {rules}").format(column=self.column,
+                                                     rules=_(" and ").join(parts))
 
 
 @dataclass(frozen=True)

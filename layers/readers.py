@@ -26,6 +26,7 @@ import pyogrio
 import pyproj
 from pyogrio.errors import DataLayerError, DataSourceError
 
+from layers._i18n import N_, _, number
 from layers.archive import safe_extract, unzip_limit
 from layers.crs import WGS84
 from layers.errors import CRSError, UnusableInputError, UploadTooLargeError
@@ -90,25 +91,24 @@ def guess_format(path: Path) -> InputFormat:
             return InputFormat.OPEN311
     if fmt is None:
         allowed = ", ".join(sorted(_SUFFIX_FORMATS))
-        raise UnusableInputError(
-            f"cannot tell the format of {path.name!r} from its ending; expected one of "
-            f"{allowed}, or give the format explicitly"
-        )
+        raise UnusableInputError(_(
+            "cannot tell the format of {name!r} from its ending; expected one of "
+            "{allowed}, or give the format explicitly").format(name=path.name, allowed=allowed))
     return fmt
 
 
 def check_size(path: Path, settings: Settings) -> None:
     """Refuse a missing, empty or oversized file before reading any of it."""
     if not path.exists():
-        raise UnusableInputError(f"no file at {path}")
+        raise UnusableInputError(_("no file at {path}").format(path=path))
     size = path.stat().st_size
     if size > settings.max_upload_bytes:
-        raise UploadTooLargeError(
-            f"{path.name} is {size / 2**20:.1f} MB; the upload limit is "
-            f"{settings.max_upload_mb:g} MB (setting max_upload_mb)"
-        )
+        raise UploadTooLargeError(_(
+            "{name} is {size} MB; the upload limit is {limit:g} MB (setting max_upload_mb)"
+        ).format(name=path.name, size=number(size / 2**20, digits=1),
+                 limit=settings.max_upload_mb))
     if size == 0:
-        raise UnusableInputError(f"{path.name} is empty (0 bytes)")
+        raise UnusableInputError(_("{name} is empty (0 bytes)").format(name=path.name))
 
 
 def read_table(
@@ -168,11 +168,11 @@ def read_table(
                                  max_entries=settings.max_zip_entries)
             candidates = [f for f in files if f.suffix.lower() in (".shp", ".gpkg", ".geojson")]
             if len(candidates) != 1:
-                names = ", ".join(sorted(f.name for f in files)) or "nothing"
-                raise UnusableInputError(
-                    f"expected exactly one .shp (or .gpkg/.geojson) file in {path.name}, "
-                    f"found {len(candidates)}; it holds: {names}"
-                )
+                names = ", ".join(sorted(f.name for f in files)) or _("nothing")
+                raise UnusableInputError(_(
+                    "expected exactly one .shp (or .gpkg/.geojson) file in {name}, found "
+                    "{n}; it holds: {names}").format(name=path.name, n=len(candidates),
+                                                      names=names))
             return _read_vector(candidates[0], fmt, crs=crs, display=path.name,
                                 encoding=encoding)
     return _read_vector(path, fmt, crs=crs, display=path.name, encoding=encoding)
@@ -190,17 +190,17 @@ def read_attributes(path: Path | str, *, fmt: InputFormat | str | None = None,
     fmt = parse_format(fmt) if isinstance(fmt, str) else (fmt or guess_format(path))
     if fmt not in (InputFormat.CSV, InputFormat.KC311):
         return read_table(path, fmt=fmt, encoding=encoding, settings=settings).frame
-    text, _ = _decode(path, encoding)
+    text, _note = _decode(path, encoding)
     if not text.strip():
-        raise UnusableInputError(f"{path.name} is empty")
+        raise UnusableInputError(_("{name} is empty").format(name=path.name))
     header = text.lstrip().split("\n", 1)[0]
-    df, _ = _parse_csv(path, text, max(",;\t|", key=header.count))
+    df, _malformed = _parse_csv(path, text, max(",;\t|", key=header.count))
     return df
 
 
 #: Reason given to a row placed at 0,0 in its file's own coordinates: whatever the
 #: CRS, that is a placeholder for "no location", not a place.
-ZERO_COORDINATES = "no location (0,0 in the file)"
+ZERO_COORDINATES = N_("no location (0,0 in the file)")
 
 
 def _zero_points(gdf: gpd.GeoDataFrame, what: str) -> dict[int, tuple[str, str]]:
@@ -216,8 +216,9 @@ def _zero_points(gdf: gpd.GeoDataFrame, what: str) -> dict[int, tuple[str, str]]
     zero = pts & (x == 0) & (y == 0)
     if zero.any():
         gdf.loc[zero, gdf.geometry.name] = None
-    return {int(i): (ZERO_COORDINATES, f"row {i + 1}: {what} are 0,0 in the file, which "
-                     "stands for no location") for i in np.flatnonzero(zero)}
+    return {int(i): (ZERO_COORDINATES, _("row {row}: {what} are 0,0 in the file, which "
+                                         "stands for no location").format(row=i + 1, what=what))
+            for i in np.flatnonzero(zero)}
 
 
 def _read_vector(path: Path, fmt: InputFormat, *, crs: str | None, display: str,
@@ -228,31 +229,39 @@ def _read_vector(path: Path, fmt: InputFormat, *, crs: str | None, display: str,
         try:  # GDAL knows Python's canonical names (iso8859-1), not every alias (latin-1)
             options["encoding"] = codecs.lookup(encoding).name
         except LookupError:
-            raise UnusableInputError(
-                f"the encoding {encoding!r} given for {display} is not one Python knows; "
-                "expected a name such as utf-8, latin-1 or cp1252") from None
+            raise UnusableInputError(_(
+                "the encoding {encoding!r} given for {name} is not one Python knows; "
+                "expected a name such as utf-8, latin-1 or cp1252").format(
+                    encoding=encoding, name=display)) from None
     try:
         gdf = (gpd.read_parquet(path) if fmt is InputFormat.PARQUET
                else pyogrio.read_dataframe(path, **options))
     except UnicodeDecodeError as exc:
-        how = (f"as {encoding} (the encoding given)" if encoding
-               else "in the encoding it declares (its .cpg file, else the .dbf's code page)")
-        raise UnusableInputError(
-            f"{display} could not be decoded {how}: {exc.reason} at byte {exc.start:,}. "
-            "Give the file's real encoding, e.g. --encoding cp1252") from None
+        said = (_("{name} could not be decoded as {encoding} (the encoding given): {reason} "
+                  "at byte {byte}. Give the file's real encoding, e.g. --encoding cp1252")
+                if encoding else
+                _("{name} could not be decoded in the encoding it declares (its .cpg file, "
+                  "else the .dbf's code page): {reason} at byte {byte}. Give the file's real "
+                  "encoding, e.g. --encoding cp1252"))
+        raise UnusableInputError(said.format(name=display, encoding=encoding,
+                                             reason=exc.reason,
+                                             byte=number(exc.start))) from None
     except (DataSourceError, DataLayerError, ValueError, OSError) as exc:
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise UnusableInputError(
-            f"{display} could not be read as {fmt.value} geodata: {reason}"
+            _("{name} could not be read as {format} geodata: {reason}").format(
+                name=display, format=fmt.value, reason=reason)
         ) from None
     except Exception as exc:  # pyarrow raises its own types for non-parquet files
         raise UnusableInputError(
-            f"{display} could not be read as {fmt.value} geodata: {exc}"
+            _("{name} could not be read as {format} geodata: {reason}").format(
+                name=display, format=fmt.value, reason=exc)
         ) from None
     if not isinstance(gdf, gpd.GeoDataFrame) or gdf.geometry.name not in gdf.columns:
-        raise UnusableInputError(f"{display} holds a table but no geometry column")
+        raise UnusableInputError(_("{name} holds a table but no geometry column").format(
+            name=display))
     if len(gdf) == 0:
-        raise UnusableInputError(f"{display} holds no features")
+        raise UnusableInputError(_("{name} holds no features").format(name=display))
     gdf = gdf.reset_index(drop=True)
     if gdf.crs is None:
         if crs is not None:
@@ -261,19 +270,20 @@ def _read_vector(path: Path, fmt: InputFormat, *, crs: str | None, display: str,
             minx, miny, maxx, maxy = gdf.total_bounds
             if minx >= -180 and maxx <= 180 and miny >= -90 and maxy <= 90:
                 gdf = gdf.set_crs(WGS84)
-                notes.append(f"{display} declares no CRS; its coordinates are in degrees, "
-                             "so they were read as WGS84 longitude/latitude")
+                notes.append(_("{name} declares no CRS; its coordinates are in degrees, "
+                               "so they were read as WGS84 longitude/latitude").format(
+                                   name=display))
             else:
-                raise CRSError(
-                    f"{display} declares no CRS and its coordinates "
-                    f"(x {minx:.0f} to {maxx:.0f}) are not degrees; give its CRS, "
-                    "for example --crs EPSG:2817"
-                )
+                raise CRSError(_(
+                    "{name} declares no CRS and its coordinates (x {low:.0f} to {high:.0f}) "
+                    "are not degrees; give its CRS, for example --crs EPSG:2817").format(
+                        name=display, low=minx, high=maxx))
     elif crs is not None and pyproj.CRS.from_user_input(crs) != gdf.crs:
-        notes.append(f"{display} declares {gdf.crs.to_string()}; the given CRS {crs} was not used")
-    zero = _zero_points(gdf, "its coordinates")
+        notes.append(_("{name} declares {declared}; the given CRS {crs} was not used").format(
+            name=display, declared=gdf.crs.to_string(), crs=crs))
+    zero = _zero_points(gdf, _("its coordinates"))
     if not gdf.crs.equals(WGS84):
-        notes.append(f"reprojected from {gdf.crs.to_string()} to EPSG:4326")
+        notes.append(_("reprojected from {crs} to EPSG:4326").format(crs=gdf.crs.to_string()))
         gdf = gdf.to_crs(WGS84)
     return RawTable(gdf, fmt, notes, zero)
 
@@ -319,57 +329,58 @@ def _decode(path: Path, encoding: str | None) -> tuple[str, str | None]:
         try:
             text = raw.decode(encoding)
         except LookupError:
-            raise UnusableInputError(
-                f"the encoding {encoding!r} given for {path.name} is not one Python knows; "
-                "expected a name such as utf-8, utf-16, latin-1 or cp1252"
-            ) from None
+            raise UnusableInputError(_(
+                "the encoding {encoding!r} given for {name} is not one Python knows; "
+                "expected a name such as utf-8, utf-16, latin-1 or cp1252").format(
+                    encoding=encoding, name=path.name)) from None
         except UnicodeDecodeError as exc:
-            raise UnusableInputError(
-                f"{path.name} could not be decoded as {encoding} (the encoding given): "
-                f"{exc.reason} at byte {exc.start:,}. Give the file's real encoding, or "
-                "leave it out to have it detected"
-            ) from None
-        _refuse_binary(path, text, f"decoded as {encoding} (the encoding given)")
+            raise UnusableInputError(_(
+                "{name} could not be decoded as {encoding} (the encoding given): {reason} at "
+                "byte {byte}. Give the file's real encoding, or leave it out to have it "
+                "detected").format(name=path.name, encoding=encoding, reason=exc.reason,
+                                   byte=number(exc.start))) from None
+        _refuse_binary(path, text, _("decoded as {encoding} (the encoding given)").format(
+            encoding=encoding))
         return text.removeprefix("\ufeff"), None
     guessed = _bom_encoding(raw) or _utf16_without_bom(raw[:4096])
     if guessed:
         try:
             text = raw.decode(guessed)
         except UnicodeDecodeError as exc:
-            raise UnusableInputError(
-                f"{path.name} starts like {guessed} text but is not valid {guessed}: "
-                f"{exc.reason} at byte {exc.start:,}"
-            ) from None
-        _refuse_binary(path, text, f"read as {guessed}")
+            raise UnusableInputError(_(
+                "{name} starts like {encoding} text but is not valid {encoding}: {reason} at "
+                "byte {byte}").format(name=path.name, encoding=guessed, reason=exc.reason,
+                                      byte=number(exc.start))) from None
+        _refuse_binary(path, text, _("read as {encoding}").format(encoding=guessed))
         return text.removeprefix("\ufeff"), None
     if b"\x00" in raw[:4096]:
-        raise UnusableInputError(
-            f"{path.name} is a binary file, not CSV text (it holds NUL bytes and no "
-            "byte-order mark; if it is text, give its encoding, e.g. --encoding utf-16)"
-        )
+        raise UnusableInputError(_(
+            "{name} is a binary file, not CSV text (it holds NUL bytes and no byte-order "
+            "mark; if it is text, give its encoding, e.g. --encoding utf-16)").format(
+                name=path.name))
     try:
         return raw.decode("utf-8"), None
     except UnicodeDecodeError:
-        return raw.decode("latin-1"), f"{path.name} is not UTF-8; it was read as latin-1"
+        return raw.decode("latin-1"), _("{name} is not UTF-8; it was read as latin-1").format(
+            name=path.name)
 
 
 def fallback_encoding(path: Path) -> str | None:
     """``"latin-1"`` when a CSV would be read as latin-1 for want of anything else (no
     byte-order mark, not UTF-16, not UTF-8), else None."""
-    _, note = _decode(path, None)
+    _text, note = _decode(path, None)
     return "latin-1" if note else None
 
 
 def _refuse_binary(path: Path, text: str, how: str) -> None:
     if "\x00" in text[:4096]:
-        raise UnusableInputError(
-            f"{path.name} {how} still holds NUL characters; expected CSV text, "
-            "this looks like a binary file or the wrong encoding"
-        )
+        raise UnusableInputError(_(
+            "{name} {how} still holds NUL characters; expected CSV text, this looks like a "
+            "binary file or the wrong encoding").format(name=path.name, how=how))
 
 
 #: Reason given to a CSV record that does not split into the header's columns.
-MALFORMED_ROW = "malformed row"
+MALFORMED_ROW = N_("malformed row")
 
 _BAD_ROW_MARK = "\ufffecpted-malformed-row:"
 
@@ -417,7 +428,8 @@ def _parse_csv(path: Path, text: str, sep: str) -> tuple[pd.DataFrame,
             df = pd.read_csv(io.StringIO(text), engine="python", on_bad_lines=keep_bad,
                              **options)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, csv.Error) as exc:
-        raise UnusableInputError(f"{path.name} is not a readable CSV table: {exc}") from None
+        raise UnusableInputError(_("{name} is not a readable CSV table: {reason}").format(
+            name=path.name, reason=exc)) from None
     columns = _column_names(list(df.iloc[0])) if len(df) else []
     df = df.iloc[1:].reset_index(drop=True)
     df.columns = columns
@@ -429,10 +441,12 @@ def _parse_csv(path: Path, text: str, sep: str) -> tuple[pd.DataFrame,
             fields = bad[int(str(first.iat[i]).removeprefix(_BAD_ROW_MARK))]
             shown = sep.join(fields)
             shown = shown if len(shown) <= 120 else shown[:117] + "..."
-            reasons[int(i)] = (MALFORMED_ROW, (
-                f"row {i + 1}: expected {len(columns)} fields ({', '.join(columns)}), found "
-                f"{len(fields)}; a value holding the separator {sep!r} or quotes must be in "
-                f"double quotes, with its quotes doubled. The row reads: {shown}"))
+            reasons[int(i)] = (MALFORMED_ROW, _(
+                "row {row}: expected {n} fields ({columns}), found {found}; a value holding "
+                "the separator {sep!r} or quotes must be in double quotes, with its quotes "
+                "doubled. The row reads: {shown}").format(
+                    row=i + 1, n=len(columns), columns=", ".join(columns), found=len(fields),
+                    sep=sep, shown=shown))
             df.iloc[i] = ""
     return df, reasons
 
@@ -449,32 +463,32 @@ def _read_csv(path: Path, *, encoding: str | None, crs: str | None, lon_col: str
     text, guess_note = _decode(path, encoding)
     notes = [guess_note] if guess_note else []
     if not text.strip():
-        raise UnusableInputError(f"{path.name} is empty")
+        raise UnusableInputError(_("{name} is empty").format(name=path.name))
     header = text.lstrip().split("\n", 1)[0]
     sep = max(",;\t|", key=header.count)
     df, malformed = _parse_csv(path, text, sep)
     if df.empty:
-        raise UnusableInputError(f"{path.name} has a header but no rows")
+        raise UnusableInputError(_("{name} has a header but no rows").format(name=path.name))
     folded = {fold(c): c for c in df.columns}
 
     def need(col: str | None) -> str | None:
         if col is not None and col not in df.columns:
-            raise UnusableInputError(
-                f"column {col!r} is not in {path.name}; its columns are: {', '.join(df.columns)}"
-            )
+            raise UnusableInputError(_(
+                "column {column!r} is not in {name}; its columns are: {columns}").format(
+                    column=col, name=path.name, columns=", ".join(df.columns)))
         return col
 
     need(lon_col), need(lat_col), need(x_col), need(y_col)
     src = pyproj.CRS.from_user_input(crs) if crs else None
     if (x_col or y_col) and not (x_col and y_col):
-        raise UnusableInputError("give both --x-col and --y-col")
+        raise UnusableInputError(_("give both --x-col and --y-col"))
     if (lon_col or lat_col) and not (lon_col and lat_col):
-        raise UnusableInputError("give both --lon-col and --lat-col")
+        raise UnusableInputError(_("give both --lon-col and --lat-col"))
     xcol: str | None
     ycol: str | None
     if x_col and y_col:
         if src is None:
-            raise CRSError("--x-col/--y-col need the coordinates' CRS, e.g. --crs EPSG:2817")
+            raise CRSError(_("--x-col/--y-col need the coordinates' CRS, e.g. --crs EPSG:2817"))
         xcol, ycol, projected = x_col, y_col, True
     else:
         xcol = lon_col or _pick(folded, LON_NAMES)
@@ -485,12 +499,12 @@ def _read_csv(path: Path, *, encoding: str | None, crs: str | None, lon_col: str
             if px and py:
                 xcol, ycol, projected = px, py, src is not None and not src.is_geographic
         if xcol is None or ycol is None:
-            raise UnusableInputError(
-                f"{path.name} has no coordinate columns: expected a longitude column (one of "
-                f"{', '.join(LON_NAMES)}) and a latitude column (one of {', '.join(LAT_NAMES)}), "
-                "or x and y with --crs; give them with --lon-col/--lat-col or --x-col/--y-col. "
-                f"Its columns are: {', '.join(df.columns)}"
-            )
+            raise UnusableInputError(_(
+                "{name} has no coordinate columns: expected a longitude column (one of "
+                "{lon}) and a latitude column (one of {lat}), or x and y with --crs; give "
+                "them with --lon-col/--lat-col or --x-col/--y-col. Its columns are: {columns}"
+            ).format(name=path.name, lon=", ".join(LON_NAMES), lat=", ".join(LAT_NAMES),
+                     columns=", ".join(df.columns)))
         if src is not None and not src.is_geographic:
             projected = True
     x = pd.to_numeric(df[xcol].str.strip(), errors="coerce").to_numpy(dtype=float)
@@ -500,25 +514,27 @@ def _read_csv(path: Path, *, encoding: str | None, crs: str | None, lon_col: str
     for i in np.flatnonzero(missing):
         if int(i) in reasons:
             continue
-        reasons[int(i)] = ("no coordinates", f"row {i + 1}: {xcol}={df[xcol].iat[i]!r}, "
-                                             f"{ycol}={df[ycol].iat[i]!r}")
+        reasons[int(i)] = (N_("no coordinates"), _("row {row}: {x}={xv!r}, {y}={yv!r}").format(
+            row=i + 1, x=xcol, xv=df[xcol].iat[i], y=ycol, yv=df[ycol].iat[i]))
     # 0,0 is no place in any CRS: a placeholder, told apart before any transformation
     zero = ~missing & (x == 0) & (y == 0)
     for i in np.flatnonzero(zero):
-        reasons.setdefault(int(i), (ZERO_COORDINATES, (
-            f"row {i + 1}: {xcol}={df[xcol].iat[i].strip()}, {ycol}={df[ycol].iat[i].strip()}: "
-            "0,0 in the file stands for no location")))
+        reasons.setdefault(int(i), (ZERO_COORDINATES, _(
+            "row {row}: {x}={xv}, {y}={yv}: 0,0 in the file stands for no location").format(
+                row=i + 1, x=xcol, xv=df[xcol].iat[i].strip(), y=ycol,
+                yv=df[ycol].iat[i].strip())))
     have = ~missing & ~zero
     if not have.any() and not zero.any():
-        raise UnusableInputError(
-            f"{path.name}: no row has numeric coordinates in columns {xcol!r} and {ycol!r}"
-        )
+        raise UnusableInputError(_(
+            "{name}: no row has numeric coordinates in columns {x!r} and {y!r}").format(
+                name=path.name, x=xcol, y=ycol))
     if projected:
         assert src is not None
         tr = pyproj.Transformer.from_crs(src, WGS84, always_xy=True)
         lon, lat = tr.transform(x, y)
         lon, lat = np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
-        notes.append(f"coordinates {xcol}/{ycol} transformed from {src.to_string()} to EPSG:4326")
+        notes.append(_("coordinates {x}/{y} transformed from {crs} to EPSG:4326").format(
+            x=xcol, y=ycol, crs=src.to_string()))
     else:
         lon, lat = x.copy(), y.copy()
         bad_lat = have & (np.abs(lat) > 90)
@@ -527,21 +543,22 @@ def _read_csv(path: Path, *, encoding: str | None, crs: str | None, lon_col: str
             swapped_ok = have & (np.abs(lon) <= 90) & (np.abs(lat) <= 180)
             if bad_lat.sum() > 0.5 * have.sum() and swapped_ok.sum() > 0.9 * have.sum():
                 lon, lat = lat, lon
-                notes.append(f"latitude and longitude were swapped in {path.name} "
-                             f"({ycol!r} holds longitudes); they were exchanged")
+                notes.append(_("latitude and longitude were swapped in {name} ({y!r} holds "
+                               "longitudes); they were exchanged").format(name=path.name,
+                                                                          y=ycol))
             else:
                 top = np.nanmax(np.abs(np.concatenate([x[have], y[have]])))
-                raise CRSError(
-                    f"columns {xcol!r}/{ycol!r} should hold longitude/latitude in degrees, but "
-                    f"values reach {top:,.0f}: these look like projected coordinates. Give "
-                    "their CRS and columns, e.g. --crs EPSG:2817 --x-col X --y-col Y"
-                )
+                raise CRSError(_(
+                    "columns {x!r}/{y!r} should hold longitude/latitude in degrees, but values "
+                    "reach {top}: these look like projected coordinates. Give their CRS and "
+                    "columns, e.g. --crs EPSG:2817 --x-col X --y-col Y").format(
+                        x=xcol, y=ycol, top=number(top, digits=0)))
         bad_lat = have & (np.abs(lat) > 90)
         bad_lon = have & (np.abs(lon) > 180)
         for i in np.flatnonzero((bad_lat | bad_lon) & ~missing):
-            reasons[int(i)] = ("coordinates out of range",
-                               f"row {i + 1}: longitude {lon[i]:g}, latitude {lat[i]:g} "
-                               "are not valid degrees")
+            reasons[int(i)] = (N_("coordinates out of range"), _(
+                "row {row}: longitude {lon:g}, latitude {lat:g} are not valid degrees").format(
+                    row=i + 1, lon=lon[i], lat=lat[i]))
     ok = np.isfinite(lon) & np.isfinite(lat)
     for row in reasons:
         ok[row] = False

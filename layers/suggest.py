@@ -19,6 +19,7 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
+from layers._i18n import _, ngettext, number, percent
 from layers.content import check_values, distinct_values, looks_like_code
 from layers.mapping import How, columns_line, plan_mapping, toml_text, with_time
 from layers.profiles import DuplicateIds, slug
@@ -87,25 +88,26 @@ def _coordinates(frame: pd.DataFrame) -> tuple[list[str], set[str]]:
     if lon is None or lat is None:
         lon, lat, how = _coordinates_by_content(frame)
     if lon is None or lat is None:
-        out.append(f"# lon = \"\"  {REVIEW} no longitude/latitude columns found: name them "
-                   "(or x and y with [profile] crs for projected coordinates)")
+        out.append(f"# lon = \"\"  {REVIEW} " + _(
+            "no longitude/latitude columns found: name them (or x and y with [profile] crs "
+            "for projected coordinates)"))
         return out, set()
     (x0, x1), (y0, y1) = _range(frame[lon]), _range(frame[lat])
     degrees = x0 >= -180 and x1 <= 180 and y0 >= -90 and y1 <= 90
-    why = (f"alias {fold(lon)!r}/{fold(lat)!r}" if how == "alias"
-           else "content check: the only number columns shaped like a longitude and a "
-                "latitude")
+    why = (_("alias {lon!r}/{lat!r}").format(lon=fold(lon), lat=fold(lat)) if how == "alias"
+           else _("content check: the only number columns shaped like a longitude and a "
+                  "latitude"))
     if degrees:
-        out.append(_line(f"lon = {toml_text(lon)}",
-                         f"{REVIEW} {why}; values {x0:.4f} to {x1:.4f} fit longitudes; "
-                         "check it is each row's own place"))
-        out.append(_line(f"lat = {toml_text(lat)}",
-                         f"{REVIEW} {why}; values {y0:.4f} to {y1:.4f} fit latitudes; "
-                         "check they are not swapped or a centroid of an area"))
+        out.append(_line(f"lon = {toml_text(lon)}", f"{REVIEW} " + _(
+            "{why}; values {low:.4f} to {high:.4f} fit longitudes; check it is each row's "
+            "own place").format(why=why, low=x0, high=x1)))
+        out.append(_line(f"lat = {toml_text(lat)}", f"{REVIEW} " + _(
+            "{why}; values {low:.4f} to {high:.4f} fit latitudes; check they are not "
+            "swapped or a centroid of an area").format(why=why, low=y0, high=y1)))
         return out, {lon, lat}
-    out.append(_line(f"# x = {toml_text(lon)}", f"{REVIEW} {why}, but values reach "
-                     f"{max(abs(x0), abs(x1), abs(y0), abs(y1)):,.0f}: projected; uncomment "
-                     "x and y and give [profile] crs"))
+    out.append(_line(f"# x = {toml_text(lon)}", f"{REVIEW} " + _(
+        "{why}, but values reach {top}: projected; uncomment x and y and give [profile] crs"
+    ).format(why=why, top=number(max(abs(x0), abs(x1), abs(y0), abs(y1)), digits=0))))
     out.append(f"# y = {toml_text(lat)}")
     return out, set()
 
@@ -141,16 +143,19 @@ def _value_lines(values: pd.Series, layer: Layer, spec: FieldSpec) -> list[str]:
     allowed = ", ".join(spec.choices or ())
     for v, n in distinct_values(values).head(50).items():
         target, why = rule_target(layer, spec, str(v))
-        key, rows = toml_text(str(v)), _n(int(n), "row")
+        key = toml_text(str(v))
+        rows = ngettext("{n} row", "{n} rows", int(n)).format(n=number(int(n)))
         if target is not None and not why:
-            lines.append(_line(f"{key} = {toml_text(target)}", f"# the same as ours ({rows})"))
-        elif target is not None:
             lines.append(_line(f"{key} = {toml_text(target)}",
-                               f"{REVIEW} guessed from {why} ({rows}); one of: {allowed}"))
+                               "# " + _("the same as ours ({rows})").format(rows=rows)))
+        elif target is not None:
+            lines.append(_line(f"{key} = {toml_text(target)}", f"{REVIEW} " + _(
+                "guessed from {why} ({rows}); one of: {allowed}").format(
+                    why=why, rows=rows, allowed=allowed)))
         else:
-            lines.append(_line(f"# {key} = \"\"",
-                               f"{REVIEW} no rule for this value ({rows}): write one of "
-                               f"{allowed}, or leave it out to reject those rows"))
+            lines.append(_line(f"# {key} = \"\"", f"{REVIEW} " + _(
+                "no rule for this value ({rows}): write one of {allowed}, or leave it out to "
+                "reject those rows").format(rows=rows, allowed=allowed)))
     return lines
 
 
@@ -179,8 +184,9 @@ def content_pick(frame: pd.DataFrame, schema: LayerSchema, spec: FieldSpec,
             s = frame[c]
             null = is_null(s)
             if null.mean() < 0.01 and not clean_ids(s[~null]).duplicated().any():
-                return Pick((c,), f"{REVIEW} content check: unique on every row "
-                                  f"(e.g. {_fmt(s)}); check it is the record's own id")
+                return Pick((c,), f"{REVIEW} " + _(
+                    "content check: unique on every row (e.g. {examples}); check it is the "
+                    "record's own id").format(examples=_fmt(s)))
         return None
     cands = _candidates(frame, spec, used)
     if spec.type is FieldType.DATETIME:
@@ -188,26 +194,30 @@ def content_pick(frame: pd.DataFrame, schema: LayerSchema, spec: FieldSpec,
                          and str(c) not in cands] if spec.required else [])
         for c in pool:
             if is_dates(frame[c]):
-                return Pick((c,), f"{REVIEW} content check: its values are dates "
-                                  f"(e.g. {_fmt(frame[c])}); check it is the {spec.name}")
+                return Pick((c,), f"{REVIEW} " + _(
+                    "content check: its values are dates (e.g. {examples}); check it is the "
+                    "{field}").format(examples=_fmt(frame[c]), field=spec.name))
         return None
     if spec.type in (FieldType.REAL, FieldType.INTEGER):
         for c in cands:
             unit = _unit(frame[c], spec)
             check = check_values(frame[c], spec, layer, unit=unit)
             if check.filled and check.misfit <= 0.1:
-                extra = f", in {unit}" if unit else ""
-                return Pick((c,), f"{REVIEW} content check: a name like {spec.name} and "
-                                  f"numbers (e.g. {_fmt(frame[c])}){extra}; check the unit",
-                            unit=unit)
+                said = (_("content check: a name like {field} and numbers (e.g. {examples}), "
+                          "in {unit}; check the unit") if unit else
+                        _("content check: a name like {field} and numbers (e.g. {examples}); "
+                          "check the unit"))
+                return Pick((c,), f"{REVIEW} " + said.format(
+                    field=spec.name, examples=_fmt(frame[c]), unit=unit), unit=unit)
         return None
     if spec.choices:
         best = max(((rule_coverage(frame[c], layer, spec), c) for c in frame.columns
                     if str(c) not in used), default=(0.0, ""))
         if best[0] >= 0.5:
-            return Pick((best[1],), f"{REVIEW} content check: {best[0]:.0%} of its values "
-                                    f"read as {spec.name} words (e.g. {_fmt(frame[best[1]])}); "
-                                    f"check the [values.{spec.name}] table below")
+            return Pick((best[1],), f"{REVIEW} " + _(
+                "content check: {share} of its values read as {field} words (e.g. "
+                "{examples}); check the [values.{field}] table below").format(
+                    share=percent(best[0]), field=spec.name, examples=_fmt(frame[best[1]])))
         return None
     for c in cands:
         s = frame[c]
@@ -218,18 +228,25 @@ def content_pick(frame: pd.DataFrame, schema: LayerSchema, spec: FieldSpec,
             counts.sum())
         categorical = len(counts) <= 200 and len(counts) < 0.5 * counts.sum()
         if spec.name == "service_code" and categorical:
-            return Pick((c,), f"{REVIEW} content check: a name like {spec.name}, "
-                              f"{_n(len(counts), 'distinct value')} (e.g. {_fmt(s)}); check "
-                              "these are the categories")
+            return Pick((c,), f"{REVIEW} " + ngettext(
+                "content check: a name like {field}, {n} distinct value (e.g. {examples}); "
+                "check these are the categories",
+                "content check: a name like {field}, {n} distinct values (e.g. {examples}); "
+                "check these are the categories", len(counts)).format(
+                    field=spec.name, n=number(len(counts)), examples=_fmt(s)))
         if spec.name in ("service_name", "category", "fixture_type") and categorical \
                 and codes < 0.5:
-            return Pick((c,), f"{REVIEW} content check: a name like {spec.name}, "
-                              f"{_n(len(counts), 'distinct name')} (e.g. {_fmt(s)}); check "
-                              f"they name the {spec.name}")
+            return Pick((c,), f"{REVIEW} " + ngettext(
+                "content check: a name like {field}, {n} distinct name (e.g. {examples}); "
+                "check they name the {field}",
+                "content check: a name like {field}, {n} distinct names (e.g. {examples}); "
+                "check they name the {field}", len(counts)).format(
+                    field=spec.name, n=number(len(counts)), examples=_fmt(s)))
         if spec.name in ("name", "description", "address") and codes < 0.5 and (
                 counts.sum() >= 0.5 * rows):
-            return Pick((c,), f"{REVIEW} content check: a name like {spec.name}, text "
-                              f"(e.g. {_fmt(s)}); check it holds the {spec.name}")
+            return Pick((c,), f"{REVIEW} " + _(
+                "content check: a name like {field}, text (e.g. {examples}); check it holds "
+                "the {field}").format(field=spec.name, examples=_fmt(s)))
     return None
 
 
@@ -240,10 +257,6 @@ def _unit(values: pd.Series, spec: FieldSpec) -> str | None:
     if any(re.search(r"\d\s*(ft|feet|')$", t, re.IGNORECASE) for t in text[:50]):
         return "ft"
     return None
-
-
-def _n(n: int, noun: str) -> str:
-    return f"{n:,} {noun}{'' if n == 1 else 's'}"
 
 
 def _line(text: str, comment: str) -> str:
@@ -281,21 +294,25 @@ def suggest_profile(path: Path | str, layer: Layer, *, fmt: InputFormat | str | 
         fp = plan.field(spec.name)
         if fp.columns and not fp.needs_confirmation and not set(fp.columns) & used:
             if fp.how is How.NAME and not fp.problems:
-                pick: Pick | None = Pick(
-                    fp.columns, f"# the field's own name; e.g. {_fmt(frame[fp.columns[0]])}")
+                pick: Pick | None = Pick(fp.columns, "# " + _(
+                    "the field's own name; e.g. {examples}").format(
+                        examples=_fmt(frame[fp.columns[0]])))
             else:
                 col = fp.columns[0]
                 alias = next(n for n in (spec.name, *spec.aliases) if fold(n) == fold(col))
-                time = (f"; {fp.columns[1]!r} holds its time of day"
-                        if len(fp.columns) > 1 else "")
-                pick = Pick(fp.columns, f"{REVIEW} alias {alias!r} of {spec.name}; e.g. "
-                                        f"{_fmt(frame[col])}; check it holds the "
-                                        f"{spec.name}{time}" + _others(fp.alternatives))
+                said = _("alias {alias!r} of {field}; e.g. {examples}; check it holds the "
+                         "{field}").format(alias=alias, field=spec.name,
+                                           examples=_fmt(frame[col]))
+                if len(fp.columns) > 1:
+                    said = _("{said}; {column!r} holds its time of day").format(
+                        said=said, column=fp.columns[1])
+                pick = Pick(fp.columns, f"{REVIEW} {said}" + _others(fp.alternatives))
         else:
             pick = content_pick(frame, schema, spec, used)
             if pick is None and fp.needs_confirmation:
-                refused[spec.name] = (f"# {fp.profile_line}", f"{REVIEW} taken by its name, "
-                                      f"but {'; '.join(fp.problems)}: check it")
+                refused[spec.name] = (f"# {fp.profile_line}", f"{REVIEW} " + _(
+                    "taken by its name, but {problems}: check it").format(
+                        problems="; ".join(fp.problems)))
         picks[spec.name] = _share_columns(schema, spec, pick, picks, frame)
         if picks[spec.name] is not None:
             used.update(picks[spec.name].columns)  # type: ignore[union-attr]
@@ -306,7 +323,8 @@ def suggest_profile(path: Path | str, layer: Layer, *, fmt: InputFormat | str | 
 
 
 def _others(alternatives: Sequence[str]) -> str:
-    return f" (also named like it: {', '.join(alternatives)})" if alternatives else ""
+    return (" " + _("(also named like it: {columns})").format(columns=", ".join(alternatives))
+            if alternatives else "")
 
 
 def _share_columns(schema: LayerSchema, spec: FieldSpec, pick: Pick | None,
@@ -323,7 +341,8 @@ def _share_columns(schema: LayerSchema, spec: FieldSpec, pick: Pick | None,
             if a == "detailed_status" and rule_coverage(frame[other.columns[0]], layer,
                                                          spec) < 0.5:
                 return None
-            return Pick(other.columns, f"{REVIEW} the same column as {b}; check it")
+            return Pick(other.columns, f"{REVIEW} " + _(
+                "the same column as {field}; check it").format(field=b))
     return None
 
 
@@ -348,9 +367,10 @@ def _dates(frame: pd.DataFrame, schema: LayerSchema, picks: dict[str, Pick | Non
             fmt = f"{base} {tfmt}"
             if weighted_fit(joined, [fmt]) > 0.99:
                 pick.columns = (col, tcol)
-                pick.comment += f"; {tcol!r} holds its time of day"
-                formats, why = (fmt,), (f"content check: every date and time fits {fmt}; "
-                                        "check a few against the source")
+                pick.comment = _("{said}; {column!r} holds its time of day").format(
+                    said=pick.comment, column=tcol)
+                formats, why = (fmt,), _("content check: every date and time fits {format}; "
+                                         "check a few against the source").format(format=fmt)
                 used.add(tcol)
         if not formats and not why.startswith("ISO"):
             pick.comment += f"; {why}"
@@ -371,33 +391,37 @@ def _categorical(frame: pd.DataFrame, schema: LayerSchema,
             pick.values = _value_lines(values, schema.layer, spec)
         elif spec.name == "service_code" and picks.get("service_name") is not None and \
                 picks["service_name"].columns == pick.columns:  # type: ignore[union-attr]
-            pick.values = [_line('"*" = "{slug}"', f"{REVIEW} codes made from the names "
-                                 f"(e.g. {slug(str(distinct_values(values).index[0]))!r}); "
-                                 "map any to ours, e.g. \"Graffiti\" = \"graffiti\"")]
+            pick.values = [_line('"*" = "{slug}"', f"{REVIEW} " + _(
+                "codes made from the names (e.g. {example!r}); map any to ours, e.g. "
+                "\"Graffiti\" = \"graffiti\"").format(
+                    example=slug(str(distinct_values(values).index[0]))))]
 
 
 def _render(path: Path, schema: LayerSchema, raw: pd.DataFrame, frame: pd.DataFrame,
             picks: dict[str, Pick | None], refused: dict[str, tuple[str, str]],
             coord_lines: list[str], timezone: str, encoding: str | None, is_csv: bool) -> str:
     layer = schema.layer
-    out = [f"# Draft import profile for {path.name} as {layer.value}, written by",
-           "# `cpted profile suggest`. Each line marked REVIEW is a guess: check it against",
-           "# the file, change what is wrong, and delete the mark. Lines left commented out",
-           "# could not be decided. Check the result with",
-           f"#   cpted profile check PROFILE.toml {path.name}",
-           "# Every table and key is described in README.md, \"Import profiles\".", "",
-           "[profile]", _line(f"name = {toml_text(path.stem)}", "# shown in the import log"),
+    # TRANSLATORS: the head of a TOML file; keep each line's "# " and the line breaks
+    head = _("# Draft import profile for {name} as {layer}, written by\n"
+             "# `cpted profile suggest`. Each line marked REVIEW is a guess: check it against\n"
+             "# the file, change what is wrong, and delete the mark. Lines left commented out\n"
+             "# could not be decided. Check the result with\n"
+             "#   cpted profile check PROFILE.toml {name}\n"
+             "# Every table and key is described in README.md, \"Import profiles\".").format(
+                 name=path.name, layer=layer.value)
+    out = [*head.split("\n"), "",
+           "[profile]", _line(f"name = {toml_text(path.stem)}",
+                              "# " + _("shown in the import log")),
            f"layer = {toml_text(layer.value)}"]
     if encoding:
-        out.append(_line(f"encoding = {toml_text(encoding)}", "# as given"))
+        out.append(_line(f"encoding = {toml_text(encoding)}", "# " + _("as given")))
     elif is_csv and fallback_encoding(path):
-        out.append(_line('encoding = "latin-1"', f"{REVIEW} the file is not UTF-8; latin-1 "
-                         "reads any bytes, cp1252 (Windows) is as likely: check accented "
-                         "letters"))
+        out.append(_line('encoding = "latin-1"', f"{REVIEW} " + _(
+            "the file is not UTF-8; latin-1 reads any bytes, cp1252 (Windows) is as likely: "
+            "check accented letters")))
     if any(f.type is FieldType.DATETIME for f in schema.fields):
-        out.append(_line(f"timezone = {toml_text(timezone)}",
-                         f"{REVIEW} the project's time zone: check it is the one the "
-                         "file's times are written in"))
+        out.append(_line(f"timezone = {toml_text(timezone)}", f"{REVIEW} " + _(
+            "the project's time zone: check it is the one the file's times are written in")))
     id_pick = picks.get(schema.id_field)
     if id_pick is not None:
         s = frame[id_pick.columns[0]]
@@ -405,11 +429,14 @@ def _render(path: Path, schema: LayerSchema, raw: pd.DataFrame, frame: pd.DataFr
         rep = ids[ids.duplicated(keep=False)]
         if len(rep):
             top = rep.value_counts().head(2)
-            eg = ", ".join(f"{k!r} on {v:,} rows" for k, v in top.items())
+            eg = ", ".join(_("{id!r} on {n} rows").format(id=k, n=number(v))
+                           for k, v in top.items())
             out.append(_line(f"duplicate_ids = {toml_text(DuplicateIds.KEEP_ALL.value)}",
-                             f"{REVIEW} {rep.nunique():,} ids repeat ({eg}): \"keep-all\" "
-                             "numbers them (ID-1, ID-2...), \"keep-first\" keeps the first "
-                             "row of each, \"error\" refuses the file"))
+                             f"{REVIEW} " + _(
+                                 "{n} ids repeat ({examples}): \"keep-all\" numbers them "
+                                 "(ID-1, ID-2...), \"keep-first\" keeps the first row of "
+                                 "each, \"error\" refuses the file").format(
+                                     n=number(rep.nunique()), examples=eg)))
     out += ["", "[columns]"]
     formats, units, values = [], [], []
     for spec in schema.fields:
@@ -425,9 +452,8 @@ def _render(path: Path, schema: LayerSchema, raw: pd.DataFrame, frame: pd.DataFr
             formats.append(_line(f"{spec.name} = {toml_text(pick.formats[0])}",
                                  f"{REVIEW} {pick.format_comment}"))
         if pick.unit:
-            units.append(_line(f"{spec.name} = {toml_text(pick.unit)}",
-                               f"{REVIEW} content check: values like '30 ft'; check "
-                               "the unit"))
+            units.append(_line(f"{spec.name} = {toml_text(pick.unit)}", f"{REVIEW} " + _(
+                "content check: values like '30 ft'; check the unit")))
         if pick.values:
             values += ["", f"[values.{spec.name}]", *pick.values]
     out += coord_lines
@@ -441,14 +467,16 @@ def _render(path: Path, schema: LayerSchema, raw: pd.DataFrame, frame: pd.DataFr
 
 
 def _missing(frame: pd.DataFrame, schema: LayerSchema, spec: FieldSpec) -> str:
-    need = "required: name the column" if spec.required and spec.name != schema.id_field \
-        else ("no id column: ids will be made from the file name and row number"
-              if spec.name == schema.id_field else "none found; name one if the file has it")
+    need = _("required: name the column") if spec.required and spec.name != schema.id_field \
+        else (_("no id column: ids will be made from the file name and row number")
+              if spec.name == schema.id_field else _("none found; name one if the file has it"))
     few = [f"{c} ({len(distinct_values(frame[c]))})" for c in frame.columns
            if 1 < len(distinct_values(frame[c])) <= 12][:6] if spec.name in (
                "class", "status") else []
-    hint = f"; columns with few values: {', '.join(few)}" if few else ""
-    return _line(f"# {spec.name} = \"\"", f"{REVIEW} {need}{hint}")
+    if few:
+        need = _("{need}; columns with few values: {columns}").format(
+            need=need, columns=", ".join(few))
+    return _line(f"# {spec.name} = \"\"", f"{REVIEW} {need}")
 
 
 def _placeholder_points(raw: pd.DataFrame, coord_lines: list[str]) -> list[str]:
@@ -463,6 +491,9 @@ def _placeholder_points(raw: pd.DataFrame, coord_lines: list[str]) -> list[str]:
         return []
     n = int(top.iloc[0])
     lat0, lon0 = top.index[0]
-    return [f"{REVIEW} {n:,} rows ({n / len(raw):.0%}) share one point ({lat0}, {lon0}):",
-            "# a placeholder such as a call centre's address? A [filters.\"COLUMN\"] table",
-            "# can leave such rows out (README, \"Import profiles\")."]
+    # TRANSLATORS: comment lines of a TOML file; keep each line's "# " and the line breaks
+    said = _("{n} rows ({share}) share one point ({lat}, {lon}):\n"
+             "# a placeholder such as a call centre's address? A [filters.\"COLUMN\"] table\n"
+             "# can leave such rows out (README, \"Import profiles\").").format(
+                 n=number(n), share=percent(n / len(raw)), lat=lat0, lon=lon0)
+    return f"{REVIEW} {said}".split("\n")

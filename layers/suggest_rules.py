@@ -11,6 +11,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from layers._i18n import _
 from layers.content import distinct_values
 from layers.dates import parse_with_formats
 from layers.readers import fold
@@ -148,7 +149,7 @@ def weighted_fit(values: pd.Series, formats: Sequence[str]) -> float:
     if counts.empty:
         return 0.0
     text = pd.Series(counts.index.astype(str), dtype=object)
-    _, bad = parse_with_formats(text, formats)
+    _parsed, bad = parse_with_formats(text, formats)
     return float(counts[~bad].sum()) / float(counts.sum())
 
 
@@ -213,7 +214,7 @@ def rule_target(layer: Layer, spec: FieldSpec, value: str) -> tuple[str | None, 
     for target, ws in VALUE_RULES.get((layer, spec.name), ()):
         hit = next((w for w in ws if w in tokens), None)
         if hit:
-            return target, f"the word {hit!r}"
+            return target, _("the word {word!r}").format(word=hit)
     return None, ""
 
 

@@ -18,22 +18,24 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from layers._i18n import N_, _, ngettext, number
 from layers.crs import WGS84, ProjectArea
 from layers.errors import LayerSchemaError
 from layers.schema import FieldType, LayerSchema
 
-# Rejection reasons: short, stable keys (they are counted in import summaries).
-NO_COORDINATES = "no coordinates"
-OUT_OF_RANGE = "coordinates out of range"
-OUTSIDE_AREA = "outside project area"
-MISSING_VALUE = "missing required value"
-INVALID_VALUE = "invalid value"
-INVALID_DATE = "invalid date"
-WRONG_GEOMETRY = "wrong geometry type"
-INVALID_GEOMETRY = "invalid geometry"
-TEXT_TOO_LONG = "text too long"
-FILTERED = "left out by the profile's filters"
-REPEATED_ID = "repeated id"
+# Rejection reasons: short, stable keys (they are counted in import summaries, and
+# stored in English); marked so that where they are shown, ``_(reason)`` translates them.
+NO_COORDINATES = N_("no coordinates")
+OUT_OF_RANGE = N_("coordinates out of range")
+OUTSIDE_AREA = N_("outside project area")
+MISSING_VALUE = N_("missing required value")
+INVALID_VALUE = N_("invalid value")
+INVALID_DATE = N_("invalid date")
+WRONG_GEOMETRY = N_("wrong geometry type")
+INVALID_GEOMETRY = N_("invalid geometry")
+TEXT_TOO_LONG = N_("text too long")
+FILTERED = N_("left out by the profile's filters")
+REPEATED_ID = N_("repeated id")
 
 #: Longest imported free text, in characters, as the Report form allows
 #: (``cpted.concerns.MAX_DESCRIPTION_CHARS``); longer text is cut, with a note.
@@ -101,8 +103,9 @@ def _cap_text(txt: pd.Series, null: np.ndarray, name: str, rows: _Rows,
     length = txt.str.len().fillna(0).to_numpy(int)
     if name in _REJECT_LONG:
         limit = _REJECT_LONG[name]
-        rows.reject(~null & (length > limit), TEXT_TOO_LONG, lambda i: (
-            f"row {i + 1}: {name} has {length[i]:,} characters; at most {limit:,}"))
+        rows.reject(~null & (length > limit), TEXT_TOO_LONG, lambda i: _(
+            "row {row}: {field} has {n} characters; at most {limit}").format(
+                row=i + 1, field=name, n=number(length[i]), limit=number(limit)))
         return txt
     limit = _LONG_TEXT.get(name, MAX_SHORT_TEXT_CHARS)
     long = ~null & (length > limit)
@@ -110,9 +113,11 @@ def _cap_text(txt: pd.Series, null: np.ndarray, name: str, rows: _Rows,
         return txt
     where = np.flatnonzero(long)
     shown = ", ".join(str(i + 1) for i in where[:10]) + (" ..." if len(where) > 10 else "")
-    notes.append(f"{len(where)} row(s) had {name} text longer than {limit:,} characters "
-                 f"(the longest {length.max():,}); it was cut to {limit:,} "
-                 f"(rows {shown})")
+    notes.append(_(
+        "{n} row(s) had {field} text longer than {limit} characters (the longest {longest}); "
+        "it was cut to {limit} (rows {rows})").format(
+            n=len(where), field=name, limit=number(limit), longest=number(length.max()),
+            rows=shown))
     cut = txt.str.slice(0, limit - 1) + "\u2026"
     return txt.where(~long, cut)
 
@@ -221,26 +226,34 @@ def validate(
         & ids.notna() & (ids != "")
     if dup.any():
         groups = pd.Series(np.arange(n)[dup.to_numpy()] + 1, index=ids[dup].to_numpy())
-        problems = [f"id {k!r} on rows {', '.join(map(str, v))}"
+        problems = [_("id {id!r} on rows {rows}").format(id=k, rows=", ".join(map(str, v)))
                     for k, v in groups.groupby(level=0).agg(list).items()]
         raise LayerSchemaError(
-            f"{len(problems)} id(s) appear more than once in the {id_field!r} column; ids must be "
-            "unique, so nothing was imported (an import profile's duplicate_ids = "
-            "\"keep-first\" or \"keep-all\" says what to do instead)",
+            ngettext(
+                "{n} id appears more than once in the {column!r} column; ids must be unique, "
+                "so nothing was imported (an import profile's duplicate_ids = \"keep-first\" "
+                "or \"keep-all\" says what to do instead)",
+                "{n} ids appear more than once in the {column!r} column; ids must be unique, "
+                "so nothing was imported (an import profile's duplicate_ids = \"keep-first\" "
+                "or \"keep-all\" says what to do instead)",
+                len(problems)).format(n=len(problems), column=id_field),
             problems,
         )
 
     id_len = ids.str.len().fillna(0).to_numpy(int)
-    rows.reject(id_len > MAX_CODE_CHARS, TEXT_TOO_LONG, lambda i: (
-        f"row {i + 1}: {id_field} has {id_len[i]:,} characters; at most {MAX_CODE_CHARS:,}"))
+    rows.reject(id_len > MAX_CODE_CHARS, TEXT_TOO_LONG, lambda i: _(
+        "row {row}: {field} has {n} characters; at most {limit}").format(
+            row=i + 1, field=id_field, n=number(id_len[i]), limit=number(MAX_CODE_CHARS)))
 
     geoms = out.geometry
     missing_geom = np.asarray(geoms.isna() | geoms.is_empty, dtype=bool)
-    rows.reject(missing_geom, NO_COORDINATES, lambda i: f"row {i + 1}: no geometry")
+    rows.reject(missing_geom, NO_COORDINATES,
+                lambda i: _("row {row}: no geometry").format(row=i + 1))
     gtypes = np.asarray(geoms.geom_type.fillna(""), dtype=object)
     wrong = ~missing_geom & ~np.isin(gtypes, schema.geometry_types)
-    rows.reject(wrong, WRONG_GEOMETRY, lambda i: (
-        f"row {i + 1}: expected {' or '.join(schema.geometry_types)}, got {gtypes[i]}"))
+    rows.reject(wrong, WRONG_GEOMETRY, lambda i: _(
+        "row {row}: expected {expected}, got {got}").format(
+            row=i + 1, expected=_(" or ").join(schema.geometry_types), got=gtypes[i]))
 
     for spec in schema.fields:
         col = out[spec.name] if spec.name in out.columns else None
@@ -253,20 +266,24 @@ def validate(
             col = col.astype(object).copy()
             col[null] = filled
             rows_named = ", ".join(str(i + 1) for i in np.flatnonzero(null)[:10])
-            notes.append(f"{int(null.sum())} row(s) had no {spec.name}; named like "
-                         f"{filled[0]!r} (rows {rows_named})")
+            notes.append(ngettext("{n} row had no {field}; named like {example!r} (rows {rows})",
+                                  "{n} rows had no {field}; named like {example!r} (rows {rows})",
+                                  int(null.sum())).format(
+                n=int(null.sum()), field=spec.name, example=filled[0], rows=rows_named))
             null = np.zeros(n, dtype=bool)
         if spec.required:
             rows.reject(null, MISSING_VALUE,
-                        lambda i, f=spec.name: f"row {i + 1}: {f} is empty")
+                        lambda i, f=spec.name: _("row {row}: {field} is empty").format(
+                            row=i + 1, field=f))
         if spec.type is FieldType.TEXT and spec.name != id_field:
             txt = col.astype("string").str.strip()
             if spec.choices:
                 txt = txt.str.lower()
                 bad = ~null & ~txt.isin(spec.choices).fillna(False).to_numpy(bool)
                 allowed = ", ".join(spec.choices)
-                rows.reject(bad, INVALID_VALUE, lambda i, f=spec.name, t=txt, a=allowed: (
-                    f"row {i + 1}: {f} {t.iat[i]!r} is not one of: {a}"))
+                rows.reject(bad, INVALID_VALUE, lambda i, f=spec.name, t=txt, a=allowed: _(
+                    "row {row}: {field} {value!r} is not one of: {allowed}").format(
+                        row=i + 1, field=f, value=t.iat[i], allowed=a))
             elif not null.all():
                 txt = _cap_text(txt, null, spec.name, rows, notes)
             out[spec.name] = txt.where(~null, None).astype(object)
@@ -276,15 +293,18 @@ def validate(
                                 or pd.api.types.is_string_dtype(raw.dtype) else col,
                                 errors="coerce").astype(float)
             bad = ~null & num.isna().to_numpy(bool)
-            rows.reject(bad, INVALID_VALUE, lambda i, f=spec.name, r=raw: (
-                f"row {i + 1}: {f} should be a number, got {r.iat[i]!r}"))
+            rows.reject(bad, INVALID_VALUE, lambda i, f=spec.name, r=raw: _(
+                "row {row}: {field} should be a number, got {value!r}").format(
+                    row=i + 1, field=f, value=r.iat[i]))
             rng = np.zeros(n, dtype=bool)
             if spec.minimum is not None:
                 rng |= (num < spec.minimum).fillna(False).to_numpy(bool)
             if spec.maximum is not None:
                 rng |= (num > spec.maximum).fillna(False).to_numpy(bool)
-            rows.reject(rng, INVALID_VALUE, lambda i, f=spec.name, v=num, s=spec: (
-                f"row {i + 1}: {f} {v.iat[i]:g} is outside {s.minimum:g} to {s.maximum or 'any'}"))
+            rows.reject(rng, INVALID_VALUE, lambda i, f=spec.name, v=num, s=spec: _(
+                "row {row}: {field} {value:g} is outside {low:g} to {high}").format(
+                    row=i + 1, field=f, value=v.iat[i], low=s.minimum,
+                    high=s.maximum or _("any")))
             if spec.type is FieldType.INTEGER:
                 out[spec.name] = num.round().astype("Int64")
             else:
@@ -292,8 +312,9 @@ def validate(
         elif spec.type is FieldType.DATETIME:
             parsed = parse_datetimes(col, tz)
             bad = ~null & parsed.isna().to_numpy(bool)
-            rows.reject(bad, INVALID_DATE, lambda i, f=spec.name, r=col: (
-                f"row {i + 1}: {f} {r.iat[i]!r} is not a date and time"))
+            rows.reject(bad, INVALID_DATE, lambda i, f=spec.name, r=col: _(
+                "row {row}: {field} {value!r} is not a date and time").format(
+                    row=i + 1, field=f, value=r.iat[i]))
             out[spec.name] = parsed
 
     keep = ~rows.bad
@@ -310,21 +331,27 @@ def validate(
                     if fixed.is_empty:
                         mask = np.zeros(n, dtype=bool)
                         mask[i] = True
-                        rows.reject(mask, INVALID_GEOMETRY, lambda j, w=why: (
-                            f"row {j + 1}: invalid polygon ({w}) has no area once repaired"))
+                        rows.reject(mask, INVALID_GEOMETRY, lambda j, w=why: _(
+                            "row {row}: invalid polygon ({why}) has no area once repaired"
+                        ).format(row=j + 1, why=w))
                     else:
                         g[i] = fixed
                 shown = ", ".join(str(i + 1) for i in broken[:15])
-                more = "" if len(broken) <= 15 else f" and {len(broken) - 15} more"
-                notes.append(f"{len(broken)} invalid polygon(s) were repaired with make_valid "
-                             f"(rows {shown}{more}); e.g. row {broken[0] + 1}: "
-                             f"{shapely.is_valid_reason(frame.geometry.values[broken[0]])}")
+                if len(broken) > 15:
+                    shown = _("{rows} and {n} more").format(rows=shown, n=len(broken) - 15)
+                notes.append(ngettext(
+                    "{n} invalid polygon was repaired with make_valid (rows {rows}); "
+                    "e.g. row {row}: {why}",
+                    "{n} invalid polygons were repaired with make_valid (rows {rows}); "
+                    "e.g. row {row}: {why}", len(broken)).format(
+                        n=len(broken), rows=shown, row=broken[0] + 1,
+                        why=shapely.is_valid_reason(frame.geometry.values[broken[0]])))
             else:
                 mask = np.zeros(n, dtype=bool)
                 mask[broken] = True
-                rows.reject(mask, INVALID_GEOMETRY, lambda j: (
-                    f"row {j + 1}: invalid polygon ({shapely.is_valid_reason(g[j])}); "
-                    "import with repair on to fix it with make_valid"))
+                rows.reject(mask, INVALID_GEOMETRY, lambda j: _(
+                    "row {row}: invalid polygon ({why}); import with repair on to fix it "
+                    "with make_valid").format(row=j + 1, why=shapely.is_valid_reason(g[j])))
         out = out.set_geometry(gpd.GeoSeries(g, index=out.index, crs=WGS84))
 
     if area is not None:
@@ -335,9 +362,10 @@ def validate(
         outside = keep & (dist > 0)
         reps = out.geometry if schema.is_point else out.geometry.representative_point()
         where = area.describe()
-        rows.reject(outside, OUTSIDE_AREA, lambda i: (
-            f"row {i + 1}: ({reps.iat[i].y:.5f}, {reps.iat[i].x:.5f}) lies {dist[i]:,.1f} km "
-            f"outside the project area ({where})"))
+        rows.reject(outside, OUTSIDE_AREA, lambda i: _(
+            "row {row}: ({lat:.5f}, {lon:.5f}) lies {km} km outside the project area "
+            "({where})").format(row=i + 1, lat=reps.iat[i].y, lon=reps.iat[i].x,
+                                km=number(float(dist[i]), digits=1), where=where))
 
     accepted = out[~rows.bad]
     if schema.geometry_types[-1] == "MultiPolygon" and len(accepted):

@@ -14,6 +14,7 @@ from cpted import concerns as cc
 from cpted.access.permissions import Action, require
 from cpted.access.places import PlacesDoor
 from cpted.access.profiles import ProfilesDoor
+from cpted.i18n import _, number
 from cpted.privacy import Role
 from layers.errors import CptedError, UnusableInputError
 from layers.repos import accounts as repo
@@ -146,11 +147,14 @@ class AdminDoor(PlacesDoor, ProfilesDoor):
         require(self.actor, Action.IMPORT)
         from layers.importer import prepare_import
 
+        if not Path(path).is_file():  # a missing file is a refusal, not a traceback
+            raise UnusableInputError(_("no file at {path}").format(path=path))
         size = Path(path).stat().st_size
         if size > self.settings.max_upload_bytes:
-            raise UnusableInputError(
-                f"the file is {size / 1e6:.1f} MB; this deployment takes at most "
-                f"{self.settings.max_upload_mb:g} MB (setting max_upload_mb)")
+            raise UnusableInputError(_(
+                "the file is {size} MB; this deployment takes at most {limit:g} MB "
+                "(setting max_upload_mb)").format(size=number(size / 1e6, digits=1),
+                                                  limit=self.settings.max_upload_mb))
         on_conflict = options.pop("on_conflict", "error")
         progress = options.pop("progress", None)
         dry_run = bool(options.pop("dry_run", False))
@@ -195,22 +199,23 @@ class AdminDoor(PlacesDoor, ProfilesDoor):
         require(self.actor, Action.MANAGE_ACCOUNTS)
         new = Role(role)
         if new is Role.PUBLIC:
-            raise UnusableInputError("the public role is for people who are not signed in")
+            raise UnusableInputError(_("the public role is for people who are not signed in"))
 
         def run(conn: Connection) -> None:
             row = repo.get(conn, username)
             if row is None:
-                raise UnusableInputError(f"there is no account {username!r}")
+                raise UnusableInputError(_("there is no account {name!r}").format(name=username))
             seen = row.version if expected_version is None else expected_version
             if (new is not Role.ADMIN and row.role == Role.ADMIN.value
                     and repo.count_enabled(conn, Role.ADMIN.value) <= 1):
-                raise UnusableInputError("this is the last administrator; make another "
-                                         "account an administrator first")
+                raise UnusableInputError(_("this is the last administrator; make another "
+                                           "account an administrator first"))
             if not repo.set_role(conn, username, new.value, expected_version=seen):
                 from layers.errors import ConflictError
 
-                raise ConflictError(f"the account {username!r} was changed by someone else "
-                                    "since you opened it; nothing was saved. Reload and retry")
+                raise ConflictError(_("the account {name!r} was changed by someone else "
+                                      "since you opened it; nothing was saved. Reload and "
+                                      "retry").format(name=username))
             self._log(conn, "role", "account", username, {"from": row.role, "to": new.value})
 
         self._write("the role change", Action.MANAGE_ACCOUNTS, run)
@@ -218,11 +223,11 @@ class AdminDoor(PlacesDoor, ProfilesDoor):
     def set_disabled(self, username: str, disabled: bool) -> None:
         require(self.actor, Action.MANAGE_ACCOUNTS)
         if disabled and username == self.actor.username:
-            raise UnusableInputError("you cannot disable your own account")
+            raise UnusableInputError(_("you cannot disable your own account"))
 
         def run(conn: Connection) -> None:
             if not repo.set_disabled(conn, username, disabled):
-                raise UnusableInputError(f"there is no account {username!r}")
+                raise UnusableInputError(_("there is no account {name!r}").format(name=username))
             self._log(conn, "disabled" if disabled else "enabled", "account", username)
 
         self._write("the account change", Action.MANAGE_ACCOUNTS, run)

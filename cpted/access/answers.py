@@ -17,6 +17,7 @@ from cpted import fixed as fx
 from cpted import follows as fl
 from cpted.access.follows import FollowDoor, stored_time
 from cpted.access.permissions import Action, require
+from cpted.i18n import _
 from layers.clock import iso
 from layers.repos import answers
 from layers.repos import concerns as concern_repo
@@ -43,13 +44,13 @@ class AnswersDoor(FollowDoor):
         row = repo.get(conn, follow_id)
         if row is None or row["kind"] != fl.Kind.REPORT.value \
                 or not row["service_request_id"]:
-            raise fl.FollowError("this link is for a follow that no longer exists",
-                                 fields={"token": ["the follow no longer exists"]})
+            raise fl.FollowError(_("this link is for a follow that no longer exists"),
+                                 fields={"token": [_("the follow no longer exists")]})
         request_id = str(row["service_request_id"])
         state = concern_repo.state(conn, request_id)
         if state is None:
-            raise fl.FollowError("this report no longer exists: it was deleted",
-                                 fields={"token": ["the report no longer exists"]})
+            raise fl.FollowError(_("this report no longer exists: it was deleted"),
+                                 fields={"token": [_("the report no longer exists")]})
         catalogue = cc.services(self.store, conn)
         code = state.service_code
         given = answers.get(conn, follow_id, version)

@@ -23,6 +23,7 @@ from cpted import i18n
 from cpted import messages as msg
 from cpted.access.follows import FollowDoor
 from cpted.access.permissions import PERMISSIONS, Action, can, require
+from cpted.i18n import _
 from cpted.privacy import Role
 from layers.clock import iso
 from layers.errors import UnusableInputError
@@ -78,10 +79,10 @@ class AssignDoor(FollowDoor):
             if username is not None:
                 account = account_repo.get(conn, username)
                 if account is None or account.disabled or Role(account.role) not in ASSIGNABLE:
-                    roles = ", ".join(r.value for r in Role if r in ASSIGNABLE)
-                    raise UnusableInputError(
-                        f"{username!r} is not an enabled staff account; a report is "
-                        f"assigned to one of: {roles}")
+                    roles = ", ".join(_(r.value) for r in Role if r in ASSIGNABLE)
+                    raise UnusableInputError(_(
+                        "{name!r} is not an enabled staff account; a report is assigned to "
+                        "one of: {roles}").format(name=username, roles=roles))
             before = assignments.get(conn, request_id)
             was = None if before is None else str(before["username"])
             if was == username:
@@ -138,8 +139,8 @@ class AssignDoor(FollowDoor):
         now = now or datetime.now(UTC)
         username = self.actor.username
         no_account = fl.FollowError(
-            "following what is assigned to you needs a signed-in account with an e-mail "
-            "address", fields={"email": ["sign in with your own account"]})
+            _("following what is assigned to you needs a signed-in account with an e-mail "
+              "address"), fields={"email": [_("sign in with your own account")]})
         if not username:
             raise no_account
 
@@ -155,9 +156,9 @@ class AssignDoor(FollowDoor):
             if account is None or account.disabled:
                 raise no_account
             if not (account.email or "").strip():
-                problem = ("your account has no e-mail address; an administrator gives it "
-                           "one (cpted accounts add ... --email)")
-                raise fl.FollowError("nothing was followed", [problem],
+                problem = _("your account has no e-mail address; an administrator gives it "
+                            "one (cpted accounts add ... --email)")
+                raise fl.FollowError(_("nothing was followed"), [problem],
                                      fields={"email": [problem]})
             if current is not None:
                 return True

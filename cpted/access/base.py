@@ -13,6 +13,7 @@ import pandas as pd
 from cpted import concerns as cc
 from cpted.access.permissions import Action, RateLimitError, can, require
 from cpted.accounts import Actor
+from cpted.i18n import _, ngettext
 from cpted.privacy import Role
 from layers.clock import iso, now_iso
 from layers.errors import CptedError
@@ -75,22 +76,26 @@ class Door:
         now = now or datetime.now(UTC)
         since = iso(now - timedelta(minutes=1))
         key = key or self.actor.key
+        whom = (_("from this API key") if (self.actor.username or "").startswith("api:")
+                else _("from this account") if self.actor.username else _("from this address"))
         limits = [(changelog.writes_since(conn, key, since), self.settings.max_writes_per_minute,
-                   "from this " + ("API key" if (self.actor.username or "").startswith("api:")
-                                   else "account" if self.actor.username else "address"),
-                   "max_writes_per_minute")]
+                   whom, "max_writes_per_minute")]
         if key.startswith(PUBLIC_PREFIX):
             limits.append((changelog.writes_since_prefix(conn, PUBLIC_PREFIX, since),
                            self.settings.max_public_writes_per_minute,
-                           "from the public as a whole", "max_public_writes_per_minute"))
+                           _("from the public as a whole"), "max_public_writes_per_minute"))
         for recent, limit, whom, setting in limits:
             if len(recent) >= limit and not self.actor.operator:
                 oldest = pd.Timestamp(recent[0])
                 wait = max(1, int((oldest + pd.Timedelta(minutes=1) - pd.Timestamp(now))
                                   .total_seconds()) + 1)
-                raise RateLimitError(
-                    f"{len(recent)} changes in the last minute {whom}; the limit is {limit} a "
-                    f"minute (setting {setting}). Nothing was saved; try again in {wait} s",
+                raise RateLimitError(ngettext(
+                    "{n} change in the last minute {whom}; the limit is {limit} a minute "
+                    "(setting {setting}). Nothing was saved; try again in {wait} s",
+                    "{n} changes in the last minute {whom}; the limit is {limit} a minute "
+                    "(setting {setting}). Nothing was saved; try again in {wait} s",
+                    len(recent)).format(n=len(recent), whom=whom, limit=limit, setting=setting,
+                                        wait=wait),
                     retry_after_s=wait)
         # older than any window that reads them (a minute here, an hour for sign-in)
         changelog.prune_writes(conn, iso(now - timedelta(hours=1)), prefix="public:")

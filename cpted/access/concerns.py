@@ -20,6 +20,7 @@ from shapely import Point
 from cpted import concerns as cc
 from cpted.access.news import NewsDoor
 from cpted.access.permissions import Action, require
+from cpted.i18n import _
 from cpted.privacy import concerns_for, snap_to_grid
 from layers.clock import now_iso
 from layers.crs import WGS84
@@ -72,10 +73,11 @@ class ConcernDoor(NewsDoor):
         try:
             version = cc.version(self.store, request_id)
         except cc.ReportError:
-            raise UnusableInputError(f"there is no concern {request_id!r}") from None
+            raise UnusableInputError(_("there is no concern {id!r}").format(
+                id=request_id)) from None
         rows = self.concerns(where={"service_request_id": [request_id]})
         if rows.empty:
-            raise UnusableInputError(f"there is no concern {request_id!r}")
+            raise UnusableInputError(_("there is no concern {id!r}").format(id=request_id))
         out: dict[str, Any] = rows.iloc[0].to_dict()
         out["version"] = version
         out["sensitive"] = out.get("service_code") in self.sensitive_codes()
@@ -235,7 +237,7 @@ class ConcernDoor(NewsDoor):
     def delete_concern(self, request_id: str, reason: str) -> None:
         require(self.actor, Action.DELETE)
         if not (reason or "").strip():
-            raise UnusableInputError("say why the report is deleted; the reason is kept")
+            raise UnusableInputError(_("say why the report is deleted; the reason is kept"))
 
         def run(conn: Connection) -> None:
             cc.delete_concern(self.store, request_id, conn=conn)

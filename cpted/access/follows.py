@@ -31,6 +31,7 @@ from cpted import i18n
 from cpted import messages as msg
 from cpted.access.base import PUBLIC_PREFIX, Door
 from cpted.access.permissions import Action, can, require
+from cpted.i18n import _, ngettext
 from cpted.privacy import Role
 from layers.clock import iso
 from layers.repos import assignments, outbox
@@ -177,18 +178,18 @@ class FollowDoor(Door):
         geojson = None
         if (neighborhood_id is None) == (area is None):
             problems.setdefault("area", []).append(
-                "choose a neighborhood or draw an area on the map (one of them)")
+                _("choose a neighborhood or draw an area on the map (one of them)"))
         elif neighborhood_id is not None:
             if str(neighborhood_id) not in self._neighborhoods()[0]:
                 problems.setdefault("area", []).append(
-                    f"there is no neighborhood {neighborhood_id!r}")
+                    _("there is no neighborhood {id!r}").format(id=neighborhood_id))
         else:
             geom = check(lambda: fl.check_area(area))
             geojson = None if geom is None else shapely.to_geojson(
                 shapely.set_precision(geom, 1e-6))
         if problems:
             flat = [p for v in problems.values() for p in v]
-            raise fl.FollowError("nothing was followed", flat, fields=problems)
+            raise fl.FollowError(_("nothing was followed"), flat, fields=problems)
         assert address is not None and freq is not None and cats is not None
         values = {"email": address, "kind": fl.Kind.AREA.value, "service_request_id": None,
                   "neighborhood_id": None if neighborhood_id is None else str(neighborhood_id),
@@ -223,9 +224,13 @@ class FollowDoor(Door):
         address = values["email"]
         sent = outbox.count_since(conn, address, "confirm:", iso(now - timedelta(days=1)))
         if sent >= fl.MAX_CONFIRMATIONS_PER_DAY:
-            problem = (f"this address was sent {sent} confirmation messages in the last day; "
-                       "confirm one of them, or try again tomorrow")
-            raise fl.FollowError("nothing was followed", [problem], fields={"email": [problem]})
+            problem = ngettext(
+                "this address was sent {n} confirmation message in the last day; confirm it, "
+                "or try again tomorrow",
+                "this address was sent {n} confirmation messages in the last day; confirm one "
+                "of them, or try again tomorrow", sent).format(n=sent)
+            raise fl.FollowError(_("nothing was followed"), [problem],
+                                 fields={"email": [problem]})
         secret = self._secret(conn)
         token = fl.sign_token(secret, fl.Purpose.CONFIRM, follow_id,
                               expires=now + fl.CONFIRM_VALID)
@@ -266,8 +271,8 @@ class FollowDoor(Door):
         with self.store.engine.connect() as conn:
             row = repo.get(conn, follow_id)
             if row is None:
-                raise fl.FollowError("this link is for a follow that no longer exists",
-                                     fields={"token": ["the follow no longer exists"]})
+                raise fl.FollowError(_("this link is for a follow that no longer exists"),
+                                     fields={"token": [_("the follow no longer exists")]})
             return self._with_feed(self._summary(row, conn=conn), follow_id)
 
     def _with_feed(self, summary: fl.FollowSummary, follow_id: str) -> fl.FollowSummary:
@@ -286,8 +291,8 @@ class FollowDoor(Door):
         def run(conn: Connection) -> fl.FollowSummary:
             row = repo.get(conn, follow_id)
             if row is None or row["ended_at"] is not None:
-                raise fl.FollowError("this follow has ended; follow again to start anew",
-                                     fields={"token": ["the follow has ended"]})
+                raise fl.FollowError(_("this follow has ended; follow again to start anew"),
+                                     fields={"token": [_("the follow has ended")]})
             if repo.confirm(conn, follow_id, iso(now)):
                 row = {**row, "confirmed_at": iso(now)}
                 self._log(conn, "follow confirmed", row["kind"],
@@ -309,8 +314,8 @@ class FollowDoor(Door):
         def run(conn: Connection) -> fl.FollowSummary:
             row = repo.get(conn, follow_id)
             if row is None:
-                raise fl.FollowError("this link is for a follow that no longer exists",
-                                     fields={"token": ["the follow no longer exists"]})
+                raise fl.FollowError(_("this link is for a follow that no longer exists"),
+                                     fields={"token": [_("the follow no longer exists")]})
             if repo.end(conn, follow_id, iso(now)):
                 self._log(conn, "follow ended", row["kind"],
                           row["service_request_id"] or row["neighborhood_id"] or follow_id,

@@ -190,7 +190,8 @@ class NewsDoor(FollowDoor):
         names, polygons = self._neighborhoods()
         nid = str(neighborhood_id)
         if nid not in names:
-            raise UnusableInputError(f"there is no neighborhood {neighborhood_id!r}")
+            raise UnusableInputError(_("there is no neighborhood {id!r}").format(
+                id=neighborhood_id))
         items = self._recent_news(polygons[nid], (), now)
         return atom.feed(base_url=self.settings.link_base, feed_key=f"neighborhood/{nid}",
                          title=_("{name}: concerns and what was done").format(name=names[nid]),
@@ -213,8 +214,8 @@ class NewsDoor(FollowDoor):
             row = repo.get(conn, follow_id)
         if row is None or row["kind"] != fl.Kind.AREA.value or row["confirmed_at"] is None \
                 or row["ended_at"] is not None:
-            raise fl.FollowError("this feed has ended, or its follow was never confirmed",
-                                 fields={"token": ["the follow has ended"]})
+            raise fl.FollowError(_("this feed has ended, or its follow was never confirmed"),
+                                 fields={"token": [_("the follow has ended")]})
         names, polygons = self._neighborhoods()
         items = self._recent_news(self._area_of(row, polygons),
                                   json.loads(row["categories"]), now)

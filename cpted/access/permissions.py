@@ -10,37 +10,41 @@ from __future__ import annotations
 from enum import StrEnum
 
 from cpted.accounts import Actor
+from cpted.i18n import N_, _
 from cpted.privacy import Role
 from layers.errors import CptedError
 
 
 class Action(StrEnum):
-    REPORT = "report a concern"
-    SUPPORT = "support a concern (me too)"
-    FOLLOW = "follow a report or an area by e-mail"
-    ANSWER_FIXED = "answer whether a followed report is fixed"
-    CREATE_AUDIT = "record a CPTED audit"
-    ANSWER_SURVEY = "answer the perception survey"
-    EDIT_ANY_AUDIT = "edit or delete anyone's CPTED audit"
-    SEE_EXACT_SENSITIVE = "see exact locations of sensitive categories"
-    SEE_INTERNAL_NOTES = "see internal notes"
-    SEE_CONTACT = "see reporter contact"
-    CHANGE_STATUS = "change statuses"
-    ASSIGN = "assign reports to staff"
-    FOLLOW_ASSIGNED = "follow the reports assigned to oneself"
-    MERGE = "merge duplicate reports"
-    DELETE = "delete reports"
-    MANAGE_SPOTS = "gather problem spots and make action plans"
-    LOG_VISITS = "log and see patrol visits"
-    EDIT_CATEGORIES = "edit categories"
-    EDIT_INSTRUMENT = "edit the CPTED instrument"
-    MANAGE_ACCOUNTS = "manage accounts and roles"
-    MANAGE_API_KEYS = "make and revoke Open311 API keys"
-    SEE_AUDIT = "see the change log (audit trail)"
-    IMPORT = "import data"
-    SAVE_PROFILE = "save import profiles for everyone to use"
-    LOAD_SAMPLE = "load the sample district"
-    SEND_MESSAGES = "build digests and send follow messages"
+    """Each protected action; its value is English (the README's table), translated where
+    a refusal names it."""
+
+    REPORT = N_("report a concern")
+    SUPPORT = N_("support a concern (me too)")
+    FOLLOW = N_("follow a report or an area by e-mail")
+    ANSWER_FIXED = N_("answer whether a followed report is fixed")
+    CREATE_AUDIT = N_("record a CPTED audit")
+    ANSWER_SURVEY = N_("answer the perception survey")
+    EDIT_ANY_AUDIT = N_("edit or delete anyone's CPTED audit")
+    SEE_EXACT_SENSITIVE = N_("see exact locations of sensitive categories")
+    SEE_INTERNAL_NOTES = N_("see internal notes")
+    SEE_CONTACT = N_("see reporter contact")
+    CHANGE_STATUS = N_("change statuses")
+    ASSIGN = N_("assign reports to staff")
+    FOLLOW_ASSIGNED = N_("follow the reports assigned to oneself")
+    MERGE = N_("merge duplicate reports")
+    DELETE = N_("delete reports")
+    MANAGE_SPOTS = N_("gather problem spots and make action plans")
+    LOG_VISITS = N_("log and see patrol visits")
+    EDIT_CATEGORIES = N_("edit categories")
+    EDIT_INSTRUMENT = N_("edit the CPTED instrument")
+    MANAGE_ACCOUNTS = N_("manage accounts and roles")
+    MANAGE_API_KEYS = N_("make and revoke Open311 API keys")
+    SEE_AUDIT = N_("see the change log (audit trail)")
+    IMPORT = N_("import data")
+    SAVE_PROFILE = N_("save import profiles for everyone to use")
+    LOAD_SAMPLE = N_("load the sample district")
+    SEND_MESSAGES = N_("build digests and send follow messages")
 
 
 EVERYONE = frozenset(Role)
@@ -100,9 +104,12 @@ def can(role: Role | str, action: Action) -> bool:
 
 
 def refuse(actor: Actor, action: Action) -> PermissionDeniedError:
-    allowed = ", ".join(r.value for r in Role if r in PERMISSIONS[action])
-    who = "the public" if actor.role is Role.PUBLIC else f"a {actor.role.value}"
-    return PermissionDeniedError(f"{who} may not {action.value}; that needs one of: {allowed}")
+    allowed = ", ".join(_(r.value) for r in Role if r in PERMISSIONS[action])
+    said = (_("the public may not {action}; that needs one of: {roles}")
+            if actor.role is Role.PUBLIC else
+            _("a {role} may not {action}; that needs one of: {roles}"))
+    return PermissionDeniedError(said.format(role=_(actor.role.value), action=_(action.value),
+                                             roles=allowed))
 
 
 def require(actor: Actor, action: Action) -> None:

@@ -24,6 +24,7 @@ from cpted import prescore as ps
 from cpted import spots as sp
 from cpted.access.concerns import ConcernDoor
 from cpted.access.permissions import Action, can, refuse, require
+from cpted.i18n import _
 from cpted.instrument import Instrument
 from cpted.scoring import Scorecard
 from layers.errors import UnusableInputError
@@ -84,8 +85,8 @@ class PlacesDoor(ConcernDoor):
         """
         streets = self.layer(Layer.STREETS)
         if streets.empty:
-            raise UnusableInputError("there are no streets in the store: import the street "
-                                     "centrelines first")
+            raise UnusableInputError(_("there are no streets in the store: import the street "
+                                       "centrelines first"))
         codes = {code for code, svc in cc.services(self.store).items()
                  if svc.group in ps.MAINTENANCE_GROUPS}
         return ps.prescore(
@@ -139,7 +140,7 @@ class PlacesDoor(ConcernDoor):
         """Delete an audit with its photos; the reason goes to the change log."""
         self._require_audit_edit(assessment_id)
         if not (reason or "").strip():
-            raise UnusableInputError("say why the audit is deleted; the reason is kept")
+            raise UnusableInputError(_("say why the audit is deleted; the reason is kept"))
 
         def run(conn: Connection) -> None:
             au.delete_assessment(self.store, assessment_id, conn=conn)

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from cpted.access.base import Door
 from cpted.access.permissions import Action, require
+from cpted.i18n import _
 from layers import profile_catalog as catalog
 from layers.errors import ConflictError, ProfileError
 from layers.profiles import Profile, parse_profile
@@ -58,16 +59,17 @@ class ProfilesDoor(Door):
         prof = parse_profile(text, source="the profile to save")
         name = catalog.check_name(prof.name)
         if name != prof.name:
-            raise ProfileError(f"the profile's name {prof.name!r} has extra spaces; "
-                               f"write it as {name!r}")
+            raise ProfileError(_("the profile's name {name!r} has extra spaces; write it as "
+                                 "{clean!r}").format(name=prof.name, clean=name))
         key = catalog.setting_key(name)
 
         def run(conn: Connection) -> None:
             held = repo.saved_texts(conn).get(key[len(repo.PREFIX):])
             if held is not None and not replace:
                 old = catalog.read_saved({key: held})[0].name
-                raise ConflictError(f"a saved profile called {old!r} exists already; "
-                                    "replace it, or choose another name. Nothing was saved")
+                raise ConflictError(_("a saved profile called {name!r} exists already; "
+                                      "replace it, or choose another name. Nothing was saved"
+                                      ).format(name=old))
             self.store._set_setting(conn, key, text)
             self._log(conn, "import profile saved", "import_profile", name,
                       {"layer": prof.layer.value, "replaced": held is not None})

@@ -21,6 +21,7 @@ from cpted import concerns as cc
 from cpted import progress as pg
 from cpted.access.permissions import Action, require
 from cpted.access.places import PlacesDoor
+from cpted.i18n import _
 from layers.clock import iso
 from layers.crs import WGS84
 from layers.errors import UnusableInputError
@@ -57,11 +58,11 @@ class ProgressDoor(PlacesDoor):
         problems = []
         if isinstance(safe_after_dark, bool) or safe_after_dark not in pg.SAFETY_SCALE:
             allowed = ", ".join(f"{k} ({v})" for k, v in pg.SAFETY_SCALE.items())
-            problems.append(f"say how safe it feels with one of {allowed}; got "
-                            f"{safe_after_dark!r}")
+            problems.append(_("say how safe it feels with one of {allowed}; got {got!r}").format(
+                allowed=allowed, got=safe_after_dark))
         if not isinstance(knows_contact, bool):
-            problems.append(f"answer whether you know whom to contact with yes or no; got "
-                            f"{knows_contact!r}")
+            problems.append(_("answer whether you know whom to contact with yes or no; got "
+                              "{got!r}").format(got=knows_contact))
         hood = None
         try:
             point = shapely.Point(float(lon), float(lat))
@@ -69,27 +70,27 @@ class ProgressDoor(PlacesDoor):
         except (TypeError, ValueError):
             valid = False
         if not valid:
-            problems.append(f"the place should be a longitude and latitude in degrees; got "
-                            f"{lon!r}, {lat!r}")
+            problems.append(_("the place should be a longitude and latitude in degrees; got "
+                              "{lon!r}, {lat!r}").format(lon=lon, lat=lat))
         else:
             hoods = self.store.read(Layer.NEIGHBORHOODS)
             hit = hoods[hoods.intersects(point)] if len(hoods) else hoods
             if hit.empty:
-                problems.append("the place is outside every neighborhood on the map; click "
-                                "inside one")
+                problems.append(_("the place is outside every neighborhood on the map; click "
+                                  "inside one"))
             else:
                 hood = hit.iloc[0]
         if problems or hood is None:
-            raise UnusableInputError("the answer was not saved", problems)
+            raise UnusableInputError(_("the answer was not saved"), problems)
         nid, name = str(hood["id"]), str(hood["name"] or hood["id"])
         when = now or datetime.now(UTC)
 
         def run(conn: Connection) -> str:
             if repo.answered_since(conn, client=self.actor.author_key, neighborhood_id=nid,
                                    since=iso(when - ANSWER_EVERY)):
-                raise UnusableInputError(
-                    f"you have already answered for {name} today; thank you. Each person's "
-                    "answer for a neighborhood counts once a day")
+                raise UnusableInputError(_(
+                    "you have already answered for {name} today; thank you. Each person's "
+                    "answer for a neighborhood counts once a day").format(name=name))
             aid = repo.insert(conn, at=iso(when), lon=float(lon), lat=float(lat),
                               neighborhood_id=nid, safe_after_dark=int(safe_after_dark),
                               knows_contact=bool(knows_contact),
