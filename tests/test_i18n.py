@@ -36,7 +36,9 @@ TRANSLATED = ["app.py", "app_pages/report.py", "app_pages/concern.py", "app_page
               "app_pages/_text.py", "app_pages/_tables.py", "app_pages/survey.py",
               "app_pages/progress.py", "app_pages/spots.py", "app_pages/export.py",
               "app_pages/changes.py", "app_pages/accounts.py", "app_pages/setup.py",
-              "app_pages/import_data.py", "app_pages/_mapping.py"]
+              "app_pages/import_data.py", "app_pages/_mapping.py",
+              "app_pages/assess.py", "app_pages/audits.py", "app_pages/_audit_analytics.py",
+              "app_pages/_audit_view.py"]
 PLACEHOLDER = re.compile(r"\{(\w*)[^{}]*\}")
 
 
