@@ -207,7 +207,8 @@ def show_where_next(audits: pd.DataFrame, zone: str) -> None:
                  "guide to where to look, not an audit.").format(
         m=i18n.number(round(settings.near_m))))
     show_map(build_prescore_map(result.segments, todo), height=420, key="prescore-map",
-             returned_objects=[], listed_elsewhere=_("the list below the map"))
+             returned_objects=[],
+             listed_elsewhere=_("The same segments are listed below the map."))
     st.subheader(_("Where to audit next"))
     if todo.empty:
         st.write(_("Every street segment has a recent audit."))

@@ -12,7 +12,9 @@ import pandas as pd
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter
 
 from cpted import i18n
 from cpted.agreement import KAPPA_WORDS, Driver
@@ -40,6 +42,11 @@ def _png(fig: Figure) -> bytes:
     return out.getvalue()
 
 
+def _numbers(ax: Axes) -> None:
+    """The x axis's numbers written the language's way (``0,2`` in Spanish)."""
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: i18n.number(round(v, 2))))
+
+
 def kappa_chart(items: pd.DataFrame) -> bytes:
     """Fleiss' kappa of each item (``Agreement.items``), one bar an item, with Landis and
     Koch's bands marked; items where kappa is not defined are left out."""
@@ -56,6 +63,7 @@ def kappa_chart(items: pd.DataFrame) -> bytes:
         ax.text(lo + 0.01, 1.005, kappa_said(word), transform=ax.get_xaxis_transform(), fontsize=6,
                 color=GREY, ha="left", va="bottom", rotation=35)
     ax.axvline(0, color="black", linewidth=0.8)
+    _numbers(ax)
     ax.set_xlim(min(-0.4, float(rows["kappa"].min()) - 0.05) if len(rows) else -0.4, 1.0)
     ax.set_xlabel(_("Fleiss' kappa: agreement beyond chance\n(0 = as chance would give, "
                     "1 = always the same answer)"), fontsize=8)
@@ -76,6 +84,7 @@ def drivers_chart(drivers: list[Driver]) -> bytes:
     ax.set_yticklabels([d.principle for d in rows], fontsize=8)
     ax.axvline(0, color="black", linewidth=0.8)
     ax.set_xlim(-1, 1)
+    _numbers(ax)
     ax.set_xlabel(_("rank correlation with feeling safe (dot)\nand its {level} interval "
                     "(line)").format(level=i18n.percent(0.95)), fontsize=8)
     ax.spines[["top", "right"]].set_visible(False)

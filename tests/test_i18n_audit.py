@@ -268,7 +268,7 @@ def test_the_audits_page_in_spanish_with_its_trend_and_analyses(
     assert "Lugares auditados por varios auditores" in metrics
     text = " ".join(m.value for m in at.markdown)
     assert "kappa de Fleiss" in text and "términos según Landis y Koch" in text
-    assert "obtuvo más puntos, los auditores se sintieron" in text
+    assert "fue más alta, los auditores se sintieron más seguros" in text
     kappa = frame_with(at, "kappa")
     assert "Iluminación" in set(kappa.value["principle"])
     assert set(kappa.value["words"]) <= {"casi perfecto", "considerable", "moderado",
@@ -345,7 +345,7 @@ def test_the_audit_maps_speak_spanish() -> None:
                             "la última auditoría: 1 débil y 1 respuestas insuficientes.")
     rows = text.tables[0].rows
     assert list(rows.columns) == ["Lugar", "Calificación", "General (0-100)", "Momento del día",
-                                  "Auditado"]
+                                  "Fecha de auditoría"]
     assert rows.iloc[0].tolist()[:2] == ["Esquina", "Débil"]
     assert "Esquina: Débil (45), noche 2026-05-01" in page
     assert "Callejón: Respuestas insuficientes, día 2026-05-01" in page
