@@ -7,6 +7,11 @@ An instrument is a TOML file (see ``cpted/data/instrument.toml``) with a
 
 Every item is phrased so that a higher answer is the better state; answers are
 stored as integers on the item's scale (``yes/no`` as 1/0).
+
+The texts are kept in English, as written in the file, and translated where they are
+shown (``_(item.question)``; :meth:`Item.label` gives an answer's words in the language
+in use): ``cpted.i18n_extract.extract_instrument`` puts the shipped instrument's texts
+in the catalogue. A deployment's own wording has no translation and is shown as written.
 """
 
 from __future__ import annotations

@@ -84,7 +84,7 @@ def test_a_recommendation_is_given_in_spanish_and_stored_answers_are_not_transla
     card = score(INS, {"lt_working": 0, "ns_windows": 0}, "night")
     rec = next(r for r in card.recommendations if r.item.id == "lt_working")
     with i18n.use("es"):
-        assert i18n._(rec.text) == ("Informe a la ciudad de cada luz apagada (con el número "
+        assert i18n._(rec.text) == ("Avise a la ciudad de cada luz apagada (con el número "
                                     "del poste si se ve).")
         assert rec.item.label(0) == "No" and INS.item("ns_windows").label(0) == "Ninguno"
         assert label_words(card.label) == "Respuestas insuficientes"
@@ -205,7 +205,7 @@ def test_audit_a_place_in_spanish_refuses_then_saves_and_scores(
     assert "Débil" in [c.value for c in at.caption] and "alta" in [c.value for c in at.caption]
     assert "Recomendaciones" in [s.value for s in at.subheader]
     text = " ".join(m.value for m in at.markdown)
-    assert "Informe a la ciudad de cada luz apagada" in text  # a quick win, first
+    assert "Avise a la ciudad de cada luz apagada" in text  # a quick win, first
     assert text.index("Mejora rápida") < text.index("Inversión")
     assert "Respuesta: No" in text
     chart = next(i for i in at.get("image")
