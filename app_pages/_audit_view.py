@@ -2,44 +2,67 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import streamlit as st
 
 from app_pages._text import md
+from cpted import i18n
+from cpted.i18n import _
 from cpted.reports import score_chart
-from cpted.scoring import Scorecard
+from cpted.scoring import Scorecard, label_words
+
+
+def _of_100(score: float | None) -> str:
+    """``"50 / 100"`` with the number written the language's way; ``"–"`` for none."""
+    return "–" if score is None else _("{score} / 100").format(score=i18n.number(round(score)))
+
+
+def _named(card: Scorecard) -> Scorecard:
+    """``card`` with its principles named in the language in use, for the drawn chart."""
+    return replace(card, principles=tuple(
+        replace(p, principle=replace(p.principle, name=_(p.principle.name)))
+        for p in card.principles))
 
 
 def show_scorecard(card: Scorecard, weights_note: str) -> None:
     c1, c2, c3 = st.columns(3)
-    shown = card.rated_overall
-    c1.metric("Overall (design)", "–" if shown is None else f"{shown:.0f} / 100",
-              help="Mean of the design principles' scores; each principle is the mean of its "
-                   "answered items on 0-100. Rated only when at least half of the items "
-                   "that apply were answered.")
-    c1.caption(md(card.label if card.enough_answers
-                  else f"{card.label}: {card.coverage_note}."))
-    c2.metric("Confidence", f"{card.confidence:.0%}",
-              help="Share of the items that apply at this time of day that were answered.")
-    c2.caption(md(card.confidence_label))
-    c3.metric("Feeling of safety", "–" if card.outcome is None else f"{card.outcome:.0f} / 100",
-              help="The outcome items, kept out of the overall score so the two can be "
-                   "compared.")
+    c1.metric(_("Overall (design)"), _of_100(card.rated_overall),
+              help=_("Mean of the design principles' scores; each principle is the mean of "
+                     "its answered items on 0-100. Rated only when at least half of the "
+                     "items that apply were answered."))
+    c1.caption(md(label_words(card.label) if card.enough_answers
+                  else _("{label}: {note}.").format(label=label_words(card.label),
+                                                    note=card.coverage_note)))
+    c2.metric(_("Confidence"), i18n.percent(card.confidence),
+              help=_("Share of the items that apply at this time of day that were answered."))
+    c2.caption(md(label_words(card.confidence_label)))
+    c3.metric(_("Feeling of safety"), _of_100(card.outcome),
+              help=_("The outcome items, kept out of the overall score so the two can be "
+                     "compared."))
     if not card.enough_answers:
-        st.info("Too few items were answered for an overall score. The principle scores "
-                "below come from the few answers given; edit the audit to answer more.")
-    st.image(score_chart(card), caption="Scores by principle (0-100)",
-             alt="Bar chart of the scores by principle, 0 to 100: " + "; ".join(
-                 f"{p.principle.name} {p.score:.0f}" if p.score is not None
-                 else f"{p.principle.name} not answered" for p in card.principles) + ".")
-    st.caption(md(weights_note))
-    st.subheader("Recommendations")
+        st.info(_("Too few items were answered for an overall score. The principle scores "
+                  "below come from the few answers given; edit the audit to answer more."))
+    scores = "; ".join(
+        _("{principle} {score}").format(principle=_(p.principle.name),
+                                        score=i18n.number(round(p.score)))
+        if p.score is not None else
+        _("{principle} not answered").format(principle=_(p.principle.name))
+        for p in card.principles)
+    st.image(score_chart(_named(card)), caption=_("Scores by principle (0-100)"),
+             alt=_("Bar chart of the scores by principle, 0 to 100: {scores}.").format(
+                 scores=scores))
+    st.caption(md(_(weights_note)))
+    st.subheader(_("Recommendations"))
     if not card.recommendations:
-        st.write("None: no item was answered low.")
+        st.write(_("None: no item was answered low."))
     for n, r in enumerate(card.recommendations, 1):
-        kind = ":green[Quick win]" if r.quick_win else ":orange[Capital]"
-        st.markdown(f"{n}. {kind} {_md(r.text)}  \n"
-                    f"   <small>{_md(r.item.question)} Answer: {_md(r.item.label(r.answer))}"
-                    "</small>", unsafe_allow_html=True)
+        kind = _(":green[Quick win]") if r.quick_win else _(":orange[Capital]")
+        st.markdown(_("{n}. {kind} {text}  \n   <small>{question} Answer: {answer}</small>"
+                      ).format(n=n, kind=kind, text=_md(_(r.text)),
+                               question=_md(_(r.item.question)),
+                               answer=_md(r.item.label(r.answer))),
+                    unsafe_allow_html=True)
 
 
 def _md(text: str) -> str:

@@ -1,5 +1,7 @@
-"""Charts of :mod:`cpted.agreement` for the Audits page: matplotlib PNGs, axes in words,
-readable in black and white (positions and markers, not colour alone)."""
+"""Charts of :mod:`cpted.agreement` for the Audits page: matplotlib PNGs, axes in words
+(the language in use), readable in black and white (positions and markers, not colour
+alone). The items' and principles' names are drawn as given: the caller passes them in
+the reader's language."""
 
 from __future__ import annotations
 
@@ -10,11 +12,27 @@ import pandas as pd
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter
 
+from cpted import i18n
 from cpted.agreement import KAPPA_WORDS, Driver
+from cpted.i18n import N_, _
 
 BLUE, GREY = "#2c7bb6", "#777777"
+#: :mod:`cpted.agreement`'s words for kappa (:data:`~cpted.agreement.KAPPA_WORDS`, what
+#: :func:`~cpted.agreement.kappa_words` says of no kappa, and an item where every auditor
+#: answered alike), for the catalogue; a test holds them equal to the domain's.
+KAPPA_SAID: frozenset[str] = frozenset({
+    N_("almost perfect"), N_("substantial"), N_("moderate"), N_("fair"), N_("slight"),
+    N_("poor (less than chance)"), N_("not defined"), N_("everyone gave the same answer")})
+
+
+def kappa_said(words: str) -> str:
+    """Words of :mod:`cpted.agreement` about a kappa in the language in use (others as
+    they are)."""
+    return _(words) if words in KAPPA_SAID else words
 
 
 def _png(fig: Figure) -> bytes:
@@ -22,6 +40,11 @@ def _png(fig: Figure) -> bytes:
     fig.savefig(out, format="png", dpi=150)
     plt.close(fig)
     return out.getvalue()
+
+
+def _numbers(ax: Axes) -> None:
+    """The x axis's numbers written the language's way (``0,2`` in Spanish)."""
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: i18n.number(round(v, 2))))
 
 
 def kappa_chart(items: pd.DataFrame) -> bytes:
@@ -37,12 +60,13 @@ def kappa_chart(items: pd.DataFrame) -> bytes:
     # Landis and Koch's bands, named above the plot where each starts
     for lo, word in KAPPA_WORDS[:-1]:
         ax.axvline(lo, color=GREY, linewidth=0.6, linestyle=":")
-        ax.text(lo + 0.01, 1.005, word, transform=ax.get_xaxis_transform(), fontsize=6,
+        ax.text(lo + 0.01, 1.005, kappa_said(word), transform=ax.get_xaxis_transform(), fontsize=6,
                 color=GREY, ha="left", va="bottom", rotation=35)
     ax.axvline(0, color="black", linewidth=0.8)
+    _numbers(ax)
     ax.set_xlim(min(-0.4, float(rows["kappa"].min()) - 0.05) if len(rows) else -0.4, 1.0)
-    ax.set_xlabel("Fleiss' kappa: agreement beyond chance\n(0 = as chance would give, "
-                  "1 = always the same answer)", fontsize=8)
+    ax.set_xlabel(_("Fleiss' kappa: agreement beyond chance\n(0 = as chance would give, "
+                    "1 = always the same answer)"), fontsize=8)
     ax.spines[["top", "right"]].set_visible(False)
     return _png(fig)
 
@@ -60,7 +84,8 @@ def drivers_chart(drivers: list[Driver]) -> bytes:
     ax.set_yticklabels([d.principle for d in rows], fontsize=8)
     ax.axvline(0, color="black", linewidth=0.8)
     ax.set_xlim(-1, 1)
-    ax.set_xlabel("rank correlation with feeling safe (dot)\nand its 95% interval (line)",
-                  fontsize=8)
+    _numbers(ax)
+    ax.set_xlabel(_("rank correlation with feeling safe (dot)\nand its {level} interval "
+                    "(line)").format(level=i18n.percent(0.95)), fontsize=8)
     ax.spines[["top", "right"]].set_visible(False)
     return _png(fig)

@@ -25,6 +25,7 @@ import pandas as pd
 import shapely
 
 from cpted.concerns import _iso, _now
+from cpted.i18n import _
 from cpted.instrument import Instrument, InstrumentError, check_answers, parse_instrument
 from cpted.photos import clean_photo
 from cpted.scoring import Scorecard, audit_label, enough_answers, score
@@ -87,39 +88,45 @@ class Assessment:
 
 
 def _check(draft: AssessmentDraft, instrument: Instrument) -> list[str]:
+    """Every problem with ``draft``, in the language in use (the person saving reads them)."""
     problems = []
     if not draft.place_name.strip():
-        problems.append("give the place a name (a street, a corner, a landmark)")
+        problems.append(_("give the place a name (a street, a corner, a landmark)"))
     elif len(draft.place_name) > MAX_NAME_CHARS:
-        problems.append(f"the place name is longer than {MAX_NAME_CHARS} characters")
+        problems.append(_("the place name is longer than {n} characters").format(
+            n=MAX_NAME_CHARS))
     if not draft.assessor.strip():
-        problems.append("say who made the audit (a name or a group)")
+        problems.append(_("say who made the audit (a name or a group)"))
     elif len(draft.assessor) > MAX_NAME_CHARS:
-        problems.append(f"the assessor is longer than {MAX_NAME_CHARS} characters")
+        problems.append(_("the assessor is longer than {n} characters").format(
+            n=MAX_NAME_CHARS))
     if draft.period not in PERIODS:
-        problems.append(f"the audit is by day or by night, not {draft.period!r}")
+        problems.append(_("the audit is by day or by night, not {got!r}").format(
+            got=draft.period))
     g = draft.geometry
     if g is None or not isinstance(g, shapely.Geometry) or g.is_empty:
-        problems.append("draw the place on the map: a point, a street segment or an area")
+        problems.append(_("draw the place on the map: a point, a street segment or an area"))
     elif g.geom_type not in ("Point", "LineString", "Polygon", "MultiLineString",
                              "MultiPolygon"):
-        problems.append(f"a place is a point, a line or an area, not a {g.geom_type}")
+        problems.append(_("a place is a point, a line or an area, not a {kind}").format(
+            kind=g.geom_type))
     else:
         minx, miny, maxx, maxy = g.bounds
         if not (-180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90):
-            problems.append("the place's coordinates are not longitude/latitude")
+            problems.append(_("the place's coordinates are not longitude/latitude"))
         elif not g.is_valid:
-            problems.append("the drawn area crosses itself; draw it again")
+            problems.append(_("the drawn area crosses itself; draw it again"))
     if len(draft.notes) > MAX_NOTES_CHARS:
-        problems.append(f"the notes are longer than {MAX_NOTES_CHARS} characters")
+        problems.append(_("the notes are longer than {n} characters").format(
+            n=MAX_NOTES_CHARS))
     if len(draft.photos) > MAX_PHOTOS:
-        problems.append(f"at most {MAX_PHOTOS} photos per audit")
+        problems.append(_("at most {n} photos per audit").format(n=MAX_PHOTOS))
     if draft.period in PERIODS:
         problems += check_answers(instrument, draft.answers, draft.period)
     if not any(v is not None for v in draft.answers.values()):
-        problems.append("answer at least one item")
+        problems.append(_("answer at least one item"))
     if draft.assessed_at.tzinfo is None:
-        problems.append("the audit time needs a time zone")
+        problems.append(_("the audit time needs a time zone"))
     return problems
 
 
@@ -249,7 +256,7 @@ def save_assessment(store: Store, draft: AssessmentDraft, instrument: Instrument
     now = _now(now)
     problems = _check(draft, instrument)
     if problems:
-        raise AssessmentError("the audit cannot be saved yet", problems)
+        raise AssessmentError(_("the audit cannot be saved yet"), problems)
     photo_rows = _clean_photos(draft.photos)
     aid = f"A-{uuid.uuid4().hex[:8]}"
     with store.transaction(conn) as c:
@@ -305,7 +312,7 @@ def update_assessment(store: Store, assessment_id: str, draft: AssessmentDraft,
     now = _now(now)
     problems = _check(draft, instrument)
     if problems:
-        raise AssessmentError("the audit cannot be saved yet", problems)
+        raise AssessmentError(_("the audit cannot be saved yet"), problems)
     photo_rows = _clean_photos(draft.photos)
     with store.transaction(conn) as c:
         current = repo.current_version(c, assessment_id)
@@ -317,10 +324,11 @@ def update_assessment(store: Store, assessment_id: str, draft: AssessmentDraft,
                                               "version": expected_version + 1, **values},
                            expected_version=expected_version)
         if done != 1:
-            raise ConflictError(
-                f"audit {assessment_id} was changed by someone else since you opened it "
-                f"(it is now at version {current}, you edited version {expected_version}); "
-                "reload it and make your changes again")
+            raise ConflictError(_(
+                "audit {id} was changed by someone else since you opened it (it is now at "
+                "version {now}, you edited version {edited}); reload it and make your "
+                "changes again").format(id=assessment_id, now=current,
+                                        edited=expected_version))
         repo.remove_photos(c, assessment_id, list(remove_photos))
         repo.add_photos(c, assessment_id, photo_rows)
         repo.grow_extent(c, draft.geometry)
@@ -487,7 +495,7 @@ def same_place(store: Store, assessment_id: str, *,
     out = everything[same.to_numpy()].sort_values("assessed_at", kind="stable")
     out = out.reset_index(drop=True)
     cards = {}
-    for _, row in out.iterrows():
+    for _n, row in out.iterrows():
         rec = get_assessment(store, row["id"])
         cards[row["id"]] = scorecard(store, rec)
     for p in next(iter(cards.values())).principles:

@@ -7,6 +7,11 @@ An instrument is a TOML file (see ``cpted/data/instrument.toml``) with a
 
 Every item is phrased so that a higher answer is the better state; answers are
 stored as integers on the item's scale (``yes/no`` as 1/0).
+
+The texts are kept in English, as written in the file, and translated where they are
+shown (``_(item.question)``; :meth:`Item.label` gives an answer's words in the language
+in use): ``cpted.i18n_extract.extract_instrument`` puts the shipped instrument's texts
+in the catalogue. A deployment's own wording has no translation and is shown as written.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from cpted.i18n import N_, _
 from layers.errors import UnusableInputError
 
 DEFAULT_INSTRUMENT = Path(__file__).with_name("data") / "instrument.toml"
@@ -43,9 +49,10 @@ class Scale(StrEnum):
 
     @property
     def default_labels(self) -> tuple[str, ...]:
-        return {"0-3": ("Poor", "Fair", "Good", "Very good"),
-                "1-5": ("Very poor", "Poor", "Fair", "Good", "Very good"),
-                "yes/no": ("No", "Yes")}[self.value]
+        return {"0-3": (N_("Poor"), N_("Fair"), N_("Good"), N_("Very good")),
+                "1-5": (N_("Very poor"), N_("Poor"), N_("Fair"), N_("Good"),
+                        N_("Very good")),
+                "yes/no": (N_("No"), N_("Yes"))}[self.value]
 
 
 class Applies(StrEnum):
@@ -97,7 +104,9 @@ class Item:
         return (answer - lo) / (hi - lo)
 
     def label(self, answer: int) -> str:
-        return self.labels[self.scale.values.index(answer)]
+        """The words of ``answer`` in the language in use (a label the catalogue lacks,
+        such as a deployment's own, as written)."""
+        return _(self.labels[self.scale.values.index(answer)])
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from cpted import i18n
+from cpted.i18n import N_, _, ngettext
 from cpted.instrument import NA, Instrument, Item, Principle, PrincipleKind, RecommendationKind
 
 #: An answer this low (normalised) or lower earns the item's recommendation.
@@ -34,8 +36,9 @@ LOW_ANSWER = 0.5
 
 #: Plain labels for a 0-100 score. These bands are this project's convention:
 #: no CPTED standard defines cut-offs.
-SCORE_BANDS = ((80.0, "Strong"), (60.0, "Adequate"), (40.0, "Weak"), (0.0, "Poor"))
-CONFIDENCE_BANDS = ((0.8, "high"), (0.5, "medium"), (0.0, "low"))
+SCORE_BANDS = ((80.0, N_("Strong")), (60.0, N_("Adequate")), (40.0, N_("Weak")),
+               (0.0, N_("Poor")))
+CONFIDENCE_BANDS = ((0.8, N_("high")), (0.5, N_("medium")), (0.0, N_("low")))
 
 #: The least share of an audit's applicable items that must be answered for its overall
 #: score to be rated (shown with a band, coloured on maps, counted by Patrol).
@@ -51,13 +54,26 @@ CONFIDENCE_BANDS = ((0.8, "high"), (0.5, "medium"), (0.0, "low"))
 MIN_COVERAGE = 0.5
 
 #: The label of an audit answered below :data:`MIN_COVERAGE`.
-NOT_ENOUGH_ANSWERS = "Not enough answers"
+NOT_ENOUGH_ANSWERS = N_("Not enough answers")
+#: The label of a score that could not be computed (no item answered).
+NOT_SCORED = N_("Not scored")
+#: The overall row of :func:`compare`.
+OVERALL = N_("Overall (design)")
+_LABELS = frozenset({*(w for _f, w in SCORE_BANDS), *(w for _f, w in CONFIDENCE_BANDS),
+                     NOT_ENOUGH_ANSWERS, NOT_SCORED, OVERALL})
+
+
+def label_words(label: str) -> str:
+    """A label as computed here (a band, :data:`NOT_ENOUGH_ANSWERS`, a confidence, the
+    overall row of :func:`compare`) in the language in use; labels stay English in data
+    (maps colour by them), so this is for showing one. Anything else is returned as is."""
+    return _(label) if label in _LABELS else label
 
 
 def score_label(score: float | None) -> str:
     """The band of a 0-100 score (:data:`SCORE_BANDS`), or "Not scored" for None."""
     if score is None:
-        return "Not scored"
+        return NOT_SCORED
     return next(label for floor, label in SCORE_BANDS if score >= floor)
 
 
@@ -153,12 +169,16 @@ class Scorecard:
 
     @property
     def coverage_note(self) -> str:
-        """In words, how many items were answered and, when too few, how many are needed."""
-        done = f"{self.answered} of {self.applicable} items answered"
+        """In words (the language in use), how many items were answered and, when too few,
+        how many are needed."""
+        done = ngettext("{answered} of {applicable} item answered",
+                        "{answered} of {applicable} items answered", self.applicable).format(
+            answered=i18n.number(self.answered), applicable=i18n.number(self.applicable))
         if self.enough_answers:
             return done
-        return (f"{done}; an overall score needs at least "
-                f"{answers_needed(self.applicable)} ({MIN_COVERAGE:.0%})")
+        return _("{done}; an overall score needs at least {needed} ({share})").format(
+            done=done, needed=i18n.number(answers_needed(self.applicable)),
+            share=i18n.percent(MIN_COVERAGE))
 
     @property
     def confidence_label(self) -> str:
@@ -231,7 +251,7 @@ def compare(before: Scorecard, after: Scorecard) -> pd.DataFrame:
     """
     b_map = after.by_id()
     frame = pd.DataFrame({
-        "principle": [*(p.principle.name for p in before.principles), "Overall (design)"],
+        "principle": [*(p.principle.name for p in before.principles), OVERALL],
         "before": pd.array([*(p.score for p in before.principles), before.rated_overall],
                            dtype="Float64"),
         "after": pd.array([*(b_map.get(p.principle.id) for p in before.principles),

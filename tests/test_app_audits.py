@@ -232,4 +232,4 @@ def test_with_no_audits_the_page_still_says_where_to_audit_first(
     shown = frame_with(app, "pre").value
     assert len(shown) == 10 and shown["pre"].is_monotonic_decreasing
     text = " ".join(m.value for m in app.markdown)
-    assert "Not yet: 0 audited place(s)" in text
+    assert "Not yet: 0 audited places lie on a street segment" in text

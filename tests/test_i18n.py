@@ -29,16 +29,10 @@ APP = str(ROOT / "app.py")
 
 CATALOGUES = sorted((ROOT / "cpted" / "locale").glob("*/LC_MESSAGES/cpted.po"))
 TEMPLATE = ROOT / "cpted" / "locale" / "cpted.pot"
-#: The files whose every text for people goes through the catalogue so far; the rest of
-#: the pages follow (issue: translations). Each is checked for bare English below.
-TRANSLATED = ["app.py", "app_pages/report.py", "app_pages/concern.py", "app_pages/map.py",
-              "app_pages/neighborhoods.py", "app_pages/_state.py", "app_pages/_maps.py",
-              "app_pages/_text.py", "app_pages/_tables.py", "app_pages/survey.py",
-              "app_pages/progress.py", "app_pages/spots.py", "app_pages/export.py",
-              "app_pages/changes.py", "app_pages/accounts.py", "app_pages/setup.py",
-              "app_pages/import_data.py", "app_pages/_mapping.py",
-              "app_pages/patrol.py", "app_pages/_forecast.py", "app_pages/_patrol_trends.py",
-              "app_pages/streetlights.py"]
+#: Every page file: each text for people in them goes through the catalogue, checked for
+#: bare English below.
+TRANSLATED = ["app.py", *sorted(str(p.relative_to(ROOT)) for p in (ROOT / "app_pages").glob("*.py")
+                                if p.name != "__init__.py")]
 PLACEHOLDER = re.compile(r"\{(\w*)[^{}]*\}")
 
 

@@ -10,6 +10,8 @@ import pandas as pd
 import shapely
 from folium.plugins import Draw
 
+from cpted import i18n
+from cpted.i18n import N_, _, ngettext
 from cpted.maps.common import (
     DEFAULT_CENTRE_LONLAT,
     bounds_latlon,
@@ -17,14 +19,29 @@ from cpted.maps.common import (
     escape_text,
     escaped_frame,
 )
-from cpted.maps.describe import MapTable, MapText, attach, counted, listing
-from cpted.scoring import SCORE_BANDS
+from cpted.maps.describe import MapTable, MapText, attach
+from cpted.scoring import SCORE_BANDS, label_words
 from layers.crs import latlon
 
 PLACE_COLOR = "#d73027"
 SIGHTLINE_COLOR = "#4575b4"
-AUDIT_LAYER = "CPTED audits"
-BANDS = frozenset(label for _, label in SCORE_BANDS)
+AUDIT_LAYER = N_("CPTED audits")
+BANDS = frozenset(label for _floor, label in SCORE_BANDS)
+#: An audit's stored period as a word.
+PERIODS = {"day": N_("day"), "night": N_("night")}
+#: A drawn place's kind, inside a sentence.
+SHAPES = {"Point": N_("a spot"), "LineString": N_("a street segment")}
+
+
+def _period(value: object) -> str:
+    return _(PERIODS[str(value)]) if str(value) in PERIODS else str(value)
+
+
+def _listing(parts: list[str]) -> str:
+    """``"a, b and c"`` in the language in use."""
+    if len(parts) <= 1:
+        return "".join(parts)
+    return _("{items} and {last}").format(items=", ".join(parts[:-1]), last=parts[-1])
 
 
 def _band_color(label: str) -> str:
@@ -37,11 +54,13 @@ def _audit_tip(place_name: object, label: object, overall: float | None, period:
                assessed_at: object) -> str:
     score = "" if overall is None else f" ({overall:.0f})"
     day = f"{assessed_at:%Y-%m-%d}" if hasattr(assessed_at, "strftime") else str(assessed_at)
-    return escape_text(f"{place_name}: {label}{score}, {period} {day}")
+    return escape_text(_("{place}: {label}{score}, {period} {day}").format(
+        place=place_name, label=label_words(str(label)), score=score, period=_period(period),
+        day=day))
 
 
 def _add_audits(fmap: folium.Map, audits: gpd.GeoDataFrame) -> None:
-    group = folium.FeatureGroup(name=AUDIT_LAYER, show=True)
+    group = folium.FeatureGroup(name=_(AUDIT_LAYER), show=True)
     for row in audits.itertuples():
         overall = None if row.overall is None or math.isnan(row.overall) else float(row.overall)
         if row.label not in BANDS:  # not scored, or not enough answers: no number to show
@@ -88,26 +107,29 @@ def build_audits_map(audits: gpd.GeoDataFrame, *,
     else:
         fmap = centred_map(None)
     if neighborhoods is not None and len(neighborhoods):
-        folium.GeoJson(escaped_frame(neighborhoods, ["name"]).to_json(), name="Neighborhoods",
+        folium.GeoJson(escaped_frame(neighborhoods, ["name"]).to_json(),
+                       name=_("Neighborhoods"),
                        style_function=lambda _f: {"color": "#555", "weight": 1,
                                                   "fillOpacity": 0}).add_to(fmap)
     _add_audits(fmap, audits)
-    summary = f"Map of {counted(len(audits), 'audited place')}"
     if not len(audits):
-        return attach(fmap, MapText(summary + "."))
+        return attach(fmap, MapText(_("Map of 0 audited places.")))
     per = audits["label"].astype(str).value_counts()
-    summary += ", coloured by the latest audit's label: " + listing(
-        f"{int(k):,} {str(lab).lower()}" for lab, k in per.items())
+    summary = ngettext(
+        "Map of {n} audited place, coloured by the latest audit's label: {labels}.",
+        "Map of {n} audited places, coloured by the latest audit's label: {labels}.",
+        len(audits)).format(n=i18n.number(len(audits)), labels=_listing(
+            [f"{i18n.number(int(k))} {label_words(str(lab)).lower()}" for lab, k in per.items()]))
     overall = [None if o is None or math.isnan(o) or lab not in BANDS else round(float(o))
                for o, lab in zip(audits["overall"], audits["label"], strict=True)]
     rows = pd.DataFrame({
-        "Place": audits["place_name"].astype(str).to_numpy(),
-        "Label": audits["label"].astype(str).to_numpy(),
-        "Overall (0-100)": pd.array(overall, dtype="Int64"),
-        "Time of day": audits["period"].astype(str).to_numpy(),
-        "Audited": [f"{a:%Y-%m-%d}" if hasattr(a, "strftime") else str(a)
-                    for a in audits["assessed_at"]]})
-    return attach(fmap, MapText(summary + ".", (MapTable("Audited places on the map", rows),)))
+        _("Place"): audits["place_name"].astype(str).to_numpy(),
+        _("Label"): [label_words(str(lab)) for lab in audits["label"]],
+        _("Overall (0-100)"): pd.array(overall, dtype="Int64"),
+        _("Time of day"): [_period(p) for p in audits["period"]],
+        _("Audited"): [f"{a:%Y-%m-%d}" if hasattr(a, "strftime") else str(a)
+                       for a in audits["assessed_at"]]})
+    return attach(fmap, MapText(summary, (MapTable(_("Audited places on the map"), rows),)))
 
 
 def build_assess_map(place: shapely.Geometry | None, *,
@@ -141,7 +163,7 @@ def build_assess_map(place: shapely.Geometry | None, *,
         centre, zoom = shapely.Point(DEFAULT_CENTRE_LONLAT), 15
     fmap = folium.Map(location=latlon(centre), zoom_start=zoom, control_scale=True, tiles=None)
     if streets is not None and len(streets):
-        folium.GeoJson(streets[["geometry"]].to_json(), name="Streets",
+        folium.GeoJson(streets[["geometry"]].to_json(), name=_("Streets"),
                        style_function=lambda _f: {"color": "#888", "weight": 2}).add_to(fmap)
     Draw(export=False, position="topleft",  # type: ignore[no-untyped-call]  # folium has no type hints
          draw_options={"polyline": {"shapeOptions": {"color": PLACE_COLOR, "weight": 6}},
@@ -150,29 +172,31 @@ def build_assess_map(place: shapely.Geometry | None, *,
                        "rectangle": False, "circle": False},
          edit_options={"edit": False, "remove": False}).add_to(fmap)
     if place is not None and not place.is_empty:
-        folium.GeoJson(place.__geo_interface__, name="Audited place",
+        folium.GeoJson(place.__geo_interface__, name=_("Audited place"),
                        style_function=lambda _f: {"color": PLACE_COLOR,
                                                   "weight": 6}).add_to(fmap)
         if place.geom_type == "Point":
             folium.CircleMarker(latlon(place), radius=10, color="#ffffff", weight=2,
                                 fill=True, fill_color=PLACE_COLOR, fill_opacity=1,
-                                tooltip="Audited place").add_to(fmap)
+                                tooltip=_("Audited place")).add_to(fmap)
         if sightlines is not None:
-            folium.GeoJson(sightlines.__geo_interface__, name="Sightlines",
+            folium.GeoJson(sightlines.__geo_interface__, name=_("Sightlines"),
                            style_function=lambda _f: {"color": SIGHTLINE_COLOR,
                                                       "fillOpacity": 0.25,
                                                       "weight": 1}).add_to(fmap)
     if place is None or place.is_empty:
-        said = "No place is drawn yet."
+        said = _("No place is drawn yet.")
     else:
-        shape = {"Point": "a spot", "LineString": "a street segment"}.get(place.geom_type,
-                                                                         "an area")
-        said = (f"The place drawn is {shape}, at latitude {place.centroid.y:.5f}, longitude "
-                f"{place.centroid.x:.5f}" + (", with its sightlines shaded."
-                                              if sightlines is not None else "."))
-    return attach(fmap, MapText(
+        where = {"shape": _(SHAPES.get(place.geom_type, N_("an area"))),
+                 "lat": i18n.number(place.centroid.y, digits=5),
+                 "lon": i18n.number(place.centroid.x, digits=5)}
+        said = (_("The place drawn is {shape}, at latitude {lat}, longitude {lon}, with its "
+                  "sightlines shaded.") if sightlines is not None else
+                _("The place drawn is {shape}, at latitude {lat}, longitude {lon}.")
+                ).format(**where)
+    return attach(fmap, MapText(_(
         "Map to draw the place to audit on, with the streets as a guide: the drawing tools "
-        f"(a dot, a line or an area) are at the top left. {said}"))
+        "(a dot, a line or an area) are at the top left. {said}").format(said=said)))
 
 
 def build_sightlines_map(viewpoint: shapely.Point, visible: shapely.Geometry, *,
@@ -194,13 +218,13 @@ def build_sightlines_map(viewpoint: shapely.Point, visible: shapely.Geometry, *,
     """
     fmap = folium.Map(location=latlon(viewpoint), zoom_start=zoom_start, control_scale=True,
                       tiles=None)
-    folium.GeoJson(visible.__geo_interface__, name="Visible area",
+    folium.GeoJson(visible.__geo_interface__, name=_("Visible area"),
                    style_function=lambda _f: {"color": SIGHTLINE_COLOR,
                                               "fillOpacity": 0.3}).add_to(fmap)
     folium.CircleMarker(latlon(viewpoint), radius=8, color="#ffffff", weight=2, fill=True,
                         fill_color=PLACE_COLOR, fill_opacity=1,
-                        tooltip="Viewpoint").add_to(fmap)
-    return attach(fmap, MapText(
+                        tooltip=_("Viewpoint")).add_to(fmap)
+    return attach(fmap, MapText(_(
         "Map of the area visible from the place's point (shaded blue), given the building "
-        f"footprints; the point is at latitude {viewpoint.y:.5f}, longitude "
-        f"{viewpoint.x:.5f}."))
+        "footprints; the point is at latitude {lat}, longitude {lon}.").format(
+        lat=i18n.number(viewpoint.y, digits=5), lon=i18n.number(viewpoint.x, digits=5))))

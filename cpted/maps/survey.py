@@ -10,8 +10,10 @@ import geopandas as gpd
 import pandas as pd
 import shapely
 
+from cpted import i18n
+from cpted.i18n import _, ngettext
 from cpted.maps.common import bounds_latlon, centred_map, escaped_frame, legend, pin_icon
-from cpted.maps.describe import MapTable, MapText, attach, counted
+from cpted.maps.describe import MapTable, MapText, attach
 from layers.crs import latlon
 
 #: Very unsafe (1) to very safe (5): ColorBrewer RdYlBu, colour-blind safe.
@@ -34,7 +36,8 @@ def build_survey_map(neighborhoods: gpd.GeoDataFrame, summary: pd.DataFrame, *,
     pin : shapely.Point, optional
         The place chosen so far (WGS84), drawn as a pin.
     scale : dict of int to str
-        The answers' words, 1 to 5, for the legend.
+        The answers' words, 1 to 5, for the legend, in the language in use (the map's
+        other words are translated here).
     tiles : str or None
         The basemap; ``None`` for none.
 
@@ -51,8 +54,9 @@ def build_survey_map(neighborhoods: gpd.GeoDataFrame, summary: pd.DataFrame, *,
         n = int(row["survey_answers"]) if row is not None else 0
         mean = float(row["safe_mean"]) if row is not None else math.nan
         means.append(mean)
-        labels.append(f"{mean:.1f} of 5 ({n:,} answers)" if not math.isnan(mean)
-                      else f"too few answers ({n:,})")
+        labels.append(ngettext("{mean} of 5 ({n} answer)", "{mean} of 5 ({n} answers)", n).format(
+            mean=i18n.number(mean, digits=1), n=i18n.number(n)) if not math.isnan(mean)
+            else _("too few answers ({n})").format(n=i18n.number(n)))
     gdf["feeling"] = labels
     gdf["klass"] = [0 if math.isnan(m) else min(5, max(1, round(m))) for m in means]
     if len(gdf):
@@ -61,29 +65,36 @@ def build_survey_map(neighborhoods: gpd.GeoDataFrame, summary: pd.DataFrame, *,
     else:
         fmap = centred_map(None, tiles=tiles)
     folium.GeoJson(
-        gdf[["name", "feeling", "klass", "geometry"]].to_json(), name="Neighborhoods",
+        gdf[["name", "feeling", "klass", "geometry"]].to_json(), name=_("Neighborhoods"),
         style_function=lambda f: {
             "color": "#444", "weight": 1, "fillOpacity": 0.45,
             "fillColor": FEELING_COLORS.get(f["properties"]["klass"], NO_ANSWERS_COLOR)},
         highlight_function=lambda _f: {"weight": 3, "color": "#000"},
         tooltip=folium.GeoJsonTooltip(fields=["name", "feeling"],
-                                      aliases=["Neighborhood", "Feeling safe after dark"]),
+                                      aliases=[_("Neighborhood"), _("Feeling safe after dark")]),
     ).add_to(fmap)
     if pin is not None:
-        folium.Marker(latlon(pin), icon=pin_icon(), tooltip="Your answer's place").add_to(fmap)
+        folium.Marker(latlon(pin), icon=pin_icon(),
+                      tooltip=_("Your answer's place")).add_to(fmap)
     rows = [("box", FEELING_COLORS[k], f"{k} {scale[k].lower()}") for k in sorted(scale)]
-    rows.append(("box", NO_ANSWERS_COLOR, "too few answers"))
-    rows.append(("note", "", "Mean answer of the last 12 months"))
-    fmap.get_root().add_child(legend("How safe it feels after dark", rows))
-    listed = pd.DataFrame({"Neighborhood": neighborhoods["name"].astype(str).to_numpy(),
-                           "Feeling safe after dark (1 to 5)": means,
-                           "Answers": labels}).sort_values("Neighborhood")
+    rows.append(("box", NO_ANSWERS_COLOR, _("too few answers")))
+    rows.append(("note", "", _("Mean answer of the last 12 months")))
+    fmap.get_root().add_child(legend(_("How safe it feels after dark"), rows))
+    hood = _("Neighborhood")
+    listed = pd.DataFrame({hood: neighborhoods["name"].astype(str).to_numpy(),
+                           _("Feeling safe after dark (1 to 5)"): means,
+                           _("Answers"): labels}).sort_values(hood)
     rated = sum(not math.isnan(m) for m in means)
-    summary = (f"Map of {counted(len(gdf), 'neighborhood')} shaded by how safe people say "
-               f"they feel walking there after dark (the mean answer of the last 12 months, "
-               f"1 very unsafe to 5 very safe); {rated:,} {'has' if rated == 1 else 'have'} enough "
-               "answers to show.")
+    summary = " ".join((
+        ngettext("Map of {n} neighborhood shaded by how safe people say they feel walking "
+                 "there after dark (the mean answer of the last 12 months, 1 very unsafe to 5 "
+                 "very safe).",
+                 "Map of {n} neighborhoods shaded by how safe people say they feel walking "
+                 "there after dark (the mean answer of the last 12 months, 1 very unsafe to 5 "
+                 "very safe).", len(gdf)).format(n=i18n.number(len(gdf))),
+        ngettext("{n} has enough answers to show.", "{n} have enough answers to show.",
+                 rated).format(n=i18n.number(rated))))
     if pin is not None:
-        summary += " A pin marks your answer's place."
-    return attach(fmap, MapText(summary, (MapTable("Neighborhoods on the map",
+        summary += " " + _("A pin marks your answer's place.")
+    return attach(fmap, MapText(summary, (MapTable(_("Neighborhoods on the map"),
                                                    listed.reset_index(drop=True)),)))
