@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import streamlit as st
 
 from app_pages._text import md
@@ -16,13 +14,6 @@ from cpted.scoring import Scorecard, label_words
 def _of_100(score: float | None) -> str:
     """``"50 / 100"`` with the number written the language's way; ``"–"`` for none."""
     return "–" if score is None else _("{score} / 100").format(score=i18n.number(round(score)))
-
-
-def _named(card: Scorecard) -> Scorecard:
-    """``card`` with its principles named in the language in use, for the drawn chart."""
-    return replace(card, principles=tuple(
-        replace(p, principle=replace(p.principle, name=_(p.principle.name)))
-        for p in card.principles))
 
 
 def show_scorecard(card: Scorecard, weights_note: str) -> None:
@@ -49,7 +40,8 @@ def show_scorecard(card: Scorecard, weights_note: str) -> None:
         if p.score is not None else
         _("{principle} not answered").format(principle=_(p.principle.name))
         for p in card.principles)
-    st.image(score_chart(_named(card)), caption=_("Scores by principle (0-100)"),
+    st.image(score_chart(card),  # it names the principles in the language in use
+             caption=_("Scores by principle (0-100)"),
              alt=_("Bar chart of the scores by principle, 0 to 100: {scores}.").format(
                  scores=scores))
     st.caption(md(_(weights_note)))

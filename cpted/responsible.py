@@ -50,7 +50,7 @@ OTHER_GROUP = N_("Other records")
 #: Each group inside a sentence.
 _IN_A_SENTENCE = {"Resident reports": N_("resident reports"),
                   "Police records": N_("police records"),
-                  "CPTED audits": N_("CPTED audits"),
+                  "CPTED audits": N_("weak CPTED audits"),  # the only ones that count
                   "City parcel records": N_("city parcel records"),
                   "Other records": N_("other records")}
 GROUP_ORDER = ("Resident reports", "Police records", "CPTED audits", "City parcel records")

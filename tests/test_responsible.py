@@ -36,7 +36,7 @@ def test_the_evidence_mix_gives_each_kinds_share_of_records_and_of_weight() -> N
     words = rs.evidence_words(mix.reset_index())
     assert "resident reports 69% (8 records)" in words and "police records 28%" in words
     audits = pd.DataFrame({"source": ["weak CPTED audits"], "weight": [1.0]})
-    assert "CPTED audits 100% (1 record)" in rs.evidence_words(rs.evidence_mix(audits))
+    assert "weak CPTED audits 100% (1 record)" in rs.evidence_words(rs.evidence_mix(audits))
     assert rs.evidence_mix(events.iloc[:0]).empty
 
 
