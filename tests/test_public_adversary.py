@@ -35,9 +35,9 @@ from cpted.accounts import Actor
 from cpted.concerns import ReportDraft
 from cpted.exports import EXPORT_FORMATS
 from cpted.privacy import Role
+from layers.points import Points
 from layers.schema import Layer
 from layers.settings import Settings
-from layers.points import Points
 from layers.store import Store, open_store
 from tests.conftest import ROOT
 from tests.test_access import audit_draft, csv_file
