@@ -506,21 +506,26 @@ class Store:
                 rows = conn.execute(self._filter(q, t, where, time)).fetchall()
             got = np.array([(r[0], r[1]) for r in rows], dtype=np.float64).reshape(-1, 2)
             return Points(got, np.array([bool(r[2]) for r in rows], dtype=bool))
-        return self._read_points_sqlite(t, where, time, flag)
+        return self._read_points_sqlite(t, where, time, None if marked is None else flag)
 
     def _read_points_sqlite(self, t: sa.Table, where: Mapping[str, Sequence[Any]] | None,
-                            time: tuple[str, Any, Any] | None, flag: Any) -> Points:
+                            time: tuple[str, Any, Any] | None, flag: Any | None) -> Points:
         # SQLite joins the blobs end to end into one value per group, marked or not
         # (group_concat keeps a blob's bytes as they are; the cast gives them back as a
         # blob), read in one piece: when every blob is a point as this store writes
         # them, numpy reads the coordinates straight out of it (gpkg.point_xy checks
         # the layout). Any other blob sends its chunk of rows the slow way, one by one
         # through gpkg.point_coordinates.
-        def joined(which: Any) -> Any:
-            return sa.cast(sa.func.group_concat(t.c.geom, "").filter(which), sa.LargeBinary)
+        def joined(which: Any | None) -> Any:
+            together = sa.func.group_concat(t.c.geom, "")
+            return sa.cast(together if which is None else together.filter(which),
+                           sa.LargeBinary)
 
-        each = [joined(sa.not_(flag)), joined(flag),
-                sa.func.coalesce(sa.func.sum(sa.func.length(t.c.geom)), 0),
+        # unmarked, then marked (nothing is marked when no flag was asked for)
+        groups = [joined(None)] if flag is None else [joined(sa.not_(flag)), joined(flag)]
+        if flag is None:
+            flag = sa.false()
+        each = [*groups, sa.func.coalesce(sa.func.sum(sa.func.length(t.c.geom)), 0),
                 sa.func.count(t.c.geom)]
         parts: list[list[NDArray[np.float64]]] = [[], []]
         with self.engine.connect() as conn:

@@ -59,7 +59,9 @@ class ConcernDoor(NewsDoor):
         coordinate arrays (see :meth:`layers.store.Store.read_points`), as this actor may
         see them: for roles without exact access, those of sensitive categories at the
         centre of their grid cell (:func:`cpted.privacy.points_for`), as in
-        :meth:`as_seen`; ``marked`` flags those categories' points."""
+        :meth:`as_seen`, and ``marked``; for roles with exact access nothing is marked."""
+        if self.exact:
+            return self.store.read_points(Layer.CONCERNS, where=where, time=time)
         points = self.store.read_points(Layer.CONCERNS, where=where, time=time,
                                         marked=("service_code", sorted(self.sensitive_codes())))
         return points_for(self.privacy_role, points, grid_m=self.settings.sensitive_grid_m)
