@@ -47,14 +47,43 @@ def store() -> Store:
     return store_for(settings().db_url)
 
 
+Where = tuple[tuple[str, tuple[Any, ...]], ...]
+
+
 @st.cache_data(show_spinner=False, max_entries=64)
-def read_layer(url: str, revision: int, role: str, layer: str,
-               where: tuple[tuple[str, tuple[Any, ...]], ...] = (),
-               time: tuple[str, Any, Any] | None = None) -> gpd.GeoDataFrame:
+def read_layer(url: str, revision: int, role: str, layer: str, where: Where = (),
+               time: tuple[str, Any, Any] | None = None,
+               columns: tuple[str, ...] | None = None, newest: str | None = None,
+               limit: int | None = None) -> gpd.GeoDataFrame:
     """A layer as ``role`` may see it, read through the access layer; cached on the
     store's revision (so any write refreshes it) and on the role (privacy depends on
     nothing else)."""
-    return door_for(url, role).layer(Layer(layer), where=dict(where), time=time)
+    return door_for(url, role).layer(Layer(layer), where=dict(where), time=time,
+                                     columns=None if columns is None else list(columns),
+                                     newest=newest, limit=limit)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def read_concern_points(url: str, revision: int, role: str, where: Where = (),
+                        time: tuple[str, Any, Any] | None = None) -> Any:
+    """Where the concerns are as ``role`` may see them, as coordinate arrays
+    (:meth:`cpted.access.Access.concern_points`): 16 bytes a concern, not a
+    GeoDataFrame."""
+    return door_for(url, role).concern_points(where=dict(where), time=time)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def count_concerns(url: str, revision: int, where: Where = (),
+                   time: tuple[str, Any, Any] | None = None,
+                   among: tuple[tuple[str, Where], ...] = ()) -> tuple[int, dict[str, int]]:
+    """:meth:`cpted.access.Access.concern_counts`, the same for every role."""
+    return door_for(url, "public").concern_counts(
+        where=dict(where), time=time, among={name: dict(sub) for name, sub in among})
+
+
+def _where(where: Any) -> Where:
+    """A filter as a cache key: ``{column: values}`` in a fixed order."""
+    return tuple(sorted((k, tuple(v)) for k, v in (where or {}).items()))
 
 
 def door_for(url: str, role: str) -> Any:
@@ -69,11 +98,39 @@ def door_for(url: str, role: str) -> Any:
 
 
 def layer(name: Layer, **filters: Any) -> gpd.GeoDataFrame:
-    """A layer as whoever is acting may see it (concerns with the privacy rules applied)."""
+    """A layer as whoever is acting may see it (concerns with the privacy rules applied).
+    ``filters``: ``where``, ``time``, ``columns``, ``newest`` and ``limit`` of
+    :meth:`cpted.access.Access.layer`."""
     s = store()
-    where = tuple(sorted((k, tuple(v)) for k, v in filters.get("where", {}).items()))
-    return read_layer(s.url, s.revision(), actor().role.value, name.value, where,
-                      filters.get("time"))
+    columns = filters.get("columns")
+    return read_layer(s.url, s.revision(), actor().role.value, name.value,
+                      _where(filters.get("where")), filters.get("time"),
+                      None if columns is None else tuple(columns), filters.get("newest"),
+                      filters.get("limit"))
+
+
+def concern_points(*, where: Any = None, time: tuple[str, Any, Any] | None = None) -> Any:
+    """Where the concerns matching the filters are, as whoever is acting may see them
+    (a :class:`layers.points.Points`; see :func:`read_concern_points`)."""
+    s = store()
+    return read_concern_points(s.url, s.revision(), actor().role.value, _where(where), time)
+
+
+def concern_counts(*, where: Any = None, time: tuple[str, Any, Any] | None = None,
+                   among: Any = None) -> tuple[int, dict[str, int]]:
+    """How many concerns match the filters, and how many of those each ``among`` entry
+    (``{name: {column: values}}``), counted in the database."""
+    s = store()
+    return count_concerns(s.url, s.revision(), _where(where), time,
+                          tuple((name, _where(sub)) for name, sub in (among or {}).items()))
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _concern_span(url: str, revision: int) -> tuple[list[Any], Any]:
+    """The category codes stored and the span of report dates, read once per revision."""
+    s = store_for(url)
+    return (s.distinct(Layer.CONCERNS, "service_code"),
+            s.time_range(Layer.CONCERNS, "requested_datetime"))
 
 
 def category_names() -> dict[str, str]:
@@ -274,7 +331,7 @@ def concern_filters() -> tuple[dict[str, list[Any]], tuple[str, Any, Any]]:
 
     s = store()
     zone = tz()
-    codes = s.distinct(Layer.CONCERNS, "service_code")
+    codes, span = _concern_span(s.url, s.revision())
     names = category_names()
     chosen = st.multiselect(_("Category"), codes, default=codes,
                             format_func=lambda c: _(names.get(c) or str(c)),
@@ -283,7 +340,6 @@ def concern_filters() -> tuple[dict[str, list[Any]], tuple[str, Any, Any]]:
                             default=[x.value for x in ConcernStatus], format_func=value_word)
     tod = st.multiselect(_("Time of day"), [x.value for x in TimeOfDay],
                          default=[x.value for x in TimeOfDay], format_func=value_word)
-    span = s.time_range(Layer.CONCERNS, "requested_datetime")
     start = end = None
     if span is not None:
         lo, hi = span[0].tz_convert(zone).date(), span[1].tz_convert(zone).date()

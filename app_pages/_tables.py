@@ -22,9 +22,12 @@ VALUE_COLUMNS = [CONCERN_COLUMNS[c] for c in ("status", "detailed_status", "time
                                               "location_precision")]
 
 
-def concern_table(concerns: gpd.GeoDataFrame, *, key: str, limit: int = 2000) -> None:
+def concern_table(concerns: gpd.GeoDataFrame, *, key: str, limit: int = 2000,
+                  total: int | None = None) -> None:
     """Concerns newest first, with plain labels and local times; selecting a row sets
-    ``st.session_state["concern_id"]`` and opens the Concern page on it."""
+    ``st.session_state["concern_id"]`` and opens the Concern page on it. ``total``: how
+    many there are in all, when ``concerns`` holds only the newest of them."""
+    total = len(concerns) if total is None else total
     if concerns.empty:
         st.caption(_("No concerns."))
         return
@@ -38,10 +41,11 @@ def concern_table(concerns: gpd.GeoDataFrame, *, key: str, limit: int = 2000) ->
     event = st.dataframe(shown, hide_index=True, width="stretch", key=key, on_select="rerun",
                          selection_mode="single-row",
                          column_config={c: _(c) for c in shown.columns})
+    listed = min(limit, len(concerns))
     more = (" " + ngettext("The newest {n} of {total} is listed.",
-                           "The newest {n} of {total} are listed.", limit).format(
-        n=i18n.number(limit), total=i18n.number(len(concerns)))
-        if len(concerns) > limit else "")
+                           "The newest {n} of {total} are listed.", listed).format(
+        n=i18n.number(listed), total=i18n.number(total))
+        if total > listed else "")
     st.caption(_("Times in {zone}. Select a row (the box at its left) to open that "
                  "concern.").format(zone=md(tz())) + more)
     picked = event.selection.rows if event is not None else []

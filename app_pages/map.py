@@ -8,7 +8,10 @@ import streamlit as st
 from app_pages._maps import show_map
 from app_pages._state import (
     access,
+    category_names,
+    concern_counts,
     concern_filters,
+    concern_points,
     layer,
     refusal,
     role,
@@ -26,6 +29,12 @@ from cpted.i18n import _
 from cpted.maps import MapLayers, build_map
 from layers.errors import CptedError
 from layers.schema import Layer
+
+#: The concerns' columns this page shows (on the map and in its table).
+SHOWN = ["service_request_id", "service_code", "service_name", "description", "address",
+         "requested_datetime", "updated_datetime", "status", "detailed_status", "time_of_day"]
+#: Rows in the table under the map, newest first.
+TABLE_ROWS = 2000
 
 s = store()
 st.title(_("Map"))
@@ -69,37 +78,49 @@ with st.sidebar:
     where, window = concern_filters()
     st.caption(_("Store: {store} · times in {zone}").format(store=md(s.label), zone=md(tz)))
 
-concerns = layer(Layer.CONCERNS, where=where, time=window)
-n_open = int((concerns["status"] == "open").sum()) if len(concerns) else 0
-n_night = int((concerns["time_of_day"] == "night").sum()) if len(concerns) else 0
+# Counted in the database; past the point limit the map gets only where the concerns
+# are (coordinate arrays, counted in cells) and the table the newest rows.
+n_shown, of_them = concern_counts(where=where, time=window, among={
+    "open": {"status": ["open"]}, "night": {"time_of_day": ["night"]}})
+n_open, n_night = of_them["open"], of_them["night"]
 c1, c2, c3, c4 = st.columns(4)
-c1.metric(_("Concerns shown"), i18n.number(len(concerns)))
+c1.metric(_("Concerns shown"), i18n.number(n_shown))
 c2.metric(_("Open"), i18n.number(n_open))
-c3.metric(_("Reported at night"), i18n.percent(n_night / max(len(concerns), 1)))
+c3.metric(_("Reported at night"), i18n.percent(n_night / max(n_shown, 1)))
 lights = layer(Layer.STREETLIGHTS)
 out_reports = layer(Layer.CONCERNS, where={"service_code": [lt.OUTAGE_SERVICE_CODE],
-                                           "status": ["open"]})
+                                           "status": ["open"]},
+                    columns=["service_request_id", "status"])
 c4.metric(_("Streetlights out"), i18n.number(int(lt.poles_out(lights, out_reports).sum())),
           help=lt.POLES_OUT_MEANING)
-if len(concerns) > settings().map_point_limit:
+limit = settings().map_point_limit
+if n_shown > limit:
     st.caption(_("{n} concerns are more than the map draws one by one ({limit}); they are "
                  "counted in square cells (size in the legend).").format(
-        n=i18n.number(len(concerns)), limit=i18n.number(settings().map_point_limit)))
+        n=i18n.number(n_shown), limit=i18n.number(limit)))
+
+drawn = concern_points(where=where, time=window) if n_shown > limit else None
+if drawn is None or len(drawn) <= limit:  # few enough to draw (and list) one by one
+    drawn = layer(Layer.CONCERNS, where=where, time=window, columns=SHOWN)
+    listed = drawn
+else:
+    listed = layer(Layer.CONCERNS, where=where, time=window, columns=SHOWN,
+                   newest="requested_datetime", limit=TABLE_ROWS)
 
 layers = MapLayers(
-    concerns=concerns if show[Layer.CONCERNS] else None,
+    concerns=drawn if show[Layer.CONCERNS] else None,
     neighborhoods=layer(Layer.NEIGHBORHOODS) if show[Layer.NEIGHBORHOODS] else None,
     streets=layer(Layer.STREETS) if show[Layer.STREETS] else None,
     streetlights=lights if show[Layer.STREETLIGHTS] else None,
     buildings=layer(Layer.BUILDINGS) if show[Layer.BUILDINGS] else None,
     parcels=vacant if show.get(Layer.PARCELS) else None,
 )
-fmap = build_map(layers, point_limit=settings().map_point_limit, tz=tz)
+fmap = build_map(layers, point_limit=limit, category_names=category_names(), tz=tz)
 show_map(fmap, height=620, returned_objects=[], key="main-map",
          listed_elsewhere=_("The concerns are listed under “Concerns in view” below."))
 
-with st.expander(_("Concerns in view ({n})").format(n=i18n.number(len(concerns)))):
-    concern_table(concerns, key="map-concerns")
+with st.expander(_("Concerns in view ({n})").format(n=i18n.number(n_shown))):
+    concern_table(listed, key="map-concerns", limit=TABLE_ROWS, total=n_shown)
 
 if st.toggle(_("Follow an area by e-mail"), key="follow-area-on",
              help=_("A daily or weekly message with the new reports and changes around a "

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 import geopandas as gpd
 import numpy as np
@@ -27,6 +28,21 @@ def metric_crs(gdf: gpd.GeoDataFrame | gpd.GeoSeries) -> pyproj.CRS:
         raise ValueError("metric_crs needs data with a CRS, got crs=None")
     crs = gdf.estimate_utm_crs()
     return pyproj.CRS(crs)
+
+
+def metric_crs_for_bounds(bounds_lonlat: Sequence[float] | NDArray[np.float64]) -> pyproj.CRS:
+    """The UTM CRS :func:`metric_crs` picks for WGS84 data of these bounds
+    (``(min lon, min lat, max lon, max lat)``, as ``total_bounds`` gives them): it
+    depends on the extent alone, so arrays of coordinates need no GeoDataFrame."""
+    west, south, east, north = (float(v) for v in bounds_lonlat)
+    return _utm_for(west, south, east, north)
+
+
+@lru_cache(maxsize=64)
+def _utm_for(west: float, south: float, east: float, north: float) -> pyproj.CRS:
+    # each answer is a query of PROJ's database; a page asks again on every rerun
+    corners = gpd.GeoSeries(gpd.points_from_xy([west, east], [south, north]), crs=WGS84)
+    return metric_crs(corners)
 
 
 def latlon(point: shapely.Point | Sequence[float]) -> list[float]:

@@ -11,6 +11,7 @@ every write inside our own SQLite transaction.
 from __future__ import annotations
 
 import struct
+from collections.abc import Sequence
 
 import numpy as np
 import shapely
@@ -21,6 +22,12 @@ _HEADER_POINT = b"GP\x00\x01" + struct.pack("<i", SRS_ID)  # little endian, no e
 _HEADER_ENV = b"GP\x00\x03" + struct.pack("<i", SRS_ID)  # little endian, xy envelope
 _HEADER_EMPTY = b"GP\x00\x11" + struct.pack("<i", SRS_ID)  # empty flag set
 _ENVELOPE_BYTES = {0: 0, 1: 32, 2: 48, 3: 48, 4: 64}
+#: The fixed layout of a 2D point as :func:`encode` writes it: the header (little
+#: endian, no envelope, SRS 4326), then little-endian WKB of type 1, then x and y as
+#: two little-endian doubles. A blob of this length that starts with this prefix holds
+#: its x at byte 13 and its y at byte 21.
+POINT_PREFIX = _HEADER_POINT + b"\x01\x01\x00\x00\x00"
+POINT_BLOB_BYTES = len(POINT_PREFIX) + 16
 
 #: GeoPackage's ``application_id`` ("GPKG") and ``user_version`` for version 1.4.
 APPLICATION_ID = 0x47504B47
@@ -64,6 +71,55 @@ def decode(blobs: list[bytes | None]) -> NDArray[np.object_]:
         wkb.append(bytes(b[8 + _ENVELOPE_BYTES[env]:]))
     geoms: NDArray[np.object_] = shapely.from_wkb(np.array(wkb, dtype=object))
     return geoms
+
+
+def point_xy(joined: bytes) -> NDArray[np.float64]:
+    """The ``(n, 2)`` coordinates of ``n`` point blobs of the fixed layout (see
+    :data:`POINT_PREFIX`), given joined end to end: x (longitude) then y (latitude).
+
+    Raises
+    ------
+    ValueError
+        When ``joined`` is not a whole number of such blobs.
+    """
+    if len(joined) % POINT_BLOB_BYTES:
+        raise ValueError(f"point blobs of the fixed layout are {POINT_BLOB_BYTES} bytes "
+                         f"each, got {len(joined)} bytes in all")
+    rows = np.frombuffer(joined, dtype=np.uint8).reshape(-1, POINT_BLOB_BYTES)
+    if not (rows[:, :len(POINT_PREFIX)] == np.frombuffer(POINT_PREFIX, np.uint8)).all():
+        raise ValueError("not every blob is a little-endian 2D point without an envelope")
+    xy: NDArray[np.float64] = np.ascontiguousarray(rows[:, len(POINT_PREFIX):]).view("<f8")
+    return xy.astype(np.float64, copy=False)
+
+
+def point_coordinates(blobs: Sequence[bytes | None]) -> NDArray[np.float64]:
+    """The ``(n, 2)`` coordinates (x = longitude, y = latitude) of GeoPackageBinary blobs,
+    without making a shapely geometry for the points of the fixed layout (what
+    :func:`encode` writes for every point).
+
+    Other blobs (big endian, with an envelope, 3D, written by another program) are
+    decoded with shapely: a point gives its x and y, any other geometry a point on its
+    surface (:func:`shapely.point_on_surface`). None and empty geometries give NaN.
+    """
+    n = len(blobs)
+    out = np.full((n, 2), np.nan)
+    if not n:
+        return out
+    prefix = POINT_PREFIX
+    fixed = np.fromiter((b is not None and len(b) == POINT_BLOB_BYTES and b[:13] == prefix
+                         for b in blobs), dtype=bool, count=n)
+    if fixed.any():
+        out[fixed] = point_xy(b"".join(b for b, f in zip(blobs, fixed, strict=True)
+                                       if f and b is not None))
+    rest = np.flatnonzero(~fixed)
+    if len(rest):
+        geoms = decode([blobs[int(i)] for i in rest])
+        present = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+        shapes = geoms[present]
+        points = shapely.get_type_id(shapes) == 0
+        shapes[~points] = shapely.point_on_surface(shapes[~points])
+        out[rest[present]] = shapely.get_coordinates(shapes)
+    return out
 
 
 #: GeoPackage core tables (spec section 1.1), with the three SRS rows the spec requires.

@@ -27,6 +27,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import sqlalchemy as sa
+from numpy.typing import NDArray
 from sqlalchemy.engine import Connection, Engine
 
 from layers import gpkg, rtree
@@ -34,6 +35,7 @@ from layers.clock import now_iso
 from layers.crs import WGS84
 from layers.errors import StoreError
 from layers.migrations import current_version, migrate
+from layers.points import Points
 from layers.schema import SCHEMAS, FieldType, Layer, LayerSchema
 from layers.tables import METADATA, TABLES
 
@@ -42,6 +44,9 @@ Progress = Callable[[int, int], None]
 
 #: Rows per INSERT batch; progress is reported after each.
 CHUNK_ROWS = 20_000
+#: Keys (``fid``) per query of :meth:`Store.read_points` on SQLite, whose strings
+#: hold at most a billion bytes (29 per point).
+POINT_QUERY_ROWS = 4_000_000
 
 
 def upsert(conn: Connection, table: sa.Table, values: Mapping[str, Any],
@@ -249,12 +254,46 @@ class Store:
                             columns=["id", "layer", "source", "imported_at", "summary"])
 
     # -- reading -----------------------------------------------------------
-    def count(self, layer: Layer, *, where: Mapping[str, Sequence[Any]] | None = None) -> int:
+    def count(self, layer: Layer, *, where: Mapping[str, Sequence[Any]] | None = None,
+              time: tuple[str, Any, Any] | None = None) -> int:
+        """How many rows match ``where`` and ``time`` (as in :meth:`read`)."""
         t = TABLES[layer]
         q = sa.select(sa.func.count()).select_from(t)
-        q = self._filter(q, t, where, None)
+        q = self._filter(q, t, where, time)
         with self.engine.connect() as conn:
             return int(conn.execute(q).scalar_one())
+
+    def tally(self, layer: Layer, *, where: Mapping[str, Sequence[Any]] | None = None,
+              time: tuple[str, Any, Any] | None = None,
+              among: Mapping[str, Mapping[str, Sequence[Any]]] | None = None
+              ) -> tuple[int, dict[str, int]]:
+        """How many rows match ``where`` and ``time`` (as in :meth:`read`), and how many
+        of those also match each ``among`` entry (``{name: {column: allowed values}}``),
+        counted in one query.
+
+        Returns
+        -------
+        tuple of int and dict of str to int
+            The rows matching, and by name how many of them match each entry.
+
+        Raises
+        ------
+        StoreError
+            An unknown column in ``where`` or ``among``.
+        """
+        t = TABLES[layer]
+        among = dict(among or {})
+        parts: list[Any] = [sa.func.count()]
+        for name, sub in among.items():
+            for col in sub:
+                if col not in t.c:
+                    raise StoreError(f"layer {t.name} has no column {col!r} (in {name!r})")
+            test = sa.and_(sa.true(), *(t.c[c].in_(list(v)) for c, v in sub.items()))
+            parts.append(sa.func.coalesce(sa.func.sum(sa.case((test, 1), else_=0)), 0))
+        q = self._filter(sa.select(*parts).select_from(t), t, where, time)
+        with self.engine.connect() as conn:
+            row = conn.execute(q).one()
+        return int(row[0]), {name: int(v) for name, v in zip(among, row[1:], strict=True)}
 
     def counts(self) -> dict[Layer, int]:
         return {layer: self.count(layer) for layer in Layer}
@@ -323,9 +362,11 @@ class Store:
         bbox: tuple[float, float, float, float] | None = None,
         limit: int | None = None,
         offset: int = 0,
+        columns: Sequence[str] | None = None,
+        newest: str | None = None,
     ) -> gpd.GeoDataFrame:
         """A layer as a GeoDataFrame in EPSG:4326, indexed 0..n-1, in the order rows
-        were stored.
+        were stored (or newest first, see ``newest``).
 
         Parameters
         ----------
@@ -344,17 +385,31 @@ class Store:
         limit, offset
             At most ``limit`` of the matching rows, after skipping the first ``offset``
             (a page of them: the order is stable, new rows come last).
+        columns
+            Only these fields (in the schema's order), and the geometry; default all.
+        newest
+            A datetime column: rows latest first by it (those without a value last, ties
+            in the stored order), so that ``limit`` gives the newest rows. The page is
+            chosen in SQL from the filter's index, then only its rows are read.
 
         Raises
         ------
         StoreError
-            An unknown column in ``where``, or a negative ``limit`` or ``offset``.
+            An unknown column in ``where``, ``columns`` or ``newest``, or a negative
+            ``limit`` or ``offset``.
         """
         schema = SCHEMAS[layer]
         t = TABLES[layer]
         if (limit is not None and limit < 0) or offset < 0:
             raise StoreError(f"limit and offset must be >= 0, got {limit!r} and {offset!r}")
-        q = sa.select(*[t.c[f] for f in schema.field_names], t.c.geom).order_by(t.c.fid)
+        unknown = sorted({*(columns or ()), *([newest] if newest else [])}
+                         - set(schema.field_names))
+        if unknown:
+            raise StoreError(f"layer {t.name} has no column {unknown[0]!r}; "
+                             f"its columns are {', '.join(schema.field_names)}")
+        fields = [f for f in schema.field_names if columns is None or f in columns]
+        order = [t.c.fid] if newest is None else [t.c[newest].desc().nulls_last(), t.c.fid]
+        q = sa.select(*[t.c[f] for f in fields], t.c.geom).order_by(*order)
         q = self._filter(q, t, where, time)
         if ids is not None:
             q = q.where(t.c[schema.id_field].in_(list(ids)))
@@ -366,14 +421,19 @@ class Store:
             q = q.where(t.c.fid.in_(rtree.window(t.name, minx, miny, maxx, maxy)))
         # the embedded store filters a box after reading, so it pages after that too
         page_in_sql = bbox is None or self.dialect == "postgresql"
-        if page_in_sql and limit is not None:
+        if page_in_sql and newest is not None and (limit is not None or offset):
+            # the page's keys first (from the filter's index alone), then their rows
+            keys = q.with_only_columns(t.c.fid).limit(limit).offset(offset or None)
+            q = sa.select(*[t.c[f] for f in fields], t.c.geom).where(
+                t.c.fid.in_(keys.scalar_subquery())).order_by(*order)
+        elif page_in_sql and limit is not None:
             q = q.limit(limit)
-        if page_in_sql and offset:
+        if page_in_sql and offset and newest is None:
             q = q.offset(offset)
         with self.engine.connect() as conn:
             result = conn.execute(q)
             rows = result.fetchall()
-        cols = [*schema.field_names, "geom"]
+        cols = [*fields, "geom"]
         data = {c: [r[i] for r in rows] for i, c in enumerate(cols)}
         geoms = self.decode_geoms(data.pop("geom"))
         if bbox is not None and self.dialect != "postgresql" and len(geoms):
@@ -388,9 +448,9 @@ class Store:
             data = {c: vals[offset:stop] for c, vals in data.items()}
             geoms = geoms[offset:stop]
         # object columns first, so missing text stays None (pandas would infer NaN)
-        frame = pd.DataFrame({c: pd.Series(data[c], dtype=object) for c in schema.field_names},
-                             columns=schema.field_names)
-        for spec in schema.fields:
+        frame = pd.DataFrame({c: pd.Series(data[c], dtype=object) for c in fields},
+                             columns=fields)
+        for spec in (f for f in schema.fields if f.name in fields):
             if spec.type is FieldType.DATETIME:
                 frame[spec.name] = pd.to_datetime(frame[spec.name], utc=True, format="ISO8601")
             elif spec.type is FieldType.INTEGER:
@@ -400,6 +460,101 @@ class Store:
             else:
                 frame[spec.name] = frame[spec.name].astype(object)
         return gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(geoms, crs=WGS84))
+
+    def read_points(
+        self,
+        layer: Layer,
+        *,
+        where: Mapping[str, Sequence[Any]] | None = None,
+        time: tuple[str, Any, Any] | None = None,
+        marked: tuple[str, Sequence[Any]] | None = None,
+    ) -> Points:
+        """The locations of a layer's rows (filtered as in :meth:`read`) as coordinate
+        arrays, without a shapely geometry per row: what a map needs to count a million
+        points in cells.
+
+        Parameters
+        ----------
+        where, time
+            As in :meth:`read`.
+        marked
+            ``(column, values)``: the rows whose ``column`` is one of ``values`` are
+            flagged in :attr:`Points.marked` (the access layer blurs sensitive ones).
+
+        Returns
+        -------
+        Points
+            x = longitude, y = latitude, in no particular order. A point is its own
+            location; any other geometry gives a point on its surface. Rows without a
+            geometry, or with an empty one, are left out.
+
+        Raises
+        ------
+        StoreError
+            An unknown column in ``where`` or ``marked``.
+        """
+        t = TABLES[layer]
+        if marked is not None and marked[0] not in t.c:
+            raise StoreError(f"layer {t.name} has no column {marked[0]!r}")
+        flag = (sa.false() if marked is None  # a row with no value is not marked
+                else sa.func.coalesce(t.c[marked[0]].in_(list(marked[1])), sa.false()))
+        if self.dialect == "postgresql":
+            spot = sa.func.ST_PointOnSurface(t.c.geom)
+            q = sa.select(sa.func.ST_X(spot), sa.func.ST_Y(spot), flag).where(
+                t.c.geom.is_not(None), sa.not_(sa.func.ST_IsEmpty(t.c.geom)))
+            with self.engine.connect() as conn:
+                rows = conn.execute(self._filter(q, t, where, time)).fetchall()
+            got = np.array([(r[0], r[1]) for r in rows], dtype=np.float64).reshape(-1, 2)
+            return Points(got, np.array([bool(r[2]) for r in rows], dtype=bool))
+        return self._read_points_sqlite(t, where, time, None if marked is None else flag)
+
+    def _read_points_sqlite(self, t: sa.Table, where: Mapping[str, Sequence[Any]] | None,
+                            time: tuple[str, Any, Any] | None, flag: Any | None) -> Points:
+        # SQLite joins the blobs end to end into one value per group, marked or not
+        # (group_concat keeps a blob's bytes as they are; the cast gives them back as a
+        # blob), read in one piece: when every blob is a point as this store writes
+        # them, numpy reads the coordinates straight out of it (gpkg.point_xy checks
+        # the layout). Any other blob sends its chunk of rows the slow way, one by one
+        # through gpkg.point_coordinates.
+        def joined(which: Any | None) -> Any:
+            together = sa.func.group_concat(t.c.geom, "")
+            return sa.cast(together if which is None else together.filter(which),
+                           sa.LargeBinary)
+
+        # unmarked, then marked (nothing is marked when no flag was asked for)
+        groups = [joined(None)] if flag is None else [joined(sa.not_(flag)), joined(flag)]
+        if flag is None:
+            flag = sa.false()
+        each = [*groups, sa.func.coalesce(sa.func.sum(sa.func.length(t.c.geom)), 0),
+                sa.func.count(t.c.geom)]
+        parts: list[list[NDArray[np.float64]]] = [[], []]
+        with self.engine.connect() as conn:
+            lo, hi = conn.execute(sa.select(sa.func.min(t.c.fid), sa.func.max(t.c.fid))).one()
+            # SQLite's values stop at a billion bytes (29 per point)
+            for start in range(int(lo or 0), int(hi or 0) + 1, POINT_QUERY_ROWS):
+                span = sa.and_(t.c.fid >= start, t.c.fid < start + POINT_QUERY_ROWS)
+                *together, size, n = conn.execute(self._filter(
+                    sa.select(*each).where(span), t, where, time)).one()
+                if size == n * gpkg.POINT_BLOB_BYTES == sum(len(b or b"") for b in together):
+                    try:
+                        got = [gpkg.point_xy(bytes(b or b"")) for b in together]
+                    except ValueError:  # a blob of that size but another layout
+                        pass
+                    else:
+                        for k, xy in enumerate(got):
+                            parts[k].append(xy)
+                        continue
+                rows = conn.execute(self._filter(
+                    sa.select(t.c.geom, flag).where(span, t.c.geom.is_not(None)), t, where,
+                    time)).fetchall()
+                xy = gpkg.point_coordinates([r[0] for r in rows])
+                found = ~np.isnan(xy).any(axis=1)
+                is_marked = np.array([bool(r[1]) for r in rows], dtype=bool)
+                parts[0].append(xy[found & ~is_marked])
+                parts[1].append(xy[found & is_marked])
+        plain, blurred = (np.concatenate(p) if p else np.zeros((0, 2)) for p in parts)
+        return Points(np.concatenate([plain, blurred]),
+                      np.r_[np.zeros(len(plain), bool), np.ones(len(blurred), bool)])
 
     def counts_within(
         self,
@@ -690,7 +845,10 @@ def open_store(db: str | Path | None = None, *, upgrade: bool = True) -> Store:
         return _open_postgres(url, upgrade=upgrade)
     path = Path(url.removeprefix("sqlite:///")) if url.startswith("sqlite:") else Path(url)
     if path.exists():
-        head = path.read_bytes()[:16] if path.is_file() else b""
+        head = b""
+        if path.is_file():
+            with path.open("rb") as f:  # the header only: the file may hold millions of rows
+                head = f.read(16)
         if head and head != b"SQLite format 3\x00":
             raise StoreError(f"{path} exists but is not a GeoPackage/SQLite database")
     else:

@@ -104,7 +104,7 @@ def test_upgrade_applies_pending_migrations(backend: str, tmp_path: Path,
             assert "version" not in migrations.column_names(conn, "concerns")
     assert main(["db", "upgrade", "--db", url]) == 0
     printed = capsys.readouterr().out
-    assert f"schema version 4 -> {migrations.LATEST} (applied 5, 6, 7, 8, 9, 10)" in printed
+    assert f"schema version 4 -> {migrations.LATEST} (applied 5, 6, 7, 8, 9, 10, 11)" in printed
     with open_store(url, upgrade=False) as s:
         assert s.schema_version() == migrations.LATEST
         with s.engine.connect() as conn:
@@ -169,7 +169,7 @@ def test_v9_adds_parcels_and_street_levels_to_an_old_store(backend: str, tmp_pat
                              "VALUES ('s1', 'Oak St', 'local', NULL)"))
         assert not sa.inspect(conn).has_table("parcels")
     with open_store(url) as s:
-        assert s.schema_version() == migrations.LATEST == 10
+        assert s.schema_version() == migrations.LATEST == 11
         with s.engine.connect() as conn:
             assert {"level", "oneway"} <= migrations.column_names(conn, "streets")
             if backend == "embedded":

@@ -35,6 +35,7 @@ from cpted.accounts import Actor
 from cpted.concerns import ReportDraft
 from cpted.exports import EXPORT_FORMATS
 from cpted.privacy import Role
+from layers.points import Points
 from layers.schema import Layer
 from layers.settings import Settings
 from layers.store import Store, open_store
@@ -153,6 +154,8 @@ def leaks(value: Any) -> list[str]:
         return [x for v in value for x in leaks(v)]
     if isinstance(value, dict):
         return leaks(list(value.values())) + leaks(json.dumps(list(value), default=str))
+    if isinstance(value, Points):  # where concerns are, as coordinate arrays
+        return leaks(gpd.GeoDataFrame(geometry=value.geoseries()))
     if hasattr(value, "__dataclass_fields__"):
         from dataclasses import asdict
 
@@ -239,8 +242,12 @@ def test_every_public_method_answers_without_a_secret(
     audit = who.audits().iloc[0]["id"]
     calls: dict[str, Callable[[], Any]] = {
         "sensitive_codes": who.sensitive_codes, "services": who.services,
-        "layer": lambda: [who.layer(x) for x in Layer],
+        "layer": lambda: [who.layer(x) for x in Layer] + [who.layer(
+            Layer.CONCERNS, columns=["description", "address"], newest="requested_datetime",
+            limit=5)],
         "concerns": who.concerns, "as_seen": lambda: who.as_seen(store.read(Layer.CONCERNS)),
+        "concern_points": who.concern_points,
+        "concern_counts": lambda: who.concern_counts(among={"open": {"status": ["open"]}}),
         "concern": lambda: who.concern(sens), "history": lambda: who.history(sens),
         "photos": lambda: who.photos(sens), "contact": lambda: who.contact(sens),
         "support_counts": who.support_counts, "reopened_ids": who.reopened_ids,

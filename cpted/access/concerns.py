@@ -21,10 +21,11 @@ from cpted import concerns as cc
 from cpted.access.news import NewsDoor
 from cpted.access.permissions import Action, require
 from cpted.i18n import _
-from cpted.privacy import concerns_for, snap_to_grid
+from cpted.privacy import concerns_for, points_for, snap_to_grid
 from layers.clock import now_iso
 from layers.crs import WGS84
 from layers.errors import UnusableInputError
+from layers.points import Points
 from layers.repos.follows import end_for_report as end_follows_of_report
 from layers.schema import Layer
 
@@ -42,12 +43,38 @@ class ConcernDoor(NewsDoor):
               time: tuple[str, Any, Any] | None = None,
               bbox: tuple[float, float, float, float] | None = None,
               ids: Sequence[str] | None = None, limit: int | None = None,
-              offset: int = 0) -> gpd.GeoDataFrame:
+              offset: int = 0, columns: Sequence[str] | None = None,
+              newest: str | None = None) -> gpd.GeoDataFrame:
         """Any layer as this actor may see it (concerns through :meth:`as_seen`); the
-        filters and paging are :meth:`layers.store.Store.read`'s."""
+        filters, columns, order and paging are :meth:`layers.store.Store.read`'s.
+        Concerns always come with their ``service_code``, which privacy is decided on."""
+        if layer is Layer.CONCERNS and columns is not None and "service_code" not in columns:
+            columns = [*columns, "service_code"]
         rows = self.store.read(layer, where=where, time=time, bbox=bbox, ids=ids,
-                               limit=limit, offset=offset)
+                               limit=limit, offset=offset, columns=columns, newest=newest)
         return self.as_seen(rows) if layer is Layer.CONCERNS else rows
+
+    def concern_points(self, *, where: Mapping[str, Sequence[Any]] | None = None,
+                       time: tuple[str, Any, Any] | None = None) -> Points:
+        """Where the concerns matching the filters (as in :meth:`layer`) are, as
+        coordinate arrays (see :meth:`layers.store.Store.read_points`), as this actor may
+        see them: for roles without exact access, those of sensitive categories at the
+        centre of their grid cell (:func:`cpted.privacy.points_for`), as in
+        :meth:`as_seen`, and ``marked``; for roles with exact access nothing is marked."""
+        if self.exact:
+            return self.store.read_points(Layer.CONCERNS, where=where, time=time)
+        points = self.store.read_points(Layer.CONCERNS, where=where, time=time,
+                                        marked=("service_code", sorted(self.sensitive_codes())))
+        return points_for(self.privacy_role, points, grid_m=self.settings.sensitive_grid_m)
+
+    def concern_counts(self, *, where: Mapping[str, Sequence[Any]] | None = None,
+                       time: tuple[str, Any, Any] | None = None,
+                       among: Mapping[str, Mapping[str, Sequence[Any]]] | None = None
+                       ) -> tuple[int, dict[str, int]]:
+        """How many concerns match the filters, and how many of them each ``among``
+        entry (see :meth:`layers.store.Store.tally`). Counts are the same for everyone:
+        every role sees every report, the public some of them blurred."""
+        return self.store.tally(Layer.CONCERNS, where=where, time=time, among=among)
 
     def concerns(self, *, where: Mapping[str, Sequence[Any]] | None = None,
                  time: tuple[str, Any, Any] | None = None,

@@ -35,6 +35,7 @@ from cpted.maps.common import (
 from cpted.maps.describe import MapTable, MapText, attach, listing, local_times, table
 from cpted.maps.shapes import ShapeMarker, category_shapes, use_shapes
 from layers.crs import latlon, metric_crs
+from layers.points import Points
 
 #: Category colours, assigned in order: Paul Tol's "muted" qualitative scheme, its nine
 #: colours and then its pale grey, in the order of his tol_colors.py (P. Tol, "Colour
@@ -89,7 +90,9 @@ def _legend_light(status: str) -> str:
 class MapLayers:
     """What to draw; ``None`` leaves a layer off the map."""
 
-    concerns: gpd.GeoDataFrame | None = None
+    #: The rows themselves, or past ``point_limit`` only where they are (coordinate
+    #: arrays, counted in cells).
+    concerns: gpd.GeoDataFrame | Points | None = None
     neighborhoods: gpd.GeoDataFrame | None = None
     streets: gpd.GeoDataFrame | None = None
     streetlights: gpd.GeoDataFrame | None = None
@@ -134,13 +137,15 @@ def _around(point: shapely.Point, *, radius_m: float) -> tuple[float, float, flo
     return west, south, east, north
 
 
-def cell_size_for(points: gpd.GeoDataFrame, *, cell_m: float, max_cells: int) -> float:
+def cell_size_for(points: gpd.GeoDataFrame | Points, *, cell_m: float, max_cells: int
+                  ) -> float:
     """A cell size for :func:`aggregate_points` that keeps the cell count bounded.
 
     Parameters
     ----------
-    points : geopandas.GeoDataFrame
-        Points with a CRS (any; measured in their UTM zone).
+    points : geopandas.GeoDataFrame or layers.points.Points
+        Points with a CRS (any; measured in their UTM zone); coordinate arrays are
+        projected once for this and :func:`aggregate_points` together.
     cell_m : float
         The wanted cell side in metres.
     max_cells : int
@@ -151,7 +156,11 @@ def cell_size_for(points: gpd.GeoDataFrame, *, cell_m: float, max_cells: int) ->
     float
         ``cell_m``, or a larger round size (a multiple of 50 m, or of 250 m past 1 km).
     """
-    minx, miny, maxx, maxy = points.geometry.to_crs(metric_crs(points)).total_bounds
+    if isinstance(points, Points):
+        xy = points.metric[1]
+        (minx, miny), (maxx, maxy) = xy.min(axis=0), xy.max(axis=0)
+    else:
+        minx, miny, maxx, maxy = points.geometry.to_crs(metric_crs(points)).total_bounds
     needed = float(np.sqrt(max((maxx - minx) * (maxy - miny), 1.0) / max_cells))
     if needed <= cell_m:
         return cell_m
@@ -159,12 +168,13 @@ def cell_size_for(points: gpd.GeoDataFrame, *, cell_m: float, max_cells: int) ->
     return float(np.ceil(needed / step) * step)
 
 
-def aggregate_points(points: gpd.GeoDataFrame, *, cell_m: float) -> gpd.GeoDataFrame:
+def aggregate_points(points: gpd.GeoDataFrame | Points, *, cell_m: float
+                     ) -> gpd.GeoDataFrame:
     """Count points in square cells of ``cell_m`` metres.
 
     Parameters
     ----------
-    points : geopandas.GeoDataFrame
+    points : geopandas.GeoDataFrame or layers.points.Points
         Points with a CRS; cells are laid out in their UTM zone.
     cell_m : float
         The cell side in metres.
@@ -174,6 +184,8 @@ def aggregate_points(points: gpd.GeoDataFrame, *, cell_m: float) -> gpd.GeoDataF
     geopandas.GeoDataFrame
         One square per non-empty cell with its ``count``, in the points' CRS.
     """
+    if isinstance(points, Points):
+        return _aggregate_arrays(points, cell_m=cell_m)
     crs = metric_crs(points)
     xy = points.geometry.to_crs(crs)
     ix = np.floor(xy.x.to_numpy() / cell_m).astype(np.int64)
@@ -182,6 +194,32 @@ def aggregate_points(points: gpd.GeoDataFrame, *, cell_m: float) -> gpd.GeoDataF
     boxes = shapely.box(cells.ix * cell_m, cells.iy * cell_m,
                         (cells.ix + 1) * cell_m, (cells.iy + 1) * cell_m)
     out = gpd.GeoDataFrame({"count": cells["count"].to_numpy()}, geometry=boxes, crs=crs)
+    return out.to_crs(points.crs)
+
+
+def _aggregate_arrays(points: Points, *, cell_m: float) -> gpd.GeoDataFrame:
+    """:func:`aggregate_points` on coordinate arrays: counted with numpy on the points as
+    projected once (:attr:`layers.points.Points.metric`), most crowded cells first."""
+    if not len(points):
+        return gpd.GeoDataFrame({"count": np.zeros(0, dtype=np.int64)}, geometry=[],
+                                crs=points.crs)
+    crs, xy = points.metric
+    ix = np.floor(xy[:, 0] / cell_m).astype(np.int64)
+    iy = np.floor(xy[:, 1] / cell_m).astype(np.int64)
+    x0, y0 = ix.min(), iy.min()
+    rows = int(iy.max() - y0) + 1
+    key = (ix - x0) * rows + (iy - y0)
+    if int(key.max()) < max(4 * len(key), 1_000_000):  # a dense grid: count in one pass
+        tally = np.bincount(key)
+        cells = np.flatnonzero(tally)
+        counts = tally[cells]
+    else:
+        cells, counts = np.unique(key, return_counts=True)
+    order = np.lexsort((cells, -counts))
+    cells, counts = cells[order], counts[order]
+    cx, cy = cells // rows + x0, cells % rows + y0
+    boxes = shapely.box(cx * cell_m, cy * cell_m, (cx + 1) * cell_m, (cy + 1) * cell_m)
+    out = gpd.GeoDataFrame({"count": counts.astype(np.int64)}, geometry=boxes, crs=crs)
     return out.to_crs(points.crs)
 
 
@@ -251,6 +289,10 @@ def build_map(
     rows: list[tuple[str, str, str]] = []
     words: list[str] = []  # what the map shows, for its text alternative
     tables: list[MapTable] = []
+    if isinstance(layers.concerns, Points) and 0 < len(layers.concerns) <= point_limit:
+        raise ValueError(f"{len(layers.concerns)} concerns as coordinates alone: within "
+                         f"point_limit ({point_limit}) the map draws each one with its "
+                         "details, so give the rows themselves")
 
     if layers.neighborhoods is not None and len(layers.neighborhoods):
         words.append(ngettext("{n} neighborhood boundary", "{n} neighborhood boundaries",
@@ -356,6 +398,7 @@ def build_map(
                                       cells=i18n.number(len(cells)), size=i18n.number(cell_m),
                                       top=i18n.number(int(top))))
         else:
+            assert isinstance(concerns, gpd.GeoDataFrame)  # coordinates alone were refused
             colors = category_colors(concerns["service_code"].astype(str).tolist())
             shapes = category_shapes(list(colors), colours=len(PALETTE))
             use_shapes(m)
