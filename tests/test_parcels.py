@@ -218,7 +218,7 @@ def test_the_brief_counts_the_neighborhoods_vacant_parcels(
     nid = str(store.read(Layer.NEIGHBORHOODS)["id"].iloc[0])
     b = reports.neighborhood_brief(store, nid, concerns=store.read(Layer.CONCERNS))
     assert (b.vacant_lots, b.vacant_buildings) == (2, 2)
-    line = "Vacant parcels: 2 vacant lot(s) and 2 vacant building(s)."
+    line = "Vacant parcels: 2 vacant lots and 2 vacant buildings."
     assert line in reports.brief_html(b)
 
 
