@@ -56,11 +56,13 @@ def conform(frame: gpd.GeoDataFrame, schema: LayerSchema, *,
 
 def apply_plan(frame: gpd.GeoDataFrame, plan: MappingPlan, schema: LayerSchema, *,
                profile: Profile | None = None, id_prefix: str = "row",
-               unreadable: Collection[int] = ()) -> Conformed:
+               unreadable: Collection[int] = (), first_row: int = 0) -> Conformed:
     """Build the layer's fields from ``plan`` (checked first with
     :meth:`MappingPlan.check`) and apply ``profile``'s values, dates, units, filters and
     duplicate-id rule. ``unreadable`` rows (0-based; the reader could not place them)
-    take no part in ``keep-first``: the first row kept is the first readable one."""
+    take no part in ``keep-first``: the first row kept is the first readable one.
+    ``first_row`` is the 0-based record number of ``frame``'s first row in its file (a
+    chunk of a file read in parts), so that ids made from row numbers stay unique."""
     n = len(frame)
     notes: list[str] = []
     reasons: Reasons = {}
@@ -72,7 +74,7 @@ def apply_plan(frame: gpd.GeoDataFrame, plan: MappingPlan, schema: LayerSchema, 
             data[fp.field] = [fp.samples[0]] * n
             continue
         if fp.how is How.MADE:
-            data[fp.field] = [f"{id_prefix}-{i + 1}" for i in range(n)]
+            data[fp.field] = [f"{id_prefix}-{first_row + i + 1}" for i in range(n)]
             notes.append(f"no id column was found, so ids were made from the source and row "
                          f"number ({id_prefix}-1, {id_prefix}-2, ...)")
             continue

@@ -10,7 +10,7 @@ untrustworthy, such as duplicate ids, raise with every instance listed.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import geopandas as gpd
@@ -221,14 +221,7 @@ def validate(
         & ids.notna() & (ids != "")
     if dup.any():
         groups = pd.Series(np.arange(n)[dup.to_numpy()] + 1, index=ids[dup].to_numpy())
-        problems = [f"id {k!r} on rows {', '.join(map(str, v))}"
-                    for k, v in groups.groupby(level=0).agg(list).items()]
-        raise LayerSchemaError(
-            f"{len(problems)} id(s) appear more than once in the {id_field!r} column; ids must be "
-            "unique, so nothing was imported (an import profile's duplicate_ids = "
-            "\"keep-first\" or \"keep-all\" says what to do instead)",
-            problems,
-        )
+        raise repeated_ids_error(id_field, groups.groupby(level=0).agg(list).items())
 
     id_len = ids.str.len().fillna(0).to_numpy(int)
     rows.reject(id_len > MAX_CODE_CHARS, TEXT_TOO_LONG, lambda i: (
@@ -346,6 +339,19 @@ def validate(
                           index=accepted.index, crs=WGS84))
     rows.items.sort(key=lambda r: r.row)
     return Validated(accepted, rows.counts, rows.items, notes)
+
+
+def repeated_ids_error(id_field: str,
+                       rows: Iterable[tuple[str, Sequence[int]]]) -> LayerSchemaError:
+    """The refusal of an input whose ids repeat: each id (in sorted order) with its
+    1-based rows."""
+    problems = [f"id {k!r} on rows {', '.join(map(str, v))}" for k, v in rows]
+    return LayerSchemaError(
+        f"{len(problems)} id(s) appear more than once in the {id_field!r} column; ids must be "
+        "unique, so nothing was imported (an import profile's duplicate_ids = "
+        "\"keep-first\" or \"keep-all\" says what to do instead)",
+        problems,
+    )
 
 
 def _to_multi(g: np.ndarray) -> np.ndarray:
