@@ -504,7 +504,8 @@ class _Run:
         values = ids.to_numpy(dtype=object)[where]
         rows = where + offset + 1
         h1, h2 = _SeenIds.hashes(values)
-        here = pd.Series(values).duplicated(keep=False).to_numpy(bool)
+        # repeats within the part, by the same hashes as across parts (no string compare)
+        here = pd.DataFrame({"a": h1, "b": h2}).duplicated(keep=False).to_numpy(bool)
         for p in np.flatnonzero(here):
             totals.repeated.setdefault(str(values[p]), set()).add(int(rows[p]))
         for q, earlier in totals.seen.earlier(h1, h2).items():
