@@ -206,11 +206,15 @@ def validate(
     rows = _Rows(n)
     notes: list[str] = []
     out = frame.copy()
-    pos = {idx: p for p, idx in enumerate(frame.index)}
-    for idx, (reason, detail) in sorted((read_rejections or {}).items()):
+    # one mask per reason, not per row: a file with many unreadable rows stays linear
+    by_reason: dict[str, dict[int, str]] = {}
+    found = frame.index.get_indexer(list(read_rejections or {}))
+    for p, (reason, detail) in zip(found, (read_rejections or {}).values(), strict=True):
+        by_reason.setdefault(reason, {})[int(p)] = detail
+    for reason, details in sorted(by_reason.items(), key=lambda kv: min(kv[1])):
         mask = np.zeros(n, dtype=bool)
-        mask[pos[idx]] = True
-        rows.reject(mask, reason, lambda _i, d=detail: d)
+        mask[list(details)] = True
+        rows.reject(mask, reason, lambda i, d=details: d[i])
 
     id_field = schema.id_field
     ids = clean_ids(out[id_field])
