@@ -325,16 +325,16 @@ def prepare_import(
 def too_many_rows(source: str, rows: int, settings: Settings) -> UnusableInputError:
     """The refusal of a file of more rows than ``settings.max_import_rows``."""
     return UnusableInputError(
-            f"{source} holds {rows:,} rows; this deployment takes at most "
-            f"{settings.max_import_rows:,} in one import (setting max_import_rows, "
-            "CPTED_MAX_IMPORT_ROWS). Split the file, or ask the administrator to raise the limit")
+        f"{source} holds {rows:,} rows; this deployment takes at most "
+        f"{settings.max_import_rows:,} in one import (setting max_import_rows, "
+        "CPTED_MAX_IMPORT_ROWS). Split the file, or ask the administrator to raise the limit")
 
 
 def nothing_accepted(summary: ImportSummary) -> UnusableInputError:
     """The refusal of a file none of whose rows was accepted."""
     first = "; ".join(r.detail for r in summary.rejections[:3])
     return UnusableInputError(
-            f"no row of {summary.source} can be imported as {summary.layer} "
-            f"(read {summary.read}, all rejected: {first})",
-            [f"{reason}: {n}" for reason, n in summary.rejected.items()],
-        )
+        f"no row of {summary.source} can be imported as {summary.layer} "
+        f"(read {summary.read}, all rejected: {first})",
+        [f"{reason}: {n}" for reason, n in summary.rejected.items()],
+    )
