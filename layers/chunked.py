@@ -215,7 +215,7 @@ def import_in_chunks(
     on_conflict: OnConflict = "error",
     dry_run: bool = False,
     progress: Progress | None = None,
-    chunk_rows: int = CHUNK_ROWS,
+    chunk_rows: int | None = None,
     write: Writer[Any] | None = None,
     profile: Profile | str | Path | None = None,
     fmt: InputFormat | str | None = None,
@@ -242,7 +242,7 @@ def import_in_chunks(
         file's line count (an estimate when values hold line breaks, never below the
         rows read) until the last part, where it is exact.
     chunk_rows
-        Records per part.
+        Records per part (default :data:`CHUNK_ROWS`).
     write
         Runs its argument ``fn(conn)`` in one transaction and returns what it returns
         (default: a transaction of ``store``); a caller adds its own bookkeeping there.
@@ -258,6 +258,7 @@ def import_in_chunks(
     """
     settings = settings or Settings()
     path = Path(path)
+    chunk_rows = CHUNK_ROWS if chunk_rows is None else chunk_rows
     if chunk_rows < 1:
         raise ValueError(f"chunk_rows should be at least 1, got {chunk_rows}")
     if not chunkable(path, fmt=fmt, profile=profile):
@@ -417,14 +418,15 @@ class _Run:
         if totals.taken:  # refused already: gather every id taken, as one write would
             totals.taken |= self.store.existing_ids(self.layer, accepted[id_field], conn)
             return
+        if self.on_conflict == "error":
+            taken = self.store.existing_ids(self.layer, accepted[id_field], conn)
+            if taken:  # refused: the rest is checked for every id taken
+                totals.taken |= taken
+                return
         try:
             self.store.add(self.layer, accepted, on_conflict=self.on_conflict, conn=conn)
         except StoreError as exc:
-            taken = self.store.existing_ids(self.layer, accepted[id_field], conn) \
-                if self.on_conflict == "error" else set()
-            if not taken:
-                raise UnusableInputError(str(exc)) from None
-            totals.taken |= taken
+            raise UnusableInputError(str(exc)) from None
 
     def _finish(self, conn: Connection | None, totals: _Totals,
                 fmt: InputFormat) -> ImportSummary:

@@ -69,8 +69,10 @@ def both(tmp_path: Path, text: str, *, chunk_rows: int = 3,
     path.write_text(text)
     a, b = fresh(tmp_path, "whole", seed), fresh(tmp_path, "parts", seed)
     out: list[Any] = []
-    for run in (lambda: whole(a, path, **kw),
-                lambda: import_in_chunks(b, path, Layer.CONCERNS, chunk_rows=chunk_rows, **kw)):
+    runs: list[Callable[[], ImportSummary]] = [
+        lambda: whole(a, path, **kw),
+        lambda: import_in_chunks(b, path, Layer.CONCERNS, chunk_rows=chunk_rows, **kw)]
+    for run in runs:
         try:
             out.append(run())
         except UnusableInputError as exc:
@@ -232,8 +234,6 @@ def test_progress_is_reported_once_per_part_with_growing_counts(tmp_path: Path) 
 def test_import_file_and_the_door_read_a_csv_in_parts(tmp_path: Path,
                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("layers.chunked.CHUNK_ROWS", 4)
-    monkeypatch.setattr(import_in_chunks, "__kwdefaults__",
-                        {**import_in_chunks.__kwdefaults__, "chunk_rows": 4})
     path = _write(tmp_path / "c.csv", rows(10))
     seen: list[int] = []
     store = fresh(tmp_path, "s")
