@@ -8,7 +8,7 @@ and leaves the store exactly as it was.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -108,12 +108,23 @@ def import_file(
 ) -> ImportSummary:
     """Check ``path`` with :func:`prepare_import` and, unless ``dry_run``, store it.
 
+    A CSV is read and stored in parts, in one transaction (:mod:`layers.chunked`: the
+    mapping is planned from the first part), so memory stays bounded at any size;
+    ``progress`` is then called once per part. Other files are read whole.
+
     Raises
     ------
     UnusableInputError
         Nothing can be imported (unreadable file, no coordinate columns,
         repeated ids, ids already stored, no row accepted...); the store is unchanged.
     """
+    from layers.chunked import NotChunked, import_in_chunks
+
+    try:
+        return import_in_chunks(store, path, layer, on_conflict=on_conflict, dry_run=dry_run,
+                                progress=progress, **options)
+    except NotChunked:
+        pass
     prepared = prepare_import(store, path, layer, **options)
     prepared.summary.dry_run = dry_run
     if not dry_run:
@@ -166,6 +177,7 @@ def _read_and_plan(
     fmt: InputFormat | str | None, crs: str | None, lon_col: str | None, lat_col: str | None,
     x_col: str | None, y_col: str | None, encoding: str | None,
     column_map: Mapping[str, str] | None, settings: Settings,
+    reader: Callable[..., RawTable] = read_table,
 ) -> tuple[RawTable, MappingPlan, Profile | None, list[str]]:
     prof, fmt = _resolve_profile(profile, fmt)
     if prof is not None and prof.layer is not layer:
@@ -180,7 +192,7 @@ def _read_and_plan(
         for key, value in prof.read_options().items():
             if options.get(key) is None and not (coords_given and key.endswith("_col")):
                 options[key] = value
-    raw = read_table(path, settings=settings, **options)
+    raw = reader(path, settings=settings, **options)
     notes = list(raw.notes)
     if prof is not None and prof.coordinates and raw.coordinates is None:
         notes.append(_("the profile's coordinate columns ({columns}) were not used: {format} "
@@ -285,12 +297,7 @@ def prepare_import(
     tz = tz or (prof.timezone if prof else None) or store.get_setting("timezone") \
         or settings.timezone
     if len(raw.frame) > settings.max_import_rows:
-        raise UnusableInputError(_(
-            "{source} holds {n} rows; this deployment takes at most {limit} in one import "
-            "(setting max_import_rows, CPTED_MAX_IMPORT_ROWS). Split the file, or ask the "
-            "administrator to raise the limit").format(
-                source=source, n=number(len(raw.frame)),
-                limit=number(settings.max_import_rows)))
+        raise too_many_rows(source, len(raw.frame), settings)
     schema = SCHEMAS[layer]
     plan.check()
     done = apply_plan(raw.frame, plan, schema, profile=prof, id_prefix=path.stem,
@@ -317,12 +324,26 @@ def prepare_import(
         rejections=checked.rejections, profile=prof.name if prof else None,
     )
     if len(checked.accepted) == 0:
-        first = "; ".join(r.detail for r in checked.rejections[:3])
-        raise UnusableInputError(
-            _("no row of {source} can be imported as {layer} (read {read}, all rejected: "
-              "{first})").format(source=source, layer=layer.value, read=summary.read,
-                                 first=first),
-            [_("{reason}: {n}").format(reason=_(reason), n=n)
-             for reason, n in checked.rejected_counts.items()],
-        )
+        raise nothing_accepted(summary)
     return PreparedImport(layer, summary, checked.accepted, plan)
+
+
+def too_many_rows(source: str, rows: int, settings: Settings) -> UnusableInputError:
+    """The refusal of a file of more rows than ``settings.max_import_rows``."""
+    return UnusableInputError(_(
+        "{source} holds {n} rows; this deployment takes at most {limit} in one import "
+        "(setting max_import_rows, CPTED_MAX_IMPORT_ROWS). Split the file, or ask the "
+        "administrator to raise the limit").format(
+            source=source, n=number(rows), limit=number(settings.max_import_rows)))
+
+
+def nothing_accepted(summary: ImportSummary) -> UnusableInputError:
+    """The refusal of a file none of whose rows was accepted."""
+    first = "; ".join(r.detail for r in summary.rejections[:3])
+    return UnusableInputError(
+        _("no row of {source} can be imported as {layer} (read {read}, all rejected: "
+          "{first})").format(source=summary.source, layer=summary.layer, read=summary.read,
+                             first=first),
+        [_("{reason}: {n}").format(reason=_(reason), n=n)
+         for reason, n in summary.rejected.items()],
+    )

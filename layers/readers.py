@@ -467,6 +467,19 @@ def _read_csv(path: Path, *, encoding: str | None, crs: str | None, lon_col: str
     header = text.lstrip().split("\n", 1)[0]
     sep = max(",;\t|", key=header.count)
     df, malformed = _parse_csv(path, text, sep)
+    return place_csv_rows(path, df, malformed, notes, crs=crs, lon_col=lon_col,
+                          lat_col=lat_col, x_col=x_col, y_col=y_col)
+
+
+def place_csv_rows(path: Path, df: pd.DataFrame, malformed: dict[int, tuple[str, str]],
+                   notes: list[str], *, crs: str | None, lon_col: str | None,
+                   lat_col: str | None, x_col: str | None, y_col: str | None,
+                   whole: bool = True) -> RawTable:
+    """A CSV's records (text columns, as :func:`_parse_csv` gives them) placed by their
+    coordinate columns, as :func:`read_table` reads a CSV. ``whole=False`` for a later
+    part of a file read in parts (:mod:`layers.chunked`): a part whose rows all lack
+    coordinates is not refused, and the columns are not checked for swapped or projected
+    values (the first part decided that), so such rows are rejected one by one."""
     if df.empty:
         raise UnusableInputError(_("{name} has a header but no rows").format(name=path.name))
     folded = {fold(c): c for c in df.columns}
@@ -524,7 +537,7 @@ def _read_csv(path: Path, *, encoding: str | None, crs: str | None, lon_col: str
                 row=i + 1, x=xcol, xv=df[xcol].iat[i].strip(), y=ycol,
                 yv=df[ycol].iat[i].strip())))
     have = ~missing & ~zero
-    if not have.any() and not zero.any():
+    if whole and not have.any() and not zero.any():
         raise UnusableInputError(_(
             "{name}: no row has numeric coordinates in columns {x!r} and {y!r}").format(
                 name=path.name, x=xcol, y=ycol))
@@ -539,7 +552,7 @@ def _read_csv(path: Path, *, encoding: str | None, crs: str | None, lon_col: str
         lon, lat = x.copy(), y.copy()
         bad_lat = have & (np.abs(lat) > 90)
         bad_lon = have & (np.abs(lon) > 180)
-        if (bad_lat | bad_lon).sum() > 0.5 * have.sum():
+        if whole and (bad_lat | bad_lon).sum() > 0.5 * have.sum():
             swapped_ok = have & (np.abs(lon) <= 90) & (np.abs(lat) <= 180)
             if bad_lat.sum() > 0.5 * have.sum() and swapped_ok.sum() > 0.9 * have.sum():
                 lon, lat = lat, lon

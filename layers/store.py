@@ -643,12 +643,7 @@ class Store:
                 ids = [str(v) for v in frame[schema.id_field]]
                 clash = self.existing_ids(layer, ids, conn) if ids else set()
                 if clash and on_conflict == "error":
-                    shown = ", ".join(sorted(clash)[:10])
-                    raise StoreError(
-                        f"{len(clash)} id(s) are already in the {layer.value} layer (e.g. "
-                        f"{shown}); nothing was imported. Import with on-conflict 'skip' to keep "
-                        "the stored rows or 'replace' to overwrite them"
-                    )
+                    raise ids_taken_error(layer, clash)
                 if clash and on_conflict == "skip":
                     frame = frame[~frame[schema.id_field].astype(str).isin(clash)]
                 if clash and on_conflict == "replace":
@@ -660,10 +655,7 @@ class Store:
                 written = self._insert(conn, layer, frame, progress)
                 self._bump(conn)
                 if log is not None:
-                    conn.execute(sa.insert(METADATA.tables["cpted_imports"]).values(
-                        layer=layer.value, source=str(log.get("source", "")),
-                        imported_at=now_iso(), summary=json.dumps(log.get("summary", {}),
-                                                                   default=str)))
+                    self.log_import(conn, layer, log)
         except StoreError:
             raise
         except Exception as exc:
@@ -671,6 +663,12 @@ class Store:
                 raise write_error(exc) from exc
             raise
         return written
+
+    def log_import(self, conn: Connection, layer: Layer, log: Mapping[str, Any]) -> None:
+        """Write an import log entry (``source``, ``summary``) in ``conn``'s transaction."""
+        conn.execute(sa.insert(METADATA.tables["cpted_imports"]).values(
+            layer=layer.value, source=str(log.get("source", "")),
+            imported_at=now_iso(), summary=json.dumps(log.get("summary", {}), default=str)))
 
     def _insert(self, conn: Connection, layer: Layer, frame: gpd.GeoDataFrame,
                 progress: Progress | None) -> int:
@@ -772,6 +770,17 @@ class Store:
             conn.execute(sa.delete(TABLES[layer]))
             self._touch_contents(conn, layer)
             self._bump(conn)
+
+
+def ids_taken_error(layer: Layer, clash: Iterable[str]) -> StoreError:
+    """The refusal of a write whose ids ``clash`` are already stored (on-conflict error)."""
+    clash = set(clash)
+    shown = ", ".join(sorted(clash)[:10])
+    return StoreError(
+        f"{len(clash)} id(s) are already in the {layer.value} layer (e.g. "
+        f"{shown}); nothing was imported. Import with on-conflict 'skip' to keep "
+        "the stored rows or 'replace' to overwrite them"
+    )
 
 
 #: SQLite's page cache while one bulk insert runs, in KiB: room for the table's indexes

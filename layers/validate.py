@@ -10,7 +10,7 @@ untrustworthy, such as duplicate ids, raise with every instance listed.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import geopandas as gpd
@@ -211,11 +211,15 @@ def validate(
     rows = _Rows(n)
     notes: list[str] = []
     out = frame.copy()
-    pos = {idx: p for p, idx in enumerate(frame.index)}
-    for idx, (reason, detail) in sorted((read_rejections or {}).items()):
+    # one mask per reason, not per row: a file with many unreadable rows stays linear
+    by_reason: dict[str, dict[int, str]] = {}
+    found = frame.index.get_indexer(list(read_rejections or {}))
+    for p, (reason, detail) in zip(found, (read_rejections or {}).values(), strict=True):
+        by_reason.setdefault(reason, {})[int(p)] = detail
+    for reason, details in sorted(by_reason.items(), key=lambda kv: min(kv[1])):
         mask = np.zeros(n, dtype=bool)
-        mask[pos[idx]] = True
-        rows.reject(mask, reason, lambda _i, d=detail: d)
+        mask[list(details)] = True
+        rows.reject(mask, reason, lambda i, d=details: d[i])
 
     id_field = schema.id_field
     ids = clean_ids(out[id_field])
@@ -226,19 +230,7 @@ def validate(
         & ids.notna() & (ids != "")
     if dup.any():
         groups = pd.Series(np.arange(n)[dup.to_numpy()] + 1, index=ids[dup].to_numpy())
-        problems = [_("id {id!r} on rows {rows}").format(id=k, rows=", ".join(map(str, v)))
-                    for k, v in groups.groupby(level=0).agg(list).items()]
-        raise LayerSchemaError(
-            ngettext(
-                "{n} id appears more than once in the {column!r} column; ids must be unique, "
-                "so nothing was imported (an import profile's duplicate_ids = \"keep-first\" "
-                "or \"keep-all\" says what to do instead)",
-                "{n} ids appear more than once in the {column!r} column; ids must be unique, "
-                "so nothing was imported (an import profile's duplicate_ids = \"keep-first\" "
-                "or \"keep-all\" says what to do instead)",
-                len(problems)).format(n=len(problems), column=id_field),
-            problems,
-        )
+        raise repeated_ids_error(id_field, groups.groupby(level=0).agg(list).items())
 
     id_len = ids.str.len().fillna(0).to_numpy(int)
     rows.reject(id_len > MAX_CODE_CHARS, TEXT_TOO_LONG, lambda i: _(
@@ -374,6 +366,25 @@ def validate(
                           index=accepted.index, crs=WGS84))
     rows.items.sort(key=lambda r: r.row)
     return Validated(accepted, rows.counts, rows.items, notes)
+
+
+def repeated_ids_error(id_field: str,
+                       rows: Iterable[tuple[str, Sequence[int]]]) -> LayerSchemaError:
+    """The refusal of an input whose ids repeat: each id (in sorted order) with its
+    1-based rows."""
+    problems = [_("id {id!r} on rows {rows}").format(id=k, rows=", ".join(map(str, v)))
+                for k, v in rows]
+    return LayerSchemaError(
+        ngettext(
+            "{n} id appears more than once in the {column!r} column; ids must be unique, "
+            "so nothing was imported (an import profile's duplicate_ids = \"keep-first\" "
+            "or \"keep-all\" says what to do instead)",
+            "{n} ids appear more than once in the {column!r} column; ids must be unique, "
+            "so nothing was imported (an import profile's duplicate_ids = \"keep-first\" "
+            "or \"keep-all\" says what to do instead)",
+            len(problems)).format(n=len(problems), column=id_field),
+        problems,
+    )
 
 
 def _to_multi(g: np.ndarray) -> np.ndarray:

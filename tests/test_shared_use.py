@@ -181,6 +181,7 @@ def test_database_server_stopped_mid_import_keeps_all_or_nothing(
     from layers import store as store_mod
 
     monkeypatch.setattr(store_mod, "CHUNK_ROWS", 2_000)
+    monkeypatch.setattr("layers.chunked.CHUNK_ROWS", 2_000)  # progress comes once a part
     n = 20_000
     csv = tmp_path / "bulk.csv"
     pd.DataFrame({"service_request_id": [f"bulk-{i}" for i in range(n)],

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -145,6 +145,7 @@ class AdminDoor(PlacesDoor, ProfilesDoor):
         :func:`layers.importer.import_file`); bounded by the upload and row limits.
         A ``profile`` given by name may be a saved one (:meth:`find_profile`)."""
         require(self.actor, Action.IMPORT)
+        from layers.chunked import NotChunked
         from layers.importer import prepare_import
 
         if not Path(path).is_file():  # a missing file is a refusal, not a traceback
@@ -161,11 +162,35 @@ class AdminDoor(PlacesDoor, ProfilesDoor):
         options.pop("settings", None)
         if isinstance(options.get("profile"), str | Path):  # a file, shipped, or saved
             options["profile"] = self.find_profile(options["profile"])
+        try:
+            return self._import_in_chunks(path, layer, on_conflict=on_conflict,
+                                          progress=progress, dry_run=dry_run, **options)
+        except NotChunked:
+            pass
         prepared = prepare_import(self.store, path, layer, settings=self.settings, **options)
         prepared.summary.dry_run = dry_run
         if not dry_run:
             self.commit_import(prepared, on_conflict=on_conflict, progress=progress)
         return prepared.summary
+
+    def _import_in_chunks(self, path: Any, layer: Layer, *, on_conflict: OnConflict,
+                          progress: Any, dry_run: bool, **options: Any) -> Any:
+        """A CSV read and stored in parts (:mod:`layers.chunked`), in one transaction with
+        its audit entry; :class:`~layers.chunked.NotChunked` for other files."""
+        from layers.chunked import import_in_chunks
+
+        def write(fn: Callable[[Connection | None], Any]) -> Any:
+            def run(conn: Connection) -> Any:
+                summary = fn(conn)
+                self._log(conn, "import", layer.value, summary.source,
+                          {"rows": summary.accepted})
+                return summary
+
+            return self._write("the import", Action.IMPORT, run)
+
+        return import_in_chunks(self.store, path, layer, on_conflict=on_conflict,
+                                progress=progress, dry_run=dry_run, write=write,
+                                settings=self.settings, **options)
 
     def commit_import(self, prepared: Any, *, on_conflict: OnConflict = "error",
                       progress: Any = None) -> int:
