@@ -24,7 +24,7 @@ from numpy.typing import NDArray
 
 from cpted import hotspots as hs
 from cpted import i18n
-from cpted.i18n import N_, _
+from cpted.i18n import N_, _, ngettext
 from cpted.network import Network, NetworkError, path_nodes
 from cpted.routing import Problem, RoutingError, solve
 from layers.clock import now_iso
@@ -492,26 +492,30 @@ def _why(group: Sequence[Candidate]) -> str:
 
 # -- outputs -------------------------------------------------------------------
 
-def to_gpx(plan: PatrolPlan, *, name: str = "Patrol plan") -> str:
-    """GPX 1.1: the station and stops as waypoints, each officer's path as a track."""
+def to_gpx(plan: PatrolPlan, *, name: str | None = None) -> str:
+    """GPX 1.1: the station and stops as waypoints, each officer's path as a track; the
+    names a phone shows are in the language in use."""
     import gpxpy.gpx
 
     gpx = gpxpy.gpx.GPX()
-    gpx.name = name
+    gpx.name = name or _("Patrol plan")
     gpx.creator = "cpted-mapper"
     start = plan.settings.start
     lon, lat = plan.settings.station
-    gpx.waypoints.append(gpxpy.gpx.GPXWaypoint(lat, lon, name="Station", symbol="Flag"))
+    gpx.waypoints.append(gpxpy.gpx.GPXWaypoint(lat, lon, name=_("Station"), symbol="Flag"))
     for r in plan.routes:
         for s in r.stops:
             when = (start + timedelta(seconds=round(s.arrive_min * 60))
                     if start is not None else None)
             gpx.waypoints.append(gpxpy.gpx.GPXWaypoint(
-                s.lat, s.lon, time=when, name=f"Officer {r.officer} stop {s.order}",
-                description=f"{s.place}: {s.label}. Arrive {plan.clock(s.arrive_min)}, "
-                            f"leave {plan.clock(s.leave_min)}.",
+                s.lat, s.lon, time=when,
+                name=_("Officer {officer} stop {order}").format(officer=r.officer,
+                                                                order=s.order),
+                description=_("{place}: {label}. Arrive {arrive}, leave {leave}.").format(
+                    place=s.place, label=s.label, arrive=plan.clock(s.arrive_min),
+                    leave=plan.clock(s.leave_min)),
                 symbol="Flag" if s.must else "Waypoint"))
-        track = gpxpy.gpx.GPXTrack(name=f"Officer {r.officer}")
+        track = gpxpy.gpx.GPXTrack(name=_("Officer {officer}").format(officer=r.officer))
         seg = gpxpy.gpx.GPXTrackSegment(
             [gpxpy.gpx.GPXTrackPoint(float(y), float(x)) for x, y in r.path])
         track.segments.append(seg)
@@ -535,15 +539,16 @@ def _route_png(plan: PatrolPlan, net: Network | None, hot_cells: gpd.GeoDataFram
     colours = plt.get_cmap("tab10")
     for r in plan.routes:
         c = colours((r.officer - 1) % 10)
-        ax.plot(r.path[:, 0], r.path[:, 1], color=c, linewidth=2.2, label=f"Officer {r.officer}")
+        ax.plot(r.path[:, 0], r.path[:, 1], color=c, linewidth=2.2,
+                label=_("Officer {officer}").format(officer=r.officer))
         for s in r.stops:
             ax.scatter([s.lon], [s.lat], s=110, color="white", edgecolor=c, zorder=3)
             ax.annotate(str(s.order), (s.lon, s.lat), ha="center", va="center", fontsize=7,
                         zorder=4)
     lon, lat = plan.settings.station
-    ax.scatter([lon], [lat], marker="*", s=220, color="black", zorder=5, label="Station")
-    ax.set_xlabel("longitude")
-    ax.set_ylabel("latitude")
+    ax.scatter([lon], [lat], marker="*", s=220, color="black", zorder=5, label=_("Station"))
+    ax.set_xlabel(_("longitude"))
+    ax.set_ylabel(_("latitude"))
     ax.set_aspect(1 / math.cos(math.radians(lat)))
     ax.legend(loc="best", fontsize=8)
     ax.ticklabel_format(useOffset=False)
@@ -555,15 +560,16 @@ def _route_png(plan: PatrolPlan, net: Network | None, hot_cells: gpd.GeoDataFram
 
 
 def sheet_html(plan: PatrolPlan, *, net: Network | None = None,
-               hot_cells: gpd.GeoDataFrame | None = None, title: str = "Patrol sheet") -> str:
-    """A printable sheet: the map, then each officer's stops with times and space to tick."""
+               hot_cells: gpd.GeoDataFrame | None = None, title: str | None = None) -> str:
+    """A printable sheet: the map, then each officer's stops with times and space to tick;
+    in the language in use."""
     e = html.escape
+    title = title or _("Patrol sheet")
     png = base64.b64encode(_route_png(plan, net, hot_cells)).decode()
     s = plan.settings
-    start = s.start.strftime("%Y-%m-%d %H:%M") if s.start else "not set (times are minutes "\
-        "from the start)"
+    start = i18n.when(s.start) if s.start else _("not set (times are minutes from the start)")
     parts = [
-        "<!doctype html><html><head><meta charset='utf-8'>",
+        f"<!doctype html><html lang='{e(i18n.current())}'><head><meta charset='utf-8'>",
         f"<title>{e(title)}</title><style>",
         "body{font-family:sans-serif;margin:1.5em;color:#222}table{border-collapse:collapse;"
         "width:100%;margin-bottom:1.5em}td,th{border:1px solid #999;padding:4px 6px;"
@@ -572,26 +578,39 @@ def sheet_html(plan: PatrolPlan, *, net: Network | None = None,
         "</style></head><body>",
         f"<h1>{e(title)}</h1>",
         f"<p>{e(plan.summary())}</p>",
-        f"<p>Start: {e(start)}. Shift {s.shift_min:g} min, bike {s.speed_kmh:g} km/h, "
-        f"{s.dwell_min:g} min at each stop, {s.officers} officer(s). Network: "
-        f"{e(plan.network)}.</p>",
+        "<p>" + e(ngettext(
+            "Start: {start}. Shift {shift} min, bike {speed} km/h, {dwell} min at each stop, "
+            "{n} officer. Network: {network}.",
+            "Start: {start}. Shift {shift} min, bike {speed} km/h, {dwell} min at each stop, "
+            "{n} officers. Network: {network}.", s.officers).format(
+            start=start, shift=i18n.number(s.shift_min), speed=i18n.number(s.speed_kmh),
+            dwell=i18n.number(s.dwell_min), n=s.officers, network=plan.network)) + "</p>",
     ]
     parts += [f"<p><em>{e(n)}</em></p>" for n in plan.notes]
-    parts.append(f"<img alt='Routes map' src='data:image/png;base64,{png}'>")
+    alt = _("Map of the routes")
+    parts.append(f"<img alt='{e(alt)}' src='data:image/png;base64,{png}'>")
+    heads = (_("Place"), _("Arrive"), _("Leave"), _("Visited (time)"), _("Notes"))
     for r in plan.routes:
-        parts.append(f"<div class='route'><h2>Officer {r.officer}</h2><p>{len(r.stops)} "
-                     f"stop(s), {r.km:.1f} km, back after {r.total_min:.0f} min.</p>")
-        parts.append("<table><tr><th>#</th><th>Place</th><th>Arrive</th><th>Leave</th>"
-                     "<th>Visited (time)</th><th>Notes</th></tr>")
+        officer = _("Officer {officer}").format(officer=r.officer)
+        said = ngettext("{n} stop, {km} km, back after {minutes} min.",
+                        "{n} stops, {km} km, back after {minutes} min.", len(r.stops)).format(
+            n=len(r.stops), km=i18n.number(r.km, digits=1),
+            minutes=i18n.number(r.total_min, digits=0))
+        parts.append(f"<div class='route'><h2>{e(officer)}</h2><p>{e(said)}</p>")
+        parts.append("<table><tr><th>#</th>" + "".join(f"<th>{e(h)}</th>" for h in heads)
+                     + "</tr>")
         for st in r.stops:
-            must = " <strong>(must visit)</strong>" if st.must else ""
+            must = " <strong>({})</strong>".format(e(_("must visit"))) if st.must else ""
             parts.append(f"<tr><td>{st.order}</td><td>{e(st.place)}{must}<br><small>"
                          f"{e(st.label)}</small></td>"
                          f"<td>{e(plan.clock(st.arrive_min))}</td>"
                          f"<td>{e(plan.clock(st.leave_min))}</td><td></td><td></td></tr>")
         parts.append("</table></div>")
     if plan.unvisited:
-        parts.append(f"<p>{len(plan.unvisited)} candidate stop(s) did not fit in the shift.</p>")
+        parts.append("<p>" + e(ngettext(
+            "{n} candidate stop did not fit in the shift.",
+            "{n} candidate stops did not fit in the shift.", len(plan.unvisited)).format(
+            n=len(plan.unvisited))) + "</p>")
     parts.append("</body></html>")
     return "\n".join(parts)
 

@@ -405,7 +405,7 @@ def _report_html(r: AssessmentReport, tz: str) -> str:
         f'<li><span class="{"qw" if x.quick_win else "cap"}">{e(_kind_word(x.quick_win))}'
         f'</span> {e(_recommendation(x)[0])} <span class="meta">{e(_recommendation(x)[1])}'
         f"</span></li>"
-        for x in card.recommendations) or f"<li>{e(_('None: no item was answered low.'))}</li>"
+        for x in card.recommendations) or "<li>" + e(_("None: no item was answered low.")) + "</li>"
     parts = [
         f"<!doctype html><html lang='{e(i18n.current())}'><head><meta charset='utf-8'>"
         f"<title>{e(title)}</title><style>{CSS}</style></head><body>",
@@ -417,10 +417,10 @@ def _report_html(r: AssessmentReport, tz: str) -> str:
     ]
     if r.sightline:
         parts.append(f"<p>{e(_sightline_line(r.sightline))}</p>")
-    parts += [f"<h2>{e(_('Scores by principle'))}</h2>",
+    parts += ["<h2>" + e(_("Scores by principle")) + "</h2>",
               _table_html(_principle_table(card)),
               f"<p class='meta'>{e(data_word(r.instrument.weights_note))}</p>",
-              f"<h2>{e(_('Recommendations'))}</h2>", f"<ol>{recs}</ol>"]
+              "<h2>" + e(_("Recommendations")) + "</h2>", f"<ol>{recs}</ol>"]
     if r.previous is not None:
         parts += [f"<h2>{e(_since_heading(r.previous, tz))}</h2>",
                   _table_html(_comparison(r.previous))]
@@ -428,11 +428,11 @@ def _report_html(r: AssessmentReport, tz: str) -> str:
         parts.append(_img(trend_png, alt=_("Overall score of each audit of this place"),
                           style="width:80%"))
     if r.day_night is not None:
-        parts += [f"<h2>{e(_('Day and night'))}</h2>", _table_html(_comparison(r.day_night))]
+        parts += ["<h2>" + e(_("Day and night")) + "</h2>", _table_html(_comparison(r.day_night))]
     if a.notes:
-        parts += [f"<h2>{e(_('Notes'))}</h2>", f"<p>{e(a.notes)}</p>"]
+        parts += ["<h2>" + e(_("Notes")) + "</h2>", f"<p>{e(a.notes)}</p>"]
     if r.photos:
-        parts.append(f"<h2>{e(_('Photos'))}</h2>")
+        parts.append("<h2>" + e(_("Photos")) + "</h2>")
         parts += [_img(d, m, alt=_("Photo {n}").format(n=i18n.number(n)),
                        style="width:48%;margin:1%")
                   for n, (m, d) in enumerate(r.photos, 1)]
@@ -702,15 +702,15 @@ def _brief_html(b: Brief, tz: str) -> str:
              *(f"<p>{e(line)}</p>" for line in _brief_lines(b, tz)),
              _img(b.map_png, alt=_("Map of the neighborhood"), style="width:70%"),
              f"<p class='meta'>{e(_(MAP_NOTE))}</p>",
-             f"<h2>{e(_('Places audited (latest audit, weakest first)'))}</h2>",
+             "<h2>" + e(_("Places audited (latest audit, weakest first)")) + "</h2>",
              _table_html(_audit_rows(b, tz)) if len(b.latest_audits)
-             else f"<p>{e(_('No audits yet.'))}</p>"]
+             else "<p>" + e(_("No audits yet.")) + "</p>"]
     if len(b.score_changes):
-        parts += [f"<h2>{e(_('Places re-audited since last time'))}</h2>",
+        parts += ["<h2>" + e(_("Places re-audited since last time")) + "</h2>",
                   _table_html(_changes(b))]
-    parts += [f"<h2>{e(_('Open concerns by category'))}</h2>",
+    parts += ["<h2>" + e(_("Open concerns by category")) + "</h2>",
               _table_html(_open_by_category(b)) if len(b.open_by_category) else
-              f"<p>{e(_('No open concerns.'))}</p>"]
+              "<p>" + e(_("No open concerns.")) + "</p>"]
     if _has_progress(b):
         from cpted import progress_charts as pc
 

@@ -565,3 +565,21 @@ def test_the_import_page_in_spanish_asks_for_nothing_untranslated(
     assert any("Se importaron 4 filas a problemas informados desde walk.csv" in s.value
                for s in at.success)
     assert i18n.missing("es") == set()
+
+
+def test_no_text_for_the_catalogue_is_wrapped_inside_an_f_string() -> None:
+    """Babel's extractor reads an f-string as one string on this Python (3.11): a
+    ``_("...")`` inside one never reaches the template, so its text would show in English
+    everywhere. Such texts are taken out of the f-string."""
+    files = [ROOT / "app.py", *ROOT.glob("app_pages/*.py"), *ROOT.glob("cpted/**/*.py"),
+             *ROOT.glob("layers/**/*.py")]
+    found = []
+    for path in files:
+        for node in ast.walk(ast.parse(path.read_text())):
+            if not isinstance(node, ast.JoinedStr):
+                continue
+            found += [f"{path.relative_to(ROOT)}:{call.lineno}" for call in ast.walk(node)
+                      if isinstance(call, ast.Call) and isinstance(call.func, ast.Name)
+                      and call.func.id in {"_", "ngettext", "N_"} and call.args
+                      and isinstance(call.args[0], ast.Constant)]
+    assert found == []

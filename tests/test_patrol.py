@@ -102,6 +102,24 @@ def test_the_sheet_lists_every_stop_and_escapes_text(
     assert "data:image/png;base64," in page
 
 
+def test_the_sheet_and_the_gpx_speak_the_language_in_use(
+        planned: tuple[nw.Network, pt.PatrolPlan, hs.Hotspots]) -> None:
+    from cpted import i18n
+
+    net, plan, _ = planned
+    i18n.forget_missing()
+    with i18n.use("es"):
+        page = pt.sheet_html(plan, net=net)
+        parsed = gpxpy.parse(pt.to_gpx(plan))
+    assert "<html lang='es'>" in page and "<h1>Hoja de patrullaje</h1>" in page
+    assert "<h2>Agente 1</h2>" in page and "<th>Llegada</th>" in page
+    for english in ("Officer", "Arrive", "Shift", "stop(s)", "Visited", "Routes map"):
+        assert english not in page
+    assert parsed.name == "Plan de patrullaje" and parsed.waypoints[0].name == "Estación"
+    assert parsed.waypoints[1].name.startswith("Agente 1, parada ")
+    assert i18n.missing("es") == set()
+
+
 def test_visits_are_logged_and_read_back_unchanged(sample_store: Store) -> None:
     when = datetime(2026, 11, 21, 21, 15, tzinfo=ZoneInfo("America/Chicago"))
     vid = pt.log_visit(sample_store, officer="Ofc. " + HOSTILE, place=HOSTILE, lon=-94.575,
